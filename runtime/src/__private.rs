@@ -1,0 +1,108 @@
+//! What `#[work_item]` expansions call. Not a public API: names and signatures
+//! change without notice.
+
+use core::ffi::c_void;
+
+use crate::error::AllocError;
+use crate::{DeviceObject, ExRoutine, ExWorkItem, IoRoutine, WorkQueue, ffi, raw};
+
+pub use core;
+
+/// Runs a routine body so that a panic never unwinds into the kernel.
+///
+/// On the host a panic is caught and raised as the kernel's bug check for an
+/// unhandled exception in a system thread. In a driver (`panic = "abort"`) the
+/// driver's panic handler runs; `extern "system"` would abort an unwind anyway.
+#[inline]
+pub fn guard(routine: usize, parameter: usize, f: impl FnOnce()) {
+    #[cfg(feature = "host")]
+    {
+        if std::panic::catch_unwind(core::panic::AssertUnwindSafe(f)).is_err() {
+            crate::host::routine_panicked(routine, parameter);
+        }
+    }
+    #[cfg(not(feature = "host"))]
+    {
+        let _ = (routine, parameter);
+        f();
+    }
+}
+
+/// The `WORKER_THREAD_ROUTINE` behind a generated `ROUTINE`.
+///
+/// # Safety
+///
+/// `parameter` came from [`raw::into_parameter`] with an `R::Context`, and this
+/// is the one call that takes it back.
+pub unsafe extern "system" fn ex_routine<R: ExRoutine>(parameter: *mut c_void) {
+    // SAFETY: see the function's contract.
+    let context = unsafe { raw::from_parameter::<R::Context>(parameter) };
+    guard(ex_routine::<R> as *const () as usize, parameter as usize, || R::run(context));
+}
+
+/// The typed `ExInitializeWorkItem` behind a generated `initialize`.
+///
+/// # Safety
+///
+/// `item` is valid for writes, in nonpaged memory, and not queued; it stays
+/// valid until the routine has run, and it is queued at most once (the routine
+/// takes the context back).
+pub unsafe fn ex_initialize<R: ExRoutine>(
+    item: *mut ffi::WORK_QUEUE_ITEM,
+    context: R::Context,
+) -> Result<(), AllocError<R::Context>> {
+    let parameter = raw::into_parameter(context)?;
+    // SAFETY: the caller guarantees `item` is writable and unqueued.
+    unsafe { ffi::ExInitializeWorkItem(item, Some(ex_routine::<R>), parameter) };
+    Ok(())
+}
+
+/// Allocates and queues a one-shot Ex item.
+pub fn ex_queue<R: ExRoutine>(context: R::Context, queue: WorkQueue) -> Result<(), AllocError<R::Context>> {
+    ExWorkItem::<R>::new(context).map(|item| item.queue(queue))
+}
+
+/// The body of a generated `IO_WORKITEM_ROUTINE`.
+///
+/// # Safety
+///
+/// `device` is the live device object the kernel passes; `context` came from
+/// [`raw::into_parameter`] with a `C`, and this is the one call that takes it back.
+pub unsafe fn io_routine<C>(device: ffi::PDEVICE_OBJECT, context: *mut c_void, routine: fn(&DeviceObject, C)) {
+    // SAFETY: see the function's contract.
+    let (device_object, ctx) = unsafe { (DeviceObject::from_raw(device), raw::from_parameter::<C>(context)) };
+    guard(routine as *const () as usize, context as usize, || routine(&device_object, ctx));
+}
+
+/// The `IO_WORKITEM_ROUTINE_EX` behind a generated `ROUTINE` of a routine that
+/// takes its item.
+///
+/// # Safety
+///
+/// `item` came from `IoAllocateWorkItem` for the device object `io_object` and
+/// is owned by the routine from now on; `context` came from
+/// [`raw::into_parameter`] with an `R::Context`, and is taken back once.
+pub unsafe extern "system" fn io_routine_ex<R: IoRoutine>(
+    io_object: *mut c_void,
+    context: *mut c_void,
+    item: ffi::PIO_WORKITEM,
+) {
+    // SAFETY: forwarded; `into_parameter` makes exactly the slot an allocated
+    // `IoWorkItem` uses.
+    unsafe { crate::io::allocated_routine::<R>(io_object, context, item) }
+}
+
+/// Creates an `IoWorkItem` and queues it.
+pub fn io_queue<R: IoRoutine>(
+    device: &DeviceObject,
+    context: R::Context,
+    queue: WorkQueue,
+) -> Result<(), AllocError<R::Context>> {
+    match crate::IoWorkItem::<R>::new(device) {
+        Ok(item) => {
+            item.queue(context, queue);
+            Ok(())
+        }
+        Err(_) => Err(AllocError(context)),
+    }
+}

@@ -1,0 +1,223 @@
+//! Raw kernel types and functions for work items, named exactly as in `wdm.h`.
+//!
+//! Everything here is the C contract and nothing more: the safe API lives in
+//! [`crate::ExWorkItem`], [`crate::IoWorkItem`] and [`crate::WorkQueue`]. In a
+//! driver the functions resolve to `ntoskrnl.exe`; with the `host` feature the
+//! [host executive](crate::host) defines the same symbols, so tests make the very
+//! calls a driver makes.
+//!
+//! Routine pointer types carry their real parameters (`windows-sys` declares them
+//! parameterless, a known metadata defect). To pass a pointer from a bindgen
+//! binding such as `wdk-sys`, which declares routines `extern "C"`, cast it
+//! explicitly; on x64 and arm64 the two ABIs are the same.
+
+#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
+
+use core::ffi::c_void;
+use core::marker::{PhantomData, PhantomPinned};
+
+/// `LIST_ENTRY`: a node of a doubly linked list.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct LIST_ENTRY {
+    /// Next entry; `NULL` while a work item is not queued.
+    pub Flink: *mut LIST_ENTRY,
+    /// Previous entry.
+    pub Blink: *mut LIST_ENTRY,
+}
+
+/// `WORKER_THREAD_ROUTINE`: what a system worker thread calls with the item's `Parameter`.
+pub type WORKER_THREAD_ROUTINE = unsafe extern "system" fn(Parameter: *mut c_void);
+/// `PWORKER_THREAD_ROUTINE`: a nullable [`WORKER_THREAD_ROUTINE`].
+pub type PWORKER_THREAD_ROUTINE = Option<WORKER_THREAD_ROUTINE>;
+
+/// `WORK_QUEUE_ITEM`: the Ex path's work item, in caller-owned nonpaged memory.
+#[repr(C)]
+#[derive(Debug)]
+pub struct WORK_QUEUE_ITEM {
+    /// Link in the worker queue; the kernel sets `Flink` to `NULL` when it dequeues.
+    pub List: LIST_ENTRY,
+    /// The routine the worker calls.
+    pub WorkerRoutine: PWORKER_THREAD_ROUTINE,
+    /// The routine's argument (`volatile PVOID` in C).
+    pub Parameter: *mut c_void,
+}
+
+/// `WORK_QUEUE_TYPE`: a C enum, 4 bytes.
+pub type WORK_QUEUE_TYPE = i32;
+/// Threads at priority 13; for time-critical work.
+pub const CriticalWorkQueue: WORK_QUEUE_TYPE = 0;
+/// Threads at priority 12; the queue drivers are told to use.
+pub const DelayedWorkQueue: WORK_QUEUE_TYPE = 1;
+/// Priority 15; reserved for the system. The safe API cannot name it.
+pub const HyperCriticalWorkQueue: WORK_QUEUE_TYPE = 2;
+/// Threads at priority 8.
+pub const NormalWorkQueue: WORK_QUEUE_TYPE = 3;
+/// Threads at priority 7.
+pub const BackgroundWorkQueue: WORK_QUEUE_TYPE = 4;
+/// Threads at priority 18.
+pub const RealTimeWorkQueue: WORK_QUEUE_TYPE = 5;
+/// Threads at priority 14.
+pub const SuperCriticalWorkQueue: WORK_QUEUE_TYPE = 6;
+/// One past the last fixed queue (it was 3 in Vista-era headers).
+pub const MaximumWorkQueue: WORK_QUEUE_TYPE = 7;
+/// `CustomPriorityWorkQueue + priority` (priority `0..=31`) runs at that priority.
+pub const CustomPriorityWorkQueue: WORK_QUEUE_TYPE = 32;
+
+/// `KIRQL`.
+pub type KIRQL = u8;
+/// Threads run here; work routines start and must return here.
+pub const PASSIVE_LEVEL: KIRQL = 0;
+/// Asynchronous procedure calls are masked.
+pub const APC_LEVEL: KIRQL = 1;
+/// DPCs and the dispatcher; the highest level at which work may be queued.
+pub const DISPATCH_LEVEL: KIRQL = 2;
+/// The highest level on x64 and arm64.
+pub const HIGH_LEVEL: KIRQL = 15;
+
+/// `BOOLEAN`: `UCHAR`, 0 is `FALSE`.
+pub type BOOLEAN = u8;
+/// `ULONG`.
+pub type ULONG = u32;
+
+/// Marks a type that only exists behind pointers the kernel hands out.
+type Opaque = PhantomData<(*mut u8, PhantomPinned)>;
+
+/// `IO_WORKITEM`: opaque, its size changes between releases; see [`IoSizeofWorkItem`].
+#[repr(C)]
+pub struct IO_WORKITEM {
+    _data: [u8; 0],
+    _marker: Opaque,
+}
+
+/// `DEVICE_OBJECT`: opaque here; ntwork never reads its fields.
+#[repr(C)]
+pub struct DEVICE_OBJECT {
+    _data: [u8; 0],
+    _marker: Opaque,
+}
+
+/// `DRIVER_OBJECT`: opaque here; ntwork never reads its fields.
+#[repr(C)]
+pub struct DRIVER_OBJECT {
+    _data: [u8; 0],
+    _marker: Opaque,
+}
+
+/// `PIO_WORKITEM`.
+pub type PIO_WORKITEM = *mut IO_WORKITEM;
+/// `PDEVICE_OBJECT`.
+pub type PDEVICE_OBJECT = *mut DEVICE_OBJECT;
+
+/// `IO_WORKITEM_ROUTINE`: called with the device object and the context.
+pub type IO_WORKITEM_ROUTINE =
+    unsafe extern "system" fn(DeviceObject: PDEVICE_OBJECT, Context: *mut c_void);
+/// `PIO_WORKITEM_ROUTINE`.
+pub type PIO_WORKITEM_ROUTINE = Option<IO_WORKITEM_ROUTINE>;
+/// `IO_WORKITEM_ROUTINE_EX`: also receives the work item, which it may free or requeue.
+pub type IO_WORKITEM_ROUTINE_EX =
+    unsafe extern "system" fn(IoObject: *mut c_void, Context: *mut c_void, IoWorkItem: PIO_WORKITEM);
+/// `PIO_WORKITEM_ROUTINE_EX`.
+pub type PIO_WORKITEM_ROUTINE_EX = Option<IO_WORKITEM_ROUTINE_EX>;
+
+unsafe extern "system" {
+    /// Queues `WorkItem` to the system worker threads of `QueueType`.
+    ///
+    /// Caller IRQL <= `DISPATCH_LEVEL`. Only for work not associated with a
+    /// device object. The item must be in nonpaged memory and not already queued
+    /// (`List.Flink == NULL`), else bug check `0xE4` subcode 1.
+    pub fn ExQueueWorkItem(WorkItem: *mut WORK_QUEUE_ITEM, QueueType: WORK_QUEUE_TYPE);
+
+    /// Allocates and initializes an `IO_WORKITEM` bound to `DeviceObject`;
+    /// `NULL` under low resources. Caller IRQL <= `DISPATCH_LEVEL`.
+    pub fn IoAllocateWorkItem(DeviceObject: PDEVICE_OBJECT) -> PIO_WORKITEM;
+
+    /// Frees an item from [`IoAllocateWorkItem`]. Never while it is queued
+    /// (bug check `0xE4` subcode 2); allowed inside the item's own routine.
+    pub fn IoFreeWorkItem(IoWorkItem: PIO_WORKITEM);
+
+    /// References the item's device object until `WorkerRoutine` returns, and
+    /// queues the item. Caller IRQL <= `DISPATCH_LEVEL`.
+    pub fn IoQueueWorkItem(
+        IoWorkItem: PIO_WORKITEM,
+        WorkerRoutine: PIO_WORKITEM_ROUTINE,
+        QueueType: WORK_QUEUE_TYPE,
+        Context: *mut c_void,
+    );
+
+    /// As [`IoQueueWorkItem`], with a routine that receives the item (Vista).
+    pub fn IoQueueWorkItemEx(
+        IoWorkItem: PIO_WORKITEM,
+        WorkerRoutine: PIO_WORKITEM_ROUTINE_EX,
+        QueueType: WORK_QUEUE_TYPE,
+        Context: *mut c_void,
+    );
+
+    /// As [`IoQueueWorkItemEx`], but returns `FALSE` without queueing when no
+    /// worker is available now (Windows 8).
+    pub fn IoTryQueueWorkItem(
+        IoWorkItem: PIO_WORKITEM,
+        WorkerRoutine: PIO_WORKITEM_ROUTINE_EX,
+        QueueType: WORK_QUEUE_TYPE,
+        Context: *mut c_void,
+    ) -> BOOLEAN;
+
+    /// The size of an `IO_WORKITEM` on the running system, for embedding one.
+    pub fn IoSizeofWorkItem() -> ULONG;
+
+    /// Initializes an embedded `IO_WORKITEM` of [`IoSizeofWorkItem`] bytes,
+    /// bound to `IoObject` (a `DEVICE_OBJECT` or `DRIVER_OBJECT`).
+    pub fn IoInitializeWorkItem(IoObject: *mut c_void, IoWorkItem: PIO_WORKITEM);
+
+    /// Undoes [`IoInitializeWorkItem`]; call before freeing the memory.
+    pub fn IoUninitializeWorkItem(IoWorkItem: PIO_WORKITEM);
+}
+
+/// `ExInitializeWorkItem`: an inline in C, so not a kernel export.
+///
+/// Performs the same three stores as the C macro: `WorkerRoutine`, `Parameter`,
+/// and `List.Flink = NULL` (never `Blink`).
+///
+/// # Safety
+///
+/// `Item` must be valid for writes and not currently queued.
+#[inline]
+pub unsafe fn ExInitializeWorkItem(
+    Item: *mut WORK_QUEUE_ITEM,
+    Routine: PWORKER_THREAD_ROUTINE,
+    Context: *mut c_void,
+) {
+    // SAFETY: the caller guarantees `Item` is valid for writes; raw field
+    // writes never create a reference to memory that may be uninitialized.
+    unsafe {
+        (&raw mut (*Item).WorkerRoutine).write(Routine);
+        (&raw mut (*Item).Parameter).write(Context);
+        (&raw mut (*Item).List.Flink).write(core::ptr::null_mut());
+    }
+}
+
+#[cfg(target_pointer_width = "64")]
+const _: () = {
+    use core::mem::{align_of, offset_of, size_of};
+    assert!(size_of::<LIST_ENTRY>() == 16);
+    assert!(offset_of!(LIST_ENTRY, Flink) == 0);
+    assert!(offset_of!(LIST_ENTRY, Blink) == 8);
+    assert!(size_of::<WORK_QUEUE_ITEM>() == 32);
+    assert!(align_of::<WORK_QUEUE_ITEM>() == 8);
+    assert!(offset_of!(WORK_QUEUE_ITEM, List) == 0x00);
+    assert!(offset_of!(WORK_QUEUE_ITEM, WorkerRoutine) == 0x10);
+    assert!(offset_of!(WORK_QUEUE_ITEM, Parameter) == 0x18);
+    assert!(size_of::<WORK_QUEUE_TYPE>() == 4);
+    assert!(size_of::<PWORKER_THREAD_ROUTINE>() == 8);
+    assert!(size_of::<PIO_WORKITEM_ROUTINE>() == 8);
+    assert!(size_of::<PIO_WORKITEM_ROUTINE_EX>() == 8);
+};
+
+#[cfg(target_pointer_width = "32")]
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    assert!(size_of::<LIST_ENTRY>() == 8);
+    assert!(size_of::<WORK_QUEUE_ITEM>() == 16);
+    assert!(offset_of!(WORK_QUEUE_ITEM, WorkerRoutine) == 8);
+    assert!(offset_of!(WORK_QUEUE_ITEM, Parameter) == 12);
+};

@@ -1,0 +1,54 @@
+//! Helpers shared by ntwork's integration tests, examples and benches.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Counts how many times contexts made from it ran and were dropped.
+#[derive(Debug, Default)]
+pub struct Tally {
+    ran: AtomicUsize,
+    dropped: AtomicUsize,
+}
+
+impl Tally {
+    /// A new, shared tally.
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// How many contexts were marked as run.
+    pub fn ran(&self) -> usize {
+        self.ran.load(Ordering::SeqCst)
+    }
+
+    /// How many contexts were dropped.
+    pub fn dropped(&self) -> usize {
+        self.dropped.load(Ordering::SeqCst)
+    }
+}
+
+/// A context that records its run and its drop in a [`Tally`].
+#[derive(Debug)]
+pub struct Counted {
+    tally: Arc<Tally>,
+    /// A payload, so tests can tell contexts apart.
+    pub id: usize,
+}
+
+impl Counted {
+    /// A context for `tally`.
+    pub fn new(tally: &Arc<Tally>, id: usize) -> Self {
+        Self { tally: Arc::clone(tally), id }
+    }
+
+    /// Records that the routine ran with this context.
+    pub fn mark_ran(&self) {
+        self.tally.ran.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.tally.dropped.fetch_add(1, Ordering::SeqCst);
+    }
+}
