@@ -257,7 +257,13 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
     }
 
     /// Queues an item that lives forever (a `static`, or leaked memory).
-    pub fn queue_static(&'static self, queue: WorkQueue) -> Result<(), AlreadyQueued> {
+    ///
+    /// The routine borrows the context on a worker thread while other threads may
+    /// hold `&self`, hence `Context: Sync`.
+    pub fn queue_static(&'static self, queue: WorkQueue) -> Result<(), AlreadyQueued>
+    where
+        R::Context: Sync,
+    {
         self.claim()?;
         // SAFETY: `claim` made this thread the only writer; `'static` keeps
         // the memory alive for as long as the kernel may use it.
@@ -268,7 +274,10 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
     /// Queues an item shared by an `Arc`; the queue holds one strong reference
     /// until the routine has run, so the memory outlives the kernel's use of it.
     #[cfg(target_has_atomic = "ptr")]
-    pub fn queue(self: &alloc::sync::Arc<Self>, queue: WorkQueue) -> Result<(), AlreadyQueued> {
+    pub fn queue(self: &alloc::sync::Arc<Self>, queue: WorkQueue) -> Result<(), AlreadyQueued>
+    where
+        R::Context: Sync,
+    {
         self.claim()?;
         let parameter = alloc::sync::Arc::into_raw(alloc::sync::Arc::clone(self)).cast_mut();
         // SAFETY: `claim` made this thread the only writer; the leaked strong

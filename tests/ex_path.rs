@@ -1,0 +1,210 @@
+//! The safe Ex path on the host executive: ownership, drops, reuse, failures.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ntwork::host::{Executive, FailurePlan, FaultSite, bugcheck};
+use ntwork::{AlreadyQueued, ExWorkItem, ReusableExWorkItem, WorkQueue, ffi, work_item};
+use ntwork_suite::{Counted, Tally};
+
+#[work_item]
+fn count(context: Counted) {
+    context.mark_ran();
+}
+
+#[test]
+fn an_owned_item_runs_once_and_drops_its_context_once() {
+    let exec = Executive::manual();
+    let tally = Tally::new();
+    count::queue(Counted::new(&tally, 7), WorkQueue::Delayed).unwrap();
+    assert_eq!((tally.ran(), tally.dropped()), (0, 0), "manual mode runs nothing by itself");
+    assert_eq!(exec.pending_in(WorkQueue::Delayed), 1);
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!((tally.ran(), tally.dropped()), (1, 1));
+    assert_eq!(exec.pool_outstanding(), 0, "the block was freed");
+    assert_eq!(exec.bug_check(), None);
+}
+
+#[test]
+fn ten_thousand_items_from_several_threads_each_run_once() {
+    const THREADS: usize = 4;
+    const PER_THREAD: usize = 2_500;
+    let exec = Executive::new();
+    let tally = Tally::new();
+    let seen: Arc<Vec<AtomicUsize>> = Arc::new((0..THREADS * PER_THREAD).map(|_| AtomicUsize::new(0)).collect());
+
+    #[work_item]
+    fn record(context: (Counted, Arc<Vec<AtomicUsize>>)) {
+        let (counted, seen) = context;
+        seen[counted.id].fetch_add(1, Ordering::SeqCst);
+        counted.mark_ran();
+    }
+
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let (exec, tally, seen) = (&exec, &tally, &seen);
+            s.spawn(move || {
+                let _bound = exec.enter();
+                for i in 0..PER_THREAD {
+                    let id = t * PER_THREAD + i;
+                    let queue = WorkQueue::FIXED[id % WorkQueue::FIXED.len()];
+                    record::queue((Counted::new(tally, id), Arc::clone(seen)), queue).unwrap();
+                }
+            });
+        }
+    });
+    exec.wait_idle();
+    assert_eq!(exec.bug_check(), None);
+    assert_eq!(tally.ran(), THREADS * PER_THREAD);
+    assert_eq!(tally.dropped(), THREADS * PER_THREAD);
+    assert!(seen.iter().all(|n| n.load(Ordering::SeqCst) == 1), "each ran exactly once");
+    assert_eq!(exec.pool_outstanding(), 0);
+}
+
+#[test]
+fn an_item_dropped_unqueued_drops_its_context_and_frees_its_block() {
+    let exec = Executive::manual();
+    let tally = Tally::new();
+    let item = count::new(Counted::new(&tally, 1)).unwrap();
+    assert_eq!(item.context().id, 1);
+    assert_eq!(exec.pool_outstanding(), 1);
+    drop(item);
+    assert_eq!((tally.ran(), tally.dropped()), (0, 1));
+    assert_eq!(exec.pool_outstanding(), 0);
+}
+
+#[test]
+fn into_context_gives_the_context_back_without_running() {
+    let exec = Executive::manual();
+    let tally = Tally::new();
+    let mut item: ExWorkItem<count> = count::new(Counted::new(&tally, 1)).unwrap();
+    item.context_mut().id = 9;
+    let context = item.into_context();
+    assert_eq!(context.id, 9);
+    assert_eq!(exec.pool_outstanding(), 0);
+    drop(context);
+    assert_eq!(exec.run_until_idle(), 0);
+    assert_eq!((tally.ran(), tally.dropped()), (0, 1));
+}
+
+#[test]
+fn a_failed_allocation_is_an_err_that_returns_the_context() {
+    let exec = Executive::manual();
+    let tally = Tally::new();
+    exec.fail_allocations(FaultSite::Pool, FailurePlan::Next(1));
+    let err = count::queue(Counted::new(&tally, 3), WorkQueue::Delayed).unwrap_err();
+    assert_eq!(err.to_string(), "out of nonpaged pool for a work item");
+    let context = err.into_inner();
+    assert_eq!(context.id, 3);
+    assert_eq!(tally.dropped(), 0, "nothing was lost");
+    assert_eq!(exec.pool_outstanding(), 0);
+    // The next allocation succeeds again.
+    count::queue(context, WorkQueue::Delayed).unwrap();
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!((tally.ran(), tally.dropped()), (1, 1));
+}
+
+#[test]
+fn initialize_types_a_raw_item_for_ex_queue_work_item() {
+    let exec = Executive::manual();
+    let tally = Tally::new();
+    let mut item = Box::new(ffi::WORK_QUEUE_ITEM {
+        List: ffi::LIST_ENTRY { Flink: std::ptr::null_mut(), Blink: std::ptr::null_mut() },
+        WorkerRoutine: None,
+        Parameter: std::ptr::null_mut(),
+    });
+    // SAFETY: the boxed item is writable, unqueued, outlives its run below, and
+    // is queued once.
+    unsafe {
+        count::initialize(&mut *item, Counted::new(&tally, 5)).unwrap();
+        assert_eq!(item.WorkerRoutine.map(|f| f as *const () as usize), Some(count::ROUTINE as *const () as usize));
+        ffi::ExQueueWorkItem(&mut *item, ffi::DelayedWorkQueue);
+    }
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!((tally.ran(), tally.dropped()), (1, 1));
+    assert!(item.List.Flink.is_null(), "dequeued before the routine ran");
+}
+
+#[work_item]
+fn tick(count: &AtomicUsize) {
+    count.fetch_add(1, Ordering::SeqCst);
+}
+
+#[test]
+fn a_reusable_item_refuses_a_second_queue_while_pending() {
+    static ITEM: ReusableExWorkItem<tick> = ReusableExWorkItem::new(AtomicUsize::new(0));
+    let exec = Executive::manual();
+    ITEM.queue_static(WorkQueue::Delayed).unwrap();
+    assert!(ITEM.is_pending());
+    assert_eq!(ITEM.queue_static(WorkQueue::Delayed), Err(AlreadyQueued));
+    assert_eq!(exec.pending(), 1);
+    assert_eq!(exec.run_until_idle(), 1);
+    assert!(!ITEM.is_pending());
+    ITEM.queue_static(WorkQueue::Critical).unwrap();
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!(ITEM.context().load(Ordering::SeqCst), 2);
+    assert_eq!(exec.bug_check(), None);
+}
+
+struct Countdown {
+    left: AtomicUsize,
+    runs: AtomicUsize,
+    me: std::sync::OnceLock<std::sync::Weak<ReusableExWorkItem<countdown>>>,
+}
+
+#[work_item]
+fn countdown(state: &Countdown) {
+    state.runs.fetch_add(1, Ordering::SeqCst);
+    if state.left.fetch_sub(1, Ordering::SeqCst) > 1 {
+        let me = state.me.get().and_then(std::sync::Weak::upgrade).unwrap();
+        me.queue(WorkQueue::Delayed).expect("the pending flag clears before the routine runs");
+    }
+}
+
+#[test]
+fn a_reusable_item_may_requeue_itself_and_the_queue_holds_its_reference() {
+    let exec = Executive::manual();
+    let item = Arc::new(ReusableExWorkItem::<countdown>::new(Countdown {
+        left: AtomicUsize::new(5),
+        runs: AtomicUsize::new(0),
+        me: std::sync::OnceLock::new(),
+    }));
+    item.context().me.set(Arc::downgrade(&item)).unwrap();
+    item.queue(WorkQueue::Delayed).unwrap();
+    assert_eq!(Arc::strong_count(&item), 2, "the queue holds one reference");
+    assert_eq!(exec.run_until_idle(), 5);
+    assert_eq!(item.context().runs.load(Ordering::SeqCst), 5);
+    assert_eq!(Arc::strong_count(&item), 1, "taken back exactly once per run");
+}
+
+#[work_item]
+fn explode(context: Counted) {
+    context.mark_ran();
+    panic!("routine failed");
+}
+
+#[test]
+fn a_panicking_routine_is_a_bug_check_not_a_crash() {
+    let exec = Executive::manual();
+    let tally = Tally::new();
+    explode::queue(Counted::new(&tally, 0), WorkQueue::Delayed).unwrap();
+    count::queue(Counted::new(&tally, 1), WorkQueue::Delayed).unwrap();
+    exec.run_until_idle();
+    let check = exec.expect_bug_check();
+    assert_eq!(check.code, bugcheck::SYSTEM_THREAD_EXCEPTION_NOT_HANDLED);
+    assert_eq!((tally.ran(), tally.dropped()), (1, 1), "the context unwound once; nothing else ran");
+}
+
+#[work_item]
+fn unit() {}
+
+#[test]
+fn a_routine_without_context_queues_without_allocating_a_context() {
+    let exec = Executive::manual();
+    let item = unit::new().unwrap();
+    item.queue(WorkQueue::custom_priority(20).unwrap());
+    assert_eq!(exec.pending_in(WorkQueue::custom_priority(20).unwrap()), 1);
+    unit::queue(WorkQueue::Background).unwrap();
+    assert_eq!(exec.run_until_idle(), 2);
+    assert_eq!(exec.pool_outstanding(), 0);
+}

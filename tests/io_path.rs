@@ -1,0 +1,178 @@
+//! The safe Io path on the host executive: device references, requeue, free,
+//! embedded items, try-queue and allocation failures.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ntwork::host::{Executive, FailurePlan, FaultSite};
+use ntwork::{DeviceObject, IoWorkItem, WorkQueue, work_item};
+use ntwork_suite::{Counted, Tally};
+
+#[work_item(device)]
+fn handle(device: &DeviceObject, context: (Counted, usize)) {
+    assert_eq!(device.as_raw() as usize, context.1, "the routine gets its own device");
+    context.0.mark_ran();
+}
+
+#[test]
+fn the_device_is_referenced_while_work_is_pending_and_released_after() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("refs.sys");
+    let device = driver.create_device();
+    let base = device.reference_count();
+    let tally = Tally::new();
+    let object = device.object();
+    for id in 0..3 {
+        handle::queue(&object, (Counted::new(&tally, id), device.as_raw() as usize), WorkQueue::Delayed).unwrap();
+    }
+    assert_eq!(device.reference_count(), base + 3);
+    assert!(exec.run_next());
+    assert_eq!(device.reference_count(), base + 2);
+    exec.run_until_idle();
+    assert_eq!(device.reference_count(), base);
+    assert_eq!((tally.ran(), tally.dropped()), (3, 3));
+    assert_eq!(exec.io_work_items_outstanding(), 0, "freed after the routine");
+    assert_eq!(exec.pool_outstanding(), 0);
+    driver.unload().unwrap();
+}
+
+#[work_item(device)]
+fn requeue(_device: &DeviceObject, state: (u32, Arc<AtomicUsize>), item: IoWorkItem<requeue>) {
+    let (left, runs) = state;
+    runs.fetch_add(1, Ordering::SeqCst);
+    if left > 0 {
+        item.queue((left - 1, runs), WorkQueue::Delayed);
+    }
+}
+
+#[test]
+fn a_routine_that_requeues_itself_n_times_runs_n_plus_one_times() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("requeue.sys");
+    let device = driver.create_device();
+    let item = requeue::new(&device.object()).unwrap();
+    assert_eq!(exec.io_work_items_outstanding(), 1);
+    let runs = Arc::new(AtomicUsize::new(0));
+    item.queue((9, Arc::clone(&runs)), WorkQueue::Delayed);
+    assert_eq!(exec.run_until_idle(), 10);
+    assert_eq!(runs.load(Ordering::SeqCst), 10);
+    assert_eq!(exec.io_work_items_outstanding(), 0, "dropped in the last run");
+    assert_eq!(exec.bug_check(), None);
+    driver.unload().unwrap();
+}
+
+#[work_item(device)]
+fn drop_item(_device: &DeviceObject, tally: Counted, item: IoWorkItem<drop_item>) {
+    tally.mark_ran();
+    drop(item);
+}
+
+#[test]
+fn a_routine_that_drops_its_item_frees_it_exactly_once() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("free.sys");
+    let device = driver.create_device();
+    let tally = Tally::new();
+    drop_item::queue(&device.object(), Counted::new(&tally, 0), WorkQueue::Delayed).unwrap();
+    assert_eq!(exec.io_work_items_outstanding(), 1);
+    exec.run_until_idle();
+    assert_eq!(exec.io_work_items_outstanding(), 0);
+    assert_eq!(exec.bug_check(), None, "no double free (0xE4) and no leak");
+    assert_eq!((tally.ran(), tally.dropped()), (1, 1));
+    driver.unload().unwrap();
+}
+
+#[test]
+fn an_allocation_failure_returns_err_and_leaks_nothing() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("lowres.sys");
+    let device = driver.create_device();
+    let base = device.reference_count();
+    let tally = Tally::new();
+    let object = device.object();
+
+    exec.fail_allocations(FaultSite::IoAllocateWorkItem, FailurePlan::Next(1));
+    let err = handle::queue(&object, (Counted::new(&tally, 1), 0), WorkQueue::Delayed).unwrap_err();
+    assert_eq!(err.into_inner().0.id, 1, "the context comes back");
+    assert_eq!(exec.pool_outstanding(), 0, "the context slot was freed");
+
+    exec.fail_allocations(FaultSite::Pool, FailurePlan::Next(1));
+    assert!(IoWorkItem::<handle>::new(&object).is_err());
+    assert!(IoWorkItem::<handle>::new_embedded(&object).is_ok_and(drop_it));
+
+    assert_eq!(exec.io_work_items_outstanding(), 0);
+    assert_eq!(exec.pool_outstanding(), 0);
+    assert_eq!(device.reference_count(), base, "nothing was queued");
+    assert_eq!(tally.dropped(), 1);
+    driver.unload().unwrap();
+}
+
+fn drop_it<T>(value: T) -> bool {
+    drop(value);
+    true
+}
+
+#[test]
+fn an_embedded_item_is_one_block_and_is_uninitialized_before_it_is_freed() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("embedded.sys");
+    let device = driver.create_device();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let item = IoWorkItem::<requeue>::new_embedded(&device.object()).unwrap();
+    assert!(item.is_embedded());
+    assert_eq!(exec.pool_outstanding(), 1, "item and context share one block");
+    assert_eq!(exec.io_work_items_outstanding(), 0, "not from IoAllocateWorkItem");
+    item.queue((2, Arc::clone(&runs)), WorkQueue::Delayed);
+    assert_eq!(exec.run_until_idle(), 3);
+    assert_eq!(runs.load(Ordering::SeqCst), 3);
+    assert_eq!(exec.pool_outstanding(), 0);
+    assert_eq!(exec.bug_check(), None);
+    driver.unload().unwrap();
+}
+
+#[test]
+fn try_queue_hands_back_the_item_and_context_when_no_worker_is_free() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("try.sys");
+    let device = driver.create_device();
+    let base = device.reference_count();
+    let tally = Tally::new();
+    let item = drop_item::new(&device.object()).unwrap();
+
+    exec.fail_allocations(FaultSite::TryQueue, FailurePlan::Next(1));
+    let back = item.try_queue(Counted::new(&tally, 4), WorkQueue::Delayed).unwrap_err();
+    assert_eq!(back.context.id, 4);
+    assert_eq!(device.reference_count(), base, "no reference kept");
+    assert_eq!(exec.pending(), 0);
+
+    back.item.try_queue(back.context, WorkQueue::Delayed).unwrap();
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!((tally.ran(), tally.dropped()), (1, 1));
+    assert_eq!(exec.io_work_items_outstanding(), 0);
+    driver.unload().unwrap();
+}
+
+#[test]
+fn a_dropped_unqueued_item_is_freed() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("drop.sys");
+    let device = driver.create_device();
+    let item = handle::new(&device.object()).unwrap();
+    assert_eq!(item.device().as_raw(), device.as_raw());
+    drop(item);
+    assert_eq!(exec.io_work_items_outstanding(), 0);
+    assert_eq!(exec.pool_outstanding(), 0);
+    driver.unload().unwrap();
+}
+
+#[test]
+fn unloading_with_io_work_pending_is_a_bug_check() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("early.sys");
+    let device = driver.create_device();
+    let tally = Tally::new();
+    handle::queue(&device.object(), (Counted::new(&tally, 0), 0), WorkQueue::Delayed).unwrap();
+    let check = driver.unload().unwrap_err();
+    assert_eq!(check.code, ntwork::host::bugcheck::DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS);
+    assert_eq!(exec.bug_check(), Some(check));
+}

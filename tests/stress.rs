@@ -1,0 +1,94 @@
+//! Many items from several threads, Ex and Io mixed: none lost, none run twice,
+//! every context dropped once. The normal suite runs 40,000 items; the
+//! million-item run is ignored by default:
+//!
+//! ```text
+//! cargo test --release --test stress -- --ignored --nocapture
+//! ```
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Instant;
+
+use ntwork::host::Executive;
+use ntwork::{DeviceObject, WorkQueue, work_item};
+use ntwork_suite::{Counted, Tally};
+
+type Seen = Arc<Vec<AtomicU8>>;
+
+#[work_item]
+fn ex_stress(context: (Counted, Seen)) {
+    let (counted, seen) = context;
+    seen[counted.id].fetch_add(1, Ordering::Relaxed);
+    counted.mark_ran();
+}
+
+#[work_item(device)]
+fn io_stress(_device: &DeviceObject, context: (Counted, Seen)) {
+    let (counted, seen) = context;
+    seen[counted.id].fetch_add(1, Ordering::Relaxed);
+    counted.mark_ran();
+}
+
+fn run(total: usize) {
+    const THREADS: usize = 4;
+    let started = Instant::now();
+    let exec = Executive::new();
+    let driver = exec.load_driver("stress.sys");
+    let device = driver.create_device();
+    let base = device.reference_count();
+    let object = device.object();
+    let tally = Tally::new();
+    let seen: Seen = Arc::new((0..total).map(|_| AtomicU8::new(0)).collect());
+
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let (exec, tally, seen, object) = (&exec, &tally, &seen, &object);
+            s.spawn(move || {
+                let _bound = exec.enter();
+                for id in (t..total).step_by(THREADS) {
+                    let context = (Counted::new(tally, id), Arc::clone(seen));
+                    let queue = WorkQueue::FIXED[id % WorkQueue::FIXED.len()];
+                    if id % 2 == 0 {
+                        ex_stress::queue(context, queue).unwrap();
+                    } else {
+                        io_stress::queue(object, context, queue).unwrap();
+                    }
+                }
+            });
+        }
+    });
+    exec.wait_idle();
+    let elapsed = started.elapsed();
+
+    assert_eq!(exec.bug_check(), None);
+    let lost = seen.iter().filter(|n| n.load(Ordering::Relaxed) == 0).count();
+    let twice = seen.iter().filter(|n| n.load(Ordering::Relaxed) > 1).count();
+    assert_eq!((lost, twice), (0, 0), "lost, run twice");
+    assert_eq!(tally.ran(), total);
+    assert_eq!(tally.dropped(), total);
+    assert_eq!(device.reference_count(), base);
+    assert_eq!(exec.pool_outstanding(), 0);
+    assert_eq!(exec.io_work_items_outstanding(), 0);
+    drop(object);
+    driver.unload().unwrap();
+    println!(
+        "{total} items ({} Ex, {} Io) from {THREADS} threads: 0 lost, 0 run twice, {} contexts dropped, {:.2?} ({:.0} items/s)",
+        total.div_ceil(2),
+        total / 2,
+        tally.dropped(),
+        elapsed,
+        total as f64 / elapsed.as_secs_f64()
+    );
+}
+
+#[test]
+fn forty_thousand_items_mixed() {
+    run(40_000);
+}
+
+#[test]
+#[ignore = "a million items: run in release with --ignored"]
+fn one_million_items_mixed() {
+    run(1_000_000);
+}
