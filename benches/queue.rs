@@ -69,8 +69,14 @@ fn measure(exec: &Executive, batch: usize, queue: fn(Payload)) -> Duration {
 }
 
 fn main() {
-    let batch: usize = std::env::var("NTWORK_BENCH_BATCH").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-    let rounds: usize = std::env::var("NTWORK_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(15);
+    let batch: usize = std::env::var("NTWORK_BENCH_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let rounds: usize = std::env::var("NTWORK_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(15);
     let exec = Executive::manual();
     // Warm up both paths.
     measure(&exec, batch / 10, raw_queue);
@@ -89,5 +95,8 @@ fn main() {
     println!("queue+run one Ex item, {batch} items x {rounds} rounds, median per item:");
     println!("  baseline (raw WORK_QUEUE_ITEM, C style): {raw_median:8.1} ns");
     println!("  ntwork   (#[work_item] + ExWorkItem):    {ours_median:8.1} ns");
-    println!("  ratio ntwork / baseline:                 {:8.3}", ours_median / raw_median);
+    println!(
+        "  ratio ntwork / baseline:                 {:8.3}",
+        ours_median / raw_median
+    );
 }

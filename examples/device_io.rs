@@ -35,7 +35,10 @@ fn process_packet(device: &DeviceObject, packet: Packet) {
 /// Retries a reset a few times by requeueing its own item (IoQueueWorkItemEx).
 #[work_item(device)]
 fn reset_device(device: &DeviceObject, attempts_left: u32, item: IoWorkItem<reset_device>) {
-    println!("reset_device attempt, {attempts_left} left, device {:p}", device.as_raw());
+    println!(
+        "reset_device attempt, {attempts_left} left, device {:p}",
+        device.as_raw()
+    );
     if attempts_left > 0 {
         item.queue(attempts_left - 1, WorkQueue::Delayed);
     }
@@ -47,20 +50,33 @@ fn main() {
     let driver = exec.load_driver("sample.sys");
     let device = driver.create_device();
     let object = device.object();
-    println!("device {:p} loaded, reference count {}", device.as_raw(), device.reference_count());
+    println!(
+        "device {:p} loaded, reference count {}",
+        device.as_raw(),
+        device.reference_count()
+    );
 
     // The "interrupt": a DPC queues work for each packet.
     host::at_dispatch_level(|| {
         for sequence in 0..4 {
-            let packet = Packet { sequence, bytes: vec![0; 64 * (sequence as usize + 1)] };
+            let packet = Packet {
+                sequence,
+                bytes: vec![0; 64 * (sequence as usize + 1)],
+            };
             process_packet::queue(&object, packet, WorkQueue::Delayed).expect("IoAllocateWorkItem");
         }
         reset_device::queue(&object, 2, WorkQueue::Delayed).expect("IoAllocateWorkItem");
     });
-    println!("queued; device reference count now {}", device.reference_count());
+    println!(
+        "queued; device reference count now {}",
+        device.reference_count()
+    );
 
     exec.wait_idle();
-    println!("idle; device reference count back to {}", device.reference_count());
+    println!(
+        "idle; device reference count back to {}",
+        device.reference_count()
+    );
     let mut received = RECEIVED.lock().unwrap().clone();
     received.sort();
     assert_eq!(received, [0, 1, 2, 3]);

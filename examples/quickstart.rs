@@ -29,13 +29,18 @@ fn flush_log(batch: LogBatch) {
         thread.name().unwrap_or("?"),
         host::current_irql(),
     );
-    batch.written.fetch_add(batch.lines.len(), Ordering::Relaxed);
+    batch
+        .written
+        .fetch_add(batch.lines.len(), Ordering::Relaxed);
 }
 
 /// A routine without a context.
 #[work_item]
 fn heartbeat() {
-    println!("heartbeat   on {:<18}", std::thread::current().name().unwrap_or("?"));
+    println!(
+        "heartbeat   on {:<18}",
+        std::thread::current().name().unwrap_or("?")
+    );
 }
 
 fn main() {
@@ -44,7 +49,11 @@ fn main() {
 
     for id in 0..6 {
         let lines = (0..=id).map(|n| format!("line {n}")).collect();
-        let batch = LogBatch { id, lines, written: Arc::clone(&written) };
+        let batch = LogBatch {
+            id,
+            lines,
+            written: Arc::clone(&written),
+        };
         // At DISPATCH_LEVEL, as a DPC would queue it.
         host::at_dispatch_level(|| flush_log::queue(batch, WorkQueue::Delayed))
             .expect("pool allocation");

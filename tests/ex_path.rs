@@ -17,7 +17,11 @@ fn an_owned_item_runs_once_and_drops_its_context_once() {
     let exec = Executive::manual();
     let tally = Tally::new();
     count::queue(Counted::new(&tally, 7), WorkQueue::Delayed).unwrap();
-    assert_eq!((tally.ran(), tally.dropped()), (0, 0), "manual mode runs nothing by itself");
+    assert_eq!(
+        (tally.ran(), tally.dropped()),
+        (0, 0),
+        "manual mode runs nothing by itself"
+    );
     assert_eq!(exec.pending_in(WorkQueue::Delayed), 1);
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!((tally.ran(), tally.dropped()), (1, 1));
@@ -31,7 +35,11 @@ fn ten_thousand_items_from_several_threads_each_run_once() {
     const PER_THREAD: usize = 2_500;
     let exec = Executive::new();
     let tally = Tally::new();
-    let seen: Arc<Vec<AtomicUsize>> = Arc::new((0..THREADS * PER_THREAD).map(|_| AtomicUsize::new(0)).collect());
+    let seen: Arc<Vec<AtomicUsize>> = Arc::new(
+        (0..THREADS * PER_THREAD)
+            .map(|_| AtomicUsize::new(0))
+            .collect(),
+    );
 
     #[work_item]
     fn record(context: (Counted, Arc<Vec<AtomicUsize>>)) {
@@ -57,7 +65,10 @@ fn ten_thousand_items_from_several_threads_each_run_once() {
     assert_eq!(exec.bug_check(), None);
     assert_eq!(tally.ran(), THREADS * PER_THREAD);
     assert_eq!(tally.dropped(), THREADS * PER_THREAD);
-    assert!(seen.iter().all(|n| n.load(Ordering::SeqCst) == 1), "each ran exactly once");
+    assert!(
+        seen.iter().all(|n| n.load(Ordering::SeqCst) == 1),
+        "each ran exactly once"
+    );
     assert_eq!(exec.pool_outstanding(), 0);
 }
 
@@ -109,7 +120,10 @@ fn initialize_types_a_raw_item_for_ex_queue_work_item() {
     let exec = Executive::manual();
     let tally = Tally::new();
     let mut item = Box::new(ffi::WORK_QUEUE_ITEM {
-        List: ffi::LIST_ENTRY { Flink: std::ptr::null_mut(), Blink: std::ptr::null_mut() },
+        List: ffi::LIST_ENTRY {
+            Flink: std::ptr::null_mut(),
+            Blink: std::ptr::null_mut(),
+        },
         WorkerRoutine: None,
         Parameter: std::ptr::null_mut(),
     });
@@ -117,7 +131,10 @@ fn initialize_types_a_raw_item_for_ex_queue_work_item() {
     // is queued once.
     unsafe {
         count::initialize(&mut *item, Counted::new(&tally, 5)).unwrap();
-        assert_eq!(item.WorkerRoutine.map(|f| f as *const () as usize), Some(count::ROUTINE as *const () as usize));
+        assert_eq!(
+            item.WorkerRoutine.map(|f| f as *const () as usize),
+            Some(count::ROUTINE as *const () as usize)
+        );
         ffi::ExQueueWorkItem(&mut *item, ffi::DelayedWorkQueue);
     }
     assert_eq!(exec.run_until_idle(), 1);
@@ -157,7 +174,8 @@ fn countdown(state: &Countdown) {
     state.runs.fetch_add(1, Ordering::SeqCst);
     if state.left.fetch_sub(1, Ordering::SeqCst) > 1 {
         let me = state.me.get().and_then(std::sync::Weak::upgrade).unwrap();
-        me.queue(WorkQueue::Delayed).expect("the pending flag clears before the routine runs");
+        me.queue(WorkQueue::Delayed)
+            .expect("the pending flag clears before the routine runs");
     }
 }
 
@@ -174,7 +192,11 @@ fn a_reusable_item_may_requeue_itself_and_the_queue_holds_its_reference() {
     assert_eq!(Arc::strong_count(&item), 2, "the queue holds one reference");
     assert_eq!(exec.run_until_idle(), 5);
     assert_eq!(item.context().runs.load(Ordering::SeqCst), 5);
-    assert_eq!(Arc::strong_count(&item), 1, "taken back exactly once per run");
+    assert_eq!(
+        Arc::strong_count(&item),
+        1,
+        "taken back exactly once per run"
+    );
 }
 
 #[work_item]
@@ -192,7 +214,11 @@ fn a_panicking_routine_is_a_bug_check_not_a_crash() {
     exec.run_until_idle();
     let check = exec.expect_bug_check();
     assert_eq!(check.code, bugcheck::SYSTEM_THREAD_EXCEPTION_NOT_HANDLED);
-    assert_eq!((tally.ran(), tally.dropped()), (1, 1), "the context unwound once; nothing else ran");
+    assert_eq!(
+        (tally.ran(), tally.dropped()),
+        (1, 1),
+        "the context unwound once; nothing else ran"
+    );
 }
 
 #[work_item]

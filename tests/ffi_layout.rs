@@ -13,15 +13,30 @@ use windows_sys::Win32::System::Kernel as wk;
 fn list_entry_matches() {
     assert_eq!(size_of::<ffi::LIST_ENTRY>(), size_of::<wk::LIST_ENTRY>());
     assert_eq!(align_of::<ffi::LIST_ENTRY>(), align_of::<wk::LIST_ENTRY>());
-    assert_eq!(offset_of!(ffi::LIST_ENTRY, Flink), offset_of!(wk::LIST_ENTRY, Flink));
-    assert_eq!(offset_of!(ffi::LIST_ENTRY, Blink), offset_of!(wk::LIST_ENTRY, Blink));
+    assert_eq!(
+        offset_of!(ffi::LIST_ENTRY, Flink),
+        offset_of!(wk::LIST_ENTRY, Flink)
+    );
+    assert_eq!(
+        offset_of!(ffi::LIST_ENTRY, Blink),
+        offset_of!(wk::LIST_ENTRY, Blink)
+    );
 }
 
 #[test]
 fn work_queue_item_matches() {
-    assert_eq!(size_of::<ffi::WORK_QUEUE_ITEM>(), size_of::<wf::WORK_QUEUE_ITEM>());
-    assert_eq!(align_of::<ffi::WORK_QUEUE_ITEM>(), align_of::<wf::WORK_QUEUE_ITEM>());
-    assert_eq!(offset_of!(ffi::WORK_QUEUE_ITEM, List), offset_of!(wf::WORK_QUEUE_ITEM, List));
+    assert_eq!(
+        size_of::<ffi::WORK_QUEUE_ITEM>(),
+        size_of::<wf::WORK_QUEUE_ITEM>()
+    );
+    assert_eq!(
+        align_of::<ffi::WORK_QUEUE_ITEM>(),
+        align_of::<wf::WORK_QUEUE_ITEM>()
+    );
+    assert_eq!(
+        offset_of!(ffi::WORK_QUEUE_ITEM, List),
+        offset_of!(wf::WORK_QUEUE_ITEM, List)
+    );
     assert_eq!(
         offset_of!(ffi::WORK_QUEUE_ITEM, WorkerRoutine),
         offset_of!(wf::WORK_QUEUE_ITEM, WorkerRoutine)
@@ -44,17 +59,32 @@ fn x64_layout_is_the_reference_layout() {
 
 #[test]
 fn routine_pointers_match() {
-    assert_eq!(size_of::<ffi::PWORKER_THREAD_ROUTINE>(), size_of::<wf::PWORKER_THREAD_ROUTINE>());
-    assert_eq!(size_of::<ffi::PIO_WORKITEM_ROUTINE>(), size_of::<ws::PIO_WORKITEM_ROUTINE>());
-    assert_eq!(size_of::<ffi::PIO_WORKITEM_ROUTINE_EX>(), size_of::<ws::PIO_WORKITEM_ROUTINE_EX>());
-    assert_eq!(size_of::<ffi::PIO_WORKITEM>(), size_of::<wf::PIO_WORKITEM>());
+    assert_eq!(
+        size_of::<ffi::PWORKER_THREAD_ROUTINE>(),
+        size_of::<wf::PWORKER_THREAD_ROUTINE>()
+    );
+    assert_eq!(
+        size_of::<ffi::PIO_WORKITEM_ROUTINE>(),
+        size_of::<ws::PIO_WORKITEM_ROUTINE>()
+    );
+    assert_eq!(
+        size_of::<ffi::PIO_WORKITEM_ROUTINE_EX>(),
+        size_of::<ws::PIO_WORKITEM_ROUTINE_EX>()
+    );
+    assert_eq!(
+        size_of::<ffi::PIO_WORKITEM>(),
+        size_of::<wf::PIO_WORKITEM>()
+    );
     // A nullable routine pointer is pointer-sized with NULL as `None`.
     assert_eq!(size_of::<ffi::PWORKER_THREAD_ROUTINE>(), size_of::<usize>());
 }
 
 #[test]
 fn work_queue_type_matches() {
-    assert_eq!(size_of::<ffi::WORK_QUEUE_TYPE>(), size_of::<ws::WORK_QUEUE_TYPE>());
+    assert_eq!(
+        size_of::<ffi::WORK_QUEUE_TYPE>(),
+        size_of::<ws::WORK_QUEUE_TYPE>()
+    );
     let pairs = [
         (ffi::CriticalWorkQueue, ws::CriticalWorkQueue),
         (ffi::DelayedWorkQueue, ws::DelayedWorkQueue),
@@ -79,8 +109,14 @@ fn safe_queue_values_match_the_kernel() {
     assert_eq!(WorkQueue::Normal.as_raw(), ws::NormalWorkQueue);
     assert_eq!(WorkQueue::Background.as_raw(), ws::BackgroundWorkQueue);
     assert_eq!(WorkQueue::RealTime.as_raw(), ws::RealTimeWorkQueue);
-    assert_eq!(WorkQueue::SuperCritical.as_raw(), ws::SuperCriticalWorkQueue);
-    assert_eq!(WorkQueue::custom_priority(31).unwrap().as_raw(), ws::CustomPriorityWorkQueue + 31);
+    assert_eq!(
+        WorkQueue::SuperCritical.as_raw(),
+        ws::SuperCriticalWorkQueue
+    );
+    assert_eq!(
+        WorkQueue::custom_priority(31).unwrap().as_raw(),
+        ws::CustomPriorityWorkQueue + 31
+    );
 }
 
 #[test]
@@ -104,7 +140,10 @@ fn ex_initialize_work_item_makes_the_three_stores() {
     unsafe extern "system" fn routine(_: *mut core::ffi::c_void) {}
     let sentinel = 0x5a5a_usize as *mut ffi::LIST_ENTRY;
     let mut item = ffi::WORK_QUEUE_ITEM {
-        List: ffi::LIST_ENTRY { Flink: sentinel, Blink: sentinel },
+        List: ffi::LIST_ENTRY {
+            Flink: sentinel,
+            Blink: sentinel,
+        },
         WorkerRoutine: None,
         Parameter: std::ptr::null_mut(),
     };
@@ -113,6 +152,9 @@ fn ex_initialize_work_item_makes_the_three_stores() {
     unsafe { ffi::ExInitializeWorkItem(&mut item, Some(routine), parameter) };
     assert!(item.List.Flink.is_null());
     assert_eq!(item.List.Blink, sentinel, "Blink is never written");
-    assert_eq!(item.WorkerRoutine.map(|f| f as usize), Some(routine as usize));
+    assert_eq!(
+        item.WorkerRoutine.map(|f| f as usize),
+        Some(routine as usize)
+    );
     assert_eq!(item.Parameter, parameter);
 }

@@ -10,7 +10,11 @@ use ntwork_suite::{Counted, Tally};
 
 #[work_item(device)]
 fn handle(device: &DeviceObject, context: (Counted, usize)) {
-    assert_eq!(device.as_raw() as usize, context.1, "the routine gets its own device");
+    assert_eq!(
+        device.as_raw() as usize,
+        context.1,
+        "the routine gets its own device"
+    );
     context.0.mark_ran();
 }
 
@@ -23,7 +27,12 @@ fn the_device_is_referenced_while_work_is_pending_and_released_after() {
     let tally = Tally::new();
     let object = device.object();
     for id in 0..3 {
-        handle::queue(&object, (Counted::new(&tally, id), device.as_raw() as usize), WorkQueue::Delayed).unwrap();
+        handle::queue(
+            &object,
+            (Counted::new(&tally, id), device.as_raw() as usize),
+            WorkQueue::Delayed,
+        )
+        .unwrap();
     }
     assert_eq!(device.reference_count(), base + 3);
     assert!(exec.run_next());
@@ -31,7 +40,11 @@ fn the_device_is_referenced_while_work_is_pending_and_released_after() {
     exec.run_until_idle();
     assert_eq!(device.reference_count(), base);
     assert_eq!((tally.ran(), tally.dropped()), (3, 3));
-    assert_eq!(exec.io_work_items_outstanding(), 0, "freed after the routine");
+    assert_eq!(
+        exec.io_work_items_outstanding(),
+        0,
+        "freed after the routine"
+    );
     assert_eq!(exec.pool_outstanding(), 0);
     driver.unload().unwrap();
 }
@@ -56,7 +69,11 @@ fn a_routine_that_requeues_itself_n_times_runs_n_plus_one_times() {
     item.queue((9, Arc::clone(&runs)), WorkQueue::Delayed);
     assert_eq!(exec.run_until_idle(), 10);
     assert_eq!(runs.load(Ordering::SeqCst), 10);
-    assert_eq!(exec.io_work_items_outstanding(), 0, "dropped in the last run");
+    assert_eq!(
+        exec.io_work_items_outstanding(),
+        0,
+        "dropped in the last run"
+    );
     assert_eq!(exec.bug_check(), None);
     driver.unload().unwrap();
 }
@@ -73,7 +90,12 @@ fn a_routine_that_drops_its_item_frees_it_exactly_once() {
     let driver = exec.load_driver("free.sys");
     let device = driver.create_device();
     let tally = Tally::new();
-    drop_item::queue(&device.object(), Counted::new(&tally, 0), WorkQueue::Delayed).unwrap();
+    drop_item::queue(
+        &device.object(),
+        Counted::new(&tally, 0),
+        WorkQueue::Delayed,
+    )
+    .unwrap();
     assert_eq!(exec.io_work_items_outstanding(), 1);
     exec.run_until_idle();
     assert_eq!(exec.io_work_items_outstanding(), 0);
@@ -120,8 +142,16 @@ fn an_embedded_item_is_one_block_and_is_uninitialized_before_it_is_freed() {
     let runs = Arc::new(AtomicUsize::new(0));
     let item = IoWorkItem::<requeue>::new_embedded(&device.object()).unwrap();
     assert!(item.is_embedded());
-    assert_eq!(exec.pool_outstanding(), 1, "item and context share one block");
-    assert_eq!(exec.io_work_items_outstanding(), 0, "not from IoAllocateWorkItem");
+    assert_eq!(
+        exec.pool_outstanding(),
+        1,
+        "item and context share one block"
+    );
+    assert_eq!(
+        exec.io_work_items_outstanding(),
+        0,
+        "not from IoAllocateWorkItem"
+    );
     item.queue((2, Arc::clone(&runs)), WorkQueue::Delayed);
     assert_eq!(exec.run_until_idle(), 3);
     assert_eq!(runs.load(Ordering::SeqCst), 3);
@@ -140,12 +170,16 @@ fn try_queue_hands_back_the_item_and_context_when_no_worker_is_free() {
     let item = drop_item::new(&device.object()).unwrap();
 
     exec.fail_allocations(FaultSite::TryQueue, FailurePlan::Next(1));
-    let back = item.try_queue(Counted::new(&tally, 4), WorkQueue::Delayed).unwrap_err();
+    let back = item
+        .try_queue(Counted::new(&tally, 4), WorkQueue::Delayed)
+        .unwrap_err();
     assert_eq!(back.context.id, 4);
     assert_eq!(device.reference_count(), base, "no reference kept");
     assert_eq!(exec.pending(), 0);
 
-    back.item.try_queue(back.context, WorkQueue::Delayed).unwrap();
+    back.item
+        .try_queue(back.context, WorkQueue::Delayed)
+        .unwrap();
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!((tally.ran(), tally.dropped()), (1, 1));
     assert_eq!(exec.io_work_items_outstanding(), 0);
@@ -171,8 +205,16 @@ fn unloading_with_io_work_pending_is_a_bug_check() {
     let driver = exec.load_driver("early.sys");
     let device = driver.create_device();
     let tally = Tally::new();
-    handle::queue(&device.object(), (Counted::new(&tally, 0), 0), WorkQueue::Delayed).unwrap();
+    handle::queue(
+        &device.object(),
+        (Counted::new(&tally, 0), 0),
+        WorkQueue::Delayed,
+    )
+    .unwrap();
     let check = driver.unload().unwrap_err();
-    assert_eq!(check.code, ntwork::host::bugcheck::DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS);
+    assert_eq!(
+        check.code,
+        ntwork::host::bugcheck::DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS
+    );
     assert_eq!(exec.bug_check(), Some(check));
 }

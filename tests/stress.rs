@@ -62,8 +62,14 @@ fn run(total: usize) {
     let elapsed = started.elapsed();
 
     assert_eq!(exec.bug_check(), None);
-    let lost = seen.iter().filter(|n| n.load(Ordering::Relaxed) == 0).count();
-    let twice = seen.iter().filter(|n| n.load(Ordering::Relaxed) > 1).count();
+    let lost = seen
+        .iter()
+        .filter(|n| n.load(Ordering::Relaxed) == 0)
+        .count();
+    let twice = seen
+        .iter()
+        .filter(|n| n.load(Ordering::Relaxed) > 1)
+        .count();
     assert_eq!((lost, twice), (0, 0), "lost, run twice");
     assert_eq!(tally.ran(), total);
     assert_eq!(tally.dropped(), total);

@@ -37,7 +37,11 @@ pub fn guard(routine: usize, parameter: usize, f: impl FnOnce()) {
 pub unsafe extern "system" fn ex_routine<R: ExRoutine>(parameter: *mut c_void) {
     // SAFETY: see the function's contract.
     let context = unsafe { raw::from_parameter::<R::Context>(parameter) };
-    guard(ex_routine::<R> as *const () as usize, parameter as usize, || R::run(context));
+    guard(
+        ex_routine::<R> as *const () as usize,
+        parameter as usize,
+        || R::run(context),
+    );
 }
 
 /// The typed `ExInitializeWorkItem` behind a generated `initialize`.
@@ -58,7 +62,10 @@ pub unsafe fn ex_initialize<R: ExRoutine>(
 }
 
 /// Allocates and queues a one-shot Ex item.
-pub fn ex_queue<R: ExRoutine>(context: R::Context, queue: WorkQueue) -> Result<(), AllocError<R::Context>> {
+pub fn ex_queue<R: ExRoutine>(
+    context: R::Context,
+    queue: WorkQueue,
+) -> Result<(), AllocError<R::Context>> {
     ExWorkItem::<R>::new(context).map(|item| item.queue(queue))
 }
 
@@ -68,10 +75,21 @@ pub fn ex_queue<R: ExRoutine>(context: R::Context, queue: WorkQueue) -> Result<(
 ///
 /// `device` is the live device object the kernel passes; `context` came from
 /// [`raw::into_parameter`] with a `C`, and this is the one call that takes it back.
-pub unsafe fn io_routine<C>(device: ffi::PDEVICE_OBJECT, context: *mut c_void, routine: fn(&DeviceObject, C)) {
+pub unsafe fn io_routine<C>(
+    device: ffi::PDEVICE_OBJECT,
+    context: *mut c_void,
+    routine: fn(&DeviceObject, C),
+) {
     // SAFETY: see the function's contract.
-    let (device_object, ctx) = unsafe { (DeviceObject::from_raw(device), raw::from_parameter::<C>(context)) };
-    guard(routine as *const () as usize, context as usize, || routine(&device_object, ctx));
+    let (device_object, ctx) = unsafe {
+        (
+            DeviceObject::from_raw(device),
+            raw::from_parameter::<C>(context),
+        )
+    };
+    guard(routine as *const () as usize, context as usize, || {
+        routine(&device_object, ctx)
+    });
 }
 
 /// The `IO_WORKITEM_ROUTINE_EX` behind a generated `ROUTINE` of a routine that

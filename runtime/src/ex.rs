@@ -181,9 +181,11 @@ unsafe extern "system" fn ex_block_routine<R: ExRoutine>(parameter: *mut c_void)
         pool::free_for(NonNull::new_unchecked(block));
         context
     };
-    crate::__private::guard(ex_block_routine::<R> as *const () as usize, parameter as usize, || {
-        R::run(context)
-    });
+    crate::__private::guard(
+        ex_block_routine::<R> as *const () as usize,
+        parameter as usize,
+        || R::run(context),
+    );
 }
 
 /// A reusable Ex work item: queued many times, never more than once at a time.
@@ -267,7 +269,13 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
         self.claim()?;
         // SAFETY: `claim` made this thread the only writer; `'static` keeps
         // the memory alive for as long as the kernel may use it.
-        unsafe { self.submit(reusable_static_routine::<R>, (self as *const Self).cast_mut(), queue) };
+        unsafe {
+            self.submit(
+                reusable_static_routine::<R>,
+                (self as *const Self).cast_mut(),
+                queue,
+            )
+        };
         Ok(())
     }
 
@@ -297,7 +305,12 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
     ///
     /// The caller won `claim`, and `parameter` (which is `self`) stays valid
     /// until `routine` has run.
-    unsafe fn submit(&self, routine: ffi::WORKER_THREAD_ROUTINE, parameter: *mut Self, queue: WorkQueue) {
+    unsafe fn submit(
+        &self,
+        routine: ffi::WORKER_THREAD_ROUTINE,
+        parameter: *mut Self,
+        queue: WorkQueue,
+    ) {
         let item = self.item.get();
         // SAFETY: the caller holds the claim, so no other thread writes the item
         // and the kernel has dequeued any earlier submission.
@@ -311,7 +324,9 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
     fn run_claimed(&self, routine: usize) {
         // Clear first so the routine may queue this item again.
         self.pending.store(false, Ordering::Release);
-        crate::__private::guard(routine, self as *const Self as usize, || R::run_ref(&self.context));
+        crate::__private::guard(routine, self as *const Self as usize, || {
+            R::run_ref(&self.context)
+        });
     }
 }
 
@@ -339,6 +354,8 @@ unsafe extern "system" fn reusable_static_routine<R: ExRoutineRef>(parameter: *m
 #[cfg(target_has_atomic = "ptr")]
 unsafe extern "system" fn reusable_arc_routine<R: ExRoutineRef>(parameter: *mut c_void) {
     // SAFETY: the leaked reference is taken back here, once.
-    let item = unsafe { alloc::sync::Arc::from_raw(parameter.cast_const().cast::<ReusableExWorkItem<R>>()) };
+    let item = unsafe {
+        alloc::sync::Arc::from_raw(parameter.cast_const().cast::<ReusableExWorkItem<R>>())
+    };
     item.run_claimed(reusable_arc_routine::<R> as *const () as usize);
 }

@@ -115,8 +115,11 @@ pub type IO_WORKITEM_ROUTINE =
 /// `PIO_WORKITEM_ROUTINE`.
 pub type PIO_WORKITEM_ROUTINE = Option<IO_WORKITEM_ROUTINE>;
 /// `IO_WORKITEM_ROUTINE_EX`: also receives the work item, which it may free or requeue.
-pub type IO_WORKITEM_ROUTINE_EX =
-    unsafe extern "system" fn(IoObject: *mut c_void, Context: *mut c_void, IoWorkItem: PIO_WORKITEM);
+pub type IO_WORKITEM_ROUTINE_EX = unsafe extern "system" fn(
+    IoObject: *mut c_void,
+    Context: *mut c_void,
+    IoWorkItem: PIO_WORKITEM,
+);
 /// `PIO_WORKITEM_ROUTINE_EX`.
 pub type PIO_WORKITEM_ROUTINE_EX = Option<IO_WORKITEM_ROUTINE_EX>;
 

@@ -50,7 +50,9 @@ impl DeviceObject {
     pub unsafe fn from_raw(raw: ffi::PDEVICE_OBJECT) -> Self {
         debug_assert!(!raw.is_null(), "DeviceObject::from_raw(NULL)");
         // SAFETY: the caller guarantees `raw` is non-null.
-        Self { raw: unsafe { NonNull::new_unchecked(raw) } }
+        Self {
+            raw: unsafe { NonNull::new_unchecked(raw) },
+        }
     }
 
     /// The raw pointer, for other kernel calls.
@@ -162,7 +164,12 @@ impl<R: IoRoutine> IoWorkItem<R> {
             unsafe { pool::free_for(slot) };
             return Err(AllocError(()));
         };
-        Ok(Self { raw, slot, device: device.clone(), storage: Storage::Allocated })
+        Ok(Self {
+            raw,
+            slot,
+            device: device.clone(),
+            storage: Storage::Allocated,
+        })
     }
 
     /// One pool block holding the `IO_WORKITEM` (sized by `IoSizeofWorkItem`)
@@ -176,7 +183,12 @@ impl<R: IoRoutine> IoWorkItem<R> {
         unsafe { ffi::IoInitializeWorkItem(device.as_raw().cast(), raw.as_ptr()) };
         // SAFETY: `slot_offset + size_of::<Context>()` lies inside the block.
         let slot = unsafe { base.add(slot_offset) }.cast::<R::Context>();
-        Ok(Self { raw, slot, device: device.clone(), storage: Storage::Embedded { block } })
+        Ok(Self {
+            raw,
+            slot,
+            device: device.clone(),
+            storage: Storage::Embedded { block },
+        })
     }
 
     /// The device object the item is bound to.
@@ -216,7 +228,10 @@ impl<R: IoRoutine> IoWorkItem<R> {
     }
 
     /// Moves `context` into the slot and gives up ownership of everything.
-    fn hand_over(self, context: R::Context) -> (ffi::PIO_WORKITEM, *mut c_void, ffi::IO_WORKITEM_ROUTINE_EX) {
+    fn hand_over(
+        self,
+        context: R::Context,
+    ) -> (ffi::PIO_WORKITEM, *mut c_void, ffi::IO_WORKITEM_ROUTINE_EX) {
         let this = ManuallyDrop::new(self);
         // SAFETY: by the invariants the slot is writable and holds nothing live.
         unsafe { this.slot.as_ptr().write(context) };
@@ -254,7 +269,6 @@ impl<R: IoRoutine> IoWorkItem<R> {
             (item, context)
         }
     }
-
 }
 
 impl<R: IoRoutine> Drop for IoWorkItem<R> {
@@ -309,7 +323,8 @@ pub(crate) unsafe extern "system" fn allocated_routine<R: IoRoutine>(
     item: ffi::PIO_WORKITEM,
 ) {
     // SAFETY: see the function's contract.
-    let (item, ctx) = unsafe { IoWorkItem::<R>::take_back(io_object, item, context.cast(), Storage::Allocated) };
+    let (item, ctx) =
+        unsafe { IoWorkItem::<R>::take_back(io_object, item, context.cast(), Storage::Allocated) };
     run_io::<R>(allocated_routine::<R> as *const () as usize, item, ctx);
 }
 
@@ -329,7 +344,8 @@ unsafe extern "system" fn io_embedded_routine<R: IoRoutine>(
     };
     let storage = Storage::Embedded { block };
     // SAFETY: see the function's contract.
-    let (item, ctx) = unsafe { IoWorkItem::<R>::take_back(io_object, item, context.cast(), storage) };
+    let (item, ctx) =
+        unsafe { IoWorkItem::<R>::take_back(io_object, item, context.cast(), storage) };
     run_io::<R>(io_embedded_routine::<R> as *const () as usize, item, ctx);
 }
 

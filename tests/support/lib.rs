@@ -38,7 +38,10 @@ pub struct Counted {
 impl Counted {
     /// A context for `tally`.
     pub fn new(tally: &Arc<Tally>, id: usize) -> Self {
-        Self { tally: Arc::clone(tally), id }
+        Self {
+            tally: Arc::clone(tally),
+            id,
+        }
     }
 
     /// Records that the routine ran with this context.

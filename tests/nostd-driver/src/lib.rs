@@ -77,5 +77,9 @@ pub unsafe extern "system" fn NtworkQueueWork(device: *mut ntwork::ffi::DEVICE_O
     let device = unsafe { DeviceObject::from_raw(device) };
     let ex = sum_batch::queue(alloc::vec![1, 2, 3], WorkQueue::Delayed);
     let io = poll_device::queue(&device, 3, WorkQueue::Delayed);
-    if ex.is_ok() && io.is_ok() { STATUS_SUCCESS } else { STATUS_INSUFFICIENT_RESOURCES }
+    if ex.is_ok() && io.is_ok() {
+        STATUS_SUCCESS
+    } else {
+        STATUS_INSUFFICIENT_RESOURCES
+    }
 }
