@@ -153,8 +153,8 @@ fn ex_initialize_work_item_makes_the_three_stores() {
     assert!(item.List.Flink.is_null());
     assert_eq!(item.List.Blink, sentinel, "Blink is never written");
     assert_eq!(
-        item.WorkerRoutine.map(|f| f as usize),
-        Some(routine as usize)
+        item.WorkerRoutine.map(|f| f as *const ()),
+        Some(routine as *const ())
     );
     assert_eq!(item.Parameter, parameter);
 }

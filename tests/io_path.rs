@@ -149,13 +149,14 @@ fn an_embedded_item_is_one_block_and_is_uninitialized_before_it_is_freed() {
     );
     assert_eq!(
         exec.io_work_items_outstanding(),
-        0,
-        "not from IoAllocateWorkItem"
+        1,
+        "initialized with IoInitializeWorkItem"
     );
     item.queue((2, Arc::clone(&runs)), WorkQueue::Delayed);
     assert_eq!(exec.run_until_idle(), 3);
     assert_eq!(runs.load(Ordering::SeqCst), 3);
-    assert_eq!(exec.pool_outstanding(), 0);
+    assert_eq!(exec.io_work_items_outstanding(), 0, "uninitialized");
+    assert_eq!(exec.pool_outstanding(), 0, "then freed");
     assert_eq!(exec.bug_check(), None);
     driver.unload().unwrap();
 }

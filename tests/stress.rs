@@ -76,7 +76,6 @@ fn run(total: usize) {
     assert_eq!(device.reference_count(), base);
     assert_eq!(exec.pool_outstanding(), 0);
     assert_eq!(exec.io_work_items_outstanding(), 0);
-    drop(object);
     driver.unload().unwrap();
     println!(
         "{total} items ({} Ex, {} Io) from {THREADS} threads: 0 lost, 0 run twice, {} contexts dropped, {:.2?} ({:.0} items/s)",

@@ -1,8 +1,54 @@
-//! The `#[work_item]` attribute of ntwork (placeholder).
-use proc_macro::TokenStream;
+//! The `#[work_item]` attribute of [ntwork](https://docs.rs/ntwork).
+//!
+//! The phases, one module each: `parse` (tokens to syntax, the body kept as
+//! tokens), `args` (the attribute's arguments), `validate` (syntax to the
+//! typed `model`, collecting every error at the user's tokens) and
+//! `expand` (model to tokens). Use the attribute through `ntwork::work_item`.
 
-/// Placeholder.
+mod args;
+mod expand;
+mod model;
+mod parse;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// Turns a function into a typed kernel work item routine.
+///
+/// ```ignore
+/// #[ntwork::work_item]
+/// fn flush_log(batch: Vec<u8>) { /* at PASSIVE_LEVEL on a system worker thread */ }
+///
+/// flush_log::queue(b"...".to_vec(), ntwork::WorkQueue::Delayed)?;
+/// ```
+///
+/// Arguments: none (the role comes from the signature), `ex`, `device`, and
+/// `crate = path` (where ntwork is, for re-exports). See the ntwork crate for
+/// what is generated.
 #[proc_macro_attribute]
-pub fn work_item(_args: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn work_item(
+    args: proc_macro::TokenStream,
+    item: proc_macro::TokenStream,
+) -> proc_macro::TokenStream {
+    expand(args.into(), item.into()).into()
+}
+
+/// The whole macro, on `proc_macro2` tokens so that unit tests can call it.
+fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = validate::Errors::default();
+    let args = args::parse(args, &mut errors);
+    let mut function = match parse::item(item.clone()) {
+        Ok(function) => function,
+        Err(error) => {
+            errors.push(error);
+            let errors = errors.to_compile_errors();
+            return quote!(#item #errors);
+        }
+    };
+    let routine = validate::routine(&mut function, &args, &mut errors);
+    expand::expand(&function, routine.as_ref(), &errors)
 }

@@ -34,9 +34,10 @@ pub trait ExRoutine: Sized + 'static {
 /// An Ex routine that only borrows its context, so a [`ReusableExWorkItem`] can
 /// run it many times. `#[work_item]` implements it for `fn(&context)` and `fn()`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` takes its context by value, so a reusable item cannot run it",
-    label = "not a routine that borrows its context",
-    note = "declare the routine as `fn(context: &T)` to queue it from a `ReusableExWorkItem`, or use the one-shot `ntwork::ExWorkItem`"
+    message = "`{Self}` cannot run from a reusable Ex work item",
+    label = "not an Ex routine that borrows its context",
+    note = "a reusable item runs its routine many times, so the routine must borrow its context: declare it as `fn(context: &T)` (or `fn()`), or use the one-shot `ntwork::ExWorkItem`",
+    note = "a device-bound routine must go through IoQueueWorkItem: use `ntwork::IoWorkItem<{Self}>`"
 )]
 pub trait ExRoutineRef: ExRoutine {
     /// Runs the routine with a shared reference to the item's context.

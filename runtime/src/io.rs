@@ -50,9 +50,8 @@ impl DeviceObject {
     pub unsafe fn from_raw(raw: ffi::PDEVICE_OBJECT) -> Self {
         debug_assert!(!raw.is_null(), "DeviceObject::from_raw(NULL)");
         // SAFETY: the caller guarantees `raw` is non-null.
-        Self {
-            raw: unsafe { NonNull::new_unchecked(raw) },
-        }
+        let raw = unsafe { NonNull::new_unchecked(raw) };
+        Self { raw }
     }
 
     /// The raw pointer, for other kernel calls.

@@ -1,17 +1,80 @@
-//! The host executive (placeholder until the executive lands).
-#![allow(missing_docs, unreachable_pub)]
+//! The host executive: the Windows kernel's system worker threads on Linux,
+//! raising the kernel's bug checks as values, so work items are unit-tested
+//! with `cargo test`.
+//!
+//! ```
+//! use ntwork::ffi;
+//! use ntwork::host::{Executive, bugcheck};
+//!
+//! unsafe extern "system" fn nothing(_: *mut core::ffi::c_void) {}
+//!
+//! let exec = Executive::manual();
+//! let mut item = ffi::WORK_QUEUE_ITEM {
+//!     List: ffi::LIST_ENTRY { Flink: core::ptr::null_mut(), Blink: core::ptr::null_mut() },
+//!     WorkerRoutine: None,
+//!     Parameter: core::ptr::null_mut(),
+//! };
+//! unsafe {
+//!     ffi::ExInitializeWorkItem(&mut item, Some(nothing), core::ptr::null_mut());
+//!     ffi::ExQueueWorkItem(&mut item, ffi::DelayedWorkQueue);
+//!     ffi::ExQueueWorkItem(&mut item, ffi::DelayedWorkQueue); // queued twice
+//! }
+//! let stop = exec.expect_bug_check();
+//! assert_eq!((stop.code, stop.parameters[0]), (bugcheck::WORKER_INVALID, 1));
+//! ```
+//!
+//! * [`Executive`]: worker queues (threaded, or [`Executive::manual`] and
+//!   stepped by the test), bound per thread so parallel tests are isolated.
+//! * The kernel exports (`ExQueueWorkItem`, `IoAllocateWorkItem`, ...) are
+//!   defined here with the C names and signatures of [`crate::ffi`].
+//! * [`Driver`] / [`Device`]: fake driver and device objects with reference
+//!   counts, and unload checks (0xCE, 0xC4/0x62).
+//! * IRQL is simulated per thread: [`raise_irql`], [`at_dispatch_level`].
+//! * [`FaultSite`] / [`FailurePlan`]: Low Resources Simulation.
+//! * [`pool`]: tracked nonpaged pool.
+//!
+//! `docs/scenarios.md` lists every bug check, its parameters and its source.
+
+pub mod bugcheck;
+mod drivers;
+mod executive;
+mod exports;
+mod faults;
+mod irql;
+pub mod pool;
+mod work;
+
+pub use bugcheck::BugCheck;
+pub use drivers::{Device, Driver};
+pub use executive::{EnterGuard, Executive};
+pub use faults::{FailurePlan, FaultSite};
+pub use irql::{at_dispatch_level, current_irql, lower_irql, raise_irql};
+
 use core::alloc::Layout;
 
+/// ntwork's pool hook: [`pool::allocate`].
 pub(crate) fn pool_allocate(layout: Layout) -> *mut u8 {
-    // SAFETY: callers never pass a zero-sized layout.
-    unsafe { std::alloc::alloc(layout) }
+    pool::allocate(layout)
 }
 
+/// ntwork's pool hook: [`pool::free`].
+///
 /// # Safety
-/// `ptr` came from [`pool_allocate`] with `layout`.
+///
+/// As for [`pool::free`].
 pub(crate) unsafe fn pool_free(ptr: *mut u8, layout: Layout) {
     // SAFETY: forwarded from the caller.
-    unsafe { std::alloc::dealloc(ptr, layout) }
+    unsafe { pool::free(ptr, layout) }
 }
 
-pub(crate) fn routine_panicked(_routine: usize, _parameter: usize) {}
+/// A routine panicked (the safe layer caught it on a worker thread): bug
+/// check 0x7E `SYSTEM_THREAD_EXCEPTION_NOT_HANDLED` (exception code
+/// [`bugcheck::EXCEPTION_RUST_PANIC`], the routine, 0, 0) on the thread's
+/// executive.
+pub(crate) fn routine_panicked(routine: usize, parameter: usize) {
+    let _ = parameter;
+    executive::current().raise(BugCheck::new(
+        bugcheck::SYSTEM_THREAD_EXCEPTION_NOT_HANDLED,
+        [bugcheck::EXCEPTION_RUST_PANIC, routine, 0, 0],
+    ));
+}

@@ -1,0 +1,65 @@
+//! A common driver pattern: a DPC fires often, the work it triggers is
+//! expensive, so the driver keeps one reusable work item and queues it only if
+//! it is not already pending. `Err(AlreadyQueued)` is not a failure here: the
+//! pending run will see the new data. In C this is an interlocked flag beside a
+//! `WORK_QUEUE_ITEM`, and getting it wrong is bug check 0xE4.
+//!
+//! ```text
+//! cargo run --example coalescing
+//! ```
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ntwork::host::{self, Executive};
+use ntwork::{AlreadyQueued, ReusableExWorkItem, WorkQueue, work_item};
+
+/// Samples the DPC appends and the worker drains.
+struct Telemetry {
+    samples: Mutex<Vec<u32>>,
+    drained: AtomicUsize,
+    runs: AtomicUsize,
+}
+
+#[work_item]
+fn drain_telemetry(telemetry: &Telemetry) {
+    let batch = std::mem::take(&mut *telemetry.samples.lock().unwrap());
+    telemetry.drained.fetch_add(batch.len(), Ordering::SeqCst);
+    telemetry.runs.fetch_add(1, Ordering::SeqCst);
+}
+
+static DRAIN: ReusableExWorkItem<drain_telemetry> = ReusableExWorkItem::new(Telemetry {
+    samples: Mutex::new(Vec::new()),
+    drained: AtomicUsize::new(0),
+    runs: AtomicUsize::new(0),
+});
+
+/// What the DPC does, at DISPATCH_LEVEL.
+fn on_interrupt(sample: u32) -> bool {
+    DRAIN.context().samples.lock().unwrap().push(sample);
+    match DRAIN.queue_static(WorkQueue::Delayed) {
+        Ok(()) => true,
+        Err(AlreadyQueued) => false, // the pending run picks this sample up
+    }
+}
+
+fn main() {
+    let exec = Executive::manual();
+    let mut queued = 0;
+    for burst in 0..5u32 {
+        for n in 0..100 {
+            queued += usize::from(host::at_dispatch_level(|| on_interrupt(burst * 100 + n)));
+        }
+        // The worker gets a turn between bursts.
+        exec.run_until_idle();
+    }
+    let telemetry = DRAIN.context();
+    println!(
+        "500 interrupts -> {queued} queued, {} routine runs, {} samples drained, bug check: {:?}",
+        telemetry.runs.load(Ordering::SeqCst),
+        telemetry.drained.load(Ordering::SeqCst),
+        exec.bug_check(),
+    );
+    assert_eq!(telemetry.drained.load(Ordering::SeqCst), 500);
+    assert_eq!(telemetry.runs.load(Ordering::SeqCst), 5);
+}

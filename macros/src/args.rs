@@ -1,0 +1,161 @@
+//! The attribute's arguments: none, `ex`, `device`, `crate = path`.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::Path;
+use syn::parse::Parser;
+
+use crate::validate::Errors;
+
+/// A role stated in the attribute.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StatedRole {
+    /// `#[work_item(ex)]`.
+    Ex,
+    /// `#[work_item(device)]`.
+    Device,
+}
+
+impl StatedRole {
+    pub(crate) fn keyword(self) -> &'static str {
+        match self {
+            StatedRole::Ex => "ex",
+            StatedRole::Device => "device",
+        }
+    }
+}
+
+/// The parsed arguments. Each error has been recorded; what could be read is kept.
+#[derive(Default)]
+pub(crate) struct Args {
+    /// The stated role and the span of its keyword.
+    pub(crate) role: Option<(StatedRole, Span)>,
+    /// `crate = path`: where the runtime is, instead of `::ntwork`.
+    pub(crate) krate: Option<Path>,
+}
+
+const EXPECTED: &str = "expected `ex`, `device` or `crate = path::to::ntwork`";
+
+/// Parses `args`, recording every error (each at its own token) in `errors`.
+pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> Args {
+    let mut parsed = Args::default();
+    let mut crate_span: Option<Span> = None;
+    let mut chunk: Vec<TokenTree> = Vec::new();
+    let mut tokens = args.into_iter().peekable();
+    loop {
+        let next = tokens.next();
+        match next {
+            Some(TokenTree::Punct(ref punct)) if punct.as_char() == ',' => {
+                if chunk.is_empty() {
+                    errors.push(syn::Error::new(
+                        punct.span(),
+                        format!("expected an argument before `,`: {EXPECTED}"),
+                    ));
+                } else {
+                    argument(
+                        std::mem::take(&mut chunk),
+                        &mut parsed,
+                        &mut crate_span,
+                        errors,
+                    );
+                }
+            }
+            Some(token) => chunk.push(token),
+            None => {
+                if !chunk.is_empty() {
+                    argument(chunk, &mut parsed, &mut crate_span, errors);
+                }
+                return parsed;
+            }
+        }
+    }
+}
+
+/// One comma-separated argument.
+fn argument(
+    chunk: Vec<TokenTree>,
+    parsed: &mut Args,
+    crate_span: &mut Option<Span>,
+    errors: &mut Errors,
+) {
+    let first = &chunk[0];
+    let TokenTree::Ident(ident) = first else {
+        errors.push(syn::Error::new(
+            first.span(),
+            format!("unknown `#[work_item]` argument: {EXPECTED}"),
+        ));
+        return;
+    };
+    let name = ident.to_string();
+    let role = match name.as_str() {
+        "ex" => Some(StatedRole::Ex),
+        "device" => Some(StatedRole::Device),
+        "crate" => None,
+        _ => {
+            errors.push(syn::Error::new(
+                ident.span(),
+                format!("unknown `#[work_item]` argument `{name}`: {EXPECTED}"),
+            ));
+            return;
+        }
+    };
+    if let Some(role) = role {
+        if let Some(extra) = chunk.get(1) {
+            errors.push(syn::Error::new(
+                extra.span(),
+                format!("unexpected tokens after `{name}`: the role takes no value, write `#[work_item({name})]`"),
+            ));
+            return;
+        }
+        match parsed.role {
+            Some((previous, _)) if previous == role => errors.push(syn::Error::new(
+                ident.span(),
+                format!("duplicate `#[work_item]` argument `{name}`"),
+            )),
+            Some((previous, _)) => errors.push(syn::Error::new(
+                ident.span(),
+                format!(
+                    "conflicting `#[work_item]` arguments: `{}` and `{name}`; a routine is either an Ex routine or a device-bound one",
+                    previous.keyword()
+                ),
+            )),
+            None => parsed.role = Some((role, ident.span())),
+        }
+        return;
+    }
+    // `crate = path`
+    let eq = match chunk.get(1) {
+        Some(TokenTree::Punct(punct)) if punct.as_char() == '=' => punct.span(),
+        _ => {
+            errors.push(syn::Error::new(
+                ident.span(),
+                "`crate` needs a path to the ntwork crate: `#[work_item(crate = path::to::ntwork)]`",
+            ));
+            return;
+        }
+    };
+    if chunk.len() == 2 {
+        errors.push(syn::Error::new(
+            eq,
+            "expected a path after `crate =`: `#[work_item(crate = path::to::ntwork)]`",
+        ));
+        return;
+    }
+    let rest: TokenStream = chunk[2..].iter().cloned().collect();
+    let path = match Path::parse_mod_style.parse2(rest) {
+        Ok(path) => path,
+        Err(error) => {
+            let message = format!("expected a path to the ntwork crate after `crate =`: {error}");
+            errors.push(syn::Error::new(error.span(), message));
+            return;
+        }
+    };
+    if crate_span.is_some() {
+        errors.push(syn::Error::new(
+            ident.span(),
+            "duplicate `#[work_item]` argument `crate`",
+        ));
+        return;
+    }
+    *crate_span = Some(ident.span());
+    parsed.krate = Some(path);
+}

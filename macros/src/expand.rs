@@ -1,0 +1,347 @@
+//! Model -> tokens.
+//!
+//! Every path is absolute (`::core::...`, `::ntwork::...` or the `crate = path`
+//! prefix), every generated item has a doc comment and the function's
+//! visibility, and the only `unsafe` is forwarding: the trampolines live in
+//! `ntwork::__private`.
+
+use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
+use quote::{quote, quote_spanned};
+
+use crate::model::{Role, Routine};
+use crate::parse::ItemFn;
+use crate::validate::Errors;
+
+/// The function, the generated items (stand-ins if there are errors), and the errors.
+pub(crate) fn expand(function: &ItemFn, routine: Option<&Routine>, errors: &Errors) -> TokenStream {
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        body,
+    } = function;
+    let items = routine
+        .map(|routine| items(routine, errors.count() > 0))
+        .unwrap_or_default();
+    let errors = errors.to_compile_errors();
+    quote! {
+        #(#attrs)*
+        #vis #sig #body
+        #items
+        #errors
+    }
+}
+
+/// Names of the generated parameters: hygienic, so a user's `const context`
+/// cannot turn them into patterns; `_`-prefixed in stand-ins, whose bodies
+/// do not use them.
+struct Names {
+    context: Ident,
+    device: Ident,
+    item: Ident,
+    queue: Ident,
+}
+
+impl Names {
+    fn new(stand_in: bool) -> Self {
+        let name = |name: &str| {
+            let name = if stand_in {
+                format!("_{name}")
+            } else {
+                name.to_owned()
+            };
+            Ident::new(&name, Span::mixed_site())
+        };
+        Names {
+            context: name("context"),
+            device: name("device"),
+            item: name("item"),
+            queue: name("queue"),
+        }
+    }
+}
+
+fn items(routine: &Routine, stand_in: bool) -> TokenStream {
+    let Routine {
+        vis,
+        ident,
+        role,
+        context,
+        krate,
+    } = routine;
+    let names = Names::new(stand_in);
+    let Names {
+        context: ctx,
+        device,
+        item,
+        queue,
+    } = &names;
+    // The generated functions are "defined" at the user's function name, so
+    // rustc's "associated function defined here" notes point at it.
+    let at_user = |name: &str| Ident::new(name, Span::call_site().located_at(ident.span()));
+    let (new_fn, queue_fn, initialize_fn) =
+        (at_user("new"), at_user("queue"), at_user("initialize"));
+
+    // The context type, and whether the stand-ins must be generic over it.
+    let usable = context.as_ref().is_none_or(|context| context.usable);
+    let generic_param = Ident::new("C", Span::mixed_site());
+    let (c_ty, c_span) = match context {
+        Some(context) if context.usable => (context.ty.clone(), context.span),
+        Some(context) => (quote!(()), context.span),
+        None => (quote!(()), Span::call_site()),
+    };
+    // In stand-ins for an unusable context, inherent items take any `C`.
+    let (generics, param_ty) = if usable {
+        (quote!(), c_ty.clone())
+    } else {
+        (quote!(<#generic_param>), quote!(#generic_param))
+    };
+    let has_context = context.is_some();
+    let ctx_param = if has_context {
+        quote!(#ctx: #param_ty,)
+    } else {
+        quote!()
+    };
+    let ctx_arg = if has_context {
+        quote!(#ctx)
+    } else {
+        quote!(())
+    };
+    // Under the user's type, so "`Rc<..>` cannot be sent between threads
+    // safely" and "does not live long enough" point at it.
+    let assoc = quote_spanned! {c_span=> type Context = #c_ty; };
+
+    let name = ident.to_string();
+    let struct_doc = format!(
+        " The work item routine `{name}`: names it in generic code (`{}<{name}>`), with its `ROUTINE` trampoline and queueing helpers.",
+        if matches!(role, Role::Ex { .. }) {
+            "ExWorkItem"
+        } else {
+            "IoWorkItem"
+        }
+    );
+    let new_result_doc = "On low resources the error holds the context.";
+    let queue_doc = format!(
+        " Allocates an item for `{name}` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). {new_result_doc}"
+    );
+    let body = |real: TokenStream| {
+        if stand_in {
+            quote!({ loop {} })
+        } else {
+            quote!({ #real })
+        }
+    };
+
+    let role_items = match role {
+        Role::Ex { borrowed } => {
+            let run = if stand_in {
+                quote!(
+                    fn run(_: Self::Context) {
+                        loop {}
+                    }
+                )
+            } else {
+                match (borrowed, has_context) {
+                    (_, false) => quote!(fn run((): Self::Context) { #ident() }),
+                    (true, true) => quote!(fn run(#ctx: Self::Context) { #ident(&#ctx) }),
+                    (false, true) => quote!(fn run(#ctx: Self::Context) { #ident(#ctx) }),
+                }
+            };
+            let run_ref = match (borrowed, stand_in, has_context) {
+                (false, _, _) => quote!(),
+                (true, true, _) => quote!(
+                    fn run_ref(_: &Self::Context) {
+                        loop {}
+                    }
+                ),
+                (true, false, false) => quote!(fn run_ref(_: &Self::Context) { #ident() }),
+                (true, false, true) => quote!(fn run_ref(#ctx: &Self::Context) { #ident(#ctx) }),
+            };
+            let ref_impl = if *borrowed {
+                quote! {
+                    impl #krate::ExRoutineRef for #ident {
+                        #run_ref
+                    }
+                }
+            } else {
+                quote!()
+            };
+            let routine_doc = format!(
+                " The `WORKER_THREAD_ROUTINE` of `{name}`. Its `Parameter` must come from `{name}::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `{name}`, and frees it."
+            );
+            let initialize_doc = format!(
+                " The typed `ExInitializeWorkItem` for `{name}`: stores `ROUTINE` and the context (moved to nonpaged pool) in a caller-owned `WORK_QUEUE_ITEM`. {new_result_doc}\n\n# Safety\n\n`item` is valid for writes, in nonpaged memory, and not queued; it stays valid until the routine has run, and it is queued at most once (the routine takes the context back)."
+            );
+            let initialize_doc = doc_lines(&initialize_doc);
+            let new_doc = format!(
+                " An owned one-shot item for `{name}`, holding its context. {new_result_doc}"
+            );
+            let initialize_body = body(
+                quote!(unsafe { #krate::__private::ex_initialize::<#ident>(#item, #ctx_arg) }),
+            );
+            let new_body = body(quote!(#krate::ExWorkItem::new(#ctx_arg)));
+            let queue_body = body(quote!(#krate::__private::ex_queue::<#ident>(#ctx_arg, #queue)));
+            let check = if stand_in {
+                quote!()
+            } else {
+                quote! {
+                    const _: #krate::ffi::PWORKER_THREAD_ROUTINE = ::core::option::Option::Some(#ident::ROUTINE);
+                }
+            };
+            quote! {
+                impl #krate::ExRoutine for #ident {
+                    #assoc
+                    #run
+                }
+                #ref_impl
+                impl #ident {
+                    #[doc = #routine_doc]
+                    #vis const ROUTINE: #krate::ffi::WORKER_THREAD_ROUTINE = #krate::__private::ex_routine::<#ident>;
+
+                    #initialize_doc
+                    #vis unsafe fn #initialize_fn #generics(
+                        #item: *mut #krate::ffi::WORK_QUEUE_ITEM,
+                        #ctx_param
+                    ) -> ::core::result::Result<(), #krate::AllocError<#param_ty>> #initialize_body
+
+                    #[doc = #new_doc]
+                    #vis fn #new_fn #generics(#ctx_param) -> ::core::result::Result<#krate::ExWorkItem<#ident>, #krate::AllocError<#param_ty>> #new_body
+
+                    #[doc = #queue_doc]
+                    #vis fn #queue_fn #generics(#ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::AllocError<#param_ty>> #queue_body
+                }
+                #check
+            }
+        }
+        Role::Device | Role::DeviceEx => {
+            let takes_item = *role == Role::DeviceEx;
+            let run = if stand_in {
+                quote!(fn run(_: &#krate::DeviceObject, _: Self::Context, _: #krate::IoWorkItem<Self>) { loop {} })
+            } else {
+                let call_ctx = if has_context { quote!(#ctx,) } else { quote!() };
+                let ctx_pat = if has_context {
+                    quote!(#ctx)
+                } else {
+                    quote!(())
+                };
+                let call = if takes_item {
+                    quote!(#ident(#device, #call_ctx #item);)
+                } else {
+                    quote!(#ident(#device, #call_ctx); ::core::mem::drop(#item);)
+                };
+                quote! {
+                    fn run(#device: &#krate::DeviceObject, #ctx_pat: Self::Context, #item: #krate::IoWorkItem<Self>) {
+                        #call
+                    }
+                }
+            };
+            let routine_doc = format!(
+                " The `{}` of `{name}`, for `{}`. Its `Context` must come from `ntwork::raw::into_parameter` with the routine's context; it takes the context back and runs `{name}`.",
+                if takes_item {
+                    "IO_WORKITEM_ROUTINE_EX"
+                } else {
+                    "IO_WORKITEM_ROUTINE"
+                },
+                if takes_item {
+                    "IoQueueWorkItemEx"
+                } else {
+                    "IoQueueWorkItem"
+                },
+            );
+            let (routine_ty, routine_value, check_ty) = if takes_item {
+                (
+                    quote!(#krate::ffi::IO_WORKITEM_ROUTINE_EX),
+                    quote!(#krate::__private::io_routine_ex::<#ident>),
+                    quote!(#krate::ffi::PIO_WORKITEM_ROUTINE_EX),
+                )
+            } else if stand_in {
+                (
+                    quote!(#krate::ffi::IO_WORKITEM_ROUTINE),
+                    quote!({
+                        extern "system" fn routine(_: #krate::ffi::PDEVICE_OBJECT, _: *mut ::core::ffi::c_void) {
+                            loop {}
+                        }
+                        routine
+                    }),
+                    quote!(),
+                )
+            } else {
+                let target = if has_context {
+                    quote!(#ident)
+                } else {
+                    quote!({
+                        fn call(#device: &#krate::DeviceObject, (): ()) {
+                            #ident(#device)
+                        }
+                        call
+                    })
+                };
+                (
+                    quote!(#krate::ffi::IO_WORKITEM_ROUTINE),
+                    quote!({
+                        unsafe extern "system" fn routine(#device: #krate::ffi::PDEVICE_OBJECT, #ctx: *mut ::core::ffi::c_void) {
+                            unsafe { #krate::__private::io_routine::<#c_ty>(#device, #ctx, #target) }
+                        }
+                        routine
+                    }),
+                    quote!(#krate::ffi::PIO_WORKITEM_ROUTINE),
+                )
+            };
+            let check = if stand_in {
+                quote!()
+            } else {
+                quote! {
+                    const _: #check_ty = ::core::option::Option::Some(#ident::ROUTINE);
+                }
+            };
+            let new_doc = format!(
+                " An Io work item for `{name}` bound to `device` (`IoAllocateWorkItem`); `Err` on low resources."
+            );
+            let new_body = body(quote!(#krate::IoWorkItem::new(#device)));
+            let queue_body =
+                body(quote!(#krate::__private::io_queue::<#ident>(#device, #ctx_arg, #queue)));
+            quote! {
+                impl #krate::IoRoutine for #ident {
+                    #assoc
+                    #run
+                }
+                impl #ident {
+                    #[doc = #routine_doc]
+                    #vis const ROUTINE: #routine_ty = #routine_value;
+
+                    #[doc = #new_doc]
+                    #vis fn #new_fn(#device: &#krate::DeviceObject) -> ::core::result::Result<#krate::IoWorkItem<#ident>, #krate::AllocError> #new_body
+
+                    #[doc = #queue_doc]
+                    #vis fn #queue_fn #generics(#device: &#krate::DeviceObject, #ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::AllocError<#param_ty>> #queue_body
+                }
+                #check
+            }
+        }
+    };
+
+    // The type is "defined" at the function's name too, so "the trait `ExRoutine`
+    // is not implemented for `name`" points at the function.
+    let struct_token = at_user("struct");
+    let mut braces = Group::new(Delimiter::Brace, TokenStream::new());
+    braces.set_span(struct_token.span());
+    quote! {
+        #[allow(non_camel_case_types)]
+        #[doc = #struct_doc]
+        #vis #struct_token #ident #braces
+
+        #role_items
+    }
+}
+
+/// A multi-line doc comment as one `#[doc]` per line, as `///` lines would be.
+fn doc_lines(text: &str) -> TokenStream {
+    let lines = text.lines().map(|line| {
+        if line.is_empty() || line.starts_with(' ') {
+            line.to_owned()
+        } else {
+            format!(" {line}")
+        }
+    });
+    quote!(#(#[doc = #lines])*)
+}

@@ -1,0 +1,96 @@
+//! A small typed model of a routine: what `expand` needs, nothing more.
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::{Ident, PathSegment, Type};
+
+/// A `#[work_item]` routine, as validated.
+pub(crate) struct Routine {
+    /// The function's visibility (as tokens), copied by the generated items.
+    pub(crate) vis: TokenStream,
+    /// The function's name, which also names the generated type.
+    pub(crate) ident: Ident,
+    /// Which path the routine is queued on.
+    pub(crate) role: Role,
+    /// The context parameter; `None` for a routine without one (context `()`).
+    pub(crate) context: Option<ContextParam>,
+    /// Where the runtime is: `::ntwork`, or the `crate = path` argument.
+    pub(crate) krate: TokenStream,
+}
+
+/// Which kernel API runs the routine.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Role {
+    /// `ExQueueWorkItem`: `fn(C)`, or (borrowed) `fn(&C)` / `fn()`.
+    Ex {
+        /// The routine only borrows its context, so a reusable item can run it.
+        borrowed: bool,
+    },
+    /// `IoQueueWorkItem`: `fn(&DeviceObject, C)`.
+    Device,
+    /// `IoQueueWorkItemEx`: `fn(&DeviceObject, C, IoWorkItem<name>)`.
+    DeviceEx,
+}
+
+/// The routine's context parameter.
+pub(crate) struct ContextParam {
+    /// The context type `C` (for `fn(&C)`, the `C` behind the reference).
+    pub(crate) ty: TokenStream,
+    /// Where trait obligations on `C` are reported: the user's type.
+    pub(crate) span: Span,
+    /// Whether `C` can appear in generated items: no error was found in it and
+    /// the function has no generic parameters it could mention.
+    pub(crate) usable: bool,
+}
+
+impl ContextParam {
+    pub(crate) fn new(ty: &Type, usable: bool) -> Self {
+        let tokens = ty.to_token_stream();
+        let span = tokens
+            .clone()
+            .into_iter()
+            .next()
+            .map_or_else(Span::call_site, |token| token.span());
+        ContextParam {
+            ty: tokens,
+            span,
+            usable,
+        }
+    }
+}
+
+/// Strips parentheses and invisible groups: `(T)` is `T`.
+pub(crate) fn peel(mut ty: &Type) -> &Type {
+    loop {
+        match ty {
+            Type::Paren(paren) => ty = &paren.elem,
+            Type::Group(group) => ty = &group.elem,
+            _ => return ty,
+        }
+    }
+}
+
+/// The last path segment of a plain path type, such as `IoWorkItem<x>` in
+/// `ntwork::IoWorkItem<x>`.
+pub(crate) fn last_segment(ty: &Type) -> Option<&PathSegment> {
+    match peel(ty) {
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
+        _ => None,
+    }
+}
+
+/// Whether `ty` names a device object, behind any references: the parameter
+/// that makes a routine device-bound (`&ntwork::DeviceObject`, or a misuse of it).
+pub(crate) fn mentions_device_object(ty: &Type) -> bool {
+    let mut ty = peel(ty);
+    while let Type::Reference(reference) = ty {
+        ty = peel(&reference.elem);
+    }
+    last_segment(ty)
+        .is_some_and(|segment| segment.ident == "DeviceObject" && segment.arguments.is_none())
+}
+
+/// Whether `ty` is an `IoWorkItem<...>` (the item an `IoQueueWorkItemEx` routine receives).
+pub(crate) fn is_io_work_item(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|segment| segment.ident == "IoWorkItem")
+}

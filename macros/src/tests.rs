@@ -1,0 +1,595 @@
+//! Unit tests of the macro, on `proc_macro2` tokens.
+//!
+//! - Expansion snapshots: `tests/expand/<case>.rs` (an attribute and a
+//!   function) against `tests/expand/<case>.expanded.rs` (the expansion,
+//!   formatted by prettyplease). Regenerate them with
+//!   `NTWORK_BLESS=1 cargo test -p ntwork-macros` and review the diff.
+//! - A grammar-based fuzzer: `expand` never panics, and for every item rustc
+//!   could hand it returns items or `compile_error!`s. `NTWORK_FUZZ_CASES=1000000 cargo test -p ntwork-macros
+//!   --release fuzz -- --nocapture` runs a long campaign.
+//! - The time of one expansion (`cargo test -p ntwork-macros --release
+//!   expansion_time -- --nocapture`).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
+
+use crate::expand;
+
+const EXPAND_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/expand");
+
+/// Splits a snapshot input, `#[work_item(args)] fn ...`, into the attribute's
+/// arguments and the item.
+fn split_input(source: &str) -> (TokenStream, TokenStream) {
+    let tokens: Vec<TokenTree> = source
+        .parse::<TokenStream>()
+        .expect("input tokenizes")
+        .into_iter()
+        .collect();
+    let (TokenTree::Punct(pound), TokenTree::Group(attr)) = (&tokens[0], &tokens[1]) else {
+        panic!("a snapshot input starts with `#[work_item]`");
+    };
+    assert_eq!(pound.as_char(), '#');
+    let mut inner = attr.stream().into_iter();
+    assert!(matches!(inner.next(), Some(TokenTree::Ident(ident)) if ident == "work_item"));
+    let args = match inner.next() {
+        Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Parenthesis => {
+            group.stream()
+        }
+        None => TokenStream::new(),
+        Some(other) => panic!("unexpected `{other}` in the attribute"),
+    };
+    (args, tokens[2..].iter().cloned().collect())
+}
+
+fn pretty(tokens: TokenStream) -> String {
+    let file: syn::File = syn::parse2(tokens).expect("the expansion is a list of items");
+    prettyplease::unparse(&file)
+}
+
+fn snapshot_cases() -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(EXPAND_DIR)
+        .expect("tests/expand exists")
+        .map(|entry| entry.expect("readable entry").path())
+        .filter(|path| {
+            let name = path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .unwrap_or_default();
+            name.ends_with(".rs") && !name.ends_with(".expanded.rs")
+        })
+        .collect();
+    cases.sort();
+    cases
+}
+
+#[test]
+fn expansion_snapshots() {
+    let bless = std::env::var_os("NTWORK_BLESS").is_some();
+    let cases = snapshot_cases();
+    assert!(
+        cases.len() >= 6,
+        "expected the snapshot cases in {EXPAND_DIR}"
+    );
+    let mut failures = Vec::new();
+    for input in &cases {
+        let source = std::fs::read_to_string(input).expect("readable input");
+        let (args, item) = split_input(&source);
+        let actual = pretty(expand(args, item));
+        let expected_path = input.with_extension("expanded.rs");
+        if bless {
+            std::fs::write(&expected_path, &actual).expect("writable snapshot");
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if expected != actual {
+            failures.push(format!("{}:\n{actual}", display(&expected_path)));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "expansions differ from the snapshots (NTWORK_BLESS=1 to regenerate):\n\n{}",
+        failures.join("\n\n")
+    );
+}
+
+fn display(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn expand_str(args: &str, item: &str) -> String {
+    expand(
+        args.parse().expect("args tokenize"),
+        item.parse().expect("item tokenizes"),
+    )
+    .to_string()
+}
+
+fn error_count(output: &str) -> usize {
+    output.matches("compile_error").count()
+}
+
+#[test]
+fn valid_shapes_expand_without_errors() {
+    for (args, item) in [
+        ("", "fn a(x: Vec<u8>) {}"),
+        ("ex", "fn a(x: &u8) {}"),
+        ("", "pub(crate) fn a() {}"),
+        ("", "fn a(x: &'static str) -> () {}"),
+        ("device", "fn a(d: &DeviceObject, x: u8) {}"),
+        ("", "fn a(d: &ntwork::DeviceObject) {}"),
+        (
+            "crate = ::x::y",
+            "fn a(d: &'_ DeviceObject, x: u8, item: IoWorkItem<a>) {}",
+        ),
+        ("", "fn a(f: Box<dyn Fn(&u8) + Send>, ) {}"),
+        ("", "fn a(f: fn(&u8)) {}"),
+    ] {
+        let output = expand_str(args, item);
+        assert_eq!(error_count(&output), 0, "{args} / {item}: {output}");
+        syn::parse_str::<syn::File>(&output).expect("items");
+    }
+}
+
+#[test]
+fn each_misuse_is_one_error() {
+    for (args, item) in [
+        ("", "async fn a(x: u8) {}"),
+        ("", "const fn a(x: u8) {}"),
+        ("", "unsafe fn a(x: u8) {}"),
+        ("", "extern \"C\" fn a(x: u8) {}"),
+        ("", "fn a<T>(x: T) {}"),
+        ("", "fn a(x: u8) where u8: Copy {}"),
+        ("", "fn a(&self) {}"),
+        ("", "fn a(x: u8, ...) {}"),
+        ("", "fn a(x: u8) -> u8 { x }"),
+        ("bogus", "fn a(x: u8) {}"),
+        ("ex, ex", "fn a(x: u8) {}"),
+        ("crate =", "fn a(x: u8) {}"),
+        ("crate", "fn a(x: u8) {}"),
+        ("crate = ::a, crate = ::b", "fn a(x: u8) {}"),
+        (",", "fn a(x: u8) {}"),
+        ("ex = 1", "fn a(x: u8) {}"),
+        ("", "fn a(x: u8, y: u8) {}"),
+        ("", "fn a((x, y): (u8, u8)) {}"),
+        ("", "fn a(x: impl Send) {}"),
+        ("", "fn a(x: &mut u8) {}"),
+        ("", "fn a(x: &'a u8) {}"),
+        ("", "fn a(x: Cow<'_, str>) {}"),
+        ("", "fn a(x: &&u8) {}"),
+        ("", "fn a(x: u8, d: &DeviceObject) {}"),
+        ("", "fn a(d: DeviceObject, x: u8) {}"),
+        ("", "fn a(d: &mut DeviceObject, x: u8) {}"),
+        ("", "fn a(d: &DeviceObject, x: &u8) {}"),
+        ("", "fn a(d: &DeviceObject, i: IoWorkItem<a>, x: u8) {}"),
+        ("", "fn a(d: &DeviceObject, x: u8, i: IoWorkItem<b>) {}"),
+        ("ex", "fn a(d: &DeviceObject, x: u8) {}"),
+        ("device", "fn a(x: u8) {}"),
+        ("", "struct A;"),
+        ("", "fn a(x: u8);"),
+    ] {
+        let output = expand_str(args, item);
+        assert_eq!(error_count(&output), 1, "{args} / {item}: {output}");
+    }
+}
+
+#[test]
+fn errors_are_collected() {
+    let output = expand_str(
+        "ex, bogus",
+        "async unsafe fn a<T>(x: u8, y: u8) -> u8 { 0 }",
+    );
+    assert_eq!(error_count(&output), 6, "{output}");
+}
+
+#[test]
+fn stand_ins_follow_errors() {
+    // The function and a stand-in type stay, so other code keeps compiling.
+    let output = expand_str("", "async fn a(x: u8) {}");
+    assert!(output.contains("async fn a"));
+    assert!(output.contains("struct a"));
+    assert!(output.contains("loop { }"));
+    assert!(!output.contains("__private :: ex_queue"));
+    // A method gets no stand-ins: they could not stand inside an `impl`.
+    let output = expand_str("", "fn a(&self) {}");
+    assert!(!output.contains("struct"));
+}
+
+/// splitmix64: small, fast, deterministic.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n as u64).expect("fits")
+    }
+
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+const ATTRS: &[&str] = &[
+    "",
+    "",
+    "#[inline]",
+    "#[doc = \"x\"]",
+    "#[cfg(all())]",
+    "/// doc\n",
+    "#[allow(unused)] #[must_use]",
+];
+const VIS: &[&str] = &[
+    "",
+    "",
+    "pub",
+    "pub(crate)",
+    "pub(super)",
+    "pub(in crate::a)",
+    "pub(self)",
+];
+const QUALIFIERS: &[&str] = &[
+    "",
+    "",
+    "",
+    "const",
+    "async",
+    "unsafe",
+    "extern \"C\"",
+    "extern \"system\"",
+    "extern",
+    "const unsafe",
+    "async unsafe extern \"C\"",
+    "safe",
+];
+const NAMES: &[&str] = &["flush", "r#type", "_x", "a1", "work", "Self", "r#fn"];
+const GENERICS: &[&str] = &[
+    "",
+    "",
+    "",
+    "<T>",
+    "<'a>",
+    "<const N: usize>",
+    "<T: Send + 'static, 'b>",
+    "<>",
+    "<'a, 'b: 'a>",
+    "<T = u8>",
+];
+const PATTERNS: &[&str] = &[
+    "x",
+    "x",
+    "mut x",
+    "_",
+    "(a, b)",
+    "ref x",
+    "x @ _",
+    "&y",
+    "self",
+    "&self",
+    "&mut self",
+    "mut self",
+    "r#x",
+    "Some(x)",
+    "Point { x, .. }",
+];
+const TYPES: &[&str] = &[
+    "u8",
+    "Vec<u8>",
+    "&u8",
+    "&'static str",
+    "&'a T",
+    "&'_ u8",
+    "&mut u32",
+    "impl Send",
+    "Box<dyn Fn(&u8) + Send>",
+    "Rc<u8>",
+    "DeviceObject",
+    "&DeviceObject",
+    "&mut DeviceObject",
+    "&'static DeviceObject",
+    "&ntwork::DeviceObject",
+    "&::a::b::DeviceObject",
+    "IoWorkItem<flush>",
+    "IoWorkItem<other>",
+    "IoWorkItem",
+    "ntwork::IoWorkItem<Self>",
+    "(u8, u16)",
+    "[u8; 4]",
+    "[&u8; N]",
+    "fn(&u8)",
+    "Cow<'_, str>",
+    "<T as Tr>::A",
+    "_",
+    "!",
+    "()",
+    "dyn Send + 'a",
+    "*const u8",
+    "T",
+    "Self",
+    "&&u8",
+    "(DeviceObject)",
+    "&(DeviceObject)",
+    "m!()",
+    "Box<impl Send>",
+    "&[u8]",
+    "Option<&'a u8>",
+    "&dyn Fn(&u8) -> &u8",
+    "Vec<Box<dyn Send + 'static>>",
+    "&'static mut u8",
+];
+const RETURNS: &[&str] = &[
+    "",
+    "",
+    "",
+    "-> ()",
+    "-> u8",
+    "-> !",
+    "-> impl Send",
+    "-> Self",
+    "-> ((),)",
+    "-> (())",
+];
+const WHERES: &[&str] = &["", "", "", "where T: Send", "where", "where u8: Copy,"];
+const BODIES: &[&str] = &[
+    "{}",
+    "{ let _ = 1; }",
+    "{ loop {} }",
+    ";",
+    "{ x }",
+    "{ { } }",
+];
+const ARGS: &[&str] = &[
+    "",
+    "",
+    "",
+    "ex",
+    "device",
+    "crate = ::ntwork",
+    "crate = a::b",
+    "crate",
+    "crate =",
+    "ex, device",
+    "ex, ex",
+    "bogus",
+    "1",
+    "ex,",
+    ",",
+    "crate = ::a, crate = b",
+    "device(x)",
+    "ex = 1",
+    "crate = a<b>",
+    "crate = crate::rt, device",
+    ",,",
+    "ex device",
+    "crate = self",
+    "crate = super::x, ex",
+    "\"ex\"",
+    "crate = 3",
+];
+const INSERTS: &[&str] = &[
+    ",", "::", "&", "'a", "fn", "()", "{}", "<", ">", "...", "#", "[x]", "self", "impl", "dyn",
+    "?", "mut", "=", "->", ";", "x: u8", "pub", "async",
+];
+
+fn signature(rng: &mut Rng) -> String {
+    let mut source = String::new();
+    for _ in 0..rng.below(3) {
+        source.push_str(rng.pick(ATTRS));
+        source.push(' ');
+    }
+    let params: Vec<String> = (0..rng.below(5))
+        .map(|_| {
+            if rng.chance(3) {
+                rng.pick(&["...", "_: ...", "args: ..."]).to_owned()
+            } else if rng.chance(5) {
+                rng.pick(&["self", "&self", "&'a mut self", "self: Box<Self>"])
+                    .to_owned()
+            } else {
+                let attr = if rng.chance(5) {
+                    "#[allow(unused)] "
+                } else {
+                    ""
+                };
+                format!("{attr}{}: {}", rng.pick(PATTERNS), rng.pick(TYPES))
+            }
+        })
+        .collect();
+    let trailing = if rng.chance(20) { "," } else { "" };
+    source.push_str(&format!(
+        "{} {} fn {}{}({}{trailing}) {} {} {}",
+        rng.pick(VIS),
+        rng.pick(QUALIFIERS),
+        rng.pick(NAMES),
+        rng.pick(GENERICS),
+        params.join(", "),
+        rng.pick(RETURNS),
+        rng.pick(WHERES),
+        rng.pick(BODIES),
+    ));
+    source
+}
+
+/// Deletes, duplicates, swaps or inserts tokens, at the top level or inside a group.
+fn mutate(rng: &mut Rng, stream: TokenStream, depth: usize) -> TokenStream {
+    let mut tokens: Vec<TokenTree> = stream.into_iter().collect();
+    for _ in 0..rng.below(3) {
+        let len = tokens.len();
+        match rng.below(5) {
+            0 if len > 0 => {
+                tokens.remove(rng.below(len));
+            }
+            1 if len > 0 => {
+                let token = tokens[rng.below(len)].clone();
+                tokens.insert(rng.below(len + 1), token);
+            }
+            2 if len > 1 => {
+                let (a, b) = (rng.below(len), rng.below(len));
+                tokens.swap(a, b);
+            }
+            3 => {
+                let insert: TokenStream = rng.pick(INSERTS).parse().expect("insert tokenizes");
+                let at = rng.below(len + 1);
+                for (offset, token) in insert.into_iter().enumerate() {
+                    tokens.insert(at + offset, token);
+                }
+            }
+            _ if len > 0 && depth < 3 => {
+                let at = rng.below(len);
+                if let TokenTree::Group(group) = &tokens[at] {
+                    let inner = mutate(rng, group.stream(), depth + 1);
+                    let mut replaced = Group::new(group.delimiter(), inner);
+                    replaced.set_span(group.span());
+                    tokens[at] = TokenTree::Group(replaced);
+                }
+            }
+            _ => {}
+        }
+    }
+    tokens.into_iter().collect()
+}
+
+/// A signature from the valid shapes only, so that half the cases expand.
+fn valid_signature(rng: &mut Rng) -> (String, &'static str) {
+    const CONTEXTS: &[&str] = &[
+        "u8",
+        "Vec<u8>",
+        "&u8",
+        "&'static str",
+        "Box<dyn Fn(&u8) + Send>",
+        "(u8, [u16; 2])",
+        "&'_ AtomicU32",
+        "fn(&u8)",
+    ];
+    let name = rng.pick(&["flush", "r#type", "_x", "work"]);
+    let pat = rng.pick(&["x", "mut x", "_", "_ctx"]);
+    let (params, args) = match rng.below(6) {
+        0 => (String::new(), rng.pick(&["", "ex", "crate = ::rt"])),
+        1 | 2 => (
+            format!("{pat}: {}", rng.pick(CONTEXTS)),
+            rng.pick(&["", "ex", "crate = a::b"]),
+        ),
+        3 => (
+            format!(
+                "d: &DeviceObject, {pat}: {}",
+                rng.pick(&["u8", "Vec<u8>", "&'static u8"])
+            ),
+            rng.pick(&["", "device"]),
+        ),
+        4 => (
+            format!("d: &ntwork::DeviceObject, {pat}: u8, item: IoWorkItem<{name}>"),
+            rng.pick(&["", "device, crate = ::x"]),
+        ),
+        _ => ("d: &'_ DeviceObject".to_owned(), rng.pick(&["", "device"])),
+    };
+    let source = format!(
+        "{} {} fn {name}({params}) {} {}",
+        rng.pick(ATTRS),
+        rng.pick(VIS),
+        rng.pick(&["", "-> ()"]),
+        rng.pick(&["{}", "{ let _ = 1; }"])
+    );
+    (source, args)
+}
+
+fn fuzz_case(rng: &mut Rng) -> (TokenStream, TokenStream) {
+    let (source, args) = if rng.chance(50) {
+        valid_signature(rng)
+    } else {
+        (signature(rng), rng.pick(ARGS))
+    };
+    let item: TokenStream = source.parse().expect("generated items tokenize");
+    let args: TokenStream = args.parse().expect("generated args tokenize");
+    let item = if rng.chance(30) {
+        mutate(rng, item, 0)
+    } else {
+        item
+    };
+    let args = if rng.chance(10) {
+        mutate(rng, args, 0)
+    } else {
+        args
+    };
+    (args, item)
+}
+
+#[test]
+fn fuzz() {
+    let cases: usize = std::env::var("NTWORK_FUZZ_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(10_000);
+    let mut rng = Rng(0x6E74_776F_726B);
+    let (mut accepted, mut rejected) = (0usize, 0usize);
+    let start = Instant::now();
+    for case in 0..cases {
+        let (args, item) = fuzz_case(&mut rng);
+        let input = format!("#[work_item({args})] {item}");
+        // rustc parses an attribute's item before expanding, so only a valid
+        // item (its body included) must give valid items; the macro itself
+        // never parses the body.
+        let valid_item = syn::parse2::<syn::Item>(item.clone()).is_ok();
+        let output = catch_unwind(AssertUnwindSafe(|| expand(args, item)))
+            .unwrap_or_else(|_| panic!("case {case} panicked: {input}"));
+        let text = output.to_string();
+        if text.contains("compile_error") {
+            rejected += 1;
+        } else {
+            accepted += 1;
+            if let (true, Err(error)) = (valid_item, syn::parse2::<syn::File>(output)) {
+                panic!("case {case}: the expansion of `{input}` is not items ({error}):\n{text}");
+            }
+        }
+    }
+    println!(
+        "fuzz: {cases} cases ({accepted} expanded, {rejected} rejected with compile_error!) in {:.2?}",
+        start.elapsed()
+    );
+    assert!(
+        accepted > cases / 20 && rejected > cases / 20,
+        "the generator covers both outcomes"
+    );
+}
+
+#[test]
+fn expansion_time() {
+    const RUNS: u32 = 10_000;
+    let item: TokenStream =
+        "/// Flushes.\npub fn flush_log(batch: Vec<u8>) { let _ = batch.len(); }"
+            .parse()
+            .expect("tokens");
+    let device: TokenStream =
+        "fn flush(device: &DeviceObject, batch: Vec<u8>, item: IoWorkItem<flush>) { drop(item); }"
+            .parse()
+            .expect("tokens");
+    let start = Instant::now();
+    for _ in 0..RUNS {
+        std::hint::black_box(expand(
+            TokenStream::new(),
+            std::hint::black_box(item.clone()),
+        ));
+    }
+    let ex = start.elapsed() / RUNS;
+    let start = Instant::now();
+    for _ in 0..RUNS {
+        std::hint::black_box(expand(
+            TokenStream::new(),
+            std::hint::black_box(device.clone()),
+        ));
+    }
+    let io = start.elapsed() / RUNS;
+    println!("expansion time: Ex routine {ex:.2?}, device routine {io:.2?} (mean of {RUNS})");
+}

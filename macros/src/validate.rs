@@ -1,0 +1,475 @@
+//! Syntax -> model, collecting every independent error, each spanned at the
+//! user's token.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
+use syn::{
+    FnArg, GenericArgument, GenericParam, Ident, Lifetime, Pat, PatType, PathArguments, ReturnType,
+    Type, TypeParamBound,
+};
+
+use crate::args::{Args, StatedRole};
+use crate::model::{self, ContextParam, Role, Routine};
+use crate::parse::ItemFn;
+
+/// Every error found so far, combined into one.
+#[derive(Default)]
+pub(crate) struct Errors {
+    combined: Option<syn::Error>,
+    count: usize,
+}
+
+impl Errors {
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        self.count += 1;
+        match &mut self.combined {
+            Some(combined) => combined.combine(error),
+            None => self.combined = Some(error),
+        }
+    }
+
+    /// How many errors were recorded.
+    pub(crate) fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The errors as `compile_error!` invocations (empty if there are none).
+    pub(crate) fn to_compile_errors(&self) -> TokenStream {
+        self.combined
+            .as_ref()
+            .map(syn::Error::to_compile_error)
+            .unwrap_or_default()
+    }
+}
+
+fn error(tokens: impl ToTokens, message: impl std::fmt::Display) -> syn::Error {
+    syn::Error::new_spanned(tokens, message)
+}
+
+const SHAPES: &str = "`fn name(context: C)`, `fn name(context: &C)`, `fn name()`, `fn name(device: &DeviceObject, context: C)` or `fn name(device: &DeviceObject, context: C, item: IoWorkItem<name>)`";
+
+/// What the signature says, checked. Returns `None` when no generated item
+/// can stand beside the function (a method: the attribute is inside an `impl`).
+///
+/// Strips a C-variadic `...` from `item` after reporting it, so that the
+/// function re-emitted for error recovery does not add rustc's own error.
+pub(crate) fn routine(item: &mut ItemFn, args: &Args, errors: &mut Errors) -> Option<Routine> {
+    let sig = &item.sig;
+    if let Some(token) = &sig.constness {
+        errors.push(error(
+            token,
+            "a `#[work_item]` routine cannot be `const fn`: it runs on a system worker thread, never at compile time; remove `const`",
+        ));
+    }
+    if let Some(token) = &sig.asyncness {
+        errors.push(error(
+            token,
+            "a `#[work_item]` routine cannot be `async`: a system worker thread calls it once and runs it to completion, with no executor to poll a future; make it a plain `fn`",
+        ));
+    }
+    if let syn::Safety::Unsafe(token) = &sig.safety {
+        errors.push(error(
+            token,
+            "a `#[work_item]` routine cannot be `unsafe fn`: the worker thread that calls it has no contract to uphold; make it a safe `fn` and put `unsafe {}` blocks inside",
+        ));
+    }
+    if let Some(abi) = &sig.abi {
+        errors.push(error(
+            abi,
+            "a `#[work_item]` routine is written as a plain Rust `fn`: the attribute generates the `extern \"system\"` trampoline (`name::ROUTINE`) itself; remove the `extern`",
+        ));
+    }
+    let mut declared_lifetimes = Vec::new();
+    let generic = sig.generics.lt_token.is_some() || sig.generics.where_clause.is_some();
+    if sig.generics.lt_token.is_some() {
+        let only_lifetimes = sig
+            .generics
+            .params
+            .iter()
+            .all(|param| matches!(param, GenericParam::Lifetime(_)));
+        for param in &sig.generics.params {
+            if let GenericParam::Lifetime(lifetime) = param {
+                declared_lifetimes.push(lifetime.lifetime.ident.to_string());
+            }
+        }
+        let (lt, params, gt) = (
+            &sig.generics.lt_token,
+            &sig.generics.params,
+            &sig.generics.gt_token,
+        );
+        let message = if only_lifetimes && !params.is_empty() {
+            "a `#[work_item]` routine cannot have lifetime parameters: its context is used later, on a system worker thread, so it must be `'static`; take an owned `C`, or `&C` to borrow the context of a reusable item"
+        } else {
+            "a `#[work_item]` routine cannot be generic: the kernel calls one concrete function through a `WORKER_THREAD_ROUTINE` pointer; name concrete types (a `Box<dyn Trait + Send>` context can hold any implementation)"
+        };
+        errors.push(error(quote!(#lt #params #gt), message));
+    }
+    if let Some(where_clause) = &sig.generics.where_clause {
+        errors.push(error(
+            where_clause,
+            "a `#[work_item]` routine cannot have a `where` clause: it must be one concrete function; remove the clause",
+        ));
+    }
+    if let Some(receiver) = sig.receiver() {
+        errors.push(error(
+            receiver.self_token,
+            "`#[work_item]` goes on a free function, not a method: the routine receives only its context; move it out of the `impl` and pass what `self` held as the context",
+        ));
+        return None;
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.push(error(
+            variadic.dots,
+            "a `#[work_item]` routine cannot be variadic: the kernel passes exactly one context pointer; take one context parameter",
+        ));
+    }
+    if let ReturnType::Type(_, ty) = &sig.output {
+        let unit = matches!(model::peel(ty), Type::Tuple(tuple) if tuple.elems.is_empty());
+        if !unit {
+            errors.push(error(
+                ty,
+                "a `#[work_item]` routine must return `()`: nothing receives a work item's result; send results back through the context (a channel, an `Arc<Mutex<_>>`, ...)",
+            ));
+        }
+    }
+
+    let params: Vec<&PatType> = sig
+        .inputs
+        .iter()
+        .filter_map(|arg| match arg {
+            FnArg::Typed(param) => Some(param),
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    for param in &params {
+        check_pattern(&param.pat, errors);
+    }
+
+    let device_positions: Vec<usize> = params
+        .iter()
+        .enumerate()
+        .filter(|(_, param)| model::mentions_device_object(&param.ty))
+        .map(|(i, _)| i)
+        .collect();
+    let mut device = !device_positions.is_empty();
+    match args.role {
+        Some((StatedRole::Ex, span)) if device => errors.push(syn::Error::new(
+            span,
+            "`#[work_item(ex)]` contradicts the signature: a routine that takes a `&DeviceObject` is device-bound and is queued with IoQueueWorkItem; write `#[work_item(device)]`, or drop the device parameter for an Ex routine",
+        )),
+        Some((StatedRole::Device, span)) if !device => {
+            errors.push(syn::Error::new(
+                span,
+                "`#[work_item(device)]` contradicts the signature: a device-bound routine takes the device object first, `fn name(device: &ntwork::DeviceObject, context: C)`; without it this is an Ex routine, so write `#[work_item]` or `#[work_item(ex)]`",
+            ));
+            device = false;
+        }
+        _ => {}
+    }
+
+    let before = errors.count();
+    let (role, context) = if device {
+        device_shape(
+            &item.sig.ident,
+            &params,
+            &device_positions,
+            &declared_lifetimes,
+            errors,
+        )
+    } else {
+        ex_shape(&params, &declared_lifetimes, errors)
+    };
+    let usable = !generic && errors.count() == before;
+    let context = context.map(|ty| ContextParam::new(ty, usable));
+
+    if item.sig.variadic.is_some() {
+        item.sig.variadic = None;
+    }
+    let krate = match &args.krate {
+        Some(path) => path.to_token_stream(),
+        None => quote!(::ntwork),
+    };
+    Some(Routine {
+        vis: item.vis.to_token_stream(),
+        ident: item.sig.ident.clone(),
+        role,
+        context,
+        krate,
+    })
+}
+
+/// Parameters are plain names (`context`, `mut context`, `_`), so that each
+/// one is one value the trampoline hands over.
+fn check_pattern(pat: &Pat, errors: &mut Errors) {
+    match pat {
+        Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => {}
+        Pat::Wild(_) => {}
+        _ => errors.push(error(
+            pat,
+            "a `#[work_item]` parameter must be a plain name, like `context: C`; destructure it inside the body (`let (a, b) = context;`)",
+        )),
+    }
+}
+
+/// `fn()`, `fn(C)`, `fn(&C)`.
+fn ex_shape<'a>(
+    params: &[&'a PatType],
+    declared: &[String],
+    errors: &mut Errors,
+) -> (Role, Option<&'a Type>) {
+    if params.len() > 1 {
+        let extra: Vec<_> = params[1..].iter().collect();
+        errors.push(error(
+            quote!(#(#extra),*),
+            format!(
+                "an Ex routine takes at most one parameter, its context: bundle these values into a struct or a tuple and take that (the shapes are {SHAPES})"
+            ),
+        ));
+    }
+    let Some(param) = params.first() else {
+        return (Role::Ex { borrowed: true }, None);
+    };
+    let ty = model::peel(&param.ty);
+    if let Type::Reference(reference) = ty {
+        if let Some(mutability) = &reference.mutability {
+            let and = &reference.and_token;
+            errors.push(error(
+                quote!(#and #mutability),
+                "a `#[work_item]` routine cannot take its context by `&mut`: the context is shared with the item that queued it; take it by value (`C`) to own it, or by `&C` and use interior mutability (atomics, a lock)",
+            ));
+        }
+        match &reference.lifetime {
+            Some(lifetime) if lifetime.ident == "static" => {
+                // `&'static T` is an owned context that happens to be a reference.
+                check_context_type(ty, declared, errors);
+                return (Role::Ex { borrowed: false }, Some(ty));
+            }
+            Some(lifetime) if lifetime.ident != "_" => check_lifetime(lifetime, declared, errors),
+            _ => {}
+        }
+        check_context_type(&reference.elem, declared, errors);
+        return (Role::Ex { borrowed: true }, Some(&reference.elem));
+    }
+    check_context_type(ty, declared, errors);
+    (Role::Ex { borrowed: false }, Some(ty))
+}
+
+/// `fn(&DeviceObject, C)`, `fn(&DeviceObject, C, IoWorkItem<name>)`, and the
+/// same without a context.
+fn device_shape<'a>(
+    ident: &Ident,
+    params: &[&'a PatType],
+    device_positions: &[usize],
+    declared: &[String],
+    errors: &mut Errors,
+) -> (Role, Option<&'a Type>) {
+    let first = device_positions[0];
+    if first != 0 {
+        errors.push(error(
+            params[first],
+            "the device object comes first in a device-bound routine: `fn name(device: &DeviceObject, context: C)`",
+        ));
+    }
+    for &position in &device_positions[1..] {
+        errors.push(error(
+            params[position],
+            "a device-bound routine takes one device object, as its first parameter: `fn name(device: &DeviceObject, context: C)`",
+        ));
+    }
+    check_device_param(&params[first].ty, errors);
+
+    let rest: Vec<&PatType> = params
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !device_positions.contains(i))
+        .map(|(_, param)| *param)
+        .collect();
+    let item_positions: Vec<usize> = rest
+        .iter()
+        .enumerate()
+        .filter(|(_, param)| model::is_io_work_item(&param.ty))
+        .map(|(i, _)| i)
+        .collect();
+    let takes_item = !item_positions.is_empty();
+    let contexts: Vec<&PatType> = rest
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !item_positions.contains(i))
+        .map(|(_, param)| *param)
+        .collect();
+
+    for &position in &item_positions {
+        check_item_param(&rest[position].ty, ident, errors);
+    }
+    if let Some(&position) = item_positions.first()
+        && (position + 1 != rest.len() || item_positions.len() > 1)
+    {
+        errors.push(error(
+            rest[position],
+            "the work item comes last in a device-bound routine: `fn name(device: &DeviceObject, context: C, item: IoWorkItem<name>)`",
+        ));
+    }
+    if contexts.len() > 1 {
+        let extra = &contexts[1..];
+        errors.push(error(
+            quote!(#(#extra),*),
+            format!(
+                "a device-bound routine takes the device object, one context and optionally its work item: bundle these values into a struct or a tuple (the shapes are {SHAPES})"
+            ),
+        ));
+    }
+    let role = if takes_item {
+        Role::DeviceEx
+    } else {
+        Role::Device
+    };
+    let Some(param) = contexts.first() else {
+        return (role, None);
+    };
+    let ty = model::peel(&param.ty);
+    if let Type::Reference(reference) = ty {
+        let is_static = reference
+            .lifetime
+            .as_ref()
+            .is_some_and(|lifetime| lifetime.ident == "static");
+        if !is_static {
+            let (and, lifetime, mutability) = (
+                &reference.and_token,
+                &reference.lifetime,
+                &reference.mutability,
+            );
+            errors.push(error(
+                quote!(#and #lifetime #mutability),
+                "a device-bound routine owns its context: take it by value (`context: C`), since the context is moved to the worker thread (a reference would be `'static` at least)",
+            ));
+            return (role, Some(&reference.elem));
+        }
+    }
+    check_context_type(ty, declared, errors);
+    (role, Some(ty))
+}
+
+/// The item parameter is `IoWorkItem<name>` (`Self` is left to rustc: it is not allowed in a function).
+fn check_item_param(ty: &Type, ident: &Ident, errors: &mut Errors) {
+    let Some(segment) = model::last_segment(ty) else {
+        return;
+    };
+    let PathArguments::AngleBracketed(angle) = &segment.arguments else {
+        return;
+    };
+    let [GenericArgument::Type(argument)] = angle.args.iter().collect::<Vec<_>>()[..] else {
+        return;
+    };
+    let Some(name) = model::last_segment(argument) else {
+        return;
+    };
+    if name.ident != *ident && name.ident != "Self" {
+        errors.push(error(
+            argument,
+            format!(
+                "a device-bound routine receives its own work item: write `IoWorkItem<{ident}>`"
+            ),
+        ));
+    }
+}
+
+/// The device parameter is `&DeviceObject`: the kernel lends it for the call.
+fn check_device_param(ty: &Type, errors: &mut Errors) {
+    const MESSAGE: &str = "the device parameter must be `&DeviceObject`: the kernel lends the device object for the duration of the call";
+    match model::peel(ty) {
+        Type::Reference(reference) => {
+            if let Some(mutability) = &reference.mutability {
+                let and = &reference.and_token;
+                errors.push(error(quote!(#and #mutability), MESSAGE));
+            } else if let Some(lifetime) = &reference.lifetime
+                && lifetime.ident != "_"
+            {
+                errors.push(error(lifetime, MESSAGE));
+            } else if !matches!(model::peel(&reference.elem), Type::Path(_)) {
+                errors.push(error(&reference.elem, MESSAGE));
+            }
+        }
+        other => errors.push(error(other, MESSAGE)),
+    }
+}
+
+fn check_lifetime(lifetime: &Lifetime, declared: &[String], errors: &mut Errors) {
+    if lifetime.ident == "static" || declared.iter().any(|name| lifetime.ident == name) {
+        return;
+    }
+    errors.push(error(
+        lifetime,
+        format!(
+            "a work item's context must be `'static`: it is used later, on a system worker thread, after the caller has returned, so it cannot borrow for `{lifetime}`; use an owned type (`String`, `Box<T>`, `Arc<T>`)"
+        ),
+    ));
+}
+
+/// The context type has no lifetimes but `'static` and is concrete.
+fn check_context_type(ty: &Type, declared: &[String], errors: &mut Errors) {
+    match ty {
+        Type::Reference(reference) => {
+            match &reference.lifetime {
+                Some(lifetime) => check_lifetime(lifetime, declared, errors),
+                None => errors.push(error(
+                    reference.and_token,
+                    "a work item's context must be `'static`: it is used later, on a system worker thread, so it cannot hold a borrowed reference; use an owned type, or `&'static T`",
+                )),
+            }
+            check_context_type(&reference.elem, declared, errors);
+        }
+        Type::Path(path) => {
+            if let Some(qself) = &path.qself {
+                check_context_type(&qself.ty, declared, errors);
+            }
+            for segment in &path.path.segments {
+                check_arguments(&segment.arguments, declared, errors);
+            }
+        }
+        Type::Tuple(tuple) => {
+            for elem in &tuple.elems {
+                check_context_type(elem, declared, errors);
+            }
+        }
+        Type::Array(array) => check_context_type(&array.elem, declared, errors),
+        Type::Slice(slice) => check_context_type(&slice.elem, declared, errors),
+        Type::Paren(paren) => check_context_type(&paren.elem, declared, errors),
+        Type::Group(group) => check_context_type(&group.elem, declared, errors),
+        Type::Ptr(ptr) => check_context_type(&ptr.elem, declared, errors),
+        Type::ImplTrait(impl_trait) => errors.push(error(
+            impl_trait.impl_token,
+            "a `#[work_item]` context cannot be `impl Trait`: that makes the routine generic, and the kernel calls one concrete function; name a concrete type, or take a `Box<dyn Trait + Send>`",
+        )),
+        Type::TraitObject(object) => {
+            for bound in &object.bounds {
+                match bound {
+                    TypeParamBound::Lifetime(lifetime) => check_lifetime(lifetime, declared, errors),
+                    TypeParamBound::Trait(trait_bound) if trait_bound.lifetimes.is_none() => {
+                        for segment in &trait_bound.path.segments {
+                            check_arguments(&segment.arguments, declared, errors);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // Function pointers are higher-ranked (`fn(&T)` is `'static`); macros
+        // and the rest are left to rustc.
+        _ => {}
+    }
+}
+
+fn check_arguments(arguments: &PathArguments, declared: &[String], errors: &mut Errors) {
+    let PathArguments::AngleBracketed(angle) = arguments else {
+        // `Fn(&T)` sugar is higher-ranked.
+        return;
+    };
+    for argument in &angle.args {
+        match argument {
+            GenericArgument::Lifetime(lifetime) => check_lifetime(lifetime, declared, errors),
+            GenericArgument::Type(ty) => check_context_type(ty, declared, errors),
+            GenericArgument::AssocType(assoc) => check_context_type(&assoc.ty, declared, errors),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The simulated IRQL of each thread.
+//!
+//! Every thread starts at `PASSIVE_LEVEL`. Code under test raises it (as a DPC
+//! or a spin lock would) with [`raise_irql`] or [`at_dispatch_level`]; the
+//! exported kernel functions read it to detect calls at too high an IRQL, and
+//! the workers check it after each routine returns.
+
+use core::cell::Cell;
+
+use crate::ffi::{DISPATCH_LEVEL, HIGH_LEVEL, KIRQL, PASSIVE_LEVEL};
+
+use super::bugcheck::{BugCheck, DRIVER_VERIFIER_DETECTED_VIOLATION};
+
+std::thread_local! {
+    static IRQL: Cell<KIRQL> = const { Cell::new(PASSIVE_LEVEL) };
+}
+
+/// The calling thread's IRQL (`KeGetCurrentIrql`).
+pub fn current_irql() -> KIRQL {
+    IRQL.with(Cell::get)
+}
+
+/// Sets the IRQL without any check (the executive's own use).
+pub(crate) fn set_irql(new: KIRQL) -> KIRQL {
+    IRQL.with(|irql| irql.replace(new))
+}
+
+/// `KeRaiseIrql`: raises the calling thread's IRQL to `new` and returns the old one.
+///
+/// Raising to a *lower* level, or above `HIGH_LEVEL`, is Driver Verifier's bug
+/// check `0xC4` subcode `0x30` (current IRQL, requested IRQL, 0), recorded on the
+/// thread's executive; the IRQL is then left unchanged.
+pub fn raise_irql(new: KIRQL) -> KIRQL {
+    let old = current_irql();
+    if new < old || new > HIGH_LEVEL {
+        super::executive::current().raise(BugCheck::new(
+            DRIVER_VERIFIER_DETECTED_VIOLATION,
+            [0x30, old.into(), new.into(), 0],
+        ));
+        return old;
+    }
+    set_irql(new)
+}
+
+/// `KeLowerIrql`: lowers the calling thread's IRQL to `new`.
+///
+/// Lowering to a *higher* level is Driver Verifier's bug check `0xC4` subcode
+/// `0x31` (current IRQL, requested IRQL, 0); the IRQL is then left unchanged.
+pub fn lower_irql(new: KIRQL) {
+    let old = current_irql();
+    if new > old {
+        super::executive::current().raise(BugCheck::new(
+            DRIVER_VERIFIER_DETECTED_VIOLATION,
+            [0x31, old.into(), new.into(), 0],
+        ));
+        return;
+    }
+    set_irql(new);
+}
+
+/// Runs `f` at `DISPATCH_LEVEL`, as a DPC or code holding a spin lock would,
+/// and restores the previous IRQL afterwards (also if `f` panics).
+///
+/// Called above `DISPATCH_LEVEL`, `f` runs at the current (higher) level.
+pub fn at_dispatch_level<T>(f: impl FnOnce() -> T) -> T {
+    struct Restore(KIRQL);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            set_irql(self.0);
+        }
+    }
+    let old = current_irql();
+    let _restore = Restore(old);
+    set_irql(old.max(DISPATCH_LEVEL));
+    f()
+}

@@ -1,0 +1,53 @@
+fn flush_device(device: &DeviceObject, lines: Vec<String>) {
+    let _ = (device, lines);
+}
+#[allow(non_camel_case_types)]
+/// The work item routine `flush_device`: names it in generic code (`IoWorkItem<flush_device>`), with its `ROUTINE` trampoline and queueing helpers.
+struct flush_device {}
+impl ::ntwork::IoRoutine for flush_device {
+    type Context = Vec<String>;
+    fn run(
+        device: &::ntwork::DeviceObject,
+        context: Self::Context,
+        item: ::ntwork::IoWorkItem<Self>,
+    ) {
+        flush_device(device, context);
+        ::core::mem::drop(item);
+    }
+}
+impl flush_device {
+    /// The `IO_WORKITEM_ROUTINE` of `flush_device`, for `IoQueueWorkItem`. Its `Context` must come from `ntwork::raw::into_parameter` with the routine's context; it takes the context back and runs `flush_device`.
+    const ROUTINE: ::ntwork::ffi::IO_WORKITEM_ROUTINE = {
+        unsafe extern "system" fn routine(
+            device: ::ntwork::ffi::PDEVICE_OBJECT,
+            context: *mut ::core::ffi::c_void,
+        ) {
+            unsafe {
+                ::ntwork::__private::io_routine::<
+                    Vec<String>,
+                >(device, context, flush_device)
+            }
+        }
+        routine
+    };
+    /// An Io work item for `flush_device` bound to `device` (`IoAllocateWorkItem`); `Err` on low resources.
+    fn new(
+        device: &::ntwork::DeviceObject,
+    ) -> ::core::result::Result<
+        ::ntwork::IoWorkItem<flush_device>,
+        ::ntwork::AllocError,
+    > {
+        ::ntwork::IoWorkItem::new(device)
+    }
+    /// Allocates an item for `flush_device` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    fn queue(
+        device: &::ntwork::DeviceObject,
+        context: Vec<String>,
+        queue: ::ntwork::WorkQueue,
+    ) -> ::core::result::Result<(), ::ntwork::AllocError<Vec<String>>> {
+        ::ntwork::__private::io_queue::<flush_device>(device, context, queue)
+    }
+}
+const _: ::ntwork::ffi::PIO_WORKITEM_ROUTINE = ::core::option::Option::Some(
+    flush_device::ROUTINE,
+);

@@ -1,0 +1,44 @@
+fn poll(device: &DeviceObject, count: u32, item: IoWorkItem<poll>) {
+    if count > 0 {
+        item.queue(count - 1, WorkQueue::Delayed);
+    }
+}
+#[allow(non_camel_case_types)]
+/// The work item routine `poll`: names it in generic code (`IoWorkItem<poll>`), with its `ROUTINE` trampoline and queueing helpers.
+struct poll {}
+impl ::my_driver::rt::IoRoutine for poll {
+    type Context = u32;
+    fn run(
+        device: &::my_driver::rt::DeviceObject,
+        context: Self::Context,
+        item: ::my_driver::rt::IoWorkItem<Self>,
+    ) {
+        poll(device, context, item);
+    }
+}
+impl poll {
+    /// The `IO_WORKITEM_ROUTINE_EX` of `poll`, for `IoQueueWorkItemEx`. Its `Context` must come from `ntwork::raw::into_parameter` with the routine's context; it takes the context back and runs `poll`.
+    const ROUTINE: ::my_driver::rt::ffi::IO_WORKITEM_ROUTINE_EX = ::my_driver::rt::__private::io_routine_ex::<
+        poll,
+    >;
+    /// An Io work item for `poll` bound to `device` (`IoAllocateWorkItem`); `Err` on low resources.
+    fn new(
+        device: &::my_driver::rt::DeviceObject,
+    ) -> ::core::result::Result<
+        ::my_driver::rt::IoWorkItem<poll>,
+        ::my_driver::rt::AllocError,
+    > {
+        ::my_driver::rt::IoWorkItem::new(device)
+    }
+    /// Allocates an item for `poll` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    fn queue(
+        device: &::my_driver::rt::DeviceObject,
+        context: u32,
+        queue: ::my_driver::rt::WorkQueue,
+    ) -> ::core::result::Result<(), ::my_driver::rt::AllocError<u32>> {
+        ::my_driver::rt::__private::io_queue::<poll>(device, context, queue)
+    }
+}
+const _: ::my_driver::rt::ffi::PIO_WORKITEM_ROUTINE_EX = ::core::option::Option::Some(
+    poll::ROUTINE,
+);

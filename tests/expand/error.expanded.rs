@@ -1,0 +1,51 @@
+async fn broken(batch: Vec<u8>, retries: u32) {
+    let _ = (batch, retries);
+}
+#[allow(non_camel_case_types)]
+/// The work item routine `broken`: names it in generic code (`ExWorkItem<broken>`), with its `ROUTINE` trampoline and queueing helpers.
+struct broken {}
+impl ::ntwork::ExRoutine for broken {
+    type Context = ();
+    fn run(_: Self::Context) {
+        loop {}
+    }
+}
+impl broken {
+    /// The `WORKER_THREAD_ROUTINE` of `broken`. Its `Parameter` must come from `broken::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `broken`, and frees it.
+    const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = ::ntwork::__private::ex_routine::<
+        broken,
+    >;
+    /// The typed `ExInitializeWorkItem` for `broken`: stores `ROUTINE` and the context (moved to nonpaged pool) in a caller-owned `WORK_QUEUE_ITEM`. On low resources the error holds the context.
+    ///
+    /// # Safety
+    ///
+    /// `item` is valid for writes, in nonpaged memory, and not queued; it stays valid until the routine has run, and it is queued at most once (the routine takes the context back).
+    unsafe fn initialize<C>(
+        _item: *mut ::ntwork::ffi::WORK_QUEUE_ITEM,
+        _context: C,
+    ) -> ::core::result::Result<(), ::ntwork::AllocError<C>> {
+        loop {}
+    }
+    /// An owned one-shot item for `broken`, holding its context. On low resources the error holds the context.
+    fn new<C>(
+        _context: C,
+    ) -> ::core::result::Result<::ntwork::ExWorkItem<broken>, ::ntwork::AllocError<C>> {
+        loop {}
+    }
+    /// Allocates an item for `broken` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    fn queue<C>(
+        _context: C,
+        _queue: ::ntwork::WorkQueue,
+    ) -> ::core::result::Result<(), ::ntwork::AllocError<C>> {
+        loop {}
+    }
+}
+::core::compile_error! {
+    "unknown `#[work_item]` argument `bogus`: expected `ex`, `device` or `crate = path::to::ntwork`"
+}
+::core::compile_error! {
+    "a `#[work_item]` routine cannot be `async`: a system worker thread calls it once and runs it to completion, with no executor to poll a future; make it a plain `fn`"
+}
+::core::compile_error! {
+    "an Ex routine takes at most one parameter, its context: bundle these values into a struct or a tuple and take that (the shapes are `fn name(context: C)`, `fn name(context: &C)`, `fn name()`, `fn name(device: &DeviceObject, context: C)` or `fn name(device: &DeviceObject, context: C, item: IoWorkItem<name>)`)"
+}

@@ -1,0 +1,4 @@
+#[work_item(ex, bogus)]
+async fn broken(batch: Vec<u8>, retries: u32) {
+    let _ = (batch, retries);
+}

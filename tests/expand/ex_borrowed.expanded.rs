@@ -1,0 +1,53 @@
+pub fn tick(count: &AtomicU32) {
+    count.fetch_add(1, Ordering::Relaxed);
+}
+#[allow(non_camel_case_types)]
+/// The work item routine `tick`: names it in generic code (`ExWorkItem<tick>`), with its `ROUTINE` trampoline and queueing helpers.
+pub struct tick {}
+impl ::ntwork::ExRoutine for tick {
+    type Context = AtomicU32;
+    fn run(context: Self::Context) {
+        tick(&context)
+    }
+}
+impl ::ntwork::ExRoutineRef for tick {
+    fn run_ref(context: &Self::Context) {
+        tick(context)
+    }
+}
+impl tick {
+    /// The `WORKER_THREAD_ROUTINE` of `tick`. Its `Parameter` must come from `tick::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `tick`, and frees it.
+    pub const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = ::ntwork::__private::ex_routine::<
+        tick,
+    >;
+    /// The typed `ExInitializeWorkItem` for `tick`: stores `ROUTINE` and the context (moved to nonpaged pool) in a caller-owned `WORK_QUEUE_ITEM`. On low resources the error holds the context.
+    ///
+    /// # Safety
+    ///
+    /// `item` is valid for writes, in nonpaged memory, and not queued; it stays valid until the routine has run, and it is queued at most once (the routine takes the context back).
+    pub unsafe fn initialize(
+        item: *mut ::ntwork::ffi::WORK_QUEUE_ITEM,
+        context: AtomicU32,
+    ) -> ::core::result::Result<(), ::ntwork::AllocError<AtomicU32>> {
+        unsafe { ::ntwork::__private::ex_initialize::<tick>(item, context) }
+    }
+    /// An owned one-shot item for `tick`, holding its context. On low resources the error holds the context.
+    pub fn new(
+        context: AtomicU32,
+    ) -> ::core::result::Result<
+        ::ntwork::ExWorkItem<tick>,
+        ::ntwork::AllocError<AtomicU32>,
+    > {
+        ::ntwork::ExWorkItem::new(context)
+    }
+    /// Allocates an item for `tick` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    pub fn queue(
+        context: AtomicU32,
+        queue: ::ntwork::WorkQueue,
+    ) -> ::core::result::Result<(), ::ntwork::AllocError<AtomicU32>> {
+        ::ntwork::__private::ex_queue::<tick>(context, queue)
+    }
+}
+const _: ::ntwork::ffi::PWORKER_THREAD_ROUTINE = ::core::option::Option::Some(
+    tick::ROUTINE,
+);

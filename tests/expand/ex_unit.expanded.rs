@@ -1,0 +1,47 @@
+pub(crate) fn heartbeat() {}
+#[allow(non_camel_case_types)]
+/// The work item routine `heartbeat`: names it in generic code (`ExWorkItem<heartbeat>`), with its `ROUTINE` trampoline and queueing helpers.
+pub(crate) struct heartbeat {}
+impl ::ntwork::ExRoutine for heartbeat {
+    type Context = ();
+    fn run((): Self::Context) {
+        heartbeat()
+    }
+}
+impl ::ntwork::ExRoutineRef for heartbeat {
+    fn run_ref(_: &Self::Context) {
+        heartbeat()
+    }
+}
+impl heartbeat {
+    /// The `WORKER_THREAD_ROUTINE` of `heartbeat`. Its `Parameter` must come from `heartbeat::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `heartbeat`, and frees it.
+    pub(crate) const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = ::ntwork::__private::ex_routine::<
+        heartbeat,
+    >;
+    /// The typed `ExInitializeWorkItem` for `heartbeat`: stores `ROUTINE` and the context (moved to nonpaged pool) in a caller-owned `WORK_QUEUE_ITEM`. On low resources the error holds the context.
+    ///
+    /// # Safety
+    ///
+    /// `item` is valid for writes, in nonpaged memory, and not queued; it stays valid until the routine has run, and it is queued at most once (the routine takes the context back).
+    pub(crate) unsafe fn initialize(
+        item: *mut ::ntwork::ffi::WORK_QUEUE_ITEM,
+    ) -> ::core::result::Result<(), ::ntwork::AllocError<()>> {
+        unsafe { ::ntwork::__private::ex_initialize::<heartbeat>(item, ()) }
+    }
+    /// An owned one-shot item for `heartbeat`, holding its context. On low resources the error holds the context.
+    pub(crate) fn new() -> ::core::result::Result<
+        ::ntwork::ExWorkItem<heartbeat>,
+        ::ntwork::AllocError<()>,
+    > {
+        ::ntwork::ExWorkItem::new(())
+    }
+    /// Allocates an item for `heartbeat` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    pub(crate) fn queue(
+        queue: ::ntwork::WorkQueue,
+    ) -> ::core::result::Result<(), ::ntwork::AllocError<()>> {
+        ::ntwork::__private::ex_queue::<heartbeat>((), queue)
+    }
+}
+const _: ::ntwork::ffi::PWORKER_THREAD_ROUTINE = ::core::option::Option::Some(
+    heartbeat::ROUTINE,
+);

@@ -1,0 +1,2 @@
+#[work_item(ex)]
+pub(crate) fn heartbeat() {}

@@ -1,0 +1,497 @@
+//! The Io path of the host executive through the raw API (device references,
+//! items freed or requeued by their routine, 0xE4 subcodes 2 and 3, IRQL), fault
+//! injection, and the safe types over it.
+
+use core::alloc::Layout;
+use core::ffi::c_void;
+use core::ptr::null_mut;
+use std::cell::RefCell;
+
+use ntwork::ffi::{self, PDEVICE_OBJECT, PIO_WORKITEM};
+use ntwork::host::{self, BugCheck, Device, Executive, FailurePlan, FaultSite, bugcheck};
+use ntwork::{DeviceObject, ExRoutine, ExWorkItem, IoRoutine, IoWorkItem, WorkQueue};
+use ntwork_suite::{Counted, Tally};
+
+thread_local! {
+    /// (device the routine got, context, references on it while running).
+    static SEEN: RefCell<Vec<(usize, usize, usize)>> = const { RefCell::new(Vec::new()) };
+    static DEVICE: RefCell<Option<Device>> = const { RefCell::new(None) };
+}
+
+fn seen() -> Vec<(usize, usize, usize)> {
+    SEEN.with(|seen| seen.borrow().clone())
+}
+
+fn references_now() -> usize {
+    DEVICE.with(|device| {
+        device
+            .borrow()
+            .as_ref()
+            .map_or(usize::MAX, Device::reference_count)
+    })
+}
+
+fn setup() -> (Executive, Device) {
+    let exec = Executive::manual();
+    let device = exec.load_driver("iotest").create_device();
+    DEVICE.with(|d| *d.borrow_mut() = Some(device.clone()));
+    (exec, device)
+}
+
+unsafe extern "system" fn io_record(device: PDEVICE_OBJECT, context: *mut c_void) {
+    SEEN.with(|seen| {
+        seen.borrow_mut()
+            .push((device as usize, context as usize, references_now()))
+    });
+}
+
+/// Records, then frees its own item.
+unsafe extern "system" fn io_record_and_free(
+    io_object: *mut c_void,
+    context: *mut c_void,
+    item: PIO_WORKITEM,
+) {
+    SEEN.with(|seen| {
+        seen.borrow_mut()
+            .push((io_object as usize, context as usize, references_now()))
+    });
+    // SAFETY: the item is the routine's now (dequeued), and not used afterwards.
+    unsafe { ffi::IoFreeWorkItem(item) };
+}
+
+/// Requeues its own item while the context counts down, then frees it.
+unsafe extern "system" fn io_countdown(
+    io_object: *mut c_void,
+    context: *mut c_void,
+    item: PIO_WORKITEM,
+) {
+    SEEN.with(|seen| {
+        seen.borrow_mut()
+            .push((io_object as usize, context as usize, references_now()))
+    });
+    // SAFETY: as above; requeueing a dequeued item is legal.
+    unsafe {
+        if context as usize > 1 {
+            ffi::IoQueueWorkItemEx(
+                item,
+                Some(io_countdown),
+                ffi::DelayedWorkQueue,
+                (context as usize - 1) as *mut c_void,
+            );
+        } else {
+            ffi::IoFreeWorkItem(item);
+        }
+    }
+}
+
+fn allocate(device: &Device) -> PIO_WORKITEM {
+    // SAFETY: the device belongs to the bound executive.
+    unsafe { ffi::IoAllocateWorkItem(device.as_raw()) }
+}
+
+#[test]
+fn io_work_references_the_device_until_the_routine_returns() {
+    let (exec, device) = setup();
+    let item = allocate(&device);
+    assert!(!item.is_null());
+    assert_eq!(exec.io_work_items_outstanding(), 1);
+    assert_eq!(device.reference_count(), 0);
+    // SAFETY: the item was allocated for `device` and is not queued.
+    unsafe {
+        ffi::IoQueueWorkItem(
+            item,
+            Some(io_record),
+            ffi::DelayedWorkQueue,
+            0x77 as *mut c_void,
+        )
+    };
+    assert_eq!(device.reference_count(), 1, "referenced while queued");
+    assert_eq!(exec.pending_in(WorkQueue::Delayed), 1);
+
+    assert!(exec.run_next());
+    assert_eq!(
+        seen(),
+        [(device.as_raw() as usize, 0x77, 1)],
+        "routine got the device, still referenced"
+    );
+    assert_eq!(
+        device.reference_count(),
+        0,
+        "dereferenced after the routine returned"
+    );
+    // SAFETY: ran, so not queued.
+    unsafe { ffi::IoFreeWorkItem(item) };
+    assert_eq!(exec.io_work_items_outstanding(), 0);
+    assert_eq!(exec.bug_check(), None);
+}
+
+#[test]
+fn an_ex_routine_may_free_its_own_io_workitem() {
+    let (exec, device) = setup();
+    let item = allocate(&device);
+    // SAFETY: as above.
+    unsafe {
+        ffi::IoQueueWorkItemEx(
+            item,
+            Some(io_record_and_free),
+            ffi::CriticalWorkQueue,
+            5 as *mut c_void,
+        )
+    };
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!(seen(), [(device.as_raw() as usize, 5, 1)]);
+    assert_eq!(
+        (exec.io_work_items_outstanding(), device.reference_count()),
+        (0, 0)
+    );
+    assert_eq!(exec.bug_check(), None);
+}
+
+#[test]
+fn an_ex_routine_may_requeue_its_own_io_workitem() {
+    let (exec, device) = setup();
+    let item = allocate(&device);
+    // SAFETY: as above.
+    unsafe {
+        ffi::IoQueueWorkItemEx(
+            item,
+            Some(io_countdown),
+            ffi::DelayedWorkQueue,
+            3 as *mut c_void,
+        )
+    };
+    assert_eq!(exec.run_until_idle(), 3);
+    let contexts: Vec<usize> = seen().iter().map(|s| s.1).collect();
+    assert_eq!(contexts, [3, 2, 1]);
+    assert!(
+        seen().iter().all(|s| s.2 == 1),
+        "one reference per queued instance"
+    );
+    assert_eq!(
+        (exec.io_work_items_outstanding(), device.reference_count()),
+        (0, 0)
+    );
+    assert_eq!(exec.bug_check(), None);
+}
+
+#[test]
+fn freeing_a_queued_io_workitem_is_worker_invalid_2() {
+    let (exec, device) = setup();
+    let item = allocate(&device);
+    // SAFETY: as above; the free is the misuse under test.
+    unsafe {
+        ffi::IoQueueWorkItem(item, Some(io_record), ffi::DelayedWorkQueue, null_mut());
+        ffi::IoFreeWorkItem(item);
+    }
+    assert_eq!(
+        exec.expect_bug_check(),
+        BugCheck::new(
+            bugcheck::WORKER_INVALID,
+            [2, item as usize, io_record as *const () as usize, 0]
+        )
+    );
+    assert_eq!(exec.io_work_items_outstanding(), 1, "not freed");
+}
+
+#[test]
+fn queueing_a_queued_io_workitem_is_worker_invalid_1() {
+    let (exec, device) = setup();
+    let item = allocate(&device);
+    // SAFETY: as above; the second queue is the misuse under test.
+    unsafe {
+        ffi::IoQueueWorkItem(item, Some(io_record), ffi::DelayedWorkQueue, null_mut());
+        ffi::IoQueueWorkItem(item, Some(io_record), ffi::DelayedWorkQueue, null_mut());
+    }
+    assert_eq!(
+        exec.expect_bug_check(),
+        BugCheck::new(bugcheck::WORKER_INVALID, [1, item as usize, 1, 0])
+    );
+    assert_eq!(
+        device.reference_count(),
+        1,
+        "the second call took no reference"
+    );
+}
+
+#[test]
+fn an_unknown_device_is_worker_invalid_3() {
+    let exec = Executive::manual();
+    let mut not_a_device = [0u64; 8];
+    let bogus = not_a_device.as_mut_ptr().cast::<ffi::DEVICE_OBJECT>();
+    // SAFETY: the executive only looks the pointer up; it never dereferences it.
+    let item = unsafe { ffi::IoAllocateWorkItem(bogus) };
+    assert!(item.is_null());
+    assert_eq!(
+        exec.expect_bug_check(),
+        BugCheck::new(bugcheck::WORKER_INVALID, [3, 0, bogus as usize, 0])
+    );
+}
+
+#[test]
+fn initializing_with_an_unknown_object_is_worker_invalid_3() {
+    let exec = Executive::manual();
+    // SAFETY: no preconditions.
+    let size = unsafe { ffi::IoSizeofWorkItem() };
+    let layout = Layout::from_size_align(size as usize, 16).unwrap();
+    let block = host::pool::allocate(layout);
+    let bogus = 0x1000 as *mut c_void;
+    // SAFETY: the block holds IoSizeofWorkItem() bytes, 16-aligned.
+    unsafe { ffi::IoInitializeWorkItem(bogus, block.cast()) };
+    assert_eq!(
+        exec.expect_bug_check(),
+        BugCheck::new(bugcheck::WORKER_INVALID, [3, block as usize, 0x1000, 0])
+    );
+    assert_eq!(exec.io_work_items_outstanding(), 0);
+}
+
+#[test]
+fn embedded_io_workitems_run_on_a_device_or_a_driver_object() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("embedded");
+    let device = driver.create_device();
+    // SAFETY: no preconditions.
+    let size = unsafe { ffi::IoSizeofWorkItem() } as usize;
+    assert!(size >= size_of::<ffi::WORK_QUEUE_ITEM>());
+    let layout = Layout::from_size_align(size, 16).unwrap();
+    for object in [device.as_raw().cast::<c_void>(), driver.as_raw().cast()] {
+        let block = host::pool::allocate(layout);
+        // SAFETY: IoSizeofWorkItem() bytes, 16-aligned, uninitialized after
+        // the routine ran and freed after that.
+        unsafe {
+            ffi::IoInitializeWorkItem(object, block.cast());
+            ffi::IoQueueWorkItem(
+                block.cast(),
+                Some(io_record),
+                ffi::DelayedWorkQueue,
+                3 as *mut c_void,
+            );
+        }
+        assert_eq!(exec.io_work_items_outstanding(), 1);
+        assert_eq!(exec.run_until_idle(), 1);
+        // SAFETY: as above.
+        unsafe {
+            ffi::IoUninitializeWorkItem(block.cast());
+            host::pool::free(block, layout);
+        }
+        assert_eq!(exec.io_work_items_outstanding(), 0);
+    }
+    let objects: Vec<usize> = seen().iter().map(|s| s.0).collect();
+    assert_eq!(
+        objects,
+        [device.as_raw() as usize, driver.as_raw() as usize]
+    );
+    assert_eq!((exec.bug_check(), exec.pool_outstanding()), (None, 0));
+    assert_eq!(driver.unload(), Ok(()));
+}
+
+#[test]
+fn allocating_above_dispatch_level_is_irql_not_less_or_equal() {
+    let (exec, device) = setup();
+    let old = host::raise_irql(ffi::HIGH_LEVEL);
+    let item = allocate(&device);
+    host::lower_irql(old);
+    assert!(item.is_null());
+    assert_eq!(
+        exec.expect_bug_check(),
+        BugCheck::new(
+            bugcheck::IRQL_NOT_LESS_OR_EQUAL,
+            [
+                device.as_raw() as usize,
+                15,
+                0,
+                ffi::IoAllocateWorkItem as *const () as usize
+            ]
+        )
+    );
+}
+
+#[test]
+fn allocating_and_queueing_at_dispatch_level_is_allowed() {
+    let (exec, device) = setup();
+    host::at_dispatch_level(|| {
+        let item = allocate(&device);
+        assert!(!item.is_null());
+        // SAFETY: as above.
+        unsafe {
+            ffi::IoQueueWorkItemEx(
+                item,
+                Some(io_record_and_free),
+                ffi::DelayedWorkQueue,
+                null_mut(),
+            )
+        };
+    });
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!(exec.bug_check(), None);
+}
+
+#[test]
+fn io_allocate_fails_the_next_n_calls() {
+    let (exec, device) = setup();
+    exec.fail_allocations(FaultSite::IoAllocateWorkItem, FailurePlan::Next(2));
+    let results: Vec<bool> = (0..4).map(|_| allocate(&device).is_null()).collect();
+    assert_eq!(results, [true, true, false, false]);
+    assert_eq!(exec.io_work_items_outstanding(), 2);
+    assert_eq!(
+        exec.bug_check(),
+        None,
+        "a failed allocation is not a bug check"
+    );
+}
+
+#[test]
+fn io_allocate_fails_every_nth_call() {
+    let (exec, device) = setup();
+    exec.fail_allocations(FaultSite::IoAllocateWorkItem, FailurePlan::EveryNth(3));
+    let results: Vec<bool> = (0..7).map(|_| allocate(&device).is_null()).collect();
+    assert_eq!(results, [false, false, true, false, false, true, false]);
+    exec.fail_allocations(FaultSite::IoAllocateWorkItem, FailurePlan::Never);
+    assert!(!allocate(&device).is_null());
+}
+
+#[test]
+fn pool_fails_the_next_n_and_every_nth_calls() {
+    let exec = Executive::manual();
+    let layout = Layout::new::<u64>();
+    let mut blocks = Vec::new();
+    let mut failed = Vec::new();
+    exec.fail_allocations(FaultSite::Pool, FailurePlan::Next(1));
+    for plan_switch in 0..6 {
+        if plan_switch == 2 {
+            exec.fail_allocations(FaultSite::Pool, FailurePlan::EveryNth(2));
+        }
+        let block = host::pool::allocate(layout);
+        failed.push(block.is_null());
+        if !block.is_null() {
+            blocks.push(block);
+        }
+    }
+    assert_eq!(failed, [true, false, false, true, false, true]);
+    assert_eq!(exec.pool_outstanding(), blocks.len());
+    for block in blocks {
+        // SAFETY: live blocks, not used again.
+        unsafe { host::pool::free(block, layout) };
+    }
+    assert_eq!(exec.pool_outstanding(), 0);
+}
+
+#[test]
+fn try_queue_under_fault_queues_nothing_and_keeps_no_reference() {
+    let (exec, device) = setup();
+    let item = allocate(&device);
+    exec.fail_allocations(FaultSite::TryQueue, FailurePlan::Next(1));
+    // SAFETY: as above.
+    let queued = unsafe {
+        ffi::IoTryQueueWorkItem(
+            item,
+            Some(io_record_and_free),
+            ffi::DelayedWorkQueue,
+            null_mut(),
+        )
+    };
+    assert_eq!(queued, 0);
+    assert_eq!((exec.pending(), device.reference_count()), (0, 0));
+    // SAFETY: as above.
+    let queued = unsafe {
+        ffi::IoTryQueueWorkItem(
+            item,
+            Some(io_record_and_free),
+            ffi::DelayedWorkQueue,
+            null_mut(),
+        )
+    };
+    assert_eq!(queued, 1);
+    assert_eq!(device.reference_count(), 1);
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!(
+        (exec.io_work_items_outstanding(), exec.bug_check()),
+        (0, None)
+    );
+}
+
+// --- the safe types over the host ---
+
+struct Touch;
+
+impl IoRoutine for Touch {
+    type Context = Counted;
+    fn run(device: &DeviceObject, context: Counted, item: IoWorkItem<Self>) {
+        assert_eq!(device, item.device());
+        context.mark_ran();
+        SEEN.with(|seen| {
+            seen.borrow_mut()
+                .push((device.as_raw() as usize, context.id, references_now()))
+        });
+    }
+}
+
+struct Note;
+
+impl ExRoutine for Note {
+    type Context = Counted;
+    fn run(context: Counted) {
+        context.mark_ran();
+    }
+}
+
+#[test]
+fn safe_io_items_reference_the_device_and_free_everything() {
+    let (exec, device) = setup();
+    let tally = Tally::new();
+    let item = IoWorkItem::<Touch>::new(&device.object()).unwrap();
+    item.queue(Counted::new(&tally, 4), WorkQueue::Delayed);
+    assert_eq!(device.reference_count(), 1);
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!(seen(), [(device.as_raw() as usize, 4, 1)]);
+    assert_eq!((tally.ran(), tally.dropped()), (1, 1));
+    assert_eq!(device.reference_count(), 0);
+    assert_eq!(
+        (exec.io_work_items_outstanding(), exec.pool_outstanding()),
+        (0, 0)
+    );
+
+    let embedded = IoWorkItem::<Touch>::new_embedded(&device.object()).unwrap();
+    embedded.queue(Counted::new(&tally, 5), WorkQueue::Critical);
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!(
+        (exec.io_work_items_outstanding(), exec.pool_outstanding()),
+        (0, 0)
+    );
+    assert_eq!(exec.bug_check(), None);
+}
+
+#[test]
+fn safe_types_turn_injected_failures_into_errors() {
+    let (exec, device) = setup();
+    let tally = Tally::new();
+    exec.fail_allocations(FaultSite::IoAllocateWorkItem, FailurePlan::Next(1));
+    assert!(IoWorkItem::<Touch>::new(&device.object()).is_err());
+    assert_eq!(
+        exec.pool_outstanding(),
+        0,
+        "the context slot was given back"
+    );
+
+    exec.fail_allocations(FaultSite::Pool, FailurePlan::Next(1));
+    let error = ExWorkItem::<Note>::new(Counted::new(&tally, 1)).unwrap_err();
+    assert_eq!(error.into_inner().id, 1, "the context comes back");
+
+    exec.fail_allocations(FaultSite::TryQueue, FailurePlan::Next(1));
+    let item = IoWorkItem::<Touch>::new(&device.object()).unwrap();
+    let error = item
+        .try_queue(Counted::new(&tally, 2), WorkQueue::Delayed)
+        .unwrap_err();
+    assert_eq!(error.context.id, 2);
+    assert_eq!((exec.pending(), device.reference_count()), (0, 0));
+    error
+        .item
+        .try_queue(error.context, WorkQueue::Delayed)
+        .unwrap();
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!(tally.ran(), 1);
+    assert_eq!(
+        (exec.io_work_items_outstanding(), exec.pool_outstanding()),
+        (0, 0)
+    );
+    assert_eq!(exec.bug_check(), None);
+}

@@ -1,0 +1,12 @@
+use ntwork::{DeviceObject, ExWorkItem, work_item};
+
+#[work_item(device)]
+fn flush(device: &DeviceObject, batch: Vec<u8>) {
+    let _ = (device, batch);
+}
+
+fn take(_item: ExWorkItem<flush>) {}
+
+fn main() {
+    let _ = take;
+}

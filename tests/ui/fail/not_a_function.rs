@@ -1,0 +1,8 @@
+use ntwork::work_item;
+
+#[work_item]
+struct Flush {
+    batch: Vec<u8>,
+}
+
+fn main() {}

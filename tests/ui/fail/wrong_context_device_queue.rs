@@ -1,0 +1,14 @@
+use ntwork::{DeviceObject, WorkQueue, work_item};
+
+#[work_item]
+fn flush(device: &DeviceObject, batch: Vec<u8>) {
+    let _ = (device, batch);
+}
+
+fn queue(device: &DeviceObject) {
+    let _ = flush::queue(device, 7_u8, WorkQueue::Delayed);
+}
+
+fn main() {
+    let _ = queue;
+}

@@ -1,0 +1,21 @@
+//! `crate = path`: a crate that re-exports ntwork under another name.
+
+mod runtime {
+    pub use ::ntwork as rt;
+}
+
+#[ntwork::work_item(crate = crate::runtime::rt)]
+fn reexported(value: u32) {
+    let _ = value;
+}
+
+#[ntwork::work_item(device, crate = runtime::rt)]
+fn reexported_device(device: &runtime::rt::DeviceObject, value: u32) {
+    let _ = (device, value);
+}
+
+fn main() {
+    let _: fn(u32, runtime::rt::WorkQueue) -> Result<(), runtime::rt::AllocError<u32>> =
+        reexported::queue;
+    let _ = reexported_device::ROUTINE;
+}

@@ -1,0 +1,51 @@
+//! Every device shape: with and without a context, with its item back.
+
+use ntwork::{AllocError, DeviceObject, IoRoutine, IoWorkItem, WorkQueue, ffi, work_item};
+
+#[work_item]
+fn flush(device: &DeviceObject, lines: Vec<String>) {
+    let _ = (device, lines);
+}
+
+#[work_item(device)]
+fn stated(device: &ntwork::DeviceObject, count: u32) {
+    let _ = (device, count);
+}
+
+#[work_item(device)]
+fn requeue(device: &DeviceObject, count: u32, item: IoWorkItem<requeue>) {
+    if count > 0 {
+        item.queue(count - 1, WorkQueue::Delayed);
+    }
+    let _ = device;
+}
+
+#[work_item]
+fn no_context(device: &DeviceObject) {
+    let _ = device;
+}
+
+#[work_item]
+fn item_only(device: &DeviceObject, item: IoWorkItem<item_only>) {
+    drop(item);
+    let _ = device;
+}
+
+fn assert_io<R: IoRoutine>() {}
+
+fn main() {
+    assert_io::<flush>();
+    assert_io::<stated>();
+    assert_io::<requeue>();
+    assert_io::<no_context>();
+    assert_io::<item_only>();
+    let _: ffi::PIO_WORKITEM_ROUTINE = Some(flush::ROUTINE);
+    let _: ffi::PIO_WORKITEM_ROUTINE = Some(no_context::ROUTINE);
+    let _: ffi::PIO_WORKITEM_ROUTINE_EX = Some(requeue::ROUTINE);
+    let _: ffi::PIO_WORKITEM_ROUTINE_EX = Some(item_only::ROUTINE);
+    let _: fn(&DeviceObject) -> Result<IoWorkItem<flush>, AllocError> = flush::new;
+    let _: fn(&DeviceObject, Vec<String>, WorkQueue) -> Result<(), AllocError<Vec<String>>> =
+        flush::queue;
+    let _: fn(&DeviceObject, WorkQueue) -> Result<(), AllocError> = no_context::queue;
+    let _: fn(&DeviceObject, u32, WorkQueue) -> Result<(), AllocError<u32>> = requeue::queue;
+}

@@ -1,0 +1,32 @@
+//! A `#![forbid(unsafe_code)]` crate can define every kind of routine: the
+//! generated `unsafe` is forwarding only and comes from the macro expansion,
+//! which the `unsafe_code` lint does not report (as for pin-project).
+
+#![forbid(unsafe_code)]
+
+use ntwork::{DeviceObject, IoWorkItem, WorkQueue, work_item};
+
+#[work_item]
+fn owned(value: u32) {
+    let _ = value;
+}
+
+#[work_item]
+fn borrowed(value: &u32) {
+    let _ = value;
+}
+
+#[work_item]
+fn device(device: &DeviceObject, value: u32) {
+    let _ = (device, value);
+}
+
+#[work_item]
+fn device_ex(device: &DeviceObject, value: u32, item: IoWorkItem<device_ex>) {
+    let _ = (device, value, item);
+}
+
+fn main() {
+    let _: fn(u32, WorkQueue) -> Result<(), ntwork::AllocError<u32>> = owned::queue;
+    let _ = (borrowed::ROUTINE, device::ROUTINE, device_ex::ROUTINE);
+}

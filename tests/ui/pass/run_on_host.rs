@@ -1,0 +1,39 @@
+//! The generated helpers run on the host executive: an owned, a borrowed and a
+//! unit routine, through `queue`, `new` and a reusable item.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use ntwork::{ReusableExWorkItem, WorkQueue, work_item};
+
+static RAN: AtomicU32 = AtomicU32::new(0);
+
+#[work_item]
+fn owned(batch: Vec<u8>) {
+    assert_eq!(batch, b"hello");
+    RAN.fetch_add(1, Ordering::SeqCst);
+}
+
+#[work_item]
+fn borrowed(count: &AtomicU32) {
+    count.fetch_add(1, Ordering::SeqCst);
+}
+
+#[work_item]
+fn unit() {
+    RAN.fetch_add(10, Ordering::SeqCst);
+}
+
+static TICK: ReusableExWorkItem<borrowed> = ReusableExWorkItem::new(AtomicU32::new(0));
+
+fn main() {
+    let exec = ntwork::host::Executive::manual();
+    owned::queue(b"hello".to_vec(), WorkQueue::Delayed).unwrap();
+    owned::new(b"hello".to_vec())
+        .unwrap()
+        .queue(WorkQueue::Normal);
+    unit::queue(WorkQueue::Critical).unwrap();
+    TICK.queue_static(WorkQueue::Delayed).unwrap();
+    assert_eq!(exec.run_until_idle(), 4);
+    assert_eq!(RAN.load(Ordering::SeqCst), 12);
+    assert_eq!(TICK.context().load(Ordering::SeqCst), 1);
+}
