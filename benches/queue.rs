@@ -9,6 +9,9 @@
 //! ```text
 //! cargo bench --bench queue
 //! ```
+//!
+//! For instruction counts (repeatable), run one path alone under callgrind:
+//! `NTWORK_BENCH_ONLY=raw` or `NTWORK_BENCH_ONLY=ntwork` (see BENCHMARKS.md).
 
 use std::ffi::c_void;
 use std::hint::black_box;
@@ -78,14 +81,26 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(15);
     let exec = Executive::manual();
+    if let Ok(path) = std::env::var("NTWORK_BENCH_ONLY") {
+        let queue = if path == "raw" { raw_queue } else { typed_queue };
+        measure(&exec, batch, queue);
+        println!("ran {batch} items on the {path} path");
+        return;
+    }
     // Warm up both paths.
     measure(&exec, batch / 10, raw_queue);
     measure(&exec, batch / 10, typed_queue);
 
     let (mut raw, mut ours) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        raw.push(measure(&exec, batch, raw_queue));
-        ours.push(measure(&exec, batch, typed_queue));
+    for round in 0..rounds {
+        // Alternate which path goes first, so neither inherits the other's heap state.
+        if round % 2 == 0 {
+            raw.push(measure(&exec, batch, raw_queue));
+            ours.push(measure(&exec, batch, typed_queue));
+        } else {
+            ours.push(measure(&exec, batch, typed_queue));
+            raw.push(measure(&exec, batch, raw_queue));
+        }
     }
     raw.sort();
     ours.sort();

@@ -5,7 +5,7 @@ use core::cell::RefCell;
 use core::ffi::c_void;
 use core::fmt;
 use core::marker::PhantomData;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::format;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -118,7 +118,7 @@ pub(crate) struct IoRec {
 pub(crate) struct State {
     queues: Vec<VecDeque<Entry>>,
     /// Addresses of queued `WORK_QUEUE_ITEM`s.
-    pub(crate) queued: HashSet<usize>,
+    pub(crate) queued: BTreeSet<usize>,
     seq: u64,
     pub(crate) running: Vec<Running>,
     next_id: u64,
@@ -163,7 +163,7 @@ impl Inner {
             threaded,
             state: Mutex::new(State {
                 queues: (0..QUEUE_COUNT).map(|_| VecDeque::new()).collect(),
-                queued: HashSet::new(),
+                queued: BTreeSet::new(),
                 seq: 0,
                 running: Vec::new(),
                 next_id: 0,

@@ -102,11 +102,7 @@ pub unsafe fn free(ptr: *mut u8, layout: Layout) {
         .flatten()
     {
         let mut st = executive.lock();
-        let queued = st
-            .queued
-            .iter()
-            .copied()
-            .find(|&item| (address..end).contains(&item));
+        let queued = st.queued.range(address..end).next().copied();
         if let Some(item) = queued {
             executive.raise_locked(
                 &mut st,
