@@ -82,7 +82,11 @@ fn main() {
         .unwrap_or(15);
     let exec = Executive::manual();
     if let Ok(path) = std::env::var("NTWORK_BENCH_ONLY") {
-        let queue = if path == "raw" { raw_queue } else { typed_queue };
+        let queue = if path == "raw" {
+            raw_queue
+        } else {
+            typed_queue
+        };
         measure(&exec, batch, queue);
         println!("ran {batch} items on the {path} path");
         return;

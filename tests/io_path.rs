@@ -219,3 +219,33 @@ fn unloading_with_io_work_pending_is_a_bug_check() {
     );
     assert_eq!(exec.bug_check(), Some(check));
 }
+
+#[test]
+fn the_generated_classic_routine_runs_under_raw_io_queue_work_item() {
+    use ntwork::{ffi, raw};
+    let exec = Executive::manual();
+    let driver = exec.load_driver("raw.sys");
+    let device = driver.create_device();
+    let tally = Tally::new();
+    let context = (Counted::new(&tally, 0), device.as_raw() as usize);
+    // SAFETY: a live device of a loaded driver; the item is freed after its
+    // routine ran; the context parameter is taken back by `handle::ROUTINE`.
+    unsafe {
+        let item = ffi::IoAllocateWorkItem(device.as_raw());
+        assert!(!item.is_null());
+        let parameter = raw::into_parameter(context).unwrap();
+        ffi::IoQueueWorkItem(
+            item,
+            Some(handle::ROUTINE),
+            ffi::DelayedWorkQueue,
+            parameter,
+        );
+        assert_eq!(exec.run_until_idle(), 1);
+        ffi::IoFreeWorkItem(item);
+    }
+    assert_eq!((tally.ran(), tally.dropped()), (1, 1));
+    assert_eq!(exec.pool_outstanding(), 0);
+    assert_eq!(exec.io_work_items_outstanding(), 0);
+    assert_eq!(exec.bug_check(), None);
+    driver.unload().unwrap();
+}

@@ -266,26 +266,55 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                     quote!(),
                 )
             } else {
-                let target = if has_context {
-                    quote!(#ident)
-                } else {
-                    quote!({
-                        fn call(#device: &#krate::DeviceObject, (): ()) {
-                            #ident(#device)
-                        }
-                        call
-                    })
-                };
                 (
                     quote!(#krate::ffi::IO_WORKITEM_ROUTINE),
-                    quote!({
-                        unsafe extern "system" fn routine(#device: #krate::ffi::PDEVICE_OBJECT, #ctx: *mut ::core::ffi::c_void) {
-                            unsafe { #krate::__private::io_routine::<#c_ty>(#device, #ctx, #target) }
-                        }
-                        routine
-                    }),
+                    quote!(#krate::__private::io_routine::<#ident>),
                     quote!(#krate::ffi::PIO_WORKITEM_ROUTINE),
                 )
+            };
+            let classic = if takes_item || stand_in {
+                quote!()
+            } else {
+                let call = if has_context {
+                    quote!(#ident(#device, #ctx))
+                } else {
+                    quote!(#ident(#device))
+                };
+                let ctx_pat = if has_context {
+                    quote!(#ctx)
+                } else {
+                    quote!(())
+                };
+                quote! {
+                    impl #krate::__private::IoClassicRoutine for #ident {
+                        fn run_classic(#device: &#krate::DeviceObject, #ctx_pat: Self::Context) {
+                            #call
+                        }
+                    }
+                }
+            };
+            // Device routines have no Ex initializer; this stand-in makes calling one
+            // a single error naming IoQueueWorkItem instead of "no function named".
+            let ex_initializer = if stand_in {
+                quote!()
+            } else {
+                quote! {
+                    #[doc(hidden)]
+                    /// Device-bound routines have no Ex initializer: queue them with `queue(device, ...)`.
+                    ///
+                    /// # Safety
+                    ///
+                    /// Never callable: `Self` is device-bound.
+                    #vis unsafe fn #initialize_fn<#generic_param>(
+                        #item: *mut #krate::ffi::WORK_QUEUE_ITEM,
+                        #ctx: #generic_param,
+                    ) -> ::core::result::Result<(), #krate::AllocError<#generic_param>>
+                    where
+                        Self: #krate::__private::ExInitializer<#generic_param>,
+                    {
+                        unsafe { <Self as #krate::__private::ExInitializer<#generic_param>>::initialize(#item, #ctx) }
+                    }
+                }
             };
             let check = if stand_in {
                 quote!()
@@ -305,9 +334,12 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                     #assoc
                     #run
                 }
+                #classic
                 impl #ident {
                     #[doc = #routine_doc]
                     #vis const ROUTINE: #routine_ty = #routine_value;
+
+                    #ex_initializer
 
                     #[doc = #new_doc]
                     #vis fn #new_fn(#device: &#krate::DeviceObject) -> ::core::result::Result<#krate::IoWorkItem<#ident>, #krate::AllocError> #new_body

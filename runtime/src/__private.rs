@@ -69,27 +69,62 @@ pub fn ex_queue<R: ExRoutine>(
     ExWorkItem::<R>::new(context).map(|item| item.queue(queue))
 }
 
-/// The body of a generated `IO_WORKITEM_ROUTINE`.
+/// A device-bound routine declared without its work item: what its classic
+/// `IO_WORKITEM_ROUTINE` calls.
+pub trait IoClassicRoutine: IoRoutine {
+    /// Runs the routine with the device object and the context.
+    fn run_classic(device: &DeviceObject, context: Self::Context);
+}
+
+/// The `IO_WORKITEM_ROUTINE` behind a generated `ROUTINE`.
 ///
 /// # Safety
 ///
 /// `device` is the live device object the kernel passes; `context` came from
-/// [`raw::into_parameter`] with a `C`, and this is the one call that takes it back.
-pub unsafe fn io_routine<C>(
+/// [`raw::into_parameter`] with an `R::Context`, and this is the one call that
+/// takes it back. The caller owns the work item.
+pub unsafe extern "system" fn io_routine<R: IoClassicRoutine>(
     device: ffi::PDEVICE_OBJECT,
     context: *mut c_void,
-    routine: fn(&DeviceObject, C),
 ) {
     // SAFETY: see the function's contract.
     let (device_object, ctx) = unsafe {
         (
             DeviceObject::from_raw(device),
-            raw::from_parameter::<C>(context),
+            raw::from_parameter::<R::Context>(context),
         )
     };
-    guard(routine as *const () as usize, context as usize, || {
-        routine(&device_object, ctx)
-    });
+    guard(
+        io_routine::<R> as *const () as usize,
+        context as usize,
+        || R::run_classic(&device_object, ctx),
+    );
+}
+
+/// The Ex initializer behind `name::initialize`. Only Ex routines have one, so a
+/// device-bound routine's stand-in `initialize` fails at the caller's code.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is device-bound, so it cannot be initialized as a WORK_QUEUE_ITEM for ExQueueWorkItem",
+    label = "a device-bound routine",
+    note = "device-bound work goes through IoQueueWorkItem: `{Self}::queue(device, context, queue)` or `ntwork::IoWorkItem<{Self}>`"
+)]
+pub trait ExInitializer<C> {
+    /// See [`ex_initialize`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`ex_initialize`].
+    unsafe fn initialize(item: *mut ffi::WORK_QUEUE_ITEM, context: C) -> Result<(), AllocError<C>>;
+}
+
+impl<R: ExRoutine> ExInitializer<R::Context> for R {
+    unsafe fn initialize(
+        item: *mut ffi::WORK_QUEUE_ITEM,
+        context: R::Context,
+    ) -> Result<(), AllocError<R::Context>> {
+        // SAFETY: forwarded from the caller.
+        unsafe { ex_initialize::<R>(item, context) }
+    }
 }
 
 /// The `IO_WORKITEM_ROUTINE_EX` behind a generated `ROUTINE` of a routine that

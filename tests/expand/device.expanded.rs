@@ -15,21 +15,33 @@ impl ::ntwork::IoRoutine for flush_device {
         ::core::mem::drop(item);
     }
 }
+impl ::ntwork::__private::IoClassicRoutine for flush_device {
+    fn run_classic(device: &::ntwork::DeviceObject, context: Self::Context) {
+        flush_device(device, context)
+    }
+}
 impl flush_device {
     /// The `IO_WORKITEM_ROUTINE` of `flush_device`, for `IoQueueWorkItem`. Its `Context` must come from `ntwork::raw::into_parameter` with the routine's context; it takes the context back and runs `flush_device`.
-    const ROUTINE: ::ntwork::ffi::IO_WORKITEM_ROUTINE = {
-        unsafe extern "system" fn routine(
-            device: ::ntwork::ffi::PDEVICE_OBJECT,
-            context: *mut ::core::ffi::c_void,
-        ) {
-            unsafe {
-                ::ntwork::__private::io_routine::<
-                    Vec<String>,
-                >(device, context, flush_device)
-            }
+    const ROUTINE: ::ntwork::ffi::IO_WORKITEM_ROUTINE = ::ntwork::__private::io_routine::<
+        flush_device,
+    >;
+    #[doc(hidden)]
+    /// Device-bound routines have no Ex initializer: queue them with `queue(device, ...)`.
+    ///
+    /// # Safety
+    ///
+    /// Never callable: `Self` is device-bound.
+    unsafe fn initialize<C>(
+        item: *mut ::ntwork::ffi::WORK_QUEUE_ITEM,
+        context: C,
+    ) -> ::core::result::Result<(), ::ntwork::AllocError<C>>
+    where
+        Self: ::ntwork::__private::ExInitializer<C>,
+    {
+        unsafe {
+            <Self as ::ntwork::__private::ExInitializer<C>>::initialize(item, context)
         }
-        routine
-    };
+    }
     /// An Io work item for `flush_device` bound to `device` (`IoAllocateWorkItem`); `Err` on low resources.
     fn new(
         device: &::ntwork::DeviceObject,

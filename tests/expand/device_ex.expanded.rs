@@ -21,6 +21,25 @@ impl poll {
     const ROUTINE: ::my_driver::rt::ffi::IO_WORKITEM_ROUTINE_EX = ::my_driver::rt::__private::io_routine_ex::<
         poll,
     >;
+    #[doc(hidden)]
+    /// Device-bound routines have no Ex initializer: queue them with `queue(device, ...)`.
+    ///
+    /// # Safety
+    ///
+    /// Never callable: `Self` is device-bound.
+    unsafe fn initialize<C>(
+        item: *mut ::my_driver::rt::ffi::WORK_QUEUE_ITEM,
+        context: C,
+    ) -> ::core::result::Result<(), ::my_driver::rt::AllocError<C>>
+    where
+        Self: ::my_driver::rt::__private::ExInitializer<C>,
+    {
+        unsafe {
+            <Self as ::my_driver::rt::__private::ExInitializer<
+                C,
+            >>::initialize(item, context)
+        }
+    }
     /// An Io work item for `poll` bound to `device` (`IoAllocateWorkItem`); `Err` on low resources.
     fn new(
         device: &::my_driver::rt::DeviceObject,
