@@ -119,14 +119,7 @@ fn a_failed_allocation_is_an_err_that_returns_the_context() {
 fn initialize_types_a_raw_item_for_ex_queue_work_item() {
     let exec = Executive::manual();
     let tally = Tally::new();
-    let mut item = Box::new(ffi::WORK_QUEUE_ITEM {
-        List: ffi::LIST_ENTRY {
-            Flink: std::ptr::null_mut(),
-            Blink: std::ptr::null_mut(),
-        },
-        WorkerRoutine: None,
-        Parameter: std::ptr::null_mut(),
-    });
+    let mut item = Box::new(ffi::WORK_QUEUE_ITEM::new());
     // SAFETY: the boxed item is writable, unqueued, outlives its run below, and
     // is queued once.
     unsafe {

@@ -139,13 +139,10 @@ fn safe_queue_round_trips_and_rejects_what_the_kernel_rejects() {
 fn ex_initialize_work_item_makes_the_three_stores() {
     unsafe extern "system" fn routine(_: *mut core::ffi::c_void) {}
     let sentinel = 0x5a5a_usize as *mut ffi::LIST_ENTRY;
-    let mut item = ffi::WORK_QUEUE_ITEM {
-        List: ffi::LIST_ENTRY {
-            Flink: sentinel,
-            Blink: sentinel,
-        },
-        WorkerRoutine: None,
-        Parameter: std::ptr::null_mut(),
+    let mut item = ffi::WORK_QUEUE_ITEM::new();
+    item.List = ffi::LIST_ENTRY {
+        Flink: sentinel,
+        Blink: sentinel,
     };
     let parameter = 0x1234_usize as *mut core::ffi::c_void;
     // SAFETY: `item` is a live local, not queued.

@@ -33,14 +33,7 @@ fn a_clean_driver_unloads() {
 fn unloading_with_ex_work_pending_is_0xce() {
     let exec = Executive::manual();
     let driver = exec.load_driver("ex-pending");
-    let mut item = Box::new(WORK_QUEUE_ITEM {
-        List: ffi::LIST_ENTRY {
-            Flink: null_mut(),
-            Blink: null_mut(),
-        },
-        WorkerRoutine: None,
-        Parameter: null_mut(),
-    });
+    let mut item = Box::new(WORK_QUEUE_ITEM::new());
     // SAFETY: the boxed item outlives the (never running) executive use.
     unsafe {
         ffi::ExInitializeWorkItem(&mut *item, Some(nothing), null_mut());

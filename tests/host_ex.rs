@@ -25,14 +25,7 @@ fn log() -> Vec<usize> {
 
 /// A fresh, unqueued item on the heap (its memory is the test's).
 fn item(routine: ffi::WORKER_THREAD_ROUTINE, parameter: usize) -> Box<WORK_QUEUE_ITEM> {
-    let mut item = Box::new(WORK_QUEUE_ITEM {
-        List: ffi::LIST_ENTRY {
-            Flink: null_mut(),
-            Blink: null_mut(),
-        },
-        WorkerRoutine: None,
-        Parameter: null_mut(),
-    });
+    let mut item = Box::new(WORK_QUEUE_ITEM::new());
     // SAFETY: the item is writable and not queued.
     unsafe { ffi::ExInitializeWorkItem(&mut *item, Some(routine), parameter as *mut c_void) };
     item

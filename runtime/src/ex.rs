@@ -236,14 +236,7 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
     /// An unqueued item; `const`, so it can be a `static`.
     pub const fn new(context: R::Context) -> Self {
         Self {
-            item: UnsafeCell::new(ffi::WORK_QUEUE_ITEM {
-                List: ffi::LIST_ENTRY {
-                    Flink: core::ptr::null_mut(),
-                    Blink: core::ptr::null_mut(),
-                },
-                WorkerRoutine: None,
-                Parameter: core::ptr::null_mut(),
-            }),
+            item: UnsafeCell::new(ffi::WORK_QUEUE_ITEM::new()),
             pending: AtomicBool::new(false),
             context,
         }

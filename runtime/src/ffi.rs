@@ -43,6 +43,27 @@ pub struct WORK_QUEUE_ITEM {
     pub Parameter: *mut c_void,
 }
 
+impl WORK_QUEUE_ITEM {
+    /// An unqueued item: all fields zero (`Flink == NULL`), as `RtlZeroMemory`
+    /// leaves it; `ExInitializeWorkItem` fills it in.
+    pub const fn new() -> Self {
+        Self {
+            List: LIST_ENTRY {
+                Flink: core::ptr::null_mut(),
+                Blink: core::ptr::null_mut(),
+            },
+            WorkerRoutine: None,
+            Parameter: core::ptr::null_mut(),
+        }
+    }
+}
+
+impl Default for WORK_QUEUE_ITEM {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// `WORK_QUEUE_TYPE`: a C enum, 4 bytes.
 pub type WORK_QUEUE_TYPE = i32;
 /// Threads at priority 13; for time-critical work.
