@@ -267,7 +267,7 @@ fn device_shape<'a>(
     if first != 0 {
         errors.push(error(
             params[first],
-            "the device object comes first in a device-bound routine: `fn name(device: &DeviceObject, context: C)`",
+            "the device object comes first in a device-bound routine, as in IO_WORKITEM_ROUTINE (IoQueueWorkItem): `fn name(device: &DeviceObject, context: C)`",
         ));
     }
     for &position in &device_positions[1..] {
@@ -375,7 +375,7 @@ fn check_item_param(ty: &Type, ident: &Ident, errors: &mut Errors) {
 
 /// The device parameter is `&DeviceObject`: the kernel lends it for the call.
 fn check_device_param(ty: &Type, errors: &mut Errors) {
-    const MESSAGE: &str = "the device parameter must be `&DeviceObject`: the kernel lends the device object for the duration of the call";
+    const MESSAGE: &str = "the device parameter must be `&DeviceObject`: IoQueueWorkItem lends the device object to the routine for the duration of the call";
     match model::peel(ty) {
         Type::Reference(reference) => {
             if let Some(mutability) = &reference.mutability {
