@@ -14,13 +14,21 @@ use crate::{WorkQueue, ffi, pool};
 /// A device object, as the Io path's routines receive it.
 ///
 /// A handle over `PDEVICE_OBJECT`. Pointers from other bindings go in with a
-/// plain cast:
+/// plain cast: `wdk-sys` (`*mut wdk_sys::DEVICE_OBJECT`) and `windows-sys`
+/// (`*mut windows_sys::Wdk::Foundation::DEVICE_OBJECT`) alike.
 ///
-/// ```ignore
-/// // wdk-sys: `device: *mut wdk_sys::DEVICE_OBJECT`
-/// let device = unsafe { ntwork::DeviceObject::from_raw(device.cast()) };
-/// // windows-sys: `device: *const windows_sys::Wdk::Foundation::DEVICE_OBJECT`
-/// let device = unsafe { ntwork::DeviceObject::from_raw(device.cast_mut().cast()) };
+/// ```
+/// use windows_sys::Wdk::Foundation::DEVICE_OBJECT;
+///
+/// # let exec = ntwork::host::Executive::manual();
+/// # let driver = exec.load_driver("cast.sys");
+/// # let host_device = driver.create_device();
+/// // What an AddDevice or dispatch routine declared with windows-sys receives:
+/// let from_binding: *mut DEVICE_OBJECT = host_device.as_raw().cast();
+///
+/// // SAFETY: the device object stays valid while the handle is used.
+/// let device = unsafe { ntwork::DeviceObject::from_raw(from_binding.cast()) };
+/// assert_eq!(device.as_raw().cast(), from_binding);
 /// ```
 ///
 /// # Invariants
@@ -106,6 +114,29 @@ enum Storage {
 /// everything it needs was allocated up front. [`queue`](Self::queue) moves the
 /// item into the kernel; the routine gets it back. Dropping an unqueued item
 /// frees it (`IoFreeWorkItem`, or `IoUninitializeWorkItem` and the pool block).
+///
+/// ```
+/// use ntwork::{DeviceObject, IoWorkItem, WorkQueue, work_item};
+///
+/// /// Polls the device, then requeues itself until `left` runs out.
+/// #[work_item(device)]
+/// fn poll(device: &DeviceObject, left: u32, item: IoWorkItem<poll>) {
+///     if left > 0 {
+///         item.queue(left - 1, WorkQueue::Delayed);
+///     } // else `item` drops here: IoFreeWorkItem, inside its own routine
+/// }
+///
+/// let exec = ntwork::host::Executive::manual();
+/// let driver = exec.load_driver("poll.sys");
+/// let device = driver.create_device();
+///
+/// let item = poll::new(&device.object()).expect("IoAllocateWorkItem");
+/// item.queue(2, WorkQueue::Delayed);
+/// assert_eq!(device.reference_count(), 1); // held while the work is pending
+/// assert_eq!(exec.run_until_idle(), 3);
+/// assert_eq!(device.reference_count(), 0);
+/// driver.unload().expect("no work pending, nothing leaked");
+/// ```
 ///
 /// # Invariants
 ///

@@ -49,4 +49,70 @@ pub use ex::{ExRoutine, ExRoutineRef, ExWorkItem, ReusableExWorkItem};
 pub use io::{DeviceObject, IoRoutine, IoWorkItem, TryQueueError};
 pub use queue::{Priority, WorkQueue};
 
+/// Turns a function into a typed kernel work item routine.
+///
+/// The function stays as written (callable from unit tests). Beside it the
+/// attribute generates a type of the same name (`struct name {}`, so generic
+/// code can say `ExWorkItem<name>`), the routine trait impl, the typed
+/// `extern "system"` trampoline `name::ROUTINE`, and queueing helpers.
+///
+/// # Roles and shapes
+///
+/// | signature | role | helpers |
+/// |---|---|---|
+/// | `fn name(ctx: C)` | Ex, owns its context ([`ExRoutine`]) | `new(ctx)`, `queue(ctx, q)`, `unsafe initialize(item, ctx)` |
+/// | `fn name(ctx: &C)`, `fn name()` | Ex, borrows ([`ExRoutineRef`] too: usable by [`ReusableExWorkItem`]) | as above (no `ctx` for `fn()`) |
+/// | `fn name(device: &DeviceObject, ctx: C)` | device-bound ([`IoRoutine`]); the item is freed after it returns | `new(device)`, `queue(device, ctx, q)` |
+/// | `fn name(device: &DeviceObject, ctx: C, item: IoWorkItem<name>)` | device-bound, gets its item back (`IoQueueWorkItemEx`) | as above |
+///
+/// `ROUTINE` is typed exactly as `PWORKER_THREAD_ROUTINE` (Ex),
+/// `PIO_WORKITEM_ROUTINE` or `PIO_WORKITEM_ROUTINE_EX` (device), checked at
+/// compile time. Contexts cross to a worker thread, so they are `Send + 'static`.
+///
+/// # Arguments
+///
+/// - none: the role comes from the signature;
+/// - `ex` / `device`: state the role; a contradiction is a compile error;
+/// - `crate = path`: where ntwork is, for crates that re-export it.
+///
+/// # Example
+///
+/// ```
+/// use ntwork::{DeviceObject, WorkQueue, work_item};
+///
+/// #[work_item]
+/// fn flush_log(lines: Vec<String>) {
+///     assert_eq!(lines, ["started"]);
+/// }
+///
+/// #[work_item(device)]
+/// fn reset(device: &DeviceObject, attempt: u32) {
+///     assert!(!device.as_raw().is_null() && attempt == 1);
+/// }
+///
+/// let exec = ntwork::host::Executive::manual();
+/// let driver = exec.load_driver("sample.sys");
+/// let device = driver.create_device();
+///
+/// // From a DPC: queueing is allowed up to DISPATCH_LEVEL.
+/// ntwork::host::at_dispatch_level(|| {
+///     flush_log::queue(vec!["started".into()], WorkQueue::Delayed).unwrap();
+///     reset::queue(&device.object(), 1, WorkQueue::Delayed).unwrap();
+/// });
+/// assert_eq!(exec.run_until_idle(), 2);
+/// driver.unload().unwrap();
+/// ```
+///
+/// Misuse is a compile error at your code, for example a device-bound routine
+/// on the Ex path:
+///
+/// ```compile_fail,E0277
+/// use ntwork::{DeviceObject, ExWorkItem, work_item};
+///
+/// #[work_item(device)]
+/// fn reset(device: &DeviceObject, attempt: u32) {}
+///
+/// fn store(item: ExWorkItem<reset>) {} // `reset` cannot be queued on the Ex path
+/// ```
+#[doc(inline)]
 pub use ntwork_macros::work_item;
