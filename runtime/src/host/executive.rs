@@ -147,9 +147,10 @@ impl State {
 pub(crate) struct Inner {
     threaded: bool,
     state: Mutex<State>,
-    /// Signalled when work is queued, on stop and on bug check.
-    work: Condvar,
-    /// Signalled when a routine finishes, on stop and on bug check.
+    /// Per queue: signalled once per item queued there (one worker wakes),
+    /// and to all on stop and on bug check.
+    work: Vec<Condvar>,
+    /// Signalled when the last running routine finishes, on stop and on bug check.
     idle: Condvar,
     items_run: AtomicU64,
     /// The owning `Executive` was dropped: threads still bound to it fall back
@@ -176,7 +177,7 @@ impl Inner {
                 spawned: [false; QUEUE_COUNT],
                 workers: Vec::new(),
             }),
-            work: Condvar::new(),
+            work: (0..QUEUE_COUNT).map(|_| Condvar::new()).collect(),
             idle: Condvar::new(),
             items_run: AtomicU64::new(0),
             closed: AtomicBool::new(false),
@@ -204,7 +205,12 @@ impl Inner {
             std::io::stderr(),
             "*** STOP (ntwork host executive): {bug_check}"
         );
-        self.work.notify_all();
+        self.wake_all();
+    }
+
+    /// Wakes every worker and every waiter, for stop and bug check.
+    fn wake_all(&self) {
+        self.work.iter().for_each(Condvar::notify_all);
         self.idle.notify_all();
     }
 
@@ -249,7 +255,8 @@ impl Inner {
                 }
             }
         }
-        self.work.notify_all();
+        // One item: one worker of its queue is enough.
+        self.work[index].notify_one();
     }
 
     /// Takes the next item of queue `index` (or the oldest of all queues),
@@ -316,7 +323,11 @@ impl Inner {
                 ),
             );
         }
-        self.idle.notify_all();
+        // Only the last routine to finish can make the executive idle: taking an
+        // item marks it running before it leaves its queue.
+        if st.running.is_empty() {
+            self.idle.notify_all();
+        }
     }
 
     /// Runs one item on the calling thread, bound to this executive.
@@ -364,7 +375,9 @@ fn worker(inner: Arc<Inner>, index: usize) {
                 if let Some(taken) = Inner::take_locked(&mut st, Some(index)) {
                     break taken;
                 }
-                st = inner.work.wait(st).unwrap_or_else(PoisonError::into_inner);
+                st = inner.work[index]
+                    .wait(st)
+                    .unwrap_or_else(PoisonError::into_inner);
             }
         };
         inner.run_taken(taken);
@@ -611,8 +624,7 @@ impl Drop for Executive {
         let workers = {
             let mut st = self.inner.lock();
             st.stop = true;
-            self.inner.work.notify_all();
-            self.inner.idle.notify_all();
+            self.inner.wake_all();
             core::mem::take(&mut st.workers)
         };
         let me = std::thread::current().id();
