@@ -37,12 +37,9 @@ fn items(
 ) -> Vec<WORK_QUEUE_ITEM> {
     (0..count)
         .map(|_| WORK_QUEUE_ITEM {
-            List: ffi::LIST_ENTRY {
-                Flink: null_mut(),
-                Blink: null_mut(),
-            },
             WorkerRoutine: Some(routine),
             Parameter: parameter,
+            ..WORK_QUEUE_ITEM::new()
         })
         .collect()
 }

@@ -9,11 +9,7 @@
 //! unsafe extern "system" fn nothing(_: *mut core::ffi::c_void) {}
 //!
 //! let exec = Executive::manual();
-//! let mut item = ffi::WORK_QUEUE_ITEM {
-//!     List: ffi::LIST_ENTRY { Flink: core::ptr::null_mut(), Blink: core::ptr::null_mut() },
-//!     WorkerRoutine: None,
-//!     Parameter: core::ptr::null_mut(),
-//! };
+//! let mut item = ffi::WORK_QUEUE_ITEM::new();
 //! unsafe {
 //!     ffi::ExInitializeWorkItem(&mut item, Some(nothing), core::ptr::null_mut());
 //!     ffi::ExQueueWorkItem(&mut item, ffi::DelayedWorkQueue);

@@ -36,16 +36,11 @@ pub(crate) struct HostIoWorkItem {
 pub(crate) const IO_WORKITEM_SIZE: usize = size_of::<HostIoWorkItem>();
 
 impl HostIoWorkItem {
-    fn unqueued(io_object: *mut c_void, this: *mut HostIoWorkItem) -> Self {
+    /// Bound to `io_object`, not queued; `io_queue` fills in the inner item's
+    /// routine and parameter each time it queues.
+    fn unqueued(io_object: *mut c_void) -> Self {
         Self {
-            item: WORK_QUEUE_ITEM {
-                List: ffi::LIST_ENTRY {
-                    Flink: core::ptr::null_mut(),
-                    Blink: core::ptr::null_mut(),
-                },
-                WorkerRoutine: Some(io_trampoline),
-                Parameter: this.cast(),
-            },
+            item: WORK_QUEUE_ITEM::new(),
             io_object,
             routine: None,
             routine_ex: None,
@@ -107,6 +102,11 @@ fn queued_routine(st: &State, item: usize) -> usize {
         .map_or(0, |e| e.routine)
 }
 
+/// `WORKER_INVALID` for a queue call: (subcode, item, queue type, 0).
+fn queue_invalid(subcode: usize, item: usize, queue_type: WORK_QUEUE_TYPE) -> BugCheck {
+    BugCheck::new(WORKER_INVALID, [subcode, item, queue_type as usize, 0])
+}
+
 /// Raises 0xA if the caller is above DISPATCH_LEVEL.
 fn irql_too_high(
     inner: &Inner,
@@ -144,12 +144,7 @@ impl Inner {
         if st.bug_check.is_some() || irql_too_high(self, &mut st, item as usize, true, export) {
             return;
         }
-        let invalid = |subcode: usize| {
-            BugCheck::new(
-                WORKER_INVALID,
-                [subcode, item as usize, queue_type as usize, 0],
-            )
-        };
+        let invalid = |subcode| queue_invalid(subcode, item as usize, queue_type);
         let Some(index) = queue_index(queue_type) else {
             return self.raise_locked(&mut st, invalid(6));
         };
@@ -186,12 +181,7 @@ impl Inner {
         if st.faults.should_fail(FaultSite::IoAllocateWorkItem) {
             return null;
         }
-        let io = Box::into_raw(Box::new(HostIoWorkItem::unqueued(
-            device.cast(),
-            core::ptr::null_mut(),
-        )));
-        // SAFETY: `io` was just allocated and is initialized.
-        unsafe { (*io).item.Parameter = io.cast() };
+        let io = Box::into_raw(Box::new(HostIoWorkItem::unqueued(device.cast())));
         st.io_items.insert(
             io as usize,
             IoRec {
@@ -257,7 +247,7 @@ impl Inner {
         let io = item.cast::<HostIoWorkItem>();
         // SAFETY: the caller provides IoSizeofWorkItem() writable bytes at
         // `item`; the alignment was checked above.
-        unsafe { io.write(HostIoWorkItem::unqueued(io_object, io)) };
+        unsafe { io.write(HostIoWorkItem::unqueued(io_object)) };
         st.io_items.insert(
             item as usize,
             IoRec {
@@ -309,12 +299,7 @@ impl Inner {
             // Not an IO_WORKITEM of this executive: reading it would be unsound.
             return false;
         };
-        let invalid = |subcode: usize| {
-            BugCheck::new(
-                WORKER_INVALID,
-                [subcode, item as usize, queue_type as usize, 0],
-            )
-        };
+        let invalid = |subcode| queue_invalid(subcode, item as usize, queue_type);
         let Some(index) = queue_index(queue_type) else {
             self.raise_locked(&mut st, invalid(6));
             return false;
