@@ -145,12 +145,7 @@ pub(crate) fn routine(item: &mut ItemFn, args: &Args, errors: &mut Errors) -> Op
         check_pattern(&param.pat, errors);
     }
 
-    let device_positions: Vec<usize> = params
-        .iter()
-        .enumerate()
-        .filter(|(_, param)| model::mentions_device_object(&param.ty))
-        .map(|(i, _)| i)
-        .collect();
+    let device_positions = positions(&params, model::mentions_device_object);
     let mut device = !device_positions.is_empty();
     match args.role {
         Some((StatedRole::Ex, span)) if device => errors.push(syn::Error::new(
@@ -278,25 +273,10 @@ fn device_shape<'a>(
     }
     check_device_param(&params[first].ty, errors);
 
-    let rest: Vec<&PatType> = params
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !device_positions.contains(i))
-        .map(|(_, param)| *param)
-        .collect();
-    let item_positions: Vec<usize> = rest
-        .iter()
-        .enumerate()
-        .filter(|(_, param)| model::is_io_work_item(&param.ty))
-        .map(|(i, _)| i)
-        .collect();
+    let rest = without(params, device_positions);
+    let item_positions = positions(&rest, model::is_io_work_item);
     let takes_item = !item_positions.is_empty();
-    let contexts: Vec<&PatType> = rest
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !item_positions.contains(i))
-        .map(|(_, param)| *param)
-        .collect();
+    let contexts = without(&rest, &item_positions);
 
     for &position in &item_positions {
         check_item_param(&rest[position].ty, ident, errors);
@@ -472,4 +452,24 @@ fn check_arguments(arguments: &PathArguments, declared: &[String], errors: &mut 
             _ => {}
         }
     }
+}
+
+/// The positions of the parameters whose type satisfies `matches`.
+fn positions(params: &[&PatType], matches: impl Fn(&Type) -> bool) -> Vec<usize> {
+    params
+        .iter()
+        .enumerate()
+        .filter(|(_, param)| matches(&param.ty))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The parameters not at `positions`, in order.
+fn without<'a>(params: &[&'a PatType], positions: &[usize]) -> Vec<&'a PatType> {
+    params
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !positions.contains(i))
+        .map(|(_, param)| *param)
+        .collect()
 }
