@@ -102,7 +102,7 @@ impl<R: ExRoutine> ExWorkItem<R> {
         // written in place before anything reads them.
         unsafe {
             (&raw mut (*raw).context).write(ManuallyDrop::new(context));
-            (&raw mut (*raw).item.List.Blink).write(core::ptr::null_mut());
+            (&raw mut (*raw).item).write(ffi::WORK_QUEUE_ITEM::new());
             ffi::ExInitializeWorkItem(
                 &raw mut (*raw).item,
                 Some(ex_block_routine::<R>),
