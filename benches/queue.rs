@@ -17,8 +17,8 @@ use std::ffi::c_void;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use ntwork::host::{Executive, pool};
 use ntwork::{WorkQueue, ffi, work_item};
+use ntwork_host::{Executive, pool};
 
 #[derive(Clone, Copy)]
 struct Payload {

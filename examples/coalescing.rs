@@ -11,8 +11,9 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ntwork::host::{self, Executive};
 use ntwork::{AlreadyQueued, ReusableExWorkItem, WorkQueue, work_item};
+use ntwork_host as host;
+use ntwork_host::Executive;
 
 /// Samples the DPC appends and the worker drains.
 struct Telemetry {

@@ -8,8 +8,9 @@
 
 use std::sync::Mutex;
 
-use ntwork::host::{self, Executive};
 use ntwork::{DeviceObject, IoWorkItem, WorkQueue, work_item};
+use ntwork_host as host;
+use ntwork_host::Executive;
 
 /// What the interrupt captured.
 struct Packet {
@@ -49,7 +50,7 @@ fn main() {
     let exec = Executive::new();
     let driver = exec.load_driver("sample.sys");
     let device = driver.create_device();
-    let object = device.object();
+    let object = ntwork_suite::object(&device);
     println!(
         "device {:p} loaded, reference count {}",
         device.as_raw(),

@@ -7,8 +7,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ntwork::host::{self, Executive};
 use ntwork::{WorkQueue, work_item};
+use ntwork_host as host;
+use ntwork_host::Executive;
 
 /// A batch of log lines a driver collected at DISPATCH_LEVEL and must write out
 /// at PASSIVE_LEVEL.

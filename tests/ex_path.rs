@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ntwork::host::{Executive, FailurePlan, FaultSite, bugcheck};
 use ntwork::{AlreadyQueued, ExWorkItem, ReusableExWorkItem, WorkQueue, ffi, work_item};
+use ntwork_host::{Executive, FailurePlan, FaultSite, bugcheck};
 use ntwork_suite::{Counted, Tally};
 
 #[work_item]
@@ -22,7 +22,7 @@ fn an_owned_item_runs_once_and_drops_its_context_once() {
         (0, 0),
         "manual mode runs nothing by itself"
     );
-    assert_eq!(exec.pending_in(WorkQueue::Delayed), 1);
+    assert_eq!(exec.pending_in(WorkQueue::Delayed.as_raw()), 1);
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!((tally.ran(), tally.dropped()), (1, 1));
     assert_eq!(exec.pool_outstanding(), 0, "the block was freed");
@@ -222,7 +222,10 @@ fn a_routine_without_context_queues_without_allocating_a_context() {
     let exec = Executive::manual();
     let item = unit::new().unwrap();
     item.queue(WorkQueue::custom_priority(20).unwrap());
-    assert_eq!(exec.pending_in(WorkQueue::custom_priority(20).unwrap()), 1);
+    assert_eq!(
+        exec.pending_in(WorkQueue::custom_priority(20).unwrap().as_raw()),
+        1
+    );
     unit::queue(WorkQueue::Background).unwrap();
     assert_eq!(exec.run_until_idle(), 2);
     assert_eq!(exec.pool_outstanding(), 0);

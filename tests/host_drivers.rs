@@ -6,7 +6,8 @@ use core::ffi::c_void;
 use core::ptr::null_mut;
 
 use ntwork::ffi::{self, PDEVICE_OBJECT, WORK_QUEUE_ITEM};
-use ntwork::host::{self, BugCheck, Executive, bugcheck};
+use ntwork_host as host;
+use ntwork_host::{BugCheck, Executive, bugcheck};
 
 unsafe extern "system" fn nothing(_: *mut c_void) {}
 

@@ -7,8 +7,9 @@ use core::ptr::null_mut;
 use std::cell::RefCell;
 
 use ntwork::ffi::{self, WORK_QUEUE_ITEM};
-use ntwork::host::{self, BugCheck, Executive, bugcheck};
 use ntwork::{ExRoutine, WorkQueue};
+use ntwork_host as host;
+use ntwork_host::{BugCheck, Executive, bugcheck};
 
 thread_local! {
     static LOG: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
@@ -80,14 +81,17 @@ fn fifo_per_queue_and_oldest_first_across_queues() {
     for (item, queue_type) in items.iter_mut().zip(types) {
         queue(item, queue_type);
     }
-    assert_eq!(exec.pending_in(WorkQueue::Delayed), 2);
-    assert_eq!(exec.pending_in(WorkQueue::Critical), 2);
-    assert_eq!(exec.pending_in(WorkQueue::Normal), 0);
+    assert_eq!(exec.pending_in(WorkQueue::Delayed.as_raw()), 2);
+    assert_eq!(exec.pending_in(WorkQueue::Critical.as_raw()), 2);
+    assert_eq!(exec.pending_in(WorkQueue::Normal.as_raw()), 0);
 
-    assert!(exec.run_next_in(WorkQueue::Critical));
+    assert!(exec.run_next_in(WorkQueue::Critical.as_raw()));
     assert_eq!(log(), [2]);
-    assert!(exec.run_next_in(WorkQueue::Critical));
-    assert!(!exec.run_next_in(WorkQueue::Critical), "Critical is empty");
+    assert!(exec.run_next_in(WorkQueue::Critical.as_raw()));
+    assert!(
+        !exec.run_next_in(WorkQueue::Critical.as_raw()),
+        "Critical is empty"
+    );
     assert_eq!(log(), [2, 4]);
     assert_eq!(exec.run_until_idle(), 2);
     assert_eq!(log(), [2, 4, 1, 3], "each queue is FIFO");
@@ -121,10 +125,16 @@ fn custom_priority_queues_32_to_63_are_accepted() {
     }
     assert_eq!(exec.bug_check(), None);
     assert_eq!(exec.pending(), 32);
-    assert_eq!(exec.pending_in(WorkQueue::custom_priority(0).unwrap()), 1);
-    assert_eq!(exec.pending_in(WorkQueue::custom_priority(31).unwrap()), 1);
-    assert_eq!(exec.pending_in(WorkQueue::Delayed), 0);
-    assert!(exec.run_next_in(WorkQueue::custom_priority(31).unwrap()));
+    assert_eq!(
+        exec.pending_in(WorkQueue::custom_priority(0).unwrap().as_raw()),
+        1
+    );
+    assert_eq!(
+        exec.pending_in(WorkQueue::custom_priority(31).unwrap().as_raw()),
+        1
+    );
+    assert_eq!(exec.pending_in(WorkQueue::Delayed.as_raw()), 0);
+    assert!(exec.run_next_in(WorkQueue::custom_priority(31).unwrap().as_raw()));
     assert_eq!(log(), [63]);
 }
 

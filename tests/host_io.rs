@@ -8,8 +8,9 @@ use core::ptr::null_mut;
 use std::cell::RefCell;
 
 use ntwork::ffi::{self, PDEVICE_OBJECT, PIO_WORKITEM};
-use ntwork::host::{self, BugCheck, Device, Executive, FailurePlan, FaultSite, bugcheck};
 use ntwork::{DeviceObject, ExRoutine, ExWorkItem, IoRoutine, IoWorkItem, WorkQueue};
+use ntwork_host as host;
+use ntwork_host::{BugCheck, Device, Executive, FailurePlan, FaultSite, bugcheck};
 use ntwork_suite::{Counted, Tally};
 
 thread_local! {
@@ -106,7 +107,7 @@ fn io_work_references_the_device_until_the_routine_returns() {
         )
     };
     assert_eq!(device.reference_count(), 1, "referenced while queued");
-    assert_eq!(exec.pending_in(WorkQueue::Delayed), 1);
+    assert_eq!(exec.pending_in(WorkQueue::Delayed.as_raw()), 1);
 
     assert!(exec.run_next());
     assert_eq!(
@@ -438,7 +439,7 @@ impl ExRoutine for Note {
 fn safe_io_items_reference_the_device_and_free_everything() {
     let (exec, device) = setup();
     let tally = Tally::new();
-    let item = IoWorkItem::<Touch>::new(&device.object()).unwrap();
+    let item = IoWorkItem::<Touch>::new(&ntwork_suite::object(&device)).unwrap();
     item.queue(Counted::new(&tally, 4), WorkQueue::Delayed);
     assert_eq!(device.reference_count(), 1);
     assert_eq!(exec.run_until_idle(), 1);
@@ -450,7 +451,7 @@ fn safe_io_items_reference_the_device_and_free_everything() {
         (0, 0)
     );
 
-    let embedded = IoWorkItem::<Touch>::new_embedded(&device.object()).unwrap();
+    let embedded = IoWorkItem::<Touch>::new_embedded(&ntwork_suite::object(&device)).unwrap();
     embedded.queue(Counted::new(&tally, 5), WorkQueue::Critical);
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!(
@@ -465,7 +466,7 @@ fn safe_types_turn_injected_failures_into_errors() {
     let (exec, device) = setup();
     let tally = Tally::new();
     exec.fail_allocations(FaultSite::IoAllocateWorkItem, FailurePlan::Next(1));
-    assert!(IoWorkItem::<Touch>::new(&device.object()).is_err());
+    assert!(IoWorkItem::<Touch>::new(&ntwork_suite::object(&device)).is_err());
     assert_eq!(
         exec.pool_outstanding(),
         0,
@@ -477,7 +478,7 @@ fn safe_types_turn_injected_failures_into_errors() {
     assert_eq!(error.into_inner().id, 1, "the context comes back");
 
     exec.fail_allocations(FaultSite::TryQueue, FailurePlan::Next(1));
-    let item = IoWorkItem::<Touch>::new(&device.object()).unwrap();
+    let item = IoWorkItem::<Touch>::new(&ntwork_suite::object(&device)).unwrap();
     let error = item
         .try_queue(Counted::new(&tally, 2), WorkQueue::Delayed)
         .unwrap_err();

@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{self, ThreadId};
 
 use ntwork::ffi::{self, WORK_QUEUE_ITEM};
-use ntwork::host::{self, Executive, bugcheck};
 use ntwork::{ExRoutine, ExWorkItem, WorkQueue};
+use ntwork_host as host;
+use ntwork_host::{Executive, bugcheck};
 use ntwork_suite::{Counted, Tally};
 
 /// What routines saw: (thread, thread name, IRQL).
@@ -149,7 +150,7 @@ fn enter_binds_a_spawned_thread_until_the_guard_drops() {
         });
     });
     assert_eq!(
-        exec.pending_in(WorkQueue::Normal),
+        exec.pending_in(WorkQueue::Normal.as_raw()),
         1,
         "queued on the entered executive"
     );

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ntwork::host::{Executive, FailurePlan, FaultSite};
 use ntwork::{DeviceObject, IoWorkItem, WorkQueue, work_item};
+use ntwork_host::{Executive, FailurePlan, FaultSite};
 use ntwork_suite::{Counted, Tally};
 
 #[work_item(device)]
@@ -25,7 +25,7 @@ fn the_device_is_referenced_while_work_is_pending_and_released_after() {
     let device = driver.create_device();
     let base = device.reference_count();
     let tally = Tally::new();
-    let object = device.object();
+    let object = ntwork_suite::object(&device);
     for id in 0..3 {
         handle::queue(
             &object,
@@ -63,7 +63,7 @@ fn a_routine_that_requeues_itself_n_times_runs_n_plus_one_times() {
     let exec = Executive::manual();
     let driver = exec.load_driver("requeue.sys");
     let device = driver.create_device();
-    let item = requeue::new(&device.object()).unwrap();
+    let item = requeue::new(&ntwork_suite::object(&device)).unwrap();
     assert_eq!(exec.io_work_items_outstanding(), 1);
     let runs = Arc::new(AtomicUsize::new(0));
     item.queue((9, Arc::clone(&runs)), WorkQueue::Delayed);
@@ -91,7 +91,7 @@ fn a_routine_that_drops_its_item_frees_it_exactly_once() {
     let device = driver.create_device();
     let tally = Tally::new();
     drop_item::queue(
-        &device.object(),
+        &ntwork_suite::object(&device),
         Counted::new(&tally, 0),
         WorkQueue::Delayed,
     )
@@ -111,7 +111,7 @@ fn an_allocation_failure_returns_err_and_leaks_nothing() {
     let device = driver.create_device();
     let base = device.reference_count();
     let tally = Tally::new();
-    let object = device.object();
+    let object = ntwork_suite::object(&device);
 
     exec.fail_allocations(FaultSite::IoAllocateWorkItem, FailurePlan::Next(1));
     let err = handle::queue(&object, (Counted::new(&tally, 1), 0), WorkQueue::Delayed).unwrap_err();
@@ -140,7 +140,7 @@ fn an_embedded_item_is_one_block_and_is_uninitialized_before_it_is_freed() {
     let driver = exec.load_driver("embedded.sys");
     let device = driver.create_device();
     let runs = Arc::new(AtomicUsize::new(0));
-    let item = IoWorkItem::<requeue>::new_embedded(&device.object()).unwrap();
+    let item = IoWorkItem::<requeue>::new_embedded(&ntwork_suite::object(&device)).unwrap();
     assert!(item.is_embedded());
     assert_eq!(
         exec.pool_outstanding(),
@@ -168,7 +168,7 @@ fn try_queue_hands_back_the_item_and_context_when_no_worker_is_free() {
     let device = driver.create_device();
     let base = device.reference_count();
     let tally = Tally::new();
-    let item = drop_item::new(&device.object()).unwrap();
+    let item = drop_item::new(&ntwork_suite::object(&device)).unwrap();
 
     exec.fail_allocations(FaultSite::TryQueue, FailurePlan::Next(1));
     let back = item
@@ -192,7 +192,7 @@ fn a_dropped_unqueued_item_is_freed() {
     let exec = Executive::manual();
     let driver = exec.load_driver("drop.sys");
     let device = driver.create_device();
-    let item = handle::new(&device.object()).unwrap();
+    let item = handle::new(&ntwork_suite::object(&device)).unwrap();
     assert_eq!(item.device().as_raw(), device.as_raw());
     drop(item);
     assert_eq!(exec.io_work_items_outstanding(), 0);
@@ -207,7 +207,7 @@ fn unloading_with_io_work_pending_is_a_bug_check() {
     let device = driver.create_device();
     let tally = Tally::new();
     handle::queue(
-        &device.object(),
+        &ntwork_suite::object(&device),
         (Counted::new(&tally, 0), 0),
         WorkQueue::Delayed,
     )
@@ -215,7 +215,7 @@ fn unloading_with_io_work_pending_is_a_bug_check() {
     let check = driver.unload().unwrap_err();
     assert_eq!(
         check.code,
-        ntwork::host::bugcheck::DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS
+        ntwork_host::bugcheck::DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS
     );
     assert_eq!(exec.bug_check(), Some(check));
 }

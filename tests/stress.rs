@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Instant;
 
-use ntwork::host::Executive;
 use ntwork::{DeviceObject, WorkQueue, work_item};
+use ntwork_host::Executive;
 use ntwork_suite::{Counted, Tally};
 
 type Seen = Arc<Vec<AtomicU8>>;
@@ -37,7 +37,7 @@ fn run(total: usize) {
     let driver = exec.load_driver("stress.sys");
     let device = driver.create_device();
     let base = device.reference_count();
-    let object = device.object();
+    let object = ntwork_suite::object(&device);
     let tally = Tally::new();
     let seen: Seen = Arc::new((0..total).map(|_| AtomicU8::new(0)).collect());
 

@@ -10,22 +10,18 @@ pub use core;
 
 /// Runs a routine body so that a panic never unwinds into the kernel.
 ///
-/// On the host a panic is caught and raised as the kernel's bug check for an
-/// unhandled exception in a system thread. In a driver (`panic = "abort"`) the
-/// driver's panic handler runs; `extern "system"` would abort an unwind anyway.
+/// With feature `std` (a host, where panics unwind) the panic is caught here,
+/// at the last Rust frame before the `extern "system"` boundary, where an
+/// unwind would abort the process; the host executive learns of it through its
+/// panic hook. In a driver (`panic = "abort"`) the driver's panic handler runs.
 #[inline]
-pub fn guard(routine: usize, parameter: usize, f: impl FnOnce()) {
-    #[cfg(feature = "host")]
+pub fn guard(f: impl FnOnce()) {
+    #[cfg(feature = "std")]
     {
-        if std::panic::catch_unwind(core::panic::AssertUnwindSafe(f)).is_err() {
-            crate::host::routine_panicked(routine, parameter);
-        }
+        let _ = std::panic::catch_unwind(core::panic::AssertUnwindSafe(f));
     }
-    #[cfg(not(feature = "host"))]
-    {
-        let _ = (routine, parameter);
-        f();
-    }
+    #[cfg(not(feature = "std"))]
+    f();
 }
 
 /// The `WORKER_THREAD_ROUTINE` behind a generated `ROUTINE`.
@@ -37,11 +33,7 @@ pub fn guard(routine: usize, parameter: usize, f: impl FnOnce()) {
 pub unsafe extern "system" fn ex_routine<R: ExRoutine>(parameter: *mut c_void) {
     // SAFETY: see the function's contract.
     let context = unsafe { raw::from_parameter::<R::Context>(parameter) };
-    guard(
-        ex_routine::<R> as *const () as usize,
-        parameter as usize,
-        || R::run(context),
-    );
+    guard(|| R::run(context));
 }
 
 /// The typed `ExInitializeWorkItem` behind a generated `initialize`.
@@ -94,11 +86,7 @@ pub unsafe extern "system" fn io_routine<R: IoClassicRoutine>(
             raw::from_parameter::<R::Context>(context),
         )
     };
-    guard(
-        io_routine::<R> as *const () as usize,
-        context as usize,
-        || R::run_classic(&device_object, ctx),
-    );
+    guard(|| R::run_classic(&device_object, ctx));
 }
 
 /// The Ex initializer behind `name::initialize`. Only Ex routines have one, so a

@@ -69,7 +69,7 @@ struct ExBlock<C> {
 ///     assert_eq!(lines.len(), 2);
 /// }
 ///
-/// let exec = ntwork::host::Executive::manual();
+/// let exec = ntwork_host::Executive::manual();
 /// let item: ExWorkItem<flush_log> = flush_log::new(vec!["a".into(), "b".into()]).unwrap();
 /// item.queue(WorkQueue::Delayed);
 /// assert_eq!(exec.run_until_idle(), 1);
@@ -182,11 +182,7 @@ unsafe extern "system" fn ex_block_routine<R: ExRoutine>(parameter: *mut c_void)
         pool::free_for(NonNull::new_unchecked(block));
         context
     };
-    crate::__private::guard(
-        ex_block_routine::<R> as *const () as usize,
-        parameter as usize,
-        || R::run(context),
-    );
+    crate::__private::guard(|| R::run(context));
 }
 
 /// A reusable Ex work item: queued many times, never more than once at a time.
@@ -207,7 +203,7 @@ unsafe extern "system" fn ex_block_routine<R: ExRoutine>(parameter: *mut c_void)
 ///
 /// static TICK: ReusableExWorkItem<tick> = ReusableExWorkItem::new(AtomicU32::new(0));
 ///
-/// let exec = ntwork::host::Executive::manual();
+/// let exec = ntwork_host::Executive::manual();
 /// TICK.queue_static(WorkQueue::Delayed).unwrap();
 /// assert!(TICK.queue_static(WorkQueue::Delayed).is_err()); // still pending
 /// exec.run_until_idle();
@@ -318,9 +314,8 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
     fn run_claimed(&self, routine: usize) {
         // Clear first so the routine may queue this item again.
         self.pending.store(false, Ordering::Release);
-        crate::__private::guard(routine, self as *const Self as usize, || {
-            R::run_ref(&self.context)
-        });
+        let _ = routine;
+        crate::__private::guard(|| R::run_ref(&self.context));
     }
 }
 

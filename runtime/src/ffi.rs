@@ -7,9 +7,8 @@
 //! calls a driver makes.
 //!
 //! Routine pointer types carry their real parameters (`windows-sys` declares them
-//! parameterless, a known metadata defect). To pass a pointer from a bindgen
-//! binding such as `wdk-sys`, which declares routines `extern "C"`, cast it
-//! explicitly; on x64 and arm64 the two ABIs are the same.
+//! parameterless, a known metadata defect). Raw object pointers from `wdk-sys` or
+//! `windows-sys` go in with `.cast()`: the pointee types differ only in name.
 
 #![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
 
@@ -129,6 +128,48 @@ pub struct DRIVER_OBJECT {
 pub type PIO_WORKITEM = *mut IO_WORKITEM;
 /// `PDEVICE_OBJECT`.
 pub type PDEVICE_OBJECT = *mut DEVICE_OBJECT;
+/// `PDRIVER_OBJECT`.
+pub type PDRIVER_OBJECT = *mut DRIVER_OBJECT;
+
+/// `NTSTATUS`.
+pub type NTSTATUS = i32;
+/// `STATUS_SUCCESS`.
+pub const STATUS_SUCCESS: NTSTATUS = 0;
+/// `LONG_PTR`.
+pub type LONG_PTR = isize;
+/// `SIZE_T`.
+pub type SIZE_T = usize;
+/// `POOL_FLAGS` (`ExAllocatePool2`).
+pub type POOL_FLAGS = u64;
+/// `POOL_FLAG_NON_PAGED`: nonpaged, non-executable pool (NonPagedPoolNx).
+pub const POOL_FLAG_NON_PAGED: POOL_FLAGS = 0x0000_0000_0000_0040;
+/// `KPROCESSOR_MODE`.
+pub type KPROCESSOR_MODE = i8;
+/// `KernelMode`.
+pub const KernelMode: KPROCESSOR_MODE = 0;
+
+/// `EX_RUNDOWN_REF`: rundown protection. All zero is the initialized state
+/// (`ExInitializeRundownProtection` stores 0), so it can live in a `static`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct EX_RUNDOWN_REF {
+    /// `Count` (a union with `Ptr` in C): twice the number of holders, bit 0
+    /// set once a rundown has started.
+    pub Count: usize,
+}
+
+impl EX_RUNDOWN_REF {
+    /// An initialized rundown reference with no holders.
+    pub const fn new() -> Self {
+        Self { Count: 0 }
+    }
+}
+
+impl Default for EX_RUNDOWN_REF {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// `IO_WORKITEM_ROUTINE`: called with the device object and the context.
 pub type IO_WORKITEM_ROUTINE =
@@ -195,6 +236,61 @@ unsafe extern "system" {
 
     /// Undoes [`IoInitializeWorkItem`]; call before freeing the memory.
     pub fn IoUninitializeWorkItem(IoWorkItem: PIO_WORKITEM);
+
+    /// Allocates pool (Windows 10 2004). With [`POOL_FLAG_NON_PAGED`]: nonpaged,
+    /// zeroed, `MEMORY_ALLOCATION_ALIGNMENT`-aligned (16 bytes on 64-bit);
+    /// `NULL` on failure. Caller IRQL <= `DISPATCH_LEVEL` for nonpaged pool.
+    pub fn ExAllocatePool2(Flags: POOL_FLAGS, NumberOfBytes: SIZE_T, Tag: ULONG) -> *mut c_void;
+
+    /// Frees pool allocated with `Tag`. Caller IRQL <= `DISPATCH_LEVEL`.
+    pub fn ExFreePoolWithTag(P: *mut c_void, Tag: ULONG);
+
+    /// `ObReferenceObject`: one more reference on a kernel object (a device or
+    /// driver object here); the object lives until the last one is dropped.
+    /// Any IRQL <= `DISPATCH_LEVEL`. Returns the new count (informational).
+    pub fn ObfReferenceObject(Object: *mut c_void) -> LONG_PTR;
+
+    /// `ObDereferenceObject`: drops a reference taken by [`ObfReferenceObject`].
+    /// IRQL <= `DISPATCH_LEVEL`.
+    pub fn ObfDereferenceObject(Object: *mut c_void) -> LONG_PTR;
+
+    /// Initializes rundown protection (stores 0). Any IRQL.
+    pub fn ExInitializeRundownProtection(RunRef: *mut EX_RUNDOWN_REF);
+
+    /// Makes a run-down reference usable again after
+    /// [`ExWaitForRundownProtectionRelease`] returned. Any IRQL.
+    pub fn ExReInitializeRundownProtection(RunRef: *mut EX_RUNDOWN_REF);
+
+    /// Takes rundown protection: `FALSE` once a rundown has started.
+    /// IRQL <= `DISPATCH_LEVEL`.
+    pub fn ExAcquireRundownProtection(RunRef: *mut EX_RUNDOWN_REF) -> BOOLEAN;
+
+    /// Releases protection taken by [`ExAcquireRundownProtection`].
+    /// IRQL <= `DISPATCH_LEVEL`.
+    pub fn ExReleaseRundownProtection(RunRef: *mut EX_RUNDOWN_REF);
+
+    /// Starts a rundown (later acquires fail) and waits until every holder has
+    /// released. `PASSIVE_LEVEL` (APC_LEVEL allowed); one waiter at a time.
+    pub fn ExWaitForRundownProtectionRelease(RunRef: *mut EX_RUNDOWN_REF);
+
+    /// Marks a rundown complete without waiting (no holders may remain). Any IRQL.
+    pub fn ExRundownCompleted(RunRef: *mut EX_RUNDOWN_REF);
+
+    /// Disables normal kernel APCs for the calling thread (a critical region).
+    /// Must be balanced by [`KeLeaveCriticalRegion`] before a work routine returns
+    /// (else bug check `0x01` APC_INDEX_MISMATCH).
+    pub fn KeEnterCriticalRegion();
+
+    /// Leaves a critical region entered with [`KeEnterCriticalRegion`].
+    pub fn KeLeaveCriticalRegion();
+
+    /// Puts the calling thread to sleep for `*Interval` (negative: relative, in
+    /// 100 ns units). `PASSIVE_LEVEL` (APC_LEVEL if not alertable).
+    pub fn KeDelayExecutionThread(
+        WaitMode: KPROCESSOR_MODE,
+        Alertable: BOOLEAN,
+        Interval: *mut i64,
+    ) -> NTSTATUS;
 }
 
 /// `ExInitializeWorkItem`: an inline in C, so not a kernel export.
@@ -235,6 +331,7 @@ const _: () = {
     assert!(size_of::<PWORKER_THREAD_ROUTINE>() == 8);
     assert!(size_of::<PIO_WORKITEM_ROUTINE>() == 8);
     assert!(size_of::<PIO_WORKITEM_ROUTINE_EX>() == 8);
+    assert!(size_of::<EX_RUNDOWN_REF>() == 8);
 };
 
 #[cfg(target_pointer_width = "32")]
@@ -244,4 +341,5 @@ const _: () = {
     assert!(size_of::<WORK_QUEUE_ITEM>() == 16);
     assert!(offset_of!(WORK_QUEUE_ITEM, WorkerRoutine) == 8);
     assert!(offset_of!(WORK_QUEUE_ITEM, Parameter) == 12);
+    assert!(size_of::<EX_RUNDOWN_REF>() == 4);
 };

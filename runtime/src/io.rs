@@ -20,7 +20,7 @@ use crate::{WorkQueue, ffi, pool};
 /// ```
 /// use windows_sys::Wdk::Foundation::DEVICE_OBJECT;
 ///
-/// # let exec = ntwork::host::Executive::manual();
+/// # let exec = ntwork_host::Executive::manual();
 /// # let driver = exec.load_driver("cast.sys");
 /// # let host_device = driver.create_device();
 /// // What an AddDevice or dispatch routine declared with windows-sys receives:
@@ -126,11 +126,11 @@ enum Storage {
 ///     } // else `item` drops here: IoFreeWorkItem, inside its own routine
 /// }
 ///
-/// let exec = ntwork::host::Executive::manual();
+/// let exec = ntwork_host::Executive::manual();
 /// let driver = exec.load_driver("poll.sys");
 /// let device = driver.create_device();
 ///
-/// let item = poll::new(&device.object()).expect("IoAllocateWorkItem");
+/// let item = poll::new(&unsafe { ntwork::DeviceObject::from_raw(device.as_raw()) }).expect("IoAllocateWorkItem");
 /// item.queue(2, WorkQueue::Delayed);
 /// assert_eq!(device.reference_count(), 1); // held while the work is pending
 /// assert_eq!(exec.run_until_idle(), 3);
@@ -379,8 +379,7 @@ unsafe extern "system" fn io_embedded_routine<R: IoRoutine>(
     run_io::<R>(io_embedded_routine::<R> as *const () as usize, item, ctx);
 }
 
-fn run_io<R: IoRoutine>(routine: usize, item: IoWorkItem<R>, context: R::Context) {
-    let parameter = item.slot.as_ptr() as usize;
+fn run_io<R: IoRoutine>(_routine: usize, item: IoWorkItem<R>, context: R::Context) {
     let device = item.device.clone();
-    crate::__private::guard(routine, parameter, || R::run(&device, context, item));
+    crate::__private::guard(|| R::run(&device, context, item));
 }

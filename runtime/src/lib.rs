@@ -13,7 +13,7 @@
 //!     assert_eq!(batch, b"hello");
 //! }
 //!
-//! let exec = ntwork::host::Executive::manual();
+//! let exec = ntwork_host::Executive::manual();
 //! flush_log::queue(b"hello".to_vec(), WorkQueue::Delayed).unwrap();
 //! assert_eq!(exec.run_until_idle(), 1);
 //! ```
@@ -26,7 +26,7 @@
 #![warn(missing_docs)]
 
 extern crate alloc;
-#[cfg(feature = "host")]
+#[cfg(feature = "std")]
 extern crate std;
 
 pub mod ffi;
@@ -37,9 +37,6 @@ mod ex;
 mod io;
 mod pool;
 mod queue;
-
-#[cfg(feature = "host")]
-pub mod host;
 
 #[doc(hidden)]
 pub mod __private;
@@ -90,14 +87,14 @@ pub use queue::{Priority, WorkQueue};
 ///     assert!(!device.as_raw().is_null() && attempt == 1);
 /// }
 ///
-/// let exec = ntwork::host::Executive::manual();
+/// let exec = ntwork_host::Executive::manual();
 /// let driver = exec.load_driver("sample.sys");
 /// let device = driver.create_device();
 ///
 /// // From a DPC: queueing is allowed up to DISPATCH_LEVEL.
-/// ntwork::host::at_dispatch_level(|| {
+/// ntwork_host::at_dispatch_level(|| {
 ///     flush_log::queue(vec!["started".into()], WorkQueue::Delayed).unwrap();
-///     reset::queue(&device.object(), 1, WorkQueue::Delayed).unwrap();
+///     reset::queue(&unsafe { ntwork::DeviceObject::from_raw(device.as_raw()) }, 1, WorkQueue::Delayed).unwrap();
 /// });
 /// assert_eq!(exec.run_until_idle(), 2);
 /// driver.unload().unwrap();

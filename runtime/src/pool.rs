@@ -1,20 +1,58 @@
-//! Nonpaged pool for work items: the driver's global allocator in a driver, the
-//! executive's tracked (and fault-injectable) pool on the host.
+//! Nonpaged pool for work items, through the kernel's own exports
+//! (`ExAllocatePool2` / `ExFreePoolWithTag`) under ntwork's pool tag, so a
+//! driver needs no global allocator for ntwork and Driver Verifier's pool
+//! tracking attributes ntwork's blocks to the tag `ntwk`.
 
 use core::alloc::Layout;
 use core::ptr::NonNull;
 
+use crate::ffi;
+
+/// ntwork's pool tag: the bytes `ntwk` as `!poolused` and poolmon show them.
+pub(crate) const POOL_TAG: ffi::ULONG = u32::from_le_bytes(*b"ntwk");
+
+/// `MEMORY_ALLOCATION_ALIGNMENT`: what every pool block is aligned to.
+const POOL_ALIGNMENT: usize = if cfg!(target_pointer_width = "64") {
+    16
+} else {
+    8
+};
+
 /// Allocates `layout`, or `None` when the pool is exhausted.
+///
+/// A layout aligned beyond `MEMORY_ALLOCATION_ALIGNMENT` is over-allocated and
+/// aligned by hand; the block's start is stored just before the aligned address.
 pub(crate) fn allocate(layout: Layout) -> Option<NonNull<u8>> {
     if layout.size() == 0 {
         return Some(dangling(layout));
     }
-    #[cfg(feature = "host")]
-    let ptr = crate::host::pool_allocate(layout);
-    // SAFETY: the layout is not zero-sized.
-    #[cfg(not(feature = "host"))]
-    let ptr = unsafe { alloc::alloc::alloc(layout) };
-    NonNull::new(ptr)
+    if layout.align() <= POOL_ALIGNMENT {
+        // SAFETY: a plain nonpaged allocation; no preconditions beyond IRQL,
+        // which the kernel checks.
+        let raw =
+            unsafe { ffi::ExAllocatePool2(ffi::POOL_FLAG_NON_PAGED, layout.size(), POOL_TAG) };
+        return NonNull::new(raw.cast());
+    }
+    let header = size_of::<*mut u8>();
+    let total = layout
+        .size()
+        .checked_add(layout.align())?
+        .checked_add(header)?;
+    // SAFETY: as above.
+    let base = unsafe { ffi::ExAllocatePool2(ffi::POOL_FLAG_NON_PAGED, total, POOL_TAG) };
+    let base = NonNull::new(base.cast::<u8>())?;
+    let offset =
+        (base.as_ptr() as usize + header).next_multiple_of(layout.align()) - base.as_ptr() as usize;
+    // SAFETY: `offset <= header + align`, so the aligned block and the header
+    // word before it lie inside the `total` bytes allocated.
+    unsafe {
+        let aligned = base.add(offset);
+        aligned
+            .cast::<*mut u8>()
+            .sub(1)
+            .write_unaligned(base.as_ptr());
+        Some(aligned)
+    }
 }
 
 /// Frees what [`allocate`] returned.
@@ -26,16 +64,15 @@ pub(crate) unsafe fn free(ptr: NonNull<u8>, layout: Layout) {
     if layout.size() == 0 {
         return;
     }
-    // SAFETY: forwarded from the caller.
-    #[cfg(feature = "host")]
-    unsafe {
-        crate::host::pool_free(ptr.as_ptr(), layout)
+    let base = if layout.align() <= POOL_ALIGNMENT {
+        ptr.as_ptr()
+    } else {
+        // SAFETY: `allocate` stored the block's start in the word before `ptr`.
+        unsafe { ptr.cast::<*mut u8>().sub(1).read_unaligned() }
     };
-    // SAFETY: forwarded from the caller.
-    #[cfg(not(feature = "host"))]
-    unsafe {
-        alloc::alloc::dealloc(ptr.as_ptr(), layout)
-    };
+    // SAFETY: `base` is the start of a block allocated with `POOL_TAG`, freed
+    // once (the caller's contract).
+    unsafe { ffi::ExFreePoolWithTag(base.cast(), POOL_TAG) }
 }
 
 /// A pool allocation holding one `T`.

@@ -55,3 +55,9 @@ impl Drop for Counted {
         self.tally.dropped.fetch_add(1, Ordering::SeqCst);
     }
 }
+
+/// The safe device handle for a host device.
+pub fn object(device: &ntwork_host::Device) -> ntwork::DeviceObject {
+    // SAFETY: host device objects stay valid for the whole process.
+    unsafe { ntwork::DeviceObject::from_raw(device.as_raw()) }
+}

@@ -26,7 +26,7 @@ fn unit() {
 static TICK: ReusableExWorkItem<borrowed> = ReusableExWorkItem::new(AtomicU32::new(0));
 
 fn main() {
-    let exec = ntwork::host::Executive::manual();
+    let exec = ntwork_host::Executive::manual();
     owned::queue(b"hello".to_vec(), WorkQueue::Delayed).unwrap();
     owned::new(b"hello".to_vec())
         .unwrap()

@@ -1,6 +1,6 @@
 //! Fault injection: Driver Verifier's Low Resources Simulation, on demand.
 
-/// Where [`Executive::fail_allocations`](super::Executive::fail_allocations)
+/// Where [`Executive::fail_allocations`](crate::Executive::fail_allocations)
 /// injects failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FaultSite {

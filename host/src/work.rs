@@ -8,17 +8,17 @@ use core::ffi::c_void;
 use std::boxed::Box;
 use std::sync::Arc;
 
-use crate::ffi::{
+use ntwork::ffi::{
     self, DISPATCH_LEVEL, IO_WORKITEM, PIO_WORKITEM, PIO_WORKITEM_ROUTINE, PIO_WORKITEM_ROUTINE_EX,
     WORK_QUEUE_ITEM, WORK_QUEUE_TYPE,
 };
 
-use super::bugcheck::{
+use crate::bugcheck::{
     BugCheck, DRIVER_VERIFIER_DETECTED_VIOLATION, IRQL_NOT_LESS_OR_EQUAL, WORKER_INVALID,
 };
-use super::executive::{Inner, IoRec, ObjectKind, State, current, queue_index};
-use super::faults::FaultSite;
-use super::irql::current_irql;
+use crate::executive::{Inner, IoRec, ObjectKind, State, current, queue_index};
+use crate::faults::FaultSite;
+use crate::irql::current_irql;
 
 /// The host's `IO_WORKITEM`, shaped like ReactOS's: the Ex item the worker
 /// runs (its routine is [`io_trampoline`], its parameter the `IO_WORKITEM`),

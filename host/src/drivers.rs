@@ -6,14 +6,13 @@ use std::boxed::Box;
 use std::sync::Arc;
 use std::vec::Vec;
 
-use crate::DeviceObject;
-use crate::ffi::{self, PDEVICE_OBJECT};
+use ntwork::ffi::{self, PDEVICE_OBJECT};
 
-use super::bugcheck::{
+use crate::bugcheck::{
     BugCheck, DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS,
     DRIVER_VERIFIER_DETECTED_VIOLATION,
 };
-use super::executive::{Inner, ObjectKind, ObjectRec};
+use crate::executive::{Inner, ObjectKind, ObjectRec};
 
 /// `IO_TYPE_DRIVER`.
 const IO_TYPE_DRIVER: i16 = 4;
@@ -70,7 +69,7 @@ pub(crate) fn load(inner: &Arc<Inner>, name: &str) -> Driver {
     }
 }
 
-/// A fake driver loaded in an [`Executive`](super::Executive): its
+/// A fake driver loaded in an [`Executive`](crate::Executive): its
 /// DRIVER_OBJECT lives until the process ends.
 pub struct Driver {
     inner: Arc<Inner>,
@@ -167,7 +166,7 @@ impl Driver {
             .values()
             .filter(|rec| objects.contains(&rec.io_object))
             .count();
-        let leaked = io_items + super::pool::owned_by(&self.inner);
+        let leaked = io_items + crate::pool::owned_by(&self.inner);
         if leaked > 0 {
             let bug_check = BugCheck::new(
                 DRIVER_VERIFIER_DETECTED_VIOLATION,
@@ -187,7 +186,7 @@ impl Driver {
         self.object as *mut ffi::DRIVER_OBJECT
     }
 
-    /// The name given to [`Executive::load_driver`](super::Executive::load_driver).
+    /// The name given to [`Executive::load_driver`](crate::Executive::load_driver).
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -215,13 +214,6 @@ impl Device {
     /// The DEVICE_OBJECT.
     pub fn as_raw(&self) -> PDEVICE_OBJECT {
         self.raw as PDEVICE_OBJECT
-    }
-
-    /// The safe handle the Io path takes.
-    pub fn object(&self) -> DeviceObject {
-        // SAFETY: the device memory is leaked, so it stays valid for as long
-        // as any handle exists.
-        unsafe { DeviceObject::from_raw(self.as_raw()) }
     }
 
     /// References held by Io work queued or running on this device (0 after

@@ -13,13 +13,12 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::{JoinHandle, ThreadId};
 use std::vec::Vec;
 
-use crate::WorkQueue;
-use crate::ffi::{self, PASSIVE_LEVEL, WORK_QUEUE_TYPE};
+use ntwork::ffi::{self, PASSIVE_LEVEL, WORK_QUEUE_TYPE};
 
-use super::bugcheck::{BugCheck, WORKER_THREAD_RETURNED_AT_BAD_IRQL};
-use super::drivers::{self, Driver};
-use super::faults::{FailurePlan, FaultSite, Faults};
-use super::irql;
+use crate::bugcheck::{BugCheck, WORKER_THREAD_RETURNED_AT_BAD_IRQL};
+use crate::drivers::{self, Driver};
+use crate::faults::{FailurePlan, FaultSite, Faults};
+use crate::irql;
 
 /// Fixed queues 0..=6 (HyperCritical included), then the 32 custom priorities.
 pub(crate) const QUEUE_COUNT: usize = 7 + 32;
@@ -34,7 +33,7 @@ pub(crate) fn queue_index(queue_type: WORK_QUEUE_TYPE) -> Option<usize> {
 }
 
 /// The thread-name stem of a queue's workers, as `!thread` would show the queue.
-fn queue_name(index: usize) -> std::string::String {
+fn queue_name(index: usize) -> String {
     const FIXED: [&str; 7] = [
         "critical",
         "delayed",
@@ -45,7 +44,7 @@ fn queue_name(index: usize) -> std::string::String {
         "supercritical",
     ];
     match FIXED.get(index) {
-        Some(name) => std::string::String::from(*name),
+        Some(name) => String::from(*name),
         None => format!("custom{}", index - FIXED.len()),
     }
 }
@@ -299,12 +298,14 @@ impl Inner {
     /// leaves the thread at PASSIVE_LEVEL.
     fn run_taken(&self, taken: Taken) {
         irql::set_irql(PASSIVE_LEVEL);
+        let previous = crate::panics::enter_routine(taken.entry.routine);
         if let Some(routine) = taken.routine {
             // SAFETY: the routine and parameter were stored by the queueing
             // caller, who guarantees they form a valid call (the
             // ExInitializeWorkItem / ExQueueWorkItem contract).
             unsafe { routine(taken.parameter) };
         }
+        crate::panics::leave_routine(previous);
         let returned_at = irql::set_irql(PASSIVE_LEVEL);
         let mut st = self.lock();
         st.running.retain(|r| r.id != taken.id);
@@ -346,6 +347,24 @@ impl Inner {
         irql::set_irql(caller_irql);
         bind(previous_binding);
         true
+    }
+
+    /// `ObfReferenceObject`: the new count (0 for an unknown object).
+    pub(crate) fn reference_object(&self, object: usize) -> isize {
+        let mut st = self.lock();
+        st.objects.get_mut(&object).map_or(0, |rec| {
+            rec.refs += 1;
+            rec.refs as isize
+        })
+    }
+
+    /// `ObfDereferenceObject`: the new count.
+    pub(crate) fn dereference_object(&self, object: usize) -> isize {
+        let mut st = self.lock();
+        st.objects.get_mut(&object).map_or(0, |rec| {
+            rec.refs = rec.refs.saturating_sub(1);
+            rec.refs as isize
+        })
     }
 
     /// Drops one reference of Io work on `object`.
@@ -450,6 +469,7 @@ static GLOBAL: OnceLock<Executive> = OnceLock::new();
 
 impl Executive {
     fn bound_new(threaded: bool) -> Self {
+        crate::panics::install_hook();
         let inner = Inner::new(threaded);
         let previous = bind(Some(Arc::clone(&inner)));
         Self {
@@ -506,9 +526,9 @@ impl Executive {
         self.inner.run_next_here(None)
     }
 
-    /// As [`run_next`](Self::run_next), from `queue` only.
-    pub fn run_next_in(&self, queue: WorkQueue) -> bool {
-        match queue_index(queue.as_raw()) {
+    /// As [`run_next`](Self::run_next), from the queue `queue_type` only.
+    pub fn run_next_in(&self, queue_type: WORK_QUEUE_TYPE) -> bool {
+        match queue_index(queue_type) {
             Some(index) => self.inner.run_next_here(Some(index)),
             None => false,
         }
@@ -551,9 +571,9 @@ impl Executive {
         self.inner.lock().pending()
     }
 
-    /// Items pending in `queue`.
-    pub fn pending_in(&self, queue: WorkQueue) -> usize {
-        queue_index(queue.as_raw()).map_or(0, |index| self.inner.lock().queues[index].len())
+    /// Items pending in the queue `queue_type`.
+    pub fn pending_in(&self, queue_type: WORK_QUEUE_TYPE) -> usize {
+        queue_index(queue_type).map_or(0, |index| self.inner.lock().queues[index].len())
     }
 
     /// Routines that ran to completion.
@@ -596,7 +616,7 @@ impl Executive {
 
     /// Pool blocks allocated through this executive and not freed.
     pub fn pool_outstanding(&self) -> usize {
-        super::pool::owned_by(&self.inner)
+        crate::pool::owned_by(&self.inner)
     }
 
     /// `IO_WORKITEM`s allocated (`IoAllocateWorkItem`) or initialized

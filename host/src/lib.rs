@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use ntwork::ffi;
-//! use ntwork::host::{Executive, bugcheck};
+//! use ntwork_host::{Executive, bugcheck};
 //!
 //! unsafe extern "system" fn nothing(_: *mut core::ffi::c_void) {}
 //!
@@ -22,7 +22,7 @@
 //! * [`Executive`]: worker queues (threaded, or [`Executive::manual`] and
 //!   stepped by the test), bound per thread so parallel tests are isolated.
 //! * The kernel exports (`ExQueueWorkItem`, `IoAllocateWorkItem`, ...) are
-//!   defined here with the C names and signatures of [`crate::ffi`].
+//!   defined here with the C names and signatures of [`ntwork::ffi`].
 //! * [`Driver`] / [`Device`]: fake driver and device objects with reference
 //!   counts, and unload checks (0xCE, 0xC4/0x62).
 //! * IRQL is simulated per thread: [`raise_irql`], [`at_dispatch_level`].
@@ -37,7 +37,9 @@ mod executive;
 mod exports;
 mod faults;
 mod irql;
+mod panics;
 pub mod pool;
+mod rundown;
 mod work;
 
 pub use bugcheck::BugCheck;
@@ -45,32 +47,3 @@ pub use drivers::{Device, Driver};
 pub use executive::{EnterGuard, Executive};
 pub use faults::{FailurePlan, FaultSite};
 pub use irql::{at_dispatch_level, current_irql, lower_irql, raise_irql};
-
-use core::alloc::Layout;
-
-/// ntwork's pool hook: [`pool::allocate`].
-pub(crate) fn pool_allocate(layout: Layout) -> *mut u8 {
-    pool::allocate(layout)
-}
-
-/// ntwork's pool hook: [`pool::free`].
-///
-/// # Safety
-///
-/// As for [`pool::free`].
-pub(crate) unsafe fn pool_free(ptr: *mut u8, layout: Layout) {
-    // SAFETY: forwarded from the caller.
-    unsafe { pool::free(ptr, layout) }
-}
-
-/// A routine panicked (the safe layer caught it on a worker thread): bug
-/// check 0x7E `SYSTEM_THREAD_EXCEPTION_NOT_HANDLED` (exception code
-/// [`bugcheck::EXCEPTION_RUST_PANIC`], the routine, 0, 0) on the thread's
-/// executive.
-pub(crate) fn routine_panicked(routine: usize, parameter: usize) {
-    let _ = parameter;
-    executive::current().raise(BugCheck::new(
-        bugcheck::SYSTEM_THREAD_EXCEPTION_NOT_HANDLED,
-        [bugcheck::EXCEPTION_RUST_PANIC, routine, 0, 0],
-    ));
-}

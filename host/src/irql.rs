@@ -7,12 +7,24 @@
 
 use core::cell::Cell;
 
-use crate::ffi::{DISPATCH_LEVEL, HIGH_LEVEL, KIRQL, PASSIVE_LEVEL};
+use ntwork::ffi::{DISPATCH_LEVEL, HIGH_LEVEL, KIRQL, PASSIVE_LEVEL};
 
-use super::bugcheck::{BugCheck, DRIVER_VERIFIER_DETECTED_VIOLATION};
+use crate::bugcheck::{BugCheck, DRIVER_VERIFIER_DETECTED_VIOLATION};
 
 std::thread_local! {
     static IRQL: Cell<KIRQL> = const { Cell::new(PASSIVE_LEVEL) };
+    /// `KernelApcDisable` as a count of nested critical regions.
+    static CRITICAL: Cell<u32> = const { Cell::new(0) };
+}
+
+/// `KeEnterCriticalRegion`.
+pub(crate) fn enter_critical_region() {
+    CRITICAL.with(|c| c.set(c.get().wrapping_add(1)));
+}
+
+/// `KeLeaveCriticalRegion`.
+pub(crate) fn leave_critical_region() {
+    CRITICAL.with(|c| c.set(c.get().wrapping_sub(1)));
 }
 
 /// The calling thread's IRQL (`KeGetCurrentIrql`).
@@ -33,7 +45,7 @@ pub(crate) fn set_irql(new: KIRQL) -> KIRQL {
 pub fn raise_irql(new: KIRQL) -> KIRQL {
     let old = current_irql();
     if new < old || new > HIGH_LEVEL {
-        super::executive::current().raise(BugCheck::new(
+        crate::executive::current().raise(BugCheck::new(
             DRIVER_VERIFIER_DETECTED_VIOLATION,
             [0x30, old.into(), new.into(), 0],
         ));
@@ -49,7 +61,7 @@ pub fn raise_irql(new: KIRQL) -> KIRQL {
 pub fn lower_irql(new: KIRQL) {
     let old = current_irql();
     if new > old {
-        super::executive::current().raise(BugCheck::new(
+        crate::executive::current().raise(BugCheck::new(
             DRIVER_VERIFIER_DETECTED_VIOLATION,
             [0x31, old.into(), new.into(), 0],
         ));

@@ -10,12 +10,12 @@ use core::alloc::Layout;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError, Weak};
 
-use crate::ffi::DISPATCH_LEVEL;
+use ntwork::ffi::DISPATCH_LEVEL;
 
-use super::bugcheck::{BugCheck, DRIVER_VERIFIER_DETECTED_VIOLATION, WORKER_INVALID};
-use super::executive::{Inner, current};
-use super::faults::FaultSite;
-use super::irql::current_irql;
+use crate::bugcheck::{BugCheck, DRIVER_VERIFIER_DETECTED_VIOLATION, WORKER_INVALID};
+use crate::executive::{Inner, current};
+use crate::faults::FaultSite;
+use crate::irql::current_irql;
 
 struct Block {
     layout: Layout,
