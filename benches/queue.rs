@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 use ntwork::{WorkQueue, ffi, work_item};
 use ntwork_host::{Executive, pool};
 
+/// Counts this file's Ex work, as a driver's DriverUnload would wait for it.
+static WORK: ntwork::Rundown = ntwork::Rundown::new();
+
 #[derive(Clone, Copy)]
 struct Payload {
     a: u64,
@@ -59,7 +62,7 @@ fn raw_queue(payload: Payload) {
 }
 
 fn typed_queue(payload: Payload) {
-    typed::queue(payload, WorkQueue::Delayed).unwrap();
+    typed::queue(&WORK, payload, WorkQueue::Delayed).unwrap();
 }
 
 fn measure(exec: &Executive, batch: usize, queue: fn(Payload)) -> Duration {

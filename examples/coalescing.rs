@@ -11,9 +11,12 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ntwork::{AlreadyQueued, ReusableExWorkItem, WorkQueue, work_item};
+use ntwork::{NotQueued, ReusableExWorkItem, WorkQueue, work_item};
 use ntwork_host as host;
 use ntwork_host::Executive;
+
+/// Counts this file's Ex work, as a driver's DriverUnload would wait for it.
+static WORK: ntwork::Rundown = ntwork::Rundown::new();
 
 /// Samples the DPC appends and the worker drains.
 struct Telemetry {
@@ -29,18 +32,24 @@ fn drain_telemetry(telemetry: &Telemetry) {
     telemetry.runs.fetch_add(1, Ordering::SeqCst);
 }
 
-static DRAIN: ReusableExWorkItem<drain_telemetry> = ReusableExWorkItem::new(Telemetry {
-    samples: Mutex::new(Vec::new()),
-    drained: AtomicUsize::new(0),
-    runs: AtomicUsize::new(0),
-});
+static DRAIN: ReusableExWorkItem<drain_telemetry> = ReusableExWorkItem::new(
+    &WORK,
+    Telemetry {
+        samples: Mutex::new(Vec::new()),
+        drained: AtomicUsize::new(0),
+        runs: AtomicUsize::new(0),
+    },
+);
 
 /// What the DPC does, at DISPATCH_LEVEL.
 fn on_interrupt(sample: u32) -> bool {
     DRAIN.context().samples.lock().unwrap().push(sample);
     match DRAIN.queue_static(WorkQueue::Delayed) {
         Ok(()) => true,
-        Err(AlreadyQueued) => false, // the pending run picks this sample up
+        Err(NotQueued::AlreadyQueued) => false, // the pending run picks this sample up
+        Err(refused @ (NotQueued::Flushing | NotQueued::Unloading)) => {
+            panic!("the driver is stopping: {refused}")
+        }
     }
 }
 

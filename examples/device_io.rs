@@ -64,9 +64,9 @@ fn main() {
                 sequence,
                 bytes: vec![0; 64 * (sequence as usize + 1)],
             };
-            process_packet::queue(&object, packet, WorkQueue::Delayed).expect("IoAllocateWorkItem");
+            process_packet::queue(object, packet, WorkQueue::Delayed).expect("IoAllocateWorkItem");
         }
-        reset_device::queue(&object, 2, WorkQueue::Delayed).expect("IoAllocateWorkItem");
+        reset_device::queue(object, 2, WorkQueue::Delayed).expect("IoAllocateWorkItem");
     });
     println!(
         "queued; device reference count now {}",

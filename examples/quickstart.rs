@@ -11,6 +11,9 @@ use ntwork::{WorkQueue, work_item};
 use ntwork_host as host;
 use ntwork_host::Executive;
 
+/// Counts this file's Ex work, as a driver's DriverUnload would wait for it.
+static WORK: ntwork::Rundown = ntwork::Rundown::new();
+
 /// A batch of log lines a driver collected at DISPATCH_LEVEL and must write out
 /// at PASSIVE_LEVEL.
 struct LogBatch {
@@ -56,10 +59,10 @@ fn main() {
             written: Arc::clone(&written),
         };
         // At DISPATCH_LEVEL, as a DPC would queue it.
-        host::at_dispatch_level(|| flush_log::queue(batch, WorkQueue::Delayed))
+        host::at_dispatch_level(|| flush_log::queue(&WORK, batch, WorkQueue::Delayed))
             .expect("pool allocation");
     }
-    heartbeat::queue(WorkQueue::Critical).expect("pool allocation");
+    heartbeat::queue(&WORK, WorkQueue::Critical).expect("pool allocation");
 
     exec.wait_idle();
     match exec.bug_check() {

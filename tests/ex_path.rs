@@ -3,9 +3,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ntwork::{AlreadyQueued, ExWorkItem, ReusableExWorkItem, WorkQueue, ffi, work_item};
+use ntwork::{ExWorkItem, NotQueued, ReusableExWorkItem, WorkQueue, ffi, work_item};
 use ntwork_host::{Executive, FailurePlan, FaultSite, bugcheck};
 use ntwork_suite::{Counted, Tally};
+
+/// Counts this file's Ex work, as a driver's DriverUnload would wait for it.
+static WORK: ntwork::Rundown = ntwork::Rundown::new();
 
 #[work_item]
 fn count(context: Counted) {
@@ -16,7 +19,7 @@ fn count(context: Counted) {
 fn an_owned_item_runs_once_and_drops_its_context_once() {
     let exec = Executive::manual();
     let tally = Tally::new();
-    count::queue(Counted::new(&tally, 7), WorkQueue::Delayed).unwrap();
+    count::queue(&WORK, Counted::new(&tally, 7), WorkQueue::Delayed).unwrap();
     assert_eq!(
         (tally.ran(), tally.dropped()),
         (0, 0),
@@ -56,7 +59,8 @@ fn ten_thousand_items_from_several_threads_each_run_once() {
                 for i in 0..PER_THREAD {
                     let id = t * PER_THREAD + i;
                     let queue = WorkQueue::FIXED[id % WorkQueue::FIXED.len()];
-                    record::queue((Counted::new(tally, id), Arc::clone(seen)), queue).unwrap();
+                    record::queue(&WORK, (Counted::new(tally, id), Arc::clone(seen)), queue)
+                        .unwrap();
                 }
             });
         }
@@ -103,14 +107,14 @@ fn a_failed_allocation_is_an_err_that_returns_the_context() {
     let exec = Executive::manual();
     let tally = Tally::new();
     exec.fail_allocations(FaultSite::Pool, FailurePlan::Next(1));
-    let err = count::queue(Counted::new(&tally, 3), WorkQueue::Delayed).unwrap_err();
+    let err = count::queue(&WORK, Counted::new(&tally, 3), WorkQueue::Delayed).unwrap_err();
     assert_eq!(err.to_string(), "out of nonpaged pool for a work item");
     let context = err.into_inner();
     assert_eq!(context.id, 3);
     assert_eq!(tally.dropped(), 0, "nothing was lost");
     assert_eq!(exec.pool_outstanding(), 0);
     // The next allocation succeeds again.
-    count::queue(context, WorkQueue::Delayed).unwrap();
+    count::queue(&WORK, context, WorkQueue::Delayed).unwrap();
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!((tally.ran(), tally.dropped()), (1, 1));
 }
@@ -142,11 +146,14 @@ fn tick(count: &AtomicUsize) {
 
 #[test]
 fn a_reusable_item_refuses_a_second_queue_while_pending() {
-    static ITEM: ReusableExWorkItem<tick> = ReusableExWorkItem::new(AtomicUsize::new(0));
+    static ITEM: ReusableExWorkItem<tick> = ReusableExWorkItem::new(&WORK, AtomicUsize::new(0));
     let exec = Executive::manual();
     ITEM.queue_static(WorkQueue::Delayed).unwrap();
     assert!(ITEM.is_pending());
-    assert_eq!(ITEM.queue_static(WorkQueue::Delayed), Err(AlreadyQueued));
+    assert_eq!(
+        ITEM.queue_static(WorkQueue::Delayed),
+        Err(NotQueued::AlreadyQueued)
+    );
     assert_eq!(exec.pending(), 1);
     assert_eq!(exec.run_until_idle(), 1);
     assert!(!ITEM.is_pending());
@@ -175,11 +182,14 @@ fn countdown(state: &Countdown) {
 #[test]
 fn a_reusable_item_may_requeue_itself_and_the_queue_holds_its_reference() {
     let exec = Executive::manual();
-    let item = Arc::new(ReusableExWorkItem::<countdown>::new(Countdown {
-        left: AtomicUsize::new(5),
-        runs: AtomicUsize::new(0),
-        me: std::sync::OnceLock::new(),
-    }));
+    let item = Arc::new(ReusableExWorkItem::<countdown>::new(
+        &WORK,
+        Countdown {
+            left: AtomicUsize::new(5),
+            runs: AtomicUsize::new(0),
+            me: std::sync::OnceLock::new(),
+        },
+    ));
     item.context().me.set(Arc::downgrade(&item)).unwrap();
     item.queue(WorkQueue::Delayed).unwrap();
     assert_eq!(Arc::strong_count(&item), 2, "the queue holds one reference");
@@ -202,8 +212,8 @@ fn explode(context: Counted) {
 fn a_panicking_routine_is_a_bug_check_not_a_crash() {
     let exec = Executive::manual();
     let tally = Tally::new();
-    explode::queue(Counted::new(&tally, 0), WorkQueue::Delayed).unwrap();
-    count::queue(Counted::new(&tally, 1), WorkQueue::Delayed).unwrap();
+    explode::queue(&WORK, Counted::new(&tally, 0), WorkQueue::Delayed).unwrap();
+    count::queue(&WORK, Counted::new(&tally, 1), WorkQueue::Delayed).unwrap();
     exec.run_until_idle();
     let check = exec.expect_bug_check();
     assert_eq!(check.code, bugcheck::SYSTEM_THREAD_EXCEPTION_NOT_HANDLED);
@@ -221,12 +231,13 @@ fn unit() {}
 fn a_routine_without_context_queues_without_allocating_a_context() {
     let exec = Executive::manual();
     let item = unit::new().unwrap();
-    item.queue(WorkQueue::custom_priority(20).unwrap());
+    item.queue(&WORK, WorkQueue::custom_priority(20).unwrap())
+        .unwrap();
     assert_eq!(
         exec.pending_in(WorkQueue::custom_priority(20).unwrap().as_raw()),
         1
     );
-    unit::queue(WorkQueue::Background).unwrap();
+    unit::queue(&WORK, WorkQueue::Background).unwrap();
     assert_eq!(exec.run_until_idle(), 2);
     assert_eq!(exec.pool_outstanding(), 0);
 }

@@ -391,7 +391,7 @@ impl ExRoutine for Boom {
 fn a_panicking_routine_is_system_thread_exception_not_handled() {
     let exec = Executive::manual();
     let parameter = ntwork::raw::into_parameter(()).unwrap();
-    let routine = ntwork::__private::ex_routine::<Boom>;
+    let routine = <Boom as ExRoutine>::ROUTINE;
     let mut a = item(routine, parameter as usize);
     queue(&mut a, ffi::DelayedWorkQueue);
     assert!(exec.run_next(), "the panic does not escape to the test");

@@ -7,11 +7,10 @@ use core::ffi::c_void;
 use core::ptr::null_mut;
 use std::cell::RefCell;
 
+use ntwork::WorkQueue;
 use ntwork::ffi::{self, PDEVICE_OBJECT, PIO_WORKITEM};
-use ntwork::{DeviceObject, ExRoutine, ExWorkItem, IoRoutine, IoWorkItem, WorkQueue};
 use ntwork_host as host;
 use ntwork_host::{BugCheck, Device, Executive, FailurePlan, FaultSite, bugcheck};
-use ntwork_suite::{Counted, Tally};
 
 thread_local! {
     /// (device the routine got, context, references on it while running).
@@ -408,91 +407,4 @@ fn try_queue_under_fault_queues_nothing_and_keeps_no_reference() {
         (exec.io_work_items_outstanding(), exec.bug_check()),
         (0, None)
     );
-}
-
-// --- the safe types over the host ---
-
-struct Touch;
-
-impl IoRoutine for Touch {
-    type Context = Counted;
-    fn run(device: &DeviceObject, context: Counted, item: IoWorkItem<Self>) {
-        assert_eq!(device, item.device());
-        context.mark_ran();
-        SEEN.with(|seen| {
-            seen.borrow_mut()
-                .push((device.as_raw() as usize, context.id, references_now()))
-        });
-    }
-}
-
-struct Note;
-
-impl ExRoutine for Note {
-    type Context = Counted;
-    fn run(context: Counted) {
-        context.mark_ran();
-    }
-}
-
-#[test]
-fn safe_io_items_reference_the_device_and_free_everything() {
-    let (exec, device) = setup();
-    let tally = Tally::new();
-    let item = IoWorkItem::<Touch>::new(&ntwork_suite::object(&device)).unwrap();
-    item.queue(Counted::new(&tally, 4), WorkQueue::Delayed);
-    assert_eq!(device.reference_count(), 1);
-    assert_eq!(exec.run_until_idle(), 1);
-    assert_eq!(seen(), [(device.as_raw() as usize, 4, 1)]);
-    assert_eq!((tally.ran(), tally.dropped()), (1, 1));
-    assert_eq!(device.reference_count(), 0);
-    assert_eq!(
-        (exec.io_work_items_outstanding(), exec.pool_outstanding()),
-        (0, 0)
-    );
-
-    let embedded = IoWorkItem::<Touch>::new_embedded(&ntwork_suite::object(&device)).unwrap();
-    embedded.queue(Counted::new(&tally, 5), WorkQueue::Critical);
-    assert_eq!(exec.run_until_idle(), 1);
-    assert_eq!(
-        (exec.io_work_items_outstanding(), exec.pool_outstanding()),
-        (0, 0)
-    );
-    assert_eq!(exec.bug_check(), None);
-}
-
-#[test]
-fn safe_types_turn_injected_failures_into_errors() {
-    let (exec, device) = setup();
-    let tally = Tally::new();
-    exec.fail_allocations(FaultSite::IoAllocateWorkItem, FailurePlan::Next(1));
-    assert!(IoWorkItem::<Touch>::new(&ntwork_suite::object(&device)).is_err());
-    assert_eq!(
-        exec.pool_outstanding(),
-        0,
-        "the context slot was given back"
-    );
-
-    exec.fail_allocations(FaultSite::Pool, FailurePlan::Next(1));
-    let error = ExWorkItem::<Note>::new(Counted::new(&tally, 1)).unwrap_err();
-    assert_eq!(error.into_inner().id, 1, "the context comes back");
-
-    exec.fail_allocations(FaultSite::TryQueue, FailurePlan::Next(1));
-    let item = IoWorkItem::<Touch>::new(&ntwork_suite::object(&device)).unwrap();
-    let error = item
-        .try_queue(Counted::new(&tally, 2), WorkQueue::Delayed)
-        .unwrap_err();
-    assert_eq!(error.context.id, 2);
-    assert_eq!((exec.pending(), device.reference_count()), (0, 0));
-    error
-        .item
-        .try_queue(error.context, WorkQueue::Delayed)
-        .unwrap();
-    assert_eq!(exec.run_until_idle(), 1);
-    assert_eq!(tally.ran(), 1);
-    assert_eq!(
-        (exec.io_work_items_outstanding(), exec.pool_outstanding()),
-        (0, 0)
-    );
-    assert_eq!(exec.bug_check(), None);
 }

@@ -75,6 +75,8 @@ fn threaded_items_run_on_worker_threads_at_passive_level() {
     assert_eq!(exec.bug_check(), None);
 }
 
+static WORK: ntwork::Rundown = ntwork::Rundown::new();
+
 struct Count;
 
 impl ExRoutine for Count {
@@ -91,7 +93,8 @@ fn safe_items_on_a_threaded_executive_run_once_and_are_freed() {
     for id in 0..50 {
         ExWorkItem::<Count>::new(Counted::new(&tally, id))
             .unwrap()
-            .queue(WorkQueue::Delayed);
+            .queue(&WORK, WorkQueue::Delayed)
+            .unwrap();
     }
     let ran = exec.run_until_idle();
     // Some items may have finished before the wait started.

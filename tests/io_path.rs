@@ -28,7 +28,7 @@ fn the_device_is_referenced_while_work_is_pending_and_released_after() {
     let object = ntwork_suite::object(&device);
     for id in 0..3 {
         handle::queue(
-            &object,
+            object,
             (Counted::new(&tally, id), device.as_raw() as usize),
             WorkQueue::Delayed,
         )
@@ -63,7 +63,7 @@ fn a_routine_that_requeues_itself_n_times_runs_n_plus_one_times() {
     let exec = Executive::manual();
     let driver = exec.load_driver("requeue.sys");
     let device = driver.create_device();
-    let item = requeue::new(&ntwork_suite::object(&device)).unwrap();
+    let item = requeue::new(ntwork_suite::object(&device)).unwrap();
     assert_eq!(exec.io_work_items_outstanding(), 1);
     let runs = Arc::new(AtomicUsize::new(0));
     item.queue((9, Arc::clone(&runs)), WorkQueue::Delayed);
@@ -91,7 +91,7 @@ fn a_routine_that_drops_its_item_frees_it_exactly_once() {
     let device = driver.create_device();
     let tally = Tally::new();
     drop_item::queue(
-        &ntwork_suite::object(&device),
+        ntwork_suite::object(&device),
         Counted::new(&tally, 0),
         WorkQueue::Delayed,
     )
@@ -114,13 +114,13 @@ fn an_allocation_failure_returns_err_and_leaks_nothing() {
     let object = ntwork_suite::object(&device);
 
     exec.fail_allocations(FaultSite::IoAllocateWorkItem, FailurePlan::Next(1));
-    let err = handle::queue(&object, (Counted::new(&tally, 1), 0), WorkQueue::Delayed).unwrap_err();
+    let err = handle::queue(object, (Counted::new(&tally, 1), 0), WorkQueue::Delayed).unwrap_err();
     assert_eq!(err.into_inner().0.id, 1, "the context comes back");
     assert_eq!(exec.pool_outstanding(), 0, "the context slot was freed");
 
     exec.fail_allocations(FaultSite::Pool, FailurePlan::Next(1));
-    assert!(IoWorkItem::<handle>::new(&object).is_err());
-    assert!(IoWorkItem::<handle>::new_embedded(&object).is_ok_and(drop_it));
+    assert!(IoWorkItem::<handle>::new(object).is_err());
+    assert!(IoWorkItem::<handle>::new_embedded(object).is_ok_and(drop_it));
 
     assert_eq!(exec.io_work_items_outstanding(), 0);
     assert_eq!(exec.pool_outstanding(), 0);
@@ -140,7 +140,7 @@ fn an_embedded_item_is_one_block_and_is_uninitialized_before_it_is_freed() {
     let driver = exec.load_driver("embedded.sys");
     let device = driver.create_device();
     let runs = Arc::new(AtomicUsize::new(0));
-    let item = IoWorkItem::<requeue>::new_embedded(&ntwork_suite::object(&device)).unwrap();
+    let item = IoWorkItem::<requeue>::new_embedded(ntwork_suite::object(&device)).unwrap();
     assert!(item.is_embedded());
     assert_eq!(
         exec.pool_outstanding(),
@@ -168,14 +168,23 @@ fn try_queue_hands_back_the_item_and_context_when_no_worker_is_free() {
     let device = driver.create_device();
     let base = device.reference_count();
     let tally = Tally::new();
-    let item = drop_item::new(&ntwork_suite::object(&device)).unwrap();
+    let item = drop_item::new(ntwork_suite::object(&device)).unwrap();
+    assert_eq!(
+        device.reference_count(),
+        base + 1,
+        "the item's own reference"
+    );
 
     exec.fail_allocations(FaultSite::TryQueue, FailurePlan::Next(1));
     let back = item
         .try_queue(Counted::new(&tally, 4), WorkQueue::Delayed)
         .unwrap_err();
     assert_eq!(back.context.id, 4);
-    assert_eq!(device.reference_count(), base, "no reference kept");
+    assert_eq!(
+        device.reference_count(),
+        base + 1,
+        "the failed try-queue kept no reference of its own"
+    );
     assert_eq!(exec.pending(), 0);
 
     back.item
@@ -184,6 +193,7 @@ fn try_queue_hands_back_the_item_and_context_when_no_worker_is_free() {
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!((tally.ran(), tally.dropped()), (1, 1));
     assert_eq!(exec.io_work_items_outstanding(), 0);
+    assert_eq!(device.reference_count(), base);
     driver.unload().unwrap();
 }
 
@@ -192,8 +202,8 @@ fn a_dropped_unqueued_item_is_freed() {
     let exec = Executive::manual();
     let driver = exec.load_driver("drop.sys");
     let device = driver.create_device();
-    let item = handle::new(&ntwork_suite::object(&device)).unwrap();
-    assert_eq!(item.device().as_raw(), device.as_raw());
+    let item = handle::new(ntwork_suite::object(&device)).unwrap();
+    assert_eq!(item.object().as_raw(), device.as_raw());
     drop(item);
     assert_eq!(exec.io_work_items_outstanding(), 0);
     assert_eq!(exec.pool_outstanding(), 0);
@@ -207,7 +217,7 @@ fn unloading_with_io_work_pending_is_a_bug_check() {
     let device = driver.create_device();
     let tally = Tally::new();
     handle::queue(
-        &ntwork_suite::object(&device),
+        ntwork_suite::object(&device),
         (Counted::new(&tally, 0), 0),
         WorkQueue::Delayed,
     )

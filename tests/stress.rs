@@ -14,6 +14,9 @@ use ntwork::{DeviceObject, WorkQueue, work_item};
 use ntwork_host::Executive;
 use ntwork_suite::{Counted, Tally};
 
+/// Counts this file's Ex work, as a driver's DriverUnload would wait for it.
+static WORK: ntwork::Rundown = ntwork::Rundown::new();
+
 type Seen = Arc<Vec<AtomicU8>>;
 
 #[work_item]
@@ -50,7 +53,7 @@ fn run(total: usize) {
                     let context = (Counted::new(tally, id), Arc::clone(seen));
                     let queue = WorkQueue::FIXED[id % WorkQueue::FIXED.len()];
                     if id % 2 == 0 {
-                        ex_stress::queue(context, queue).unwrap();
+                        ex_stress::queue(&WORK, context, queue).unwrap();
                     } else {
                         io_stress::queue(object, context, queue).unwrap();
                     }

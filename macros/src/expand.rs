@@ -180,14 +180,15 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                 quote!(unsafe { #krate::__private::ex_initialize::<#ident>(#item, #ctx_arg) }),
             );
             let new_body = body(quote!(#krate::ExWorkItem::new(#ctx_arg)));
-            let queue_body = body(quote!(#krate::__private::ex_queue::<#ident>(#ctx_arg, #queue)));
-            let check = if stand_in {
-                quote!()
-            } else {
-                quote! {
-                    const _: #krate::ffi::PWORKER_THREAD_ROUTINE = ::core::option::Option::Some(#ident::ROUTINE);
-                }
-            };
+            let rundown = Ident::new(
+                if stand_in { "_rundown" } else { "rundown" },
+                Span::mixed_site(),
+            );
+            let queue_body =
+                body(quote!(#krate::__private::ex_queue::<#ident>(#rundown, #ctx_arg, #queue)));
+            let ex_queue_doc = format!(
+                " Allocates an item for `{name}` and queues it on `queue`, counted in `rundown` until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources, or once the rundown has started, the error holds the context."
+            );
             quote! {
                 impl #krate::ExRoutine for #ident {
                     #assoc
@@ -196,7 +197,7 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                 #ref_impl
                 impl #ident {
                     #[doc = #routine_doc]
-                    #vis const ROUTINE: #krate::ffi::WORKER_THREAD_ROUTINE = #krate::__private::ex_routine::<#ident>;
+                    #vis const ROUTINE: #krate::ffi::WORKER_THREAD_ROUTINE = <#ident as #krate::ExRoutine>::ROUTINE;
 
                     #initialize_doc
                     #vis unsafe fn #initialize_fn #generics(
@@ -207,16 +208,15 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                     #[doc = #new_doc]
                     #vis fn #new_fn #generics(#ctx_param) -> ::core::result::Result<#krate::ExWorkItem<#ident>, #krate::AllocError<#param_ty>> #new_body
 
-                    #[doc = #queue_doc]
-                    #vis fn #queue_fn #generics(#ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::AllocError<#param_ty>> #queue_body
+                    #[doc = #ex_queue_doc]
+                    #vis fn #queue_fn #generics(#rundown: &'static #krate::Rundown, #ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::QueueError<#param_ty>> #queue_body
                 }
-                #check
             }
         }
         Role::Device | Role::DeviceEx => {
             let takes_item = *role == Role::DeviceEx;
             let run = if stand_in {
-                quote!(fn run(_: &#krate::DeviceObject, _: Self::Context, _: #krate::IoWorkItem<Self>) { loop {} })
+                quote!(fn run(_: &#krate::DeviceObject, _: Self::Context, _: #krate::RunningIoWorkItem<'_, Self>) { loop {} })
             } else {
                 let call_ctx = if has_context { quote!(#ctx,) } else { quote!() };
                 let ctx_pat = if has_context {
@@ -225,12 +225,12 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                     quote!(())
                 };
                 let call = if takes_item {
-                    quote!(#ident(#device, #call_ctx #item);)
+                    quote!(#ident(#device, #call_ctx #item.keep());)
                 } else {
                     quote!(#ident(#device, #call_ctx); ::core::mem::drop(#item);)
                 };
                 quote! {
-                    fn run(#device: &#krate::DeviceObject, #ctx_pat: Self::Context, #item: #krate::IoWorkItem<Self>) {
+                    fn run(#device: &#krate::DeviceObject, #ctx_pat: Self::Context, #item: #krate::RunningIoWorkItem<'_, Self>) {
                         #call
                     }
                 }
@@ -248,29 +248,13 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                     "IoQueueWorkItem"
                 },
             );
-            let (routine_ty, routine_value, check_ty) = if takes_item {
-                (
-                    quote!(#krate::ffi::IO_WORKITEM_ROUTINE_EX),
-                    quote!(#krate::__private::io_routine_ex::<#ident>),
-                    quote!(#krate::ffi::PIO_WORKITEM_ROUTINE_EX),
-                )
-            } else if stand_in {
-                (
-                    quote!(#krate::ffi::IO_WORKITEM_ROUTINE),
-                    quote!({
-                        extern "system" fn routine(_: #krate::ffi::PDEVICE_OBJECT, _: *mut ::core::ffi::c_void) {
-                            loop {}
-                        }
-                        routine
-                    }),
-                    quote!(),
-                )
+            let routine_const = if takes_item || stand_in {
+                quote!()
             } else {
-                (
-                    quote!(#krate::ffi::IO_WORKITEM_ROUTINE),
-                    quote!(#krate::__private::io_routine::<#ident>),
-                    quote!(#krate::ffi::PIO_WORKITEM_ROUTINE),
-                )
+                quote! {
+                    #[doc = #routine_doc]
+                    #vis const ROUTINE: #krate::ffi::IO_WORKITEM_ROUTINE = <#ident as #krate::__private::IoClassicRoutine>::ROUTINE;
+                }
             };
             let classic = if takes_item || stand_in {
                 quote!()
@@ -286,11 +270,12 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                     quote!(())
                 };
                 quote! {
-                    impl #krate::__private::IoClassicRoutine for #ident {
-                        fn run_classic(#device: &#krate::DeviceObject, #ctx_pat: Self::Context) {
+                    impl #krate::IoRoutineWithoutItem for #ident {
+                        fn run_without_item(#device: &#krate::DeviceObject, #ctx_pat: Self::Context) {
                             #call
                         }
                     }
+                    impl #krate::__private::IoClassicRoutine for #ident {}
                 }
             };
             // Device routines have no Ex initializer; this stand-in makes calling one
@@ -316,13 +301,6 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                     }
                 }
             };
-            let check = if stand_in {
-                quote!()
-            } else {
-                quote! {
-                    const _: #check_ty = ::core::option::Option::Some(#ident::ROUTINE);
-                }
-            };
             let new_doc = format!(
                 " An Io work item for `{name}` bound to `device` (`IoAllocateWorkItem`); `Err` on low resources."
             );
@@ -331,13 +309,13 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                 body(quote!(#krate::__private::io_queue::<#ident>(#device, #ctx_arg, #queue)));
             quote! {
                 impl #krate::IoRoutine for #ident {
+                    type Object = #krate::DeviceObject;
                     #assoc
                     #run
                 }
                 #classic
                 impl #ident {
-                    #[doc = #routine_doc]
-                    #vis const ROUTINE: #routine_ty = #routine_value;
+                    #routine_const
 
                     #ex_initializer
 
@@ -347,7 +325,6 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                     #[doc = #queue_doc]
                     #vis fn #queue_fn #generics(#device: &#krate::DeviceObject, #ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::AllocError<#param_ty>> #queue_body
                 }
-                #check
             }
         }
     };

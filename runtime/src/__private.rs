@@ -1,10 +1,9 @@
 //! What `#[work_item]` expansions call. Not a public API: names and signatures
 //! change without notice.
 
-use core::ffi::c_void;
-
-use crate::error::AllocError;
-use crate::{DeviceObject, ExRoutine, ExWorkItem, IoRoutine, WorkQueue, ffi, raw};
+use crate::error::{AllocError, QueueError};
+use crate::{DeviceObject, ExRoutine, ExWorkItem, IoRoutine, IoRoutineWithoutItem, Rundown};
+use crate::{WorkQueue, ffi, raw, trampolines};
 
 pub use core;
 
@@ -24,18 +23,6 @@ pub fn guard(f: impl FnOnce()) {
     f();
 }
 
-/// The `WORKER_THREAD_ROUTINE` behind a generated `ROUTINE`.
-///
-/// # Safety
-///
-/// `parameter` came from [`raw::into_parameter`] with an `R::Context`, and this
-/// is the one call that takes it back.
-pub unsafe extern "system" fn ex_routine<R: ExRoutine>(parameter: *mut c_void) {
-    // SAFETY: see the function's contract.
-    let context = unsafe { raw::from_parameter::<R::Context>(parameter) };
-    guard(|| R::run(context));
-}
-
 /// The typed `ExInitializeWorkItem` behind a generated `initialize`.
 ///
 /// # Safety
@@ -49,44 +36,38 @@ pub unsafe fn ex_initialize<R: ExRoutine>(
 ) -> Result<(), AllocError<R::Context>> {
     let parameter = raw::into_parameter(context)?;
     // SAFETY: the caller guarantees `item` is writable and unqueued.
-    unsafe { ffi::ExInitializeWorkItem(item, Some(ex_routine::<R>), parameter) };
+    unsafe { ffi::ExInitializeWorkItem(item, Some(R::ROUTINE), parameter) };
     Ok(())
 }
 
-/// Allocates and queues a one-shot Ex item.
+/// Allocates and queues a one-shot Ex item counted in `rundown`; on failure the
+/// context comes back.
 pub fn ex_queue<R: ExRoutine>(
+    rundown: &'static Rundown,
+    context: R::Context,
+    queue: WorkQueue,
+) -> Result<(), QueueError<R::Context>> {
+    ExWorkItem::<R>::new(context)?
+        .queue(rundown, queue)
+        .map_err(|error| error.map(ExWorkItem::into_context))
+}
+
+/// Allocates and queues a one-shot Io item (see `io::queue_once`).
+pub fn io_queue<R: IoRoutine>(
+    object: &R::Object,
     context: R::Context,
     queue: WorkQueue,
 ) -> Result<(), AllocError<R::Context>> {
-    ExWorkItem::<R>::new(context).map(|item| item.queue(queue))
+    crate::io::queue_once::<R>(object, context, queue)
 }
 
-/// A device-bound routine declared without its work item: what its classic
-/// `IO_WORKITEM_ROUTINE` calls.
-pub trait IoClassicRoutine: IoRoutine {
-    /// Runs the routine with the device object and the context.
-    fn run_classic(device: &DeviceObject, context: Self::Context);
-}
-
-/// The `IO_WORKITEM_ROUTINE` behind a generated `ROUTINE`.
-///
-/// # Safety
-///
-/// `device` is the live device object the kernel passes; `context` came from
-/// [`raw::into_parameter`] with an `R::Context`, and this is the one call that
-/// takes it back. The caller owns the work item.
-pub unsafe extern "system" fn io_routine<R: IoClassicRoutine>(
-    device: ffi::PDEVICE_OBJECT,
-    context: *mut c_void,
-) {
-    // SAFETY: see the function's contract.
-    let (device_object, ctx) = unsafe {
-        (
-            DeviceObject::from_raw(device),
-            raw::from_parameter::<R::Context>(context),
-        )
-    };
-    guard(|| R::run_classic(&device_object, ctx));
+/// A device routine declared without its work item: it also has the classic
+/// `IO_WORKITEM_ROUTINE` for raw `IoQueueWorkItem`.
+pub trait IoClassicRoutine: IoRoutineWithoutItem<Object = DeviceObject> {
+    /// The `IO_WORKITEM_ROUTINE` for raw `IoQueueWorkItem`: `Context` must come
+    /// from [`raw::into_parameter`] with the routine's context, which it takes
+    /// back; the caller keeps (and frees) the work item.
+    const ROUTINE: ffi::IO_WORKITEM_ROUTINE = trampolines::io_classic::<Self>;
 }
 
 /// The Ex initializer behind `name::initialize`. Only Ex routines have one, so a
@@ -112,38 +93,5 @@ impl<R: ExRoutine> ExInitializer<R::Context> for R {
     ) -> Result<(), AllocError<R::Context>> {
         // SAFETY: forwarded from the caller.
         unsafe { ex_initialize::<R>(item, context) }
-    }
-}
-
-/// The `IO_WORKITEM_ROUTINE_EX` behind a generated `ROUTINE` of a routine that
-/// takes its item.
-///
-/// # Safety
-///
-/// `item` came from `IoAllocateWorkItem` for the device object `io_object` and
-/// is owned by the routine from now on; `context` came from
-/// [`raw::into_parameter`] with an `R::Context`, and is taken back once.
-pub unsafe extern "system" fn io_routine_ex<R: IoRoutine>(
-    io_object: *mut c_void,
-    context: *mut c_void,
-    item: ffi::PIO_WORKITEM,
-) {
-    // SAFETY: forwarded; `into_parameter` makes exactly the slot an allocated
-    // `IoWorkItem` uses.
-    unsafe { crate::io::allocated_routine::<R>(io_object, context, item) }
-}
-
-/// Creates an `IoWorkItem` and queues it.
-pub fn io_queue<R: IoRoutine>(
-    device: &DeviceObject,
-    context: R::Context,
-    queue: WorkQueue,
-) -> Result<(), AllocError<R::Context>> {
-    match crate::IoWorkItem::<R>::new(device) {
-        Ok(item) => {
-            item.queue(context, queue);
-            Ok(())
-        }
-        Err(_) => Err(AllocError(context)),
     }
 }

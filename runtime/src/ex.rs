@@ -1,13 +1,15 @@
-//! The Ex path: `ExQueueWorkItem`, for work not associated with any device object.
+//! The Ex path: `ExQueueWorkItem`, for work not associated with any device
+//! object. The kernel keeps nothing alive for it, so every safe Ex queue is
+//! counted in a [`Rundown`] that DriverUnload waits for.
 
 use core::cell::UnsafeCell;
-use core::ffi::c_void;
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use crate::error::{AllocError, AlreadyQueued};
-use crate::{WorkQueue, ffi, pool};
+use crate::error::{AllocError, NotQueued, QueueError};
+use crate::rundown::{Drain, Rundown};
+use crate::{WorkQueue, ffi, pool, trampolines};
 
 /// A routine that may run on the Ex path (`ExQueueWorkItem`).
 ///
@@ -20,7 +22,7 @@ use crate::{WorkQueue, ffi, pool};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be queued on the Ex path (ExQueueWorkItem)",
     label = "not an Ex routine",
-    note = "a device-bound routine must go through IoQueueWorkItem: use `ntwork::IoWorkItem<{Self}>` or `{Self}::queue(device, context, queue)`",
+    note = "a device- or driver-bound routine goes through IoQueueWorkItem: use `ntwork::IoWorkItem<{Self}>` or `{Self}::queue(object, context, queue)`",
     note = "Ex routines are made with `#[work_item]` on `fn(context)`, `fn(&context)` or `fn()`"
 )]
 pub trait ExRoutine: Sized + 'static {
@@ -29,6 +31,14 @@ pub trait ExRoutine: Sized + 'static {
 
     /// Runs the routine on a worker thread at `PASSIVE_LEVEL`, consuming the context.
     fn run(context: Self::Context);
+
+    /// The `WORKER_THREAD_ROUTINE` of the raw protocol, for callers that manage
+    /// their own `WORK_QUEUE_ITEM`: its `Parameter` must come from
+    /// [`raw::into_parameter`](crate::raw::into_parameter) with a
+    /// `Self::Context` (as `name::initialize` does); it takes the context back,
+    /// runs the routine and frees the parameter. Such items are not counted in
+    /// any [`Rundown`]: the caller keeps the driver loaded.
+    const ROUTINE: ffi::WORKER_THREAD_ROUTINE = trampolines::ex_raw::<Self>;
 }
 
 /// An Ex routine that only borrows its context, so a [`ReusableExWorkItem`] can
@@ -37,20 +47,40 @@ pub trait ExRoutine: Sized + 'static {
     message = "`{Self}` cannot run from a reusable Ex work item",
     label = "not an Ex routine that borrows its context",
     note = "a reusable item runs its routine many times, so the routine must borrow its context: declare it as `fn(context: &T)` (or `fn()`), or use the one-shot `ntwork::ExWorkItem`",
-    note = "a device-bound routine must go through IoQueueWorkItem: use `ntwork::IoWorkItem<{Self}>`"
+    note = "a device-bound routine goes through IoQueueWorkItem: use `ntwork::ReusableIoWorkItem<{Self}>`"
 )]
 pub trait ExRoutineRef: ExRoutine {
     /// Runs the routine with a shared reference to the item's context.
     fn run_ref(context: &Self::Context);
 }
 
-/// One pool block: the kernel's item, then the context.
+/// One pool block: the kernel's item, the rundown the queue acquired, then the
+/// context.
 ///
 /// `repr(C)` with `item` first, so the block's address is the item's address.
 #[repr(C)]
-struct ExBlock<C> {
+pub(crate) struct ExBlock<C> {
     item: ffi::WORK_QUEUE_ITEM,
+    rundown: *const Rundown,
     context: ManuallyDrop<C>,
+}
+
+impl<C> ExBlock<C> {
+    /// Reads the context and the rundown out of a queued block.
+    ///
+    /// # Safety
+    ///
+    /// `block` is a live block whose context is initialized, queued with
+    /// `rundown` set; the context is not read again.
+    pub(crate) unsafe fn take(block: *mut Self) -> (C, &'static Rundown) {
+        // SAFETY: the caller's contract; `queue` stored a `&'static Rundown`.
+        unsafe {
+            (
+                ManuallyDrop::into_inner((&raw const (*block).context).read()),
+                &*(*block).rundown,
+            )
+        }
+    }
 }
 
 /// An owned, one-shot Ex work item: one pool allocation holding the
@@ -62,7 +92,9 @@ struct ExBlock<C> {
 /// cannot happen. Dropping an unqueued item drops its context and frees it.
 ///
 /// ```
-/// use ntwork::{ExWorkItem, WorkQueue, work_item};
+/// use ntwork::{ExWorkItem, Rundown, WorkQueue, work_item};
+///
+/// static WORK: Rundown = Rundown::new();
 ///
 /// #[work_item]
 /// fn flush_log(lines: Vec<String>) {
@@ -71,7 +103,7 @@ struct ExBlock<C> {
 ///
 /// let exec = ntwork_host::Executive::manual();
 /// let item: ExWorkItem<flush_log> = flush_log::new(vec!["a".into(), "b".into()]).unwrap();
-/// item.queue(WorkQueue::Delayed);
+/// item.queue(&WORK, WorkQueue::Delayed).unwrap();
 /// assert_eq!(exec.run_until_idle(), 1);
 /// ```
 ///
@@ -92,35 +124,51 @@ unsafe impl<R: ExRoutine> Sync for ExWorkItem<R> where R::Context: Sync {}
 
 impl<R: ExRoutine> ExWorkItem<R> {
     /// Allocates the item with its context. On low resources the context comes
-    /// back inside the error.
+    /// back inside the error. Callable at IRQL <= `DISPATCH_LEVEL`.
     pub fn new(context: R::Context) -> Result<Self, AllocError<R::Context>> {
         let Some(block) = pool::allocate_for::<ExBlock<R::Context>>() else {
             return Err(AllocError(context));
         };
         let raw = block.as_ptr();
-        // SAFETY: `block` is a fresh allocation for an `ExBlock`; the fields are
-        // written in place before anything reads them.
+        // SAFETY: `block` is a fresh allocation for an `ExBlock`; every field
+        // is written in place before anything reads it.
         unsafe {
             (&raw mut (*raw).context).write(ManuallyDrop::new(context));
+            (&raw mut (*raw).rundown).write(core::ptr::null());
             (&raw mut (*raw).item).write(ffi::WORK_QUEUE_ITEM::new());
             ffi::ExInitializeWorkItem(
                 &raw mut (*raw).item,
-                Some(ex_block_routine::<R>),
+                Some(trampolines::ex_block::<R>),
                 raw.cast(),
             );
         }
+        // INVARIANT: initialized, unqueued, owned here.
         Ok(Self { block })
     }
 
-    /// Hands the item to the system worker threads of `queue`. It runs once, at
-    /// `PASSIVE_LEVEL`, and is freed by ntwork.
+    /// Hands the item to the system worker threads of `queue`, counted in
+    /// `rundown` until its routine has returned. It runs once, at
+    /// `PASSIVE_LEVEL`, and is freed by ntwork. Once `rundown` has started, the
+    /// item comes back in [`QueueError::Unloading`].
     ///
     /// Callable at IRQL <= `DISPATCH_LEVEL`.
-    pub fn queue(self, queue: WorkQueue) {
+    pub fn queue(
+        self,
+        rundown: &'static Rundown,
+        queue: WorkQueue,
+    ) -> Result<(), QueueError<Self>> {
+        if !rundown.acquire() {
+            return Err(QueueError::Unloading(self));
+        }
         let raw = ManuallyDrop::new(self).block.as_ptr();
-        // SAFETY: by the invariants the item is initialized and not queued; the
-        // block now belongs to the queue, and `ex_block_routine` takes it back.
-        unsafe { ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw()) }
+        // SAFETY: by the invariants the item is initialized and not queued. The
+        // block now belongs to the queue; `ex_block` takes it back and releases
+        // the rundown acquired above.
+        unsafe {
+            (&raw mut (*raw).rundown).write(rundown);
+            ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw());
+        }
+        Ok(())
     }
 
     /// The context the routine will receive.
@@ -141,7 +189,7 @@ impl<R: ExRoutine> ExWorkItem<R> {
         // SAFETY: by the invariants the context is initialized; it is read once
         // and the block, never queued, is freed and not used again.
         unsafe {
-            let context = ManuallyDrop::into_inner(block.as_ptr().read().context);
+            let context = ManuallyDrop::into_inner((&raw const (*block.as_ptr()).context).read());
             pool::free_for(block);
             context
         }
@@ -150,12 +198,17 @@ impl<R: ExRoutine> ExWorkItem<R> {
 
 impl<R: ExRoutine> Drop for ExWorkItem<R> {
     fn drop(&mut self) {
+        // The block is freed before the context is dropped, so a context whose
+        // `Drop` unwinds cannot leak it.
+        let block = self.block;
         // SAFETY: by the invariants the context is live and the block unqueued;
         // both are released once, here.
-        unsafe {
-            ManuallyDrop::drop(&mut (*self.block.as_ptr()).context);
-            pool::free_for(self.block);
-        }
+        let context = unsafe {
+            let context = ManuallyDrop::into_inner((&raw const (*block.as_ptr()).context).read());
+            pool::free_for(block);
+            context
+        };
+        drop(context);
     }
 }
 
@@ -167,56 +220,45 @@ impl<R: ExRoutine> core::fmt::Debug for ExWorkItem<R> {
     }
 }
 
-/// The worker routine of every [`ExWorkItem<R>`]: `Parameter` is its block.
-///
-/// # Safety
-///
-/// `parameter` is the block of an `ExWorkItem<R>` that was queued and has just
-/// been dequeued by a worker thread.
-unsafe extern "system" fn ex_block_routine<R: ExRoutine>(parameter: *mut c_void) {
-    let block = parameter.cast::<ExBlock<R::Context>>();
-    // SAFETY: the queue owned the block since `queue`; ownership comes back here
-    // once. The worker has dequeued the item, so freeing it now is allowed.
-    let context = unsafe {
-        let context = ManuallyDrop::into_inner(block.read().context);
-        pool::free_for(NonNull::new_unchecked(block));
-        context
-    };
-    crate::__private::guard(|| R::run(context));
-}
-
 /// A reusable Ex work item: queued many times, never more than once at a time.
 ///
-/// For an item that lives in a `static` or is shared by an `Arc` (a device
-/// extension, say). Queueing while pending returns [`AlreadyQueued`] instead of
-/// the kernel's bug check `0xE4`. The pending flag clears before the routine
-/// runs, so the routine may queue its own item again (kernel and KMDF semantics).
+/// For an item that lives in a `static` or is shared by an `Arc`. Queueing
+/// while pending returns [`NotQueued::AlreadyQueued`] instead of the kernel's
+/// bug check `0xE4`. The pending flag clears before the routine runs, so the
+/// routine may queue its own item again (kernel and KMDF semantics).
+/// [`flush`](Self::flush) waits until the item is neither queued nor running.
+/// Every queue is counted in the item's [`Rundown`].
 ///
 /// ```
-/// use ntwork::{ReusableExWorkItem, WorkQueue, work_item};
+/// use ntwork::{NotQueued, ReusableExWorkItem, Rundown, WorkQueue, work_item};
 /// use std::sync::atomic::{AtomicU32, Ordering};
+///
+/// static WORK: Rundown = Rundown::new();
 ///
 /// #[work_item]
 /// fn tick(count: &AtomicU32) {
 ///     count.fetch_add(1, Ordering::Relaxed);
 /// }
 ///
-/// static TICK: ReusableExWorkItem<tick> = ReusableExWorkItem::new(AtomicU32::new(0));
+/// static TICK: ReusableExWorkItem<tick> = ReusableExWorkItem::new(&WORK, AtomicU32::new(0));
 ///
 /// let exec = ntwork_host::Executive::manual();
 /// TICK.queue_static(WorkQueue::Delayed).unwrap();
-/// assert!(TICK.queue_static(WorkQueue::Delayed).is_err()); // still pending
+/// assert_eq!(TICK.queue_static(WorkQueue::Delayed), Err(NotQueued::AlreadyQueued));
 /// exec.run_until_idle();
 /// assert_eq!(TICK.context().load(Ordering::Relaxed), 1);
 /// ```
 ///
 /// # Invariants
 ///
-/// `pending` is true from a successful `try_claim` until the trampoline has
-/// taken the item back; while it is true nothing but the kernel touches `item`.
+/// `pending` is true from a successful claim until the trampoline has taken
+/// the item back; while it is true nothing but the kernel touches `item`. Each
+/// queued run holds one acquisition of `flush` and one of `rundown`.
 pub struct ReusableExWorkItem<R: ExRoutineRef> {
     item: UnsafeCell<ffi::WORK_QUEUE_ITEM>,
     pending: AtomicBool,
+    flush: Drain,
+    rundown: &'static Rundown,
     context: R::Context,
 }
 
@@ -229,11 +271,13 @@ unsafe impl<R: ExRoutineRef> Sync for ReusableExWorkItem<R> where R::Context: Sy
 unsafe impl<R: ExRoutineRef> Send for ReusableExWorkItem<R> {}
 
 impl<R: ExRoutineRef> ReusableExWorkItem<R> {
-    /// An unqueued item; `const`, so it can be a `static`.
-    pub const fn new(context: R::Context) -> Self {
+    /// An unqueued item counted in `rundown`; `const`, so it can be a `static`.
+    pub const fn new(rundown: &'static Rundown, context: R::Context) -> Self {
         Self {
             item: UnsafeCell::new(ffi::WORK_QUEUE_ITEM::new()),
             pending: AtomicBool::new(false),
+            flush: Drain::new(),
+            rundown,
             context,
         }
     }
@@ -243,16 +287,19 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
         &self.context
     }
 
-    /// Whether the item is queued and its routine has not started yet.
+    /// Whether the item is queued and its routine has not started yet. Not a
+    /// drain signal: it turns false *before* the routine runs; use
+    /// [`flush`](Self::flush) to wait for the routine.
     pub fn is_pending(&self) -> bool {
         self.pending.load(Ordering::Acquire)
     }
 
     /// Queues an item that lives forever (a `static`, or leaked memory).
+    /// Callable at IRQL <= `DISPATCH_LEVEL`.
     ///
     /// The routine borrows the context on a worker thread while other threads may
     /// hold `&self`, hence `Context: Sync`.
-    pub fn queue_static(&'static self, queue: WorkQueue) -> Result<(), AlreadyQueued>
+    pub fn queue_static(&'static self, queue: WorkQueue) -> Result<(), NotQueued>
     where
         R::Context: Sync,
     {
@@ -261,8 +308,8 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
         // the memory alive for as long as the kernel may use it.
         unsafe {
             self.submit(
-                reusable_static_routine::<R>,
-                (self as *const Self).cast_mut(),
+                trampolines::ex_reusable_static::<R>,
+                (self as *const Self).cast_mut().cast(),
                 queue,
             )
         };
@@ -271,24 +318,50 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
 
     /// Queues an item shared by an `Arc`; the queue holds one strong reference
     /// until the routine has run, so the memory outlives the kernel's use of it.
-    #[cfg(target_has_atomic = "ptr")]
-    pub fn queue(self: &alloc::sync::Arc<Self>, queue: WorkQueue) -> Result<(), AlreadyQueued>
+    /// Callable at IRQL <= `DISPATCH_LEVEL`.
+    #[cfg(feature = "alloc")]
+    pub fn queue(self: &alloc::sync::Arc<Self>, queue: WorkQueue) -> Result<(), NotQueued>
     where
         R::Context: Sync,
     {
         self.claim()?;
         let parameter = alloc::sync::Arc::into_raw(alloc::sync::Arc::clone(self)).cast_mut();
         // SAFETY: `claim` made this thread the only writer; the leaked strong
-        // reference is taken back exactly once by `reusable_arc_routine`.
-        unsafe { self.submit(reusable_arc_routine::<R>, parameter, queue) };
+        // reference is taken back exactly once by `ex_reusable_arc`.
+        unsafe { self.submit(trampolines::ex_reusable_arc::<R>, parameter.cast(), queue) };
         Ok(())
     }
 
-    fn claim(&self) -> Result<(), AlreadyQueued> {
-        self.pending
+    /// Waits until the item is neither queued nor running. While it waits the
+    /// item refuses new work ([`NotQueued::Flushing`]), so a routine that
+    /// requeues itself stops. `PASSIVE_LEVEL`; not from the item's own routine
+    /// (it would wait for itself).
+    pub fn flush(&self) {
+        self.flush.wait();
+        self.flush.reopen();
+    }
+
+    /// Takes the pending flag, then the item's flush protection, then the
+    /// driver's rundown; undoes what it took if a later step fails.
+    fn claim(&self) -> Result<(), NotQueued> {
+        if self
+            .pending
             .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-            .map(drop)
-            .map_err(|_| AlreadyQueued)
+            .is_err()
+        {
+            return Err(NotQueued::AlreadyQueued);
+        }
+        if !self.flush.acquire() {
+            self.pending.store(false, Ordering::Release);
+            return Err(NotQueued::Flushing);
+        }
+        if !self.rundown.acquire() {
+            // SAFETY: acquired just above, released once.
+            unsafe { self.flush.release() };
+            self.pending.store(false, Ordering::Release);
+            return Err(NotQueued::Unloading);
+        }
+        Ok(())
     }
 
     /// # Safety
@@ -298,24 +371,52 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
     unsafe fn submit(
         &self,
         routine: ffi::WORKER_THREAD_ROUTINE,
-        parameter: *mut Self,
+        parameter: *mut core::ffi::c_void,
         queue: WorkQueue,
     ) {
         let item = self.item.get();
         // SAFETY: the caller holds the claim, so no other thread writes the item
         // and the kernel has dequeued any earlier submission.
         unsafe {
-            ffi::ExInitializeWorkItem(item, Some(routine), parameter.cast());
+            ffi::ExInitializeWorkItem(item, Some(routine), parameter);
             ffi::ExQueueWorkItem(item, queue.as_raw());
         }
     }
 
-    /// Runs the routine for a claim the kernel has just handed back.
-    fn run_claimed(&self, routine: usize) {
-        // Clear first so the routine may queue this item again.
+    /// The trampoline took the item back: clear the flag first, so the routine
+    /// may queue this item again.
+    pub(crate) fn unclaim_before_run(&self) {
         self.pending.store(false, Ordering::Release);
-        let _ = routine;
-        crate::__private::guard(|| R::run_ref(&self.context));
+    }
+
+    /// The driver's rundown this item is counted in.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn rundown(&self) -> &'static Rundown {
+        self.rundown
+    }
+
+    /// Releases the flush protection of one finished run.
+    ///
+    /// # Safety
+    ///
+    /// A queued run acquired it and has returned.
+    #[cfg(feature = "alloc")]
+    pub(crate) unsafe fn release_flush(&self) {
+        // SAFETY: the caller's contract.
+        unsafe { self.flush.release() }
+    }
+
+    /// Releases both protections of one finished run, rundown last.
+    ///
+    /// # Safety
+    ///
+    /// As for [`release_flush`](Self::release_flush).
+    pub(crate) unsafe fn release_after_run(&self) {
+        // SAFETY: the caller's contract: this run's claim acquired both.
+        unsafe {
+            self.flush.release();
+            self.rundown.release();
+        }
     }
 }
 
@@ -326,25 +427,4 @@ impl<R: ExRoutineRef> core::fmt::Debug for ReusableExWorkItem<R> {
             .field("pending", &self.is_pending())
             .finish_non_exhaustive()
     }
-}
-
-/// # Safety
-///
-/// `parameter` is a `&'static ReusableExWorkItem<R>` whose claim was queued.
-unsafe extern "system" fn reusable_static_routine<R: ExRoutineRef>(parameter: *mut c_void) {
-    // SAFETY: see the function's contract.
-    let item = unsafe { &*parameter.cast::<ReusableExWorkItem<R>>() };
-    item.run_claimed(reusable_static_routine::<R> as *const () as usize);
-}
-
-/// # Safety
-///
-/// `parameter` is a strong reference leaked by `ReusableExWorkItem::queue`.
-#[cfg(target_has_atomic = "ptr")]
-unsafe extern "system" fn reusable_arc_routine<R: ExRoutineRef>(parameter: *mut c_void) {
-    // SAFETY: the leaked reference is taken back here, once.
-    let item = unsafe {
-        alloc::sync::Arc::from_raw(parameter.cast_const().cast::<ReusableExWorkItem<R>>())
-    };
-    item.run_claimed(reusable_arc_routine::<R> as *const () as usize);
 }

@@ -1,119 +1,279 @@
-//! The Io path: `IoAllocateWorkItem` / `IoQueueWorkItemEx` / `IoFreeWorkItem`,
-//! which keeps the device object (and so the driver) alive until the routine
-//! has run.
+//! The Io path: `IoAllocateWorkItem` / `IoQueueWorkItemEx` / `IoFreeWorkItem`.
+//! The queue references the item's object (a device, or the driver object)
+//! until the routine has returned, and so keeps the driver image loaded.
 
 use core::alloc::Layout;
+use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::fmt;
-use core::mem::ManuallyDrop;
+use core::marker::PhantomData;
+use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::error::AllocError;
-use crate::{WorkQueue, ffi, pool};
+use crate::error::{AllocError, NotQueued, Refused};
+use crate::objects::{ARef, AlwaysRefCounted, IoObject};
+use crate::rundown::Drain;
+use crate::{WorkQueue, ffi, pool, trampolines};
 
-/// A device object, as the Io path's routines receive it.
+/// A routine queued only through the Io path, bound to a device object or to
+/// the driver object.
 ///
-/// A handle over `PDEVICE_OBJECT`. Pointers from other bindings go in with a
-/// plain cast: `wdk-sys` (`*mut wdk_sys::DEVICE_OBJECT`) and `windows-sys`
-/// (`*mut windows_sys::Wdk::Foundation::DEVICE_OBJECT`) alike.
-///
-/// ```
-/// use windows_sys::Wdk::Foundation::DEVICE_OBJECT;
-///
-/// # let exec = ntwork_host::Executive::manual();
-/// # let driver = exec.load_driver("cast.sys");
-/// # let host_device = driver.create_device();
-/// // What an AddDevice or dispatch routine declared with windows-sys receives:
-/// let from_binding: *mut DEVICE_OBJECT = host_device.as_raw().cast();
-///
-/// // SAFETY: the device object stays valid while the handle is used.
-/// let device = unsafe { ntwork::DeviceObject::from_raw(from_binding.cast()) };
-/// assert_eq!(device.as_raw().cast(), from_binding);
-/// ```
-///
-/// # Invariants
-///
-/// `raw` points to a live device object for as long as this handle exists.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct DeviceObject {
-    raw: NonNull<ffi::DEVICE_OBJECT>,
-}
-
-// SAFETY: a DEVICE_OBJECT may be used from any thread; ntwork only passes the
-// pointer to kernel functions that accept it at any IRQL <= DISPATCH_LEVEL.
-unsafe impl Send for DeviceObject {}
-// SAFETY: as for `Send`; the handle has no interior state.
-unsafe impl Sync for DeviceObject {}
-
-impl DeviceObject {
-    /// Wraps a device object pointer.
-    ///
-    /// # Safety
-    ///
-    /// `raw` is non-null and points to a device object that stays valid (not
-    /// deleted with `IoDeleteDevice`) for as long as this handle or any clone of
-    /// it exists. A pointer the kernel passed to a dispatch routine, AddDevice, or
-    /// a work routine qualifies for the duration of that call; a driver that
-    /// created the device qualifies until it deletes it.
-    pub unsafe fn from_raw(raw: ffi::PDEVICE_OBJECT) -> Self {
-        debug_assert!(!raw.is_null(), "DeviceObject::from_raw(NULL)");
-        // SAFETY: the caller guarantees `raw` is non-null.
-        let raw = unsafe { NonNull::new_unchecked(raw) };
-        Self { raw }
-    }
-
-    /// The raw pointer, for other kernel calls.
-    pub fn as_raw(&self) -> ffi::PDEVICE_OBJECT {
-        self.raw.as_ptr()
-    }
-}
-
-impl fmt::Debug for DeviceObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("DeviceObject").field(&self.raw).finish()
-    }
-}
-
-/// A device-bound routine, queued only through the Io path.
-///
-/// `#[work_item(device)]` implements it for `fn(&DeviceObject, context)` and for
-/// `fn(&DeviceObject, context, IoWorkItem<Self>)`. The routine receives its work
-/// item back (`IoQueueWorkItemEx` semantics): dropping it frees it, queueing it
-/// again reuses it. A routine that does not take the item has it freed after it
-/// returns.
+/// `#[work_item(device)]` / `#[work_item(driver)]` implement it for
+/// `fn(&DeviceObject, context)` / `fn(&DriverObject, context)`, and for the same
+/// with a last parameter `IoWorkItem<Self>` (the routine gets its item back, as
+/// `IoQueueWorkItemEx` gives it).
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a device-bound routine, so it cannot be queued with IoQueueWorkItem",
+    message = "`{Self}` is not a device- or driver-bound routine, so it cannot be queued with IoQueueWorkItem",
     label = "not an Io routine",
-    note = "device-bound routines are made with `#[work_item(device)]` on `fn(device: &DeviceObject, context)`",
+    note = "Io routines are made with `#[work_item(device)]` on `fn(device: &DeviceObject, context)` or `#[work_item(driver)]` on `fn(driver: &DriverObject, context)`",
     note = "work not associated with a device object goes on the Ex path: `ntwork::ExWorkItem<{Self}>`"
 )]
 pub trait IoRoutine: Sized + 'static {
+    /// What the item is bound to: [`DeviceObject`](crate::DeviceObject) or
+    /// [`DriverObject`](crate::DriverObject).
+    type Object: IoObject;
+
     /// What the routine receives; it crosses to a system worker thread.
     type Context: Send + 'static;
 
-    /// Runs the routine on a worker thread at `PASSIVE_LEVEL`. The device object
-    /// is referenced until it returns.
-    fn run(device: &DeviceObject, context: Self::Context, item: IoWorkItem<Self>);
+    /// Runs the routine on a worker thread at `PASSIVE_LEVEL`. The object is
+    /// referenced by the queue until it returns. `item` is the routine's own
+    /// work item, lent for the call: left alone it is freed after the routine;
+    /// [`RunningIoWorkItem::queue`] requeues it; [`RunningIoWorkItem::keep`]
+    /// makes it an owned, counted [`IoWorkItem`].
+    fn run(object: &Self::Object, context: Self::Context, item: RunningIoWorkItem<'_, Self>);
 }
 
-/// How an [`IoWorkItem`]'s memory is held.
-#[derive(Clone, Copy)]
-enum Storage {
-    /// From `IoAllocateWorkItem`; the context slot is its own pool block.
-    Allocated,
-    /// One pool block: the `IO_WORKITEM` (`IoSizeofWorkItem` bytes), then the
-    /// context slot after it.
-    Embedded { block: Layout },
+/// An Io routine that leaves its work item to its owner (declared without the
+/// item parameter). Such a routine can run from a [`ReusableIoWorkItem`], and
+/// through the raw protocol (`ROUTINE_EX`, and for device routines the classic
+/// `IoQueueWorkItem` routine).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` takes its own work item, so it cannot run from an item someone else owns",
+    label = "takes its `IoWorkItem`",
+    note = "a `ReusableIoWorkItem` stays with its owner: declare the routine without the item parameter, `fn(object, context)`, and reach the reusable item through the context (an `Arc` of the state that holds it)"
+)]
+pub trait IoRoutineWithoutItem: IoRoutine {
+    /// Runs the routine on a worker thread at `PASSIVE_LEVEL`.
+    fn run_without_item(object: &Self::Object, context: Self::Context);
+
+    /// The `IO_WORKITEM_ROUTINE_EX` of the raw protocol, for callers that
+    /// queue their own item with `IoQueueWorkItemEx`: `Context` must come from
+    /// [`raw::into_parameter`](crate::raw::into_parameter) with a
+    /// `Self::Context`, and the item **must come from `IoAllocateWorkItem`**
+    /// for the object: the routine takes both over, runs, and then frees the
+    /// item with `IoFreeWorkItem`.
+    const ROUTINE_EX: ffi::IO_WORKITEM_ROUTINE_EX = trampolines::io_raw_ex::<Self>;
 }
 
-/// An owned Io work item for routine `R`, bound to one device object.
+/// One pool block per Io item: the `IO_WORKITEM` (from `IoAllocateWorkItem`, or
+/// embedded after the header), the object it is bound to, and the context slot.
+/// The block's address is the `Context` the kernel passes back.
+#[repr(C)]
+pub(crate) struct IoBlock<C> {
+    raw: NonNull<ffi::IO_WORKITEM>,
+    object: *mut c_void,
+    /// The block's layout when the `IO_WORKITEM` is embedded in it; `None`
+    /// when it came from `IoAllocateWorkItem`.
+    embedded: Option<Layout>,
+    context: MaybeUninit<C>,
+}
+
+impl<C> IoBlock<C> {
+    /// A block for `object` with an unqueued `IO_WORKITEM` and an empty slot.
+    fn allocate(object: *mut c_void, embedded: bool) -> Option<NonNull<Self>> {
+        if embedded {
+            let (layout, offset) = embedded_layout::<Self>()?;
+            let block = pool::allocate(layout)?;
+            // SAFETY: `offset + IoSizeofWorkItem()` lies inside the block, at a
+            // 16-byte aligned address, as `IoInitializeWorkItem` requires;
+            // `object` is a live object of this driver (the callers' borrow).
+            let raw = unsafe {
+                let raw = block.add(offset).cast::<ffi::IO_WORKITEM>();
+                ffi::IoInitializeWorkItem(object, raw.as_ptr());
+                raw
+            };
+            let block = block.cast::<Self>();
+            // SAFETY: a fresh block large enough for `Self`.
+            unsafe {
+                block
+                    .as_ptr()
+                    .write(Self::header(raw, object, Some(layout)))
+            };
+            return Some(block);
+        }
+        let block = pool::allocate_for::<Self>()?;
+        // SAFETY: `object` is a live device or driver object of this driver.
+        let raw = unsafe { ffi::IoAllocateWorkItem(object.cast()) };
+        let Some(raw) = NonNull::new(raw) else {
+            // SAFETY: just allocated, holds nothing.
+            unsafe { pool::free_for(block) };
+            return None;
+        };
+        // SAFETY: a fresh block for one `Self`.
+        unsafe { block.as_ptr().write(Self::header(raw, object, None)) };
+        Some(block)
+    }
+
+    const fn header(
+        raw: NonNull<ffi::IO_WORKITEM>,
+        object: *mut c_void,
+        embedded: Option<Layout>,
+    ) -> Self {
+        Self {
+            raw,
+            object,
+            embedded,
+            context: MaybeUninit::uninit(),
+        }
+    }
+
+    /// Stores the context and queues the item with `IoQueueWorkItemEx`.
+    ///
+    /// # Safety
+    ///
+    /// The block is live, unqueued and owned by the caller, its slot empty;
+    /// its object is live; ownership of the block passes to the queue.
+    unsafe fn queue<R: IoRoutine<Context = C>>(block: NonNull<Self>, context: C, queue: WorkQueue) {
+        let block = block.as_ptr();
+        // SAFETY: the caller's contract; `io_block::<R>` takes the context and
+        // the block back exactly once.
+        unsafe {
+            (*block).context.write(context);
+            ffi::IoQueueWorkItemEx(
+                (*block).raw.as_ptr(),
+                Some(trampolines::io_block::<R>),
+                queue.as_raw(),
+                block.cast(),
+            );
+        }
+    }
+
+    /// Takes the context out of the slot.
+    ///
+    /// # Safety
+    ///
+    /// The block is live and its slot holds a context, read only this once.
+    pub(crate) unsafe fn take_context(block: *mut Self) -> C {
+        // SAFETY: the caller's contract.
+        unsafe { (*block).context.assume_init_read() }
+    }
+
+    /// Frees the `IO_WORKITEM` (the way it was made) and the block.
+    ///
+    /// # Safety
+    ///
+    /// The block is live, unqueued and owned by the caller, its slot empty;
+    /// neither is used again.
+    unsafe fn free(block: NonNull<Self>) {
+        // SAFETY: the caller's contract; the header is read before the block
+        // is freed.
+        unsafe {
+            let Self { raw, embedded, .. } = block.as_ptr().read();
+            match embedded {
+                None => {
+                    ffi::IoFreeWorkItem(raw.as_ptr());
+                    pool::free_for(block);
+                }
+                Some(layout) => {
+                    ffi::IoUninitializeWorkItem(raw.as_ptr());
+                    pool::free(block.cast(), layout);
+                }
+            }
+        }
+    }
+}
+
+/// The block with an embedded `IO_WORKITEM` after the header `H`, and the
+/// item's offset; `None` if it would overflow.
+fn embedded_layout<H>() -> Option<(Layout, usize)> {
+    // SAFETY: `IoSizeofWorkItem` has no preconditions and is callable at any IRQL.
+    let size = unsafe { ffi::IoSizeofWorkItem() } as usize;
+    // 16 is MEMORY_ALLOCATION_ALIGNMENT on 64-bit Windows, what pool gives an IO_WORKITEM.
+    let item = Layout::from_size_align(size.max(1), 16).ok()?;
+    let (layout, offset) = Layout::new::<H>().extend(item).ok()?;
+    Some((layout.pad_to_align(), offset))
+}
+
+/// A routine's own work item during its call, lent by the trampoline.
 ///
-/// Made with [`new`](Self::new) (`IoAllocateWorkItem`, plus a pool slot for
-/// the context) or [`new_embedded`](Self::new_embedded) (one pool block holding
-/// both, with `IoInitializeWorkItem`). Either way queueing cannot fail:
-/// everything it needs was allocated up front. [`queue`](Self::queue) moves the
-/// item into the kernel; the routine gets it back. Dropping an unqueued item
-/// frees it (`IoFreeWorkItem`, or `IoUninitializeWorkItem` and the pool block).
+/// Dropped, it is freed (`IoFreeWorkItem`, or `IoUninitializeWorkItem` and the
+/// pool block) after the routine's body. [`queue`](Self::queue) requeues it
+/// without taking a reference (the queue takes its own). [`keep`](Self::keep)
+/// makes it an owned [`IoWorkItem`], which takes a counted reference on the
+/// object so it can outlive the call.
+///
+/// # Invariants
+///
+/// `block` is live, unqueued, its slot empty, owned by this value; `object`
+/// is its object, alive for `'a`.
+pub struct RunningIoWorkItem<'a, R: IoRoutine> {
+    block: NonNull<IoBlock<R::Context>>,
+    object: &'a R::Object,
+}
+
+impl<'a, R: IoRoutine> RunningIoWorkItem<'a, R> {
+    /// # Safety
+    ///
+    /// As the type's invariants.
+    pub(crate) unsafe fn new(block: NonNull<IoBlock<R::Context>>, object: &'a R::Object) -> Self {
+        Self { block, object }
+    }
+
+    /// The object the item is bound to.
+    pub fn object(&self) -> &'a R::Object {
+        self.object
+    }
+
+    /// Queues the item again with `context` (`IoQueueWorkItemEx`).
+    pub fn queue(self, context: R::Context, queue: WorkQueue) {
+        let block = ManuallyDrop::new(self).block;
+        // SAFETY: by the invariants the block is ours and unqueued, and the
+        // object is alive for this call; the queue references it from here on.
+        unsafe { IoBlock::queue::<R>(block, context, queue) }
+    }
+
+    /// Keeps the item beyond the call: an owned [`IoWorkItem`] holding a
+    /// counted reference on the object (`ObfReferenceObject`).
+    pub fn keep(self) -> IoWorkItem<R> {
+        let this = ManuallyDrop::new(self);
+        this.object.inc_ref();
+        // INVARIANT: the block is ours and unqueued, and the new item owns the
+        // reference taken above.
+        IoWorkItem {
+            block: this.block,
+            _owns: PhantomData,
+        }
+    }
+}
+
+impl<R: IoRoutine> Drop for RunningIoWorkItem<'_, R> {
+    fn drop(&mut self) {
+        // SAFETY: by the invariants the block is ours, unqueued and empty.
+        unsafe { IoBlock::free(self.block) }
+    }
+}
+
+impl<R: IoRoutine> fmt::Debug for RunningIoWorkItem<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunningIoWorkItem")
+            .field("routine", &core::any::type_name::<R>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An owned Io work item for routine `R`, bound to one object, holding a
+/// counted reference on it: it can be kept anywhere (a device context, a
+/// `static`) and never lets safe code reach a deleted object.
+///
+/// Made with [`new`](Self::new) (`IoAllocateWorkItem`) or
+/// [`new_embedded`](Self::new_embedded) (one pool block, `IoInitializeWorkItem`).
+/// Either way queueing cannot fail: everything it needs was allocated up front.
+/// [`queue`](Self::queue) moves the item into the kernel; the routine gets it
+/// back. Dropping an unqueued item frees it. [`into_raw`](Self::into_raw) /
+/// [`from_raw`](Self::from_raw) pass it through a `PVOID` (an IRP completion
+/// context) without allocating.
 ///
 /// ```
 /// use ntwork::{DeviceObject, IoWorkItem, WorkQueue, work_item};
@@ -128,37 +288,34 @@ enum Storage {
 ///
 /// let exec = ntwork_host::Executive::manual();
 /// let driver = exec.load_driver("poll.sys");
-/// let device = driver.create_device();
+/// let host_device = driver.create_device();
+/// // SAFETY: a device this driver created and has not deleted.
+/// let device = unsafe { DeviceObject::from_raw(host_device.as_raw()) };
 ///
-/// let item = poll::new(&unsafe { ntwork::DeviceObject::from_raw(device.as_raw()) }).expect("IoAllocateWorkItem");
+/// let item = poll::new(device).expect("IoAllocateWorkItem");
 /// item.queue(2, WorkQueue::Delayed);
-/// assert_eq!(device.reference_count(), 1); // held while the work is pending
 /// assert_eq!(exec.run_until_idle(), 3);
-/// assert_eq!(device.reference_count(), 0);
-/// driver.unload().expect("no work pending, nothing leaked");
+/// assert_eq!(host_device.reference_count(), 0);
 /// ```
 ///
 /// # Invariants
 ///
-/// `raw` is an initialized, unqueued `IO_WORKITEM` bound to `device`, owned by
-/// this value alone; `slot` is valid for writes of one `R::Context` and holds no
-/// live context; for `Storage::Embedded`, `raw` is the start of the block and
-/// `slot` lies inside the block, after the item.
+/// `block` is live and owned by this value alone, its `IO_WORKITEM` initialized
+/// and unqueued, its slot empty; this value owns one reference on the block's
+/// object, which is an `R::Object`.
 pub struct IoWorkItem<R: IoRoutine> {
-    raw: NonNull<ffi::IO_WORKITEM>,
-    slot: NonNull<R::Context>,
-    device: DeviceObject,
-    storage: Storage,
+    block: NonNull<IoBlock<R::Context>>,
+    _owns: PhantomData<(R, ARef<R::Object>)>,
 }
 
-// SAFETY: the item owns its kernel object and its slot; the slot holds a
-// context only while queued, and contexts are `Send`.
+// SAFETY: the item owns its kernel object, its block and a counted reference;
+// the slot holds a context only while queued, and contexts are `Send`.
 unsafe impl<R: IoRoutine> Send for IoWorkItem<R> {}
-// SAFETY: `&IoWorkItem` exposes only the device handle, which is `Sync`.
+// SAFETY: `&IoWorkItem` exposes only `&R::Object`, which is `Sync`.
 unsafe impl<R: IoRoutine> Sync for IoWorkItem<R> {}
 
-/// [`IoWorkItem::try_queue`] found no worker available: the item and the context
-/// come back unchanged.
+/// [`IoWorkItem::try_queue`] found no worker free to start the item now: the
+/// item and the context come back unchanged.
 pub struct TryQueueError<R: IoRoutine> {
     /// The item, still unqueued.
     pub item: IoWorkItem<R>,
@@ -174,148 +331,133 @@ impl<R: IoRoutine> fmt::Debug for TryQueueError<R> {
 
 impl<R: IoRoutine> fmt::Display for TryQueueError<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("no system worker thread is available now")
+        f.write_str("no system worker thread can start the item now")
     }
 }
 
 impl<R: IoRoutine> core::error::Error for TryQueueError<R> {}
 
 impl<R: IoRoutine> IoWorkItem<R> {
-    /// `IoAllocateWorkItem` for `device`; `Err` when it returns `NULL` (low
-    /// resources) or the context slot cannot be allocated.
+    /// `IoAllocateWorkItem` for `object`, plus the context slot; `Err` on low
+    /// resources. Takes a counted reference on `object`.
     ///
     /// Callable at IRQL <= `DISPATCH_LEVEL`.
-    pub fn new(device: &DeviceObject) -> Result<Self, AllocError> {
-        let slot = pool::allocate_for::<R::Context>().ok_or(AllocError(()))?;
-        // SAFETY: the invariants of `DeviceObject` make it a live device object.
-        let raw = unsafe { ffi::IoAllocateWorkItem(device.as_raw()) };
-        let Some(raw) = NonNull::new(raw) else {
-            // SAFETY: `slot` was just allocated and is unused.
-            unsafe { pool::free_for(slot) };
-            return Err(AllocError(()));
-        };
-        Ok(Self {
-            raw,
-            slot,
-            device: device.clone(),
-            storage: Storage::Allocated,
-        })
+    pub fn new(object: &R::Object) -> Result<Self, AllocError> {
+        Self::make(object, false)
     }
 
     /// One pool block holding the `IO_WORKITEM` (sized by `IoSizeofWorkItem`)
     /// and the context slot, initialized with `IoInitializeWorkItem`.
-    pub fn new_embedded(device: &DeviceObject) -> Result<Self, AllocError> {
-        let (block, slot_offset) = embedded_layout::<R::Context>().ok_or(AllocError(()))?;
-        let base = pool::allocate(block).ok_or(AllocError(()))?;
-        let raw = base.cast::<ffi::IO_WORKITEM>();
-        // SAFETY: `base` holds `IoSizeofWorkItem()` bytes at a 16-byte aligned
-        // address, as `IoInitializeWorkItem` requires; `device` is live.
-        unsafe { ffi::IoInitializeWorkItem(device.as_raw().cast(), raw.as_ptr()) };
-        // SAFETY: `slot_offset + size_of::<Context>()` lies inside the block.
-        let slot = unsafe { base.add(slot_offset) }.cast::<R::Context>();
+    pub fn new_embedded(object: &R::Object) -> Result<Self, AllocError> {
+        Self::make(object, true)
+    }
+
+    fn make(object: &R::Object, embedded: bool) -> Result<Self, AllocError> {
+        let block = IoBlock::allocate(object.as_io_object(), embedded).ok_or(AllocError(()))?;
+        object.inc_ref();
+        // INVARIANT: a fresh, unqueued block bound to `object`, and the
+        // reference taken above.
         Ok(Self {
-            raw,
-            slot,
-            device: device.clone(),
-            storage: Storage::Embedded { block },
+            block,
+            _owns: PhantomData,
         })
     }
 
-    /// The device object the item is bound to.
-    pub fn device(&self) -> &DeviceObject {
-        &self.device
+    /// The object the item is bound to.
+    pub fn object(&self) -> &R::Object {
+        // SAFETY: by the invariants the block is live and we hold a reference
+        // on its object, an `R::Object` of this driver.
+        unsafe { R::Object::from_io_object(self.block.as_ref().object) }
     }
 
     /// Whether this item lives in one block with its context.
     pub fn is_embedded(&self) -> bool {
-        matches!(self.storage, Storage::Embedded { .. })
+        // SAFETY: by the invariants the block is live.
+        unsafe { self.block.as_ref().embedded.is_some() }
     }
 
-    /// Queues the item with `context` (`IoQueueWorkItemEx`). The device object is
-    /// referenced until the routine returns; the routine receives this item back.
+    /// Queues the item with `context` (`IoQueueWorkItemEx`). The object is
+    /// referenced by the queue until the routine returns; the routine receives
+    /// this item back.
     ///
     /// Callable at IRQL <= `DISPATCH_LEVEL`.
     pub fn queue(self, context: R::Context, queue: WorkQueue) {
-        let (raw, slot, routine) = self.hand_over(context);
-        // SAFETY: `hand_over` stored the context in the slot and gave up
-        // ownership; the routine takes both back exactly once.
-        unsafe { ffi::IoQueueWorkItemEx(raw, Some(routine), queue.as_raw(), slot) }
-    }
-
-    /// As [`queue`](Self::queue), with `IoTryQueueWorkItem`: when no worker is
-    /// available now, nothing is queued and the item and context come back.
-    pub fn try_queue(self, context: R::Context, queue: WorkQueue) -> Result<(), TryQueueError<R>> {
-        let (storage, io_object) = (self.storage, self.device.as_raw().cast());
-        let (raw, slot, routine) = self.hand_over(context);
-        // SAFETY: as in `queue`.
-        let queued = unsafe { ffi::IoTryQueueWorkItem(raw, Some(routine), queue.as_raw(), slot) };
-        if queued != 0 {
-            return Ok(());
-        }
-        // SAFETY: not queued, so the item and the context in its slot are ours again.
-        let (item, context) = unsafe { Self::take_back(io_object, raw, slot.cast(), storage) };
-        Err(TryQueueError { item, context })
-    }
-
-    /// Moves `context` into the slot and gives up ownership of everything.
-    fn hand_over(
-        self,
-        context: R::Context,
-    ) -> (ffi::PIO_WORKITEM, *mut c_void, ffi::IO_WORKITEM_ROUTINE_EX) {
         let this = ManuallyDrop::new(self);
-        // SAFETY: by the invariants the slot is writable and holds nothing live.
-        unsafe { this.slot.as_ptr().write(context) };
-        // `this.device` is not dropped: its clone is rebuilt from the routine's
-        // IoObject, and the handle has no destructor to skip.
-        let routine: ffi::IO_WORKITEM_ROUTINE_EX = match this.storage {
-            Storage::Allocated => allocated_routine::<R>,
-            Storage::Embedded { .. } => io_embedded_routine::<R>,
-        };
-        (this.raw.as_ptr(), this.slot.as_ptr().cast(), routine)
+        let object = this.object_ptr();
+        // SAFETY: by the invariants the block is ours and unqueued and the
+        // object is alive (we hold a reference until after the call).
+        unsafe { IoBlock::queue::<R>(this.block, context, queue) };
+        // The queue holds its own reference now.
+        // SAFETY: the reference this item owned, given up once.
+        unsafe { R::Object::dec_ref(object) };
     }
 
-    /// Rebuilds an item (and reads the context) that the kernel handed back.
+    /// As [`queue`](Self::queue), with `IoTryQueueWorkItem` (Windows 8): when
+    /// no worker can start the item now, nothing is queued and the item and the
+    /// context come back. That is an ordinary outcome under load.
+    pub fn try_queue(self, context: R::Context, queue: WorkQueue) -> Result<(), TryQueueError<R>> {
+        let block = self.block.as_ptr();
+        // SAFETY: by the invariants the block is ours and unqueued, the slot
+        // empty, the object alive.
+        let queued = unsafe {
+            (*block).context.write(context);
+            ffi::IoTryQueueWorkItem(
+                (*block).raw.as_ptr(),
+                Some(trampolines::io_block::<R>),
+                queue.as_raw(),
+                block.cast(),
+            )
+        };
+        if queued == 0 {
+            // SAFETY: not queued, so the context in the slot is ours again.
+            let context = unsafe { IoBlock::take_context(block) };
+            return Err(TryQueueError {
+                item: self,
+                context,
+            });
+        }
+        let this = ManuallyDrop::new(self);
+        // SAFETY: queued; the reference this item owned is given up once.
+        unsafe { R::Object::dec_ref(this.object_ptr()) };
+        Ok(())
+    }
+
+    /// Gives up the item as one pointer, for a `PVOID` context (an IRP
+    /// completion routine's). Nothing is allocated; the item, its block and its
+    /// reference stay alive until [`from_raw`](Self::from_raw).
+    pub fn into_raw(self) -> *mut c_void {
+        ManuallyDrop::new(self).block.as_ptr().cast()
+    }
+
+    /// Takes back an item given up by [`into_raw`](Self::into_raw).
     ///
     /// # Safety
     ///
-    /// `raw`/`slot`/`storage` were given up by `hand_over` of an item bound to
-    /// the device object `io_object`, and the slot holds the context; neither is
-    /// used by anyone else afterwards.
-    unsafe fn take_back(
-        io_object: *mut c_void,
-        raw: ffi::PIO_WORKITEM,
-        slot: *mut R::Context,
-        storage: Storage,
-    ) -> (Self, R::Context) {
-        // SAFETY: see the function's contract.
-        unsafe {
-            let context = slot.read();
-            let item = Self {
-                raw: NonNull::new_unchecked(raw),
-                slot: NonNull::new_unchecked(slot),
-                device: DeviceObject::from_raw(io_object.cast()),
-                storage,
-            };
-            (item, context)
+    /// `raw` came from `IoWorkItem::<R>::into_raw` (the same `R`) and is taken
+    /// back only once.
+    pub unsafe fn from_raw(raw: *mut c_void) -> Self {
+        // SAFETY: the caller's contract: a non-null block from `into_raw`.
+        let block = unsafe { NonNull::new_unchecked(raw.cast()) };
+        // INVARIANT: `into_raw` kept everything the invariants name.
+        Self {
+            block,
+            _owns: PhantomData,
         }
+    }
+
+    fn object_ptr(&self) -> NonNull<R::Object> {
+        NonNull::from(self.object())
     }
 }
 
 impl<R: IoRoutine> Drop for IoWorkItem<R> {
     fn drop(&mut self) {
-        // SAFETY: by the invariants the item is unqueued and owned here; it is
-        // released once, with the call that matches how it was made.
+        let object = self.object_ptr();
+        // SAFETY: by the invariants the block is ours and unqueued, and we own
+        // one reference on the object; both are released once, here.
         unsafe {
-            match self.storage {
-                Storage::Allocated => {
-                    ffi::IoFreeWorkItem(self.raw.as_ptr());
-                    pool::free_for(self.slot);
-                }
-                Storage::Embedded { block, .. } => {
-                    ffi::IoUninitializeWorkItem(self.raw.as_ptr());
-                    pool::free(self.raw.cast(), block);
-                }
-            }
+            IoBlock::free(self.block);
+            R::Object::dec_ref(object);
         }
     }
 }
@@ -324,62 +466,275 @@ impl<R: IoRoutine> fmt::Debug for IoWorkItem<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IoWorkItem")
             .field("routine", &core::any::type_name::<R>())
-            .field("device", &self.device)
             .field("embedded", &self.is_embedded())
             .finish_non_exhaustive()
     }
 }
 
-/// The block of an embedded item and the offset of its context slot, or `None`
-/// if it would overflow.
-fn embedded_layout<C>() -> Option<(Layout, usize)> {
-    // SAFETY: `IoSizeofWorkItem` has no preconditions and is callable at any IRQL.
-    let size = unsafe { ffi::IoSizeofWorkItem() } as usize;
-    // 16 is MEMORY_ALLOCATION_ALIGNMENT on 64-bit Windows, what pool gives an IO_WORKITEM.
-    let item = Layout::from_size_align(size.max(1), 16).ok()?;
-    let (block, slot_offset) = item.extend(Layout::new::<C>()).ok()?;
-    Some((block.pad_to_align(), slot_offset))
-}
-
-/// `IO_WORKITEM_ROUTINE_EX` of items from `IoAllocateWorkItem`.
-///
-/// # Safety
-///
-/// Called by the kernel for an item queued by `IoWorkItem::<R>::queue`:
-/// `context` is its slot, holding the context.
-pub(crate) unsafe extern "system" fn allocated_routine<R: IoRoutine>(
-    io_object: *mut c_void,
-    context: *mut c_void,
-    item: ffi::PIO_WORKITEM,
-) {
-    // SAFETY: see the function's contract.
-    let (item, ctx) =
-        unsafe { IoWorkItem::<R>::take_back(io_object, item, context.cast(), Storage::Allocated) };
-    run_io::<R>(allocated_routine::<R> as *const () as usize, item, ctx);
-}
-
-/// `IO_WORKITEM_ROUTINE_EX` of embedded items.
-///
-/// # Safety
-///
-/// As for `io_allocated_routine`, for an embedded item.
-unsafe extern "system" fn io_embedded_routine<R: IoRoutine>(
-    io_object: *mut c_void,
-    context: *mut c_void,
-    item: ffi::PIO_WORKITEM,
-) {
-    // The same computation succeeded when the item was made.
-    let Some((block, _)) = embedded_layout::<R::Context>() else {
-        return;
+/// The one-shot Io queue behind `name::queue(object, context, queue)`: no
+/// reference is taken, because the queue references the object from the call
+/// on and nothing else keeps it.
+pub(crate) fn queue_once<R: IoRoutine>(
+    object: &R::Object,
+    context: R::Context,
+    queue: WorkQueue,
+) -> Result<(), AllocError<R::Context>> {
+    let Some(block) = IoBlock::allocate(object.as_io_object(), false) else {
+        return Err(AllocError(context));
     };
-    let storage = Storage::Embedded { block };
-    // SAFETY: see the function's contract.
-    let (item, ctx) =
-        unsafe { IoWorkItem::<R>::take_back(io_object, item, context.cast(), storage) };
-    run_io::<R>(io_embedded_routine::<R> as *const () as usize, item, ctx);
+    // SAFETY: a fresh, unqueued block bound to `object`, alive for this call.
+    unsafe { IoBlock::queue::<R>(block, context, queue) };
+    Ok(())
 }
 
-fn run_io<R: IoRoutine>(_routine: usize, item: IoWorkItem<R>, context: R::Context) {
-    let device = item.device.clone();
-    crate::__private::guard(|| R::run(&device, context, item));
+const QUEUED: usize = 1;
+const DROPPED: usize = 2;
+/// The running count lives above the two flags.
+const RUNNING: usize = 4;
+
+/// The pool block of a [`ReusableIoWorkItem`]: its `IO_WORKITEM`, its state,
+/// its flush protection and the slot for the one queued context.
+///
+/// # Invariants
+///
+/// `state` holds `QUEUED` from a successful claim until the trampoline takes
+/// the context, `DROPPED` once the owner dropped the item, and `RUNNING` times
+/// the runs in progress. The slot holds a context exactly while `QUEUED`. The
+/// block is freed by whoever sees it `DROPPED` with nothing queued or running.
+pub(crate) struct ReusableIoBlock<C> {
+    raw: NonNull<ffi::IO_WORKITEM>,
+    state: AtomicUsize,
+    flush: Drain,
+    context: UnsafeCell<MaybeUninit<C>>,
+}
+
+impl<C> ReusableIoBlock<C> {
+    /// Takes the queued context and marks one run in progress.
+    ///
+    /// # Safety
+    ///
+    /// `block` is live and queued; called once per queueing, by its routine.
+    pub(crate) unsafe fn start_run(block: *mut Self) -> C {
+        // SAFETY: the caller's contract: the slot holds the context while
+        // QUEUED, and only this run reads it.
+        unsafe {
+            let context = (*(*block).context.get()).assume_init_read();
+            // QUEUED -> one more RUNNING: the item may be queued again from now on.
+            (*block).state.fetch_add(RUNNING - QUEUED, Ordering::AcqRel);
+            context
+        }
+    }
+
+    /// Ends a run: releases its flush protection, and frees the block if the
+    /// owner dropped it and this was the last thing using it.
+    ///
+    /// # Safety
+    ///
+    /// `block` is live, with a run started by [`start_run`](Self::start_run)
+    /// that has returned; called once per run.
+    pub(crate) unsafe fn finish_run(block: *mut Self) {
+        // SAFETY: the run holds a flush acquisition and keeps the block alive
+        // (RUNNING) until the `fetch_sub` below.
+        let old = unsafe {
+            (*block).flush.release();
+            (*block).state.fetch_sub(RUNNING, Ordering::AcqRel)
+        };
+        if old == DROPPED | RUNNING {
+            // SAFETY: dropped, nothing queued, and this was the last run.
+            unsafe { Self::free(NonNull::new_unchecked(block)) };
+        }
+    }
+
+    /// # Safety
+    ///
+    /// The block is live, unqueued, not running, and used by no one else.
+    unsafe fn free(block: NonNull<Self>) {
+        // SAFETY: the caller's contract; the item was allocated by
+        // `IoAllocateWorkItem` and is not queued.
+        unsafe {
+            ffi::IoFreeWorkItem(block.as_ref().raw.as_ptr());
+            pool::free_for(block);
+        }
+    }
+}
+
+/// A reusable Io work item: the C pattern of one `IO_WORKITEM` kept in a device
+/// extension and queued many times, without `Mutex<Option<IoWorkItem>>`.
+///
+/// Queueing while pending returns [`NotQueued::AlreadyQueued`] (with the context
+/// back) instead of bug check 0xE4. The flag clears before the routine runs, so
+/// the routine may queue the item again. [`flush`](Self::flush) waits until it
+/// is neither queued nor running: call it at stop or surprise removal before
+/// freeing what the routine uses. The item holds a counted reference on its
+/// object; the routine reaches the state that holds the item through its own
+/// context, typically an `Arc` of that state.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use ntwork::{DeviceObject, NotQueued, ReusableIoWorkItem, WorkQueue, work_item};
+///
+/// /// What AddDevice sets up for each device: the state and its work item.
+/// struct Port {
+///     rescan: ReusableIoWorkItem<rescan>,
+///     changes: AtomicU32,
+///     scans: AtomicU32,
+/// }
+///
+/// #[work_item(device)]
+/// fn rescan(_device: &DeviceObject, port: Arc<Port>) {
+///     port.changes.store(0, Ordering::SeqCst);
+///     port.scans.fetch_add(1, Ordering::SeqCst);
+/// }
+///
+/// let exec = ntwork_host::Executive::manual();
+/// let driver = exec.load_driver("port.sys");
+/// let host_device = driver.create_device();
+/// // SAFETY: a device this driver created; it outlives `port`.
+/// let device = unsafe { DeviceObject::from_raw(host_device.as_raw()) };
+/// let port = Arc::new(Port {
+///     rescan: ReusableIoWorkItem::new(device).unwrap(),
+///     changes: AtomicU32::new(0),
+///     scans: AtomicU32::new(0),
+/// });
+///
+/// // From the DPC, at DISPATCH_LEVEL: coalesce while a rescan is pending.
+/// for _ in 0..3 {
+///     port.changes.fetch_add(1, Ordering::SeqCst);
+///     match port.rescan.queue(Arc::clone(&port), WorkQueue::Delayed) {
+///         Ok(()) => {}
+///         Err(refused) => assert_eq!(refused.reason, NotQueued::AlreadyQueued),
+///     }
+/// }
+/// exec.run_until_idle();
+/// port.rescan.flush(); // at stop: nothing queued or running after this
+/// assert_eq!(port.scans.load(Ordering::SeqCst), 1);
+/// ```
+///
+/// # Invariants
+///
+/// `block` is a live [`ReusableIoBlock`] made for `object`, owned by this value
+/// until it is dropped (then by its last run).
+pub struct ReusableIoWorkItem<R: IoRoutineWithoutItem> {
+    block: NonNull<ReusableIoBlock<R::Context>>,
+    object: ARef<R::Object>,
+}
+
+// SAFETY: contexts are `Send` and move to the worker; the block's shared state
+// is atomic or written only by the thread that won the QUEUED claim.
+unsafe impl<R: IoRoutineWithoutItem> Send for ReusableIoWorkItem<R> {}
+// SAFETY: as for `Send`: `&self` methods only claim atomically, or wait.
+unsafe impl<R: IoRoutineWithoutItem> Sync for ReusableIoWorkItem<R> {}
+
+impl<R: IoRoutineWithoutItem> ReusableIoWorkItem<R> {
+    /// `IoAllocateWorkItem` for `object`, with the item's state; `Err` on low
+    /// resources. Takes a counted reference on `object`.
+    ///
+    /// Callable at IRQL <= `DISPATCH_LEVEL`.
+    pub fn new(object: &R::Object) -> Result<Self, AllocError> {
+        let block = pool::allocate_for::<ReusableIoBlock<R::Context>>().ok_or(AllocError(()))?;
+        // SAFETY: `object` is a live object of this driver (a borrow of one).
+        let raw = unsafe { ffi::IoAllocateWorkItem(object.as_io_object().cast()) };
+        let Some(raw) = NonNull::new(raw) else {
+            // SAFETY: just allocated, holds nothing.
+            unsafe { pool::free_for(block) };
+            return Err(AllocError(()));
+        };
+        // SAFETY: a fresh block for one `ReusableIoBlock`.
+        unsafe {
+            block.as_ptr().write(ReusableIoBlock {
+                raw,
+                state: AtomicUsize::new(0),
+                flush: Drain::new(),
+                context: UnsafeCell::new(MaybeUninit::uninit()),
+            })
+        };
+        Ok(Self {
+            block,
+            object: ARef::from(object),
+        })
+    }
+
+    /// The object the item is bound to.
+    pub fn object(&self) -> &R::Object {
+        &self.object
+    }
+
+    /// Whether the item is queued and its routine has not started yet. Not a
+    /// drain signal (it turns false before the routine runs): use
+    /// [`flush`](Self::flush).
+    pub fn is_pending(&self) -> bool {
+        self.block().state.load(Ordering::Acquire) & QUEUED != 0
+    }
+
+    /// Queues the item with `context` (`IoQueueWorkItemEx`), unless it is
+    /// already queued or being flushed; then the context comes back.
+    ///
+    /// Callable at IRQL <= `DISPATCH_LEVEL`.
+    pub fn queue(&self, context: R::Context, queue: WorkQueue) -> Result<(), Refused<R::Context>> {
+        let block = self.block();
+        if block.state.fetch_or(QUEUED, Ordering::AcqRel) & QUEUED != 0 {
+            return Err(Refused {
+                reason: NotQueued::AlreadyQueued,
+                context,
+            });
+        }
+        if !block.flush.acquire() {
+            block.state.fetch_and(!QUEUED, Ordering::AcqRel);
+            return Err(Refused {
+                reason: NotQueued::Flushing,
+                context,
+            });
+        }
+        // SAFETY: this thread set QUEUED, so it alone writes the slot until the
+        // routine takes it; the item is unqueued (the last run's routine took
+        // it off the queue before QUEUED could be set again); the object is
+        // referenced by `self.object`, and by the queue once queued.
+        unsafe {
+            (*block.context.get()).write(context);
+            ffi::IoQueueWorkItemEx(
+                block.raw.as_ptr(),
+                Some(trampolines::io_reusable::<R>),
+                queue.as_raw(),
+                self.block.as_ptr().cast(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Waits until the item is neither queued nor running. While it waits the
+    /// item refuses new work ([`NotQueued::Flushing`]), so a routine that
+    /// requeues itself stops. `PASSIVE_LEVEL`; not from the item's own routine
+    /// (it would wait for itself).
+    pub fn flush(&self) {
+        self.block().flush.wait();
+        self.block().flush.reopen();
+    }
+
+    fn block(&self) -> &ReusableIoBlock<R::Context> {
+        // SAFETY: by the invariants the block is live while we own it.
+        unsafe { self.block.as_ref() }
+    }
+}
+
+impl<R: IoRoutineWithoutItem> Drop for ReusableIoWorkItem<R> {
+    /// Frees the item now if it is idle; else its last run frees it. The
+    /// object reference goes now: the queue holds its own while queued.
+    fn drop(&mut self) {
+        let old = self.block().state.fetch_or(DROPPED, Ordering::AcqRel);
+        if old == 0 {
+            // SAFETY: idle, and DROPPED stops any later claim (none can happen:
+            // we are the owner being dropped).
+            unsafe { ReusableIoBlock::free(self.block) };
+        }
+    }
+}
+
+impl<R: IoRoutineWithoutItem> fmt::Debug for ReusableIoWorkItem<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReusableIoWorkItem")
+            .field("routine", &core::any::type_name::<R>())
+            .field("pending", &self.is_pending())
+            .finish_non_exhaustive()
+    }
 }

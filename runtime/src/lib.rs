@@ -1,12 +1,14 @@
 //! Safe, typed Windows kernel work items.
 //!
-//! `#[work_item]` turns a plain function into a correctly typed
-//! `extern "system"` worker routine with a typed initializer and a safe queueing
-//! API, and rejects misuse at compile time: above all, a device-bound item on
-//! the Ex path.
+//! `#[work_item]` turns a plain function into a correctly typed worker routine
+//! with typed helpers and a safe queueing API, and rejects misuse at compile
+//! time: above all, a device-bound item on the Ex path.
 //!
 //! ```
-//! use ntwork::{WorkQueue, work_item};
+//! use ntwork::{Rundown, WorkQueue, work_item};
+//!
+//! /// Counts this driver's Ex work; DriverUnload waits for it.
+//! static WORK: Rundown = Rundown::new();
 //!
 //! #[work_item]
 //! fn flush_log(batch: Vec<u8>) {
@@ -14,17 +16,20 @@
 //! }
 //!
 //! let exec = ntwork_host::Executive::manual();
-//! flush_log::queue(b"hello".to_vec(), WorkQueue::Delayed).unwrap();
+//! flush_log::queue(&WORK, b"hello".to_vec(), WorkQueue::Delayed).unwrap();
 //! assert_eq!(exec.run_until_idle(), 1);
+//! WORK.wait(); // in DriverUnload
 //! ```
 //!
-//! The crate is `no_std` + `alloc` for drivers; the `host` feature adds the
-//! [host executive](host), which runs the same code on Linux with the kernel's
-//! semantics and bug checks.
+//! Kernel objects are borrowed ([`&DeviceObject`](DeviceObject)) or counted
+//! ([`ARef`]); nothing safe outlives the object it points to. The crate is
+//! `no_std` and allocates through the kernel's pool exports. The `ntwork-host`
+//! crate runs the same code on Linux with the kernel's semantics and bug checks.
 
 #![no_std]
 #![warn(missing_docs)]
 
+#[cfg(feature = "alloc")]
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
@@ -35,16 +40,24 @@ pub mod raw;
 mod error;
 mod ex;
 mod io;
+mod objects;
 mod pool;
 mod queue;
+mod rundown;
+mod trampolines;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use error::{AllocError, AlreadyQueued};
+pub use error::{AllocError, NotQueued, QueueError, Refused};
 pub use ex::{ExRoutine, ExRoutineRef, ExWorkItem, ReusableExWorkItem};
-pub use io::{DeviceObject, IoRoutine, IoWorkItem, TryQueueError};
+pub use io::{
+    IoRoutine, IoRoutineWithoutItem, IoWorkItem, ReusableIoWorkItem, RunningIoWorkItem,
+    TryQueueError,
+};
+pub use objects::{ARef, AlwaysRefCounted, DeviceObject, DriverObject, IoObject};
 pub use queue::{Priority, WorkQueue};
+pub use rundown::Rundown;
 
 /// Turns a function into a typed kernel work item routine.
 ///
@@ -57,14 +70,14 @@ pub use queue::{Priority, WorkQueue};
 ///
 /// | signature | role | helpers |
 /// |---|---|---|
-/// | `fn name(ctx: C)` | Ex, owns its context ([`ExRoutine`]) | `new(ctx)`, `queue(ctx, q)`, `unsafe initialize(item, ctx)` |
+/// | `fn name(ctx: C)` | Ex, owns its context ([`ExRoutine`]) | `new(ctx)`, `queue(&rundown, ctx, q)`, `unsafe initialize(item, ctx)` |
 /// | `fn name(ctx: &C)`, `fn name()` | Ex, borrows ([`ExRoutineRef`] too: usable by [`ReusableExWorkItem`]) | as above (no `ctx` for `fn()`) |
-/// | `fn name(device: &DeviceObject, ctx: C)` | device-bound ([`IoRoutine`]); the item is freed after it returns | `new(device)`, `queue(device, ctx, q)` |
+/// | `fn name(device: &DeviceObject, ctx: C)` | device-bound ([`IoRoutine`], [`IoRoutineWithoutItem`]: usable by [`ReusableIoWorkItem`]); the item is freed after it returns | `new(device)`, `queue(device, ctx, q)` |
 /// | `fn name(device: &DeviceObject, ctx: C, item: IoWorkItem<name>)` | device-bound, gets its item back (`IoQueueWorkItemEx`) | as above |
 ///
-/// `ROUTINE` is typed exactly as `PWORKER_THREAD_ROUTINE` (Ex),
-/// `PIO_WORKITEM_ROUTINE` or `PIO_WORKITEM_ROUTINE_EX` (device), checked at
-/// compile time. Contexts cross to a worker thread, so they are `Send + 'static`.
+/// Ex work is counted in a [`Rundown`] that DriverUnload waits for; Io work
+/// keeps its object (and so the driver image) referenced until the routine
+/// returns. Contexts cross to a worker thread, so they are `Send + 'static`.
 ///
 /// # Arguments
 ///
@@ -87,14 +100,18 @@ pub use queue::{Priority, WorkQueue};
 ///     assert!(!device.as_raw().is_null() && attempt == 1);
 /// }
 ///
+/// static WORK: ntwork::Rundown = ntwork::Rundown::new();
+///
 /// let exec = ntwork_host::Executive::manual();
 /// let driver = exec.load_driver("sample.sys");
-/// let device = driver.create_device();
+/// let host_device = driver.create_device();
+/// // SAFETY: a device this driver created and has not deleted.
+/// let device = unsafe { DeviceObject::from_raw(host_device.as_raw()) };
 ///
 /// // From a DPC: queueing is allowed up to DISPATCH_LEVEL.
 /// ntwork_host::at_dispatch_level(|| {
-///     flush_log::queue(vec!["started".into()], WorkQueue::Delayed).unwrap();
-///     reset::queue(&unsafe { ntwork::DeviceObject::from_raw(device.as_raw()) }, 1, WorkQueue::Delayed).unwrap();
+///     flush_log::queue(&WORK, vec!["started".into()], WorkQueue::Delayed).unwrap();
+///     reset::queue(device, 1, WorkQueue::Delayed).unwrap();
 /// });
 /// assert_eq!(exec.run_until_idle(), 2);
 /// driver.unload().unwrap();

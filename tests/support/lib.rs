@@ -56,8 +56,10 @@ impl Drop for Counted {
     }
 }
 
-/// The safe device handle for a host device.
-pub fn object(device: &ntwork_host::Device) -> ntwork::DeviceObject {
-    // SAFETY: host device objects stay valid for the whole process.
+/// The safe device object of a host device, borrowed for as long as the test
+/// holds the host's handle (the device is not deleted while it does).
+pub fn object(device: &ntwork_host::Device) -> &ntwork::DeviceObject {
+    // SAFETY: a device the test's driver created; it is not deleted while
+    // `device` (and so the returned borrow) lives.
     unsafe { ntwork::DeviceObject::from_raw(device.as_raw()) }
 }

@@ -1,0 +1,298 @@
+//! Kernel objects as safe code sees them: borrowed for a call (`&DeviceObject`)
+//! or counted (`ARef<DeviceObject>`), never a bare pointer that could outlive
+//! the object.
+
+use core::cell::UnsafeCell;
+use core::ffi::c_void;
+use core::fmt;
+use core::marker::{PhantomData, PhantomPinned};
+use core::ops::Deref;
+use core::ptr::NonNull;
+
+use crate::ffi;
+
+/// Kernel memory that Rust reads and writes only through kernel calls.
+///
+/// Zero-sized here: ntwork never touches an object's fields, so a reference to
+/// it asserts nothing about its bytes; `UnsafeCell` and `PhantomPinned` say the
+/// kernel may change it behind a shared reference and that it never moves.
+#[repr(transparent)]
+struct Opaque<T>(UnsafeCell<[u8; 0]>, PhantomData<T>, PhantomPinned);
+
+/// A kernel object whose lifetime the object manager counts.
+///
+/// # Safety
+///
+/// `inc_ref` must take a reference that keeps the object alive until the
+/// matching `dec_ref`; the object stays valid while any reference is held.
+pub unsafe trait AlwaysRefCounted {
+    /// Takes one more reference (`ObfReferenceObject`).
+    fn inc_ref(&self);
+
+    /// Drops one reference (`ObfDereferenceObject`).
+    ///
+    /// # Safety
+    ///
+    /// The caller owns a reference on `object` and gives it up.
+    unsafe fn dec_ref(object: NonNull<Self>);
+}
+
+/// An owned, counted reference to a kernel object: `Clone` is
+/// `ObfReferenceObject`, `Drop` is `ObfDereferenceObject`.
+///
+/// A device deleted with `IoDeleteDevice` while an `ARef` exists lives on until
+/// the last reference drops, so holding one can never be a use after free.
+///
+/// ```
+/// use ntwork::{ARef, DeviceObject};
+///
+/// # let exec = ntwork_host::Executive::manual();
+/// # let driver = exec.load_driver("aref.sys");
+/// # let host_device = driver.create_device();
+/// // SAFETY: a device object this driver created and has not deleted.
+/// let device: &DeviceObject = unsafe { DeviceObject::from_raw(host_device.as_raw()) };
+/// let kept: ARef<DeviceObject> = ARef::from(device); // ObfReferenceObject
+/// assert_eq!(host_device.reference_count(), 1);
+/// drop(kept);                                        // ObfDereferenceObject
+/// assert_eq!(host_device.reference_count(), 0);
+/// ```
+///
+/// # Invariants
+///
+/// `object` is valid, and this value owns one reference on it.
+pub struct ARef<T: AlwaysRefCounted> {
+    object: NonNull<T>,
+    _owns: PhantomData<T>,
+}
+
+// SAFETY: an `ARef` is a shared handle to `T`: sending it sends a `&T` and the
+// right to drop a reference, which any thread may do when `T: Sync + Send`.
+unsafe impl<T: AlwaysRefCounted + Sync + Send> Send for ARef<T> {}
+// SAFETY: `&ARef<T>` gives only `&T`.
+unsafe impl<T: AlwaysRefCounted + Sync + Send> Sync for ARef<T> {}
+
+impl<T: AlwaysRefCounted> ARef<T> {
+    /// Takes over a reference the caller owns.
+    ///
+    /// # Safety
+    ///
+    /// `object` is valid and the caller owns one reference on it, which the
+    /// `ARef` will drop.
+    pub unsafe fn from_raw(object: NonNull<T>) -> Self {
+        // INVARIANT: the caller's contract.
+        Self {
+            object,
+            _owns: PhantomData,
+        }
+    }
+
+    /// Gives up ownership of the reference without dropping it.
+    pub fn into_raw(this: Self) -> NonNull<T> {
+        core::mem::ManuallyDrop::new(this).object
+    }
+}
+
+impl<T: AlwaysRefCounted> From<&T> for ARef<T> {
+    /// Takes a new reference on a borrowed object.
+    fn from(object: &T) -> Self {
+        object.inc_ref();
+        // SAFETY: `object` is valid (a reference) and we just took a reference.
+        unsafe { Self::from_raw(NonNull::from(object)) }
+    }
+}
+
+impl<T: AlwaysRefCounted> Clone for ARef<T> {
+    fn clone(&self) -> Self {
+        Self::from(&**self)
+    }
+}
+
+impl<T: AlwaysRefCounted> Deref for ARef<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: by the invariants the object is valid while we hold a reference.
+        unsafe { self.object.as_ref() }
+    }
+}
+
+impl<T: AlwaysRefCounted> Drop for ARef<T> {
+    fn drop(&mut self) {
+        // SAFETY: by the invariants we own one reference; it is given up once.
+        unsafe { T::dec_ref(self.object) }
+    }
+}
+
+impl<T: AlwaysRefCounted + fmt::Debug> fmt::Debug for ARef<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+macro_rules! kernel_object {
+    ($(#[$doc:meta])* $name:ident, $raw:ty, $c:literal) => {
+        $(#[$doc])*
+        #[repr(transparent)]
+        pub struct $name(Opaque<$raw>);
+
+        // SAFETY: the kernel synchronizes its objects; ntwork only passes the
+        // pointer to kernel functions callable from any thread.
+        unsafe impl Send for $name {}
+        // SAFETY: as for `Send`; `&Self` exposes only the address.
+        unsafe impl Sync for $name {}
+
+        impl $name {
+            #[doc = concat!("The raw `", $c, "` pointer, for other kernel calls.")]
+            pub fn as_raw(&self) -> *mut $raw {
+                (self as *const Self).cast_mut().cast()
+            }
+        }
+
+        // SAFETY: `ObfReferenceObject` keeps any kernel object alive until the
+        // matching `ObfDereferenceObject`.
+        unsafe impl AlwaysRefCounted for $name {
+            fn inc_ref(&self) {
+                // SAFETY: `self` is a live object (a reference to one).
+                unsafe { ffi::ObfReferenceObject(self.as_raw().cast()) };
+            }
+
+            unsafe fn dec_ref(object: NonNull<Self>) {
+                // SAFETY: the caller owns the reference it gives up here.
+                unsafe { ffi::ObfDereferenceObject(object.as_ptr().cast()) };
+            }
+        }
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                core::ptr::eq(self, other)
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.as_raw()).finish()
+            }
+        }
+
+        impl crate::objects::sealed::Sealed for $name {}
+    };
+}
+
+kernel_object! {
+    /// A `DEVICE_OBJECT` of this driver, as safe code sees it: only ever
+    /// borrowed (`&DeviceObject`, valid for the borrow) or counted
+    /// ([`ARef<DeviceObject>`](ARef)).
+    ///
+    /// A device routine receives `&DeviceObject` for the duration of its call;
+    /// it cannot keep it. To keep the device, take a counted reference:
+    /// `ARef::from(device)`.
+    ///
+    /// Pointers from other bindings go in with `.cast()`: `wdk-sys`
+    /// (`*mut wdk_sys::DEVICE_OBJECT`) and `windows-sys`
+    /// (`*mut windows_sys::Wdk::Foundation::DEVICE_OBJECT`) alike.
+    ///
+    /// ```
+    /// use windows_sys::Wdk::Foundation::DEVICE_OBJECT;
+    ///
+    /// # let exec = ntwork_host::Executive::manual();
+    /// # let driver = exec.load_driver("cast.sys");
+    /// # let host_device = driver.create_device();
+    /// // The FDO a driver declared with windows-sys created in AddDevice:
+    /// let fdo: *mut DEVICE_OBJECT = host_device.as_raw().cast();
+    ///
+    /// // SAFETY: this driver created the device and deletes it only after
+    /// // `device` is last used.
+    /// let device = unsafe { ntwork::DeviceObject::from_raw(fdo.cast()) };
+    /// assert_eq!(device.as_raw().cast(), fdo);
+    /// ```
+    DeviceObject, ffi::DEVICE_OBJECT, "DEVICE_OBJECT"
+}
+
+kernel_object! {
+    /// This driver's `DRIVER_OBJECT`, as safe code sees it: borrowed
+    /// (`&DriverObject`) or counted ([`ARef<DriverObject>`](ARef)).
+    ///
+    /// Io work items bound to the driver object (the driver role of
+    /// `#[work_item]`) keep the driver image loaded until their routine has
+    /// returned: the unload-safe home of deferred work that is not device-bound.
+    DriverObject, ffi::DRIVER_OBJECT, "DRIVER_OBJECT"
+}
+
+impl DeviceObject {
+    /// Borrows a device object from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `raw` is a `DEVICE_OBJECT` **created by this driver** (`IoCreateDevice`)
+    /// that is not deleted (`IoDeleteDevice`) before `'a` ends, or the device
+    /// object the kernel passed to the routine that is running, for no longer
+    /// than that call. Work queued on a device pins the driver that owns it: the
+    /// physical device object AddDevice receives belongs to the bus driver, so
+    /// queueing this driver's routines on it would let this driver unload
+    /// under them; use the functional device object this driver creates.
+    pub unsafe fn from_raw<'a>(raw: ffi::PDEVICE_OBJECT) -> &'a DeviceObject {
+        debug_assert!(!raw.is_null(), "DeviceObject::from_raw(NULL)");
+        // SAFETY: the caller guarantees a live object for `'a`; `DeviceObject`
+        // is a zero-sized transparent wrapper, so any non-null address is a
+        // valid reference to it.
+        unsafe { &*raw.cast::<DeviceObject>() }
+    }
+}
+
+impl DriverObject {
+    /// Borrows this driver's driver object from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `raw` is the `DRIVER_OBJECT` the kernel passed to this driver's
+    /// `DriverEntry`, and `'a` ends no later than the driver's unload routine
+    /// returns.
+    pub unsafe fn from_raw<'a>(raw: ffi::PDRIVER_OBJECT) -> &'a DriverObject {
+        debug_assert!(!raw.is_null(), "DriverObject::from_raw(NULL)");
+        // SAFETY: as in `DeviceObject::from_raw`.
+        unsafe { &*raw.cast::<DriverObject>() }
+    }
+}
+
+pub(crate) mod sealed {
+    pub trait Sealed {}
+}
+
+/// An object an `IO_WORKITEM` can be bound to: [`DeviceObject`] or
+/// [`DriverObject`] (`IoAllocateWorkItem` / `IoInitializeWorkItem` accept both).
+/// The queue references it until the routine returns.
+pub trait IoObject: AlwaysRefCounted + Send + Sync + sealed::Sealed + 'static {
+    /// The object as the `IoObject` parameter the kernel takes.
+    fn as_io_object(&self) -> *mut c_void;
+
+    /// Borrows the object an Io routine received.
+    ///
+    /// # Safety
+    ///
+    /// As for [`DeviceObject::from_raw`] / [`DriverObject::from_raw`].
+    unsafe fn from_io_object<'a>(object: *mut c_void) -> &'a Self;
+}
+
+impl IoObject for DeviceObject {
+    fn as_io_object(&self) -> *mut c_void {
+        self.as_raw().cast()
+    }
+
+    unsafe fn from_io_object<'a>(object: *mut c_void) -> &'a Self {
+        // SAFETY: forwarded from the caller.
+        unsafe { Self::from_raw(object.cast()) }
+    }
+}
+
+impl IoObject for DriverObject {
+    fn as_io_object(&self) -> *mut c_void {
+        self.as_raw().cast()
+    }
+
+    unsafe fn from_io_object<'a>(object: *mut c_void) -> &'a Self {
+        // SAFETY: forwarded from the caller.
+        unsafe { Self::from_raw(object.cast()) }
+    }
+}

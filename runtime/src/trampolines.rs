@@ -1,0 +1,189 @@
+//! Every `extern "system"` routine ntwork hands the kernel, in one place.
+//!
+//! Each takes back what its queueing side gave up (a pool block, an `Arc`
+//! reference, a rundown acquisition), runs the routine inside
+//! [`guard`](crate::__private::guard) so a panic never unwinds into the kernel,
+//! and releases what must be released *after* the routine: rundown protection
+//! last, because after it the driver image may be unloaded.
+
+use core::ffi::c_void;
+use core::ptr::NonNull;
+
+use crate::__private::guard;
+use crate::ex::{ExBlock, ReusableExWorkItem};
+use crate::io::{IoBlock, ReusableIoBlock, RunningIoWorkItem};
+use crate::{ExRoutine, ExRoutineRef, IoObject, IoRoutine, IoRoutineWithoutItem, ffi, pool, raw};
+
+/// `WORKER_THREAD_ROUTINE` of the raw protocol ([`ExRoutine::ROUTINE`]).
+///
+/// # Safety
+///
+/// `parameter` came from [`raw::into_parameter`] with an `R::Context`, and this
+/// is the one call that takes it back.
+pub(crate) unsafe extern "system" fn ex_raw<R: ExRoutine>(parameter: *mut c_void) {
+    // SAFETY: the function's contract.
+    let context = unsafe { raw::from_parameter::<R::Context>(parameter) };
+    guard(|| R::run(context));
+}
+
+/// `WORKER_THREAD_ROUTINE` of [`ExWorkItem<R>`](crate::ExWorkItem): `parameter`
+/// is its block.
+///
+/// # Safety
+///
+/// `parameter` is the block of an `ExWorkItem<R>` that `queue` handed to the
+/// kernel with its rundown acquired, just dequeued by a worker.
+pub(crate) unsafe extern "system" fn ex_block<R: ExRoutine>(parameter: *mut c_void) {
+    let block = parameter.cast::<ExBlock<R::Context>>();
+    // SAFETY: the queue owned the block since `queue`; ownership comes back here
+    // once. The worker has dequeued the item, so freeing the block is allowed;
+    // the context and the rundown pointer are read out first.
+    let (context, rundown) = unsafe {
+        let taken = ExBlock::take(block);
+        pool::free_for(NonNull::new_unchecked(block));
+        taken
+    };
+    // The context is consumed (and dropped) inside the routine's call.
+    guard(|| R::run(context));
+    // SAFETY: `queue` acquired this rundown for this item; released once, after
+    // everything that runs in the driver image for it.
+    unsafe { rundown.release() };
+}
+
+/// `WORKER_THREAD_ROUTINE` of a `&'static ReusableExWorkItem<R>`.
+///
+/// # Safety
+///
+/// `parameter` is a `&'static ReusableExWorkItem<R>` whose claim was queued.
+pub(crate) unsafe extern "system" fn ex_reusable_static<R: ExRoutineRef>(parameter: *mut c_void) {
+    // SAFETY: the function's contract.
+    let item = unsafe { &*parameter.cast::<ReusableExWorkItem<R>>() };
+    item.unclaim_before_run();
+    guard(|| R::run_ref(item.context()));
+    // SAFETY: the claim this run consumes acquired both.
+    unsafe { item.release_after_run() };
+}
+
+/// `WORKER_THREAD_ROUTINE` of an `Arc<ReusableExWorkItem<R>>`.
+///
+/// # Safety
+///
+/// `parameter` is a strong reference leaked by `ReusableExWorkItem::queue`,
+/// whose claim was queued.
+#[cfg(feature = "alloc")]
+pub(crate) unsafe extern "system" fn ex_reusable_arc<R: ExRoutineRef>(parameter: *mut c_void) {
+    // SAFETY: the leaked reference is taken back here, once.
+    let item = unsafe {
+        alloc::sync::Arc::from_raw(parameter.cast_const().cast::<ReusableExWorkItem<R>>())
+    };
+    item.unclaim_before_run();
+    guard(|| R::run_ref(item.context()));
+    let rundown = item.rundown();
+    // SAFETY: the claim acquired the item's flush protection.
+    unsafe { item.release_flush() };
+    // The last reference may go here: its drop runs the context's destructor,
+    // driver code, so it stays inside the guard and inside the rundown.
+    guard(move || drop(item));
+    // SAFETY: the claim acquired the driver's rundown; released last.
+    unsafe { rundown.release() };
+}
+
+/// `IO_WORKITEM_ROUTINE_EX` of [`IoWorkItem<R>`](crate::IoWorkItem) and of the
+/// one-shot `queue` helper: `context` is the item's block.
+///
+/// # Safety
+///
+/// Called by the kernel for an item queued by ntwork for routine `R`:
+/// `context` is its [`IoBlock`] holding the context, `io_object` the object
+/// the item is bound to, referenced by the queue until this returns.
+pub(crate) unsafe extern "system" fn io_block<R: IoRoutine>(
+    io_object: *mut c_void,
+    context: *mut c_void,
+    item: ffi::PIO_WORKITEM,
+) {
+    let _ = item;
+    let block = context.cast::<IoBlock<R::Context>>();
+    // SAFETY: the function's contract: the block holds the context, taken back
+    // once; the object lives until this returns (the queue's reference).
+    let (object, context, running) = unsafe {
+        let object = R::Object::from_io_object(io_object);
+        let context = IoBlock::take_context(block);
+        (
+            object,
+            context,
+            RunningIoWorkItem::<R>::new(NonNull::new_unchecked(block), object),
+        )
+    };
+    guard(|| R::run(object, context, running));
+}
+
+/// `IO_WORKITEM_ROUTINE_EX` of [`ReusableIoWorkItem<R>`](crate::ReusableIoWorkItem).
+///
+/// # Safety
+///
+/// As for [`io_block`], for a `ReusableIoBlock` queued by `ReusableIoWorkItem::queue`.
+pub(crate) unsafe extern "system" fn io_reusable<R: IoRoutineWithoutItem>(
+    io_object: *mut c_void,
+    context: *mut c_void,
+    item: ffi::PIO_WORKITEM,
+) {
+    let _ = item;
+    let block = context.cast::<ReusableIoBlock<R::Context>>();
+    // SAFETY: the function's contract; `start_run` takes the context the
+    // queueing call stored and marks the item running.
+    let (object, context) = unsafe {
+        (
+            R::Object::from_io_object(io_object),
+            ReusableIoBlock::start_run(block),
+        )
+    };
+    guard(|| R::run_without_item(object, context));
+    // SAFETY: the run started above ends here, once.
+    unsafe { ReusableIoBlock::finish_run(block) };
+}
+
+/// `IO_WORKITEM_ROUTINE_EX` of the raw protocol ([`IoRoutineWithoutItem::ROUTINE_EX`]).
+///
+/// # Safety
+///
+/// `context` came from [`raw::into_parameter`] with an `R::Context` and is
+/// taken back once; `item` came from `IoAllocateWorkItem` for `io_object` and
+/// is freed here, after the routine.
+pub(crate) unsafe extern "system" fn io_raw_ex<R: IoRoutineWithoutItem>(
+    io_object: *mut c_void,
+    context: *mut c_void,
+    item: ffi::PIO_WORKITEM,
+) {
+    // SAFETY: the function's contract.
+    let (object, context) = unsafe {
+        (
+            R::Object::from_io_object(io_object),
+            raw::from_parameter::<R::Context>(context),
+        )
+    };
+    guard(|| R::run_without_item(object, context));
+    // SAFETY: the caller handed the allocated item to this routine.
+    unsafe { ffi::IoFreeWorkItem(item) };
+}
+
+/// `IO_WORKITEM_ROUTINE` of the raw protocol for device routines
+/// ([`IoClassicRoutine::ROUTINE`](crate::__private::IoClassicRoutine::ROUTINE)).
+///
+/// # Safety
+///
+/// `device` is the device object the kernel passes (referenced by the queue);
+/// `context` came from [`raw::into_parameter`] with an `R::Context` and is
+/// taken back once. The caller keeps and frees the work item.
+pub(crate) unsafe extern "system" fn io_classic<R: crate::__private::IoClassicRoutine>(
+    device: ffi::PDEVICE_OBJECT,
+    context: *mut c_void,
+) {
+    // SAFETY: the function's contract.
+    let (device, context) = unsafe {
+        (
+            crate::DeviceObject::from_raw(device),
+            raw::from_parameter::<R::Context>(context),
+        )
+    };
+    guard(|| R::run_without_item(device, context));
+}
