@@ -7,12 +7,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ntwork::{WorkQueue, work_item};
+use ntwork::{QueueError, Rundown, WorkQueue, work_item};
 use ntwork_host as host;
 use ntwork_host::Executive;
 
-/// Counts this file's Ex work, as a driver's DriverUnload would wait for it.
-static WORK: ntwork::Rundown = ntwork::Rundown::new();
+/// Counts the driver's Ex work: DriverUnload waits for it, so no routine can
+/// run in an unloaded driver image.
+static WORK: Rundown = Rundown::new();
 
 /// A batch of log lines a driver collected at DISPATCH_LEVEL and must write out
 /// at PASSIVE_LEVEL.
@@ -63,6 +64,12 @@ fn main() {
             .expect("pool allocation");
     }
     heartbeat::queue(&WORK, WorkQueue::Critical).expect("pool allocation");
+
+    // DriverUnload: wait for every Ex item counted in WORK; later queues are refused.
+    WORK.wait();
+    let late = heartbeat::queue(&WORK, WorkQueue::Critical);
+    assert!(matches!(late, Err(QueueError::Unloading(()))));
+    println!("unload: rundown complete, a late queue was refused: {late:?}");
 
     exec.wait_idle();
     match exec.bug_check() {
