@@ -300,10 +300,10 @@ fn flush_returns_only_after_the_routine_returned_and_refuses_work_meanwhile() {
         });
         // While the flush waits, the item takes no new work.
         while !flusher.is_finished() {
-            if let Err(back) = state.item.queue(Arc::clone(&state), WorkQueue::Delayed) {
-                if back.reason == NotQueued::Flushing {
-                    break;
-                }
+            if let Err(back) = state.item.queue(Arc::clone(&state), WorkQueue::Delayed)
+                && back.reason == NotQueued::Flushing
+            {
+                break;
             }
             std::thread::yield_now();
         }

@@ -73,10 +73,28 @@ unsafe extern "system" fn io_trampoline(parameter: *mut c_void) {
         // SAFETY: the driver queued this routine with this context and item.
         unsafe { routine_ex(io_object, context, io.cast()) };
     } else if let Some(routine) = routine {
+        // A plain routine of a driver-object item gets NULL as its device.
+        let device = if is_driver_object(io_object) {
+            core::ptr::null_mut()
+        } else {
+            io_object.cast()
+        };
         // SAFETY: as above, for an IO_WORKITEM_ROUTINE.
-        unsafe { routine(io_object.cast(), context) };
+        unsafe { routine(device, context) };
     }
     let _ = std::panic::catch_unwind(|| current().dereference(io_object as usize));
+}
+
+/// Whether `object` is a DRIVER_OBJECT of the calling thread's executive.
+fn is_driver_object(object: *mut c_void) -> bool {
+    std::panic::catch_unwind(|| {
+        current()
+            .lock()
+            .objects
+            .get(&(object as usize))
+            .is_some_and(|rec| rec.kind == ObjectKind::Driver)
+    })
+    .unwrap_or(false)
 }
 
 /// Which routine an Io queue call stores.
@@ -167,11 +185,9 @@ impl Inner {
         if st.bug_check.is_some() || irql_too_high(self, &mut st, device as usize, false, export) {
             return null;
         }
-        let is_device = st
-            .objects
-            .get(&(device as usize))
-            .is_some_and(|rec| rec.kind == ObjectKind::Device);
-        if !is_device {
+        // Windows accepts a device or a driver object and checks neither; the
+        // host must know the object to count its references.
+        if !st.objects.contains_key(&(device as usize)) {
             self.raise_locked(
                 &mut st,
                 BugCheck::new(WORKER_INVALID, [3, 0, device as usize, 0]),

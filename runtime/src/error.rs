@@ -30,7 +30,7 @@ impl<T> fmt::Display for AllocError<T> {
 impl<T> core::error::Error for AllocError<T> {}
 
 /// Why an Ex item was not queued. Either way the context (or the item) comes back.
-pub enum QueueError<T> {
+pub enum QueueError<T = ()> {
     /// Nonpaged pool ran out (`STATUS_INSUFFICIENT_RESOURCES` in C).
     InsufficientResources(T),
     /// The [`Rundown`](crate::Rundown) has started: the driver is unloading.

@@ -1,4 +1,6 @@
-use ntwork::{WorkQueue, work_item};
+use ntwork::{Rundown, WorkQueue, work_item};
+
+static UNLOAD: Rundown = Rundown::new();
 
 #[work_item]
 fn flush(batch: Vec<u8>) {
@@ -7,6 +9,6 @@ fn flush(batch: Vec<u8>) {
 
 fn main() {
     let item = flush::new(vec![1, 2, 3]).unwrap();
-    item.queue(WorkQueue::Delayed);
-    item.queue(WorkQueue::Delayed);
+    item.queue(&UNLOAD, WorkQueue::Delayed);
+    item.queue(&UNLOAD, WorkQueue::Delayed);
 }

@@ -1,7 +1,9 @@
 //! One error (the `async`), and nothing else: the stand-in items keep every
 //! other use of the routine, and the routine beside it, compiling.
 
-use ntwork::{ExWorkItem, WorkQueue, work_item};
+use ntwork::{ExWorkItem, Rundown, WorkQueue, work_item};
+
+static UNLOAD: Rundown = Rundown::new();
 
 #[work_item]
 async fn broken(batch: Vec<u8>) {
@@ -14,11 +16,11 @@ fn fine(batch: Vec<u8>) {
 }
 
 fn uses(item: ExWorkItem<broken>) {
-    item.queue(WorkQueue::Delayed);
-    let _ = broken::new(vec![1]).map(|item| item.queue(WorkQueue::Normal));
-    let _ = broken::queue(vec![2], WorkQueue::Delayed);
+    item.queue(&UNLOAD, WorkQueue::Delayed);
+    let _ = broken::new(vec![1]).map(|item| item.queue(&UNLOAD, WorkQueue::Normal));
+    let _ = broken::queue(&UNLOAD, vec![2], WorkQueue::Delayed);
     let _ = broken::ROUTINE;
-    let _ = fine::queue(vec![3], WorkQueue::Delayed);
+    let _ = fine::queue(&UNLOAD, vec![3], WorkQueue::Delayed);
     let _ = fine::ROUTINE;
 }
 

@@ -1,6 +1,8 @@
 //! A generic routine: one error, and calls written against it still check.
 
-use ntwork::{WorkQueue, work_item};
+use ntwork::{Rundown, WorkQueue, work_item};
+
+static UNLOAD: Rundown = Rundown::new();
 
 #[work_item]
 fn broken<T: Send + 'static>(value: T) {
@@ -8,8 +10,8 @@ fn broken<T: Send + 'static>(value: T) {
 }
 
 fn uses() {
-    let _ = broken::queue(1_u8, WorkQueue::Delayed);
-    let _ = broken::queue("text", WorkQueue::Delayed);
+    let _ = broken::queue(&UNLOAD, 1_u8, WorkQueue::Delayed);
+    let _ = broken::queue(&UNLOAD, "text", WorkQueue::Delayed);
 }
 
 fn main() {

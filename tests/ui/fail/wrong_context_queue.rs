@@ -1,4 +1,6 @@
-use ntwork::{WorkQueue, work_item};
+use ntwork::{Rundown, WorkQueue, work_item};
+
+static UNLOAD: Rundown = Rundown::new();
 
 #[work_item]
 fn flush(batch: Vec<u8>) {
@@ -6,5 +8,5 @@ fn flush(batch: Vec<u8>) {
 }
 
 fn main() {
-    let _ = flush::queue(42_u32, WorkQueue::Delayed);
+    let _ = flush::queue(&UNLOAD, 42_u32, WorkQueue::Delayed);
 }

@@ -15,7 +15,10 @@ fn reexported_device(device: &runtime::rt::DeviceObject, value: u32) {
 }
 
 fn main() {
-    let _: fn(u32, runtime::rt::WorkQueue) -> Result<(), runtime::rt::AllocError<u32>> =
-        reexported::queue;
+    let _: fn(
+        &'static runtime::rt::Rundown,
+        u32,
+        runtime::rt::WorkQueue,
+    ) -> Result<(), runtime::rt::QueueError<u32>> = reexported::queue;
     let _ = reexported_device::ROUTINE;
 }

@@ -2,6 +2,8 @@
 
 use ntwork::{AllocError, DeviceObject, IoRoutine, IoWorkItem, WorkQueue, ffi, work_item};
 
+use ntwork::IoRoutineWithoutItem;
+
 #[work_item]
 fn flush(device: &DeviceObject, lines: Vec<String>) {
     let _ = (device, lines);
@@ -41,8 +43,7 @@ fn main() {
     assert_io::<item_only>();
     let _: ffi::PIO_WORKITEM_ROUTINE = Some(flush::ROUTINE);
     let _: ffi::PIO_WORKITEM_ROUTINE = Some(no_context::ROUTINE);
-    let _: ffi::PIO_WORKITEM_ROUTINE_EX = Some(requeue::ROUTINE);
-    let _: ffi::PIO_WORKITEM_ROUTINE_EX = Some(item_only::ROUTINE);
+    let _: ffi::PIO_WORKITEM_ROUTINE_EX = Some(<flush as IoRoutineWithoutItem>::ROUTINE_EX);
     let _: fn(&DeviceObject) -> Result<IoWorkItem<flush>, AllocError> = flush::new;
     let _: fn(&DeviceObject, Vec<String>, WorkQueue) -> Result<(), AllocError<Vec<String>>> =
         flush::queue;

@@ -3,7 +3,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use ntwork::{
-    AllocError, ExRoutine, ExRoutineRef, ExWorkItem, ReusableExWorkItem, WorkQueue, ffi, work_item,
+    AllocError, ExRoutine, ExRoutineRef, ExWorkItem, QueueError, ReusableExWorkItem, Rundown, WorkQueue,
+    ffi, work_item,
 };
 
 #[work_item]
@@ -35,8 +36,9 @@ pub fn public(mut counter: u64) {
     let _ = counter;
 }
 
-static TICK: ReusableExWorkItem<borrowed> = ReusableExWorkItem::new(AtomicU32::new(0));
-static UNIT: ReusableExWorkItem<unit> = ReusableExWorkItem::new(());
+static UNLOAD: Rundown = Rundown::new();
+static TICK: ReusableExWorkItem<borrowed> = ReusableExWorkItem::new(&UNLOAD, AtomicU32::new(0));
+static UNIT: ReusableExWorkItem<unit> = ReusableExWorkItem::new(&UNLOAD, ());
 
 fn assert_ex<R: ExRoutine>() {}
 fn assert_ref<R: ExRoutineRef>() {}
@@ -49,9 +51,10 @@ fn main() {
     let _: ffi::WORKER_THREAD_ROUTINE = owned::ROUTINE;
     let _: ffi::PWORKER_THREAD_ROUTINE = Some(unit::ROUTINE);
     let _: fn(Vec<u8>) -> Result<ExWorkItem<owned>, AllocError<Vec<u8>>> = owned::new;
-    let _: fn(AtomicU32, WorkQueue) -> Result<(), AllocError<AtomicU32>> = borrowed::queue;
+    let _: fn(&'static Rundown, AtomicU32, WorkQueue) -> Result<(), QueueError<AtomicU32>> =
+        borrowed::queue;
     let _: fn() -> Result<ExWorkItem<unit>, AllocError> = unit::new;
-    let _: fn(WorkQueue) -> Result<(), AllocError> = unit::queue;
+    let _: fn(&'static Rundown, WorkQueue) -> Result<(), QueueError> = unit::queue;
     let _: unsafe fn(
         *mut ffi::WORK_QUEUE_ITEM,
         &'static str,

@@ -27,6 +27,8 @@ fn device_ex(device: &DeviceObject, value: u32, item: IoWorkItem<device_ex>) {
 }
 
 fn main() {
-    let _: fn(u32, WorkQueue) -> Result<(), ntwork::AllocError<u32>> = owned::queue;
-    let _ = (borrowed::ROUTINE, device::ROUTINE, device_ex::ROUTINE);
+    let _: fn(&'static ntwork::Rundown, u32, WorkQueue) -> Result<(), ntwork::QueueError<u32>> =
+        owned::queue;
+    let _ = (borrowed::ROUTINE, device::ROUTINE);
+    let _: fn(&DeviceObject, u32, WorkQueue) -> Result<(), ntwork::AllocError<u32>> = device_ex::queue;
 }

@@ -1,7 +1,7 @@
 //! The raw protocol: `ROUTINE` and `initialize` for callers who manage
 //! `WORK_QUEUE_ITEM` / `PIO_WORKITEM` memory themselves.
 
-use ntwork::{DeviceObject, IoWorkItem, ffi, raw, work_item};
+use ntwork::{DeviceObject, IoRoutineWithoutItem, IoWorkItem, ffi, raw, work_item};
 
 #[work_item]
 fn flush(batch: Vec<u8>) {
@@ -20,7 +20,7 @@ fn extended(device: &DeviceObject, n: u32, item: IoWorkItem<extended>) {
 
 const EX: ffi::PWORKER_THREAD_ROUTINE = Some(flush::ROUTINE);
 const IO: ffi::PIO_WORKITEM_ROUTINE = Some(classic::ROUTINE);
-const IO_EX: ffi::PIO_WORKITEM_ROUTINE_EX = Some(extended::ROUTINE);
+const IO_EX: ffi::PIO_WORKITEM_ROUTINE_EX = Some(<classic as IoRoutineWithoutItem>::ROUTINE_EX);
 
 /// # Safety
 ///
@@ -45,5 +45,7 @@ unsafe fn queue_classic(item: ffi::PIO_WORKITEM) -> Result<(), ntwork::AllocErro
 }
 
 fn main() {
+    let _: fn(&DeviceObject, u32, ntwork::WorkQueue) -> Result<(), ntwork::AllocError<u32>> =
+        extended::queue;
     let _ = (EX, IO_EX, queue_raw as unsafe fn(_) -> _, queue_classic as unsafe fn(_) -> _);
 }

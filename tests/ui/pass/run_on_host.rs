@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use ntwork::{ReusableExWorkItem, WorkQueue, work_item};
+use ntwork::{ReusableExWorkItem, Rundown, WorkQueue, work_item};
 
 static RAN: AtomicU32 = AtomicU32::new(0);
 
@@ -23,17 +23,21 @@ fn unit() {
     RAN.fetch_add(10, Ordering::SeqCst);
 }
 
-static TICK: ReusableExWorkItem<borrowed> = ReusableExWorkItem::new(AtomicU32::new(0));
+static UNLOAD: Rundown = Rundown::new();
+static TICK: ReusableExWorkItem<borrowed> = ReusableExWorkItem::new(&UNLOAD, AtomicU32::new(0));
 
 fn main() {
     let exec = ntwork_host::Executive::manual();
-    owned::queue(b"hello".to_vec(), WorkQueue::Delayed).unwrap();
+    owned::queue(&UNLOAD, b"hello".to_vec(), WorkQueue::Delayed).unwrap();
     owned::new(b"hello".to_vec())
         .unwrap()
-        .queue(WorkQueue::Normal);
-    unit::queue(WorkQueue::Critical).unwrap();
+        .queue(&UNLOAD, WorkQueue::Normal)
+        .unwrap();
+    unit::queue(&UNLOAD, WorkQueue::Critical).unwrap();
     TICK.queue_static(WorkQueue::Delayed).unwrap();
     assert_eq!(exec.run_until_idle(), 4);
     assert_eq!(RAN.load(Ordering::SeqCst), 12);
     assert_eq!(TICK.context().load(Ordering::SeqCst), 1);
+    UNLOAD.wait();
+    assert!(owned::queue(&UNLOAD, Vec::new(), WorkQueue::Delayed).is_err());
 }

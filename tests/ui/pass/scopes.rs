@@ -45,8 +45,11 @@ fn main() {
     fn local_unit() {}
 
     // Not called: the host executive is not linked into ui tests.
-    let _: fn(u16, ::ntwork::WorkQueue) -> ::core::result::Result<(), ::ntwork::AllocError<u16>> =
-        local::queue;
+    let _: fn(
+        &'static ::ntwork::Rundown,
+        u16,
+        ::ntwork::WorkQueue,
+    ) -> ::core::result::Result<(), ::ntwork::QueueError<u16>> = local::queue;
     let _ = (local_unit::ROUTINE, outer::inner::nested::ROUTINE);
     outer::use_super();
     local(&1);

@@ -15,7 +15,7 @@ extern crate alloc;
 
 use ::core::sync::atomic::{AtomicU32, Ordering};
 use alloc::vec::Vec;
-use ntwork::{DeviceObject, IoWorkItem, WorkQueue, work_item};
+use ntwork::{DeviceObject, IoWorkItem, Rundown, WorkQueue, work_item};
 
 mod core {}
 mod std {}
@@ -64,14 +64,17 @@ pub(crate) mod inner {
     }
 }
 
+/// Counts the driver's Ex work; DriverUnload waits on it.
+pub static UNLOAD: Rundown = Rundown::new();
+
 /// Queue things.
 ///
 /// # Errors
 /// On low resources.
 pub fn go(device: &DeviceObject) -> Result<(), ntwork::AllocError<u32>> {
-    let _ = owned::queue(Vec::new(), WorkQueue::Delayed);
-    let _ = unit::queue(WorkQueue::Normal);
-    let _ = inner::nested::queue(1, WorkQueue::Normal);
+    let _ = owned::queue(&UNLOAD, Vec::new(), WorkQueue::Delayed);
+    let _ = unit::queue(&UNLOAD, WorkQueue::Normal);
+    let _ = inner::nested::queue(&UNLOAD, 1, WorkQueue::Normal);
     let _ = device_unit::queue(device, WorkQueue::Delayed);
     device::queue(device, 3, WorkQueue::Delayed)
 }
