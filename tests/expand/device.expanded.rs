@@ -5,26 +5,26 @@ fn flush_device(device: &DeviceObject, lines: Vec<String>) {
 /// The work item routine `flush_device`: names it in generic code (`IoWorkItem<flush_device>`), with its `ROUTINE` trampoline and queueing helpers.
 struct flush_device {}
 impl ::ntwork::IoRoutine for flush_device {
+    type Object = ::ntwork::DeviceObject;
     type Context = Vec<String>;
     fn run(
         device: &::ntwork::DeviceObject,
         context: Self::Context,
-        item: ::ntwork::IoWorkItem<Self>,
+        item: ::ntwork::RunningIoWorkItem<'_, Self>,
     ) {
         flush_device(device, context);
         ::core::mem::drop(item);
     }
 }
-impl ::ntwork::__private::IoClassicRoutine for flush_device {
-    fn run_classic(device: &::ntwork::DeviceObject, context: Self::Context) {
+impl ::ntwork::IoRoutineWithoutItem for flush_device {
+    fn run_without_item(device: &::ntwork::DeviceObject, context: Self::Context) {
         flush_device(device, context)
     }
 }
+impl ::ntwork::__private::IoClassicRoutine for flush_device {}
 impl flush_device {
     /// The `IO_WORKITEM_ROUTINE` of `flush_device`, for `IoQueueWorkItem`. Its `Context` must come from `ntwork::raw::into_parameter` with the routine's context; it takes the context back and runs `flush_device`.
-    const ROUTINE: ::ntwork::ffi::IO_WORKITEM_ROUTINE = ::ntwork::__private::io_routine::<
-        flush_device,
-    >;
+    const ROUTINE: ::ntwork::ffi::IO_WORKITEM_ROUTINE = <flush_device as ::ntwork::__private::IoClassicRoutine>::ROUTINE;
     #[doc(hidden)]
     /// Device-bound routines have no Ex initializer: queue them with `queue(device, ...)`.
     ///
@@ -60,6 +60,3 @@ impl flush_device {
         ::ntwork::__private::io_queue::<flush_device>(device, context, queue)
     }
 }
-const _: ::ntwork::ffi::PIO_WORKITEM_ROUTINE = ::core::option::Option::Some(
-    flush_device::ROUTINE,
-);

@@ -7,20 +7,17 @@ fn poll(device: &DeviceObject, count: u32, item: IoWorkItem<poll>) {
 /// The work item routine `poll`: names it in generic code (`IoWorkItem<poll>`), with its `ROUTINE` trampoline and queueing helpers.
 struct poll {}
 impl ::my_driver::rt::IoRoutine for poll {
+    type Object = ::my_driver::rt::DeviceObject;
     type Context = u32;
     fn run(
         device: &::my_driver::rt::DeviceObject,
         context: Self::Context,
-        item: ::my_driver::rt::IoWorkItem<Self>,
+        item: ::my_driver::rt::RunningIoWorkItem<'_, Self>,
     ) {
-        poll(device, context, item);
+        poll(device, context, item.keep());
     }
 }
 impl poll {
-    /// The `IO_WORKITEM_ROUTINE_EX` of `poll`, for `IoQueueWorkItemEx`. Its `Context` must come from `ntwork::raw::into_parameter` with the routine's context; it takes the context back and runs `poll`.
-    const ROUTINE: ::my_driver::rt::ffi::IO_WORKITEM_ROUTINE_EX = ::my_driver::rt::__private::io_routine_ex::<
-        poll,
-    >;
     #[doc(hidden)]
     /// Device-bound routines have no Ex initializer: queue them with `queue(device, ...)`.
     ///
@@ -58,6 +55,3 @@ impl poll {
         ::my_driver::rt::__private::io_queue::<poll>(device, context, queue)
     }
 }
-const _: ::my_driver::rt::ffi::PIO_WORKITEM_ROUTINE_EX = ::core::option::Option::Some(
-    poll::ROUTINE,
-);

@@ -12,9 +12,7 @@ impl ::ntwork::ExRoutine for broken {
 }
 impl broken {
     /// The `WORKER_THREAD_ROUTINE` of `broken`. Its `Parameter` must come from `broken::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `broken`, and frees it.
-    const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = ::ntwork::__private::ex_routine::<
-        broken,
-    >;
+    const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = <broken as ::ntwork::ExRoutine>::ROUTINE;
     /// The typed `ExInitializeWorkItem` for `broken`: stores `ROUTINE` and the context (moved to nonpaged pool) in a caller-owned `WORK_QUEUE_ITEM`. On low resources the error holds the context.
     ///
     /// # Safety
@@ -32,11 +30,12 @@ impl broken {
     ) -> ::core::result::Result<::ntwork::ExWorkItem<broken>, ::ntwork::AllocError<C>> {
         loop {}
     }
-    /// Allocates an item for `broken` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    /// Allocates an item for `broken` and queues it on `queue`, counted in `rundown` until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources, or once the rundown has started, the error holds the context.
     fn queue<C>(
+        _rundown: &'static ::ntwork::Rundown,
         _context: C,
         _queue: ::ntwork::WorkQueue,
-    ) -> ::core::result::Result<(), ::ntwork::AllocError<C>> {
+    ) -> ::core::result::Result<(), ::ntwork::QueueError<C>> {
         loop {}
     }
 }

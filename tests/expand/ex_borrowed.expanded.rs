@@ -17,9 +17,7 @@ impl ::ntwork::ExRoutineRef for tick {
 }
 impl tick {
     /// The `WORKER_THREAD_ROUTINE` of `tick`. Its `Parameter` must come from `tick::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `tick`, and frees it.
-    pub const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = ::ntwork::__private::ex_routine::<
-        tick,
-    >;
+    pub const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = <tick as ::ntwork::ExRoutine>::ROUTINE;
     /// The typed `ExInitializeWorkItem` for `tick`: stores `ROUTINE` and the context (moved to nonpaged pool) in a caller-owned `WORK_QUEUE_ITEM`. On low resources the error holds the context.
     ///
     /// # Safety
@@ -40,14 +38,12 @@ impl tick {
     > {
         ::ntwork::ExWorkItem::new(context)
     }
-    /// Allocates an item for `tick` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    /// Allocates an item for `tick` and queues it on `queue`, counted in `rundown` until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources, or once the rundown has started, the error holds the context.
     pub fn queue(
+        rundown: &'static ::ntwork::Rundown,
         context: AtomicU32,
         queue: ::ntwork::WorkQueue,
-    ) -> ::core::result::Result<(), ::ntwork::AllocError<AtomicU32>> {
-        ::ntwork::__private::ex_queue::<tick>(context, queue)
+    ) -> ::core::result::Result<(), ::ntwork::QueueError<AtomicU32>> {
+        ::ntwork::__private::ex_queue::<tick>(rundown, context, queue)
     }
 }
-const _: ::ntwork::ffi::PWORKER_THREAD_ROUTINE = ::core::option::Option::Some(
-    tick::ROUTINE,
-);

@@ -12,9 +12,7 @@ impl ::ntwork::ExRoutine for flush_log {
 }
 impl flush_log {
     /// The `WORKER_THREAD_ROUTINE` of `flush_log`. Its `Parameter` must come from `flush_log::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `flush_log`, and frees it.
-    const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = ::ntwork::__private::ex_routine::<
-        flush_log,
-    >;
+    const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = <flush_log as ::ntwork::ExRoutine>::ROUTINE;
     /// The typed `ExInitializeWorkItem` for `flush_log`: stores `ROUTINE` and the context (moved to nonpaged pool) in a caller-owned `WORK_QUEUE_ITEM`. On low resources the error holds the context.
     ///
     /// # Safety
@@ -35,14 +33,12 @@ impl flush_log {
     > {
         ::ntwork::ExWorkItem::new(context)
     }
-    /// Allocates an item for `flush_log` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    /// Allocates an item for `flush_log` and queues it on `queue`, counted in `rundown` until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources, or once the rundown has started, the error holds the context.
     fn queue(
+        rundown: &'static ::ntwork::Rundown,
         context: Vec<u8>,
         queue: ::ntwork::WorkQueue,
-    ) -> ::core::result::Result<(), ::ntwork::AllocError<Vec<u8>>> {
-        ::ntwork::__private::ex_queue::<flush_log>(context, queue)
+    ) -> ::core::result::Result<(), ::ntwork::QueueError<Vec<u8>>> {
+        ::ntwork::__private::ex_queue::<flush_log>(rundown, context, queue)
     }
 }
-const _: ::ntwork::ffi::PWORKER_THREAD_ROUTINE = ::core::option::Option::Some(
-    flush_log::ROUTINE,
-);

@@ -15,9 +15,7 @@ impl ::ntwork::ExRoutineRef for heartbeat {
 }
 impl heartbeat {
     /// The `WORKER_THREAD_ROUTINE` of `heartbeat`. Its `Parameter` must come from `heartbeat::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `heartbeat`, and frees it.
-    pub(crate) const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = ::ntwork::__private::ex_routine::<
-        heartbeat,
-    >;
+    pub(crate) const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = <heartbeat as ::ntwork::ExRoutine>::ROUTINE;
     /// The typed `ExInitializeWorkItem` for `heartbeat`: stores `ROUTINE` and the context (moved to nonpaged pool) in a caller-owned `WORK_QUEUE_ITEM`. On low resources the error holds the context.
     ///
     /// # Safety
@@ -35,13 +33,11 @@ impl heartbeat {
     > {
         ::ntwork::ExWorkItem::new(())
     }
-    /// Allocates an item for `heartbeat` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    /// Allocates an item for `heartbeat` and queues it on `queue`, counted in `rundown` until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources, or once the rundown has started, the error holds the context.
     pub(crate) fn queue(
+        rundown: &'static ::ntwork::Rundown,
         queue: ::ntwork::WorkQueue,
-    ) -> ::core::result::Result<(), ::ntwork::AllocError<()>> {
-        ::ntwork::__private::ex_queue::<heartbeat>((), queue)
+    ) -> ::core::result::Result<(), ::ntwork::QueueError<()>> {
+        ::ntwork::__private::ex_queue::<heartbeat>(rundown, (), queue)
     }
 }
-const _: ::ntwork::ffi::PWORKER_THREAD_ROUTINE = ::core::option::Option::Some(
-    heartbeat::ROUTINE,
-);
