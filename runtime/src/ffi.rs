@@ -3,7 +3,7 @@
 //! Everything here is the C contract and nothing more: the safe API lives in
 //! [`crate::ExWorkItem`], [`crate::IoWorkItem`] and [`crate::WorkQueue`]. In a
 //! driver the functions resolve to `ntoskrnl.exe`; with the `host` feature the
-//! [host executive](crate::host) defines the same symbols, so tests make the very
+//! host executive (the `ntwork-host` crate) defines the same symbols, so tests make the very
 //! calls a driver makes.
 //!
 //! Routine pointer types carry their real parameters (`windows-sys` declares them

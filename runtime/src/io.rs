@@ -613,7 +613,7 @@ impl<C> ReusableIoBlock<C> {
 ///
 /// # Invariants
 ///
-/// `block` is a live [`ReusableIoBlock`] made for `object`, owned by this value
+/// `block` is a live `ReusableIoBlock` made for `object`, owned by this value
 /// until it is dropped (then by its last run).
 pub struct ReusableIoWorkItem<R: IoRoutineWithoutItem> {
     block: NonNull<ReusableIoBlock<R::Context>>,
