@@ -216,7 +216,7 @@ fn a_panicking_routine_is_a_bug_check_not_a_crash() {
     count::queue(&WORK, Counted::new(&tally, 1), WorkQueue::Delayed).unwrap();
     exec.run_until_idle();
     let check = exec.expect_bug_check();
-    assert_eq!(check.code, bugcheck::SYSTEM_THREAD_EXCEPTION_NOT_HANDLED);
+    assert_eq!(check.code, bugcheck::HOST_RUST_PANIC);
     assert_eq!(
         (tally.ran(), tally.dropped()),
         (1, 1),

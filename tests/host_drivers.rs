@@ -1,5 +1,8 @@
-//! Driver unload on the host executive: pending work is 0xCE, leaked
-//! allocations are 0xC4 subcode 0x62.
+//! Driver unload on the host executive, as on Windows: DriverUnload runs even
+//! with Io work pending (the work's reference keeps the image mapped), the
+//! image is unmapped when the driver object's last reference drops, the leak
+//! check (0xC4/0x62) runs then, per driver, and an Ex routine dispatched into
+//! an unmapped image is 0xCE at dispatch.
 
 use core::alloc::Layout;
 use core::ffi::c_void;
@@ -31,7 +34,7 @@ fn a_clean_driver_unloads() {
 }
 
 #[test]
-fn unloading_with_ex_work_pending_is_0xce() {
+fn ex_work_pending_at_unload_is_0xce_when_dispatched_into_the_unmapped_image() {
     let exec = Executive::manual();
     let driver = exec.load_driver("ex-pending");
     let mut item = Box::new(WORK_QUEUE_ITEM::new());
@@ -40,37 +43,158 @@ fn unloading_with_ex_work_pending_is_0xce() {
         ffi::ExInitializeWorkItem(&mut *item, Some(nothing), null_mut());
         ffi::ExQueueWorkItem(&mut *item, ffi::DelayedWorkQueue);
     }
+    // DriverUnload runs: Ex work keeps nothing alive, so the image goes.
+    assert_eq!(driver.unload(), Ok(()));
+    assert_eq!(exec.bug_check(), None, "not at unload time");
+    assert!(!exec.is_image_mapped("ex-pending"));
+    assert!(!exec.run_next(), "the routine does not run");
     let routine = nothing as *const () as usize;
-    let expected = BugCheck::new(
-        bugcheck::DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS,
-        [routine, 8, routine, 0],
-    );
-    assert_eq!(driver.unload(), Err(expected));
     assert_eq!(
-        exec.bug_check(),
-        Some(expected),
-        "recorded on the executive"
+        exec.expect_bug_check(),
+        BugCheck::new(
+            bugcheck::DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS,
+            [routine, 8, routine, 0]
+        ),
+        "at dispatch, as the worker jumps into the unmapped image"
     );
-    assert!(!exec.run_next(), "and it stopped");
+}
+
+/// An `IO_WORKITEM_ROUTINE_EX` that records whether its image was mapped,
+/// then frees its own item.
+unsafe extern "system" fn free_self(_: *mut c_void, context: *mut c_void, item: ffi::PIO_WORKITEM) {
+    // SAFETY: the test passes a `&Executive` that outlives the run.
+    let exec = unsafe { &*context.cast::<Executive>() };
+    MAPPED_DURING_RUN.with(|m| m.set(exec.is_image_mapped("io-pending")));
+    // SAFETY: the routine owns its item now (IoQueueWorkItemEx contract).
+    unsafe { ffi::IoFreeWorkItem(item) };
+}
+
+std::thread_local! {
+    static MAPPED_DURING_RUN: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
 }
 
 #[test]
-fn unloading_with_io_work_pending_is_0xce() {
+fn io_work_pending_at_unload_is_legal_and_keeps_the_image_until_the_routine_returns() {
     let exec = Executive::manual();
     let driver = exec.load_driver("io-pending");
     let device = driver.create_device();
     // SAFETY: a device of the bound executive.
     let item = unsafe { ffi::IoAllocateWorkItem(device.as_raw()) };
-    // SAFETY: allocated, not queued.
-    unsafe { ffi::IoQueueWorkItem(item, Some(io_nothing), ffi::DelayedWorkQueue, null_mut()) };
-    assert_eq!(device.reference_count(), 1);
-    let routine = io_nothing as *const () as usize;
+    let context = (&raw const exec).cast_mut().cast();
+    // SAFETY: allocated, not queued; the routine frees it.
+    unsafe { ffi::IoQueueWorkItemEx(item, Some(free_self), ffi::DelayedWorkQueue, context) };
+    assert_eq!(device.reference_count(), 2, "creation + the queued item");
     assert_eq!(
         driver.unload(),
+        Ok(()),
+        "DriverUnload runs with Io work pending"
+    );
+    assert!(exec.is_image_mapped("io-pending"));
+    assert_eq!(
+        device.reference_count(),
+        1,
+        "deleted, but the item holds it"
+    );
+    assert!(!device.is_freed());
+    assert_eq!(
+        exec.run_until_idle(),
+        1,
+        "the routine runs after DriverUnload"
+    );
+    assert!(MAPPED_DURING_RUN.with(core::cell::Cell::get));
+    assert!(
+        device.is_freed(),
+        "the last reference dropped after the routine"
+    );
+    assert!(
+        !exec.is_image_mapped("io-pending"),
+        "and the image went with it"
+    );
+    assert_eq!(exec.bug_check(), None);
+}
+
+#[test]
+fn the_leak_check_runs_when_the_image_is_unmapped_not_at_unload() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("late-leak");
+    let device = driver.create_device();
+    let leaked = host::pool::allocate(Layout::new::<u64>());
+    assert!(!leaked.is_null());
+    // SAFETY: a device of the bound executive.
+    let item = unsafe { ffi::IoAllocateWorkItem(device.as_raw()) };
+    // SAFETY: allocated, not queued; the routine frees it.
+    unsafe { ffi::IoQueueWorkItemEx(item, Some(free_only), ffi::DelayedWorkQueue, null_mut()) };
+    let name = driver.name().as_ptr() as usize;
+    assert_eq!(driver.unload(), Ok(()));
+    assert_eq!(exec.bug_check(), None);
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!(
+        exec.expect_bug_check(),
+        BugCheck::new(
+            bugcheck::DRIVER_VERIFIER_DETECTED_VIOLATION,
+            [0x62, name, 0, 1]
+        )
+    );
+}
+
+unsafe extern "system" fn free_only(_: *mut c_void, _: *mut c_void, item: ffi::PIO_WORKITEM) {
+    // SAFETY: the routine owns its item (IoQueueWorkItemEx contract).
+    unsafe { ffi::IoFreeWorkItem(item) };
+}
+
+#[test]
+fn pool_is_counted_per_driver() {
+    let exec = Executive::manual();
+    let leaky = exec.load_driver("leaky");
+    let clean = exec.load_driver("clean");
+    let kept = leaky.run(|| host::pool::allocate(Layout::new::<u64>()));
+    let freed = clean.run(|| host::pool::allocate(Layout::new::<u64>()));
+    // SAFETY: allocated above with this layout, not used after.
+    unsafe { host::pool::free(freed, Layout::new::<u64>()) };
+    assert!(!kept.is_null());
+    assert_eq!(
+        clean.unload(),
+        Ok(()),
+        "the other driver's block is not this one's leak"
+    );
+    let name = leaky.name().as_ptr() as usize;
+    assert_eq!(
+        leaky.unload(),
         Err(BugCheck::new(
-            bugcheck::DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS,
-            [routine, 8, routine, 0]
+            bugcheck::DRIVER_VERIFIER_DETECTED_VIOLATION,
+            [0x62, name, 0, 1]
         ))
+    );
+}
+
+#[test]
+fn a_deleted_device_lives_until_its_last_reference_drops() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("refs");
+    let device = driver.create_device();
+    let object = device.as_raw().cast::<c_void>();
+    // SAFETY: a live device of the bound executive.
+    assert_eq!(unsafe { ffi::ObfReferenceObject(object) }, 2);
+    device.delete();
+    assert!(
+        !device.is_freed(),
+        "referenced, so alive after IoDeleteDevice"
+    );
+    assert_eq!(driver.reference_count(), 2, "loaded + the device");
+    // SAFETY: the reference taken above.
+    assert_eq!(unsafe { ffi::ObfDereferenceObject(object) }, 0);
+    assert!(device.is_freed());
+    assert_eq!(
+        driver.reference_count(),
+        1,
+        "the freed device let go of its driver"
+    );
+    assert_eq!(exec.bug_check(), None);
+    // SAFETY: deliberately one dereference too many (the memory stays mapped).
+    unsafe { ffi::ObfDereferenceObject(object) };
+    assert_eq!(
+        exec.expect_bug_check(),
+        BugCheck::new(bugcheck::REFERENCE_BY_POINTER, [3, object as usize, 0, 0])
     );
 }
 
@@ -114,7 +238,7 @@ fn unloading_with_pool_not_freed_is_0xc4_0x62() {
 }
 
 #[test]
-fn devices_of_an_unloaded_driver_are_invalid_objects() {
+fn a_freed_device_is_an_unknown_object_to_io_allocate_work_item() {
     let exec = Executive::manual();
     let driver = exec.load_driver("gone");
     let device = driver.create_device();
@@ -123,13 +247,21 @@ fn devices_of_an_unloaded_driver_are_invalid_objects() {
     // only looks the pointer up.
     let item = unsafe { ffi::IoAllocateWorkItem(device.as_raw()) };
     assert!(item.is_null());
+    // Windows would use the freed object; the host says so instead.
+    let stop = exec.expect_bug_check();
     assert_eq!(
-        exec.expect_bug_check(),
+        stop,
         BugCheck::new(
-            bugcheck::WORKER_INVALID,
-            [3, 0, device.as_raw() as usize, 0]
+            bugcheck::HOST_UNKNOWN_OBJECT,
+            [
+                ffi::IoAllocateWorkItem as *const () as usize,
+                device.as_raw() as usize,
+                0,
+                0
+            ]
         )
     );
+    assert!(stop.is_host_diagnostic());
 }
 
 #[test]

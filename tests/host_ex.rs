@@ -97,8 +97,11 @@ fn fifo_per_queue_and_oldest_first_across_queues() {
     assert_eq!(log(), [2, 4, 1, 3], "each queue is FIFO");
 }
 
+/// Windows 8+: one priority queue; the highest thread priority first, FIFO
+/// within a priority, shared by queue types of equal priority (Background and
+/// custom priority 7 both run at 7).
 #[test]
-fn run_next_takes_the_oldest_item_of_all_queues() {
+fn run_next_takes_the_highest_priority_first_and_equal_priorities_share_one_fifo() {
     let exec = Executive::manual();
     let mut items: Vec<_> = (1..=5).map(|id| item(record, id)).collect();
     let types = [
@@ -112,7 +115,8 @@ fn run_next_takes_the_oldest_item_of_all_queues() {
         queue(item, queue_type);
     }
     assert_eq!(exec.run_until_idle(), 5);
-    assert_eq!(log(), [1, 2, 3, 4, 5]);
+    // HyperCritical 15, Critical 13, then 7: Background, custom 7, Background.
+    assert_eq!(log(), [5, 2, 1, 3, 4]);
 }
 
 #[test]
@@ -155,7 +159,7 @@ fn queueing_an_item_twice_is_worker_invalid_1() {
 
 #[test]
 fn invalid_queue_types_are_worker_invalid_6() {
-    for queue_type in [7, 31, 64, -1, i32::MIN] {
+    for queue_type in [7, 31, 64] {
         let exec = Executive::manual();
         let mut a = item(record, 1);
         queue(&mut a, queue_type);
@@ -173,6 +177,82 @@ fn invalid_queue_types_are_worker_invalid_6() {
 }
 
 #[test]
+fn a_negative_queue_type_is_a_host_diagnostic() {
+    for queue_type in [-1, i32::MIN] {
+        let exec = Executive::manual();
+        let mut a = item(record, 1);
+        queue(&mut a, queue_type);
+        let stop = exec.expect_bug_check();
+        assert_eq!(
+            stop,
+            BugCheck::new(
+                bugcheck::HOST_NEGATIVE_QUEUE_TYPE,
+                [address(&a), queue_type as usize, 0, 0]
+            ),
+            "queue type {queue_type}"
+        );
+        assert!(stop.is_host_diagnostic());
+        assert_eq!(exec.pending(), 0);
+    }
+}
+
+#[test]
+fn ex_queue_work_item_checks_flink_before_the_queue_type_before_the_routine() {
+    // Queued already *and* a bad queue type *and* no routine: 0xE4/1 wins.
+    let exec = Executive::manual();
+    let mut a = item(record, 1);
+    queue(&mut a, ffi::DelayedWorkQueue);
+    a.WorkerRoutine = None;
+    queue(&mut a, 7);
+    assert_eq!(exec.expect_bug_check().subcode(), 1);
+    // A bad queue type and no routine: 0xE4/6 wins.
+    let exec = Executive::manual();
+    let mut b = item(record, 2);
+    b.WorkerRoutine = None;
+    queue(&mut b, 7);
+    assert_eq!(exec.expect_bug_check().subcode(), 6);
+}
+
+#[test]
+fn a_null_work_item_is_a_host_diagnostic() {
+    let exec = Executive::manual();
+    // SAFETY: the misuse under test; the host checks before reading.
+    unsafe { ffi::ExQueueWorkItem(null_mut(), ffi::DelayedWorkQueue) };
+    assert_eq!(
+        exec.expect_bug_check(),
+        BugCheck::new(
+            bugcheck::HOST_NULL_WORK_ITEM,
+            [ffi::ExQueueWorkItem as *const () as usize, 0, 0, 0]
+        )
+    );
+}
+
+#[test]
+fn a_queue_type_the_target_lacks_is_worker_invalid_6() {
+    let exec = Executive::manual();
+    exec.set_target(host::WindowsVersion::Windows7);
+    let mut a = item(record, 1);
+    queue(&mut a, ffi::NormalWorkQueue);
+    assert_eq!(
+        exec.expect_bug_check(),
+        BugCheck::new(
+            bugcheck::WORKER_INVALID,
+            [6, address(&a), ffi::NormalWorkQueue as usize, 0]
+        ),
+        "Windows 7's MaximumWorkQueue was 3"
+    );
+    let exec = Executive::manual();
+    exec.set_target(host::WindowsVersion::Windows8);
+    let mut b = item(record, 2);
+    queue(&mut b, ffi::CustomPriorityWorkQueue + 4);
+    assert_eq!(
+        exec.expect_bug_check().subcode(),
+        6,
+        "custom queues came with 8.1"
+    );
+}
+
+#[test]
 fn a_null_routine_is_worker_invalid_7() {
     let exec = Executive::manual();
     let mut a = item(record, 1);
@@ -180,14 +260,41 @@ fn a_null_routine_is_worker_invalid_7() {
     queue(&mut a, ffi::DelayedWorkQueue);
     assert_eq!(
         exec.expect_bug_check(),
-        BugCheck::new(bugcheck::WORKER_INVALID, [7, address(&a), 1, 0])
+        BugCheck::new(bugcheck::WORKER_INVALID, [7, address(&a), 0, 0]),
+        "parameter 3 is the routine address"
     );
     assert_eq!(exec.pending(), 0);
 }
 
 #[test]
-fn freeing_pool_that_holds_a_queued_item_is_worker_invalid_0() {
+fn freeing_pool_that_holds_a_queued_item_is_a_host_diagnostic_without_verifier() {
     let exec = Executive::manual();
+    let layout = Layout::new::<WORK_QUEUE_ITEM>();
+    let block = host::pool::allocate(layout).cast::<WORK_QUEUE_ITEM>();
+    // SAFETY: a fresh block for one item; it stays allocated (the executive
+    // refuses to free a block with a queued item).
+    unsafe {
+        (&raw mut (*block).List.Blink).write(null_mut());
+        ffi::ExInitializeWorkItem(block, Some(record), null_mut());
+        ffi::ExQueueWorkItem(block, ffi::DelayedWorkQueue);
+        host::pool::free(block.cast(), layout);
+    }
+    let start = block as usize;
+    let stop = exec.expect_bug_check();
+    assert_eq!(
+        stop,
+        BugCheck::new(
+            bugcheck::HOST_FREED_QUEUED_ITEM,
+            [0, start, start, start + layout.size()]
+        )
+    );
+    assert!(stop.is_host_diagnostic());
+}
+
+#[test]
+fn freeing_pool_that_holds_a_queued_item_is_worker_invalid_0_under_verifier() {
+    let exec = Executive::manual();
+    exec.set_driver_verifier(true);
     // Two items in one block; the second is queued.
     let layout = Layout::new::<[WORK_QUEUE_ITEM; 2]>();
     let block = host::pool::allocate(layout);
@@ -236,6 +343,7 @@ fn freeing_pool_after_the_item_ran_is_fine() {
 #[test]
 fn freeing_pool_twice_is_a_verifier_bad_address() {
     let exec = Executive::manual();
+    exec.set_driver_verifier(true);
     let layout = Layout::new::<u64>();
     let block = host::pool::allocate(layout);
     // SAFETY: the block is not used after the first free; the second is the misuse.
@@ -283,7 +391,7 @@ fn a_routine_returning_at_raised_irql_is_0xe1() {
 }
 
 #[test]
-fn queueing_above_dispatch_level_is_irql_not_less_or_equal() {
+fn queueing_above_dispatch_level_is_a_host_diagnostic() {
     let exec = Executive::manual();
     let mut a = item(record, 1);
     let old = host::raise_irql(ffi::HIGH_LEVEL);
@@ -292,15 +400,16 @@ fn queueing_above_dispatch_level_is_irql_not_less_or_equal() {
     assert_eq!(
         exec.expect_bug_check(),
         BugCheck::new(
-            bugcheck::IRQL_NOT_LESS_OR_EQUAL,
+            bugcheck::HOST_IRQL_ABOVE_DISPATCH,
             [
-                address(&a),
+                ffi::ExQueueWorkItem as *const () as usize,
                 15,
-                1,
-                ffi::ExQueueWorkItem as *const () as usize
+                address(&a),
+                0
             ]
         )
     );
+    assert!(exec.expect_bug_check().is_host_diagnostic());
     assert_eq!(exec.pending(), 0);
 }
 
@@ -388,7 +497,7 @@ impl ExRoutine for Boom {
 }
 
 #[test]
-fn a_panicking_routine_is_system_thread_exception_not_handled() {
+fn a_panicking_routine_is_a_labelled_host_diagnostic() {
     let exec = Executive::manual();
     let parameter = ntwork::raw::into_parameter(()).unwrap();
     let routine = <Boom as ExRoutine>::ROUTINE;
@@ -398,15 +507,11 @@ fn a_panicking_routine_is_system_thread_exception_not_handled() {
     assert_eq!(
         exec.expect_bug_check(),
         BugCheck::new(
-            bugcheck::SYSTEM_THREAD_EXCEPTION_NOT_HANDLED,
-            [
-                bugcheck::EXCEPTION_RUST_PANIC,
-                routine as *const () as usize,
-                0,
-                0
-            ]
+            bugcheck::HOST_RUST_PANIC,
+            [routine as *const () as usize, 0, 0, 0]
         )
     );
+    assert!(exec.expect_bug_check().is_host_diagnostic());
 }
 
 #[test]

@@ -68,7 +68,7 @@ fn threaded_items_run_on_worker_threads_at_passive_level() {
     let test_thread = thread::current().id();
     for (id, name, irql) in runs.iter() {
         assert_ne!(*id, test_thread, "ran on a worker, not the test thread");
-        assert!(name.contains("-worker-"), "worker thread name {name:?}");
+        assert!(name.starts_with("worker-"), "worker thread name {name:?}");
         assert_eq!(*irql, ffi::PASSIVE_LEVEL);
     }
     assert!(items.iter().all(|item| item.List.Flink.is_null()));

@@ -6,23 +6,22 @@
 
 use core::fmt;
 
-/// `IRQL_NOT_LESS_OR_EQUAL` (0xA): a work-item function was called above
-/// `DISPATCH_LEVEL`.
+/// `APC_INDEX_MISMATCH` (0x01): a work routine returned inside a critical
+/// region (`KeEnterCriticalRegion` without `KeLeaveCriticalRegion`).
 ///
-/// Parameters, as the debugger reference documents them: 1 the memory
-/// referenced (the work item, or the device object for `IoAllocateWorkItem`),
-/// 2 the IRQL at the time, 3 the access (0 read, 1 write: queueing and freeing
-/// write the item), 4 the address that referenced it (here: the exported
-/// function that was called).
-pub const IRQL_NOT_LESS_OR_EQUAL: u32 = 0x0A;
+/// Parameters: 1 the routine the worker called, 2 the thread's APC state index
+/// (0 on the host: never attached), 3 the thread's kernel APC disable count
+/// (as a negative count, like `KernelApcDisable`, sign-extended), 4 1 (the
+/// check after a system worker routine).
+pub const APC_INDEX_MISMATCH: u32 = 0x01;
 
-/// `SYSTEM_THREAD_EXCEPTION_NOT_HANDLED` (0x7E): a work routine raised an
-/// exception that nothing handled; on the host, a Rust panic escaped the routine.
+/// `REFERENCE_BY_POINTER` (0x18): an object's pointer count went below zero
+/// (`ObfDereferenceObject` once too often).
 ///
-/// Parameters: 1 the exception code, [`EXCEPTION_RUST_PANIC`]; 2 the address
-/// where it happened (the routine); 3 and 4 the exception and context record
-/// addresses, which do not exist on the host: 0.
-pub const SYSTEM_THREAD_EXCEPTION_NOT_HANDLED: u32 = 0x7E;
+/// Parameters: 1 the object's type (the host gives the `Type` field of the
+/// DEVICE_OBJECT / DRIVER_OBJECT, 3 or 4, where Windows gives its
+/// `OBJECT_TYPE`), 2 the object, 3 and 4 reserved (0).
+pub const REFERENCE_BY_POINTER: u32 = 0x18;
 
 /// `DRIVER_VERIFIER_DETECTED_VIOLATION` (0xC4). Parameter 1 is the subcode:
 ///
@@ -60,10 +59,89 @@ pub const WORKER_THREAD_RETURNED_AT_BAD_IRQL: u32 = 0xE1;
 /// * `7` invalid worker routine (NULL): queue number, 0.
 pub const WORKER_INVALID: u32 = 0xE4;
 
-/// The exception code [`SYSTEM_THREAD_EXCEPTION_NOT_HANDLED`] reports for a
-/// Rust panic: `0xE06D7363` ("msc"), the MSVC C++ exception code that Rust's
-/// unwinder raises on `*-windows-msvc`.
-pub const EXCEPTION_RUST_PANIC: usize = 0xE06D_7363;
+/// The first code of the host's own diagnostics: `0x4E57_0000` ("NW"), a
+/// range no Windows bug check uses. A [`BugCheck`] in this range reports a
+/// mistake Windows does not diagnose at that point (it corrupts memory or
+/// hangs instead), or a limit of the host; [`BugCheck::is_host_diagnostic`]
+/// says so and its name starts with `HOST_`. The table of all of them, with
+/// what Windows does instead, is in `docs/scenarios.md`.
+pub const HOST_DIAGNOSTIC_BASE: u32 = 0x4E57_0000;
+
+/// Host diagnostic: a Rust panic escaped a routine's body (ntwork's guard
+/// caught it). Windows has no bug check for this; a driver built with
+/// `panic = "abort"` runs its panic handler, which bug-checks with a code of
+/// its own. Parameters: 1 the routine, 2-4 0.
+pub const HOST_RUST_PANIC: u32 = HOST_DIAGNOSTIC_BASE + 1;
+
+/// Host diagnostic: a work-item function called above `DISPATCH_LEVEL`. The
+/// retail kernel documents the limit but does not check it at the call.
+/// Parameters: 1 the exported function, 2 the IRQL, 3 the item or object
+/// passed, 4 0.
+pub const HOST_IRQL_ABOVE_DISPATCH: u32 = HOST_DIAGNOSTIC_BASE + 2;
+
+/// Host diagnostic: an `IO_WORKITEM` the executive does not know (never
+/// allocated or initialized, or freed / uninitialized already) was queued,
+/// freed or uninitialized. Windows would use the memory as it finds it.
+/// Parameters: 1 the exported function, 2 the item, 3-4 0.
+pub const HOST_UNKNOWN_IO_WORKITEM: u32 = HOST_DIAGNOSTIC_BASE + 3;
+
+/// Host diagnostic: `IoInitializeWorkItem` on an item that is queued
+/// (Windows corrupts its queue). Parameters: 1 the item, 2 the object, 3-4 0.
+pub const HOST_REINITIALIZED_QUEUED_ITEM: u32 = HOST_DIAGNOSTIC_BASE + 4;
+
+/// Host diagnostic: a NULL work item passed to a queue or free function
+/// (Windows dereferences it: a page fault). Parameters: 1 the exported
+/// function, 2-4 0.
+pub const HOST_NULL_WORK_ITEM: u32 = HOST_DIAGNOSTIC_BASE + 5;
+
+/// Host diagnostic: a negative queue type. The kernel's signed compare lets it
+/// through as an undefined priority. Parameters: 1 the item, 2 the queue type,
+/// 3-4 0.
+pub const HOST_NEGATIVE_QUEUE_TYPE: u32 = HOST_DIAGNOSTIC_BASE + 6;
+
+/// Host diagnostic: an object pointer the executive never made (or has freed)
+/// passed where a DEVICE_OBJECT or DRIVER_OBJECT is needed; Windows validates
+/// neither in `IoAllocateWorkItem`. Parameters: 1 the exported function, 2 the
+/// pointer, 3-4 0.
+pub const HOST_UNKNOWN_OBJECT: u32 = HOST_DIAGNOSTIC_BASE + 7;
+
+/// Host diagnostic: work has waited longer than the starvation limit while
+/// every worker thread (up to the cap) was busy. Windows would hang or keep
+/// starting threads. Parameters: 1 items pending, 2 worker threads, 3 the
+/// routine of the oldest pending item, 4 milliseconds waited.
+pub const HOST_WORKER_STARVATION: u32 = HOST_DIAGNOSTIC_BASE + 8;
+
+/// Host diagnostic: a wait that can never end on a manual executive: the
+/// thread waits (e.g. `ExWaitForRundownProtectionRelease`) for references
+/// that only pending work would release, and no thread runs work. Windows's
+/// workers would run it; call `run_until_idle` first or use a threaded
+/// executive. Parameters: 1 the exported function, 2 the object waited on,
+/// 3 items pending, 4 0.
+pub const HOST_MANUAL_WAIT_BLOCKS: u32 = HOST_DIAGNOSTIC_BASE + 9;
+
+/// Host diagnostic: `IoInitializeWorkItem` on memory too small for
+/// `IoSizeofWorkItem()` bytes (e.g. a hard-coded Vista size, 0x40).
+/// Windows overruns the block. Parameters: 1 the item, 2 the start of the
+/// pool block, 3 its size, 4 `IoSizeofWorkItem()`.
+pub const HOST_IO_WORKITEM_OVERRUN: u32 = HOST_DIAGNOSTIC_BASE + 10;
+
+/// Host diagnostic: a function or queue type that the executive's target
+/// Windows version lacks (the loader of that version refuses the import, or
+/// the kernel rejects the queue type). Parameters: 1 the exported function,
+/// 2 the target ([`WindowsVersion`](crate::WindowsVersion) as a number),
+/// 3 the queue type or 0, 4 0.
+pub const HOST_NOT_IN_TARGET: u32 = HOST_DIAGNOSTIC_BASE + 11;
+
+/// Host diagnostic: pool that holds a queued work item was freed without
+/// Driver Verifier (retail Windows frees it and corrupts the queue later;
+/// with Driver Verifier the same is 0xE4/0). Parameters as 0xE4/0: 1 0,
+/// 2 the item, 3 the block start, 4 the block end.
+pub const HOST_FREED_QUEUED_ITEM: u32 = HOST_DIAGNOSTIC_BASE + 12;
+
+/// Host diagnostic: freeing an address that is not a live pool block (never
+/// allocated, or freed already) without Driver Verifier (with it: 0xC4/0x10).
+/// Parameters: 1 the address, 2-4 0.
+pub const HOST_BAD_POOL_FREE: u32 = HOST_DIAGNOSTIC_BASE + 13;
 
 /// A bug check, as data: the code and the four parameters `KeBugCheckEx` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,8 +161,21 @@ impl BugCheck {
     /// The kernel's name of the code, e.g. `"WORKER_INVALID"`.
     pub fn name(&self) -> &'static str {
         match self.code {
-            IRQL_NOT_LESS_OR_EQUAL => "IRQL_NOT_LESS_OR_EQUAL",
-            SYSTEM_THREAD_EXCEPTION_NOT_HANDLED => "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED",
+            APC_INDEX_MISMATCH => "APC_INDEX_MISMATCH",
+            REFERENCE_BY_POINTER => "REFERENCE_BY_POINTER",
+            HOST_RUST_PANIC => "HOST_RUST_PANIC",
+            HOST_IRQL_ABOVE_DISPATCH => "HOST_IRQL_ABOVE_DISPATCH",
+            HOST_UNKNOWN_IO_WORKITEM => "HOST_UNKNOWN_IO_WORKITEM",
+            HOST_REINITIALIZED_QUEUED_ITEM => "HOST_REINITIALIZED_QUEUED_ITEM",
+            HOST_NULL_WORK_ITEM => "HOST_NULL_WORK_ITEM",
+            HOST_NEGATIVE_QUEUE_TYPE => "HOST_NEGATIVE_QUEUE_TYPE",
+            HOST_UNKNOWN_OBJECT => "HOST_UNKNOWN_OBJECT",
+            HOST_WORKER_STARVATION => "HOST_WORKER_STARVATION",
+            HOST_MANUAL_WAIT_BLOCKS => "HOST_MANUAL_WAIT_BLOCKS",
+            HOST_IO_WORKITEM_OVERRUN => "HOST_IO_WORKITEM_OVERRUN",
+            HOST_NOT_IN_TARGET => "HOST_NOT_IN_TARGET",
+            HOST_FREED_QUEUED_ITEM => "HOST_FREED_QUEUED_ITEM",
+            HOST_BAD_POOL_FREE => "HOST_BAD_POOL_FREE",
             DRIVER_VERIFIER_DETECTED_VIOLATION => "DRIVER_VERIFIER_DETECTED_VIOLATION",
             DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS => {
                 "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS"
@@ -93,6 +184,12 @@ impl BugCheck {
             WORKER_INVALID => "WORKER_INVALID",
             _ => "UNKNOWN_BUG_CHECK",
         }
+    }
+
+    /// Whether this is one of the host's own diagnostics (a code from
+    /// [`HOST_DIAGNOSTIC_BASE`]), not a bug check Windows raises there.
+    pub fn is_host_diagnostic(&self) -> bool {
+        self.code & 0xFFFF_0000 == HOST_DIAGNOSTIC_BASE
     }
 
     /// Parameter 1, which is the subcode of `0xE4` and `0xC4`.
@@ -110,7 +207,11 @@ impl fmt::Display for BugCheck {
             "{:#X} {} ({p1:#x}, {p2:#x}, {p3:#x}, {p4:#x})",
             self.code,
             self.name()
-        )
+        )?;
+        if self.is_host_diagnostic() {
+            f.write_str(" [host diagnostic: Windows raises no bug check here]")?;
+        }
+        Ok(())
     }
 }
 

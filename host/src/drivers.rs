@@ -1,5 +1,6 @@
-//! Fake drivers and devices: DRIVER_OBJECT / DEVICE_OBJECT memory with
-//! reference counts, and the checks of driver unload.
+//! Fake drivers and devices: DRIVER_OBJECT / DEVICE_OBJECT memory, the object
+//! manager's pointer counts, and driver unload (DriverUnload, then the image
+//! unmapped when the driver object's last reference drops).
 
 use core::fmt;
 use std::boxed::Box;
@@ -9,10 +10,9 @@ use std::vec::Vec;
 use ntwork::ffi::{self, PDEVICE_OBJECT};
 
 use crate::bugcheck::{
-    BugCheck, DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS,
-    DRIVER_VERIFIER_DETECTED_VIOLATION,
+    BugCheck, DRIVER_VERIFIER_DETECTED_VIOLATION, HOST_UNKNOWN_OBJECT, REFERENCE_BY_POINTER,
 };
-use crate::executive::{Inner, ObjectKind, ObjectRec};
+use crate::executive::{DriverRec, DriverState, Inner, ObjectKind, ObjectRec, State};
 
 /// `IO_TYPE_DRIVER`.
 const IO_TYPE_DRIVER: i16 = 4;
@@ -42,35 +42,153 @@ struct FakeDeviceObject {
 
 /// Loads a driver on `inner`.
 pub(crate) fn load(inner: &Arc<Inner>, name: &str) -> Driver {
-    // Leaked on purpose: a DEVICE_OBJECT / DRIVER_OBJECT pointer handed to code
-    // under test stays dereferenceable for the whole process.
+    // Never freed: a DEVICE_OBJECT / DRIVER_OBJECT pointer handed to code
+    // under test stays dereferenceable for the whole process, so a use after
+    // the object manager "freed" it is a diagnosed host error, not a crash.
     let object = Box::into_raw(Box::new(FakeDriverObject {
         kind: IO_TYPE_DRIVER,
         size: size_of::<FakeDriverObject>() as u16,
         _reserved: 0,
         device_object: core::ptr::null_mut(),
     }));
+    let name: Arc<str> = name.into();
     let mut st = inner.lock();
-    let index = st.drivers;
-    st.drivers += 1;
+    let index = st.drivers.len();
+    st.drivers.push(DriverRec {
+        name: Arc::clone(&name),
+        object: object as usize,
+        state: DriverState::Loaded,
+    });
     st.objects.insert(
         object as usize,
         ObjectRec {
             kind: ObjectKind::Driver,
             driver: index,
-            refs: 0,
+            // The I/O manager's reference, dropped after DriverUnload.
+            refs: 1,
+            deleted: false,
         },
     );
     Driver {
         inner: Arc::clone(inner),
         index,
         object: object as usize,
-        name: name.into(),
+        name,
     }
 }
 
-/// A fake driver loaded in an [`Executive`](crate::Executive): its
-/// DRIVER_OBJECT lives until the process ends.
+/// The `Type` field value of an object kind (parameter 1 of 0x18 on the host).
+fn type_code(kind: ObjectKind) -> usize {
+    match kind {
+        ObjectKind::Driver => IO_TYPE_DRIVER as usize,
+        ObjectKind::Device => IO_TYPE_DEVICE as usize,
+    }
+}
+
+impl Inner {
+    /// `ObfReferenceObject` (and the Io queue's reference): the new count;
+    /// an object the executive does not know is a host diagnostic.
+    pub(crate) fn reference_locked(&self, st: &mut State, object: usize, export: usize) -> usize {
+        match st.objects.get_mut(&object) {
+            Some(rec) => {
+                rec.refs += 1;
+                rec.refs
+            }
+            None => {
+                self.raise_locked(
+                    st,
+                    BugCheck::new(HOST_UNKNOWN_OBJECT, [export, object, 0, 0]),
+                );
+                0
+            }
+        }
+    }
+
+    /// `ObfDereferenceObject` (and the end of an Io routine): the new count.
+    /// At 0 the object is freed: a device drops its reference on its driver
+    /// object, a driver object unmaps its image (the pool-leak check runs
+    /// then). Below 0 is bug check 0x18.
+    pub(crate) fn dereference_locked(&self, st: &mut State, object: usize, export: usize) -> usize {
+        let Some(rec) = st.objects.get_mut(&object) else {
+            let bad = if st.freed.contains(&object) {
+                let kind = if st.drivers.iter().any(|d| d.object == object) {
+                    ObjectKind::Driver
+                } else {
+                    ObjectKind::Device
+                };
+                BugCheck::new(REFERENCE_BY_POINTER, [type_code(kind), object, 0, 0])
+            } else {
+                BugCheck::new(HOST_UNKNOWN_OBJECT, [export, object, 0, 0])
+            };
+            self.raise_locked(st, bad);
+            return 0;
+        };
+        rec.refs -= 1;
+        let refs = rec.refs;
+        if refs > 0 {
+            return refs;
+        }
+        let (kind, driver) = (rec.kind, rec.driver);
+        st.objects.remove(&object);
+        st.freed.insert(object);
+        match kind {
+            ObjectKind::Device => {
+                let driver_object = st.drivers[driver].object;
+                // SAFETY: fake objects are never freed; unlinking it from its
+                // driver's device list happens under the executive's lock.
+                unsafe { unlink_device(driver_object, object) };
+                self.dereference_locked(st, driver_object, export);
+            }
+            ObjectKind::Driver => self.unmap_locked(st, driver),
+        }
+        0
+    }
+
+    /// The driver object's last reference dropped: the image is unmapped, and
+    /// Driver Verifier's check for allocations the driver did not free runs.
+    fn unmap_locked(&self, st: &mut State, driver: usize) {
+        st.drivers[driver].state = DriverState::Unmapped;
+        let io_items = st
+            .io_items
+            .values()
+            .filter(|rec| rec.driver == driver)
+            .count();
+        let leaked = io_items + crate::pool::owned_by_driver(self, driver);
+        if leaked > 0 {
+            let name = st.drivers[driver].name.as_ptr() as usize;
+            self.raise_locked(
+                st,
+                BugCheck::new(DRIVER_VERIFIER_DETECTED_VIOLATION, [0x62, name, 0, leaked]),
+            );
+        }
+    }
+}
+
+/// Removes `device` from its driver object's `DeviceObject` list.
+///
+/// # Safety
+///
+/// Both are fake objects of this module, accessed under the executive's lock.
+unsafe fn unlink_device(driver: usize, device: usize) {
+    let driver = driver as *mut FakeDriverObject;
+    let device = device as *mut FakeDeviceObject;
+    // SAFETY: the function's contract: the list links only fake devices.
+    unsafe {
+        let mut link = &raw mut (*driver).device_object;
+        while !(*link).is_null() {
+            if *link == device {
+                *link = (*device).next_device;
+                return;
+            }
+            link = &raw mut (**link).next_device;
+        }
+    }
+}
+
+/// A fake driver loaded in an [`Executive`](crate::Executive). Its image
+/// stays mapped until [`unload`](Self::unload) has run *and* the last
+/// reference to its DRIVER_OBJECT has dropped (its devices and queued Io work
+/// hold references), as on Windows.
 pub struct Driver {
     inner: Arc<Inner>,
     index: usize,
@@ -79,12 +197,13 @@ pub struct Driver {
 }
 
 impl Driver {
-    /// Creates a device object of this driver (`IoCreateDevice`).
+    /// Creates a device object of this driver (`IoCreateDevice`). The device
+    /// holds a reference on the driver object until it is freed.
     pub fn create_device(&self) -> Device {
         let driver = self.object as *mut FakeDriverObject;
         let mut st = self.inner.lock();
-        // SAFETY: the driver object is leaked, so live; it is written under
-        // the executive's lock only.
+        // SAFETY: the driver object is never freed; it is written under the
+        // executive's lock only.
         let next = unsafe { (*driver).device_object };
         let device = Box::into_raw(Box::new(FakeDeviceObject {
             kind: IO_TYPE_DEVICE,
@@ -100,85 +219,68 @@ impl Driver {
             ObjectRec {
                 kind: ObjectKind::Device,
                 driver: self.index,
-                refs: 0,
+                refs: 1,
+                deleted: false,
             },
         );
+        if let Some(rec) = st.objects.get_mut(&self.object) {
+            rec.refs += 1;
+        }
         Device {
             inner: Arc::clone(&self.inner),
             raw: device as usize,
         }
     }
 
-    /// Unloads the driver, with the checks of the kernel and Driver Verifier:
+    /// Runs `f` as this driver's code: Ex work it queues and pool it
+    /// allocates are attributed to this driver (for the unload checks). Work
+    /// routines run in their driver's context by themselves; with one driver
+    /// loaded, every call is attributed to it.
+    pub fn run<T>(&self, f: impl FnOnce() -> T) -> T {
+        crate::executive::with_driver_context(&self.inner, Some(self.index), f)
+    }
+
+    /// DriverUnload has run: it deleted the driver's devices (`IoDeleteDevice`
+    /// on each that is not deleted yet) and the I/O manager drops its
+    /// reference on the driver object.
     ///
-    /// 1. A device (or the driver object) still referenced by queued or
-    ///    running Io work, or *any* Ex work queued or running in the executive,
-    ///    is bug check 0xCE (the host cannot map an Ex routine's address to a
-    ///    driver image, so every Ex item counts).
-    /// 2. Else, `IO_WORKITEM`s of its objects not freed, or pool blocks of the
-    ///    executive not freed (pool is tracked per executive, not per driver),
-    ///    is bug check 0xC4 subcode 0x62, parameter 2 the driver's name
-    ///    ([`name`](Self::name)`().as_ptr()`), parameter 4 how many.
+    /// As on Windows, Io work still queued or running is legal: it references
+    /// its device or driver object, so the image stays mapped and the routine
+    /// runs after DriverUnload. When the last reference drops, the image is
+    /// unmapped ([`Executive::is_image_mapped`](crate::Executive::is_image_mapped))
+    /// and Driver Verifier's check runs: `IO_WORKITEM`s or pool blocks of this
+    /// driver not freed are bug check 0xC4/0x62 (parameter 2 the driver's
+    /// [`name`](Self::name)`().as_ptr()`, parameter 4 how many). Ex work
+    /// keeps nothing alive: an Ex routine of this driver dispatched after the
+    /// unmap is bug check 0xCE (routine, 8, routine, 0), at dispatch.
     ///
-    /// The bug check is recorded on the executive and returned. On a
-    /// bug-checked executive, returns that bug check and does nothing.
+    /// # Errors
+    ///
+    /// The bug check, if the executive is bug-checked already or the image
+    /// was unmapped at once and the leak check failed.
     pub fn unload(self) -> Result<(), BugCheck> {
+        let export = Self::unload as *const () as usize;
         let mut st = self.inner.lock();
         if let Some(bug_check) = st.bug_check {
             return Err(bug_check);
         }
-        let objects: Vec<usize> = st
+        st.drivers[self.index].state = DriverState::Unloaded;
+        let devices: Vec<usize> = st
             .objects
             .iter()
-            .filter(|(_, rec)| rec.driver == self.index)
+            .filter(|(_, rec)| {
+                rec.driver == self.index && rec.kind == ObjectKind::Device && !rec.deleted
+            })
             .map(|(&address, _)| address)
             .collect();
-        let referenced = objects
-            .iter()
-            .copied()
-            .find(|o| st.objects.get(o).is_some_and(|rec| rec.refs > 0));
-        // The routine that would run in the unloaded image.
-        let pending_routine = match referenced {
-            Some(object) => Some(
-                st.entries()
-                    .map(|e| (e.routine, e.io_object))
-                    .chain(st.running.iter().map(|r| (r.routine, r.io_object)))
-                    .find(|&(_, o)| o == object)
-                    .map_or(object, |(routine, _)| routine),
-            ),
-            None => st
-                .entries()
-                .map(|e| (e.routine, e.io_object))
-                .chain(st.running.iter().map(|r| (r.routine, r.io_object)))
-                .find(|&(_, o)| o == 0)
-                .map(|(routine, _)| routine),
-        };
-        if let Some(routine) = pending_routine {
-            let bug_check = BugCheck::new(
-                DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS,
-                [routine, 8, routine, 0],
-            );
-            self.inner.raise_locked(&mut st, bug_check);
-            return Err(bug_check);
+        for device in devices {
+            if let Some(rec) = st.objects.get_mut(&device) {
+                rec.deleted = true;
+            }
+            self.inner.dereference_locked(&mut st, device, export);
         }
-        let io_items = st
-            .io_items
-            .values()
-            .filter(|rec| objects.contains(&rec.io_object))
-            .count();
-        let leaked = io_items + crate::pool::owned_by(&self.inner);
-        if leaked > 0 {
-            let bug_check = BugCheck::new(
-                DRIVER_VERIFIER_DETECTED_VIOLATION,
-                [0x62, self.name.as_ptr() as usize, 0, leaked],
-            );
-            self.inner.raise_locked(&mut st, bug_check);
-            return Err(bug_check);
-        }
-        for object in &objects {
-            st.objects.remove(object);
-        }
-        Ok(())
+        self.inner.dereference_locked(&mut st, self.object, export);
+        st.bug_check.map_or(Ok(()), Err)
     }
 
     /// The DRIVER_OBJECT.
@@ -189,6 +291,16 @@ impl Driver {
     /// The name given to [`Executive::load_driver`](crate::Executive::load_driver).
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The driver object's pointer count (1 while loaded, plus one per device
+    /// and per reference taken on it).
+    pub fn reference_count(&self) -> usize {
+        self.inner
+            .lock()
+            .objects
+            .get(&self.object)
+            .map_or(0, |rec| rec.refs)
     }
 }
 
@@ -201,9 +313,10 @@ impl fmt::Debug for Driver {
     }
 }
 
-/// A fake device object of a [`Driver`]. Its memory is never freed, so
-/// pointers to it stay valid; after the driver unloads, the executive no
-/// longer accepts it (`IoAllocateWorkItem` is bug check 0xE4/3).
+/// A fake device object of a [`Driver`]. Its memory is never given back, so
+/// pointers to it stay dereferenceable; once the object manager has freed it
+/// (deleted and no reference left) the executive no longer accepts it, and a
+/// dereference is bug check 0x18.
 #[derive(Clone)]
 pub struct Device {
     inner: Arc<Inner>,
@@ -216,8 +329,34 @@ impl Device {
         self.raw as PDEVICE_OBJECT
     }
 
-    /// References held by Io work queued or running on this device (0 after
-    /// the driver unloaded).
+    /// `IoDeleteDevice`: drops the creation reference. A device still
+    /// referenced (queued Io work, `ObfReferenceObject`) lives until the last
+    /// reference drops; then it is freed and releases its driver object.
+    /// Deleting twice is ignored.
+    pub fn delete(&self) {
+        let export = Self::delete as *const () as usize;
+        let mut st = self.inner.lock();
+        if st.bug_check.is_some() {
+            return;
+        }
+        let Some(rec) = st.objects.get_mut(&self.raw) else {
+            return;
+        };
+        if rec.deleted {
+            return;
+        }
+        rec.deleted = true;
+        self.inner.dereference_locked(&mut st, self.raw, export);
+    }
+
+    /// Whether the object manager has freed the device (deleted, and its last
+    /// reference dropped).
+    pub fn is_freed(&self) -> bool {
+        self.inner.lock().freed.contains(&self.raw)
+    }
+
+    /// The device's pointer count: 1 from creation until deleted, plus one
+    /// per queued or running Io item and per `ObfReferenceObject`. 0 once freed.
     pub fn reference_count(&self) -> usize {
         self.inner
             .lock()

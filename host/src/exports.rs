@@ -17,7 +17,7 @@ use ntwork::ffi::{
     STATUS_SUCCESS, ULONG, WORK_QUEUE_ITEM, WORK_QUEUE_TYPE,
 };
 
-use crate::executive::current;
+use crate::executive::{WindowsVersion, current};
 use crate::work::{IO_WORKITEM_SIZE, IoRoutine};
 
 /// Runs an export's body; a panic in the host itself becomes `default`.
@@ -170,7 +170,8 @@ pub(crate) unsafe extern "system" fn IoInitializeWorkItem(
     IoObject: *mut c_void,
     IoWorkItem: PIO_WORKITEM,
 ) {
-    guarded((), || current().io_initialize(IoObject, IoWorkItem));
+    let export = IoInitializeWorkItem as *const () as usize;
+    guarded((), || current().io_initialize(IoObject, IoWorkItem, export));
 }
 
 /// `IoUninitializeWorkItem`.
@@ -180,7 +181,8 @@ pub(crate) unsafe extern "system" fn IoInitializeWorkItem(
 /// None beyond the kernel's: a queued item is bug check 0xE4/2.
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "system" fn IoUninitializeWorkItem(IoWorkItem: PIO_WORKITEM) {
-    guarded((), || current().io_uninitialize(IoWorkItem));
+    let export = IoUninitializeWorkItem as *const () as usize;
+    guarded((), || current().io_uninitialize(IoWorkItem, export));
 }
 
 /// `ExAllocatePool2`: tracked nonpaged pool, zeroed, 16-byte aligned; `NULL`
@@ -196,7 +198,14 @@ pub(crate) unsafe extern "system" fn ExAllocatePool2(
     NumberOfBytes: SIZE_T,
     Tag: ULONG,
 ) -> *mut c_void {
+    let export = ExAllocatePool2 as *const () as usize;
     guarded(core::ptr::null_mut(), || {
+        let inner = current();
+        // ExAllocatePool2 is exported from Windows 10 2004 on.
+        if crate::work::not_in_target(&inner, &mut inner.lock(), WindowsVersion::Windows10, export)
+        {
+            return core::ptr::null_mut();
+        }
         if Flags & POOL_FLAG_NON_PAGED == 0 {
             return core::ptr::null_mut();
         }
@@ -238,7 +247,12 @@ pub(crate) unsafe extern "system" fn ExFreePoolWithTag(P: *mut c_void, Tag: ULON
 /// None beyond the kernel's.
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "system" fn ObfReferenceObject(Object: *mut c_void) -> LONG_PTR {
-    guarded(0, || current().reference_object(Object as usize))
+    let export = ObfReferenceObject as *const () as usize;
+    guarded(0, || {
+        let inner = current();
+        let mut st = inner.lock();
+        inner.reference_locked(&mut st, Object as usize, export) as LONG_PTR
+    })
 }
 
 /// `ObfDereferenceObject`.
@@ -248,7 +262,12 @@ pub(crate) unsafe extern "system" fn ObfReferenceObject(Object: *mut c_void) -> 
 /// None beyond the kernel's.
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "system" fn ObfDereferenceObject(Object: *mut c_void) -> LONG_PTR {
-    guarded(0, || current().dereference_object(Object as usize))
+    let export = ObfDereferenceObject as *const () as usize;
+    guarded(0, || {
+        let inner = current();
+        let mut st = inner.lock();
+        inner.dereference_locked(&mut st, Object as usize, export) as LONG_PTR
+    })
 }
 
 /// `ExInitializeRundownProtection`.

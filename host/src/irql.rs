@@ -22,6 +22,16 @@ pub(crate) fn enter_critical_region() {
     CRITICAL.with(|c| c.set(c.get().wrapping_add(1)));
 }
 
+/// The thread's critical-region depth, reset to 0 (checked after a routine).
+pub(crate) fn reset_critical_region() -> u32 {
+    CRITICAL.with(|c| c.replace(0))
+}
+
+/// Puts back a depth saved by [`reset_critical_region`].
+pub(crate) fn restore_critical_region(depth: u32) {
+    CRITICAL.with(|c| c.set(depth));
+}
+
 /// `KeLeaveCriticalRegion`.
 pub(crate) fn leave_critical_region() {
     CRITICAL.with(|c| c.set(c.get().wrapping_sub(1)));

@@ -44,6 +44,6 @@ mod work;
 
 pub use bugcheck::BugCheck;
 pub use drivers::{Device, Driver};
-pub use executive::{EnterGuard, Executive};
+pub use executive::{EnterGuard, Executive, WindowsVersion};
 pub use faults::{FailurePlan, FaultSite};
 pub use irql::{at_dispatch_level, current_irql, lower_irql, raise_irql};

@@ -36,10 +36,8 @@ pub(crate) fn install_hook() {
             previous(info);
             let routine = ROUTINE.try_with(Cell::get).ok().flatten();
             if let Some(routine) = routine {
-                crate::executive::current().raise(BugCheck::new(
-                    bugcheck::SYSTEM_THREAD_EXCEPTION_NOT_HANDLED,
-                    [bugcheck::EXCEPTION_RUST_PANIC, routine, 0, 0],
-                ));
+                crate::executive::current()
+                    .raise(BugCheck::new(bugcheck::HOST_RUST_PANIC, [routine, 0, 0, 0]));
             }
         }));
     });

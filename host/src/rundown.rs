@@ -2,7 +2,14 @@
 //! is twice the number of holders, bit 0 set once a rundown has started.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use crate::bugcheck::{BugCheck, HOST_MANUAL_WAIT_BLOCKS};
+use crate::executive::current;
+
+/// How long a wait on a manual executive polls before the host decides that
+/// no thread will run the work it waits for.
+const MANUAL_GRACE: Duration = Duration::from_millis(200);
 
 use ntwork::ffi::EX_RUNDOWN_REF;
 
@@ -42,7 +49,10 @@ pub(crate) unsafe fn release(run_ref: *mut EX_RUNDOWN_REF) {
     unsafe { count(run_ref) }.fetch_sub(ONE, Ordering::Release);
 }
 
-/// `ExWaitForRundownProtectionRelease`.
+/// `ExWaitForRundownProtectionRelease`: blocks until every holder has
+/// released. On a manual executive where the wait could never end (items
+/// pending, none running, after a short grace), raises the host diagnostic
+/// [`HOST_MANUAL_WAIT_BLOCKS`] and returns.
 ///
 /// # Safety
 ///
@@ -51,8 +61,25 @@ pub(crate) unsafe fn wait(run_ref: *mut EX_RUNDOWN_REF) {
     // SAFETY: forwarded.
     let count = unsafe { count(run_ref) };
     count.fetch_or(ACTIVE, Ordering::AcqRel);
+    let started = Instant::now();
+    let mut pause = Duration::from_micros(20);
     while count.load(Ordering::Acquire) != ACTIVE {
-        std::thread::sleep(Duration::from_micros(50));
+        // A manual executive runs work only when the test says so: a wait
+        // for references that pending work holds would never end.
+        if started.elapsed() >= MANUAL_GRACE {
+            let inner = current();
+            if let Some(pending) = inner.manual_wait_blocks() {
+                let export =
+                    crate::exports::ExWaitForRundownProtectionRelease as *const () as usize;
+                inner.raise(BugCheck::new(
+                    HOST_MANUAL_WAIT_BLOCKS,
+                    [export, run_ref as usize, pending, 0],
+                ));
+                return;
+            }
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(1));
     }
 }
 
