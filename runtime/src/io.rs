@@ -295,7 +295,7 @@ impl<R: IoRoutine> fmt::Debug for RunningIoWorkItem<'_, R> {
 /// let item = poll::new(device).expect("IoAllocateWorkItem");
 /// item.queue(2, WorkQueue::Delayed);
 /// assert_eq!(exec.run_until_idle(), 3);
-/// assert_eq!(host_device.reference_count(), 0);
+/// assert_eq!(host_device.reference_count(), 1);
 /// ```
 ///
 /// # Invariants

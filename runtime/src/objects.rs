@@ -52,9 +52,9 @@ pub unsafe trait AlwaysRefCounted {
 /// // SAFETY: a device object this driver created and has not deleted.
 /// let device: &DeviceObject = unsafe { DeviceObject::from_raw(host_device.as_raw()) };
 /// let kept: ARef<DeviceObject> = ARef::from(device); // ObfReferenceObject
-/// assert_eq!(host_device.reference_count(), 1);
+/// assert_eq!(host_device.reference_count(), 2);
 /// drop(kept);                                        // ObfDereferenceObject
-/// assert_eq!(host_device.reference_count(), 0);
+/// assert_eq!(host_device.reference_count(), 1);
 /// ```
 ///
 /// # Invariants
