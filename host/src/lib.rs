@@ -23,8 +23,13 @@
 //!   stepped by the test), bound per thread so parallel tests are isolated.
 //! * The kernel exports (`ExQueueWorkItem`, `IoAllocateWorkItem`, ...) are
 //!   defined here with the C names and signatures of [`ntwork::ffi`].
-//! * [`Driver`] / [`Device`]: fake driver and device objects with reference
-//!   counts, and unload checks (0xCE, 0xC4/0x62).
+//! * [`Driver`] / [`Device`]: fake driver and device objects with the object
+//!   manager's pointer counts, and Windows's unload: DriverUnload, then the
+//!   image unmapped when the driver object's last reference drops (0xC4/0x62
+//!   for leaks then; 0xCE for an Ex routine dispatched into the gone image).
+//! * [`bugcheck`]: the kernel's codes, and the host's own diagnostics in a
+//!   separate range ([`BugCheck::is_host_diagnostic`]).
+//! * [`WindowsVersion`]: the release the executive behaves as.
 //! * IRQL is simulated per thread: [`raise_irql`], [`at_dispatch_level`].
 //! * [`FaultSite`] / [`FailurePlan`]: Low Resources Simulation.
 //! * [`pool`]: tracked nonpaged pool.
@@ -45,5 +50,12 @@ mod work;
 pub use bugcheck::BugCheck;
 pub use drivers::{Device, Driver};
 pub use executive::{EnterGuard, Executive, WindowsVersion};
+
+/// The Ex routine of every host `IO_WORKITEM` (the stand-in for the kernel's
+/// `IopProcessWorkItem`): the routine a worker calls for Io work, so
+/// parameter 1 of 0xE1 for an Io item.
+pub fn io_work_item_routine() -> usize {
+    work::io_trampoline as *const () as usize
+}
 pub use faults::{FailurePlan, FaultSite};
 pub use irql::{at_dispatch_level, current_irql, lower_irql, raise_irql};
