@@ -7,9 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ntwork::{
-    ARef, DeviceObject, DriverObject, ExWorkItem, IoRoutine, IoRoutineWithoutItem, IoWorkItem,
-    NotQueued, QueueError, ReusableExWorkItem, ReusableIoWorkItem, Rundown, RunningIoWorkItem,
-    WorkQueue, work_item,
+    ARef, DeviceObject, DriverObject, ExWorkItem, IoWorkItem, NotQueued, QueueError,
+    ReusableExWorkItem, ReusableIoWorkItem, Rundown, WorkQueue, work_item,
 };
 use ntwork_host::Executive;
 use ntwork_suite::{Counted, Tally};
@@ -99,6 +98,33 @@ fn a_routine_may_keep_its_item_beyond_the_call_as_a_counted_reference() {
     assert_eq!(exec.bug_check(), None);
 }
 
+#[test]
+fn a_driver_bound_item_keeps_the_image_after_driver_unload_until_its_routine_returns() {
+    let exec = Executive::manual();
+    let loaded = exec.load_driver("cache.sys");
+    let tally = Tally::new();
+    {
+        // SAFETY: the driver object of the loaded driver, used while it is loaded.
+        let driver = unsafe { DriverObject::from_raw(loaded.as_raw()) };
+        rebuild_cache::queue(
+            driver,
+            (Counted::new(&tally, 1), loaded.as_raw() as usize),
+            WorkQueue::Delayed,
+        )
+        .unwrap();
+    }
+    assert_eq!(loaded.reference_count(), 2, "loaded + the queued item");
+    loaded.unload().unwrap();
+    assert!(
+        exec.is_image_mapped("cache.sys"),
+        "the item keeps the image"
+    );
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!((tally.ran(), tally.dropped()), (1, 1));
+    assert!(!exec.is_image_mapped("cache.sys"), "gone after the routine");
+    assert_eq!(exec.bug_check(), None, "and nothing leaked");
+}
+
 #[work_item(device)]
 fn carry(_device: &DeviceObject, tally: Counted) {
     tally.mark_ran();
@@ -130,28 +156,17 @@ fn an_item_passes_through_a_pvoid_context_without_allocating() {
     );
 }
 
-/// Deferred work bound to the driver object: the driver role, written out by
-/// hand as `#[work_item(driver)]` generates it.
-#[allow(non_camel_case_types)]
-struct rebuild_cache;
-
-impl IoRoutine for rebuild_cache {
-    type Object = DriverObject;
-    type Context = (Counted, usize);
-    fn run(driver: &DriverObject, context: Self::Context, _item: RunningIoWorkItem<'_, Self>) {
-        rebuild_cache::run_without_item(driver, context);
-    }
-}
-
-impl IoRoutineWithoutItem for rebuild_cache {
-    fn run_without_item(driver: &DriverObject, (tally, expected): Self::Context) {
-        assert_eq!(
-            driver.as_raw() as usize,
-            expected,
-            "the routine gets its driver"
-        );
-        tally.mark_ran();
-    }
+/// Deferred work bound to the driver object, not to any device: the queue
+/// references the DRIVER_OBJECT, so the image stays until the routine returns.
+#[work_item(driver)]
+fn rebuild_cache(driver: &DriverObject, context: (Counted, usize)) {
+    let (tally, expected) = context;
+    assert_eq!(
+        driver.as_raw() as usize,
+        expected,
+        "the routine gets its driver"
+    );
+    tally.mark_ran();
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! The attribute's arguments: none, `ex`, `device`, `crate = path`.
+//! The attribute's arguments: none, `ex`, `device`, `driver`, `crate = path`.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::Path;
@@ -13,6 +13,8 @@ pub(crate) enum StatedRole {
     Ex,
     /// `#[work_item(device)]`.
     Device,
+    /// `#[work_item(driver)]`.
+    Driver,
 }
 
 impl StatedRole {
@@ -20,6 +22,7 @@ impl StatedRole {
         match self {
             StatedRole::Ex => "ex",
             StatedRole::Device => "device",
+            StatedRole::Driver => "driver",
         }
     }
 }
@@ -33,7 +36,7 @@ pub(crate) struct Args {
     pub(crate) krate: Option<Path>,
 }
 
-const EXPECTED: &str = "expected `ex`, `device` or `crate = path::to::ntwork`";
+const EXPECTED: &str = "expected `ex`, `device`, `driver` or `crate = path::to::ntwork`";
 
 /// Parses `args`, recording every error (each at its own token) in `errors`.
 pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> Args {
@@ -89,6 +92,7 @@ fn argument(
     let role = match name.as_str() {
         "ex" => Some(StatedRole::Ex),
         "device" => Some(StatedRole::Device),
+        "driver" => Some(StatedRole::Driver),
         "crate" => None,
         _ => {
             errors.push(syn::Error::new(
@@ -114,7 +118,7 @@ fn argument(
             Some((previous, _)) => errors.push(syn::Error::new(
                 ident.span(),
                 format!(
-                    "conflicting `#[work_item]` arguments: `{}` and `{name}`; a routine is either an Ex routine or a device-bound one",
+                    "conflicting `#[work_item]` arguments: `{}` and `{name}`; a routine is an Ex routine, a device-bound one or a driver-bound one",
                     previous.keyword()
                 ),
             )),

@@ -8,7 +8,7 @@
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 
-use crate::model::{Role, Routine};
+use crate::model::{IoObjectKind, Role, Routine};
 use crate::parse::ItemFn;
 use crate::validate::Errors;
 
@@ -54,7 +54,7 @@ impl Names {
         };
         Names {
             context: name("context"),
-            device: name("device"),
+            device: name("object"),
             item: name("item"),
             queue: name("queue"),
         }
@@ -68,6 +68,7 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
         role,
         context,
         krate,
+        ..
     } = routine;
     let names = Names::new(stand_in);
     let Names {
@@ -215,8 +216,12 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
         }
         Role::Device | Role::DeviceEx => {
             let takes_item = *role == Role::DeviceEx;
+            let object_name = Ident::new(routine.object.type_name(), Span::call_site());
+            let object_ty = quote!(#krate::#object_name);
+            // The plain IO_WORKITEM_ROUTINE gets NULL for a driver-object item.
+            let classic_routine = routine.object == IoObjectKind::Device;
             let run = if stand_in {
-                quote!(fn run(_: &#krate::DeviceObject, _: Self::Context, _: #krate::RunningIoWorkItem<'_, Self>) { loop {} })
+                quote!(fn run(_: &#object_ty, _: Self::Context, _: #krate::RunningIoWorkItem<'_, Self>) { loop {} })
             } else {
                 let call_ctx = if has_context { quote!(#ctx,) } else { quote!() };
                 let ctx_pat = if has_context {
@@ -230,7 +235,7 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                     quote!(#ident(#device, #call_ctx); ::core::mem::drop(#item);)
                 };
                 quote! {
-                    fn run(#device: &#krate::DeviceObject, #ctx_pat: Self::Context, #item: #krate::RunningIoWorkItem<'_, Self>) {
+                    fn run(#device: &#object_ty, #ctx_pat: Self::Context, #item: #krate::RunningIoWorkItem<'_, Self>) {
                         #call
                     }
                 }
@@ -248,13 +253,18 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                     "IoQueueWorkItem"
                 },
             );
-            let routine_const = if takes_item || stand_in {
+            let routine_const = if takes_item || stand_in || !classic_routine {
                 quote!()
             } else {
                 quote! {
                     #[doc = #routine_doc]
                     #vis const ROUTINE: #krate::ffi::IO_WORKITEM_ROUTINE = <#ident as #krate::__private::IoClassicRoutine>::ROUTINE;
                 }
+            };
+            let classic_impl = if classic_routine {
+                quote!(impl #krate::__private::IoClassicRoutine for #ident {})
+            } else {
+                quote!()
             };
             let classic = if takes_item || stand_in {
                 quote!()
@@ -271,11 +281,11 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                 };
                 quote! {
                     impl #krate::IoRoutineWithoutItem for #ident {
-                        fn run_without_item(#device: &#krate::DeviceObject, #ctx_pat: Self::Context) {
+                        fn run_without_item(#device: &#object_ty, #ctx_pat: Self::Context) {
                             #call
                         }
                     }
-                    impl #krate::__private::IoClassicRoutine for #ident {}
+                    #classic_impl
                 }
             };
             // Device routines have no Ex initializer; this stand-in makes calling one
@@ -302,14 +312,15 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                 }
             };
             let new_doc = format!(
-                " An Io work item for `{name}` bound to `device` (`IoAllocateWorkItem`); `Err` on low resources."
+                " An Io work item for `{name}` bound to the {} object (`IoAllocateWorkItem`); `Err` on low resources.",
+                if classic_routine { "device" } else { "driver" }
             );
             let new_body = body(quote!(#krate::IoWorkItem::new(#device)));
             let queue_body =
                 body(quote!(#krate::__private::io_queue::<#ident>(#device, #ctx_arg, #queue)));
             quote! {
                 impl #krate::IoRoutine for #ident {
-                    type Object = #krate::DeviceObject;
+                    type Object = #object_ty;
                     #assoc
                     #run
                 }
@@ -320,10 +331,10 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                     #ex_initializer
 
                     #[doc = #new_doc]
-                    #vis fn #new_fn(#device: &#krate::DeviceObject) -> ::core::result::Result<#krate::IoWorkItem<#ident>, #krate::AllocError> #new_body
+                    #vis fn #new_fn(#device: &#object_ty) -> ::core::result::Result<#krate::IoWorkItem<#ident>, #krate::AllocError> #new_body
 
                     #[doc = #queue_doc]
-                    #vis fn #queue_fn #generics(#device: &#krate::DeviceObject, #ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::AllocError<#param_ty>> #queue_body
+                    #vis fn #queue_fn #generics(#device: &#object_ty, #ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::AllocError<#param_ty>> #queue_body
                 }
             }
         }

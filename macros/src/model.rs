@@ -12,6 +12,8 @@ pub(crate) struct Routine {
     pub(crate) ident: Ident,
     /// Which path the routine is queued on.
     pub(crate) role: Role,
+    /// For an Io routine, the kernel object its items are bound to.
+    pub(crate) object: IoObjectKind,
     /// The context parameter; `None` for a routine without one (context `()`).
     pub(crate) context: Option<ContextParam>,
     /// Where the runtime is: `::ntwork`, or the `crate = path` argument.
@@ -30,6 +32,25 @@ pub(crate) enum Role {
     Device,
     /// `IoQueueWorkItemEx`: `fn(&DeviceObject, C, IoWorkItem<name>)`.
     DeviceEx,
+}
+
+/// The object an Io routine's items are bound to (`IoAllocateWorkItem`'s argument).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum IoObjectKind {
+    /// A device object of the driver: `#[work_item(device)]`.
+    Device,
+    /// The driver's own DRIVER_OBJECT: `#[work_item(driver)]`.
+    Driver,
+}
+
+impl IoObjectKind {
+    /// The runtime's type for the object.
+    pub(crate) fn type_name(self) -> &'static str {
+        match self {
+            IoObjectKind::Device => "DeviceObject",
+            IoObjectKind::Driver => "DriverObject",
+        }
+    }
 }
 
 /// The routine's context parameter.
@@ -88,6 +109,16 @@ pub(crate) fn mentions_device_object(ty: &Type) -> bool {
     }
     last_segment(ty)
         .is_some_and(|segment| segment.ident == "DeviceObject" && segment.arguments.is_none())
+}
+
+/// Whether `ty` names the driver object, behind any references (`&ntwork::DriverObject`).
+pub(crate) fn mentions_driver_object(ty: &Type) -> bool {
+    let mut ty = peel(ty);
+    while let Type::Reference(reference) = ty {
+        ty = peel(&reference.elem);
+    }
+    last_segment(ty)
+        .is_some_and(|segment| segment.ident == "DriverObject" && segment.arguments.is_none())
 }
 
 /// Whether `ty` is an `IoWorkItem<...>` (the item an `IoQueueWorkItemEx` routine receives).

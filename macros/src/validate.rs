@@ -9,7 +9,7 @@ use syn::{
 };
 
 use crate::args::{Args, StatedRole};
-use crate::model::{self, ContextParam, Role, Routine};
+use crate::model::{self, ContextParam, IoObjectKind, Role, Routine};
 use crate::parse::ItemFn;
 
 /// Every error found so far, combined into one.
@@ -145,29 +145,62 @@ pub(crate) fn routine(item: &mut ItemFn, args: &Args, errors: &mut Errors) -> Op
         check_pattern(&param.pat, errors);
     }
 
+    // The object an Io routine is bound to: named by its type, or (a stated
+    // role is trusted over spelling, e.g. `DeviceObject` imported under
+    // another name) the first parameter; the generated call checks the type.
     let device_positions = positions(&params, model::mentions_device_object);
-    let mut device = !device_positions.is_empty();
+    let driver_positions = positions(&params, model::mentions_driver_object);
+    let mut object = match (
+        args.role,
+        device_positions.is_empty(),
+        driver_positions.is_empty(),
+    ) {
+        (Some((StatedRole::Driver, _)), _, _) => Some(IoObjectKind::Driver),
+        (Some((StatedRole::Device, _)), _, _) => Some(IoObjectKind::Device),
+        (_, false, _) => Some(IoObjectKind::Device),
+        (_, true, false) => Some(IoObjectKind::Driver),
+        (_, true, true) => None,
+    };
+    let mut object_positions = match object {
+        Some(IoObjectKind::Driver) if !driver_positions.is_empty() => driver_positions.clone(),
+        Some(IoObjectKind::Device) if !device_positions.is_empty() => device_positions.clone(),
+        Some(_) if params.first().is_some_and(|p| lent_path(&p.ty)) => vec![0],
+        _ => Vec::new(),
+    };
     match args.role {
-        Some((StatedRole::Ex, span)) if device => errors.push(syn::Error::new(
+        Some((StatedRole::Ex, span)) if object.is_some() => errors.push(syn::Error::new(
             span,
-            "`#[work_item(ex)]` contradicts the signature: a routine that takes a `&DeviceObject` is device-bound and is queued with IoQueueWorkItem; write `#[work_item(device)]`, or drop the device parameter for an Ex routine",
+            "`#[work_item(ex)]` contradicts the signature: a routine that takes a `&DeviceObject` (or `&DriverObject`) is queued with IoQueueWorkItem; write `#[work_item(device)]` (or `driver`), or drop that parameter for an Ex routine",
         )),
-        Some((StatedRole::Device, span)) if !device => {
+        Some((StatedRole::Device, span)) if !driver_positions.is_empty() => errors.push(syn::Error::new(
+            span,
+            "`#[work_item(device)]` contradicts the signature: the routine takes a `&DriverObject`; write `#[work_item(driver)]` for work bound to the driver object",
+        )),
+        Some((StatedRole::Driver, span)) if !device_positions.is_empty() => errors.push(syn::Error::new(
+            span,
+            "`#[work_item(driver)]` contradicts the signature: the routine takes a `&DeviceObject`; write `#[work_item(device)]` for work bound to a device",
+        )),
+        Some((stated @ (StatedRole::Device | StatedRole::Driver), span))
+            if object_positions.is_empty() =>
+        {
+            let kind = if stated == StatedRole::Driver { "driver" } else { "device" };
+            let ty = if stated == StatedRole::Driver { "DriverObject" } else { "DeviceObject" };
             errors.push(syn::Error::new(
                 span,
-                "`#[work_item(device)]` contradicts the signature: a device-bound routine takes the device object first, `fn name(device: &ntwork::DeviceObject, context: C)`; without it this is an Ex routine, so write `#[work_item]` or `#[work_item(ex)]`",
+                format!("`#[work_item({kind})]` contradicts the signature: a {kind}-bound routine takes the object first, `fn name({kind}: &ntwork::{ty}, context: C)`; without it this is an Ex routine, so write `#[work_item]` or `#[work_item(ex)]`"),
             ));
-            device = false;
+            object = None;
+            object_positions.clear();
         }
         _ => {}
     }
 
     let before = errors.count();
-    let (role, context) = if device {
+    let (role, context) = if object.is_some() {
         device_shape(
             &item.sig.ident,
             &params,
-            &device_positions,
+            &object_positions,
             &declared_lifetimes,
             errors,
         )
@@ -188,9 +221,16 @@ pub(crate) fn routine(item: &mut ItemFn, args: &Args, errors: &mut Errors) -> Op
         vis: item.vis.to_token_stream(),
         ident: item.sig.ident.clone(),
         role,
+        object: object.unwrap_or(IoObjectKind::Device),
         context,
         krate,
     })
+}
+
+/// `&Path`: how a routine borrows the object the kernel lends it, whatever
+/// name the type was imported under.
+fn lent_path(ty: &Type) -> bool {
+    matches!(model::peel(ty), Type::Reference(r) if r.mutability.is_none() && matches!(model::peel(&r.elem), Type::Path(_)))
 }
 
 /// Parameters are plain names (`context`, `mut context`, `_`), so that each

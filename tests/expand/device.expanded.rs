@@ -8,17 +8,17 @@ impl ::ntwork::IoRoutine for flush_device {
     type Object = ::ntwork::DeviceObject;
     type Context = Vec<String>;
     fn run(
-        device: &::ntwork::DeviceObject,
+        object: &::ntwork::DeviceObject,
         context: Self::Context,
         item: ::ntwork::RunningIoWorkItem<'_, Self>,
     ) {
-        flush_device(device, context);
+        flush_device(object, context);
         ::core::mem::drop(item);
     }
 }
 impl ::ntwork::IoRoutineWithoutItem for flush_device {
-    fn run_without_item(device: &::ntwork::DeviceObject, context: Self::Context) {
-        flush_device(device, context)
+    fn run_without_item(object: &::ntwork::DeviceObject, context: Self::Context) {
+        flush_device(object, context)
     }
 }
 impl ::ntwork::__private::IoClassicRoutine for flush_device {}
@@ -42,21 +42,21 @@ impl flush_device {
             <Self as ::ntwork::__private::ExInitializer<C>>::initialize(item, context)
         }
     }
-    /// An Io work item for `flush_device` bound to `device` (`IoAllocateWorkItem`); `Err` on low resources.
+    /// An Io work item for `flush_device` bound to the device object (`IoAllocateWorkItem`); `Err` on low resources.
     fn new(
-        device: &::ntwork::DeviceObject,
+        object: &::ntwork::DeviceObject,
     ) -> ::core::result::Result<
         ::ntwork::IoWorkItem<flush_device>,
         ::ntwork::AllocError,
     > {
-        ::ntwork::IoWorkItem::new(device)
+        ::ntwork::IoWorkItem::new(object)
     }
     /// Allocates an item for `flush_device` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
     fn queue(
-        device: &::ntwork::DeviceObject,
+        object: &::ntwork::DeviceObject,
         context: Vec<String>,
         queue: ::ntwork::WorkQueue,
     ) -> ::core::result::Result<(), ::ntwork::AllocError<Vec<String>>> {
-        ::ntwork::__private::io_queue::<flush_device>(device, context, queue)
+        ::ntwork::__private::io_queue::<flush_device>(object, context, queue)
     }
 }

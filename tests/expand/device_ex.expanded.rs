@@ -10,11 +10,11 @@ impl ::my_driver::rt::IoRoutine for poll {
     type Object = ::my_driver::rt::DeviceObject;
     type Context = u32;
     fn run(
-        device: &::my_driver::rt::DeviceObject,
+        object: &::my_driver::rt::DeviceObject,
         context: Self::Context,
         item: ::my_driver::rt::RunningIoWorkItem<'_, Self>,
     ) {
-        poll(device, context, item.keep());
+        poll(object, context, item.keep());
     }
 }
 impl poll {
@@ -37,21 +37,21 @@ impl poll {
             >>::initialize(item, context)
         }
     }
-    /// An Io work item for `poll` bound to `device` (`IoAllocateWorkItem`); `Err` on low resources.
+    /// An Io work item for `poll` bound to the device object (`IoAllocateWorkItem`); `Err` on low resources.
     fn new(
-        device: &::my_driver::rt::DeviceObject,
+        object: &::my_driver::rt::DeviceObject,
     ) -> ::core::result::Result<
         ::my_driver::rt::IoWorkItem<poll>,
         ::my_driver::rt::AllocError,
     > {
-        ::my_driver::rt::IoWorkItem::new(device)
+        ::my_driver::rt::IoWorkItem::new(object)
     }
     /// Allocates an item for `poll` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
     fn queue(
-        device: &::my_driver::rt::DeviceObject,
+        object: &::my_driver::rt::DeviceObject,
         context: u32,
         queue: ::my_driver::rt::WorkQueue,
     ) -> ::core::result::Result<(), ::my_driver::rt::AllocError<u32>> {
-        ::my_driver::rt::__private::io_queue::<poll>(device, context, queue)
+        ::my_driver::rt::__private::io_queue::<poll>(object, context, queue)
     }
 }

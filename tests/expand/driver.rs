@@ -1,0 +1,4 @@
+#[work_item(driver)]
+fn refresh(driver: &DriverObject, generation: u64) {
+    let _ = (driver, generation);
+}
