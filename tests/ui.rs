@@ -17,6 +17,72 @@ fn ui() {
     cases.pass("tests/ui/pass/*.rs");
 }
 
+/// Fail cases whose pinned output has more than one error, with the count.
+/// Every other case must give exactly one: a mistake is one error, so a
+/// cascade cannot come back unnoticed.
+const SEVERAL: &[(&str, usize, &str)] = &[
+    (
+        "several_errors",
+        4,
+        "four independent mistakes, each reported at its own token",
+    ),
+    // Known cascades still open (two errors for one mistake), pinned so they
+    // cannot grow: rustc reports the struct's bound and the method's.
+    (
+        "device_routine_new_on_ex_path",
+        2,
+        "open: E0277 then E0599 for `ExWorkItem::<device_routine>::new`",
+    ),
+    (
+        "io_item_of_ex_routine_new",
+        2,
+        "open: E0277 then E0599 for `IoWorkItem::<ex_routine>::new`",
+    ),
+    (
+        "ex_routine_on_io_item",
+        2,
+        "open: E0277 at the type argument and at the parameter",
+    ),
+    (
+        "associated_fn",
+        2,
+        "open: an attribute cannot see that it is inside an `impl`",
+    ),
+];
+
+#[test]
+fn each_fail_case_is_one_error() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ui/fail");
+    let mut wrong = Vec::new();
+    let mut cases = 0;
+    for entry in std::fs::read_dir(dir).expect("tests/ui/fail") {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().is_none_or(|e| e != "stderr") {
+            continue;
+        }
+        cases += 1;
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).expect("readable .stderr");
+        let errors = text
+            .lines()
+            .filter(|line| line.starts_with("error:") || line.starts_with("error["))
+            .count();
+        let expected = SEVERAL
+            .iter()
+            .find(|(case, _, _)| *case == name)
+            .map_or(1, |&(_, count, _)| count);
+        if errors != expected {
+            wrong.push(format!("{name}: {errors} errors, expected {expected}"));
+        }
+    }
+    assert!(cases >= 40, "found only {cases} fail cases in {dir}");
+    assert!(
+        wrong.is_empty(),
+        "error counts changed:\n{}",
+        wrong.join("\n")
+    );
+}
+
 #[test]
 fn edition_2021() {
     let manifest = concat!(

@@ -67,13 +67,26 @@ pub(crate) fn routine(item: &mut ItemFn, args: &Args, errors: &mut Errors) -> Op
             "a `#[work_item]` routine cannot be `async`: a system worker thread calls it once and runs it to completion, with no executor to poll a future; make it a plain `fn`",
         ));
     }
-    if let syn::Safety::Unsafe(token) = &sig.safety {
+    let c_style = matches!(sig.safety, syn::Safety::Unsafe(_)) && sig.abi.is_some();
+    if c_style {
+        // A C routine being ported: one error that shows the Rust shape.
+        let (unsafety, abi) = (&sig.safety, &sig.abi);
+        errors.push(error(
+            quote!(#unsafety #abi),
+            "a `#[work_item]` routine is the plain Rust function, not the C routine: the attribute generates the `unsafe extern \"system\"` trampoline (`name::ROUTINE`) itself. Write `fn name(context: C)` with the context's own type instead of a `*mut c_void` (a raw pointer is not `Send`: wrap it in a newtype that implements `Send` if it truly may cross threads)",
+        ));
+    }
+    if let syn::Safety::Unsafe(token) = &sig.safety
+        && !c_style
+    {
         errors.push(error(
             token,
             "a `#[work_item]` routine cannot be `unsafe fn`: the worker thread that calls it has no contract to uphold; make it a safe `fn` and put `unsafe {}` blocks inside",
         ));
     }
-    if let Some(abi) = &sig.abi {
+    if let Some(abi) = &sig.abi
+        && !c_style
+    {
         errors.push(error(
             abi,
             "a `#[work_item]` routine is written as a plain Rust `fn`: the attribute generates the `extern \"system\"` trampoline (`name::ROUTINE`) itself; remove the `extern`",
@@ -207,7 +220,10 @@ pub(crate) fn routine(item: &mut ItemFn, args: &Args, errors: &mut Errors) -> Op
     } else {
         ex_shape(&params, &declared_lifetimes, errors)
     };
-    let usable = !generic && errors.count() == before;
+    // A context type is used in generated items only when nothing in the
+    // signature was wrong: follow-on errors about it would repeat the mistake.
+    let usable = !generic && errors.count() == 0;
+    let _ = before;
     let context = context.map(|ty| ContextParam::new(ty, usable));
 
     if item.sig.variadic.is_some() {
@@ -225,6 +241,19 @@ pub(crate) fn routine(item: &mut ItemFn, args: &Args, errors: &mut Errors) -> Op
         context,
         krate,
     })
+}
+
+/// For an unsized type (`str`, `[T]`, `dyn Trait`), the sized type that owns
+/// one, for the error's suggestion.
+fn unsized_owned_form(ty: &Type) -> Option<String> {
+    match model::peel(ty) {
+        Type::Slice(slice) => Some(format!("Vec<{}>", slice.elem.to_token_stream())),
+        Type::TraitObject(object) => Some(format!("Box<{}>", object.to_token_stream())),
+        Type::Path(path) if path.qself.is_none() && path.path.is_ident("str") => {
+            Some(String::from("String"))
+        }
+        _ => None,
+    }
 }
 
 /// `&Path`: how a routine borrows the object the kernel lends it, whatever
@@ -281,6 +310,13 @@ fn ex_shape<'a>(
             }
             Some(lifetime) if lifetime.ident != "_" => check_lifetime(lifetime, declared, errors),
             _ => {}
+        }
+        if let Some(owned) = unsized_owned_form(&reference.elem) {
+            errors.push(error(
+                &reference.elem,
+                format!("a borrowed context must be a sized type: the item stores the context itself and lends it to the routine. Take `&{owned}` (the item stores a `{owned}`), or an owned `{owned}`, or `&'static` data"),
+            ));
+            return (Role::Ex { borrowed: true }, Some(&reference.elem));
         }
         check_context_type(&reference.elem, declared, errors);
         return (Role::Ex { borrowed: true }, Some(&reference.elem));

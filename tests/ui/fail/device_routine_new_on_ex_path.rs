@@ -1,0 +1,13 @@
+//! The central mistake: a device-bound routine put on the Ex path, in
+//! expression position.
+
+use ntwork::{DeviceObject, ExWorkItem, work_item};
+
+#[work_item(device)]
+fn flush(device: &DeviceObject, batch: Vec<u8>) {
+    let _ = (device, batch);
+}
+
+fn main() {
+    let _ = ExWorkItem::<flush>::new(vec![1, 2, 3]);
+}
