@@ -190,6 +190,7 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
             let ex_queue_doc = format!(
                 " Allocates an item for `{name}` and queues it on `queue`, counted in `rundown` until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources, or once the rundown has started, the error holds the context."
             );
+            let routine_fn = routine_fn(krate, vis, stand_in);
             quote! {
                 impl #krate::ExRoutine for #ident {
                     #assoc
@@ -199,6 +200,8 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                 impl #ident {
                     #[doc = #routine_doc]
                     #vis const ROUTINE: #krate::ffi::WORKER_THREAD_ROUTINE = <#ident as #krate::ExRoutine>::ROUTINE;
+
+                    #routine_fn
 
                     #initialize_doc
                     #vis unsafe fn #initialize_fn #generics(
@@ -260,6 +263,11 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                     #[doc = #routine_doc]
                     #vis const ROUTINE: #krate::ffi::IO_WORKITEM_ROUTINE = <#ident as #krate::__private::IoClassicRoutine>::ROUTINE;
                 }
+            };
+            let io_routine_fn = if takes_item {
+                quote!()
+            } else {
+                routine_fn(krate, vis, stand_in)
             };
             let classic_impl = if classic_routine {
                 quote!(impl #krate::__private::IoClassicRoutine for #ident {})
@@ -328,6 +336,8 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                 impl #ident {
                     #routine_const
 
+                    #io_routine_fn
+
                     #ex_initializer
 
                     #[doc = #new_doc]
@@ -351,6 +361,25 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
         #vis #struct_token #ident #braces
 
         #role_items
+    }
+}
+
+/// `name::routine::<T>()`: the raw-protocol routine in the pointer type `T`
+/// of whichever binding the caller uses (ntwork's, wdk-sys's, windows-sys's).
+fn routine_fn(krate: &TokenStream, vis: &TokenStream, stand_in: bool) -> TokenStream {
+    if stand_in {
+        return quote!();
+    }
+    let t = Ident::new("__NtworkRoutineType", Span::mixed_site());
+    quote! {
+        /// The raw-protocol routine in the routine pointer type `T` of a
+        /// binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and
+        /// aarch64) or windows-sys's; the same contract as `ROUTINE`. See
+        /// `ntwork::abi`.
+        #[must_use]
+        #vis fn routine<#t: #krate::abi::RoutineType<Self>>() -> #t {
+            <#t as #krate::abi::RoutineType<Self>>::of()
+        }
     }
 }
 

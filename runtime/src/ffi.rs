@@ -7,8 +7,11 @@
 //! calls a driver makes.
 //!
 //! Routine pointer types carry their real parameters (`windows-sys` declares them
-//! parameterless, a known metadata defect). Raw object pointers from `wdk-sys` or
-//! `windows-sys` go in with `.cast()`: the pointee types differ only in name.
+//! parameterless, a known metadata defect). A routine cannot be *cast* to
+//! another binding's pointer type (the ABI is part of the type; `as` is
+//! E0605): [`crate::abi`] gives each routine in the type the binding declares.
+//! Raw object pointers from `wdk-sys` or `windows-sys` go in with `.cast()`:
+//! the pointee types differ only in name.
 
 #![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
 

@@ -187,3 +187,73 @@ pub(crate) unsafe extern "system" fn io_classic<R: crate::__private::IoClassicRo
     };
     guard(|| R::run_without_item(device, context));
 }
+
+/// The raw-protocol trampolines again, in the ABIs other bindings declare
+/// ([`crate::abi`]): each forwards to the one above, so the behaviour and its
+/// safety contract are the same. Object and item pointers are generic because
+/// each binding names its own pointee types.
+///
+/// # Safety
+///
+/// As for [`ex_raw`].
+#[cfg(not(target_arch = "x86"))]
+pub(crate) unsafe extern "C" fn ex_raw_c<R: ExRoutine>(parameter: *mut c_void) {
+    // SAFETY: the same contract as `ex_raw`.
+    unsafe { ex_raw::<R>(parameter) }
+}
+
+/// [`io_raw_ex`] with the item pointer of any binding.
+///
+/// # Safety
+///
+/// As for [`io_raw_ex`].
+pub(crate) unsafe extern "system" fn io_raw_ex_system<R: IoRoutineWithoutItem, P>(
+    io_object: *mut c_void,
+    context: *mut c_void,
+    item: *mut P,
+) {
+    // SAFETY: the same contract; the item pointer is only passed on.
+    unsafe { io_raw_ex::<R>(io_object, context, item.cast()) }
+}
+
+/// [`io_raw_ex`] in bindgen's ABI.
+///
+/// # Safety
+///
+/// As for [`io_raw_ex`].
+#[cfg(not(target_arch = "x86"))]
+pub(crate) unsafe extern "C" fn io_raw_ex_c<R: IoRoutineWithoutItem, P>(
+    io_object: *mut c_void,
+    context: *mut c_void,
+    item: *mut P,
+) {
+    // SAFETY: the same contract; the item pointer is only passed on.
+    unsafe { io_raw_ex::<R>(io_object, context, item.cast()) }
+}
+
+/// [`io_classic`] with the device pointer of any binding.
+///
+/// # Safety
+///
+/// As for [`io_classic`].
+pub(crate) unsafe extern "system" fn io_classic_system<R: crate::__private::IoClassicRoutine, D>(
+    device: *mut D,
+    context: *mut c_void,
+) {
+    // SAFETY: the same contract; the device pointer is only passed on.
+    unsafe { io_classic::<R>(device.cast(), context) }
+}
+
+/// [`io_classic`] in bindgen's ABI.
+///
+/// # Safety
+///
+/// As for [`io_classic`].
+#[cfg(not(target_arch = "x86"))]
+pub(crate) unsafe extern "C" fn io_classic_c<R: crate::__private::IoClassicRoutine, D>(
+    device: *mut D,
+    context: *mut c_void,
+) {
+    // SAFETY: the same contract; the device pointer is only passed on.
+    unsafe { io_classic::<R>(device.cast(), context) }
+}

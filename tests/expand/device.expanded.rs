@@ -25,6 +25,14 @@ impl ::ntwork::__private::IoClassicRoutine for flush_device {}
 impl flush_device {
     /// The `IO_WORKITEM_ROUTINE` of `flush_device`, for `IoQueueWorkItem`. Its `Context` must come from `ntwork::raw::into_parameter` with the routine's context; it takes the context back and runs `flush_device`.
     const ROUTINE: ::ntwork::ffi::IO_WORKITEM_ROUTINE = <flush_device as ::ntwork::__private::IoClassicRoutine>::ROUTINE;
+    /// The raw-protocol routine in the routine pointer type `T` of a
+    /// binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and
+    /// aarch64) or windows-sys's; the same contract as `ROUTINE`. See
+    /// `ntwork::abi`.
+    #[must_use]
+    fn routine<__NtworkRoutineType: ::ntwork::abi::RoutineType<Self>>() -> __NtworkRoutineType {
+        <__NtworkRoutineType as ::ntwork::abi::RoutineType<Self>>::of()
+    }
     #[doc(hidden)]
     /// Device-bound routines have no Ex initializer: queue them with `queue(device, ...)`.
     ///

@@ -22,6 +22,14 @@ impl ::ntwork::IoRoutineWithoutItem for refresh {
     }
 }
 impl refresh {
+    /// The raw-protocol routine in the routine pointer type `T` of a
+    /// binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and
+    /// aarch64) or windows-sys's; the same contract as `ROUTINE`. See
+    /// `ntwork::abi`.
+    #[must_use]
+    fn routine<__NtworkRoutineType: ::ntwork::abi::RoutineType<Self>>() -> __NtworkRoutineType {
+        <__NtworkRoutineType as ::ntwork::abi::RoutineType<Self>>::of()
+    }
     #[doc(hidden)]
     /// Device-bound routines have no Ex initializer: queue them with `queue(device, ...)`.
     ///
