@@ -1,0 +1,88 @@
+//! DriverUnload done right, with work in flight on all three paths:
+//!
+//! * Ex work counted in a `Rundown` that DriverUnload waits for;
+//! * device-bound Io work, which references its device, so the driver image
+//!   stays mapped until the routine has returned, even after DriverUnload;
+//! * driver-bound Io work (`#[work_item(driver)]`) for work that belongs to
+//!   no device but must not outlive the image.
+//!
+//! ```text
+//! cargo run --example unload
+//! ```
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ntwork::{DeviceObject, DriverObject, Rundown, WorkQueue, work_item};
+use ntwork_host::Executive;
+
+/// Counts the driver's Ex work; DriverUnload waits for it.
+static WORK: Rundown = Rundown::new();
+
+#[work_item]
+fn write_statistics(counters: Arc<AtomicUsize>) {
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    counters.fetch_add(1, Ordering::SeqCst);
+}
+
+#[work_item(device)]
+fn finish_request(device: &DeviceObject, done: Arc<AtomicUsize>) {
+    let _ = device;
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    done.fetch_add(1, Ordering::SeqCst);
+}
+
+#[work_item(driver)]
+fn release_cache(driver: &DriverObject, done: Arc<AtomicUsize>) {
+    let _ = driver;
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    done.fetch_add(1, Ordering::SeqCst);
+}
+
+fn main() {
+    let exec = Executive::new();
+    let loaded = exec.load_driver("sample.sys");
+    let fdo = loaded.create_device();
+    let done = Arc::new(AtomicUsize::new(0));
+    {
+        // SAFETY: the driver's own objects, used while the driver is loaded.
+        let (driver, device) = unsafe {
+            (
+                DriverObject::from_raw(loaded.as_raw()),
+                DeviceObject::from_raw(fdo.as_raw()),
+            )
+        };
+        for _ in 0..4 {
+            write_statistics::queue(&WORK, Arc::clone(&done), WorkQueue::Delayed)
+                .expect("pool allocation");
+        }
+        finish_request::queue(device, Arc::clone(&done), WorkQueue::Delayed)
+            .expect("IoAllocateWorkItem");
+        release_cache::queue(driver, Arc::clone(&done), WorkQueue::Delayed)
+            .expect("IoAllocateWorkItem");
+    }
+
+    // DriverUnload, at PASSIVE_LEVEL: wait for the Ex work (nothing else keeps
+    // the image mapped for it), delete the device, return.
+    WORK.wait();
+    println!(
+        "DriverUnload: rundown complete after {} items",
+        done.load(Ordering::SeqCst)
+    );
+    loaded.unload().expect("no bug check at unload");
+    println!(
+        "DriverUnload returned; image still mapped: {} (Io work holds its objects)",
+        exec.is_image_mapped("sample.sys")
+    );
+
+    exec.wait_idle();
+    println!(
+        "all {} routines ran; image mapped now: {}; bug check: {:?}",
+        done.load(Ordering::SeqCst),
+        exec.is_image_mapped("sample.sys"),
+        exec.bug_check()
+    );
+    assert_eq!(done.load(Ordering::SeqCst), 6);
+    assert!(!exec.is_image_mapped("sample.sys"));
+    assert_eq!(exec.bug_check(), None);
+}
