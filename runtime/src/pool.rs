@@ -22,6 +22,7 @@ const POOL_ALIGNMENT: usize = if cfg!(target_pointer_width = "64") {
 ///
 /// A layout aligned beyond `MEMORY_ALLOCATION_ALIGNMENT` is over-allocated and
 /// aligned by hand; the block's start is stored just before the aligned address.
+#[inline]
 pub(crate) fn allocate(layout: Layout) -> Option<NonNull<u8>> {
     if layout.size() == 0 {
         return Some(dangling(layout));
@@ -60,6 +61,7 @@ pub(crate) fn allocate(layout: Layout) -> Option<NonNull<u8>> {
 /// # Safety
 ///
 /// `ptr` came from [`allocate`] with this `layout` and is not used again.
+#[inline]
 pub(crate) unsafe fn free(ptr: NonNull<u8>, layout: Layout) {
     if layout.size() == 0 {
         return;

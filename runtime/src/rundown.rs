@@ -39,6 +39,7 @@ impl Drain {
     }
 
     /// Counts one more piece of work; `false` once a wait has started.
+    #[inline]
     pub(crate) fn acquire(&self) -> bool {
         // SAFETY: by the invariants, an initialized rundown reference.
         unsafe { ffi::ExAcquireRundownProtection(self.rundown.get()) != 0 }
@@ -49,6 +50,7 @@ impl Drain {
     /// # Safety
     ///
     /// The caller holds one acquisition and gives it up.
+    #[inline]
     pub(crate) unsafe fn release(&self) {
         // SAFETY: the caller's contract.
         unsafe { ffi::ExReleaseRundownProtection(self.rundown.get()) }
@@ -169,6 +171,7 @@ impl Rundown {
     }
 
     /// Counts one item; `false` once a rundown has started.
+    #[inline]
     pub(crate) fn acquire(&self) -> bool {
         !self.counted || self.drain.acquire()
     }
@@ -178,6 +181,7 @@ impl Rundown {
     /// # Safety
     ///
     /// The caller holds one acquisition from [`acquire`](Self::acquire).
+    #[inline]
     pub(crate) unsafe fn release(&self) {
         if self.counted {
             // SAFETY: forwarded from the caller.
