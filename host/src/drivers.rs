@@ -40,6 +40,18 @@ struct FakeDeviceObject {
     next_device: *mut FakeDeviceObject,
 }
 
+/// Every fake object ever made. Their memory is never given back (a stale
+/// pointer in code under test must stay dereferenceable, so its use is a
+/// diagnosed host error, not a crash); kept here, it stays reachable, which is
+/// what it is.
+static KEPT: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+
+fn keep(object: usize) {
+    KEPT.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(object);
+}
+
 /// Loads a driver on `inner`.
 pub(crate) fn load(inner: &Arc<Inner>, name: &str) -> Driver {
     // Never freed: a DEVICE_OBJECT / DRIVER_OBJECT pointer handed to code
@@ -51,6 +63,7 @@ pub(crate) fn load(inner: &Arc<Inner>, name: &str) -> Driver {
         _reserved: 0,
         device_object: core::ptr::null_mut(),
     }));
+    keep(object as usize);
     let name: Arc<str> = name.into();
     let mut st = inner.lock();
     let index = st.drivers.len();
@@ -212,6 +225,7 @@ impl Driver {
             driver_object: driver,
             next_device: next,
         }));
+        keep(device as usize);
         // SAFETY: as above.
         unsafe { (*driver).device_object = device };
         st.objects.insert(

@@ -63,7 +63,7 @@ pub(crate) fn block_containing(address: usize) -> Option<(usize, usize)> {
 
 /// Allocates nonpaged pool for `layout`, tracked by the calling thread's
 /// executive and attributed to the calling driver; `NULL` when
-/// [`FaultSite::Pool`](crate::FaultSite::Pool) injects a failure.
+/// [`FaultSite::Pool`] injects a failure.
 ///
 /// Under Driver Verifier ([`Executive::set_driver_verifier`](crate::Executive::set_driver_verifier))
 /// a zero-sized layout is bug check 0xC4/0x00, and allocating above
