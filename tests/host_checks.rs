@@ -130,16 +130,13 @@ fn an_io_workitem_in_a_block_sized_for_vista_is_a_host_diagnostic() {
     assert!(stop.is_host_diagnostic());
 }
 
-#[test]
-fn uninitializing_a_queued_item_is_0xe4_2_with_the_routine_field() {
-    let exec = Executive::manual();
-    let driver = exec.load_driver("uninit.sys");
-    let device = driver.create_device();
+/// A pool block of `IoSizeofWorkItem()` bytes, initialized for `device` and
+/// queued with a plain routine.
+fn queued_embedded_item(device: &ntwork_host::Device) -> *mut u8 {
     // SAFETY: no preconditions.
     let size = unsafe { ffi::IoSizeofWorkItem() } as usize;
-    let layout = Layout::from_size_align(size, 16).unwrap();
-    let block = host::pool::allocate(layout);
-    // SAFETY: IoSizeofWorkItem() bytes; uninitializing while queued is the misuse.
+    let block = host::pool::allocate(Layout::from_size_align(size, 16).unwrap());
+    // SAFETY: IoSizeofWorkItem() bytes, 16-aligned, kept for the test.
     unsafe {
         ffi::IoInitializeWorkItem(device.as_raw().cast(), block.cast());
         ffi::IoQueueWorkItem(
@@ -148,8 +145,18 @@ fn uninitializing_a_queued_item_is_0xe4_2_with_the_routine_field() {
             ffi::DelayedWorkQueue,
             null_mut(),
         );
-        ffi::IoUninitializeWorkItem(block.cast());
     }
+    block
+}
+
+#[test]
+fn uninitializing_a_queued_item_is_0xe4_2_with_the_routine_field() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("uninit.sys");
+    let device = driver.create_device();
+    let block = queued_embedded_item(&device);
+    // SAFETY: the misuse under test; the host checks before it touches the item.
+    unsafe { ffi::IoUninitializeWorkItem(block.cast()) };
     let item = block as usize;
     assert_eq!(
         exec.expect_bug_check(),
@@ -165,20 +172,9 @@ fn reinitializing_a_queued_item_is_a_host_diagnostic() {
     let exec = Executive::manual();
     let driver = exec.load_driver("reinit.sys");
     let device = driver.create_device();
-    // SAFETY: no preconditions.
-    let size = unsafe { ffi::IoSizeofWorkItem() } as usize;
-    let block = host::pool::allocate(Layout::from_size_align(size, 16).unwrap());
-    // SAFETY: as above; re-initializing while queued is the misuse.
-    unsafe {
-        ffi::IoInitializeWorkItem(device.as_raw().cast(), block.cast());
-        ffi::IoQueueWorkItem(
-            block.cast(),
-            Some(io_at_dispatch),
-            ffi::DelayedWorkQueue,
-            null_mut(),
-        );
-        ffi::IoInitializeWorkItem(device.as_raw().cast(), block.cast());
-    }
+    let block = queued_embedded_item(&device);
+    // SAFETY: the misuse under test; the host checks before it touches the item.
+    unsafe { ffi::IoInitializeWorkItem(device.as_raw().cast(), block.cast()) };
     assert_eq!(
         exec.expect_bug_check(),
         BugCheck::new(

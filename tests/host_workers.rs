@@ -97,6 +97,23 @@ unsafe extern "system" fn blocked(parameter: *mut c_void) {
     gate.open.wait(Duration::from_secs(10));
 }
 
+/// A gate, and `n` items whose routine blocks on it.
+fn gated(n: usize) -> (Box<Gate>, Vec<WORK_QUEUE_ITEM>) {
+    let gate = Box::new(Gate {
+        open: Event::default(),
+        entered: AtomicUsize::new(0),
+    });
+    let parameter = (&raw const *gate).cast_mut().cast();
+    let items = (0..n)
+        .map(|_| WORK_QUEUE_ITEM {
+            WorkerRoutine: Some(blocked),
+            Parameter: parameter,
+            ..WORK_QUEUE_ITEM::new()
+        })
+        .collect();
+    (gate, items)
+}
+
 fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while !done() {
@@ -113,18 +130,7 @@ fn workers_start_on_demand_up_to_the_cap_and_idle_extras_exit() {
     let exec = Executive::new();
     exec.set_max_workers(3);
     exec.set_worker_idle_timeout(Duration::from_millis(20));
-    let gate = Box::new(Gate {
-        open: Event::default(),
-        entered: AtomicUsize::new(0),
-    });
-    let parameter = (&raw const *gate).cast_mut().cast();
-    let mut items: Vec<WORK_QUEUE_ITEM> = (0..5)
-        .map(|_| WORK_QUEUE_ITEM {
-            WorkerRoutine: Some(blocked),
-            Parameter: parameter,
-            ..WORK_QUEUE_ITEM::new()
-        })
-        .collect();
+    let (gate, mut items) = gated(5);
     assert_eq!(exec.worker_threads(), 0, "no worker before the first item");
     for item in &mut items {
         // SAFETY: the items and the gate outlive `wait_idle`.
@@ -151,18 +157,7 @@ fn starvation_is_a_host_diagnostic_not_a_hang() {
     let exec = Executive::new();
     exec.set_max_workers(1);
     exec.set_starvation_limit(Duration::from_millis(50));
-    let gate = Box::new(Gate {
-        open: Event::default(),
-        entered: AtomicUsize::new(0),
-    });
-    let parameter = (&raw const *gate).cast_mut().cast();
-    let mut items: Vec<WORK_QUEUE_ITEM> = (0..2)
-        .map(|_| WORK_QUEUE_ITEM {
-            WorkerRoutine: Some(blocked),
-            Parameter: parameter,
-            ..WORK_QUEUE_ITEM::new()
-        })
-        .collect();
+    let (gate, mut items) = gated(2);
     for item in &mut items {
         // SAFETY: the items and the gate outlive the executive.
         unsafe { ffi::ExQueueWorkItem(item, ffi::CriticalWorkQueue) };
@@ -222,17 +217,9 @@ fn threaded_try_queue_is_false_while_every_worker_is_busy() {
     exec.set_max_workers(1);
     let driver = exec.load_driver("busy.sys");
     let device = driver.create_device();
-    let gate = Box::new(Gate {
-        open: Event::default(),
-        entered: AtomicUsize::new(0),
-    });
-    let mut busy = WORK_QUEUE_ITEM {
-        WorkerRoutine: Some(blocked),
-        Parameter: (&raw const *gate).cast_mut().cast(),
-        ..WORK_QUEUE_ITEM::new()
-    };
+    let (gate, mut busy) = gated(1);
     // SAFETY: the item and the gate outlive `wait_idle`.
-    unsafe { ffi::ExQueueWorkItem(&mut busy, ffi::DelayedWorkQueue) };
+    unsafe { ffi::ExQueueWorkItem(&mut busy[0], ffi::DelayedWorkQueue) };
     assert!(wait_until(Duration::from_secs(5), || gate
         .entered
         .load(Ordering::SeqCst)

@@ -100,25 +100,25 @@ pub(crate) fn last_segment(ty: &Type) -> Option<&PathSegment> {
     }
 }
 
-/// Whether `ty` names a device object, behind any references: the parameter
-/// that makes a routine device-bound (`&ntwork::DeviceObject`, or a misuse of it).
-pub(crate) fn mentions_device_object(ty: &Type) -> bool {
+/// Whether `ty` names the type `name` (a plain path ending in it), behind any
+/// references: how the object parameter of an Io routine is recognized.
+fn mentions(ty: &Type, name: &str) -> bool {
     let mut ty = peel(ty);
     while let Type::Reference(reference) = ty {
         ty = peel(&reference.elem);
     }
-    last_segment(ty)
-        .is_some_and(|segment| segment.ident == "DeviceObject" && segment.arguments.is_none())
+    last_segment(ty).is_some_and(|segment| segment.ident == name && segment.arguments.is_none())
 }
 
-/// Whether `ty` names the driver object, behind any references (`&ntwork::DriverObject`).
+/// Whether `ty` names a device object: the parameter that makes a routine
+/// device-bound (`&ntwork::DeviceObject`, or a misuse of it).
+pub(crate) fn mentions_device_object(ty: &Type) -> bool {
+    mentions(ty, "DeviceObject")
+}
+
+/// Whether `ty` names the driver object (`&ntwork::DriverObject`).
 pub(crate) fn mentions_driver_object(ty: &Type) -> bool {
-    let mut ty = peel(ty);
-    while let Type::Reference(reference) = ty {
-        ty = peel(&reference.elem);
-    }
-    last_segment(ty)
-        .is_some_and(|segment| segment.ident == "DriverObject" && segment.arguments.is_none())
+    mentions(ty, "DriverObject")
 }
 
 /// Whether `ty` is an `IoWorkItem<...>` (the item an `IoQueueWorkItemEx` routine receives).
