@@ -5,34 +5,29 @@
 
 use core::ffi::c_void;
 use core::ptr::null_mut;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use ntwork::ffi::{self, WORK_QUEUE_ITEM};
 use ntwork_host::{Executive, bugcheck};
 
-/// A one-shot event a routine can wait on (KEVENT-like).
+/// A one-shot event a routine can wait on (KEVENT-like). Atomic and
+/// polled, so ThreadSanitizer (which cannot see std's futex locks) sees the
+/// hand-off.
 #[derive(Default)]
 struct Event {
-    set: Mutex<bool>,
-    signal: Condvar,
+    set: AtomicBool,
 }
 
 impl Event {
     fn set(&self) {
-        *self.set.lock().unwrap() = true;
-        self.signal.notify_all();
+        self.set.store(true, Ordering::Release);
     }
 
     /// Waits up to `limit`; whether the event was set.
     fn wait(&self, limit: Duration) -> bool {
-        let guard = self.set.lock().unwrap();
-        let (guard, _) = self
-            .signal
-            .wait_timeout_while(guard, limit, |set| !*set)
-            .unwrap();
-        *guard
+        wait_until(limit, || self.set.load(Ordering::Acquire))
     }
 }
 

@@ -44,12 +44,10 @@ struct FakeDeviceObject {
 /// pointer in code under test must stay dereferenceable, so its use is a
 /// diagnosed host error, not a crash); kept here, it stays reachable, which is
 /// what it is.
-static KEPT: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+static KEPT: crate::sync::Mutex<Vec<usize>> = crate::sync::Mutex::new(Vec::new());
 
 fn keep(object: usize) {
-    KEPT.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .push(object);
+    KEPT.lock().push(object);
 }
 
 /// Loads a driver on `inner`.

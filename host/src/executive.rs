@@ -9,8 +9,10 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::format;
 use std::io::Write as _;
 use std::string::String;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+
+use crate::sync::{Condvar, Mutex, MutexGuard};
 use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
@@ -346,7 +348,7 @@ impl Inner {
 
     /// The state; a panic elsewhere never makes it unusable.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state.lock()
     }
 
     /// Records `bug_check` unless one is recorded already; stops dispatch.
@@ -620,13 +622,10 @@ fn worker(inner: Arc<Inner>) {
                 }
                 st.idle += 1;
                 let timeout = st.idle_timeout;
-                let (guard, waited) = inner
-                    .work
-                    .wait_timeout(st, timeout)
-                    .unwrap_or_else(PoisonError::into_inner);
+                let (guard, timed_out) = inner.work.wait_timeout(st, timeout);
                 st = guard;
                 st.idle -= 1;
-                if waited.timed_out() && st.pending() == 0 && st.threads > 1 {
+                if timed_out && st.pending() == 0 && st.threads > 1 {
                     st.threads -= 1;
                     bind(None);
                     return;
@@ -670,11 +669,7 @@ fn watchdog(inner: Arc<Inner>) {
         }
         let tick =
             (st.starvation_limit / 8).clamp(Duration::from_millis(1), Duration::from_millis(50));
-        st = inner
-            .idle
-            .wait_timeout(st, tick)
-            .unwrap_or_else(PoisonError::into_inner)
-            .0;
+        st = inner.idle.wait_timeout(st, tick).0;
     }
 }
 
@@ -846,7 +841,7 @@ impl Executive {
         while st.bug_check.is_none()
             && (!st.running.is_empty() || (inner.threaded && st.pending() > 0))
         {
-            st = inner.idle.wait(st).unwrap_or_else(PoisonError::into_inner);
+            st = inner.idle.wait(st);
         }
     }
 

@@ -45,6 +45,7 @@ mod irql;
 mod panics;
 pub mod pool;
 mod rundown;
+mod sync;
 mod work;
 
 pub use bugcheck::BugCheck;

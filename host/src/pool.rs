@@ -10,7 +10,7 @@
 
 use core::alloc::Layout;
 use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Weak};
 
 use ntwork::ffi::DISPATCH_LEVEL;
 
@@ -21,6 +21,7 @@ use crate::bugcheck::{
 use crate::executive::{Inner, current};
 use crate::faults::FaultSite;
 use crate::irql::current_irql;
+use crate::sync::{Mutex, MutexGuard};
 
 struct Block {
     layout: Layout,
@@ -29,10 +30,10 @@ struct Block {
     driver: Option<usize>,
 }
 
-static BLOCKS: LazyLock<Mutex<BTreeMap<usize, Block>>> = LazyLock::new(Mutex::default);
+static BLOCKS: Mutex<BTreeMap<usize, Block>> = Mutex::new(BTreeMap::new());
 
 fn blocks() -> MutexGuard<'static, BTreeMap<usize, Block>> {
-    BLOCKS.lock().unwrap_or_else(PoisonError::into_inner)
+    BLOCKS.lock()
 }
 
 fn owned(block: &Block, inner: &Inner) -> bool {
