@@ -2,10 +2,10 @@
 //! object. The kernel keeps nothing alive for it, so every safe Ex queue is
 //! counted in a [`Rundown`] that DriverUnload waits for.
 
+use crate::sync::{AtomicBool, Ordering};
 use core::cell::UnsafeCell;
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{AllocError, NotQueued, QueueError};
 use crate::rundown::{Drain, Rundown};
@@ -272,7 +272,20 @@ unsafe impl<R: ExRoutineRef> Send for ReusableExWorkItem<R> {}
 
 impl<R: ExRoutineRef> ReusableExWorkItem<R> {
     /// An unqueued item counted in `rundown`; `const`, so it can be a `static`.
+    #[cfg(not(loom))]
     pub const fn new(rundown: &'static Rundown, context: R::Context) -> Self {
+        Self {
+            item: UnsafeCell::new(ffi::WORK_QUEUE_ITEM::new()),
+            pending: AtomicBool::new(false),
+            flush: Drain::new(),
+            rundown,
+            context,
+        }
+    }
+
+    /// As above, for the loom models (not `const` there).
+    #[cfg(loom)]
+    pub fn new(rundown: &'static Rundown, context: R::Context) -> Self {
         Self {
             item: UnsafeCell::new(ffi::WORK_QUEUE_ITEM::new()),
             pending: AtomicBool::new(false),

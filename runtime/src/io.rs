@@ -2,6 +2,7 @@
 //! The queue references the item's object (a device, or the driver object)
 //! until the routine has returned, and so keeps the driver image loaded.
 
+use crate::sync::{AtomicUsize, Ordering};
 use core::alloc::Layout;
 use core::cell::UnsafeCell;
 use core::ffi::c_void;
@@ -9,7 +10,6 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{AllocError, NotQueued, Refused};
 use crate::objects::{ARef, AlwaysRefCounted, IoObject};

@@ -45,6 +45,7 @@ mod objects;
 mod pool;
 mod queue;
 mod rundown;
+mod sync;
 mod trampolines;
 
 #[doc(hidden)]

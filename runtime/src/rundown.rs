@@ -1,8 +1,8 @@
 //! Rundown protection: waiting until counted work is done, and refusing new
 //! work meanwhile. The kernel primitive is `EX_RUNDOWN_REF`.
 
+use crate::sync::{AtomicU8, Ordering};
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicU8, Ordering};
 
 use crate::ffi;
 
@@ -31,7 +31,17 @@ unsafe impl Send for Drain {}
 
 impl Drain {
     /// Open, with no work counted (`ExInitializeRundownProtection` stores 0).
+    #[cfg(not(loom))]
     pub(crate) const fn new() -> Self {
+        Self {
+            rundown: UnsafeCell::new(ffi::EX_RUNDOWN_REF::new()),
+            state: AtomicU8::new(OPEN),
+        }
+    }
+
+    /// As above; loom's atomics cannot be made in a `const fn`.
+    #[cfg(loom)]
+    pub(crate) fn new() -> Self {
         Self {
             rundown: UnsafeCell::new(ffi::EX_RUNDOWN_REF::new()),
             state: AtomicU8::new(OPEN),
@@ -149,7 +159,17 @@ pub struct Rundown {
 
 impl Rundown {
     /// Counting rundown protection; DriverUnload must call [`wait`](Self::wait).
+    #[cfg(not(loom))]
     pub const fn new() -> Self {
+        Self {
+            drain: Drain::new(),
+            counted: true,
+        }
+    }
+
+    /// As above, for the loom models (not `const` there).
+    #[cfg(loom)]
+    pub fn new() -> Self {
         Self {
             drain: Drain::new(),
             counted: true,
@@ -163,7 +183,21 @@ impl Rundown {
     /// The driver never sets `DriverObject->DriverUnload` (the I/O manager
     /// cannot unload a driver without an unload routine), so its image stays
     /// mapped for as long as the system runs.
+    #[cfg(not(loom))]
     pub const unsafe fn never_unloads() -> Self {
+        Self {
+            drain: Drain::new(),
+            counted: false,
+        }
+    }
+
+    /// As above, for the loom models (not `const` there).
+    ///
+    /// # Safety
+    ///
+    /// As for the `const` version.
+    #[cfg(loom)]
+    pub unsafe fn never_unloads() -> Self {
         Self {
             drain: Drain::new(),
             counted: false,
