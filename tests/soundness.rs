@@ -35,6 +35,27 @@ fn a_counted_reference_holds_the_device_until_it_drops() {
     assert_eq!(exec.bug_check(), None);
 }
 
+/// Windows's verdict on a leaked reference: no bug check, but the driver
+/// never finishes unloading (the device, and so the image, stay). A counted
+/// reference released twice is 0x18 (see `host_drivers`).
+#[test]
+fn a_leaked_counted_reference_keeps_the_device_and_the_image_as_on_windows() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("leak-ref.sys");
+    let device = driver.create_device();
+    core::mem::forget(ARef::from(ntwork_suite::object(&device)));
+    driver.unload().unwrap();
+    assert!(
+        !device.is_freed(),
+        "deleted, but the leaked reference keeps it"
+    );
+    assert!(
+        exec.is_image_mapped("leak-ref.sys"),
+        "the unload never completes"
+    );
+    assert_eq!(exec.bug_check(), None, "Windows raises nothing for it");
+}
+
 #[test]
 fn an_owned_io_item_holds_a_reference_and_gives_it_up_when_freed() {
     let exec = Executive::manual();
