@@ -143,6 +143,12 @@ pub const HOST_FREED_QUEUED_ITEM: u32 = HOST_DIAGNOSTIC_BASE + 12;
 /// Parameters: 1 the address, 2-4 0.
 pub const HOST_BAD_POOL_FREE: u32 = HOST_DIAGNOSTIC_BASE + 13;
 
+/// Host diagnostic standing for a KMDF Verifier break (the framework's
+/// verifier breaks into the debugger, it does not bug-check). Parameters: 1
+/// the reason (1: `WdfWorkItemFlush` from inside the item's own callback),
+/// 2 the object, 3 the function, 4 0.
+pub const HOST_WDF_VERIFIER_BREAK: u32 = HOST_DIAGNOSTIC_BASE + 14;
+
 /// A bug check, as data: the code and the four parameters `KeBugCheckEx` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BugCheck {
@@ -176,6 +182,7 @@ impl BugCheck {
             HOST_NOT_IN_TARGET => "HOST_NOT_IN_TARGET",
             HOST_FREED_QUEUED_ITEM => "HOST_FREED_QUEUED_ITEM",
             HOST_BAD_POOL_FREE => "HOST_BAD_POOL_FREE",
+            HOST_WDF_VERIFIER_BREAK => "HOST_WDF_VERIFIER_BREAK",
             DRIVER_VERIFIER_DETECTED_VIOLATION => "DRIVER_VERIFIER_DETECTED_VIOLATION",
             DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS => {
                 "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS"

@@ -244,6 +244,15 @@ impl Driver {
         }
     }
 
+    /// Creates a KMDF device of this driver (`WdfDeviceCreate`), over a new
+    /// WDM device object, for `WdfWorkItemCreate` parents.
+    pub fn create_wdf_device(
+        &self,
+        config: crate::wdf::WdfDeviceConfig,
+    ) -> crate::wdf::WdfDeviceHandle {
+        crate::wdf::create_device(self.create_device(), config)
+    }
+
     /// Runs `f` as this driver's code: Ex work it queues and pool it
     /// allocates are attributed to this driver (for the unload checks). Work
     /// routines run in their driver's context by themselves; with one driver
@@ -272,6 +281,16 @@ impl Driver {
     /// was unmapped at once and the leak check failed.
     pub fn unload(self) -> Result<(), BugCheck> {
         let export = Self::unload as *const () as usize;
+        // The framework deletes a KMDF driver's objects before it unloads.
+        let own_devices: Vec<usize> = {
+            let st = self.inner.lock();
+            st.objects
+                .iter()
+                .filter(|(_, rec)| rec.driver == self.index && rec.kind == ObjectKind::Device)
+                .map(|(&address, _)| address)
+                .collect()
+        };
+        crate::wdf::dispose_for_devices(&own_devices);
         let mut st = self.inner.lock();
         if let Some(bug_check) = st.bug_check {
             return Err(bug_check);

@@ -596,6 +596,11 @@ impl Inner {
         (!self.threaded && st.running.is_empty() && st.pending() > 0).then(|| st.pending())
     }
 
+    /// Whether a bug check stopped this executive.
+    pub(crate) fn bug_check_recorded(&self) -> bool {
+        self.lock().bug_check.is_some()
+    }
+
     pub(crate) fn is_same(&self, other: &Arc<Inner>) -> bool {
         core::ptr::eq(self, Arc::as_ptr(other))
     }

@@ -46,6 +46,7 @@ mod panics;
 pub mod pool;
 mod rundown;
 mod sync;
+pub mod wdf;
 mod work;
 
 pub use bugcheck::BugCheck;

@@ -15,6 +15,8 @@ pub(crate) enum StatedRole {
     Device,
     /// `#[work_item(driver)]`.
     Driver,
+    /// `#[work_item(wdf)]`: a KMDF work item.
+    Wdf,
 }
 
 impl StatedRole {
@@ -23,6 +25,7 @@ impl StatedRole {
             StatedRole::Ex => "ex",
             StatedRole::Device => "device",
             StatedRole::Driver => "driver",
+            StatedRole::Wdf => "wdf",
         }
     }
 }
@@ -36,7 +39,7 @@ pub(crate) struct Args {
     pub(crate) krate: Option<Path>,
 }
 
-const EXPECTED: &str = "expected `ex`, `device`, `driver` or `crate = path::to::ntwork`";
+const EXPECTED: &str = "expected `ex`, `device`, `driver`, `wdf` or `crate = path::to::ntwork`";
 
 /// Parses `args`, recording every error (each at its own token) in `errors`.
 pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> Args {
@@ -93,6 +96,7 @@ fn argument(
         "ex" => Some(StatedRole::Ex),
         "device" => Some(StatedRole::Device),
         "driver" => Some(StatedRole::Driver),
+        "wdf" => Some(StatedRole::Wdf),
         "crate" => None,
         _ => {
             errors.push(syn::Error::new(

@@ -115,10 +115,10 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
     let name = ident.to_string();
     let struct_doc = format!(
         " The work item routine `{name}`: names it in generic code (`{}<{name}>`), with its `ROUTINE` trampoline and queueing helpers.",
-        if matches!(role, Role::Ex { .. }) {
-            "ExWorkItem"
-        } else {
-            "IoWorkItem"
+        match role {
+            Role::Ex { .. } => "ExWorkItem",
+            Role::Wdf { .. } => "ntwork::wdf::WdfWorkItem",
+            Role::Device | Role::DeviceEx => "IoWorkItem",
         }
     );
     let new_result_doc = "On low resources the error holds the context.";
@@ -214,6 +214,57 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
 
                     #[doc = #ex_queue_doc]
                     #vis fn #queue_fn #generics(#rundown: &'static #krate::Rundown, #ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::QueueError<#param_ty>> #queue_body
+                }
+            }
+        }
+        Role::Wdf { takes_item } => {
+            let item_ty = quote!(#krate::wdf::RunningWdfWorkItem<'_, Self>);
+            let run = if stand_in {
+                quote!(fn run(_: &#item_ty) { loop {} })
+            } else if *takes_item {
+                quote!(fn run(#item: &#item_ty) { #ident(#item.context(), #item) })
+            } else {
+                quote!(fn run(#item: &#item_ty) { #ident(#item.context()) })
+            };
+            let info = Ident::new("INFO", Span::mixed_site());
+            let c_name = proc_macro2::Literal::c_string(
+                &std::ffi::CString::new(format!("{name}_CONTEXT")).unwrap_or_default(),
+            );
+            let create_fn = at_user("create");
+            let create_doc = format!(
+                " Creates a KMDF work item for `{name}` under `parent` (`WdfWorkItemCreate`), with the context moved into its context space. IRQL <= `DISPATCH_LEVEL`."
+            );
+            let (parent, serialization) = if stand_in {
+                (
+                    Ident::new("_parent", Span::mixed_site()),
+                    Ident::new("_serialization", Span::mixed_site()),
+                )
+            } else {
+                (
+                    Ident::new("parent", Span::mixed_site()),
+                    Ident::new("serialization", Span::mixed_site()),
+                )
+            };
+            let create_body =
+                body(quote!(#krate::wdf::WdfWorkItem::create(#parent, #ctx, #serialization)));
+            quote! {
+                impl #krate::wdf::WdfRoutine for #ident {
+                    #assoc
+                    type Parent = #krate::wdf::WdfDevice;
+                    const CONTEXT_TYPE: &'static #krate::wdf::ContextType = {
+                        static #info: #krate::wdf::ContextType =
+                            #krate::wdf::ContextType::new::<#ident>(#c_name, &#info);
+                        &#info
+                    };
+                    #run
+                }
+                impl #ident {
+                    #[doc = #create_doc]
+                    #vis fn #create_fn #generics(
+                        #parent: &#krate::wdf::WdfDevice,
+                        #ctx: #param_ty,
+                        #serialization: #krate::wdf::Serialization,
+                    ) -> ::core::result::Result<#krate::wdf::WdfWorkItem<#ident>, #krate::wdf::CreateError<#param_ty>> #create_body
                 }
             }
         }

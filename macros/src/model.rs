@@ -32,6 +32,11 @@ pub(crate) enum Role {
     Device,
     /// `IoQueueWorkItemEx`: `fn(&DeviceObject, C, IoWorkItem<name>)`.
     DeviceEx,
+    /// KMDF: `fn(&C)`, or `fn(&C, &RunningWdfWorkItem<'_, name>)` (`takes_item`).
+    Wdf {
+        /// The routine takes its running item.
+        takes_item: bool,
+    },
 }
 
 /// The object an Io routine's items are bound to (`IoAllocateWorkItem`'s argument).
@@ -119,6 +124,12 @@ pub(crate) fn mentions_device_object(ty: &Type) -> bool {
 /// Whether `ty` names the driver object (`&ntwork::DriverObject`).
 pub(crate) fn mentions_driver_object(ty: &Type) -> bool {
     mentions(ty, "DriverObject")
+}
+
+/// Whether `ty` is a `&RunningWdfWorkItem<...>` (a KMDF routine's own item).
+pub(crate) fn is_running_wdf_item(ty: &Type) -> bool {
+    mentions(ty, "RunningWdfWorkItem")
+        || matches!(peel(ty), Type::Reference(r) if last_segment(&r.elem).is_some_and(|s| s.ident == "RunningWdfWorkItem"))
 }
 
 /// Whether `ty` is an `IoWorkItem<...>` (the item an `IoQueueWorkItemEx` routine receives).

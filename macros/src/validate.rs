@@ -209,7 +209,10 @@ pub(crate) fn routine(item: &mut ItemFn, args: &Args, errors: &mut Errors) -> Op
     }
 
     let before = errors.count();
-    let (role, context) = if object.is_some() {
+    let (role, context) = if matches!(args.role, Some((StatedRole::Wdf, _))) {
+        object = None;
+        wdf_shape(&params, &declared_lifetimes, errors)
+    } else if object.is_some() {
         device_shape(
             &item.sig.ident,
             &params,
@@ -273,6 +276,36 @@ fn check_pattern(pat: &Pat, errors: &mut Errors) {
             "a `#[work_item]` parameter must be a plain name, like `context: C`; destructure it inside the body (`let (a, b) = context;`)",
         )),
     }
+}
+
+/// KMDF: `fn(&C)`, `fn(&C, &RunningWdfWorkItem<'_, name>)`; the context lives
+/// in the item's context space and the callback borrows it.
+fn wdf_shape<'a>(
+    params: &[&'a PatType],
+    declared: &[String],
+    errors: &mut Errors,
+) -> (Role, Option<&'a Type>) {
+    const SHAPE: &str = "a KMDF routine borrows the context the item keeps: `fn name(context: &C)` or `fn name(context: &C, item: &RunningWdfWorkItem<'_, name>)`";
+    let takes_item = params.len() == 2 && model::is_running_wdf_item(&params[1].ty);
+    if params.is_empty() || params.len() > 2 || (params.len() == 2 && !takes_item) {
+        let span = params.last().map_or_else(|| quote!(fn), |p| quote!(#p));
+        errors.push(error(span, SHAPE));
+        return (Role::Wdf { takes_item }, None);
+    }
+    let ty = model::peel(&params[0].ty);
+    let Type::Reference(reference) = ty else {
+        errors.push(error(ty, SHAPE));
+        return (Role::Wdf { takes_item }, Some(ty));
+    };
+    if let Some(mutability) = &reference.mutability {
+        let and = &reference.and_token;
+        errors.push(error(
+            quote!(#and #mutability),
+            "a KMDF routine cannot take its context by `&mut`: the item keeps the context and others may read it (`WdfWorkItem::context`); use interior mutability (atomics, a lock)",
+        ));
+    }
+    check_context_type(&reference.elem, declared, errors);
+    (Role::Wdf { takes_item }, Some(&reference.elem))
 }
 
 /// `fn()`, `fn(C)`, `fn(&C)`.

@@ -18,6 +18,9 @@
 use core::ffi::c_void;
 use core::marker::{PhantomData, PhantomPinned};
 
+#[cfg(feature = "wdf")]
+pub mod wdf;
+
 /// `LIST_ENTRY`: a node of a doubly linked list.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]

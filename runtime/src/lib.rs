@@ -47,6 +47,8 @@ mod queue;
 mod rundown;
 mod sync;
 mod trampolines;
+#[cfg(feature = "wdf")]
+pub mod wdf;
 
 #[doc(hidden)]
 pub mod __private;

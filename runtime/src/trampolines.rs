@@ -257,3 +257,35 @@ pub(crate) unsafe extern "C" fn io_classic_c<R: crate::__private::IoClassicRouti
     // SAFETY: the same contract; the device pointer is only passed on.
     unsafe { io_classic::<R>(device.cast(), context) }
 }
+
+/// `EVT_WDF_WORKITEM` of [`WdfRoutine`](crate::wdf::WdfRoutine): clears the
+/// item's queued flag, then runs the routine with the running handle.
+///
+/// # Safety
+///
+/// Called by the framework for an item created by `WdfWorkItem::<R>::create`.
+#[cfg(feature = "wdf")]
+pub(crate) unsafe extern "system" fn wdf_work_item<R: crate::wdf::WdfRoutine>(
+    handle: ffi::wdf::WDFWORKITEM,
+) {
+    // SAFETY: the function's contract: a live item of `R`, its callback starting.
+    let running = unsafe {
+        crate::wdf::unqueue::<R>(handle);
+        crate::wdf::RunningWdfWorkItem::<R>::new(handle)
+    };
+    guard(|| R::run(&running));
+}
+
+/// `EVT_WDF_OBJECT_CONTEXT_CLEANUP` of a `WdfWorkItem<R>`: drops the context.
+///
+/// # Safety
+///
+/// Called by the framework once, when the item of `R` is deleted.
+#[cfg(feature = "wdf")]
+pub(crate) unsafe extern "system" fn wdf_cleanup<R: crate::wdf::WdfRoutine>(
+    object: ffi::wdf::WDFOBJECT,
+) {
+    // The context's destructor is driver code: inside the guard.
+    // SAFETY: the function's contract.
+    guard(|| unsafe { crate::wdf::drop_context::<R>(object) });
+}

@@ -1,0 +1,378 @@
+//! KMDF's work-item pieces, named as in the WDF headers (`wdfworkitem.h`,
+//! `wdfobject.h`, `wdftypes.h`, `wdfstatus.h`, `wdffuncenum.h`).
+//!
+//! A KMDF driver does not import these functions: the framework fills in the
+//! function table `WdfFunctions_01033` and `WdfDriverGlobals` (globals the
+//! driver's KMDF stub defines) when it binds the driver, and every call goes
+//! through the table with the globals as first argument, which is what
+//! wdk-sys's `call_unsafe_wdf_function_binding!` does. The host executive
+//! defines both symbols, so the same calls run on Linux.
+//!
+//! Table indices are from `wdffuncenum.h` of KMDF (the enum only grows, so
+//! they hold from 1.15 to 1.33): `WdfObjectGetTypedContextWorker` 202,
+//! `WdfObjectDelete` 208, `WdfWorkItemCreate` 379 .. `WdfWorkItemFlush` 382.
+
+use core::ffi::{c_char, c_void};
+
+use super::{BOOLEAN, NTSTATUS, SIZE_T, ULONG};
+
+/// Declares an opaque WDF handle type, `struct NAME__ *` as in `wdftypes.h`.
+macro_rules! handles {
+    ($($handle:ident $inner:ident;)*) => {$(
+        #[doc = concat!("The opaque object behind `", stringify!($handle), "`.")]
+        #[repr(C)]
+        pub struct $inner {
+            _private: [u8; 0],
+        }
+        #[doc = concat!("`", stringify!($handle), "`: a framework object handle.")]
+        pub type $handle = *mut $inner;
+    )*};
+}
+
+handles! {
+    WDFOBJECT WDFOBJECT__;
+    WDFDRIVER WDFDRIVER__;
+    WDFDEVICE WDFDEVICE__;
+    WDFQUEUE WDFQUEUE__;
+    WDFWORKITEM WDFWORKITEM__;
+}
+
+/// `EVT_WDF_WORKITEM`: the work item's callback, at PASSIVE_LEVEL.
+pub type EVT_WDF_WORKITEM = unsafe extern "system" fn(WorkItem: WDFWORKITEM);
+/// `PFN_WDF_WORKITEM`.
+pub type PFN_WDF_WORKITEM = Option<EVT_WDF_WORKITEM>;
+/// `EVT_WDF_OBJECT_CONTEXT_CLEANUP` / `_DESTROY`.
+pub type EVT_WDF_OBJECT_CONTEXT_CLEANUP = unsafe extern "system" fn(Object: WDFOBJECT);
+/// `PFN_WDF_OBJECT_CONTEXT_CLEANUP`.
+pub type PFN_WDF_OBJECT_CONTEXT_CLEANUP = Option<EVT_WDF_OBJECT_CONTEXT_CLEANUP>;
+/// `PFN_WDF_OBJECT_CONTEXT_DESTROY`.
+pub type PFN_WDF_OBJECT_CONTEXT_DESTROY = Option<EVT_WDF_OBJECT_CONTEXT_CLEANUP>;
+
+/// `WDF_WORKITEM_CONFIG`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct WDF_WORKITEM_CONFIG {
+    /// `size_of::<WDF_WORKITEM_CONFIG>()`.
+    pub Size: ULONG,
+    /// The callback.
+    pub EvtWorkItemFunc: PFN_WDF_WORKITEM,
+    /// TRUE: the callback runs under the parent's synchronization lock.
+    pub AutomaticSerialization: BOOLEAN,
+}
+
+impl WDF_WORKITEM_CONFIG {
+    /// `WDF_WORKITEM_CONFIG_INIT`: AutomaticSerialization TRUE, as the header sets it.
+    pub const fn init(callback: PFN_WDF_WORKITEM) -> Self {
+        Self {
+            Size: size_of::<Self>() as ULONG,
+            EvtWorkItemFunc: callback,
+            AutomaticSerialization: 1,
+        }
+    }
+}
+
+/// `WDF_EXECUTION_LEVEL`.
+pub type WDF_EXECUTION_LEVEL = i32;
+/// `WdfExecutionLevelInvalid`.
+pub const WdfExecutionLevelInvalid: WDF_EXECUTION_LEVEL = 0;
+/// `WdfExecutionLevelInheritFromParent`.
+pub const WdfExecutionLevelInheritFromParent: WDF_EXECUTION_LEVEL = 1;
+/// `WdfExecutionLevelPassive`: callbacks at PASSIVE_LEVEL.
+pub const WdfExecutionLevelPassive: WDF_EXECUTION_LEVEL = 2;
+/// `WdfExecutionLevelDispatch`: callbacks at up to DISPATCH_LEVEL.
+pub const WdfExecutionLevelDispatch: WDF_EXECUTION_LEVEL = 3;
+
+/// `WDF_SYNCHRONIZATION_SCOPE`.
+pub type WDF_SYNCHRONIZATION_SCOPE = i32;
+/// `WdfSynchronizationScopeInvalid`.
+pub const WdfSynchronizationScopeInvalid: WDF_SYNCHRONIZATION_SCOPE = 0;
+/// `WdfSynchronizationScopeInheritFromParent`.
+pub const WdfSynchronizationScopeInheritFromParent: WDF_SYNCHRONIZATION_SCOPE = 1;
+/// `WdfSynchronizationScopeDevice`: the device's callbacks share one lock.
+pub const WdfSynchronizationScopeDevice: WDF_SYNCHRONIZATION_SCOPE = 2;
+/// `WdfSynchronizationScopeQueue`: each queue's callbacks share one lock.
+pub const WdfSynchronizationScopeQueue: WDF_SYNCHRONIZATION_SCOPE = 3;
+/// `WdfSynchronizationScopeNone`: no framework lock.
+pub const WdfSynchronizationScopeNone: WDF_SYNCHRONIZATION_SCOPE = 4;
+
+/// `PFN_GET_UNIQUE_CONTEXT_TYPE`.
+pub type PFN_GET_UNIQUE_CONTEXT_TYPE =
+    Option<unsafe extern "system" fn() -> *const WDF_OBJECT_CONTEXT_TYPE_INFO>;
+
+/// `WDF_OBJECT_CONTEXT_TYPE_INFO`: names a context type; `UniqueType` points
+/// to the one static that identifies it (itself, for a driver's own type).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct WDF_OBJECT_CONTEXT_TYPE_INFO {
+    /// `size_of::<WDF_OBJECT_CONTEXT_TYPE_INFO>()`.
+    pub Size: ULONG,
+    /// The type's name, NUL-terminated.
+    pub ContextName: *const c_char,
+    /// Bytes of context space the type needs.
+    pub ContextSize: SIZE_T,
+    /// The one info that identifies the type.
+    pub UniqueType: *const WDF_OBJECT_CONTEXT_TYPE_INFO,
+    /// For types declared in another binary; NULL here.
+    pub EvtDriverGetUniqueContextType: PFN_GET_UNIQUE_CONTEXT_TYPE,
+}
+
+/// `PCWDF_OBJECT_CONTEXT_TYPE_INFO`.
+pub type PCWDF_OBJECT_CONTEXT_TYPE_INFO = *const WDF_OBJECT_CONTEXT_TYPE_INFO;
+
+/// `WDF_OBJECT_ATTRIBUTES`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct WDF_OBJECT_ATTRIBUTES {
+    /// `size_of::<WDF_OBJECT_ATTRIBUTES>()`.
+    pub Size: ULONG,
+    /// Called when the object is deleted (children first), before it is freed.
+    pub EvtCleanupCallback: PFN_WDF_OBJECT_CONTEXT_CLEANUP,
+    /// Called when the last reference to the object goes.
+    pub EvtDestroyCallback: PFN_WDF_OBJECT_CONTEXT_DESTROY,
+    /// The highest IRQL of the object's callbacks.
+    pub ExecutionLevel: WDF_EXECUTION_LEVEL,
+    /// Which callbacks share a lock.
+    pub SynchronizationScope: WDF_SYNCHRONIZATION_SCOPE,
+    /// The parent: deleted with it. Required for a work item.
+    pub ParentObject: WDFOBJECT,
+    /// Context bytes to allocate instead of the type's size (0: the type's).
+    pub ContextSizeOverride: SIZE_T,
+    /// The context type to allocate with the object.
+    pub ContextTypeInfo: PCWDF_OBJECT_CONTEXT_TYPE_INFO,
+}
+
+impl WDF_OBJECT_ATTRIBUTES {
+    /// `WDF_OBJECT_ATTRIBUTES_INIT`: inherit execution level and
+    /// synchronization scope from the parent, no callbacks, no context.
+    pub const fn init() -> Self {
+        Self {
+            Size: size_of::<Self>() as ULONG,
+            EvtCleanupCallback: None,
+            EvtDestroyCallback: None,
+            ExecutionLevel: WdfExecutionLevelInheritFromParent,
+            SynchronizationScope: WdfSynchronizationScopeInheritFromParent,
+            ParentObject: core::ptr::null_mut(),
+            ContextSizeOverride: 0,
+            ContextTypeInfo: core::ptr::null(),
+        }
+    }
+}
+
+/// `WDF_DRIVER_GLOBALS` (the fields drivers read).
+#[repr(C)]
+#[derive(Debug)]
+pub struct WDF_DRIVER_GLOBALS {
+    /// The driver's WDFDRIVER.
+    pub Driver: WDFDRIVER,
+    /// Flags from `WDF_DRIVER_CONFIG`.
+    pub DriverFlags: ULONG,
+    /// The driver's pool tag.
+    pub DriverTag: ULONG,
+    /// The driver's name, NUL-terminated.
+    pub DriverName: [c_char; 32],
+    /// Whether the framework displaced DriverUnload.
+    pub DisplaceDriverUnload: BOOLEAN,
+}
+
+/// `PWDF_DRIVER_GLOBALS`.
+pub type PWDF_DRIVER_GLOBALS = *mut WDF_DRIVER_GLOBALS;
+
+/// `WDFFUNC`: an entry of the function table.
+pub type WDFFUNC = Option<unsafe extern "system" fn()>;
+
+/// `STATUS_WDF_INCOMPATIBLE_EXECUTION_LEVEL`.
+pub const STATUS_WDF_INCOMPATIBLE_EXECUTION_LEVEL: NTSTATUS = 0xC020_020C_u32 as NTSTATUS;
+/// `STATUS_WDF_PARENT_NOT_SPECIFIED`.
+pub const STATUS_WDF_PARENT_NOT_SPECIFIED: NTSTATUS = 0xC020_0212_u32 as NTSTATUS;
+/// `STATUS_WDF_OBJECT_ATTRIBUTES_INVALID`.
+pub const STATUS_WDF_OBJECT_ATTRIBUTES_INVALID: NTSTATUS = 0xC020_0209_u32 as NTSTATUS;
+/// `STATUS_INFO_LENGTH_MISMATCH`: a config or attributes `Size` the framework does not know.
+pub const STATUS_INFO_LENGTH_MISMATCH: NTSTATUS = 0xC000_0004_u32 as NTSTATUS;
+/// `STATUS_INVALID_PARAMETER`.
+pub const STATUS_INVALID_PARAMETER: NTSTATUS = 0xC000_000D_u32 as NTSTATUS;
+/// `STATUS_INVALID_DEVICE_STATE`.
+pub const STATUS_INVALID_DEVICE_STATE: NTSTATUS = 0xC000_0184_u32 as NTSTATUS;
+/// `STATUS_INSUFFICIENT_RESOURCES`.
+pub const STATUS_INSUFFICIENT_RESOURCES: NTSTATUS = 0xC000_009A_u32 as NTSTATUS;
+
+/// `WdfObjectGetTypedContextWorkerTableIndex`.
+pub const WdfObjectGetTypedContextWorkerTableIndex: usize = 202;
+/// `WdfObjectAllocateContextTableIndex`.
+pub const WdfObjectAllocateContextTableIndex: usize = 203;
+/// `WdfObjectDeleteTableIndex`.
+pub const WdfObjectDeleteTableIndex: usize = 208;
+/// `WdfWorkItemCreateTableIndex`.
+pub const WdfWorkItemCreateTableIndex: usize = 379;
+/// `WdfWorkItemEnqueueTableIndex`.
+pub const WdfWorkItemEnqueueTableIndex: usize = 380;
+/// `WdfWorkItemGetParentObjectTableIndex`.
+pub const WdfWorkItemGetParentObjectTableIndex: usize = 381;
+/// `WdfWorkItemFlushTableIndex`.
+pub const WdfWorkItemFlushTableIndex: usize = 382;
+/// `WdfFunctionTableNumEntries` of KMDF 1.33.
+pub const WdfFunctionTableNumEntries: usize = 458;
+
+/// `PFN_WDFWORKITEMCREATE`.
+pub type PFN_WDFWORKITEMCREATE = unsafe extern "system" fn(
+    DriverGlobals: PWDF_DRIVER_GLOBALS,
+    Config: *mut WDF_WORKITEM_CONFIG,
+    Attributes: *mut WDF_OBJECT_ATTRIBUTES,
+    WorkItem: *mut WDFWORKITEM,
+) -> NTSTATUS;
+/// `PFN_WDFWORKITEMENQUEUE` (and `PFN_WDFWORKITEMFLUSH`).
+pub type PFN_WDFWORKITEMENQUEUE =
+    unsafe extern "system" fn(DriverGlobals: PWDF_DRIVER_GLOBALS, WorkItem: WDFWORKITEM);
+/// `PFN_WDFWORKITEMGETPARENTOBJECT`.
+pub type PFN_WDFWORKITEMGETPARENTOBJECT = unsafe extern "system" fn(
+    DriverGlobals: PWDF_DRIVER_GLOBALS,
+    WorkItem: WDFWORKITEM,
+) -> WDFOBJECT;
+/// `PFN_WDFOBJECTDELETE`.
+pub type PFN_WDFOBJECTDELETE =
+    unsafe extern "system" fn(DriverGlobals: PWDF_DRIVER_GLOBALS, Object: WDFOBJECT);
+/// `PFN_WDFOBJECTGETTYPEDCONTEXTWORKER`.
+pub type PFN_WDFOBJECTGETTYPEDCONTEXTWORKER = unsafe extern "system" fn(
+    DriverGlobals: PWDF_DRIVER_GLOBALS,
+    Handle: WDFOBJECT,
+    TypeInfo: PCWDF_OBJECT_CONTEXT_TYPE_INFO,
+) -> *mut c_void;
+
+unsafe extern "C" {
+    /// The framework's function table, filled in when it binds the driver.
+    pub static mut WdfFunctions_01033: *const WDFFUNC;
+    /// The driver's framework globals, filled in when it binds the driver.
+    pub static mut WdfDriverGlobals: PWDF_DRIVER_GLOBALS;
+}
+
+/// The table entry `index` as the function type `F`.
+///
+/// # Safety
+///
+/// The framework has bound the driver (the table is filled in), and `F` is
+/// the function type of entry `index`.
+unsafe fn entry<F: Copy>(index: usize) -> F {
+    const { assert!(size_of::<F>() == size_of::<WDFFUNC>()) };
+    // SAFETY: the caller's contract: a filled-in table with at least
+    // `WdfFunctionTableNumEntries` entries, whose entry `index` has type `F`.
+    unsafe {
+        let table = WdfFunctions_01033;
+        let function = *table.add(index);
+        core::mem::transmute_copy::<WDFFUNC, F>(&function)
+    }
+}
+
+/// `WdfWorkItemCreate`.
+///
+/// # Safety
+///
+/// The framework has bound the driver; the pointers are valid; IRQL <= DISPATCH_LEVEL.
+pub unsafe fn WdfWorkItemCreate(
+    Config: *mut WDF_WORKITEM_CONFIG,
+    Attributes: *mut WDF_OBJECT_ATTRIBUTES,
+    WorkItem: *mut WDFWORKITEM,
+) -> NTSTATUS {
+    // SAFETY: the caller's contract; entry 379 is `PFN_WDFWORKITEMCREATE`.
+    unsafe {
+        entry::<PFN_WDFWORKITEMCREATE>(WdfWorkItemCreateTableIndex)(
+            WdfDriverGlobals,
+            Config,
+            Attributes,
+            WorkItem,
+        )
+    }
+}
+
+/// `WdfWorkItemEnqueue`.
+///
+/// # Safety
+///
+/// The framework has bound the driver; `WorkItem` is a live work item; IRQL <= DISPATCH_LEVEL.
+pub unsafe fn WdfWorkItemEnqueue(WorkItem: WDFWORKITEM) {
+    // SAFETY: the caller's contract; entry 380 is `PFN_WDFWORKITEMENQUEUE`.
+    unsafe {
+        entry::<PFN_WDFWORKITEMENQUEUE>(WdfWorkItemEnqueueTableIndex)(WdfDriverGlobals, WorkItem)
+    }
+}
+
+/// `WdfWorkItemGetParentObject`.
+///
+/// # Safety
+///
+/// The framework has bound the driver; `WorkItem` is a live work item.
+pub unsafe fn WdfWorkItemGetParentObject(WorkItem: WDFWORKITEM) -> WDFOBJECT {
+    // SAFETY: the caller's contract; entry 381 is `PFN_WDFWORKITEMGETPARENTOBJECT`.
+    unsafe {
+        entry::<PFN_WDFWORKITEMGETPARENTOBJECT>(WdfWorkItemGetParentObjectTableIndex)(
+            WdfDriverGlobals,
+            WorkItem,
+        )
+    }
+}
+
+/// `WdfWorkItemFlush`.
+///
+/// # Safety
+///
+/// The framework has bound the driver; `WorkItem` is a live work item;
+/// PASSIVE_LEVEL, not from the item's own callback.
+pub unsafe fn WdfWorkItemFlush(WorkItem: WDFWORKITEM) {
+    // SAFETY: the caller's contract; entry 382 has the enqueue shape.
+    unsafe {
+        entry::<PFN_WDFWORKITEMENQUEUE>(WdfWorkItemFlushTableIndex)(WdfDriverGlobals, WorkItem)
+    }
+}
+
+/// `WdfObjectDelete`.
+///
+/// # Safety
+///
+/// The framework has bound the driver; `Object` is a live object the driver may delete.
+pub unsafe fn WdfObjectDelete(Object: WDFOBJECT) {
+    // SAFETY: the caller's contract; entry 208 is `PFN_WDFOBJECTDELETE`.
+    unsafe { entry::<PFN_WDFOBJECTDELETE>(WdfObjectDeleteTableIndex)(WdfDriverGlobals, Object) }
+}
+
+/// `WdfObjectGetTypedContextWorker` (what `WDF_DECLARE_CONTEXT_TYPE`'s accessor calls).
+///
+/// # Safety
+///
+/// The framework has bound the driver; `Handle` is live; `TypeInfo` is a
+/// context type's static info.
+pub unsafe fn WdfObjectGetTypedContextWorker(
+    Handle: WDFOBJECT,
+    TypeInfo: PCWDF_OBJECT_CONTEXT_TYPE_INFO,
+) -> *mut c_void {
+    // SAFETY: the caller's contract; entry 202 is `PFN_WDFOBJECTGETTYPEDCONTEXTWORKER`.
+    unsafe {
+        entry::<PFN_WDFOBJECTGETTYPEDCONTEXTWORKER>(WdfObjectGetTypedContextWorkerTableIndex)(
+            WdfDriverGlobals,
+            Handle,
+            TypeInfo,
+        )
+    }
+}
+
+#[cfg(target_pointer_width = "64")]
+const _: () = {
+    use core::mem::offset_of;
+    assert!(size_of::<WDF_WORKITEM_CONFIG>() == 24);
+    assert!(offset_of!(WDF_WORKITEM_CONFIG, EvtWorkItemFunc) == 8);
+    assert!(offset_of!(WDF_WORKITEM_CONFIG, AutomaticSerialization) == 16);
+    assert!(size_of::<WDF_OBJECT_ATTRIBUTES>() == 56);
+    assert!(offset_of!(WDF_OBJECT_ATTRIBUTES, ExecutionLevel) == 24);
+    assert!(offset_of!(WDF_OBJECT_ATTRIBUTES, SynchronizationScope) == 28);
+    assert!(offset_of!(WDF_OBJECT_ATTRIBUTES, ParentObject) == 32);
+    assert!(offset_of!(WDF_OBJECT_ATTRIBUTES, ContextTypeInfo) == 48);
+    assert!(size_of::<WDF_OBJECT_CONTEXT_TYPE_INFO>() == 40);
+    assert!(offset_of!(WDF_OBJECT_CONTEXT_TYPE_INFO, UniqueType) == 24);
+};
+
+#[cfg(target_pointer_width = "32")]
+const _: () = {
+    use core::mem::offset_of;
+    assert!(size_of::<WDF_WORKITEM_CONFIG>() == 12);
+    assert!(offset_of!(WDF_WORKITEM_CONFIG, AutomaticSerialization) == 8);
+    assert!(size_of::<WDF_OBJECT_ATTRIBUTES>() == 32);
+    assert!(offset_of!(WDF_OBJECT_ATTRIBUTES, ParentObject) == 20);
+    assert!(size_of::<WDF_OBJECT_CONTEXT_TYPE_INFO>() == 20);
+};

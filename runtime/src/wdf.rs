@@ -1,0 +1,454 @@
+//! KMDF work items (`WDFWORKITEM`), safely: a typed parent, a context the
+//! framework stores and that is dropped exactly once (in the item's cleanup
+//! callback), explicit serialization, `enqueue` that says whether it queued
+//! or coalesced, and a callback handle that cannot `flush` (flushing from
+//! inside the callback waits for itself; Driver Verifier breaks).
+//!
+//! ```
+//! use core::sync::atomic::{AtomicU32, Ordering};
+//! use ntwork::wdf::{Enqueued, Serialization, WdfDevice, WdfWorkItem};
+//! use ntwork::work_item;
+//!
+//! #[work_item(wdf)]
+//! fn drain(pending: &AtomicU32) {
+//!     pending.store(0, Ordering::SeqCst);
+//! }
+//!
+//! let exec = ntwork_host::Executive::manual();
+//! let driver = exec.load_driver("kmdf.sys");
+//! let host_device = driver.create_wdf_device(Default::default());
+//! // SAFETY: a WDFDEVICE of this driver, used while it exists.
+//! let device = unsafe { WdfDevice::from_raw(host_device.as_raw()) };
+//! let item = WdfWorkItem::<drain>::create(device, AtomicU32::new(3), Serialization::None).unwrap();
+//! assert_eq!(item.enqueue(), Enqueued::Queued);
+//! assert_eq!(item.enqueue(), Enqueued::Coalesced);
+//! exec.run_until_idle();
+//! assert_eq!(item.context().load(Ordering::SeqCst), 0);
+//! ```
+//!
+//! Facts this rests on (sources in `docs/kmdf.md`): Create and Enqueue at
+//! IRQL <= DISPATCH_LEVEL, the callback and Flush at PASSIVE_LEVEL; an Enqueue
+//! of an item already queued is ignored (KMDF 1.7+); deleting the parent
+//! disposes the item before the parent's cleanup; `WdfObjectDelete` of the
+//! item inside its own callback is allowed.
+
+use core::ffi::CStr;
+use core::fmt;
+use core::marker::{PhantomData, PhantomPinned};
+use core::ptr::NonNull;
+
+use crate::ffi::wdf::{self as wdf_ffi, WDF_OBJECT_CONTEXT_TYPE_INFO, WDFOBJECT, WDFWORKITEM};
+use crate::ffi::{NTSTATUS, STATUS_SUCCESS};
+use crate::sync::{AtomicBool, Ordering};
+use crate::trampolines;
+
+/// A framework object seen through its handle: zero-sized, so a reference to
+/// one asserts nothing about memory; it only carries the handle's value.
+#[repr(transparent)]
+struct Handle(core::cell::UnsafeCell<[u8; 0]>, PhantomPinned);
+
+macro_rules! parent_type {
+    ($(#[$doc:meta])* $name:ident, $raw:ty) => {
+        $(#[$doc])*
+        #[repr(transparent)]
+        pub struct $name(Handle);
+
+        // SAFETY: framework handles may be used from any thread; `&Self` only
+        // carries the handle value into framework calls.
+        unsafe impl Sync for $name {}
+        // SAFETY: as above.
+        unsafe impl Send for $name {}
+
+        impl $name {
+            /// Borrows the object behind `handle` for `'a`.
+            ///
+            /// # Safety
+            ///
+            /// `handle` is a live object of this driver, of this kind, and
+            /// is not deleted during `'a`.
+            pub unsafe fn from_raw<'a>(handle: $raw) -> &'a Self {
+                // SAFETY: a zero-sized type: any non-null, aligned address is
+                // a valid reference; the handle is non-null by the contract.
+                unsafe { &*handle.cast::<Self>() }
+            }
+
+            /// The handle.
+            pub fn as_raw(&self) -> $raw {
+                (self as *const Self).cast_mut().cast()
+            }
+        }
+
+        impl sealed::Sealed for $name {}
+
+        impl WdfParent for $name {
+            fn as_object(&self) -> WDFOBJECT {
+                self.as_raw().cast()
+            }
+
+            unsafe fn from_object<'a>(object: WDFOBJECT) -> &'a Self {
+                // SAFETY: forwarded from the caller.
+                unsafe { Self::from_raw(object.cast()) }
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.as_raw()).finish()
+            }
+        }
+    };
+}
+
+parent_type!(
+    /// A `WDFDEVICE`, lent (`&WdfDevice`).
+    WdfDevice,
+    wdf_ffi::WDFDEVICE
+);
+parent_type!(
+    /// A `WDFQUEUE`, lent (`&WdfQueue`).
+    WdfQueue,
+    wdf_ffi::WDFQUEUE
+);
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// An object a work item may have as its parent: a device, or an object whose
+/// parent chain leads to one (a queue).
+pub trait WdfParent: sealed::Sealed + Sync + 'static {
+    /// The handle as a `WDFOBJECT`.
+    fn as_object(&self) -> WDFOBJECT;
+
+    /// Borrows the parent behind `object`.
+    ///
+    /// # Safety
+    ///
+    /// `object` is a live object of this kind, not deleted during `'a`.
+    unsafe fn from_object<'a>(object: WDFOBJECT) -> &'a Self;
+}
+
+/// The context type of a routine: its `WDF_OBJECT_CONTEXT_TYPE_INFO`, which
+/// points to itself as the unique type (what `WDF_DECLARE_CONTEXT_TYPE` emits).
+/// `#[work_item(wdf)]` declares one per routine, as a `static`.
+#[repr(transparent)]
+pub struct ContextType(WDF_OBJECT_CONTEXT_TYPE_INFO);
+
+// SAFETY: the info is immutable after construction; its pointers are to
+// `'static` data (the name and the info itself).
+unsafe impl Sync for ContextType {}
+
+impl ContextType {
+    /// The info for routine `R`'s context, named `name`; `this` is the static
+    /// being initialized (the type's identity).
+    pub const fn new<R: WdfRoutine>(name: &'static CStr, this: &'static ContextType) -> Self {
+        Self(WDF_OBJECT_CONTEXT_TYPE_INFO {
+            Size: size_of::<WDF_OBJECT_CONTEXT_TYPE_INFO>() as u32,
+            ContextName: name.as_ptr(),
+            ContextSize: size_of::<Slot<R::Context>>(),
+            UniqueType: (this as *const ContextType).cast(),
+            EvtDriverGetUniqueContextType: None,
+        })
+    }
+
+    /// The raw info.
+    pub fn as_raw(&'static self) -> *const WDF_OBJECT_CONTEXT_TYPE_INFO {
+        &self.0
+    }
+}
+
+/// A KMDF work-item routine.
+///
+/// `#[work_item(wdf)]` implements it for `fn(context: &C)` and
+/// `fn(context: &C, item: &RunningWdfWorkItem<'_, name>)`; the parent is a
+/// [`WdfDevice`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a KMDF work-item routine",
+    label = "not a `#[work_item(wdf)]` routine",
+    note = "KMDF routines are made with `#[work_item(wdf)]` on `fn(context: &C)`; Ex and Io routines go through `ExWorkItem` / `IoWorkItem`"
+)]
+pub trait WdfRoutine: Sized + 'static {
+    /// The state the callback borrows, kept in the item's context space.
+    type Context: Send + Sync + 'static;
+
+    /// What the item is created under.
+    type Parent: WdfParent;
+
+    /// The context's type info (a `static` the attribute declares).
+    const CONTEXT_TYPE: &'static ContextType;
+
+    /// Runs at PASSIVE_LEVEL on a system worker thread.
+    fn run(item: &RunningWdfWorkItem<'_, Self>);
+
+    /// The `EVT_WDF_WORKITEM` callback (for callers who create items themselves).
+    const CALLBACK: wdf_ffi::EVT_WDF_WORKITEM = trampolines::wdf_work_item::<Self>;
+}
+
+/// What the item's context space holds.
+///
+/// # Invariants
+///
+/// Written by `create` right after the framework made the item, before any
+/// enqueue; dropped once, by the cleanup callback.
+pub(crate) struct Slot<C> {
+    /// Set by `enqueue`, cleared by the callback before the routine runs.
+    queued: AtomicBool,
+    context: C,
+}
+
+/// Whether the callback runs under the parent's synchronization lock
+/// (`WDF_WORKITEM_CONFIG::AutomaticSerialization`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serialization {
+    /// TRUE: serialized with the parent's other callbacks; the parent's
+    /// execution level must then be passive (else
+    /// `STATUS_WDF_INCOMPATIBLE_EXECUTION_LEVEL`).
+    Automatic,
+    /// FALSE: the callback takes no framework lock.
+    None,
+}
+
+/// What [`WdfWorkItem::enqueue`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    /// The item was queued; its callback will run.
+    Queued,
+    /// The item was queued already (and its callback not started): the
+    /// framework ignores a second enqueue, so the pending callback must
+    /// process all pending work.
+    Coalesced,
+}
+
+/// `WdfWorkItemCreate` failed: the status, and the context back.
+pub struct CreateError<C> {
+    /// The framework's status (e.g. `STATUS_WDF_PARENT_NOT_SPECIFIED`).
+    pub status: NTSTATUS,
+    /// The context that was to be stored.
+    pub context: C,
+}
+
+impl<C> fmt::Debug for CreateError<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CreateError {{ status: {:#010x} }}", self.status as u32)
+    }
+}
+
+/// A KMDF work item owned by the driver; `Drop` deletes it (`WdfObjectDelete`,
+/// which waits for a running callback and then drops the context).
+///
+/// # Invariants
+///
+/// `handle` is a live `WDFWORKITEM` created by [`create`](Self::create) for
+/// routine `R`, whose context space holds an initialized `Slot<R::Context>`;
+/// this value deletes it exactly once.
+pub struct WdfWorkItem<R: WdfRoutine> {
+    handle: NonNull<wdf_ffi::WDFWORKITEM__>,
+    _routine: PhantomData<R>,
+}
+
+// SAFETY: the handle may be used from any thread; the context is `Send + Sync`.
+unsafe impl<R: WdfRoutine> Send for WdfWorkItem<R> {}
+// SAFETY: `&WdfWorkItem` gives `&Context` (Sync) and thread-safe framework calls.
+unsafe impl<R: WdfRoutine> Sync for WdfWorkItem<R> {}
+
+/// The item's slot.
+///
+/// # Safety
+///
+/// `handle` is a live item created for `R` whose slot is initialized, and
+/// stays so during `'a`.
+unsafe fn slot<'a, R: WdfRoutine>(handle: WDFWORKITEM) -> &'a Slot<R::Context> {
+    // SAFETY: the caller's contract; the context space was allocated for
+    // `R::CONTEXT_TYPE`, so the typed lookup returns it.
+    unsafe {
+        let space =
+            wdf_ffi::WdfObjectGetTypedContextWorker(handle.cast(), R::CONTEXT_TYPE.as_raw());
+        &*space.cast::<Slot<R::Context>>()
+    }
+}
+
+impl<R: WdfRoutine> WdfWorkItem<R> {
+    /// `WdfWorkItemCreate` under `parent`, with `context` moved into the
+    /// item's context space. IRQL <= DISPATCH_LEVEL.
+    ///
+    /// # Errors
+    ///
+    /// The framework's status, with the context back.
+    pub fn create(
+        parent: &R::Parent,
+        context: R::Context,
+        serialization: Serialization,
+    ) -> Result<Self, CreateError<R::Context>> {
+        let mut config = wdf_ffi::WDF_WORKITEM_CONFIG::init(Some(R::CALLBACK));
+        config.AutomaticSerialization = u8::from(serialization == Serialization::Automatic);
+        let mut attributes = wdf_ffi::WDF_OBJECT_ATTRIBUTES::init();
+        attributes.ParentObject = parent.as_object();
+        attributes.ContextTypeInfo = R::CONTEXT_TYPE.as_raw();
+        attributes.EvtCleanupCallback = Some(trampolines::wdf_cleanup::<R>);
+        let mut handle: WDFWORKITEM = core::ptr::null_mut();
+        // SAFETY: valid config, attributes and out pointer for the call; the
+        // parent is live (the borrow).
+        let status =
+            unsafe { wdf_ffi::WdfWorkItemCreate(&mut config, &mut attributes, &mut handle) };
+        let Some(handle) = NonNull::new(handle).filter(|_| status == STATUS_SUCCESS) else {
+            return Err(CreateError {
+                status: if status == STATUS_SUCCESS {
+                    wdf_ffi::STATUS_INSUFFICIENT_RESOURCES
+                } else {
+                    status
+                },
+                context,
+            });
+        };
+        // SAFETY: the framework allocated `ContextSize` bytes for the type
+        // (a `Slot`), zeroed and unused until this write; nothing can run the
+        // cleanup or the callback before it (the item is neither enqueued
+        // nor known to anyone else yet).
+        unsafe {
+            let space = wdf_ffi::WdfObjectGetTypedContextWorker(
+                handle.as_ptr().cast(),
+                R::CONTEXT_TYPE.as_raw(),
+            );
+            space.cast::<Slot<R::Context>>().write(Slot {
+                queued: AtomicBool::new(false),
+                context,
+            });
+        }
+        Ok(Self {
+            handle,
+            _routine: PhantomData,
+        })
+    }
+
+    /// `WdfWorkItemEnqueue`, unless the item is queued and its callback has
+    /// not started: then the framework would ignore it, and this says so.
+    /// IRQL <= DISPATCH_LEVEL.
+    pub fn enqueue(&self) -> Enqueued {
+        // SAFETY: by the invariants.
+        unsafe { enqueue::<R>(self.handle.as_ptr()) }
+    }
+
+    /// `WdfWorkItemFlush`: waits until the item is neither queued nor
+    /// running. PASSIVE_LEVEL. The callback's own handle has no `flush`: from
+    /// inside the callback it would wait for itself.
+    pub fn flush(&self) {
+        // SAFETY: by the invariants; not the callback (it has no `WdfWorkItem`).
+        unsafe { wdf_ffi::WdfWorkItemFlush(self.handle.as_ptr()) }
+    }
+
+    /// The context.
+    pub fn context(&self) -> &R::Context {
+        // SAFETY: by the invariants.
+        unsafe { &slot::<R>(self.handle.as_ptr()).context }
+    }
+
+    /// The parent it was created under.
+    pub fn parent(&self) -> &R::Parent {
+        // SAFETY: a live item's parent outlives it, and it was created under
+        // an `R::Parent`.
+        unsafe { R::Parent::from_object(wdf_ffi::WdfWorkItemGetParentObject(self.handle.as_ptr())) }
+    }
+
+    /// The handle.
+    pub fn as_raw(&self) -> WDFWORKITEM {
+        self.handle.as_ptr()
+    }
+}
+
+/// # Safety
+///
+/// `handle` is a live item of `R` with an initialized slot.
+unsafe fn enqueue<R: WdfRoutine>(handle: WDFWORKITEM) -> Enqueued {
+    // SAFETY: the caller's contract.
+    let slot = unsafe { slot::<R>(handle) };
+    if slot.queued.swap(true, Ordering::AcqRel) {
+        return Enqueued::Coalesced;
+    }
+    // SAFETY: a live item.
+    unsafe { wdf_ffi::WdfWorkItemEnqueue(handle) };
+    Enqueued::Queued
+}
+
+impl<R: WdfRoutine> Drop for WdfWorkItem<R> {
+    fn drop(&mut self) {
+        // SAFETY: by the invariants, deleted once, here; the cleanup callback
+        // drops the context.
+        unsafe { wdf_ffi::WdfObjectDelete(self.handle.as_ptr().cast()) }
+    }
+}
+
+impl<R: WdfRoutine> fmt::Debug for WdfWorkItem<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("WdfWorkItem").field(&self.handle).finish()
+    }
+}
+
+/// The work item as its callback sees it: context, parent, and `enqueue`
+/// (the callback may queue its item again), but no `flush` and no delete.
+pub struct RunningWdfWorkItem<'a, R: WdfRoutine> {
+    handle: WDFWORKITEM,
+    _call: PhantomData<&'a R>,
+}
+
+impl<R: WdfRoutine> RunningWdfWorkItem<'_, R> {
+    /// # Safety
+    ///
+    /// `handle` is the live item of `R` whose callback is running.
+    pub(crate) unsafe fn new(handle: WDFWORKITEM) -> Self {
+        Self {
+            handle,
+            _call: PhantomData,
+        }
+    }
+
+    /// The context.
+    pub fn context(&self) -> &R::Context {
+        // SAFETY: the item lives while its callback runs.
+        unsafe { &slot::<R>(self.handle).context }
+    }
+
+    /// The parent.
+    pub fn parent(&self) -> &R::Parent {
+        // SAFETY: as for `WdfWorkItem::parent`.
+        unsafe { R::Parent::from_object(wdf_ffi::WdfWorkItemGetParentObject(self.handle)) }
+    }
+
+    /// Queues the item again (it is no longer queued while its callback runs).
+    pub fn enqueue(&self) -> Enqueued {
+        // SAFETY: the item lives while its callback runs.
+        unsafe { enqueue::<R>(self.handle) }
+    }
+
+    /// The handle.
+    pub fn as_raw(&self) -> WDFWORKITEM {
+        self.handle
+    }
+}
+
+/// The callback's first step: the item is no longer queued.
+///
+/// # Safety
+///
+/// `handle` is the live item of `R` whose callback is starting.
+pub(crate) unsafe fn unqueue<R: WdfRoutine>(handle: WDFWORKITEM) {
+    // SAFETY: the caller's contract.
+    unsafe { slot::<R>(handle) }
+        .queued
+        .store(false, Ordering::Release);
+}
+
+/// Drops the context in place (the cleanup callback).
+///
+/// # Safety
+///
+/// `object` is the item of `R` being cleaned up; its slot is initialized and
+/// this is the one call that drops it.
+pub(crate) unsafe fn drop_context<R: WdfRoutine>(object: WDFOBJECT) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let space = wdf_ffi::WdfObjectGetTypedContextWorker(object, R::CONTEXT_TYPE.as_raw());
+        if let Some(slot) = NonNull::new(space.cast::<Slot<R::Context>>()) {
+            core::ptr::drop_in_place(slot.as_ptr());
+        }
+    }
+}

@@ -1,0 +1,32 @@
+fn drain(samples: &Samples) {
+    let _ = samples;
+}
+#[allow(non_camel_case_types)]
+/// The work item routine `drain`: names it in generic code (`ntwork::wdf::WdfWorkItem<drain>`), with its `ROUTINE` trampoline and queueing helpers.
+struct drain {}
+impl ::ntwork::wdf::WdfRoutine for drain {
+    type Context = Samples;
+    type Parent = ::ntwork::wdf::WdfDevice;
+    const CONTEXT_TYPE: &'static ::ntwork::wdf::ContextType = {
+        static INFO: ::ntwork::wdf::ContextType = ::ntwork::wdf::ContextType::new::<
+            drain,
+        >(c"drain_CONTEXT", &INFO);
+        &INFO
+    };
+    fn run(item: &::ntwork::wdf::RunningWdfWorkItem<'_, Self>) {
+        drain(item.context())
+    }
+}
+impl drain {
+    /// Creates a KMDF work item for `drain` under `parent` (`WdfWorkItemCreate`), with the context moved into its context space. IRQL <= `DISPATCH_LEVEL`.
+    fn create(
+        parent: &::ntwork::wdf::WdfDevice,
+        context: Samples,
+        serialization: ::ntwork::wdf::Serialization,
+    ) -> ::core::result::Result<
+        ::ntwork::wdf::WdfWorkItem<drain>,
+        ::ntwork::wdf::CreateError<Samples>,
+    > {
+        ::ntwork::wdf::WdfWorkItem::create(parent, context, serialization)
+    }
+}

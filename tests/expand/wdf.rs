@@ -1,0 +1,4 @@
+#[work_item(wdf)]
+fn drain(samples: &Samples) {
+    let _ = samples;
+}
