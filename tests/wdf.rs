@@ -171,7 +171,8 @@ fn flush_from_inside_the_callback_is_the_verifier_break() {
     assert_eq!(stop.code, bugcheck::HOST_WDF_VERIFIER_BREAK);
     assert_eq!(stop.parameters[..2], [1, item.as_raw() as usize]);
     assert!(stop.is_host_diagnostic());
-    std::mem::forget(item);
+    // The executive has stopped: nothing more runs, so the item stays.
+    item.leave_to_parent();
 }
 
 static ORDER: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
@@ -212,10 +213,9 @@ fn deleting_the_parent_disposes_the_item_first_and_drops_its_context_once() {
     .unwrap();
     item.enqueue();
     exec.run_until_idle();
-    // The parent goes first (PnP removal); the driver's handle is then stale,
-    // so it is forgotten rather than deleted a second time.
+    // The parent owns it; PnP removal deletes the parent.
+    item.leave_to_parent();
     handle.delete();
-    std::mem::forget(item);
     assert_eq!(
         *ORDER.lock().unwrap(),
         ["item context dropped", "device cleanup"],

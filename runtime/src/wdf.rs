@@ -353,6 +353,13 @@ impl<R: WdfRoutine> WdfWorkItem<R> {
     pub fn as_raw(&self) -> WDFWORKITEM {
         self.handle.as_ptr()
     }
+
+    /// Gives up ownership without deleting: the framework disposes the item
+    /// (and drops its context) when it deletes the parent, as for an item a C
+    /// driver keeps only in its device context.
+    pub fn leave_to_parent(self) {
+        core::mem::forget(self);
+    }
 }
 
 /// # Safety

@@ -1,0 +1,104 @@
+//! A KMDF-shaped driver on the host: the device's "interrupt" (a DPC, at
+//! DISPATCH_LEVEL) pushes samples into the device context and enqueues a
+//! `WDFWORKITEM`; its callback drains everything pending at PASSIVE_LEVEL.
+//! D0Exit flushes the item; removal deletes the device, which disposes the
+//! item (dropping its context) before the device's own cleanup.
+//!
+//! ```text
+//! cargo run --example kmdf_device
+//! ```
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ntwork::ffi::wdf as w;
+use ntwork::wdf::{Enqueued, Serialization, WdfDevice, WdfWorkItem};
+use ntwork::work_item;
+use ntwork_host::wdf::WdfDeviceConfig;
+use ntwork_host::{Executive, at_dispatch_level};
+
+/// The device context: samples the DPC collected, and what the callback did.
+struct DeviceContext {
+    samples: Mutex<Vec<u32>>,
+    drained: AtomicUsize,
+    callbacks: AtomicUsize,
+}
+
+/// EvtWorkItem: drains every pending sample (an enqueue while queued is
+/// coalesced, so one callback may serve many interrupts).
+#[work_item(wdf)]
+fn drain_samples(context: &DeviceContext) {
+    let batch = std::mem::take(&mut *context.samples.lock().unwrap());
+    context.drained.fetch_add(batch.len(), Ordering::SeqCst);
+    context.callbacks.fetch_add(1, Ordering::SeqCst);
+}
+
+static CLEANED: AtomicUsize = AtomicUsize::new(0);
+
+/// The device's EvtCleanupCallback.
+unsafe extern "system" fn device_cleanup(_: w::WDFOBJECT) {
+    CLEANED.fetch_add(1, Ordering::SeqCst);
+}
+
+/// The interrupt's DPC: at DISPATCH_LEVEL, record and enqueue.
+fn dpc(item: &WdfWorkItem<drain_samples>, sample: u32) -> Enqueued {
+    at_dispatch_level(|| {
+        item.context().samples.lock().unwrap().push(sample);
+        item.enqueue()
+    })
+}
+
+fn main() {
+    let exec = Executive::new();
+    let driver = exec.load_driver("kmdf_sample.sys");
+    // EvtDriverDeviceAdd: WdfDeviceCreate.
+    let host_device = driver.create_wdf_device(WdfDeviceConfig {
+        cleanup: Some(device_cleanup),
+        ..WdfDeviceConfig::default()
+    });
+    // SAFETY: the driver's own WDFDEVICE, used until it is deleted below.
+    let device = unsafe { WdfDevice::from_raw(host_device.as_raw()) };
+    let item = drain_samples::create(
+        device,
+        DeviceContext {
+            samples: Mutex::new(Vec::new()),
+            drained: AtomicUsize::new(0),
+            callbacks: AtomicUsize::new(0),
+        },
+        Serialization::None,
+    )
+    .expect("WdfWorkItemCreate");
+
+    let mut coalesced = 0;
+    for sample in 0..1000 {
+        if dpc(&item, sample) == Enqueued::Coalesced {
+            coalesced += 1;
+        }
+        if sample % 100 == 99 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    // EvtDeviceD0Exit: no callback may run past this point.
+    item.flush();
+    let context = item.context();
+    println!(
+        "1000 interrupts -> {} callbacks ({coalesced} enqueues coalesced), {} samples drained",
+        context.callbacks.load(Ordering::SeqCst),
+        context.drained.load(Ordering::SeqCst),
+    );
+    assert_eq!(context.drained.load(Ordering::SeqCst), 1000);
+
+    // Removal: the framework deletes the device, disposing the item first.
+    item.leave_to_parent();
+    host_device.delete();
+    driver.unload().expect("clean unload");
+    exec.wait_idle();
+    println!(
+        "device removed: its cleanup ran {} time(s), after the item's; image mapped: {}; bug check: {:?}",
+        CLEANED.load(Ordering::SeqCst),
+        exec.is_image_mapped("kmdf_sample.sys"),
+        exec.bug_check()
+    );
+    assert_eq!(exec.bug_check(), None);
+}
