@@ -4,7 +4,6 @@
 
 use core::ffi::c_void;
 use core::ptr::null_mut;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{self, ThreadId};
 
@@ -14,21 +13,32 @@ use ntwork_host as host;
 use ntwork_host::{Executive, bugcheck};
 use ntwork_suite::{Counted, Tally};
 
-/// What routines saw: (thread, thread name, IRQL).
+/// What routines saw, in atomics (ThreadSanitizer cannot see std's locks):
+/// runs, runs on a thread named like a worker, runs at PASSIVE_LEVEL, and
+/// runs on the test's own thread.
 #[derive(Default)]
 struct Seen {
-    runs: Mutex<Vec<(ThreadId, String, u8)>>,
+    test_thread: std::sync::OnceLock<ThreadId>,
+    runs: AtomicUsize,
+    on_workers: AtomicUsize,
+    at_passive: AtomicUsize,
+    on_test_thread: AtomicUsize,
 }
 
 unsafe extern "system" fn note_thread(parameter: *mut c_void) {
     // SAFETY: the parameter is the test's `Seen`, alive until `wait_idle`.
     let seen = unsafe { &*parameter.cast::<Seen>() };
     let me = thread::current();
-    let name = me.name().unwrap_or_default().to_owned();
-    seen.runs
-        .lock()
-        .unwrap()
-        .push((me.id(), name, host::current_irql()));
+    seen.runs.fetch_add(1, Ordering::SeqCst);
+    if me.name().unwrap_or_default().starts_with("worker-") {
+        seen.on_workers.fetch_add(1, Ordering::SeqCst);
+    }
+    if host::current_irql() == ffi::PASSIVE_LEVEL {
+        seen.at_passive.fetch_add(1, Ordering::SeqCst);
+    }
+    if seen.test_thread.get() == Some(&me.id()) {
+        seen.on_test_thread.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 fn items(
@@ -49,6 +59,7 @@ fn items(
 fn threaded_items_run_on_worker_threads_at_passive_level() {
     let exec = Executive::new();
     let seen = Seen::default();
+    seen.test_thread.set(thread::current().id()).unwrap();
     let parameter = (&raw const seen).cast_mut().cast();
     let mut items = items(12, note_thread, parameter);
     let queues = [
@@ -63,14 +74,14 @@ fn threaded_items_run_on_worker_threads_at_passive_level() {
     exec.wait_idle();
     assert_eq!(exec.items_run(), 12);
     assert_eq!(exec.pending(), 0);
-    let runs = seen.runs.lock().unwrap();
-    assert_eq!(runs.len(), 12);
-    let test_thread = thread::current().id();
-    for (id, name, irql) in runs.iter() {
-        assert_ne!(*id, test_thread, "ran on a worker, not the test thread");
-        assert!(name.starts_with("worker-"), "worker thread name {name:?}");
-        assert_eq!(*irql, ffi::PASSIVE_LEVEL);
-    }
+    assert_eq!(seen.runs.load(Ordering::SeqCst), 12);
+    assert_eq!(seen.on_workers.load(Ordering::SeqCst), 12, "worker threads");
+    assert_eq!(seen.at_passive.load(Ordering::SeqCst), 12);
+    assert_eq!(
+        seen.on_test_thread.load(Ordering::SeqCst),
+        0,
+        "not the test thread"
+    );
     assert!(items.iter().all(|item| item.List.Flink.is_null()));
     assert_eq!(exec.bug_check(), None);
 }
