@@ -154,6 +154,7 @@ fn delay_a_millisecond() {
 /// bound to the driver object (`#[work_item(driver)]`).
 pub struct Rundown {
     drain: Drain,
+    /// False for [`never_unloads`](Self::never_unloads): `wait` does not wait.
     counted: bool,
 }
 
@@ -176,7 +177,9 @@ impl Rundown {
         }
     }
 
-    /// For a driver that cannot unload: counts nothing, and `wait` returns at once.
+    /// For a driver that cannot unload: `wait` returns at once and nothing is
+    /// ever refused. Items still take and release the (never awaited)
+    /// protection, so the queue path has no branch on the mode.
     ///
     /// # Safety
     ///
@@ -207,7 +210,7 @@ impl Rundown {
     /// Counts one item; `false` once a rundown has started.
     #[inline]
     pub(crate) fn acquire(&self) -> bool {
-        !self.counted || self.drain.acquire()
+        self.drain.acquire()
     }
 
     /// Uncounts an item.
@@ -217,10 +220,8 @@ impl Rundown {
     /// The caller holds one acquisition from [`acquire`](Self::acquire).
     #[inline]
     pub(crate) unsafe fn release(&self) {
-        if self.counted {
-            // SAFETY: forwarded from the caller.
-            unsafe { self.drain.release() }
-        }
+        // SAFETY: forwarded from the caller.
+        unsafe { self.drain.release() }
     }
 
     /// Starts the rundown and waits until every item counted here has finished
