@@ -4,7 +4,7 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::Path;
 use syn::parse::Parser;
 
-use crate::validate::Errors;
+use crate::errors::Errors;
 
 /// A role stated in the attribute.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -8,9 +8,9 @@
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 
+use crate::errors::Errors;
 use crate::model::{IoObjectKind, Role, Routine};
 use crate::parse::ItemFn;
-use crate::validate::Errors;
 
 /// The function, the generated items (stand-ins if there are errors), and the errors.
 pub(crate) fn expand(function: &ItemFn, routine: Option<&Routine>, errors: &Errors) -> TokenStream {

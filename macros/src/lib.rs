@@ -2,10 +2,12 @@
 //!
 //! The phases, one module each: `parse` (tokens to syntax, the body kept as
 //! tokens), `args` (the attribute's arguments), `validate` (syntax to the
-//! typed `model`, collecting every error at the user's tokens) and
-//! `expand` (model to tokens). Use the attribute through `ntwork::work_item`.
+//! typed `model`, reading only), `errors` (every error, at the user's
+//! tokens) and `expand` (model to tokens, or stand-ins after errors). Use the
+//! attribute through `ntwork::work_item`.
 
 mod args;
+mod errors;
 mod expand;
 mod model;
 mod parse;
@@ -20,15 +22,17 @@ use quote::quote;
 /// Turns a function into a typed kernel work item routine.
 ///
 /// ```ignore
+/// static WORK: ntwork::Rundown = ntwork::Rundown::new();
+///
 /// #[ntwork::work_item]
 /// fn flush_log(batch: Vec<u8>) { /* at PASSIVE_LEVEL on a system worker thread */ }
 ///
-/// flush_log::queue(b"...".to_vec(), ntwork::WorkQueue::Delayed)?;
+/// flush_log::queue(&WORK, b"...".to_vec(), ntwork::WorkQueue::Delayed)?;
 /// ```
 ///
-/// Arguments: none (the role comes from the signature), `ex`, `device`, and
-/// `crate = path` (where ntwork is, for re-exports). See the ntwork crate for
-/// what is generated.
+/// Arguments: none (the role comes from the signature), `ex`, `device`,
+/// `driver`, `wdf`, and `crate = path` (where ntwork is, for re-exports). See
+/// the ntwork crate for what is generated.
 #[proc_macro_attribute]
 pub fn work_item(
     args: proc_macro::TokenStream,
@@ -39,7 +43,7 @@ pub fn work_item(
 
 /// The whole macro, on `proc_macro2` tokens so that unit tests can call it.
 fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    let mut errors = validate::Errors::default();
+    let mut errors = errors::Errors::default();
     let args = args::parse(args, &mut errors);
     let mut function = match parse::item(item.clone()) {
         Ok(function) => function,
@@ -49,6 +53,9 @@ fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#item #errors);
         }
     };
-    let routine = validate::routine(&mut function, &args, &mut errors);
+    let routine = validate::routine(&function, &args, &mut errors);
+    // Re-emitted without a reported C-variadic `...`, which rustc would
+    // report again.
+    function.sig.variadic = None;
     expand::expand(&function, routine.as_ref(), &errors)
 }

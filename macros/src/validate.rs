@@ -1,7 +1,6 @@
 //! Syntax -> model, collecting every independent error, each spanned at the
 //! user's token.
 
-use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::{
     FnArg, GenericArgument, GenericParam, Ident, Lifetime, Pat, PatType, PathArguments, ReturnType,
@@ -9,38 +8,9 @@ use syn::{
 };
 
 use crate::args::{Args, StatedRole};
+use crate::errors::Errors;
 use crate::model::{self, ContextParam, IoObjectKind, Role, Routine};
 use crate::parse::ItemFn;
-
-/// Every error found so far, combined into one.
-#[derive(Default)]
-pub(crate) struct Errors {
-    combined: Option<syn::Error>,
-    count: usize,
-}
-
-impl Errors {
-    pub(crate) fn push(&mut self, error: syn::Error) {
-        self.count += 1;
-        match &mut self.combined {
-            Some(combined) => combined.combine(error),
-            None => self.combined = Some(error),
-        }
-    }
-
-    /// How many errors were recorded.
-    pub(crate) fn count(&self) -> usize {
-        self.count
-    }
-
-    /// The errors as `compile_error!` invocations (empty if there are none).
-    pub(crate) fn to_compile_errors(&self) -> TokenStream {
-        self.combined
-            .as_ref()
-            .map(syn::Error::to_compile_error)
-            .unwrap_or_default()
-    }
-}
 
 fn error(tokens: impl ToTokens, message: impl std::fmt::Display) -> syn::Error {
     syn::Error::new_spanned(tokens, message)
@@ -51,9 +21,9 @@ const SHAPES: &str = "`fn name(context: C)`, `fn name(context: &C)`, `fn name()`
 /// What the signature says, checked. Returns `None` when no generated item
 /// can stand beside the function (a method: the attribute is inside an `impl`).
 ///
-/// Strips a C-variadic `...` from `item` after reporting it, so that the
-/// function re-emitted for error recovery does not add rustc's own error.
-pub(crate) fn routine(item: &mut ItemFn, args: &Args, errors: &mut Errors) -> Option<Routine> {
+/// Reads `item` only; the expansion strips what it reported (a C-variadic
+/// `...`) from the function it re-emits.
+pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Routine> {
     let sig = &item.sig;
     if let Some(token) = &sig.constness {
         errors.push(error(
@@ -229,9 +199,6 @@ pub(crate) fn routine(item: &mut ItemFn, args: &Args, errors: &mut Errors) -> Op
     let _ = before;
     let context = context.map(|ty| ContextParam::new(ty, usable));
 
-    if item.sig.variadic.is_some() {
-        item.sig.variadic = None;
-    }
     let krate = match &args.krate {
         Some(path) => path.to_token_stream(),
         None => quote!(::ntwork),
