@@ -1,10 +1,9 @@
 //! The executive: worker queues, worker threads, the thread binding, and the
 //! bug-check state.
 
-use core::cell::{Cell, RefCell};
+use core::cell::Cell;
 use core::ffi::c_void;
 use core::fmt;
-use core::marker::PhantomData;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::format;
 use std::io::Write as _;
@@ -19,6 +18,7 @@ use std::vec::Vec;
 
 use ntwork::ffi::{self, PASSIVE_LEVEL, WORK_QUEUE_TYPE};
 
+use crate::binding::{EnterGuard, bind};
 use crate::bugcheck::{
     APC_INDEX_MISMATCH, BugCheck, DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS,
     HOST_WORKER_STARVATION, WORKER_THREAD_RETURNED_AT_BAD_IRQL,
@@ -596,6 +596,11 @@ impl Inner {
         (!self.threaded && st.running.is_empty() && st.pending() > 0).then(|| st.pending())
     }
 
+    /// Whether the owning `Executive` was dropped.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
     /// Whether a bug check stopped this executive.
     pub(crate) fn bug_check_recorded(&self) -> bool {
         self.lock().bug_check.is_some()
@@ -678,44 +683,6 @@ fn watchdog(inner: Arc<Inner>) {
     }
 }
 
-std::thread_local! {
-    static BOUND: RefCell<Option<Arc<Inner>>> = const { RefCell::new(None) };
-}
-
-/// Binds the calling thread to `inner`; returns the previous binding.
-fn bind(inner: Option<Arc<Inner>>) -> Option<Arc<Inner>> {
-    BOUND.try_with(|bound| bound.replace(inner)).ok().flatten()
-}
-
-fn bound() -> Option<Arc<Inner>> {
-    BOUND
-        .try_with(|bound| bound.borrow().clone())
-        .ok()
-        .flatten()
-        .filter(|inner| !inner.closed.load(Ordering::SeqCst))
-}
-
-/// The executive of the calling thread.
-///
-/// A kernel call from a thread bound to no live executive has nowhere to go:
-/// rather than drop it silently, the host says so and aborts the process.
-pub(crate) fn current() -> Arc<Inner> {
-    bound().unwrap_or_else(|| {
-        let thread = std::thread::current();
-        let _ = writeln!(
-            std::io::stderr(),
-            "ntwork host executive: a kernel function was called on thread {:?} ({:?}), \
-             which is bound to no live executive. Create one on this thread \
-             (`Executive::new()` / `Executive::manual()`), or bind a thread the test \
-             spawned with `let _bound = executive.enter();`. Aborting: the call cannot \
-             be honoured and must not be dropped silently.",
-            thread.name().unwrap_or("unnamed"),
-            thread.id(),
-        );
-        std::process::abort()
-    })
-}
-
 /// A host executive: the kernel's system worker threads, drivers and devices,
 /// pool, IRQL checks and bug checks, for one test.
 ///
@@ -734,27 +701,6 @@ pub struct Executive {
     inner: Arc<Inner>,
     /// The thread this executive bound at creation, and its previous binding.
     binding: Option<(ThreadId, Option<Arc<Inner>>)>,
-}
-
-/// Binds a thread to an executive until dropped; see [`Executive::enter`].
-#[must_use = "the binding ends when the guard is dropped"]
-pub struct EnterGuard<'a> {
-    previous: Option<Arc<Inner>>,
-    _executive: PhantomData<&'a Executive>,
-    /// The guard restores a thread-local binding: it stays on its thread.
-    _not_send: PhantomData<*const ()>,
-}
-
-impl Drop for EnterGuard<'_> {
-    fn drop(&mut self) {
-        bind(self.previous.take());
-    }
-}
-
-impl fmt::Debug for EnterGuard<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("EnterGuard")
-    }
 }
 
 impl Executive {
@@ -789,11 +735,7 @@ impl Executive {
     /// Binds the calling thread to this executive (for threads a test spawns);
     /// the previous binding comes back when the guard drops.
     pub fn enter(&self) -> EnterGuard<'_> {
-        EnterGuard {
-            previous: bind(Some(Arc::clone(&self.inner))),
-            _executive: PhantomData,
-            _not_send: PhantomData,
-        }
+        EnterGuard::new(bind(Some(Arc::clone(&self.inner))))
     }
 
     /// Whether this executive has worker threads (else it is manual).
@@ -1001,13 +943,11 @@ impl Drop for Executive {
             }
         }
         self.inner.closed.store(true, Ordering::SeqCst);
-        if let Some((thread, previous)) = self.binding.take() {
-            let bound_here = BOUND
-                .try_with(|b| b.borrow().as_ref().is_some_and(|i| self.inner.is_same(i)))
-                .unwrap_or(false);
-            if thread == me && bound_here {
-                bind(previous.filter(|p| !p.closed.load(Ordering::SeqCst)));
-            }
+        if let Some((thread, previous)) = self.binding.take()
+            && thread == me
+            && crate::binding::is_bound_to(&self.inner)
+        {
+            bind(previous.filter(|p| !p.is_closed()));
         }
     }
 }

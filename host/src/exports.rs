@@ -17,7 +17,8 @@ use ntwork::ffi::{
     STATUS_SUCCESS, ULONG, WORK_QUEUE_ITEM, WORK_QUEUE_TYPE,
 };
 
-use crate::executive::{WindowsVersion, current};
+use crate::binding::current;
+use crate::executive::WindowsVersion;
 use crate::work::{IO_WORKITEM_SIZE, IoRoutine};
 
 /// Runs an export's body; a panic in the host itself becomes `default`.

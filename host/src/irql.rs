@@ -55,7 +55,7 @@ pub(crate) fn set_irql(new: KIRQL) -> KIRQL {
 pub fn raise_irql(new: KIRQL) -> KIRQL {
     let old = current_irql();
     if new < old || new > HIGH_LEVEL {
-        crate::executive::current().raise(BugCheck::new(
+        crate::binding::current().raise(BugCheck::new(
             DRIVER_VERIFIER_DETECTED_VIOLATION,
             [0x30, old.into(), new.into(), 0],
         ));
@@ -71,7 +71,7 @@ pub fn raise_irql(new: KIRQL) -> KIRQL {
 pub fn lower_irql(new: KIRQL) {
     let old = current_irql();
     if new > old {
-        crate::executive::current().raise(BugCheck::new(
+        crate::binding::current().raise(BugCheck::new(
             DRIVER_VERIFIER_DETECTED_VIOLATION,
             [0x31, old.into(), new.into(), 0],
         ));

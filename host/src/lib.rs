@@ -36,6 +36,7 @@
 //!
 //! `docs/scenarios.md` lists every bug check, its parameters and its source.
 
+mod binding;
 pub mod bugcheck;
 mod drivers;
 mod executive;
@@ -49,9 +50,10 @@ mod sync;
 pub mod wdf;
 mod work;
 
+pub use binding::EnterGuard;
 pub use bugcheck::BugCheck;
 pub use drivers::{Device, Driver};
-pub use executive::{EnterGuard, Executive, WindowsVersion};
+pub use executive::{Executive, WindowsVersion};
 
 /// The Ex routine of every host `IO_WORKITEM` (the stand-in for the kernel's
 /// `IopProcessWorkItem`): the routine a worker calls for Io work, so

@@ -36,7 +36,7 @@ pub(crate) fn install_hook() {
             previous(info);
             let routine = ROUTINE.try_with(Cell::get).ok().flatten();
             if let Some(routine) = routine {
-                crate::executive::current()
+                crate::binding::current()
                     .raise(BugCheck::new(bugcheck::HOST_RUST_PANIC, [routine, 0, 0, 0]));
             }
         }));

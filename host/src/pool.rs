@@ -14,11 +14,12 @@ use std::sync::{Arc, Weak};
 
 use ntwork::ffi::DISPATCH_LEVEL;
 
+use crate::binding::current;
 use crate::bugcheck::{
     BugCheck, DRIVER_VERIFIER_DETECTED_VIOLATION, HOST_BAD_POOL_FREE, HOST_FREED_QUEUED_ITEM,
     HOST_IRQL_ABOVE_DISPATCH, WORKER_INVALID,
 };
-use crate::executive::{Inner, current};
+use crate::executive::Inner;
 use crate::faults::FaultSite;
 use crate::irql::current_irql;
 use crate::sync::{Mutex, MutexGuard};

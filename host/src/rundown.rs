@@ -4,8 +4,8 @@
 use core::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::binding::current;
 use crate::bugcheck::{BugCheck, HOST_MANUAL_WAIT_BLOCKS};
-use crate::executive::current;
 
 /// How long a wait on a manual executive polls before the host decides that
 /// no thread will run the work it waits for.

@@ -28,11 +28,11 @@ use ntwork::ffi::wdf::{
 };
 use ntwork::ffi::{self, NTSTATUS, STATUS_SUCCESS};
 
+use crate::binding::current;
 use crate::bugcheck::{
     BugCheck, HOST_IRQL_ABOVE_DISPATCH, HOST_MANUAL_WAIT_BLOCKS, HOST_UNKNOWN_OBJECT,
     HOST_WDF_VERIFIER_BREAK,
 };
-use crate::executive::current;
 use crate::irql::current_irql;
 use crate::sync::Mutex;
 

@@ -13,12 +13,13 @@ use ntwork::ffi::{
     WORK_QUEUE_ITEM, WORK_QUEUE_TYPE,
 };
 
+use crate::binding::current;
 use crate::bugcheck::{
     BugCheck, DRIVER_VERIFIER_DETECTED_VIOLATION, HOST_IO_WORKITEM_OVERRUN,
     HOST_IRQL_ABOVE_DISPATCH, HOST_NEGATIVE_QUEUE_TYPE, HOST_NOT_IN_TARGET, HOST_NULL_WORK_ITEM,
     HOST_REINITIALIZED_QUEUED_ITEM, HOST_UNKNOWN_IO_WORKITEM, HOST_UNKNOWN_OBJECT, WORKER_INVALID,
 };
-use crate::executive::{Entry, Inner, IoRec, ObjectKind, State, WindowsVersion, current};
+use crate::executive::{Entry, Inner, IoRec, ObjectKind, State, WindowsVersion};
 use crate::faults::FaultSite;
 use crate::irql::current_irql;
 
