@@ -317,3 +317,30 @@ fn ten_thousand_enqueues_from_four_threads_drain_every_entry() {
     );
     assert_eq!(exec.bug_check(), None);
 }
+
+#[work_item(wdf, parent = queue)]
+fn on_queue(runs: &AtomicUsize) {
+    runs.fetch_add(1, Ordering::SeqCst);
+}
+
+#[test]
+fn a_queue_parent_leads_to_its_device() {
+    let exec = Executive::manual();
+    let (driver, handle) = device(&exec, WdfDeviceConfig::default());
+    let raw_queue = handle.create_queue();
+    // SAFETY: the test's WDFQUEUE, alive until its device is deleted.
+    let queue = unsafe { ntwork::wdf::WdfQueue::from_raw(raw_queue) };
+    let item = on_queue::create(queue, AtomicUsize::new(0), Serialization::None).unwrap();
+    assert_eq!(
+        item.parent().as_raw(),
+        raw_queue,
+        "the parent, typed as a queue"
+    );
+    item.enqueue();
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!(item.context().load(Ordering::SeqCst), 1);
+    item.leave_to_parent();
+    handle.delete();
+    assert_eq!(driver.unload(), Ok(()));
+    assert_eq!(exec.bug_check(), None);
+}

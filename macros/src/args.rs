@@ -37,9 +37,21 @@ pub(crate) struct Args {
     pub(crate) role: Option<(StatedRole, Span)>,
     /// `crate = path`: where the runtime is, instead of `::ntwork`.
     pub(crate) krate: Option<Path>,
+    /// `parent = device | queue` (KMDF): the work item's parent kind.
+    pub(crate) parent: Option<(WdfParentKind, Span)>,
 }
 
-const EXPECTED: &str = "expected `ex`, `device`, `driver`, `wdf` or `crate = path::to::ntwork`";
+/// The kind of a KMDF work item's parent.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub(crate) enum WdfParentKind {
+    /// `WdfDevice` (the default).
+    #[default]
+    Device,
+    /// `WdfQueue`.
+    Queue,
+}
+
+const EXPECTED: &str = "expected `ex`, `device`, `driver`, `wdf`, `parent = device | queue` or `crate = path::to::ntwork`";
 
 /// Parses `args`, recording every error (each at its own token) in `errors`.
 pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> Args {
@@ -98,6 +110,10 @@ fn argument(
         "driver" => Some(StatedRole::Driver),
         "wdf" => Some(StatedRole::Wdf),
         "crate" => None,
+        "parent" => {
+            parent_argument(ident, &chunk[1..], parsed, errors);
+            return;
+        }
         _ => {
             errors.push(syn::Error::new(
                 ident.span(),
@@ -166,4 +182,38 @@ fn argument(
     }
     *crate_span = Some(ident.span());
     parsed.krate = Some(path);
+}
+
+/// `parent = device | queue`.
+fn parent_argument(
+    ident: &proc_macro2::Ident,
+    rest: &[TokenTree],
+    parsed: &mut Args,
+    errors: &mut Errors,
+) {
+    const USAGE: &str = "`parent` names a KMDF work item's parent kind: `#[work_item(wdf, parent = device)]` or `#[work_item(wdf, parent = queue)]`";
+    let kind = match rest {
+        [TokenTree::Punct(eq), TokenTree::Ident(kind)] if eq.as_char() == '=' => {
+            match kind.to_string().as_str() {
+                "device" => WdfParentKind::Device,
+                "queue" => WdfParentKind::Queue,
+                _ => {
+                    errors.push(syn::Error::new(kind.span(), USAGE));
+                    return;
+                }
+            }
+        }
+        _ => {
+            errors.push(syn::Error::new(ident.span(), USAGE));
+            return;
+        }
+    };
+    if parsed.parent.is_some() {
+        errors.push(syn::Error::new(
+            ident.span(),
+            "duplicate `#[work_item]` argument `parent`",
+        ));
+        return;
+    }
+    parsed.parent = Some((kind, ident.span()));
 }

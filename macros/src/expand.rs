@@ -231,6 +231,13 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                 &std::ffi::CString::new(format!("{name}_CONTEXT")).unwrap_or_default(),
             );
             let create_fn = at_user("create");
+            let parent_ty = Ident::new(
+                match routine.wdf_parent {
+                    crate::args::WdfParentKind::Device => "WdfDevice",
+                    crate::args::WdfParentKind::Queue => "WdfQueue",
+                },
+                Span::call_site(),
+            );
             let create_doc = format!(
                 " Creates a KMDF work item for `{name}` under `parent` (`WdfWorkItemCreate`), with the context moved into its context space. IRQL <= `DISPATCH_LEVEL`."
             );
@@ -250,7 +257,7 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
             quote! {
                 impl #krate::wdf::WdfRoutine for #ident {
                     #assoc
-                    type Parent = #krate::wdf::WdfDevice;
+                    type Parent = #krate::wdf::#parent_ty;
                     const CONTEXT_TYPE: &'static #krate::wdf::ContextType = {
                         static #info: #krate::wdf::ContextType =
                             #krate::wdf::ContextType::new::<#ident>(#c_name, &#info);
@@ -261,7 +268,7 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
                 impl #ident {
                     #[doc = #create_doc]
                     #vis fn #create_fn #generics(
-                        #parent: &#krate::wdf::WdfDevice,
+                        #parent: &#krate::wdf::#parent_ty,
                         #ctx: #param_ty,
                         #serialization: #krate::wdf::Serialization,
                     ) -> ::core::result::Result<#krate::wdf::WdfWorkItem<#ident>, #krate::wdf::CreateError<#param_ty>> #create_body

@@ -14,6 +14,8 @@ pub(crate) struct Routine {
     pub(crate) role: Role,
     /// For an Io routine, the kernel object its items are bound to.
     pub(crate) object: IoObjectKind,
+    /// For a KMDF routine, its items' parent kind.
+    pub(crate) wdf_parent: crate::args::WdfParentKind,
     /// The context parameter; `None` for a routine without one (context `()`).
     pub(crate) context: Option<ContextParam>,
     /// Where the runtime is: `::ntwork`, or the `crate = path` argument.

@@ -178,6 +178,14 @@ pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option
         _ => {}
     }
 
+    if let Some((_, span)) = args.parent
+        && !matches!(args.role, Some((StatedRole::Wdf, _)))
+    {
+        errors.push(syn::Error::new(
+            span,
+            "`parent` is for KMDF work items: write `#[work_item(wdf, parent = ...)]`",
+        ));
+    }
     let before = errors.count();
     let (role, context) = if matches!(args.role, Some((StatedRole::Wdf, _))) {
         object = None;
@@ -208,6 +216,7 @@ pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option
         ident: item.sig.ident.clone(),
         role,
         object: object.unwrap_or(IoObjectKind::Device),
+        wdf_parent: args.parent.map(|(kind, _)| kind).unwrap_or_default(),
         context,
         krate,
     })
