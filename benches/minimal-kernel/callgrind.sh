@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
-# Instructions per item of each path on the minimal kernel, and the ratios.
-# Two batch sizes per path; their difference cancels start-up. Needs valgrind.
+# Instructions per item of each path on the minimal kernel, and the ratios
+# ntwork / hand-written. Two batch sizes per path; their difference cancels
+# start-up. Needs valgrind. Usage: benches/minimal-kernel/callgrind.sh
 set -euo pipefail
 cd "$(dirname "$0")"
 cargo build --release --quiet
 bin=target/release/ntwork-minimal-kernel-bench
 out=$(mktemp -d)
-per_item() {
-  local path=$1 a b
-  for n in 10000 20000; do
+trap 'rm -rf "$out"' EXIT
+small=10000 large=20000
+# Prints "<Ir small> <Ir large> <Ir per item>" for one path.
+measure() {
+  local path=$1 n
+  for n in $small $large; do
     NTWORK_BENCH_ONLY=$path NTWORK_BENCH_BATCH=$n \
       valgrind --tool=callgrind --callgrind-out-file="$out/$path.$n" "$bin" >/dev/null 2>"$out/$path.$n.log"
   done
-  a=$(grep -oP 'Collected : \K[0-9]+' "$out/$path.10000.log")
-  b=$(grep -oP 'Collected : \K[0-9]+' "$out/$path.20000.log")
-  echo $(((b - a) / 10000))
+  awk -v s=$small -v l=$large '/Collected :/ { ir[++k] = $NF }
+    END { printf "%d %d %.1f\n", ir[1], ir[2], (ir[2] - ir[1]) / (l - s) }' \
+    "$out/$path.$small.log" "$out/$path.$large.log"
 }
-for pair in "c-ex ntwork-ex" "c-io ntwork-io"; do
+printf '%-18s %12s %12s %8s   %-18s %12s %12s %8s   %s\n' \
+  "hand-written" "Ir $small" "Ir $large" "Ir/item" "ntwork" "Ir $small" "Ir $large" "Ir/item" "ratio"
+for pair in "c-ex ntwork-ex" "c-ex-plain ntwork-ex-forever" "c-io ntwork-io"; do
   set -- $pair
-  c=$(per_item "$1"); rust=$(per_item "$2")
-  awk -v c="$c" -v r="$rust" -v a="$1" -v b="$2" \
-    'BEGIN { printf "%-9s %4d Ir/item   %-9s %4d Ir/item   ratio %.3f\n", a, c, b, r, r / c }'
+  read -r c1 c2 c <<<"$(measure "$1")"
+  read -r r1 r2 r <<<"$(measure "$2")"
+  awk -v a="$1" -v b="$2" -v c1=$c1 -v c2=$c2 -v c=$c -v r1=$r1 -v r2=$r2 -v r=$r 'BEGIN {
+    printf "%-18s %12d %12d %8.1f   %-18s %12d %12d %8.1f   %.3f (%+.1f Ir)\n", a, c1, c2, c, b, r1, r2, r, r / c, r - c }'
 done

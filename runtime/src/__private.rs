@@ -2,7 +2,7 @@
 //! change without notice.
 
 use crate::error::{AllocError, QueueError};
-use crate::{DeviceObject, ExRoutine, ExWorkItem, IoRoutine, IoRoutineWithoutItem, Rundown};
+use crate::{DeviceObject, ExRoutine, IoRoutine, IoRoutineWithoutItem, Rundown};
 use crate::{WorkQueue, ffi, raw, trampolines};
 
 pub use core;
@@ -47,9 +47,7 @@ pub fn ex_queue<R: ExRoutine>(
     context: R::Context,
     queue: WorkQueue,
 ) -> Result<(), QueueError<R::Context>> {
-    ExWorkItem::<R>::new(context)?
-        .queue(rundown, queue)
-        .map_err(|error| error.map(ExWorkItem::into_context))
+    crate::ex::queue_once::<R>(rundown, context, queue)
 }
 
 /// Allocates and queues a one-shot Io item (see `io::queue_once`).

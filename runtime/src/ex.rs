@@ -66,6 +66,30 @@ pub(crate) struct ExBlock<C> {
 }
 
 impl<C> ExBlock<C> {
+    /// Stores the context and initializes the item for `ex_block::<R>`.
+    ///
+    /// Pool blocks come back zeroed (`pool::allocate`), so `List.Blink` and
+    /// `rundown` are already NULL: only what `ExInitializeWorkItem` sets and
+    /// the context are written, as C code does.
+    ///
+    /// # Safety
+    ///
+    /// `block` is a fresh, zeroed allocation for one `Self`.
+    #[inline]
+    unsafe fn init<R: ExRoutine<Context = C>>(block: NonNull<Self>, context: C) {
+        let raw = block.as_ptr();
+        // SAFETY: the caller's contract; fields are written in place, and the
+        // zeroed ones (`Blink`, `rundown`) are valid as they are.
+        unsafe {
+            (&raw mut (*raw).context).write(ManuallyDrop::new(context));
+            ffi::ExInitializeWorkItem(
+                &raw mut (*raw).item,
+                Some(trampolines::ex_block::<R>),
+                raw.cast(),
+            );
+        }
+    }
+
     /// Reads the context and the rundown out of a queued block.
     ///
     /// # Safety
@@ -129,19 +153,8 @@ impl<R: ExRoutine> ExWorkItem<R> {
         let Some(block) = pool::allocate_for::<ExBlock<R::Context>>() else {
             return Err(AllocError(context));
         };
-        let raw = block.as_ptr();
-        // SAFETY: `block` is a fresh allocation for an `ExBlock`; every field
-        // is written in place before anything reads it.
-        unsafe {
-            (&raw mut (*raw).context).write(ManuallyDrop::new(context));
-            (&raw mut (*raw).rundown).write(core::ptr::null());
-            (&raw mut (*raw).item).write(ffi::WORK_QUEUE_ITEM::new());
-            ffi::ExInitializeWorkItem(
-                &raw mut (*raw).item,
-                Some(trampolines::ex_block::<R>),
-                raw.cast(),
-            );
-        }
+        // SAFETY: a fresh, zeroed block for an `ExBlock`.
+        unsafe { ExBlock::init::<R>(block, context) };
         // INVARIANT: initialized, unqueued, owned here.
         Ok(Self { block })
     }
@@ -194,6 +207,35 @@ impl<R: ExRoutine> ExWorkItem<R> {
             context
         }
     }
+}
+
+/// The one-shot Ex queue behind `name::queue(&rundown, context, queue)`:
+/// the same block as `ExWorkItem::new` + `queue`, in the C order (protection
+/// first, then the block), so nothing is held across the acquire call.
+#[inline]
+pub(crate) fn queue_once<R: ExRoutine>(
+    rundown: &'static Rundown,
+    context: R::Context,
+    queue: WorkQueue,
+) -> Result<(), QueueError<R::Context>> {
+    if !rundown.acquire() {
+        return Err(QueueError::Unloading(context));
+    }
+    let Some(block) = pool::allocate_for::<ExBlock<R::Context>>() else {
+        // SAFETY: acquired above for this item, which does not exist.
+        unsafe { rundown.release() };
+        return Err(QueueError::InsufficientResources(context));
+    };
+    let raw = block.as_ptr();
+    // SAFETY: a fresh, zeroed block, initialized and then queued once; it
+    // belongs to the queue from here on, and `ex_block` takes it back and
+    // releases the rundown acquired above.
+    unsafe {
+        ExBlock::init::<R>(block, context);
+        (&raw mut (*raw).rundown).write(rundown);
+        ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw());
+    }
+    Ok(())
 }
 
 impl<R: ExRoutine> Drop for ExWorkItem<R> {

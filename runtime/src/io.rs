@@ -74,9 +74,10 @@ pub trait IoRoutineWithoutItem: IoRoutine {
 pub(crate) struct IoBlock<C> {
     raw: NonNull<ffi::IO_WORKITEM>,
     object: *mut c_void,
-    /// The block's layout when the `IO_WORKITEM` is embedded in it; `None`
-    /// when it came from `IoAllocateWorkItem`.
-    embedded: Option<Layout>,
+    /// Whether the `IO_WORKITEM` is embedded in the block (its layout is
+    /// then `embedded_layout::<Self>()`); false when it came from
+    /// `IoAllocateWorkItem`. A flag, not the layout, keeps the block small.
+    embedded: bool,
     context: MaybeUninit<C>,
 }
 
@@ -96,11 +97,7 @@ impl<C> IoBlock<C> {
             };
             let block = block.cast::<Self>();
             // SAFETY: a fresh block large enough for `Self`.
-            unsafe {
-                block
-                    .as_ptr()
-                    .write(Self::header(raw, object, Some(layout)))
-            };
+            unsafe { block.as_ptr().write(Self::header(raw, object, true)) };
             return Some(block);
         }
         let block = pool::allocate_for::<Self>()?;
@@ -112,15 +109,11 @@ impl<C> IoBlock<C> {
             return None;
         };
         // SAFETY: a fresh block for one `Self`.
-        unsafe { block.as_ptr().write(Self::header(raw, object, None)) };
+        unsafe { block.as_ptr().write(Self::header(raw, object, false)) };
         Some(block)
     }
 
-    const fn header(
-        raw: NonNull<ffi::IO_WORKITEM>,
-        object: *mut c_void,
-        embedded: Option<Layout>,
-    ) -> Self {
+    const fn header(raw: NonNull<ffi::IO_WORKITEM>, object: *mut c_void, embedded: bool) -> Self {
         Self {
             raw,
             object,
@@ -171,15 +164,16 @@ impl<C> IoBlock<C> {
         // is freed.
         unsafe {
             let Self { raw, embedded, .. } = block.as_ptr().read();
-            match embedded {
-                None => {
-                    ffi::IoFreeWorkItem(raw.as_ptr());
-                    pool::free_for(block);
-                }
-                Some(layout) => {
-                    ffi::IoUninitializeWorkItem(raw.as_ptr());
-                    pool::free(block.cast(), layout);
-                }
+            if !embedded {
+                ffi::IoFreeWorkItem(raw.as_ptr());
+                pool::free_for(block);
+                return;
+            }
+            ffi::IoUninitializeWorkItem(raw.as_ptr());
+            // The layout `allocate` used: `IoSizeofWorkItem` does not change
+            // while the system runs, so it is `Some` again.
+            if let Some((layout, _)) = embedded_layout::<Self>() {
+                pool::free(block.cast(), layout);
             }
         }
     }
@@ -373,7 +367,7 @@ impl<R: IoRoutine> IoWorkItem<R> {
     /// Whether this item lives in one block with its context.
     pub fn is_embedded(&self) -> bool {
         // SAFETY: by the invariants the block is live.
-        unsafe { self.block.as_ref().embedded.is_some() }
+        unsafe { self.block.as_ref().embedded }
     }
 
     /// Queues the item with `context` (`IoQueueWorkItemEx`). The object is

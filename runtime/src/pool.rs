@@ -18,7 +18,9 @@ const POOL_ALIGNMENT: usize = if cfg!(target_pointer_width = "64") {
     8
 };
 
-/// Allocates `layout`, or `None` when the pool is exhausted.
+/// Allocates `layout`, zeroed (`ExAllocatePool2` without
+/// `POOL_FLAG_UNINITIALIZED` zeroes the block), or `None` when the pool is
+/// exhausted.
 ///
 /// A layout aligned beyond `MEMORY_ALLOCATION_ALIGNMENT` is over-allocated and
 /// aligned by hand; the block's start is stored just before the aligned address.

@@ -6,7 +6,7 @@
 //! inlined into the caller, and the C side must not get that advantage here.
 
 use core::ffi::c_void;
-use std::alloc::{Layout, alloc, dealloc};
+use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
@@ -53,8 +53,9 @@ fn pool_layout(size: usize) -> Layout {
 pub unsafe extern "system" fn ExAllocatePool2(_: POOL_FLAGS, n: SIZE_T, _: ULONG) -> *mut c_void {
     let layout = pool_layout(n);
     // SAFETY: a non-zero layout; the header stores the size for the free.
+    // Zeroed, as ExAllocatePool2 without POOL_FLAG_UNINITIALIZED returns it.
     unsafe {
-        let base = alloc(layout);
+        let base = alloc_zeroed(layout);
         if base.is_null() {
             return base.cast();
         }

@@ -81,7 +81,48 @@ fn c_ex(payload: Payload) {
     }
 }
 
-// ---- (b) Io path: ntwork ---------------------------------------------------
+// ---- (b) Ex path without a rundown: C -------------------------------------
+//
+// What most C drivers write: no unload protection at all (the routine can run
+// after the image is gone). ntwork's cheapest Ex API that is still safe is a
+// `Rundown::never_unloads()`, which still takes and releases protection.
+
+static FOREVER: Rundown = {
+    // SAFETY: this program never unloads: nothing runs after `main` returns.
+    unsafe { Rundown::never_unloads() }
+};
+
+fn ntwork_ex_forever(payload: Payload) {
+    if typed::queue(&FOREVER, payload, WorkQueue::Delayed).is_err() {
+        std::process::abort();
+    }
+}
+
+unsafe extern "system" fn c_plain_routine(parameter: *mut c_void) {
+    let block = parameter.cast::<CBlock>();
+    // SAFETY: the block `c_ex_plain` allocated; this routine runs once for it.
+    unsafe {
+        let payload = (*block).payload;
+        ffi::ExFreePoolWithTag(block.cast(), TAG);
+        black_box(payload.a.wrapping_add(payload.b));
+    }
+}
+
+fn c_ex_plain(payload: Payload) {
+    // SAFETY: the C shape without protection: allocate, initialize, queue.
+    unsafe {
+        let block = ffi::ExAllocatePool2(ffi::POOL_FLAG_NON_PAGED, size_of::<CBlock>(), TAG)
+            .cast::<CBlock>();
+        if block.is_null() {
+            std::process::abort();
+        }
+        (&raw mut (*block).payload).write(payload);
+        ffi::ExInitializeWorkItem(&raw mut (*block).item, Some(c_plain_routine), block.cast());
+        ffi::ExQueueWorkItem(&raw mut (*block).item, ffi::DelayedWorkQueue);
+    }
+}
+
+// ---- (c) Io path: ntwork ---------------------------------------------------
 
 #[work_item(device)]
 fn typed_io(device: &DeviceObject, payload: Payload) {
@@ -95,7 +136,7 @@ fn ntwork_io(device: &DeviceObject, payload: Payload) {
     }
 }
 
-// ---- (b) Io path: C ---------------------------------------------------------
+// ---- (c) Io path: C ---------------------------------------------------------
 
 #[repr(C)]
 struct CIoContext {
@@ -131,7 +172,12 @@ fn c_io(device: ffi::PDEVICE_OBJECT, payload: Payload) {
             std::process::abort();
         }
         (&raw mut (*context).payload).write(payload);
-        ffi::IoQueueWorkItemEx(item, Some(c_io_routine), ffi::DelayedWorkQueue, context.cast());
+        ffi::IoQueueWorkItemEx(
+            item,
+            Some(c_io_routine),
+            ffi::DelayedWorkQueue,
+            context.cast(),
+        );
     }
 }
 
@@ -139,10 +185,7 @@ fn c_io(device: ffi::PDEVICE_OBJECT, payload: Payload) {
 #[inline(never)]
 fn run_with(n: usize, queue: impl Fn(Payload)) {
     for i in 0..n {
-        queue(black_box(Payload {
-            a: i as u64,
-            b: 1,
-        }));
+        queue(black_box(Payload { a: i as u64, b: 1 }));
         kernel::run_one();
     }
 }
@@ -155,9 +198,13 @@ fn run(path: &str, n: usize) {
     match path {
         "c-ex" => run_with(n, c_ex),
         "ntwork-ex" => run_with(n, ntwork_ex),
+        "c-ex-plain" => run_with(n, c_ex_plain),
+        "ntwork-ex-forever" => run_with(n, ntwork_ex_forever),
         "c-io" => run_with(n, |p| c_io(device, p)),
         "ntwork-io" => run_with(n, |p| ntwork_io(safe_device, p)),
-        _ => panic!("unknown path {path}: c-ex, ntwork-ex, c-io, ntwork-io"),
+        _ => panic!(
+            "unknown path {path}: c-ex, ntwork-ex, c-ex-plain, ntwork-ex-forever, c-io, ntwork-io"
+        ),
     }
 }
 
@@ -171,7 +218,11 @@ fn main() {
         return;
     }
     println!("{batch} items per path, wall time per item (callgrind gives the repeatable figure)");
-    for (c, rust) in [("c-ex", "ntwork-ex"), ("c-io", "ntwork-io")] {
+    for (c, rust) in [
+        ("c-ex", "ntwork-ex"),
+        ("c-ex-plain", "ntwork-ex-forever"),
+        ("c-io", "ntwork-io"),
+    ] {
         let mut times = [[0f64; 2]; 7];
         for round in &mut times {
             for (slot, path) in round.iter_mut().zip([c, rust]) {
