@@ -108,8 +108,14 @@ impl<C> IoBlock<C> {
             unsafe { pool::free_for(block) };
             return None;
         };
-        // SAFETY: a fresh block for one `Self`.
-        unsafe { block.as_ptr().write(Self::header(raw, object, false)) };
+        let header = block.as_ptr();
+        // SAFETY: a fresh, zeroed block for one `Self` (`pool::allocate`), so
+        // `embedded` is already false and the slot empty: only the two
+        // pointers are written.
+        unsafe {
+            (&raw mut (*header).raw).write(raw);
+            (&raw mut (*header).object).write(object);
+        }
         Some(block)
     }
 
