@@ -563,33 +563,3 @@ fn fuzz() {
         "the generator covers both outcomes"
     );
 }
-
-#[test]
-fn expansion_time() {
-    const RUNS: u32 = 10_000;
-    let item: TokenStream =
-        "/// Flushes.\npub fn flush_log(batch: Vec<u8>) { let _ = batch.len(); }"
-            .parse()
-            .expect("tokens");
-    let device: TokenStream =
-        "fn flush(device: &DeviceObject, batch: Vec<u8>, item: IoWorkItem<flush>) { drop(item); }"
-            .parse()
-            .expect("tokens");
-    let start = Instant::now();
-    for _ in 0..RUNS {
-        std::hint::black_box(expand(
-            TokenStream::new(),
-            std::hint::black_box(item.clone()),
-        ));
-    }
-    let ex = start.elapsed() / RUNS;
-    let start = Instant::now();
-    for _ in 0..RUNS {
-        std::hint::black_box(expand(
-            TokenStream::new(),
-            std::hint::black_box(device.clone()),
-        ));
-    }
-    let io = start.elapsed() / RUNS;
-    println!("expansion time: Ex routine {ex:.2?}, device routine {io:.2?} (mean of {RUNS})");
-}
