@@ -26,11 +26,6 @@ const SEVERAL: &[(&str, usize, &str)] = &[
         4,
         "four independent mistakes, each reported at its own token",
     ),
-    (
-        "wdf_not_send_context",
-        2,
-        "`Rc` is neither `Send` nor `Sync`: rustc reports each missing bound",
-    ),
     // Known cascades still open (two errors for one mistake), pinned so they
     // cannot grow: rustc reports the struct's bound and the method's.
     (

@@ -344,3 +344,140 @@ fn a_queue_parent_leads_to_its_device() {
     assert_eq!(driver.unload(), Ok(()));
     assert_eq!(exec.bug_check(), None);
 }
+
+#[test]
+fn create_and_enqueue_above_dispatch_and_flush_above_passive_are_stopped() {
+    // WdfWorkItemCreate at DIRQL: the context comes back with the stop.
+    let exec = Executive::manual();
+    let (_driver, handle) = device(&exec, WdfDeviceConfig::default());
+    let dirql = ntwork::ffi::DISPATCH_LEVEL + 3;
+    let old = ntwork_host::raise_irql(dirql);
+    let refused = drain::create(wdf_device(&handle), Samples::new(), Serialization::None);
+    ntwork_host::lower_irql(old);
+    let error = refused.expect_err("no item above DISPATCH_LEVEL");
+    assert_eq!(error.context.drained.load(Ordering::SeqCst), 0);
+    let stop = exec.expect_bug_check();
+    assert_eq!(stop.code, bugcheck::HOST_IRQL_ABOVE_DISPATCH);
+    assert_eq!(stop.parameters[1], usize::from(dirql));
+
+    // WdfWorkItemEnqueue at DIRQL: nothing is queued.
+    let exec = Executive::manual();
+    let (_driver, handle) = device(&exec, WdfDeviceConfig::default());
+    let item = drain::create(wdf_device(&handle), Samples::new(), Serialization::None).unwrap();
+    let old = ntwork_host::raise_irql(dirql);
+    item.enqueue();
+    ntwork_host::lower_irql(old);
+    let stop = exec.expect_bug_check();
+    assert_eq!(stop.code, bugcheck::HOST_IRQL_ABOVE_DISPATCH);
+    assert_eq!(
+        stop.parameters[1..3],
+        [usize::from(dirql), item.as_raw() as usize]
+    );
+    assert_eq!(
+        exec.run_until_idle(),
+        0,
+        "the enqueue above DISPATCH_LEVEL queued nothing"
+    );
+    assert_eq!(item.context().callbacks.load(Ordering::SeqCst), 0);
+    item.leave_to_parent();
+
+    // WdfWorkItemFlush at DISPATCH_LEVEL (it waits: PASSIVE_LEVEL only).
+    let exec = Executive::manual();
+    let (_driver, handle) = device(&exec, WdfDeviceConfig::default());
+    let item = drain::create(wdf_device(&handle), Samples::new(), Serialization::None).unwrap();
+    ntwork_host::at_dispatch_level(|| item.flush());
+    let stop = exec.expect_bug_check();
+    assert_eq!(stop.code, bugcheck::HOST_IRQL_ABOVE_DISPATCH);
+    assert_eq!(
+        stop.parameters[1..3],
+        [
+            usize::from(ntwork::ffi::DISPATCH_LEVEL),
+            item.as_raw() as usize
+        ]
+    );
+    item.leave_to_parent();
+}
+
+/// Contexts dropped, as seen by the callback right after deleting its item.
+static DROPPED_AFTER_DELETE: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+#[work_item(wdf)]
+fn delete_itself(context: &(Counted, Arc<Tally>), item: &RunningWdfWorkItem<'_, delete_itself>) {
+    // The running handle has no delete; the raw call is what a C callback
+    // does, and KMDF allows it: disposal waits until the callback returns.
+    // SAFETY: the live item, owned by nobody else (left to its parent).
+    unsafe { w::WdfObjectDelete(item.as_raw().cast()) };
+    DROPPED_AFTER_DELETE.store(context.1.dropped(), Ordering::SeqCst);
+    context.0.mark_ran();
+}
+
+#[test]
+fn an_item_deleted_inside_its_own_callback_is_disposed_after_it_returns() {
+    let exec = Executive::manual();
+    let (driver, handle) = device(&exec, WdfDeviceConfig::default());
+    let tally = Tally::new();
+    let item = delete_itself::create(
+        wdf_device(&handle),
+        (Counted::new(&tally, 0), Arc::clone(&tally)),
+        Serialization::None,
+    )
+    .unwrap();
+    assert_eq!(item.enqueue(), Enqueued::Queued);
+    // The callback deletes it: the driver gives up its ownership first.
+    item.leave_to_parent();
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!(
+        DROPPED_AFTER_DELETE.load(Ordering::SeqCst),
+        0,
+        "the context outlives the delete until the callback returns"
+    );
+    assert_eq!(
+        (tally.ran(), tally.dropped()),
+        (1, 1),
+        "the callback finished with its context, then the context was dropped once"
+    );
+    assert_eq!(exec.bug_check(), None);
+    assert_eq!(
+        exec.io_work_items_outstanding(),
+        0,
+        "its IO_WORKITEM is freed"
+    );
+    // Deleting the device later finds no child left to dispose.
+    handle.delete();
+    assert_eq!(tally.dropped(), 1);
+    assert_eq!(driver.unload(), Ok(()));
+    assert_eq!(exec.bug_check(), None);
+}
+
+#[test]
+fn unload_disposes_items_left_to_their_device_and_leaks_nothing() {
+    let exec = Executive::manual();
+    let (driver, handle) = device(&exec, WdfDeviceConfig::default());
+    let tally = Tally::new();
+    for id in 0..3 {
+        let item = noted_unordered::create(
+            wdf_device(&handle),
+            Counted::new(&tally, id),
+            Serialization::None,
+        )
+        .unwrap();
+        item.enqueue();
+        item.leave_to_parent();
+    }
+    assert_eq!(exec.run_until_idle(), 3);
+    assert_eq!(exec.io_work_items_outstanding(), 3, "kept by their items");
+    // No PnP removal: the framework disposes the driver's objects at unload.
+    assert_eq!(driver.unload(), Ok(()));
+    assert_eq!((tally.ran(), tally.dropped()), (3, 3));
+    assert_eq!(
+        (exec.io_work_items_outstanding(), exec.pool_outstanding()),
+        (0, 0)
+    );
+    assert!(!exec.is_image_mapped("kmdf.sys"));
+    assert_eq!(exec.bug_check(), None);
+}
+
+#[work_item(wdf)]
+fn noted_unordered(context: &Counted) {
+    context.mark_ran();
+}

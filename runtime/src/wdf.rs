@@ -65,7 +65,10 @@ macro_rules! parent_type {
             /// # Safety
             ///
             /// `handle` is a live object of this driver, of this kind, and
-            /// is not deleted during `'a`.
+            /// is not deleted during `'a`, nor while a [`WdfWorkItem`]
+            /// created under it with this borrow is alive (deleting a parent
+            /// disposes its items: drop them, or
+            /// [`leave_to_parent`](WdfWorkItem::leave_to_parent), first).
             pub unsafe fn from_raw<'a>(handle: $raw) -> &'a Self {
                 // SAFETY: a zero-sized type: any non-null, aligned address is
                 // a valid reference; the handle is non-null by the contract.
@@ -235,6 +238,10 @@ impl<C> fmt::Debug for CreateError<C> {
 
 /// A KMDF work item owned by the driver; `Drop` deletes it (`WdfObjectDelete`,
 /// which waits for a running callback and then drops the context).
+///
+/// It must not outlive its parent: deleting the parent disposes the item.
+/// That is part of the parent's `from_raw` contract, not of the type (see
+/// `docs/kmdf.md`, "Open").
 ///
 /// # Invariants
 ///

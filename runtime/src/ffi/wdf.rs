@@ -8,9 +8,11 @@
 //! wdk-sys's `call_unsafe_wdf_function_binding!` does. The host executive
 //! defines both symbols, so the same calls run on Linux.
 //!
-//! Table indices are from `wdffuncenum.h` of KMDF (the enum only grows, so
-//! they hold from 1.15 to 1.33): `WdfObjectGetTypedContextWorker` 202,
-//! `WdfObjectDelete` 208, `WdfWorkItemCreate` 379 .. `WdfWorkItemFlush` 382.
+//! Table indices are from `wdffuncenum.h` of KMDF, identical in 1.19 and
+//! 1.31 (the enum only grows; the header's `WDF_IS_FUNCTION_AVAILABLE`
+//! compares an index with the table's count, so an index never moves):
+//! `WdfObjectGetTypedContextWorker` 202, `WdfObjectDelete` 208,
+//! `WdfWorkItemCreate` 379 .. `WdfWorkItemFlush` 382.
 
 use core::ffi::{c_char, c_void};
 
@@ -209,7 +211,8 @@ pub const WdfWorkItemEnqueueTableIndex: usize = 380;
 pub const WdfWorkItemGetParentObjectTableIndex: usize = 381;
 /// `WdfWorkItemFlushTableIndex`.
 pub const WdfWorkItemFlushTableIndex: usize = 382;
-/// `WdfFunctionTableNumEntries` of KMDF 1.33.
+/// `WdfFunctionTableNumEntries` of KMDF 1.31 (446 in 1.19): the entries
+/// the host's table has. A 1.33 table has at least these.
 pub const WdfFunctionTableNumEntries: usize = 458;
 
 /// `PFN_WDFWORKITEMCREATE`.
