@@ -2,8 +2,7 @@
 //! object. The kernel keeps nothing alive for it, so every safe Ex queue is
 //! counted in a [`Rundown`] that DriverUnload waits for.
 
-use crate::sync::{AtomicBool, Ordering};
-use core::cell::UnsafeCell;
+use crate::sync::{AtomicBool, Ordering, UnsafeCell};
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
@@ -429,11 +428,14 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
         parameter: *mut core::ffi::c_void,
         queue: WorkQueue,
     ) {
-        let item = self.item.get();
         // SAFETY: the caller holds the claim, so no other thread writes the item
-        // and the kernel has dequeued any earlier submission.
+        // and the kernel has dequeued any earlier submission; from the queue
+        // call on, only the kernel touches it.
         unsafe {
-            ffi::ExInitializeWorkItem(item, Some(routine), parameter);
+            let item = self.item.with_mut(|item| {
+                ffi::ExInitializeWorkItem(item, Some(routine), parameter);
+                item
+            });
             ffi::ExQueueWorkItem(item, queue.as_raw());
         }
     }

@@ -2,9 +2,8 @@
 //! The queue references the item's object (a device, or the driver object)
 //! until the routine has returned, and so keeps the driver image loaded.
 
-use crate::sync::{AtomicUsize, Ordering};
+use crate::sync::{AtomicUsize, Ordering, UnsafeCell};
 use core::alloc::Layout;
-use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::fmt;
 use core::marker::PhantomData;
@@ -518,7 +517,7 @@ impl<C> ReusableIoBlock<C> {
         // SAFETY: the caller's contract: the slot holds the context while
         // QUEUED, and only this run reads it.
         unsafe {
-            let context = (*(*block).context.get()).assume_init_read();
+            let context = (*block).context.with_mut(|slot| (*slot).assume_init_read());
             // QUEUED -> one more RUNNING: the item may be queued again from now on.
             (*block).state.fetch_add(RUNNING - QUEUED, Ordering::AcqRel);
             context
@@ -691,7 +690,7 @@ impl<R: IoRoutineWithoutItem> ReusableIoWorkItem<R> {
         // it off the queue before QUEUED could be set again); the object is
         // referenced by `self.object`, and by the queue once queued.
         unsafe {
-            (*block.context.get()).write(context);
+            block.context.with_mut(|slot| (*slot).write(context));
             ffi::IoQueueWorkItemEx(
                 block.raw.as_ptr(),
                 Some(trampolines::io_reusable::<R>),

@@ -13,7 +13,8 @@ use crate::ffi;
 /// `rundown` is an initialized `EX_RUNDOWN_REF` touched only through the
 /// rundown exports. `state` is `OPEN` while acquires may succeed, `WAITING`
 /// while one thread is in `ExWaitForRundownProtectionRelease` (the kernel
-/// allows one waiter), `CLOSED` after that wait returned.
+/// allows one waiter), `CLOSED` after that wait returned, and `REOPENING`
+/// while the one thread that left `CLOSED` re-initializes the reference.
 pub(crate) struct Drain {
     rundown: UnsafeCell<ffi::EX_RUNDOWN_REF>,
     state: AtomicU8,
@@ -22,6 +23,7 @@ pub(crate) struct Drain {
 const OPEN: u8 = 0;
 const WAITING: u8 = 1;
 const CLOSED: u8 = 2;
+const REOPENING: u8 = 3;
 
 // SAFETY: the `EX_RUNDOWN_REF` is only reached through the kernel's rundown
 // exports, which are thread-safe; `state` is atomic.
@@ -67,38 +69,46 @@ impl Drain {
     }
 
     /// Refuses new work and waits until all counted work is released. A second
-    /// caller while one waits waits for that wait to finish. `PASSIVE_LEVEL`.
+    /// caller while one waits (or reopens) waits for that to finish, then
+    /// returns if the drain is closed or starts its own wait. `PASSIVE_LEVEL`.
     pub(crate) fn wait(&self) {
-        match self
-            .state
-            .compare_exchange(OPEN, WAITING, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => {
-                // SAFETY: by the invariants, initialized; this thread is the
-                // only waiter (it won the OPEN -> WAITING transition).
-                unsafe { ffi::ExWaitForRundownProtectionRelease(self.rundown.get()) };
-                self.state.store(CLOSED, Ordering::Release);
-            }
-            Err(_) => {
-                while self.state.load(Ordering::Acquire) == WAITING {
-                    delay_a_millisecond();
+        loop {
+            match self
+                .state
+                .compare_exchange(OPEN, WAITING, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => {
+                    // SAFETY: by the invariants, initialized; this thread is the
+                    // only waiter (it won the OPEN -> WAITING transition).
+                    unsafe { ffi::ExWaitForRundownProtectionRelease(self.rundown.get()) };
+                    self.state.store(CLOSED, Ordering::Release);
+                    return;
                 }
+                Err(CLOSED) => return,
+                Err(_) => delay_a_millisecond(),
             }
         }
     }
 
     /// Lets work be counted again after [`wait`](Self::wait) returned. `false`
-    /// (and nothing changes) if no wait has finished.
+    /// (and nothing changes) if no wait has finished, or another caller
+    /// reopened it first.
     pub(crate) fn reopen(&self) -> bool {
-        if self.state.load(Ordering::Acquire) != CLOSED {
+        // One caller leaves CLOSED: two re-initializing could reset the count
+        // of work acquired after the first reopened (the loom models found it).
+        if self
+            .state
+            .compare_exchange(CLOSED, REOPENING, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
             return false;
         }
         // SAFETY: the wait finished, so no work is counted and acquires fail
-        // until this store; re-initializing is then what the kernel allows.
+        // until this call; this thread alone left CLOSED, so it alone
+        // re-initializes, which is then what the kernel allows.
         unsafe { ffi::ExReInitializeRundownProtection(self.rundown.get()) };
-        self.state
-            .compare_exchange(CLOSED, OPEN, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
+        self.state.store(OPEN, Ordering::Release);
+        true
     }
 
     /// Whether a wait has started (new work is refused).

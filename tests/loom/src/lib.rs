@@ -1,69 +1,201 @@
-//! A loom kernel: the exports ntwork's Ex path and rundown use, built from
-//! loom's primitives so that loom explores every interleaving of ntwork's own
-//! protocol code with the kernel's side of it. Only valid inside
+//! A loom kernel: the exports ntwork's Ex and Io paths and rundown use, built
+//! from loom's primitives so that loom explores every interleaving of ntwork's
+//! own protocol code with the kernel's side of it. Only valid inside
 //! `loom::model` (its state is loom-lazy, fresh for each execution).
 //!
-//! - `ExQueueWorkItem` appends to a FIFO; [`run_one`] is a worker taking the
-//!   oldest item (clearing `Flink` first, as the kernel does).
+//! - `ExQueueWorkItem` and `IoQueueWorkItemEx` append to one FIFO (a loom
+//!   mutex: the queue is a synchronization point, as the kernel's is);
+//!   [`run_one`] is a worker taking the oldest item, marking it dequeued
+//!   before calling its routine, as the kernel does. A queued Io item
+//!   references its object until its routine has returned.
 //! - Rundown protection keeps the kernel's encoding (2 per holder, bit 0 once
-//!   a wait started) in a loom atomic per `EX_RUNDOWN_REF`.
-//! - `KeDelayExecutionThread` yields; pool is the system allocator.
+//!   a wait started) in a loom atomic per `EX_RUNDOWN_REF`; the waiter sleeps
+//!   until the last holder's release signals it, as on Windows.
+//! - Bookkeeping that is not a synchronization point in the kernel (pool
+//!   blocks, `IO_WORKITEM`s, object references) sits in a std mutex, which
+//!   loom does not schedule around, so it adds no interleavings; the models
+//!   read it through [`pool_blocks`], [`io_items`] and [`references`].
+//! - Misuse the kernel bug-checks (an item queued twice, freed while queued,
+//!   a reference dropped below zero, a release without an acquire) panics,
+//!   which fails the model.
+//! - `KeDelayExecutionThread` yields; pool is the system allocator, zeroed.
 
 #![allow(non_snake_case, clippy::missing_safety_doc)]
 
 use core::ffi::c_void;
-use std::alloc::{Layout, alloc, dealloc};
+use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::collections::{HashMap, VecDeque};
 
 use loom::sync::atomic::{AtomicUsize, Ordering};
-use loom::sync::{Arc, Mutex};
+use loom::sync::{Condvar, Mutex};
 use ntwork::ffi::{
-    BOOLEAN, EX_RUNDOWN_REF, KPROCESSOR_MODE, LONG_PTR, NTSTATUS, PDEVICE_OBJECT, PIO_WORKITEM,
-    PIO_WORKITEM_ROUTINE, PIO_WORKITEM_ROUTINE_EX, POOL_FLAGS, SIZE_T, ULONG, WORK_QUEUE_ITEM,
-    WORK_QUEUE_TYPE,
+    BOOLEAN, EX_RUNDOWN_REF, IO_WORKITEM_ROUTINE_EX, KPROCESSOR_MODE, LONG_PTR, NTSTATUS,
+    PDEVICE_OBJECT, PIO_WORKITEM, PIO_WORKITEM_ROUTINE, PIO_WORKITEM_ROUTINE_EX, POOL_FLAGS,
+    SIZE_T, ULONG, WORK_QUEUE_ITEM, WORK_QUEUE_TYPE,
 };
 
+/// A queued item: an `ExQueueWorkItem` item, or an Io item with its routine
+/// and context.
+enum Work {
+    Ex(usize),
+    Io {
+        item: usize,
+        routine: IO_WORKITEM_ROUTINE_EX,
+        context: usize,
+    },
+}
+
+/// An `IO_WORKITEM`: its object, and whether it is queued.
+struct IoItem {
+    object: usize,
+    queued: bool,
+}
+
+#[derive(Default)]
+struct Books {
+    pool_blocks: usize,
+    io_items: HashMap<usize, IoItem>,
+    references: HashMap<usize, isize>,
+    /// Each `EX_RUNDOWN_REF`'s count, by address.
+    rundowns: HashMap<usize, std::sync::Arc<RundownRef>>,
+}
+
 struct Kernel {
-    queue: Mutex<VecDeque<usize>>,
-    rundowns: Mutex<HashMap<usize, Arc<AtomicUsize>>>,
+    queue: Mutex<VecDeque<Work>>,
+    books: std::sync::Mutex<Books>,
 }
 
 loom::lazy_static! {
     static ref KERNEL: Kernel = Kernel {
         queue: Mutex::new(VecDeque::new()),
-        rundowns: Mutex::new(HashMap::new()),
+        books: std::sync::Mutex::new(Books::default()),
     };
+}
+
+fn books() -> std::sync::MutexGuard<'static, Books> {
+    KERNEL.books.lock().unwrap()
 }
 
 /// Runs the oldest queued item on the calling thread; whether one ran.
 pub fn run_one() -> bool {
-    let item = KERNEL.queue.lock().unwrap().pop_front();
-    let Some(item) = item else { return false };
-    let item = item as *mut WORK_QUEUE_ITEM;
-    // SAFETY: a queued item stays valid until its routine runs; the worker
-    // removes it (Flink = NULL) before calling it.
-    unsafe {
-        let (routine, parameter) = ((*item).WorkerRoutine, (*item).Parameter);
-        (*item).List.Flink = core::ptr::null_mut();
-        if let Some(routine) = routine {
-            routine(parameter);
+    let work = KERNEL.queue.lock().unwrap().pop_front();
+    match work {
+        None => false,
+        Some(Work::Ex(item)) => {
+            let item = item as *mut WORK_QUEUE_ITEM;
+            // SAFETY: a queued item stays valid until its routine runs; the
+            // worker removes it (Flink = NULL) before calling it.
+            unsafe {
+                let (routine, parameter) = ((*item).WorkerRoutine, (*item).Parameter);
+                (*item).List.Flink = core::ptr::null_mut();
+                if let Some(routine) = routine {
+                    routine(parameter);
+                }
+            }
+            true
+        }
+        Some(Work::Io {
+            item,
+            routine,
+            context,
+        }) => {
+            let object = {
+                let mut books = books();
+                let entry = books.io_items.get_mut(&item).expect("queued Io item freed");
+                entry.queued = false;
+                entry.object
+            };
+            // SAFETY: the queue's reference keeps the object alive; the routine
+            // may requeue or free the item.
+            unsafe {
+                routine(
+                    object as *mut c_void,
+                    context as *mut c_void,
+                    item as PIO_WORKITEM,
+                )
+            };
+            // SAFETY: the reference `IoQueueWorkItemEx` took, dropped after the routine.
+            unsafe { ObfDereferenceObject(object as *mut c_void) };
+            true
         }
     }
-    true
 }
 
-/// Items queued and not yet run.
-#[allow(dead_code)]
-pub fn pending() -> usize {
-    KERNEL.queue.lock().unwrap().len()
+/// Runs queued items until none is left (a routine may queue more).
+pub fn run_all() -> usize {
+    let mut ran = 0;
+    while run_one() {
+        ran += 1;
+    }
+    ran
 }
 
-fn count(run_ref: *mut EX_RUNDOWN_REF) -> Arc<AtomicUsize> {
-    let mut map = KERNEL.rundowns.lock().unwrap();
-    Arc::clone(
-        map.entry(run_ref as usize)
-            .or_insert_with(|| Arc::new(AtomicUsize::new(0))),
-    )
+/// Pool blocks allocated and not freed.
+pub fn pool_blocks() -> usize {
+    books().pool_blocks
+}
+
+/// `IO_WORKITEM`s allocated and not freed.
+pub fn io_items() -> usize {
+    books().io_items.len()
+}
+
+/// References taken on `object` and not dropped.
+pub fn references(object: *mut c_void) -> isize {
+    books()
+        .references
+        .get(&(object as usize))
+        .copied()
+        .unwrap_or(0)
+}
+
+/// Checks `f` in every interleaving loom explores, with room for the
+/// waits' spin loops (a waiting thread yields each turn, so its branches
+/// grow with the other threads' steps). `LOOM_MAX_PREEMPTIONS` bounds it.
+/// Prints how many executions were explored, for the CI log.
+pub fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if std::env::var_os("LOOM_MAX_BRANCHES").is_none() {
+        builder.max_branches = 100_000;
+    }
+    let executions = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&executions);
+    let start = std::time::Instant::now();
+    builder.check(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f();
+    });
+    let executions = executions.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "loom {name}: {executions} executions in {:.2?}",
+        start.elapsed()
+    );
+}
+
+/// A fresh object address for a device or driver object (never read).
+pub fn new_object() -> *mut c_void {
+    Box::into_raw(Box::new(0u64)).cast()
+}
+
+/// One `EX_RUNDOWN_REF`: its count, and the event its waiter sleeps on (a
+/// loom condition variable: a lost wakeup would leave the model deadlocked,
+/// which loom reports).
+struct RundownRef {
+    count: AtomicUsize,
+    lock: Mutex<()>,
+    released: Condvar,
+}
+
+fn rundown(run_ref: *mut EX_RUNDOWN_REF) -> std::sync::Arc<RundownRef> {
+    let mut books = books();
+    let entry = books.rundowns.entry(run_ref as usize);
+    std::sync::Arc::clone(entry.or_insert_with(|| {
+        std::sync::Arc::new(RundownRef {
+            count: AtomicUsize::new(0),
+            lock: Mutex::new(()),
+            released: Condvar::new(),
+        })
+    }))
 }
 
 #[unsafe(no_mangle)]
@@ -73,28 +205,38 @@ pub unsafe extern "system" fn ExQueueWorkItem(item: *mut WORK_QUEUE_ITEM, _: WOR
         assert!((*item).List.Flink.is_null(), "0xE4/1: queued twice");
         (*item).List.Flink = &raw mut (*item).List;
     }
-    KERNEL.queue.lock().unwrap().push_back(item as usize);
+    KERNEL
+        .queue
+        .lock()
+        .unwrap()
+        .push_back(Work::Ex(item as usize));
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ExInitializeRundownProtection(r: *mut EX_RUNDOWN_REF) {
-    count(r).store(0, Ordering::Release);
+    rundown(r).count.store(0, Ordering::Release);
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ExReInitializeRundownProtection(r: *mut EX_RUNDOWN_REF) {
-    count(r).store(0, Ordering::Release);
+    let rundown = rundown(r);
+    let before = rundown.count.swap(0, Ordering::AcqRel);
+    assert_eq!(before, 1, "re-initialized while not run down");
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ExAcquireRundownProtection(r: *mut EX_RUNDOWN_REF) -> BOOLEAN {
-    let count = count(r);
-    let mut current = count.load(Ordering::Relaxed);
+    let rundown = rundown(r);
+    let mut current = rundown.count.load(Ordering::Relaxed);
     loop {
         if current & 1 != 0 {
             return 0;
         }
-        match count.compare_exchange(current, current + 2, Ordering::Acquire, Ordering::Relaxed) {
+        let next = current + 2;
+        match rundown
+            .count
+            .compare_exchange(current, next, Ordering::Acquire, Ordering::Relaxed)
+        {
             Ok(_) => return 1,
             Err(seen) => current = seen,
         }
@@ -103,22 +245,30 @@ pub unsafe extern "system" fn ExAcquireRundownProtection(r: *mut EX_RUNDOWN_REF)
 
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ExReleaseRundownProtection(r: *mut EX_RUNDOWN_REF) {
-    let before = count(r).fetch_sub(2, Ordering::Release);
+    let rundown = rundown(r);
+    let before = rundown.count.fetch_sub(2, Ordering::Release);
     assert!(before >= 2, "released more than acquired");
+    if before == 3 {
+        // The last holder leaves while a wait runs: signal its event.
+        let _lock = rundown.lock.lock().unwrap();
+        rundown.released.notify_all();
+    }
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ExWaitForRundownProtectionRelease(r: *mut EX_RUNDOWN_REF) {
-    let count = count(r);
-    count.fetch_or(1, Ordering::AcqRel);
-    while count.load(Ordering::Acquire) != 1 {
-        loom::thread::yield_now();
+    let rundown = rundown(r);
+    let mut lock = rundown.lock.lock().unwrap();
+    let before = rundown.count.fetch_or(1, Ordering::AcqRel);
+    assert_eq!(before & 1, 0, "a second waiter");
+    while rundown.count.load(Ordering::Acquire) != 1 {
+        lock = rundown.released.wait(lock).unwrap();
     }
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ExRundownCompleted(r: *mut EX_RUNDOWN_REF) {
-    count(r).store(1, Ordering::Release);
+    rundown(r).count.store(1, Ordering::Release);
 }
 
 #[unsafe(no_mangle)]
@@ -142,9 +292,11 @@ const HEADER: usize = 16;
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ExAllocatePool2(_: POOL_FLAGS, n: SIZE_T, _: ULONG) -> *mut c_void {
     let layout = Layout::from_size_align(n + HEADER, HEADER).unwrap();
+    books().pool_blocks += 1;
     // SAFETY: a non-zero layout; the header keeps the size for the free.
+    // ExAllocatePool2 zeroes the block.
     unsafe {
-        let base = alloc(layout);
+        let base = alloc_zeroed(layout);
         base.cast::<usize>().write(n);
         base.add(HEADER).cast()
     }
@@ -152,6 +304,9 @@ pub unsafe extern "system" fn ExAllocatePool2(_: POOL_FLAGS, n: SIZE_T, _: ULONG
 
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ExFreePoolWithTag(p: *mut c_void, _: ULONG) {
+    let mut books = books();
+    assert!(books.pool_blocks > 0, "0xC2: pool freed twice");
+    books.pool_blocks -= 1;
     // SAFETY: from ExAllocatePool2 above.
     unsafe {
         let base = p.cast::<u8>().sub(HEADER);
@@ -160,7 +315,74 @@ pub unsafe extern "system" fn ExFreePoolWithTag(p: *mut c_void, _: ULONG) {
     }
 }
 
-// The Io exports are linked but not modelled here.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn IoAllocateWorkItem(object: PDEVICE_OBJECT) -> PIO_WORKITEM {
+    let item = Box::into_raw(Box::new(0u64));
+    let entry = IoItem {
+        object: object as usize,
+        queued: false,
+    };
+    books().io_items.insert(item as usize, entry);
+    item.cast()
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn IoFreeWorkItem(item: PIO_WORKITEM) {
+    let entry = books().io_items.remove(&(item as usize));
+    let entry = entry.expect("IoFreeWorkItem: not an allocated item");
+    assert!(!entry.queued, "IoFreeWorkItem: the item is queued");
+    // SAFETY: from `IoAllocateWorkItem`, freed once (removed above).
+    drop(unsafe { Box::from_raw(item.cast::<u64>()) });
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn IoQueueWorkItemEx(
+    item: PIO_WORKITEM,
+    routine: PIO_WORKITEM_ROUTINE_EX,
+    _: WORK_QUEUE_TYPE,
+    context: *mut c_void,
+) {
+    let object = {
+        let mut books = books();
+        let entry = books.io_items.get_mut(&(item as usize));
+        let entry = entry.expect("IoQueueWorkItemEx: not an allocated item");
+        assert!(!entry.queued, "0xE4/1: queued twice");
+        entry.queued = true;
+        entry.object
+    };
+    // SAFETY: the item's object is live (its owner's reference); the queue
+    // holds its own until the routine returns.
+    unsafe { ObfReferenceObject(object as *mut c_void) };
+    let routine = routine.expect("IoQueueWorkItemEx: no routine");
+    let work = Work::Io {
+        item: item as usize,
+        routine,
+        context: context as usize,
+    };
+    KERNEL.queue.lock().unwrap().push_back(work);
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ObfReferenceObject(object: *mut c_void) -> LONG_PTR {
+    let mut books = books();
+    let count = books.references.entry(object as usize).or_insert(0);
+    *count += 1;
+    *count
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn ObfDereferenceObject(object: *mut c_void) -> LONG_PTR {
+    let mut books = books();
+    let count = books.references.entry(object as usize).or_insert(0);
+    *count -= 1;
+    assert!(
+        *count >= 0,
+        "0x18: a reference dropped that was never taken"
+    );
+    *count
+}
+
+// Linked but not used by the models.
 macro_rules! not_modelled {
     ($($name:ident($($arg:ty),*) $(-> $ret:ty)?;)*) => {$(
         #[unsafe(no_mangle)]
@@ -171,14 +393,9 @@ macro_rules! not_modelled {
 }
 
 not_modelled! {
-    IoAllocateWorkItem(PDEVICE_OBJECT) -> PIO_WORKITEM;
-    IoFreeWorkItem(PIO_WORKITEM);
     IoQueueWorkItem(PIO_WORKITEM, PIO_WORKITEM_ROUTINE, WORK_QUEUE_TYPE, *mut c_void);
-    IoQueueWorkItemEx(PIO_WORKITEM, PIO_WORKITEM_ROUTINE_EX, WORK_QUEUE_TYPE, *mut c_void);
     IoTryQueueWorkItem(PIO_WORKITEM, PIO_WORKITEM_ROUTINE_EX, WORK_QUEUE_TYPE, *mut c_void) -> BOOLEAN;
     IoSizeofWorkItem() -> ULONG;
     IoInitializeWorkItem(*mut c_void, PIO_WORKITEM);
     IoUninitializeWorkItem(PIO_WORKITEM);
-    ObfReferenceObject(*mut c_void) -> LONG_PTR;
-    ObfDereferenceObject(*mut c_void) -> LONG_PTR;
 }

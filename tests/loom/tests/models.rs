@@ -2,15 +2,20 @@
 //! code (the runtime built with `--cfg loom`) and the loom kernel. A thread
 //! whose queue succeeded then plays the worker for one item (`run_one`), so
 //! the routine runs concurrently with the rest of the model without a
-//! spinning worker thread.
+//! spinning worker thread. Contexts are loom `Arc`s, so loom also fails a
+//! model whose context is leaked; the kernel's books catch a pool block,
+//! `IO_WORKITEM` or object reference leaked or freed twice.
 
 #![cfg(loom)]
 
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
-use ntwork::{NotQueued, QueueError, ReusableExWorkItem, Rundown, WorkQueue, work_item};
-use ntwork_loom::run_one;
+use ntwork::{
+    DeviceObject, NotQueued, QueueError, ReusableExWorkItem, ReusableIoWorkItem, Rundown,
+    WorkQueue, work_item,
+};
+use ntwork_loom::{io_items, model, new_object, pool_blocks, references, run_all, run_one};
 
 /// Counts routine starts and returns.
 struct Runs {
@@ -68,27 +73,32 @@ fn queue_then_run(item: &Shared) -> Result<(), NotQueued> {
 /// routine has returned; never in between.
 #[test]
 fn rundown_wait_returns_only_after_every_counted_routine() {
-    loom::model(|| {
-        let rundown = leak(Rundown::new());
-        let runs = Runs::new();
-        let queuer = {
-            let runs = Arc::clone(&runs);
-            thread::spawn(move || {
-                let outcome = once::queue(rundown, runs, WorkQueue::Delayed);
-                if outcome.is_ok() {
-                    assert!(run_one());
+    model(
+        "rundown_wait_returns_only_after_every_counted_routine",
+        || {
+            let rundown = leak(Rundown::new());
+            let runs = Runs::new();
+            let queuer = {
+                let runs = Arc::clone(&runs);
+                thread::spawn(move || {
+                    let outcome = once::queue(rundown, runs, WorkQueue::Delayed);
+                    if outcome.is_ok() {
+                        assert!(run_one());
+                    }
+                    outcome
+                })
+            };
+            rundown.wait();
+            let returned_at_wait = runs.returned();
+            match queuer.join().unwrap() {
+                Ok(()) => assert_eq!(returned_at_wait, 1, "wait returned before the routine did"),
+                Err(QueueError::Unloading(back)) => {
+                    assert_eq!(back.started.load(Ordering::SeqCst), 0)
                 }
-                outcome
-            })
-        };
-        rundown.wait();
-        let returned_at_wait = runs.returned();
-        match queuer.join().unwrap() {
-            Ok(()) => assert_eq!(returned_at_wait, 1, "wait returned before the routine did"),
-            Err(QueueError::Unloading(back)) => assert_eq!(back.started.load(Ordering::SeqCst), 0),
-            Err(other) => panic!("unexpected {other:?}"),
-        }
-    });
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        },
+    );
 }
 
 /// Two threads queue one reusable item: the pending flag lets exactly the
@@ -96,7 +106,7 @@ fn rundown_wait_returns_only_after_every_counted_routine() {
 /// routine runs, so the second queue may succeed while the first runs.
 #[test]
 fn a_reusable_item_runs_once_per_successful_queue() {
-    loom::model(|| {
+    model("a_reusable_item_runs_once_per_successful_queue", || {
         let rundown = leak(Rundown::new());
         let runs = Runs::new();
         let item = reusable(rundown, &runs);
@@ -123,7 +133,7 @@ fn a_reusable_item_runs_once_per_successful_queue() {
 /// started has run to completion when the flush returns.
 #[test]
 fn flush_returns_only_after_the_routine_returned() {
-    loom::model(|| {
+    model("flush_returns_only_after_the_routine_returned", || {
         let rundown = leak(Rundown::new());
         let runs = Runs::new();
         let item = reusable(rundown, &runs);
@@ -140,7 +150,7 @@ fn flush_returns_only_after_the_routine_returned() {
 /// says so, and once both are done every accepted queue has run exactly once.
 #[test]
 fn flush_racing_a_queue_loses_no_run() {
-    loom::model(|| {
+    model("flush_racing_a_queue_loses_no_run", || {
         let rundown = leak(Rundown::new());
         let runs = Runs::new();
         let item = reusable(rundown, &runs);
@@ -154,4 +164,315 @@ fn flush_racing_a_queue_loses_no_run() {
         assert_eq!(runs.returned(), usize::from(outcome.is_ok()));
         rundown.wait();
     });
+}
+
+/// Two waiters (`Rundown::wait`, the second waiting for the first) racing a
+/// queue and its routine: neither returns while the routine runs, and the
+/// second is not left waiting (no lost wakeup: the model would not end).
+#[test]
+fn both_rundown_waiters_return_only_after_the_routine() {
+    model("both_rundown_waiters_return_only_after_the_routine", || {
+        let rundown = leak(Rundown::new());
+        let runs = Runs::new();
+        let queuer = {
+            let runs = Arc::clone(&runs);
+            thread::spawn(move || {
+                let outcome = once::queue(rundown, runs, WorkQueue::Delayed);
+                if outcome.is_ok() {
+                    assert!(run_one());
+                }
+                outcome.is_ok()
+            })
+        };
+        let waiter = {
+            let runs = Arc::clone(&runs);
+            thread::spawn(move || {
+                rundown.wait();
+                runs.returned()
+            })
+        };
+        rundown.wait();
+        let returned_here = runs.returned();
+        let returned_there = waiter.join().unwrap();
+        let queued = usize::from(queuer.join().unwrap());
+        assert_eq!(returned_here, queued, "the first wait returned early");
+        assert_eq!(returned_there, queued, "the second wait returned early");
+        assert!(rundown.is_running_down());
+        assert_eq!(pool_blocks(), 0);
+    });
+}
+
+/// Two threads each wait for the rundown and reopen it (two concurrent
+/// flushes do this) while a third queues: the count of work in flight is
+/// never lost, so every release matches an acquire and a final wait returns
+/// after the routine.
+#[test]
+fn racing_wait_and_reopen_keep_the_count() {
+    model("racing_wait_and_reopen_keep_the_count", || {
+        let rundown = leak(Rundown::new());
+        let runs = Runs::new();
+        let restarters: Vec<_> = (0..2)
+            .map(|_| {
+                thread::spawn(move || {
+                    rundown.wait();
+                    rundown.reopen();
+                })
+            })
+            .collect();
+        let queued = once::queue(rundown, Arc::clone(&runs), WorkQueue::Delayed).is_ok();
+        if queued {
+            assert!(run_one());
+        }
+        for restarter in restarters {
+            restarter.join().unwrap();
+        }
+        rundown.wait();
+        assert_eq!(runs.returned(), usize::from(queued));
+    });
+}
+
+/// A `&'static` reusable Ex item (`queue_static`) queued by two threads while
+/// DriverUnload waits: each successful queue runs once, and the wait returns
+/// only after every counted run.
+#[test]
+fn a_static_reusable_item_is_counted_until_its_routine_returned() {
+    model(
+        "a_static_reusable_item_is_counted_until_its_routine_returned",
+        || {
+            let rundown = leak(Rundown::new());
+            let runs = Runs::new();
+            let owned = Box::into_raw(Box::new(ReusableExWorkItem::<borrowed>::new(
+                rundown,
+                Arc::clone(&runs),
+            )));
+            // SAFETY: freed below, after every thread using it has been joined.
+            let item: &'static ReusableExWorkItem<borrowed> = unsafe { &*owned };
+            let queuers: Vec<_> = (0..2)
+                .map(|_| {
+                    thread::spawn(move || {
+                        let outcome = item.queue_static(WorkQueue::Delayed);
+                        if outcome.is_ok() {
+                            assert!(run_one());
+                        }
+                        outcome
+                    })
+                })
+                .collect();
+            rundown.wait();
+            let returned_at_wait = runs.returned();
+            let mut queued = 0;
+            for queuer in queuers {
+                match queuer.join().unwrap() {
+                    Ok(()) => queued += 1,
+                    Err(reason) => {
+                        assert!(matches!(
+                            reason,
+                            NotQueued::AlreadyQueued | NotQueued::Unloading
+                        ))
+                    }
+                }
+            }
+            assert_eq!(
+                returned_at_wait, queued,
+                "wait returned before a counted routine did"
+            );
+            assert_eq!(runs.returned(), queued);
+            // SAFETY: from `Box::into_raw` above; nothing uses it any more.
+            drop(unsafe { Box::from_raw(owned) });
+        },
+    );
+}
+
+// The Io path: a `ReusableIoWorkItem` on a device, its state word
+// (QUEUED / DROPPED / RUNNING count) and its flush.
+
+#[work_item(device)]
+fn io_once(_device: &DeviceObject, runs: Arc<Runs>) {
+    runs.started.fetch_add(1, Ordering::SeqCst);
+    runs.returned.fetch_add(1, Ordering::SeqCst);
+}
+
+/// A device of the loom kernel.
+fn device() -> &'static DeviceObject {
+    // SAFETY: a fresh object address of the loom kernel, never freed.
+    unsafe { DeviceObject::from_raw(new_object().cast()) }
+}
+
+/// Everything the item took is given back: its pool block, its
+/// `IO_WORKITEM`, its references on the device; the contexts were dropped.
+fn assert_released(device: &DeviceObject, runs: &Arc<Runs>) {
+    assert_eq!(pool_blocks(), 0, "pool block leaked");
+    assert_eq!(io_items(), 0, "IO_WORKITEM leaked");
+    assert_eq!(
+        references(device.as_raw().cast()),
+        0,
+        "device reference leaked"
+    );
+    assert_eq!(Arc::strong_count(runs), 1, "a context was not dropped");
+}
+
+/// Queues an Io item and, if that worked, runs one item as a worker would.
+fn io_queue_then_run(
+    item: &ReusableIoWorkItem<io_once>,
+    runs: &Arc<Runs>,
+) -> Result<(), NotQueued> {
+    match item.queue(Arc::clone(runs), WorkQueue::Delayed) {
+        Ok(()) => {
+            assert!(run_one(), "a successful queue left an item to run");
+            Ok(())
+        }
+        Err(refused) => Err(refused.reason),
+    }
+}
+
+/// Two threads queue one reusable Io item: each successful queue runs once
+/// with its own context, a refused one gets its context back, and dropping
+/// the item afterwards frees it once.
+#[test]
+fn a_reusable_io_item_runs_once_per_successful_queue() {
+    model("a_reusable_io_item_runs_once_per_successful_queue", || {
+        let device = device();
+        let runs = Runs::new();
+        let item = std::sync::Arc::new(ReusableIoWorkItem::<io_once>::new(device).unwrap());
+        let queuers: Vec<_> = (0..2)
+            .map(|_| {
+                let item = std::sync::Arc::clone(&item);
+                let runs = Arc::clone(&runs);
+                thread::spawn(move || io_queue_then_run(&item, &runs))
+            })
+            .collect();
+        let mut queued = 0;
+        for queuer in queuers {
+            match queuer.join().unwrap() {
+                Ok(()) => queued += 1,
+                Err(reason) => assert_eq!(reason, NotQueued::AlreadyQueued),
+            }
+        }
+        assert!(queued >= 1, "one of two queues always wins");
+        assert_eq!(runs.returned(), queued);
+        drop(item);
+        assert_released(device, &runs);
+    });
+}
+
+/// The owner drops a queued item while a worker runs it: the block is freed
+/// exactly once, by whichever of the two comes last, and only after the
+/// routine returned.
+#[test]
+fn dropping_a_reusable_io_item_while_it_runs_frees_it_once() {
+    model(
+        "dropping_a_reusable_io_item_while_it_runs_frees_it_once",
+        || {
+            let device = device();
+            let runs = Runs::new();
+            let item = ReusableIoWorkItem::<io_once>::new(device).unwrap();
+            item.queue(Arc::clone(&runs), WorkQueue::Delayed).unwrap();
+            let worker = thread::spawn(|| assert!(run_one()));
+            drop(item);
+            worker.join().unwrap();
+            assert_eq!(runs.returned(), 1);
+            assert_released(device, &runs);
+        },
+    );
+}
+
+/// `flush` racing the Io routine returns only after it returned.
+#[test]
+fn io_flush_returns_only_after_the_routine_returned() {
+    model("io_flush_returns_only_after_the_routine_returned", || {
+        let device = device();
+        let runs = Runs::new();
+        let item = ReusableIoWorkItem::<io_once>::new(device).unwrap();
+        item.queue(Arc::clone(&runs), WorkQueue::Delayed).unwrap();
+        let worker = thread::spawn(|| assert!(run_one()));
+        item.flush();
+        assert_eq!(runs.returned(), 1, "flush returned before the routine did");
+        assert!(!item.is_pending());
+        worker.join().unwrap();
+        drop(item);
+        assert_released(device, &runs);
+    });
+}
+
+/// A port whose routine requeues its own item once, the Arc hand-off of the
+/// Io path: the queued context is the only other owner of the state.
+struct Port {
+    rescan: ReusableIoWorkItem<rescan>,
+    runs: Arc<Runs>,
+}
+
+#[work_item(device)]
+fn rescan(_device: &DeviceObject, port: Arc<Port>) {
+    let first = port.runs.started.fetch_add(1, Ordering::SeqCst) == 0;
+    if first {
+        // The flag cleared before the routine ran, so only a flush refuses.
+        if let Err(refused) = port.rescan.queue(Arc::clone(&port), WorkQueue::Delayed) {
+            assert_eq!(refused.reason, NotQueued::Flushing);
+        }
+    }
+    port.runs.returned.fetch_add(1, Ordering::SeqCst);
+}
+
+fn port(device: &DeviceObject, runs: &Arc<Runs>) -> Arc<Port> {
+    Arc::new(Port {
+        rescan: ReusableIoWorkItem::new(device).unwrap(),
+        runs: Arc::clone(runs),
+    })
+}
+
+/// `flush` racing a routine that requeues itself: when it returns nothing is
+/// queued or running, and nothing runs after it.
+#[test]
+fn io_flush_stops_a_self_requeueing_routine() {
+    model("io_flush_stops_a_self_requeueing_routine", || {
+        let device = device();
+        let runs = Runs::new();
+        let port = port(device, &runs);
+        port.rescan
+            .queue(Arc::clone(&port), WorkQueue::Delayed)
+            .unwrap();
+        let worker = thread::spawn(|| {
+            run_all();
+        });
+        port.rescan.flush();
+        let started = runs.started.load(Ordering::SeqCst);
+        assert_eq!(
+            runs.returned(),
+            started,
+            "flush returned while the routine ran"
+        );
+        assert!(
+            !port.rescan.is_pending(),
+            "flush returned with the item queued"
+        );
+        worker.join().unwrap();
+        assert_eq!(run_all(), 0, "work ran after the flush returned");
+        assert_eq!(runs.returned(), started);
+        drop(port);
+        assert_released(device, &runs);
+    });
+}
+
+/// The routine holds the last reference to the state that owns its item, so
+/// the item is dropped inside its own run: the last run frees it, once.
+#[test]
+fn a_reusable_io_item_dropped_by_its_own_routine_is_freed_once() {
+    model(
+        "a_reusable_io_item_dropped_by_its_own_routine_is_freed_once",
+        || {
+            let device = device();
+            let runs = Runs::new();
+            let port = port(device, &runs);
+            port.rescan
+                .queue(Arc::clone(&port), WorkQueue::Delayed)
+                .unwrap();
+            let worker = thread::spawn(|| {
+                run_all();
+            });
+            drop(port);
+            worker.join().unwrap();
+            assert_eq!(runs.returned(), 2, "the requeue ran");
+            assert_released(device, &runs);
+        },
+    );
 }
