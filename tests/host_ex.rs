@@ -489,8 +489,11 @@ fn a_routine_may_requeue_its_own_item() {
 /// A hand-written Ex routine that panics.
 struct Boom;
 
-impl ExRoutine for Boom {
+impl ntwork::Routine for Boom {
     type Context = ();
+}
+
+impl ExRoutine for Boom {
     fn run(_: ()) {
         panic!("boom (expected by the test)");
     }

@@ -90,8 +90,11 @@ static WORK: ntwork::Rundown = ntwork::Rundown::new();
 
 struct Count;
 
-impl ExRoutine for Count {
+impl ntwork::Routine for Count {
     type Context = Counted;
+}
+
+impl ExRoutine for Count {
     fn run(context: Counted) {
         context.mark_ran();
     }

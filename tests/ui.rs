@@ -26,23 +26,6 @@ const SEVERAL: &[(&str, usize, &str)] = &[
         4,
         "four independent mistakes, each reported at its own token",
     ),
-    // Known cascades still open (two errors for one mistake), pinned so they
-    // cannot grow: rustc reports the struct's bound and the method's.
-    (
-        "device_routine_new_on_ex_path",
-        2,
-        "open: E0277 then E0599 for `ExWorkItem::<device_routine>::new`",
-    ),
-    (
-        "io_item_of_ex_routine_new",
-        2,
-        "open: E0277 then E0599 for `IoWorkItem::<ex_routine>::new`",
-    ),
-    (
-        "ex_routine_on_io_item",
-        2,
-        "open: E0277 at the type argument and at the parameter",
-    ),
     (
         "associated_fn",
         2,

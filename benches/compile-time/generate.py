@@ -14,8 +14,10 @@ with open(hand, "w") as f:
     for i in range(n):
         f.write(f"""pub fn r{i}(value: u64) {{ core::hint::black_box(value + {i}); }}
 pub struct r{i} {{}}
-impl ::ntwork::ExRoutine for r{i} {{
+impl ::ntwork::Routine for r{i} {{
     type Context = u64;
+}}
+impl ::ntwork::ExRoutine for r{i} {{
     fn run(context: Self::Context) {{ r{i}(context) }}
 }}
 impl r{i} {{

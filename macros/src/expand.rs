@@ -193,7 +193,6 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
             let routine_fn = routine_fn(krate, vis, stand_in);
             quote! {
                 impl #krate::ExRoutine for #ident {
-                    #assoc
                     #run
                 }
                 #ref_impl
@@ -254,9 +253,11 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
             };
             let create_body =
                 body(quote!(#krate::wdf::WdfWorkItem::create(#parent, #ctx, #serialization)));
+            // Under the user's type, so "`Cell<u32>` cannot be shared between
+            // threads safely" (the `Sync` the trait asks of the context) points at it.
+            let wdf_routine = respan(quote!(#krate::wdf::WdfRoutine), c_span);
             quote! {
-                impl #krate::wdf::WdfRoutine for #ident {
-                    #assoc
+                impl #wdf_routine for #ident {
                     type Parent = #krate::wdf::#parent_ty;
                     const CONTEXT_TYPE: &'static #krate::wdf::ContextType = {
                         static #info: #krate::wdf::ContextType =
@@ -387,7 +388,6 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
             quote! {
                 impl #krate::IoRoutine for #ident {
                     type Object = #object_ty;
-                    #assoc
                     #run
                 }
                 #classic
@@ -418,6 +418,9 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
         #[doc = #struct_doc]
         #vis #struct_token #ident #braces
 
+        impl #krate::Routine for #ident {
+            #assoc
+        }
         #role_items
     }
 }
@@ -439,6 +442,17 @@ fn routine_fn(krate: &TokenStream, vis: &TokenStream, stand_in: bool) -> TokenSt
             <#t as #krate::abi::RoutineType<Self>>::of()
         }
     }
+}
+
+/// The tokens of a path, all at `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
 }
 
 /// A multi-line doc comment as one `#[doc]` per line, as `///` lines would be.

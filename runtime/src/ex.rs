@@ -8,7 +8,7 @@ use core::ptr::NonNull;
 
 use crate::error::{AllocError, NotQueued, QueueError};
 use crate::rundown::{Drain, Rundown};
-use crate::{WorkQueue, ffi, pool, trampolines};
+use crate::{Routine, WorkQueue, ffi, pool, trampolines};
 
 /// A routine that may run on the Ex path (`ExQueueWorkItem`).
 ///
@@ -24,10 +24,7 @@ use crate::{WorkQueue, ffi, pool, trampolines};
     note = "a device- or driver-bound routine goes through IoQueueWorkItem: use `ntwork::IoWorkItem<{Self}>` or `{Self}::queue(object, context, queue)`",
     note = "Ex routines are made with `#[work_item]` on `fn(context)`, `fn(&context)` or `fn()`"
 )]
-pub trait ExRoutine: Sized + 'static {
-    /// What the routine receives; it crosses to a system worker thread.
-    type Context: Send + 'static;
-
+pub trait ExRoutine: Routine {
     /// Runs the routine on a worker thread at `PASSIVE_LEVEL`, consuming the context.
     fn run(context: Self::Context);
 
@@ -134,21 +131,27 @@ impl<C> ExBlock<C> {
 ///
 /// `block` is a live pool allocation owned by this value alone, with `item`
 /// initialized by `ExInitializeWorkItem` (not queued) and `context` initialized.
-pub struct ExWorkItem<R: ExRoutine> {
+pub struct ExWorkItem<R: Routine> {
     block: NonNull<ExBlock<R::Context>>,
 }
 
 // SAFETY: the item uniquely owns its block; moving it moves only a `Context`,
 // which is `Send`.
-unsafe impl<R: ExRoutine> Send for ExWorkItem<R> {}
+unsafe impl<R: Routine> Send for ExWorkItem<R> {}
 // SAFETY: `&ExWorkItem` only gives `&Context`; the raw item is never touched
 // through a shared reference.
-unsafe impl<R: ExRoutine> Sync for ExWorkItem<R> where R::Context: Sync {}
+unsafe impl<R: Routine> Sync for ExWorkItem<R> where R::Context: Sync {}
 
-impl<R: ExRoutine> ExWorkItem<R> {
+impl<R: Routine> ExWorkItem<R> {
     /// Allocates the item with its context. On low resources the context comes
     /// back inside the error. Callable at IRQL <= `DISPATCH_LEVEL`.
-    pub fn new(context: R::Context) -> Result<Self, AllocError<R::Context>> {
+    ///
+    /// The bound is here, not on the type, so an item made for a device- or
+    /// driver-bound routine is one error, at this call.
+    pub fn new(context: R::Context) -> Result<Self, AllocError<R::Context>>
+    where
+        R: ExRoutine,
+    {
         let Some(block) = pool::allocate_for::<ExBlock<R::Context>>() else {
             return Err(AllocError(context));
         };
@@ -237,7 +240,7 @@ pub(crate) fn queue_once<R: ExRoutine>(
     Ok(())
 }
 
-impl<R: ExRoutine> Drop for ExWorkItem<R> {
+impl<R: Routine> Drop for ExWorkItem<R> {
     fn drop(&mut self) {
         // The block is freed before the context is dropped, so a context whose
         // `Drop` unwinds cannot leak it.
@@ -253,7 +256,7 @@ impl<R: ExRoutine> Drop for ExWorkItem<R> {
     }
 }
 
-impl<R: ExRoutine> core::fmt::Debug for ExWorkItem<R> {
+impl<R: Routine> core::fmt::Debug for ExWorkItem<R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ExWorkItem")
             .field("routine", &core::any::type_name::<R>())
@@ -295,7 +298,7 @@ impl<R: ExRoutine> core::fmt::Debug for ExWorkItem<R> {
 /// `pending` is true from a successful claim until the trampoline has taken
 /// the item back; while it is true nothing but the kernel touches `item`. Each
 /// queued run holds one acquisition of `flush` and one of `rundown`.
-pub struct ReusableExWorkItem<R: ExRoutineRef> {
+pub struct ReusableExWorkItem<R: Routine> {
     item: UnsafeCell<ffi::WORK_QUEUE_ITEM>,
     pending: AtomicBool,
     flush: Drain,
@@ -306,15 +309,18 @@ pub struct ReusableExWorkItem<R: ExRoutineRef> {
 // SAFETY: the raw item is only written by the one thread that won `pending`
 // (and then by the kernel); the context is shared with the worker thread, so it
 // must be `Sync` as well as `Send`.
-unsafe impl<R: ExRoutineRef> Sync for ReusableExWorkItem<R> where R::Context: Sync {}
+unsafe impl<R: Routine> Sync for ReusableExWorkItem<R> where R::Context: Sync {}
 // SAFETY: moving the item moves its context; the raw item is unqueued whenever
 // the item can be moved (queueing needs `&'static` or an `Arc` clone).
-unsafe impl<R: ExRoutineRef> Send for ReusableExWorkItem<R> {}
+unsafe impl<R: Routine> Send for ReusableExWorkItem<R> {}
 
-impl<R: ExRoutineRef> ReusableExWorkItem<R> {
+impl<R: Routine> ReusableExWorkItem<R> {
     /// An unqueued item counted in `rundown`; `const`, so it can be a `static`.
     #[cfg(not(loom))]
-    pub const fn new(rundown: &'static Rundown, context: R::Context) -> Self {
+    pub const fn new(rundown: &'static Rundown, context: R::Context) -> Self
+    where
+        R: ExRoutineRef,
+    {
         Self {
             item: UnsafeCell::new(ffi::WORK_QUEUE_ITEM::new()),
             pending: AtomicBool::new(false),
@@ -326,7 +332,10 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
 
     /// As above, for the loom models (not `const` there).
     #[cfg(loom)]
-    pub fn new(rundown: &'static Rundown, context: R::Context) -> Self {
+    pub fn new(rundown: &'static Rundown, context: R::Context) -> Self
+    where
+        R: ExRoutineRef,
+    {
         Self {
             item: UnsafeCell::new(ffi::WORK_QUEUE_ITEM::new()),
             pending: AtomicBool::new(false),
@@ -335,7 +344,9 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
             context,
         }
     }
+}
 
+impl<R: ExRoutineRef> ReusableExWorkItem<R> {
     /// The context the routine borrows.
     pub fn context(&self) -> &R::Context {
         &self.context

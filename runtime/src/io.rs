@@ -11,9 +11,9 @@ use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ptr::NonNull;
 
 use crate::error::{AllocError, NotQueued, Refused};
-use crate::objects::{ARef, AlwaysRefCounted, IoObject};
+use crate::objects::{AlwaysRefCounted, IoObject};
 use crate::rundown::Drain;
-use crate::{WorkQueue, ffi, pool, trampolines};
+use crate::{Routine, WorkQueue, ffi, pool, trampolines};
 
 /// A routine queued only through the Io path, bound to a device object or to
 /// the driver object.
@@ -28,13 +28,10 @@ use crate::{WorkQueue, ffi, pool, trampolines};
     note = "Io routines are made with `#[work_item(device)]` on `fn(device: &DeviceObject, context)` or `#[work_item(driver)]` on `fn(driver: &DriverObject, context)`",
     note = "work not associated with a device object goes on the Ex path: `ntwork::ExWorkItem<{Self}>`"
 )]
-pub trait IoRoutine: Sized + 'static {
+pub trait IoRoutine: Routine {
     /// What the item is bound to: [`DeviceObject`](crate::DeviceObject) or
     /// [`DriverObject`](crate::DriverObject).
     type Object: IoObject;
-
-    /// What the routine receives; it crosses to a system worker thread.
-    type Context: Send + 'static;
 
     /// Runs the routine on a worker thread at `PASSIVE_LEVEL`. The object is
     /// referenced by the queue until it returns. `item` is the routine's own
@@ -242,7 +239,7 @@ impl<'a, R: IoRoutine> RunningIoWorkItem<'a, R> {
         // reference taken above.
         IoWorkItem {
             block: this.block,
-            _owns: PhantomData,
+            _routine: PhantomData,
         }
     }
 }
@@ -302,16 +299,16 @@ impl<R: IoRoutine> fmt::Debug for RunningIoWorkItem<'_, R> {
 /// `block` is live and owned by this value alone, its `IO_WORKITEM` initialized
 /// and unqueued, its slot empty; this value owns one reference on the block's
 /// object, which is an `R::Object`.
-pub struct IoWorkItem<R: IoRoutine> {
+pub struct IoWorkItem<R: Routine> {
     block: NonNull<IoBlock<R::Context>>,
-    _owns: PhantomData<(R, ARef<R::Object>)>,
+    _routine: PhantomData<R>,
 }
 
 // SAFETY: the item owns its kernel object, its block and a counted reference;
 // the slot holds a context only while queued, and contexts are `Send`.
-unsafe impl<R: IoRoutine> Send for IoWorkItem<R> {}
+unsafe impl<R: Routine> Send for IoWorkItem<R> {}
 // SAFETY: `&IoWorkItem` exposes only `&R::Object`, which is `Sync`.
-unsafe impl<R: IoRoutine> Sync for IoWorkItem<R> {}
+unsafe impl<R: Routine> Sync for IoWorkItem<R> {}
 
 /// [`IoWorkItem::try_queue`] found no worker free to start the item now: the
 /// item and the context come back unchanged.
@@ -336,21 +333,52 @@ impl<R: IoRoutine> fmt::Display for TryQueueError<R> {
 
 impl<R: IoRoutine> core::error::Error for TryQueueError<R> {}
 
-impl<R: IoRoutine> IoWorkItem<R> {
+impl<R: Routine> IoWorkItem<R> {
     /// `IoAllocateWorkItem` for `object`, plus the context slot; `Err` on low
     /// resources. Takes a counted reference on `object`.
     ///
+    /// `O` is the routine's object type ([`IoRoutine::Object`]); the bound is
+    /// here, not on the type, so an item made for an Ex routine is one error,
+    /// at this call.
+    ///
     /// Callable at IRQL <= `DISPATCH_LEVEL`.
-    pub fn new(object: &R::Object) -> Result<Self, AllocError> {
+    pub fn new<O>(object: &O) -> Result<Self, AllocError>
+    where
+        R: IoRoutine<Object = O>,
+    {
         Self::make(object, false)
     }
 
     /// One pool block holding the `IO_WORKITEM` (sized by `IoSizeofWorkItem`)
     /// and the context slot, initialized with `IoInitializeWorkItem`.
-    pub fn new_embedded(object: &R::Object) -> Result<Self, AllocError> {
+    pub fn new_embedded<O>(object: &O) -> Result<Self, AllocError>
+    where
+        R: IoRoutine<Object = O>,
+    {
         Self::make(object, true)
     }
 
+    /// Takes back an item given up by [`into_raw`](Self::into_raw).
+    ///
+    /// # Safety
+    ///
+    /// `raw` came from `IoWorkItem::<R>::into_raw` (the same `R`) and is taken
+    /// back only once.
+    pub unsafe fn from_raw(raw: *mut c_void) -> Self
+    where
+        R: IoRoutine,
+    {
+        // SAFETY: the caller's contract: a non-null block from `into_raw`.
+        let block = unsafe { NonNull::new_unchecked(raw.cast()) };
+        // INVARIANT: `into_raw` kept everything the invariants name.
+        Self {
+            block,
+            _routine: PhantomData,
+        }
+    }
+}
+
+impl<R: IoRoutine> IoWorkItem<R> {
     fn make(object: &R::Object, embedded: bool) -> Result<Self, AllocError> {
         let block = IoBlock::allocate(object.as_io_object(), embedded).ok_or(AllocError(()))?;
         object.inc_ref();
@@ -358,7 +386,7 @@ impl<R: IoRoutine> IoWorkItem<R> {
         // reference taken above.
         Ok(Self {
             block,
-            _owns: PhantomData,
+            _routine: PhantomData,
         })
     }
 
@@ -428,35 +456,23 @@ impl<R: IoRoutine> IoWorkItem<R> {
         ManuallyDrop::new(self).block.as_ptr().cast()
     }
 
-    /// Takes back an item given up by [`into_raw`](Self::into_raw).
-    ///
-    /// # Safety
-    ///
-    /// `raw` came from `IoWorkItem::<R>::into_raw` (the same `R`) and is taken
-    /// back only once.
-    pub unsafe fn from_raw(raw: *mut c_void) -> Self {
-        // SAFETY: the caller's contract: a non-null block from `into_raw`.
-        let block = unsafe { NonNull::new_unchecked(raw.cast()) };
-        // INVARIANT: `into_raw` kept everything the invariants name.
-        Self {
-            block,
-            _owns: PhantomData,
-        }
-    }
-
     fn object_ptr(&self) -> NonNull<R::Object> {
         NonNull::from(self.object())
     }
 }
 
-impl<R: IoRoutine> Drop for IoWorkItem<R> {
+impl<R: Routine> Drop for IoWorkItem<R> {
     fn drop(&mut self) {
-        let object = self.object_ptr();
+        // SAFETY: by the invariants the block is live; its object pointer is
+        // read before the block is freed.
+        let object = unsafe { self.block.as_ref().object };
         // SAFETY: by the invariants the block is ours and unqueued, and we own
-        // one reference on the object; both are released once, here.
+        // one reference on the object (a device or driver object, both
+        // released with `ObfDereferenceObject`, as `dec_ref` does); both are
+        // released once, here.
         unsafe {
             IoBlock::free(self.block);
-            R::Object::dec_ref(object);
+            ffi::ObfDereferenceObject(object);
         }
     }
 }
@@ -613,24 +629,33 @@ impl<C> ReusableIoBlock<C> {
 /// # Invariants
 ///
 /// `block` is a live `ReusableIoBlock` made for `object`, owned by this value
-/// until it is dropped (then by its last run).
-pub struct ReusableIoWorkItem<R: IoRoutineWithoutItem> {
+/// until it is dropped (then by its last run). `object` is the routine's
+/// `R::Object`, on which this value owns one reference.
+pub struct ReusableIoWorkItem<R: Routine> {
     block: NonNull<ReusableIoBlock<R::Context>>,
-    object: ARef<R::Object>,
+    object: NonNull<c_void>,
 }
 
 // SAFETY: contexts are `Send` and move to the worker; the block's shared state
 // is atomic or written only by the thread that won the QUEUED claim.
-unsafe impl<R: IoRoutineWithoutItem> Send for ReusableIoWorkItem<R> {}
+unsafe impl<R: Routine> Send for ReusableIoWorkItem<R> {}
 // SAFETY: as for `Send`: `&self` methods only claim atomically, or wait.
-unsafe impl<R: IoRoutineWithoutItem> Sync for ReusableIoWorkItem<R> {}
+unsafe impl<R: Routine> Sync for ReusableIoWorkItem<R> {}
 
-impl<R: IoRoutineWithoutItem> ReusableIoWorkItem<R> {
+impl<R: Routine> ReusableIoWorkItem<R> {
     /// `IoAllocateWorkItem` for `object`, with the item's state; `Err` on low
     /// resources. Takes a counted reference on `object`.
     ///
+    /// `O` is the routine's object type; the bound is here, not on the type,
+    /// so an item made for an Ex routine, or for one that takes its own item,
+    /// is one error, at this call.
+    ///
     /// Callable at IRQL <= `DISPATCH_LEVEL`.
-    pub fn new(object: &R::Object) -> Result<Self, AllocError> {
+    pub fn new<O>(object: &O) -> Result<Self, AllocError>
+    where
+        R: IoRoutineWithoutItem<Object = O>,
+        O: IoObject,
+    {
         let block = pool::allocate_for::<ReusableIoBlock<R::Context>>().ok_or(AllocError(()))?;
         // SAFETY: `object` is a live object of this driver (a borrow of one).
         let raw = unsafe { ffi::IoAllocateWorkItem(object.as_io_object().cast()) };
@@ -648,15 +673,22 @@ impl<R: IoRoutineWithoutItem> ReusableIoWorkItem<R> {
                 context: UnsafeCell::new(MaybeUninit::uninit()),
             })
         };
+        object.inc_ref();
+        // INVARIANT: a fresh block made for `object`, and the reference taken
+        // above.
         Ok(Self {
             block,
-            object: ARef::from(object),
+            object: NonNull::from(object).cast(),
         })
     }
+}
 
+impl<R: IoRoutineWithoutItem> ReusableIoWorkItem<R> {
     /// The object the item is bound to.
     pub fn object(&self) -> &R::Object {
-        &self.object
+        // SAFETY: by the invariants `object` is an `R::Object` we hold a
+        // reference on, so it is live while `self` is.
+        unsafe { self.object.cast::<R::Object>().as_ref() }
     }
 
     /// Whether the item is queued and its routine has not started yet. Not a
@@ -716,16 +748,21 @@ impl<R: IoRoutineWithoutItem> ReusableIoWorkItem<R> {
     }
 }
 
-impl<R: IoRoutineWithoutItem> Drop for ReusableIoWorkItem<R> {
+impl<R: Routine> Drop for ReusableIoWorkItem<R> {
     /// Frees the item now if it is idle; else its last run frees it. The
     /// object reference goes now: the queue holds its own while queued.
     fn drop(&mut self) {
-        let old = self.block().state.fetch_or(DROPPED, Ordering::AcqRel);
-        if old == 0 {
+        // SAFETY: by the invariants the block is live while this value is.
+        let state = unsafe { &self.block.as_ref().state };
+        if state.fetch_or(DROPPED, Ordering::AcqRel) == 0 {
             // SAFETY: idle, and DROPPED stops any later claim (none can happen:
             // we are the owner being dropped).
             unsafe { ReusableIoBlock::free(self.block) };
         }
+        // SAFETY: the reference this value owns on its object (a device or
+        // driver object, both released with `ObfDereferenceObject`, as
+        // `dec_ref` does), given up once.
+        unsafe { ffi::ObfDereferenceObject(self.object.as_ptr()) };
     }
 }
 

@@ -44,6 +44,7 @@ mod io;
 mod objects;
 mod pool;
 mod queue;
+mod routine;
 mod rundown;
 mod sync;
 mod trampolines;
@@ -61,6 +62,7 @@ pub use io::{
 };
 pub use objects::{ARef, AlwaysRefCounted, DeviceObject, DriverObject, IoObject};
 pub use queue::{Priority, WorkQueue};
+pub use routine::Routine;
 pub use rundown::Rundown;
 
 /// Turns a function into a typed kernel work item routine.
@@ -130,7 +132,11 @@ pub use rundown::Rundown;
 /// #[work_item(device)]
 /// fn reset(device: &DeviceObject, attempt: u32) {}
 ///
-/// fn store(item: ExWorkItem<reset>) {} // `reset` cannot be queued on the Ex path
+/// let item = ExWorkItem::<reset>::new(1); // `reset` cannot be queued on the Ex path
 /// ```
+///
+/// The role is checked where an item is made (`new`, `create`, the reusable
+/// items' `new`), so each wrong item is one error there; a type that merely
+/// names a wrong item, such as `ExWorkItem<reset>`, can never hold one.
 #[doc(inline)]
 pub use ntwork_macros::work_item;

@@ -40,7 +40,7 @@ use core::ptr::NonNull;
 use crate::ffi::wdf::{self as wdf_ffi, WDF_OBJECT_CONTEXT_TYPE_INFO, WDFOBJECT, WDFWORKITEM};
 use crate::ffi::{NTSTATUS, STATUS_SUCCESS};
 use crate::sync::{AtomicBool, Ordering};
-use crate::trampolines;
+use crate::{Routine, trampolines};
 
 /// A framework object seen through its handle: zero-sized, so a reference to
 /// one asserts nothing about memory; it only carries the handle's value.
@@ -170,10 +170,7 @@ impl ContextType {
     label = "not a `#[work_item(wdf)]` routine",
     note = "KMDF routines are made with `#[work_item(wdf)]` on `fn(context: &C)`; Ex and Io routines go through `ExWorkItem` / `IoWorkItem`"
 )]
-pub trait WdfRoutine: Sized + 'static {
-    /// The state the callback borrows, kept in the item's context space.
-    type Context: Send + Sync + 'static;
-
+pub trait WdfRoutine: Routine<Context: Sync> {
     /// What the item is created under.
     type Parent: WdfParent;
 
@@ -248,15 +245,17 @@ impl<C> fmt::Debug for CreateError<C> {
 /// `handle` is a live `WDFWORKITEM` created by [`create`](Self::create) for
 /// routine `R`, whose context space holds an initialized `Slot<R::Context>`;
 /// this value deletes it exactly once.
-pub struct WdfWorkItem<R: WdfRoutine> {
+pub struct WdfWorkItem<R: Routine> {
     handle: NonNull<wdf_ffi::WDFWORKITEM__>,
     _routine: PhantomData<R>,
 }
 
-// SAFETY: the handle may be used from any thread; the context is `Send + Sync`.
-unsafe impl<R: WdfRoutine> Send for WdfWorkItem<R> {}
-// SAFETY: `&WdfWorkItem` gives `&Context` (Sync) and thread-safe framework calls.
-unsafe impl<R: WdfRoutine> Sync for WdfWorkItem<R> {}
+// SAFETY: the handle may be used from any thread; the context is `Send`, and
+// items exist only for `WdfRoutine`s, whose contexts are also `Sync`.
+unsafe impl<R: Routine> Send for WdfWorkItem<R> {}
+// SAFETY: `&WdfWorkItem` gives `&Context` (`Sync` for every `WdfRoutine`, the
+// only routines items are made for) and thread-safe framework calls.
+unsafe impl<R: Routine> Sync for WdfWorkItem<R> {}
 
 /// The item's slot.
 ///
@@ -274,18 +273,26 @@ unsafe fn slot<'a, R: WdfRoutine>(handle: WDFWORKITEM) -> &'a Slot<R::Context> {
     }
 }
 
-impl<R: WdfRoutine> WdfWorkItem<R> {
+impl<R: Routine> WdfWorkItem<R> {
     /// `WdfWorkItemCreate` under `parent`, with `context` moved into the
     /// item's context space. IRQL <= DISPATCH_LEVEL.
+    ///
+    /// `P` is the routine's parent type ([`WdfRoutine::Parent`]); the bound is
+    /// here, not on the type, so an item made for an Ex or Io routine is one
+    /// error, at this call.
     ///
     /// # Errors
     ///
     /// The framework's status, with the context back.
-    pub fn create(
-        parent: &R::Parent,
+    pub fn create<P>(
+        parent: &P,
         context: R::Context,
         serialization: Serialization,
-    ) -> Result<Self, CreateError<R::Context>> {
+    ) -> Result<Self, CreateError<R::Context>>
+    where
+        R: WdfRoutine<Parent = P>,
+        P: WdfParent,
+    {
         let mut config = wdf_ffi::WDF_WORKITEM_CONFIG::init(Some(R::CALLBACK));
         config.AutomaticSerialization = u8::from(serialization == Serialization::Automatic);
         let mut attributes = wdf_ffi::WDF_OBJECT_ATTRIBUTES::init();
@@ -326,7 +333,9 @@ impl<R: WdfRoutine> WdfWorkItem<R> {
             _routine: PhantomData,
         })
     }
+}
 
+impl<R: WdfRoutine> WdfWorkItem<R> {
     /// `WdfWorkItemEnqueue`, unless the item is queued and its callback has
     /// not started: then the framework would ignore it, and this says so.
     /// IRQL <= DISPATCH_LEVEL.
@@ -383,7 +392,7 @@ unsafe fn enqueue<R: WdfRoutine>(handle: WDFWORKITEM) -> Enqueued {
     Enqueued::Queued
 }
 
-impl<R: WdfRoutine> Drop for WdfWorkItem<R> {
+impl<R: Routine> Drop for WdfWorkItem<R> {
     fn drop(&mut self) {
         // SAFETY: by the invariants, deleted once, here; the cleanup callback
         // drops the context.
@@ -391,7 +400,7 @@ impl<R: WdfRoutine> Drop for WdfWorkItem<R> {
     }
 }
 
-impl<R: WdfRoutine> fmt::Debug for WdfWorkItem<R> {
+impl<R: Routine> fmt::Debug for WdfWorkItem<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("WdfWorkItem").field(&self.handle).finish()
     }

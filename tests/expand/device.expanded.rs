@@ -4,9 +4,11 @@ fn flush_device(device: &DeviceObject, lines: Vec<String>) {
 #[allow(non_camel_case_types)]
 /// The work item routine `flush_device`: names it in generic code (`IoWorkItem<flush_device>`), with its `ROUTINE` trampoline and queueing helpers.
 struct flush_device {}
+impl ::ntwork::Routine for flush_device {
+    type Context = Vec<String>;
+}
 impl ::ntwork::IoRoutine for flush_device {
     type Object = ::ntwork::DeviceObject;
-    type Context = Vec<String>;
     fn run(
         object: &::ntwork::DeviceObject,
         context: Self::Context,

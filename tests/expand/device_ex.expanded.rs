@@ -6,9 +6,11 @@ fn poll(device: &DeviceObject, count: u32, item: IoWorkItem<poll>) {
 #[allow(non_camel_case_types)]
 /// The work item routine `poll`: names it in generic code (`IoWorkItem<poll>`), with its `ROUTINE` trampoline and queueing helpers.
 struct poll {}
+impl ::my_driver::rt::Routine for poll {
+    type Context = u32;
+}
 impl ::my_driver::rt::IoRoutine for poll {
     type Object = ::my_driver::rt::DeviceObject;
-    type Context = u32;
     fn run(
         object: &::my_driver::rt::DeviceObject,
         context: Self::Context,

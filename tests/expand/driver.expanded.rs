@@ -4,9 +4,11 @@ fn refresh(driver: &DriverObject, generation: u64) {
 #[allow(non_camel_case_types)]
 /// The work item routine `refresh`: names it in generic code (`IoWorkItem<refresh>`), with its `ROUTINE` trampoline and queueing helpers.
 struct refresh {}
+impl ::ntwork::Routine for refresh {
+    type Context = u64;
+}
 impl ::ntwork::IoRoutine for refresh {
     type Object = ::ntwork::DriverObject;
-    type Context = u64;
     fn run(
         object: &::ntwork::DriverObject,
         context: Self::Context,

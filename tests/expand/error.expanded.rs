@@ -4,8 +4,10 @@ async fn broken(batch: Vec<u8>, retries: u32) {
 #[allow(non_camel_case_types)]
 /// The work item routine `broken`: names it in generic code (`ExWorkItem<broken>`), with its `ROUTINE` trampoline and queueing helpers.
 struct broken {}
-impl ::ntwork::ExRoutine for broken {
+impl ::ntwork::Routine for broken {
     type Context = ();
+}
+impl ::ntwork::ExRoutine for broken {
     fn run(_: Self::Context) {
         loop {}
     }

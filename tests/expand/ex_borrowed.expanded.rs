@@ -4,8 +4,10 @@ pub fn tick(count: &AtomicU32) {
 #[allow(non_camel_case_types)]
 /// The work item routine `tick`: names it in generic code (`ExWorkItem<tick>`), with its `ROUTINE` trampoline and queueing helpers.
 pub struct tick {}
-impl ::ntwork::ExRoutine for tick {
+impl ::ntwork::Routine for tick {
     type Context = AtomicU32;
+}
+impl ::ntwork::ExRoutine for tick {
     fn run(context: Self::Context) {
         tick(&context)
     }

@@ -4,8 +4,10 @@ fn flush_log(batch: Vec<u8>) {
 #[allow(non_camel_case_types)]
 /// The work item routine `flush_log`: names it in generic code (`ExWorkItem<flush_log>`), with its `ROUTINE` trampoline and queueing helpers.
 struct flush_log {}
-impl ::ntwork::ExRoutine for flush_log {
+impl ::ntwork::Routine for flush_log {
     type Context = Vec<u8>;
+}
+impl ::ntwork::ExRoutine for flush_log {
     fn run(context: Self::Context) {
         flush_log(context)
     }

@@ -2,8 +2,10 @@ pub(crate) fn heartbeat() {}
 #[allow(non_camel_case_types)]
 /// The work item routine `heartbeat`: names it in generic code (`ExWorkItem<heartbeat>`), with its `ROUTINE` trampoline and queueing helpers.
 pub(crate) struct heartbeat {}
-impl ::ntwork::ExRoutine for heartbeat {
+impl ::ntwork::Routine for heartbeat {
     type Context = ();
+}
+impl ::ntwork::ExRoutine for heartbeat {
     fn run((): Self::Context) {
         heartbeat()
     }

@@ -4,8 +4,10 @@ fn drain(samples: &Samples) {
 #[allow(non_camel_case_types)]
 /// The work item routine `drain`: names it in generic code (`ntwork::wdf::WdfWorkItem<drain>`), with its `ROUTINE` trampoline and queueing helpers.
 struct drain {}
-impl ::ntwork::wdf::WdfRoutine for drain {
+impl ::ntwork::Routine for drain {
     type Context = Samples;
+}
+impl ::ntwork::wdf::WdfRoutine for drain {
     type Parent = ::ntwork::wdf::WdfDevice;
     const CONTEXT_TYPE: &'static ::ntwork::wdf::ContextType = {
         static INFO: ::ntwork::wdf::ContextType = ::ntwork::wdf::ContextType::new::<

@@ -1,3 +1,6 @@
+//! A device-bound routine kept in an Ex item of a device extension: the
+//! item's type names it, and making the item is the one error.
+
 use ntwork::{DeviceObject, ExWorkItem, work_item};
 
 #[work_item(device)]
@@ -5,8 +8,16 @@ fn flush(device: &DeviceObject, batch: Vec<u8>) {
     let _ = (device, batch);
 }
 
-fn take(_item: ExWorkItem<flush>) {}
+struct Extension {
+    retry: ExWorkItem<flush>,
+}
+
+fn start() -> Extension {
+    Extension {
+        retry: ExWorkItem::new(vec![1, 2, 3]).unwrap(),
+    }
+}
 
 fn main() {
-    let _ = take;
+    let _ = start;
 }

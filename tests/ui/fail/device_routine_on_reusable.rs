@@ -1,12 +1,16 @@
-use ntwork::{DeviceObject, work_item};
+//! A device-bound routine in a reusable Ex item, in a `static`.
+
+use ntwork::{DeviceObject, ReusableExWorkItem, Rundown, work_item};
+
+static WORK: Rundown = Rundown::new();
 
 #[work_item(device)]
-fn flush(device: &DeviceObject, batch: Vec<u8>) {
-    let _ = (device, batch);
+fn tick(device: &DeviceObject, count: u32) {
+    let _ = (device, count);
 }
 
-fn take(_item: &ntwork::ReusableExWorkItem<flush>) {}
+static TICK: ReusableExWorkItem<tick> = ReusableExWorkItem::new(&WORK, 0);
 
 fn main() {
-    let _ = take;
+    let _ = &TICK;
 }

@@ -1,12 +1,17 @@
-use ntwork::{IoWorkItem, work_item};
+//! An Ex routine where an Io item is required: the item a port from C
+//! allocates in AddDevice names the wrong routine.
+
+use ntwork::{DeviceObject, IoWorkItem, work_item};
 
 #[work_item]
 fn flush(batch: Vec<u8>) {
     let _ = batch;
 }
 
-fn take(_item: IoWorkItem<flush>) {}
+fn allocate_retry(device: &DeviceObject) -> IoWorkItem<flush> {
+    IoWorkItem::new(device).unwrap()
+}
 
 fn main() {
-    let _ = take;
+    let _ = allocate_retry;
 }

@@ -1,12 +1,16 @@
-use ntwork::{ReusableExWorkItem, work_item};
+//! A routine that owns its context cannot run many times from one item.
+
+use ntwork::{ReusableExWorkItem, Rundown, work_item};
+
+static WORK: Rundown = Rundown::new();
 
 #[work_item]
 fn flush(batch: Vec<u8>) {
     let _ = batch;
 }
 
-fn take(_item: &ReusableExWorkItem<flush>) {}
+static FLUSH: ReusableExWorkItem<flush> = ReusableExWorkItem::new(&WORK, Vec::new());
 
 fn main() {
-    let _ = take;
+    let _ = &FLUSH;
 }

@@ -1,6 +1,6 @@
 //! An Ex routine where a KMDF routine is required.
 
-use ntwork::wdf::WdfWorkItem;
+use ntwork::wdf::{Serialization, WdfDevice, WdfWorkItem};
 use ntwork::work_item;
 
 #[work_item]
@@ -8,6 +8,10 @@ fn flush(batch: Vec<u8>) {
     let _ = batch;
 }
 
-fn take(_item: WdfWorkItem<flush>) {}
+fn add(device: &WdfDevice) -> WdfWorkItem<flush> {
+    WdfWorkItem::create(device, vec![1], Serialization::None).unwrap()
+}
 
-fn main() {}
+fn main() {
+    let _ = add;
+}
