@@ -333,8 +333,19 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
             } else {
                 quote!()
             };
-            let classic = if takes_item || stand_in {
+            let classic = if takes_item {
                 quote!()
+            } else if stand_in {
+                // So a reusable Io item of a routine with an error in its
+                // signature adds no "takes its own work item" error.
+                quote! {
+                    impl #krate::IoRoutineWithoutItem for #ident {
+                        fn run_without_item(_: &#object_ty, _: Self::Context) {
+                            loop {}
+                        }
+                    }
+                    #classic_impl
+                }
             } else {
                 let call = if has_context {
                     quote!(#ident(#device, #ctx))
@@ -413,15 +424,19 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
     let struct_token = at_user("struct");
     let mut braces = Group::new(Delimiter::Brace, TokenStream::new());
     braces.set_span(struct_token.span());
+    // The impls ride on the struct (`__private::with_items` emits them after
+    // it): inside an `impl` block rustc drops the struct with its attributes,
+    // so a misplaced `#[work_item]` is the one "struct is not supported" error.
     quote! {
+        #[#krate::__private::with_items(
+            impl #krate::Routine for #ident {
+                #assoc
+            }
+            #role_items
+        )]
         #[allow(non_camel_case_types)]
         #[doc = #struct_doc]
         #vis #struct_token #ident #braces
-
-        impl #krate::Routine for #ident {
-            #assoc
-        }
-        #role_items
     }
 }
 

@@ -41,6 +41,22 @@ pub fn work_item(
     expand(args.into(), item.into()).into()
 }
 
+/// Emits the item, then the tokens in its arguments. `#[work_item]` puts the
+/// generated impls here, on the routine's `struct`, so that inside an `impl`
+/// block (where a struct is not allowed and is dropped with its attributes)
+/// the misplaced attribute is one error, not one per generated item. Not a
+/// public API.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn __with_items(
+    items: proc_macro::TokenStream,
+    item: proc_macro::TokenStream,
+) -> proc_macro::TokenStream {
+    let mut item = item;
+    item.extend(items);
+    item
+}
+
 /// The whole macro, on `proc_macro2` tokens so that unit tests can call it.
 fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = errors::Errors::default();

@@ -72,6 +72,14 @@ pub(crate) struct ContextParam {
 }
 
 impl ContextParam {
+    /// The context as `tokens`, reported at `ty`.
+    pub(crate) fn with_tokens(ty: &Type, tokens: TokenStream, usable: bool) -> Self {
+        ContextParam {
+            ty: tokens,
+            ..ContextParam::new(ty, usable)
+        }
+    }
+
     pub(crate) fn new(ty: &Type, usable: bool) -> Self {
         let tokens = ty.to_token_stream();
         let span = tokens

@@ -46,7 +46,35 @@ fn split_input(source: &str) -> (TokenStream, TokenStream) {
 
 fn pretty(tokens: TokenStream) -> String {
     let file: syn::File = syn::parse2(tokens).expect("the expansion is a list of items");
-    prettyplease::unparse(&file)
+    prettyplease::unparse(&with_items_applied(file))
+}
+
+/// The expansion as rustc sees it once `__private::with_items` has run: the
+/// items in its arguments follow the struct it is on.
+fn with_items_applied(file: syn::File) -> syn::File {
+    let mut items = Vec::new();
+    for mut item in file.items {
+        let mut carried = Vec::new();
+        if let syn::Item::Struct(item) = &mut item {
+            item.attrs.retain(|attr| {
+                let is_carrier = attr
+                    .path()
+                    .segments
+                    .last()
+                    .is_some_and(|segment| segment.ident == "with_items");
+                if is_carrier {
+                    let list = attr.meta.require_list().expect("with_items(...)");
+                    let inner: syn::File =
+                        syn::parse2(list.tokens.clone()).expect("with_items carries items");
+                    carried = inner.items;
+                }
+                !is_carrier
+            });
+        }
+        items.push(item);
+        items.extend(carried);
+    }
+    syn::File { items, ..file }
 }
 
 fn snapshot_cases() -> Vec<PathBuf> {

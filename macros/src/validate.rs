@@ -203,9 +203,15 @@ pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option
     };
     // A context type is used in generated items only when nothing in the
     // signature was wrong: follow-on errors about it would repeat the mistake.
-    let usable = !generic && errors.count() == 0;
-    let _ = before;
-    let context = context.map(|ty| ContextParam::new(ty, usable));
+    // The one repaired mistake: a device routine's borrowed context, whose
+    // stand-in context is the reference made `'static`.
+    let repaired = context.and_then(|ty| stand_in_context(&role, ty));
+    let usable =
+        !generic && errors.count() == before + usize::from(repaired.is_some()) && before == 0;
+    let context = context.map(|ty| match repaired {
+        Some(tokens) => ContextParam::with_tokens(ty, tokens, usable),
+        None => ContextParam::new(ty, usable),
+    });
 
     let krate = match &args.krate {
         Some(path) => path.to_token_stream(),
@@ -220,6 +226,27 @@ pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option
         context,
         krate,
     })
+}
+
+/// A device routine's borrowed context (`&C`, reported above) stands in as
+/// `&'static C`: what the caller's code passes for it.
+fn stand_in_context(role: &Role, ty: &Type) -> Option<proc_macro2::TokenStream> {
+    if !matches!(role, Role::Device | Role::DeviceEx) {
+        return None;
+    }
+    match model::peel(ty) {
+        Type::Reference(reference)
+            if reference.mutability.is_none()
+                && reference
+                    .lifetime
+                    .as_ref()
+                    .is_none_or(|lifetime| lifetime.ident != "static") =>
+        {
+            let elem = &reference.elem;
+            Some(quote!(&'static #elem))
+        }
+        _ => None,
+    }
 }
 
 /// For an unsized type (`str`, `[T]`, `dyn Trait`), the sized type that owns
@@ -407,7 +434,10 @@ fn device_shape<'a>(
                 quote!(#and #lifetime #mutability),
                 "a device-bound routine owns its context: take it by value (`context: C`), since the context is moved to the worker thread (a reference would be `'static` at least)",
             ));
-            return (role, Some(&reference.elem));
+            // The stand-in's context is this reference made `'static`
+            // (`stand_in_context`), so calls written for it add no errors.
+            check_context_type(&reference.elem, declared, errors);
+            return (role, Some(ty));
         }
     }
     check_context_type(ty, declared, errors);

@@ -6,6 +6,7 @@ use crate::{DeviceObject, ExRoutine, IoRoutine, IoRoutineWithoutItem, Rundown};
 use crate::{WorkQueue, ffi, raw, trampolines};
 
 pub use core;
+pub use ntwork_macros::__with_items as with_items;
 
 /// Runs a routine body so that a panic never unwinds into the kernel.
 ///
