@@ -7,8 +7,8 @@
 //! - A grammar-based fuzzer: `expand` never panics, and for every item rustc
 //!   could hand it returns items or `compile_error!`s. `NTWORK_FUZZ_CASES=1000000 cargo test -p ntwork-macros
 //!   --release fuzz -- --nocapture` runs a long campaign.
-//! - The time of one expansion (`cargo test -p ntwork-macros --release
-//!   expansion_time -- --nocapture`).
+//!
+//! What an expansion costs is measured by `benches/compile-time/run.sh`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -46,35 +46,36 @@ fn split_input(source: &str) -> (TokenStream, TokenStream) {
 
 fn pretty(tokens: TokenStream) -> String {
     let file: syn::File = syn::parse2(tokens).expect("the expansion is a list of items");
-    prettyplease::unparse(&with_items_applied(file))
+    prettyplease::unparse(&with_items_applied(file).expect("with_items carries items"))
 }
 
 /// The expansion as rustc sees it once `__private::with_items` has run: the
 /// items in its arguments follow the struct it is on.
-fn with_items_applied(file: syn::File) -> syn::File {
+fn with_items_applied(file: syn::File) -> syn::Result<syn::File> {
     let mut items = Vec::new();
     for mut item in file.items {
         let mut carried = Vec::new();
         if let syn::Item::Struct(item) = &mut item {
-            item.attrs.retain(|attr| {
+            let mut attrs = Vec::new();
+            for attr in item.attrs.drain(..) {
                 let is_carrier = attr
                     .path()
                     .segments
                     .last()
                     .is_some_and(|segment| segment.ident == "with_items");
                 if is_carrier {
-                    let list = attr.meta.require_list().expect("with_items(...)");
-                    let inner: syn::File =
-                        syn::parse2(list.tokens.clone()).expect("with_items carries items");
-                    carried = inner.items;
+                    let list = attr.meta.require_list()?;
+                    carried = syn::parse2::<syn::File>(list.tokens.clone())?.items;
+                } else {
+                    attrs.push(attr);
                 }
-                !is_carrier
-            });
+            }
+            item.attrs = attrs;
         }
         items.push(item);
         items.extend(carried);
     }
-    syn::File { items, ..file }
+    Ok(syn::File { items, ..file })
 }
 
 fn snapshot_cases() -> Vec<PathBuf> {
@@ -577,7 +578,8 @@ fn fuzz() {
             rejected += 1;
         } else {
             accepted += 1;
-            if let (true, Err(error)) = (valid_item, syn::parse2::<syn::File>(output)) {
+            let items = syn::parse2::<syn::File>(output).and_then(with_items_applied);
+            if let (true, Err(error)) = (valid_item, items) {
                 panic!("case {case}: the expansion of `{input}` is not items ({error}):\n{text}");
             }
         }
