@@ -84,18 +84,19 @@ fn items(routine: &Routine, stand_in: bool) -> TokenStream {
         (at_user("new"), at_user("queue"), at_user("initialize"));
 
     // The context type, and whether the stand-ins must be generic over it.
-    let usable = context.as_ref().is_none_or(|context| context.usable);
+    let in_signatures = context.as_ref().is_none_or(|context| context.in_signatures);
     let generic_param = Ident::new("C", Span::mixed_site());
     let (c_ty, c_span) = match context {
         Some(context) if context.usable => (context.ty.clone(), context.span),
         Some(context) => (quote!(()), context.span),
         None => (quote!(()), Span::call_site()),
     };
-    // In stand-ins for an unusable context, inherent items take any `C`.
-    let (generics, param_ty) = if usable {
-        (quote!(), c_ty.clone())
-    } else {
-        (quote!(<#generic_param>), quote!(#generic_param))
+    // The helpers' context parameter: the user's type while it is valid (even
+    // if not `Send`), else, in stand-ins, any `C`.
+    let (generics, param_ty) = match context {
+        Some(context) if in_signatures => (quote!(), context.ty.clone()),
+        None => (quote!(), c_ty.clone()),
+        Some(_) => (quote!(<#generic_param>), quote!(#generic_param)),
     };
     let has_context = context.is_some();
     let ctx_param = if has_context {

@@ -69,6 +69,9 @@ pub(crate) struct ContextParam {
     /// Whether `C` can appear in generated items: no error was found in it and
     /// the function has no generic parameters it could mention.
     pub(crate) usable: bool,
+    /// Whether `C` can appear in the helpers' signatures: as `usable`, or the
+    /// only error was that `C` is not `Send` (the trait impls then use `()`).
+    pub(crate) in_signatures: bool,
 }
 
 impl ContextParam {
@@ -91,6 +94,7 @@ impl ContextParam {
             ty: tokens,
             span,
             usable,
+            in_signatures: usable,
         }
     }
 }

@@ -205,12 +205,29 @@ pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option
     // signature was wrong: follow-on errors about it would repeat the mistake.
     // The one repaired mistake: a device routine's borrowed context, whose
     // stand-in context is the reference made `'static`.
+    // A context reported only for not being `Send` (a raw pointer, an `Rc`)
+    // is still a valid type: the helpers' signatures keep it, so the calls
+    // written for it add no errors, while the trait impls do not use it.
     let repaired = context.and_then(|ty| stand_in_context(&role, ty));
-    let usable =
-        !generic && errors.count() == before + usize::from(repaired.is_some()) && before == 0;
-    let context = context.map(|ty| match repaired {
-        Some(tokens) => ContextParam::with_tokens(ty, tokens, usable),
-        None => ContextParam::new(ty, usable),
+    // A ported C routine's `*mut c_void` is covered by its own error.
+    let not_send = !c_style && context.is_some_and(|ty| not_send_hint(ty).is_some());
+    if let Some((ty, message)) = context
+        .filter(|_| not_send)
+        .and_then(|ty| Some((ty, not_send_hint(ty)?)))
+    {
+        errors.push(error(ty, message));
+    }
+    let in_signatures = !generic
+        && before == 0
+        && errors.count() == usize::from(repaired.is_some()) + usize::from(not_send);
+    let usable = in_signatures && !not_send;
+    let context = context.map(|ty| {
+        let mut context = match repaired {
+            Some(tokens) => ContextParam::with_tokens(ty, tokens, usable),
+            None => ContextParam::new(ty, usable),
+        };
+        context.in_signatures = in_signatures;
+        context
     });
 
     let krate = match &args.krate {
@@ -501,6 +518,30 @@ fn check_lifetime(lifetime: &Lifetime, declared: &[String], errors: &mut Errors)
 }
 
 /// The context type has no lifetimes but `'static` and is concrete.
+/// The error for a context that is a raw pointer or an `Rc`: not `Send`, with
+/// a well-known replacement to name (rustc's own error says only "cannot be
+/// sent between threads safely").
+fn not_send_hint(ty: &Type) -> Option<&'static str> {
+    match model::peel(ty) {
+        Type::Ptr(_) => Some(
+            "a raw pointer is not `Send`, and a work item's context moves to a system worker thread: wrap it in a newtype that implements `Send` (`struct Irp(*mut IRP); unsafe impl Send for Irp {}`), with a `// SAFETY:` comment saying why the pointee may be used from another thread",
+        ),
+        Type::Path(path)
+            if path.qself.is_none()
+                && path
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|last| last.ident == "Rc") =>
+        {
+            Some(
+                "an `Rc` is not `Send` (its count is not atomic), and a work item's context moves to a system worker thread: use `Arc`",
+            )
+        }
+        _ => None,
+    }
+}
+
 fn check_context_type(ty: &Type, declared: &[String], errors: &mut Errors) {
     match ty {
         Type::Reference(reference) => {
