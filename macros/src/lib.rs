@@ -70,8 +70,9 @@ fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let routine = validate::routine(&function, &args, &mut errors);
-    // Re-emitted without a reported C-variadic `...`, which rustc would
-    // report again.
+    // Re-emitted without a reported C-variadic `...` or second `#[work_item]`,
+    // which rustc would report (or expand) again.
     function.sig.variadic = None;
+    function.attrs.retain(|attr| !validate::is_work_item(attr));
     expand::expand(&function, routine.as_ref(), &errors)
 }

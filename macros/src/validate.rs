@@ -25,6 +25,12 @@ const SHAPES: &str = "`fn name(context: C)`, `fn name(context: &C)`, `fn name()`
 /// `...`) from the function it re-emits.
 pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Routine> {
     let sig = &item.sig;
+    for attr in item.attrs.iter().filter(|attr| is_work_item(attr)) {
+        errors.push(error(
+            attr,
+            "`#[work_item]` is applied twice: one routine, one attribute; remove this one (and put its arguments on the other)",
+        ));
+    }
     if let Some(token) = &sig.constness {
         errors.push(error(
             token,
@@ -264,6 +270,15 @@ fn stand_in_context(role: &Role, ty: &Type) -> Option<proc_macro2::TokenStream> 
         }
         _ => None,
     }
+}
+
+/// Another `#[work_item]` (any path ending in it) on the same function. The
+/// expansion re-emits the function without it, so it does not expand again.
+pub(crate) fn is_work_item(attr: &syn::Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "work_item")
 }
 
 /// For an unsized type (`str`, `[T]`, `dyn Trait`), the sized type that owns
