@@ -3,7 +3,8 @@
 //! The phases, one module each: `parse` (tokens to syntax, the body kept as
 //! tokens), `args` (the attribute's arguments), `validate` (syntax to the
 //! typed `model`, reading only), `errors` (every error, at the user's
-//! tokens) and `expand` (model to tokens, or stand-ins after errors). Use the
+//! tokens), `expand` (model to tokens: one module per role, each planning its
+//! items) and `expand::fallback` (the same plan as stand-ins after errors). Use the
 //! attribute through `ntwork::work_item`.
 
 mod args;

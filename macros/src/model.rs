@@ -1,13 +1,13 @@
 //! A small typed model of a routine: what `expand` needs, nothing more.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::Span;
 use quote::ToTokens;
-use syn::{Ident, PathSegment, Type};
+use syn::{Ident, Path, PathSegment, Type, Visibility};
 
 /// A `#[work_item]` routine, as validated.
 pub(crate) struct Routine {
-    /// The function's visibility (as tokens), copied by the generated items.
-    pub(crate) vis: TokenStream,
+    /// The function's visibility, copied by the generated items.
+    pub(crate) vis: Visibility,
     /// The function's name, which also names the generated type.
     pub(crate) ident: Ident,
     /// Which path the routine is queued on.
@@ -19,7 +19,7 @@ pub(crate) struct Routine {
     /// The context parameter; `None` for a routine without one (context `()`).
     pub(crate) context: Option<ContextParam>,
     /// Where the runtime is: `::ntwork`, or the `crate = path` argument.
-    pub(crate) krate: TokenStream,
+    pub(crate) krate: Path,
 }
 
 /// Which kernel API runs the routine.
@@ -63,7 +63,7 @@ impl IoObjectKind {
 /// The routine's context parameter.
 pub(crate) struct ContextParam {
     /// The context type `C` (for `fn(&C)`, the `C` behind the reference).
-    pub(crate) ty: TokenStream,
+    pub(crate) ty: Type,
     /// Where trait obligations on `C` are reported: the user's type.
     pub(crate) span: Span,
     /// Whether `C` can appear in generated items: no error was found in it and
@@ -75,23 +75,22 @@ pub(crate) struct ContextParam {
 }
 
 impl ContextParam {
-    /// The context as `tokens`, reported at `ty`.
-    pub(crate) fn with_tokens(ty: &Type, tokens: TokenStream, usable: bool) -> Self {
+    /// The context as `stand_in`, reported at `ty`.
+    pub(crate) fn standing_in(ty: &Type, stand_in: Type, usable: bool) -> Self {
         ContextParam {
-            ty: tokens,
+            ty: stand_in,
             ..ContextParam::new(ty, usable)
         }
     }
 
     pub(crate) fn new(ty: &Type, usable: bool) -> Self {
-        let tokens = ty.to_token_stream();
-        let span = tokens
-            .clone()
+        let span = ty
+            .to_token_stream()
             .into_iter()
             .next()
             .map_or_else(Span::call_site, |token| token.span());
         ContextParam {
-            ty: tokens,
+            ty: ty.clone(),
             span,
             usable,
             in_signatures: usable,

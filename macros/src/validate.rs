@@ -229,19 +229,19 @@ pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option
     let usable = in_signatures && !not_send;
     let context = context.map(|ty| {
         let mut context = match repaired {
-            Some(tokens) => ContextParam::with_tokens(ty, tokens, usable),
+            Some(stand_in) => ContextParam::standing_in(ty, stand_in, usable),
             None => ContextParam::new(ty, usable),
         };
         context.in_signatures = in_signatures;
         context
     });
 
-    let krate = match &args.krate {
-        Some(path) => path.to_token_stream(),
-        None => quote!(::ntwork),
-    };
+    let krate = args
+        .krate
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(::ntwork));
     Some(Routine {
-        vis: item.vis.to_token_stream(),
+        vis: item.vis.clone(),
         ident: item.sig.ident.clone(),
         role,
         object: object.unwrap_or(IoObjectKind::Device),
@@ -253,7 +253,7 @@ pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option
 
 /// A device routine's borrowed context (`&C`, reported above) stands in as
 /// `&'static C`: what the caller's code passes for it.
-fn stand_in_context(role: &Role, ty: &Type) -> Option<proc_macro2::TokenStream> {
+fn stand_in_context(role: &Role, ty: &Type) -> Option<Type> {
     if !matches!(role, Role::Device | Role::DeviceEx) {
         return None;
     }
@@ -266,7 +266,7 @@ fn stand_in_context(role: &Role, ty: &Type) -> Option<proc_macro2::TokenStream> 
                     .is_none_or(|lifetime| lifetime.ident != "static") =>
         {
             let elem = &reference.elem;
-            Some(quote!(&'static #elem))
+            Some(syn::parse_quote!(&'static #elem))
         }
         _ => None,
     }

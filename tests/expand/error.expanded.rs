@@ -8,7 +8,7 @@ impl ::ntwork::Routine for broken {
     type Context = ();
 }
 impl ::ntwork::ExRoutine for broken {
-    fn run(_: Self::Context) {
+    fn run(_context: Self::Context) {
         loop {}
     }
 }
