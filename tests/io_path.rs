@@ -265,3 +265,48 @@ fn the_generated_classic_routine_runs_under_raw_io_queue_work_item() {
     assert_eq!(exec.bug_check(), None);
     driver.unload().unwrap();
 }
+
+#[work_item(device)]
+fn note_retry(_device: &DeviceObject, count: Arc<AtomicUsize>) {
+    count.fetch_add(1, Ordering::SeqCst);
+}
+
+/// A device extension as a port writes it: the items' routine comes from the
+/// field types, the device is held counted, and `new` takes it as `&ARef`.
+struct Extension {
+    retry: IoWorkItem<note_retry>,
+    again: ntwork::ReusableIoWorkItem<note_retry>,
+}
+
+#[test]
+fn items_are_made_from_a_counted_device_with_the_routine_inferred_from_the_field() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("ext.sys");
+    let device = driver.create_device();
+    let base = device.reference_count();
+    let counted = ntwork::ARef::from(ntwork_suite::object(&device));
+    let extension = Extension {
+        retry: IoWorkItem::new(&counted).unwrap(),
+        again: ntwork::ReusableIoWorkItem::new(&counted).unwrap(),
+    };
+    assert_eq!(
+        device.reference_count(),
+        base + 3,
+        "the ARef and one per item"
+    );
+    let count = Arc::new(AtomicUsize::new(0));
+    extension
+        .retry
+        .queue(Arc::clone(&count), WorkQueue::Delayed);
+    extension
+        .again
+        .queue(Arc::clone(&count), WorkQueue::Delayed)
+        .unwrap();
+    assert_eq!(exec.run_until_idle(), 2);
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+    drop(extension.again);
+    drop(counted);
+    assert_eq!(device.reference_count(), base);
+    assert_eq!(exec.pool_outstanding(), 0);
+    driver.unload().unwrap();
+}

@@ -4,6 +4,7 @@
 
 use crate::sync::{AtomicUsize, Ordering, UnsafeCell};
 use core::alloc::Layout;
+use core::borrow::Borrow;
 use core::ffi::c_void;
 use core::fmt;
 use core::marker::PhantomData;
@@ -337,25 +338,28 @@ impl<R: Routine> IoWorkItem<R> {
     /// `IoAllocateWorkItem` for `object`, plus the context slot; `Err` on low
     /// resources. Takes a counted reference on `object`.
     ///
-    /// `O` is the routine's object type ([`IoRoutine::Object`]); the bound is
-    /// here, not on the type, so an item made for an Ex routine is one error,
-    /// at this call.
+    /// `object` is the routine's object ([`IoRoutine::Object`], `O`),
+    /// borrowed or counted: `&DeviceObject` or `&ARef<DeviceObject>`. The
+    /// role bound is here, not on the type, so an item made for an Ex routine
+    /// is one error, at this call.
     ///
     /// Callable at IRQL <= `DISPATCH_LEVEL`.
-    pub fn new<O>(object: &O) -> Result<Self, AllocError>
+    pub fn new<O, B>(object: &B) -> Result<Self, AllocError>
     where
         R: IoRoutine<Object = O>,
+        B: Borrow<O> + ?Sized,
     {
-        Self::make(object, false)
+        Self::make(object.borrow(), false)
     }
 
     /// One pool block holding the `IO_WORKITEM` (sized by `IoSizeofWorkItem`)
     /// and the context slot, initialized with `IoInitializeWorkItem`.
-    pub fn new_embedded<O>(object: &O) -> Result<Self, AllocError>
+    pub fn new_embedded<O, B>(object: &B) -> Result<Self, AllocError>
     where
         R: IoRoutine<Object = O>,
+        B: Borrow<O> + ?Sized,
     {
-        Self::make(object, true)
+        Self::make(object.borrow(), true)
     }
 
     /// Takes back an item given up by [`into_raw`](Self::into_raw).
@@ -646,16 +650,19 @@ impl<R: Routine> ReusableIoWorkItem<R> {
     /// `IoAllocateWorkItem` for `object`, with the item's state; `Err` on low
     /// resources. Takes a counted reference on `object`.
     ///
-    /// `O` is the routine's object type; the bound is here, not on the type,
-    /// so an item made for an Ex routine, or for one that takes its own item,
-    /// is one error, at this call.
+    /// `object` is the routine's object (`O`), borrowed or counted:
+    /// `&DeviceObject` or `&ARef<DeviceObject>`. The role bound is here, not
+    /// on the type, so an item made for an Ex routine, or for one that takes
+    /// its own item, is one error, at this call.
     ///
     /// Callable at IRQL <= `DISPATCH_LEVEL`.
-    pub fn new<O>(object: &O) -> Result<Self, AllocError>
+    pub fn new<O, B>(object: &B) -> Result<Self, AllocError>
     where
         R: IoRoutineWithoutItem<Object = O>,
         O: IoObject,
+        B: Borrow<O> + ?Sized,
     {
+        let object: &O = object.borrow();
         let block = pool::allocate_for::<ReusableIoBlock<R::Context>>().ok_or(AllocError(()))?;
         // SAFETY: `object` is a live object of this driver (a borrow of one).
         let raw = unsafe { ffi::IoAllocateWorkItem(object.as_io_object().cast()) };

@@ -116,6 +116,12 @@ impl<T: AlwaysRefCounted> Deref for ARef<T> {
     }
 }
 
+impl<T: AlwaysRefCounted> core::borrow::Borrow<T> for ARef<T> {
+    fn borrow(&self) -> &T {
+        self
+    }
+}
+
 impl<T: AlwaysRefCounted> Drop for ARef<T> {
     fn drop(&mut self) {
         // SAFETY: by the invariants we own one reference; it is given up once.
