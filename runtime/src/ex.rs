@@ -166,6 +166,10 @@ impl<R: Routine> ExWorkItem<R> {
     /// `PASSIVE_LEVEL`, and is freed by ntwork. Once `rundown` has started, the
     /// item comes back in [`QueueError::Unloading`].
     ///
+    /// The queue takes the item: one kept in a struct is taken out first
+    /// (`state.flush.take()` of an `Option<ExWorkItem<_>>`). For an item queued
+    /// again and again, use a [`ReusableExWorkItem`] instead.
+    ///
     /// Callable at IRQL <= `DISPATCH_LEVEL`.
     pub fn queue(
         self,

@@ -411,6 +411,12 @@ impl<R: IoRoutine> IoWorkItem<R> {
     /// referenced by the queue until the routine returns; the routine receives
     /// this item back.
     ///
+    /// The queue takes the item: one kept in a device extension is taken out
+    /// first (`extension.retry.take()` of an `Option<IoWorkItem<_>>`, under its
+    /// lock), and the routine can hand it back (`RunningIoWorkItem::keep`). For
+    /// an item queued again and again from several places, use a
+    /// [`ReusableIoWorkItem`] instead.
+    ///
     /// Callable at IRQL <= `DISPATCH_LEVEL`.
     pub fn queue(self, context: R::Context, queue: WorkQueue) {
         let this = ManuallyDrop::new(self);
