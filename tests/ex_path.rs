@@ -241,3 +241,26 @@ fn a_routine_without_context_queues_without_allocating_a_context() {
     assert_eq!(exec.run_until_idle(), 2);
     assert_eq!(exec.pool_outstanding(), 0);
 }
+
+static OWN: ntwork::Rundown = ntwork::Rundown::new();
+
+#[work_item(rundown = OWN)]
+fn count_in_own(context: Counted) {
+    context.mark_ran();
+}
+
+#[test]
+fn a_failed_allocation_under_a_stated_rundown_releases_it_and_returns_the_context() {
+    let exec = Executive::manual();
+    let tally = Tally::new();
+    exec.fail_allocations(FaultSite::Pool, FailurePlan::Next(1));
+    let err = count_in_own::queue(Counted::new(&tally, 7), WorkQueue::Delayed).unwrap_err();
+    let context = err.into_inner();
+    assert_eq!((context.id, tally.dropped()), (7, 0), "nothing was lost");
+    count_in_own::queue(context, WorkQueue::Delayed).unwrap();
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!((tally.ran(), tally.dropped()), (1, 1));
+    // Nothing is counted any more: the failed queue released what it took.
+    OWN.wait();
+    assert_eq!((exec.bug_check(), exec.pool_outstanding()), (None, 0));
+}

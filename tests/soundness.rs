@@ -502,3 +502,38 @@ fn a_panic_in_the_last_arc_drop_of_a_reusable_item_stays_inside_the_routine() {
     // The rundown was released after the drop, despite the panic.
     EXPLOSIVE.wait();
 }
+
+static STATED: Rundown = Rundown::new();
+
+/// Marks the moment its routine is past its last instruction of driver code.
+static STATED_DONE: AtomicBool = AtomicBool::new(false);
+
+/// Names its rundown in its type: `queue` takes none, and the trampoline
+/// releases `STATED` itself.
+#[work_item(rundown = STATED)]
+fn slow_stated(context: Counted) {
+    std::thread::sleep(Duration::from_millis(50));
+    context.mark_ran();
+    STATED_DONE.store(true, Ordering::SeqCst);
+}
+
+#[test]
+fn a_rundown_named_in_the_routine_counts_its_items_and_then_refuses_them() {
+    let exec = Executive::new();
+    let tally = Tally::new();
+    slow_stated::queue(Counted::new(&tally, 1), WorkQueue::Delayed).unwrap();
+    STATED.wait();
+    assert!(
+        STATED_DONE.load(Ordering::SeqCst),
+        "wait returned before the routine"
+    );
+    assert_eq!((tally.ran(), tally.dropped()), (1, 1));
+    let refused = slow_stated::queue(Counted::new(&tally, 2), WorkQueue::Delayed);
+    let Err(QueueError::Unloading(back)) = refused else {
+        panic!("queued after the rundown: {refused:?}");
+    };
+    assert_eq!(back.id, 2, "the context came back");
+    drop(back);
+    exec.wait_idle();
+    assert_eq!((exec.bug_check(), exec.pool_outstanding()), (None, 0));
+}

@@ -1,4 +1,5 @@
-//! The attribute's arguments: none, `ex`, `device`, `driver`, `crate = path`.
+//! The attribute's arguments: none, `ex`, `device`, `driver`, `wdf`,
+//! `parent = device | queue`, `rundown = PATH`, `crate = path`.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::Path;
@@ -39,6 +40,8 @@ pub(crate) struct Args {
     pub(crate) krate: Option<Path>,
     /// `parent = device | queue` (KMDF): the work item's parent kind.
     pub(crate) parent: Option<(WdfParentKind, Span)>,
+    /// `rundown = PATH` (Ex): the `static Rundown` the routine's items count in.
+    pub(crate) rundown: Option<(Path, Span)>,
 }
 
 /// The kind of a KMDF work item's parent.
@@ -51,7 +54,7 @@ pub(crate) enum WdfParentKind {
     Queue,
 }
 
-const EXPECTED: &str = "expected `ex`, `device`, `driver`, `wdf`, `parent = device | queue` or `crate = path::to::ntwork`";
+const EXPECTED: &str = "expected `ex`, `device`, `driver`, `wdf`, `parent = device | queue`, `rundown = STATIC` or `crate = path::to::ntwork`";
 
 /// Parses `args`, recording every error (each at its own token) in `errors`.
 pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> Args {
@@ -112,6 +115,10 @@ fn argument(
         "crate" => None,
         "parent" => {
             parent_argument(ident, &chunk[1..], parsed, errors);
+            return;
+        }
+        "rundown" => {
+            rundown_argument(ident, &chunk[1..], parsed, errors);
             return;
         }
         _ => {
@@ -182,6 +189,39 @@ fn argument(
     }
     *crate_span = Some(ident.span());
     parsed.krate = Some(path);
+}
+
+/// `rundown = PATH`: the static the routine's one-shot items count in.
+fn rundown_argument(
+    ident: &proc_macro2::Ident,
+    rest: &[TokenTree],
+    parsed: &mut Args,
+    errors: &mut Errors,
+) {
+    const USAGE: &str = "`rundown` names the `static Rundown` an Ex routine's items count in: `#[work_item(rundown = WORK)]`";
+    let path = match rest {
+        [TokenTree::Punct(eq), path @ ..] if eq.as_char() == '=' && !path.is_empty() => {
+            match Path::parse_mod_style.parse2(path.iter().cloned().collect()) {
+                Ok(path) => path,
+                Err(error) => {
+                    errors.push(syn::Error::new(error.span(), USAGE));
+                    return;
+                }
+            }
+        }
+        _ => {
+            errors.push(syn::Error::new(ident.span(), USAGE));
+            return;
+        }
+    };
+    if parsed.rundown.is_some() {
+        errors.push(syn::Error::new(
+            ident.span(),
+            "duplicate `#[work_item]` argument `rundown`",
+        ));
+        return;
+    }
+    parsed.rundown = Some((path, ident.span()));
 }
 
 /// `parent = device | queue`.

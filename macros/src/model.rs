@@ -16,6 +16,9 @@ pub(crate) struct Routine {
     pub(crate) object: IoObjectKind,
     /// For a KMDF routine, its items' parent kind.
     pub(crate) wdf_parent: crate::args::WdfParentKind,
+    /// For an Ex routine, the `static Rundown` stated in the attribute: its
+    /// one-shot items count there, and `name::queue` takes no rundown.
+    pub(crate) rundown: Option<Path>,
     /// The context parameter; `None` for a routine without one (context `()`).
     pub(crate) context: Option<ContextParam>,
     /// Where the runtime is: `::ntwork`, or the `crate = path` argument.

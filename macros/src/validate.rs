@@ -192,6 +192,18 @@ pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option
             "`parent` is for KMDF work items: write `#[work_item(wdf, parent = ...)]`",
         ));
     }
+    let wdf = matches!(args.role, Some((StatedRole::Wdf, _)));
+    let rundown = match &args.rundown {
+        Some((_, span)) if wdf || object.is_some() => {
+            errors.push(syn::Error::new(
+                *span,
+                "`rundown` is for Ex routines: Io and KMDF work keeps its device or driver object referenced until the routine returns, which keeps the driver loaded; remove it",
+            ));
+            None
+        }
+        Some((path, _)) => Some(path.clone()),
+        None => None,
+    };
     let before = errors.count();
     let (role, context) = if matches!(args.role, Some((StatedRole::Wdf, _))) {
         object = None;
@@ -246,6 +258,7 @@ pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option
         role,
         object: object.unwrap_or(IoObjectKind::Device),
         wdf_parent: args.parent.map(|(kind, _)| kind).unwrap_or_default(),
+        rundown,
         context,
         krate,
     })

@@ -51,6 +51,17 @@ pub fn ex_queue<R: ExRoutine>(
     crate::ex::queue_once::<R>(rundown, context, queue)
 }
 
+pub use crate::ex::ExRoutineRundown;
+
+/// Allocates and queues a one-shot Ex item counted in the routine's own
+/// rundown (`#[work_item(rundown = WORK)]`); on failure the context comes back.
+pub fn ex_queue_counted<R: ExRoutineRundown>(
+    context: R::Context,
+    queue: WorkQueue,
+) -> Result<(), QueueError<R::Context>> {
+    crate::ex::queue_once_counted::<R>(context, queue)
+}
+
 /// Allocates and queues a one-shot Io item (see `io::queue_once`).
 pub fn io_queue<R: IoRoutine>(
     object: &R::Object,

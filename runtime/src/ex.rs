@@ -103,6 +103,71 @@ impl<C> ExBlock<C> {
     }
 }
 
+/// An Ex routine whose one-shot items count in a rundown named in its type
+/// (`#[work_item(rundown = WORK)]`): the trampoline releases `RUNDOWN`
+/// itself, so the block does not carry it.
+#[doc(hidden)]
+pub trait ExRoutineRundown: ExRoutine {
+    /// The `static` the routine's one-shot items count in.
+    const RUNDOWN: &'static Rundown;
+}
+
+/// The pool block of a one-shot item of an [`ExRoutineRundown`]: the kernel's
+/// item, then the context; the C shape.
+///
+/// `repr(C)` with `item` first, so the block's address is the item's address.
+#[repr(C)]
+pub(crate) struct ExCountedBlock<C> {
+    item: ffi::WORK_QUEUE_ITEM,
+    context: ManuallyDrop<C>,
+}
+
+impl<C> ExCountedBlock<C> {
+    /// Reads the context out of a queued block.
+    ///
+    /// # Safety
+    ///
+    /// `block` is a live block whose context is initialized; the context is
+    /// not read again.
+    pub(crate) unsafe fn take(block: *mut Self) -> C {
+        // SAFETY: the caller's contract.
+        unsafe { ManuallyDrop::into_inner((&raw const (*block).context).read()) }
+    }
+}
+
+/// The one-shot Ex queue behind `name::queue(context, queue)` of a routine
+/// that names its rundown: protection first, then the block, as C does, and
+/// the rundown never stored.
+#[inline]
+pub(crate) fn queue_once_counted<R: ExRoutineRundown>(
+    context: R::Context,
+    queue: WorkQueue,
+) -> Result<(), QueueError<R::Context>> {
+    if !R::RUNDOWN.acquire() {
+        return Err(QueueError::Unloading(context));
+    }
+    let Some(block) = pool::allocate_for::<ExCountedBlock<R::Context>>() else {
+        // SAFETY: acquired above for this item, which does not exist.
+        unsafe { R::RUNDOWN.release() };
+        return Err(QueueError::InsufficientResources(context));
+    };
+    let raw = block.as_ptr();
+    // SAFETY: a fresh, zeroed block (so `List.Blink` is already NULL, as
+    // `ExInitializeWorkItem` leaves it), written and queued once; it belongs
+    // to the queue from here on, and `ex_counted_block` takes it back and
+    // releases the rundown acquired above.
+    unsafe {
+        (&raw mut (*raw).context).write(ManuallyDrop::new(context));
+        ffi::ExInitializeWorkItem(
+            &raw mut (*raw).item,
+            Some(trampolines::ex_counted_block::<R>),
+            raw.cast(),
+        );
+        ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw());
+    }
+    Ok(())
+}
+
 /// An owned, one-shot Ex work item: one pool allocation holding the
 /// `WORK_QUEUE_ITEM` and the context.
 ///

@@ -88,8 +88,31 @@ pub use rundown::Rundown;
 /// # Arguments
 ///
 /// - none: the role comes from the signature;
-/// - `ex` / `device`: state the role; a contradiction is a compile error;
+/// - `ex` / `device` / `driver` / `wdf`: state the role (a stated role is
+///   trusted over the spelling of the object's type); a contradiction with
+///   the signature is a compile error. `wdf, parent = queue`: a KMDF item
+///   under a queue;
+/// - `rundown = STATIC` (Ex): the `static Rundown` the routine's one-shot
+///   items count in, named in its type. `name::queue(ctx, q)` then takes no
+///   rundown, and the trampoline releases the static by its address, the C
+///   shape exactly (`BENCHMARKS.md`, (a'));
 /// - `crate = path`: where ntwork is, for crates that re-export it.
+///
+/// ```
+/// use ntwork::{Rundown, WorkQueue, work_item};
+///
+/// static WORK: Rundown = Rundown::new();
+///
+/// #[work_item(rundown = WORK)]
+/// fn flush_log(lines: Vec<String>) {
+///     assert_eq!(lines.len(), 1);
+/// }
+///
+/// let exec = ntwork_host::Executive::manual();
+/// flush_log::queue(vec!["a".into()], WorkQueue::Delayed).unwrap();
+/// assert_eq!(exec.run_until_idle(), 1);
+/// WORK.wait(); // in DriverUnload: counted, like `flush_log::queue(&WORK, ..)`
+/// ```
 ///
 /// # Example
 ///

@@ -50,6 +50,30 @@ pub(crate) unsafe extern "system" fn ex_block<R: ExRoutine>(parameter: *mut c_vo
     unsafe { rundown.release() };
 }
 
+/// `WORKER_THREAD_ROUTINE` of a one-shot item of a routine that names its
+/// rundown ([`ExRoutineRundown`](crate::ex::ExRoutineRundown)).
+///
+/// # Safety
+///
+/// `parameter` is the `ExCountedBlock<R::Context>` that `queue_once_counted`
+/// queued, counted in `R::RUNDOWN`.
+pub(crate) unsafe extern "system" fn ex_counted_block<R: crate::ex::ExRoutineRundown>(
+    parameter: *mut c_void,
+) {
+    let block = parameter.cast::<crate::ex::ExCountedBlock<R::Context>>();
+    // SAFETY: the queue owned the block since `queue_once_counted`; ownership
+    // comes back here once, after the worker dequeued the item.
+    let context = unsafe {
+        let context = crate::ex::ExCountedBlock::take(block);
+        pool::free_for(NonNull::new_unchecked(block));
+        context
+    };
+    guard(|| R::run(context));
+    // SAFETY: `queue_once_counted` acquired `R::RUNDOWN` for this item;
+    // released once, after everything that runs in the image for it.
+    unsafe { R::RUNDOWN.release() };
+}
+
 /// `WORKER_THREAD_ROUTINE` of a `&'static ReusableExWorkItem<R>`.
 ///
 /// # Safety

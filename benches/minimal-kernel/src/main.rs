@@ -44,6 +44,21 @@ fn ntwork_ex(payload: Payload) {
     }
 }
 
+// ---- (a') the same, the rundown named in the routine's type ---------------
+
+static STATED: Rundown = Rundown::new();
+
+#[work_item(rundown = STATED)]
+fn typed_stated(payload: Payload) {
+    black_box(payload.a.wrapping_add(payload.b));
+}
+
+fn ntwork_ex_stated(payload: Payload) {
+    if typed_stated::queue(payload, WorkQueue::Delayed).is_err() {
+        std::process::abort();
+    }
+}
+
 // ---- (a) Ex path with a rundown: C ---------------------------------------
 
 #[repr(C)]
@@ -198,12 +213,13 @@ fn run(path: &str, n: usize) {
     match path {
         "c-ex" => run_with(n, c_ex),
         "ntwork-ex" => run_with(n, ntwork_ex),
+        "ntwork-ex-stated" => run_with(n, ntwork_ex_stated),
         "c-ex-plain" => run_with(n, c_ex_plain),
         "ntwork-ex-forever" => run_with(n, ntwork_ex_forever),
         "c-io" => run_with(n, |p| c_io(device, p)),
         "ntwork-io" => run_with(n, |p| ntwork_io(safe_device, p)),
         _ => panic!(
-            "unknown path {path}: c-ex, ntwork-ex, c-ex-plain, ntwork-ex-forever, c-io, ntwork-io"
+            "unknown path {path}: c-ex, ntwork-ex, ntwork-ex-stated, c-ex-plain, ntwork-ex-forever, c-io, ntwork-io"
         ),
     }
 }
@@ -220,6 +236,7 @@ fn main() {
     println!("{batch} items per path, wall time per item (callgrind gives the repeatable figure)");
     for (c, rust) in [
         ("c-ex", "ntwork-ex"),
+        ("c-ex", "ntwork-ex-stated"),
         ("c-ex-plain", "ntwork-ex-forever"),
         ("c-io", "ntwork-io"),
     ] {

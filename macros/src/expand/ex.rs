@@ -1,14 +1,19 @@
 //! The Ex role: `ExRoutine` (+ `ExRoutineRef`), `ROUTINE`, `initialize`,
 //! `new` and `queue`.
 
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use super::{Frame, Helper, Impl, Kept, Method, Names, Plan, doc_lines, routine_fn};
 use crate::model::Routine;
 
 pub(super) fn plan(frame: &Frame<'_>, names: &Names, borrowed: bool) -> Plan {
     let Routine {
-        vis, ident, krate, ..
+        vis,
+        ident,
+        krate,
+        rundown: stated_rundown,
+        ..
     } = frame.routine;
     let Names {
         context: ctx,
@@ -60,6 +65,17 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, borrowed: bool) -> Plan {
         });
     }
 
+    if let Some(path) = stated_rundown {
+        // At the user's path, so a path to something else than a
+        // `static Rundown` is one type error there.
+        let value = quote_spanned!(path.span()=> &#path);
+        impls.push(Impl {
+            header: quote!(impl #krate::__private::ExRoutineRundown for #ident),
+            items: quote!(const RUNDOWN: &'static #krate::Rundown = #value;),
+            methods: Vec::new(),
+        });
+    }
+
     let result_doc = "On low resources the error holds the context.";
     let routine_doc = format!(
         " The `WORKER_THREAD_ROUTINE` of `{name}`. Its `Parameter` must come from `{name}::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `{name}`, and frees it."
@@ -69,14 +85,32 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, borrowed: bool) -> Plan {
     ));
     let new_doc =
         format!(" An owned one-shot item for `{name}`, holding its context. {result_doc}");
-    let queue_doc = format!(
-        " Allocates an item for `{name}` and queues it on `queue`, counted in `rundown` until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources, or once the rundown has started, the error holds the context."
-    );
     let (initialize_fn, new_fn, queue_fn) = (
         frame.at_user("initialize"),
         frame.at_user("new"),
         frame.at_user("queue"),
     );
+    let counted_in = match stated_rundown {
+        Some(path) => format!("`{}`", quote!(#path).to_string().replace(' ', "")),
+        None => String::from("`rundown`"),
+    };
+    let queue_doc = format!(
+        " Allocates an item for `{name}` and queues it on `queue`, counted in {counted_in} until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources, or once the rundown has started, the error holds the context."
+    );
+    let queue_helper = match stated_rundown {
+        Some(_) => Helper::Fn {
+            attrs: quote!(#[doc = #queue_doc]),
+            sig: quote!(#vis fn #queue_fn #generics(#ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::QueueError<#param_ty>>),
+            body: quote!(#krate::__private::ex_queue_counted::<#ident>(#ctx_arg, #queue)),
+            kept: Kept::Always,
+        },
+        None => Helper::Fn {
+            attrs: quote!(#[doc = #queue_doc]),
+            sig: quote!(#vis fn #queue_fn #generics(#rundown: &'static #krate::Rundown, #ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::QueueError<#param_ty>>),
+            body: quote!(#krate::__private::ex_queue::<#ident>(#rundown, #ctx_arg, #queue)),
+            kept: Kept::Always,
+        },
+    };
     let helpers = vec![
         Helper::Const {
             item: quote! {
@@ -103,12 +137,7 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, borrowed: bool) -> Plan {
             body: quote!(#krate::ExWorkItem::new(#ctx_arg)),
             kept: Kept::Always,
         },
-        Helper::Fn {
-            attrs: quote!(#[doc = #queue_doc]),
-            sig: quote!(#vis fn #queue_fn #generics(#rundown: &'static #krate::Rundown, #ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::QueueError<#param_ty>>),
-            body: quote!(#krate::__private::ex_queue::<#ident>(#rundown, #ctx_arg, #queue)),
-            kept: Kept::Always,
-        },
+        queue_helper,
     ];
     Plan { impls, helpers }
 }

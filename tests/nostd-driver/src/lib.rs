@@ -22,6 +22,13 @@ pub fn sum_batch(batch: [u32; 8]) {
     core::hint::black_box(total);
 }
 
+/// The same, its rundown named in its type: `queue` takes none.
+#[work_item(rundown = WORK)]
+pub fn sum_counted(batch: [u32; 8]) {
+    let total: u32 = batch.iter().sum();
+    core::hint::black_box(total);
+}
+
 /// Device-bound work that hands its item back and requeues it.
 #[work_item(device)]
 pub fn poll_device(device: &DeviceObject, remaining: u32, item: IoWorkItem<poll_device>) {
@@ -44,8 +51,9 @@ pub unsafe extern "system" fn NtworkQueueWork(device: *mut ntwork::ffi::DEVICE_O
     // SAFETY: the caller passes a live device object of this driver.
     let device = unsafe { DeviceObject::from_raw(device) };
     let ex = sum_batch::queue(&WORK, [1; 8], WorkQueue::Delayed);
+    let counted = sum_counted::queue([2; 8], WorkQueue::Delayed);
     let io = poll_device::queue(device, 3, WorkQueue::Delayed);
-    if ex.is_ok() && io.is_ok() {
+    if ex.is_ok() && counted.is_ok() && io.is_ok() {
         STATUS_SUCCESS
     } else {
         STATUS_INSUFFICIENT_RESOURCES
