@@ -180,7 +180,9 @@ pub trait WdfRoutine: Routine<Context: Sync> {
     /// Runs at PASSIVE_LEVEL on a system worker thread.
     fn run(item: &RunningWdfWorkItem<'_, Self>);
 
-    /// The `EVT_WDF_WORKITEM` callback (for callers who create items themselves).
+    /// The `EVT_WDF_WORKITEM` callback [`WdfWorkItem::create`] registers. It
+    /// is valid only for items `create` made: it reads the routine's context
+    /// from their context space, which `create` initializes.
     const CALLBACK: wdf_ffi::EVT_WDF_WORKITEM = trampolines::wdf_work_item::<Self>;
 }
 
