@@ -50,19 +50,20 @@ pub trait ExRoutineRef: ExRoutine {
     fn run_ref(context: &Self::Context);
 }
 
-/// One pool block: the kernel's item, the rundown the queue acquired, then the
-/// context.
+/// One pool block: the kernel's item, the rundown the queue acquired (`S`),
+/// then the context. For a routine that names its rundown in its type `S` is
+/// `()`, and the block is the C block: item, then context.
 ///
 /// `repr(C)` with `item` first, so the block's address is the item's address.
 #[repr(C)]
-pub(crate) struct ExBlock<C> {
+pub(crate) struct ExBlock<C, S = *const Rundown> {
     item: ffi::WORK_QUEUE_ITEM,
-    rundown: *const Rundown,
+    rundown: S,
     context: ManuallyDrop<C>,
 }
 
-impl<C> ExBlock<C> {
-    /// Stores the context and initializes the item for `ex_block::<R>`.
+impl<C, S: Copy> ExBlock<C, S> {
+    /// Stores the context and initializes the item for `routine`.
     ///
     /// Pool blocks come back zeroed (`pool::allocate`), so `List.Blink` and
     /// `rundown` are already NULL: only what `ExInitializeWorkItem` sets and
@@ -70,34 +71,35 @@ impl<C> ExBlock<C> {
     ///
     /// # Safety
     ///
-    /// `block` is a fresh, zeroed allocation for one `Self`.
+    /// `block` is a fresh, zeroed allocation for one `Self` (all zeroes is a
+    /// valid `S`), and `routine` takes such a block as its parameter.
     #[inline]
-    unsafe fn init<R: ExRoutine<Context = C>>(block: NonNull<Self>, context: C) {
+    unsafe fn init(
+        block: NonNull<Self>,
+        context: C,
+        routine: unsafe extern "system" fn(*mut core::ffi::c_void),
+    ) {
         let raw = block.as_ptr();
         // SAFETY: the caller's contract; fields are written in place, and the
         // zeroed ones (`Blink`, `rundown`) are valid as they are.
         unsafe {
             (&raw mut (*raw).context).write(ManuallyDrop::new(context));
-            ffi::ExInitializeWorkItem(
-                &raw mut (*raw).item,
-                Some(trampolines::ex_block::<R>),
-                raw.cast(),
-            );
+            ffi::ExInitializeWorkItem(&raw mut (*raw).item, Some(routine), raw.cast());
         }
     }
 
-    /// Reads the context and the rundown out of a queued block.
+    /// Reads the context and the rundown slot out of a queued block.
     ///
     /// # Safety
     ///
-    /// `block` is a live block whose context is initialized, queued with
-    /// `rundown` set; the context is not read again.
-    pub(crate) unsafe fn take(block: *mut Self) -> (C, &'static Rundown) {
-        // SAFETY: the caller's contract; `queue` stored a `&'static Rundown`.
+    /// `block` is a live block whose context is initialized; the context is
+    /// not read again.
+    pub(crate) unsafe fn take(block: *mut Self) -> (C, S) {
+        // SAFETY: the caller's contract.
         unsafe {
             (
                 ManuallyDrop::into_inner((&raw const (*block).context).read()),
-                &*(*block).rundown,
+                (*block).rundown,
             )
         }
     }
@@ -112,29 +114,6 @@ pub trait ExRoutineRundown: ExRoutine {
     const RUNDOWN: &'static Rundown;
 }
 
-/// The pool block of a one-shot item of an [`ExRoutineRundown`]: the kernel's
-/// item, then the context; the C shape.
-///
-/// `repr(C)` with `item` first, so the block's address is the item's address.
-#[repr(C)]
-pub(crate) struct ExCountedBlock<C> {
-    item: ffi::WORK_QUEUE_ITEM,
-    context: ManuallyDrop<C>,
-}
-
-impl<C> ExCountedBlock<C> {
-    /// Reads the context out of a queued block.
-    ///
-    /// # Safety
-    ///
-    /// `block` is a live block whose context is initialized; the context is
-    /// not read again.
-    pub(crate) unsafe fn take(block: *mut Self) -> C {
-        // SAFETY: the caller's contract.
-        unsafe { ManuallyDrop::into_inner((&raw const (*block).context).read()) }
-    }
-}
-
 /// The one-shot Ex queue behind `name::queue(context, queue)` of a routine
 /// that names its rundown: protection first, then the block, as C does, and
 /// the rundown never stored.
@@ -146,23 +125,17 @@ pub(crate) fn queue_once_counted<R: ExRoutineRundown>(
     if !R::RUNDOWN.acquire() {
         return Err(QueueError::Unloading(context));
     }
-    let Some(block) = pool::allocate_for::<ExCountedBlock<R::Context>>() else {
+    let Some(block) = pool::allocate_for::<ExBlock<R::Context, ()>>() else {
         // SAFETY: acquired above for this item, which does not exist.
         unsafe { R::RUNDOWN.release() };
         return Err(QueueError::InsufficientResources(context));
     };
     let raw = block.as_ptr();
-    // SAFETY: a fresh, zeroed block (so `List.Blink` is already NULL, as
-    // `ExInitializeWorkItem` leaves it), written and queued once; it belongs
-    // to the queue from here on, and `ex_counted_block` takes it back and
-    // releases the rundown acquired above.
+    // SAFETY: a fresh, zeroed block for `ex_counted_block`, initialized and
+    // queued once; it belongs to the queue from here on, and the trampoline
+    // takes it back and releases the rundown acquired above.
     unsafe {
-        (&raw mut (*raw).context).write(ManuallyDrop::new(context));
-        ffi::ExInitializeWorkItem(
-            &raw mut (*raw).item,
-            Some(trampolines::ex_counted_block::<R>),
-            raw.cast(),
-        );
+        ExBlock::init(block, context, trampolines::ex_counted_block::<R>);
         ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw());
     }
     Ok(())
@@ -220,8 +193,8 @@ impl<R: Routine> ExWorkItem<R> {
         let Some(block) = pool::allocate_for::<ExBlock<R::Context>>() else {
             return Err(AllocError(context));
         };
-        // SAFETY: a fresh, zeroed block for an `ExBlock`.
-        unsafe { ExBlock::init::<R>(block, context) };
+        // SAFETY: a fresh, zeroed block for `ex_block`.
+        unsafe { ExBlock::init(block, context, trampolines::ex_block::<R>) };
         // INVARIANT: initialized, unqueued, owned here.
         Ok(Self { block })
     }
@@ -302,7 +275,7 @@ pub(crate) fn queue_once<R: ExRoutine>(
     // belongs to the queue from here on, and `ex_block` takes it back and
     // releases the rundown acquired above.
     unsafe {
-        ExBlock::init::<R>(block, context);
+        ExBlock::init(block, context, trampolines::ex_block::<R>);
         (&raw mut (*raw).rundown).write(rundown);
         ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw());
     }

@@ -45,9 +45,10 @@ pub(crate) unsafe extern "system" fn ex_block<R: ExRoutine>(parameter: *mut c_vo
     };
     // The context is consumed (and dropped) inside the routine's call.
     guard(|| R::run(context));
-    // SAFETY: `queue` acquired this rundown for this item; released once, after
-    // everything that runs in the driver image for it.
-    unsafe { rundown.release() };
+    // SAFETY: `queue` stored a `&'static Rundown` there and acquired it for
+    // this item; released once, after everything that runs in the driver
+    // image for it.
+    unsafe { (*rundown).release() };
 }
 
 /// `WORKER_THREAD_ROUTINE` of a one-shot item of a routine that names its
@@ -55,18 +56,18 @@ pub(crate) unsafe extern "system" fn ex_block<R: ExRoutine>(parameter: *mut c_vo
 ///
 /// # Safety
 ///
-/// `parameter` is the `ExCountedBlock<R::Context>` that `queue_once_counted`
+/// `parameter` is the `ExBlock<R::Context, ()>` that `queue_once_counted`
 /// queued, counted in `R::RUNDOWN`.
 pub(crate) unsafe extern "system" fn ex_counted_block<R: crate::ex::ExRoutineRundown>(
     parameter: *mut c_void,
 ) {
-    let block = parameter.cast::<crate::ex::ExCountedBlock<R::Context>>();
+    let block = parameter.cast::<ExBlock<R::Context, ()>>();
     // SAFETY: the queue owned the block since `queue_once_counted`; ownership
     // comes back here once, after the worker dequeued the item.
-    let context = unsafe {
-        let context = crate::ex::ExCountedBlock::take(block);
+    let (context, ()) = unsafe {
+        let taken = ExBlock::take(block);
         pool::free_for(NonNull::new_unchecked(block));
-        context
+        taken
     };
     guard(|| R::run(context));
     // SAFETY: `queue_once_counted` acquired `R::RUNDOWN` for this item;

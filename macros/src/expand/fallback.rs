@@ -6,40 +6,13 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{Frame, Helper, Impl, Kept, Method, Names, plan};
+use super::{Frame, Kept, Names, plan, render};
 
 pub(super) fn stand_ins(frame: &Frame<'_>) -> TokenStream {
-    let ident = &frame.routine.ident;
-    let plan = plan(frame, &Names::unused());
-    let impls = plan.impls.into_iter().map(
-        |Impl {
-             header,
-             items,
-             methods,
-         }| {
-            let methods = methods
-                .into_iter()
-                .map(|Method { sig, .. }| quote!(#sig { loop {} }));
-            quote!(#header { #items #(#methods)* })
-        },
-    );
-    let helpers = plan.helpers.into_iter().filter_map(|helper| match helper {
-        Helper::Fn {
-            attrs,
-            sig,
-            kept: Kept::Always,
-            ..
-        } => Some(quote!(#attrs #sig { loop {} })),
-        Helper::Const {
-            item,
-            kept: Kept::Always,
-        } => Some(item),
-        _ => None,
-    });
-    quote! {
-        #(#impls)*
-        impl #ident {
-            #(#helpers)*
-        }
-    }
+    render(
+        frame,
+        plan(frame, &Names::unused()),
+        &|_| quote!(loop {}),
+        &|kept| kept == Kept::Always,
+    )
 }

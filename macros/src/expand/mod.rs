@@ -35,7 +35,9 @@ pub(crate) fn expand(function: &ItemFn, routine: Option<&Routine>, errors: &Erro
         .map(|routine| {
             let frame = Frame::new(routine);
             let items = if errors.count() == 0 {
-                emit(&frame, plan(&frame, &Names::used()))
+                render(&frame, plan(&frame, &Names::used()), &|body| body, &|_| {
+                    true
+                })
             } else {
                 fallback::stand_ins(&frame)
             };
@@ -61,26 +63,38 @@ fn plan(frame: &Frame<'_>, names: &Names) -> Plan {
     }
 }
 
-/// The plan as written: the routine's impls and helpers with their bodies.
-fn emit(frame: &Frame<'_>, plan: Plan) -> TokenStream {
+/// The plan as tokens: each body through `body` (as planned, or a stand-in's),
+/// the helpers `keep` accepts.
+fn render(
+    frame: &Frame<'_>,
+    plan: Plan,
+    body: &dyn Fn(TokenStream) -> TokenStream,
+    keep: &dyn Fn(Kept) -> bool,
+) -> TokenStream {
     let ident = &frame.routine.ident;
-    let impls = plan.impls.into_iter().map(
-        |Impl {
-             header,
-             items,
-             methods,
-         }| {
-            let methods = methods
-                .into_iter()
-                .map(|Method { sig, body }| quote!(#sig { #body }));
-            quote!(#header { #items #(#methods)* })
-        },
-    );
-    let helpers = plan.helpers.into_iter().map(|helper| match helper {
+    let impls = plan.impls.into_iter().map(|planned| {
+        let Impl {
+            header,
+            items,
+            methods,
+        } = planned;
+        let methods = methods.into_iter().map(|Method { sig, body: planned }| {
+            let body = body(planned);
+            quote!(#sig { #body })
+        });
+        quote!(#header { #items #(#methods)* })
+    });
+    let helpers = plan.helpers.into_iter().filter_map(|helper| match helper {
         Helper::Fn {
-            attrs, sig, body, ..
-        } => quote!(#attrs #sig { #body }),
-        Helper::Const { item, .. } => item,
+            attrs,
+            sig,
+            body: planned,
+            kept,
+        } => keep(kept).then(|| {
+            let body = body(planned);
+            quote!(#attrs #sig { #body })
+        }),
+        Helper::Const { item, kept } => keep(kept).then_some(item),
     });
     quote! {
         #(#impls)*
