@@ -481,3 +481,39 @@ fn unload_disposes_items_left_to_their_device_and_leaks_nothing() {
 fn noted_unordered(context: &Counted) {
     context.mark_ran();
 }
+
+/// wdk-sys's WDFDEVICE as bindgen emits it: a nominal pointee of its own.
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+mod bindgen_wdf {
+    #[repr(C)]
+    pub(crate) struct WDFDEVICE__ {
+        _unused: [u8; 0],
+    }
+    pub(crate) type WDFDEVICE = *mut WDFDEVICE__;
+}
+
+/// What a wdk-sys driver's EvtDriverDeviceAdd does with the device it
+/// created: the handle goes in with `.cast()`, and nothing else of wdk-sys's
+/// is needed (the item is created through ntwork's own table types, with
+/// ntwork's callback).
+fn on_device_add(device: bindgen_wdf::WDFDEVICE) -> WdfWorkItem<drain> {
+    // SAFETY: a live WDFDEVICE of this driver, not deleted while the item lives.
+    let device = unsafe { WdfDevice::from_raw(device.cast()) };
+    drain::create(device, Samples::new(), Serialization::None).unwrap()
+}
+
+#[test]
+fn a_wdk_sys_device_handle_goes_in_with_a_pointer_cast() {
+    let exec = Executive::manual();
+    let (driver, handle) = device(&exec, WdfDeviceConfig::default());
+    let theirs: bindgen_wdf::WDFDEVICE = handle.as_raw().cast();
+    let item = on_device_add(theirs);
+    item.context().pending.lock().unwrap().push(9);
+    assert_eq!(item.enqueue(), Enqueued::Queued);
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!(item.context().drained.load(Ordering::SeqCst), 1);
+    drop(item);
+    handle.delete();
+    assert_eq!(driver.unload(), Ok(()));
+    assert_eq!(exec.bug_check(), None);
+}
