@@ -264,3 +264,29 @@ fn a_failed_allocation_under_a_stated_rundown_releases_it_and_returns_the_contex
     OWN.wait();
     assert_eq!((exec.bug_check(), exec.pool_outstanding()), (None, 0));
 }
+
+/// A driver without DriverUnload: its Ex work counts nowhere.
+// SAFETY: the test executive never unloads this test's code while it runs.
+#[work_item(unsafe(never_unloads))]
+fn count_forever(context: Counted) {
+    context.mark_ran();
+}
+
+#[test]
+fn a_routine_of_a_driver_that_never_unloads_queues_without_a_rundown() {
+    let exec = Executive::manual();
+    let tally = Tally::new();
+    for id in 0..3 {
+        count_forever::queue(Counted::new(&tally, id), WorkQueue::Delayed).unwrap();
+    }
+    assert_eq!(exec.run_until_idle(), 3);
+    assert_eq!((tally.ran(), tally.dropped()), (3, 3));
+    // Low resources: the context comes back, nothing is lost.
+    exec.fail_allocations(FaultSite::Pool, FailurePlan::Next(1));
+    let back = count_forever::queue(Counted::new(&tally, 9), WorkQueue::Delayed)
+        .unwrap_err()
+        .into_inner();
+    assert_eq!((back.id, tally.dropped()), (9, 3));
+    drop(back);
+    assert_eq!((exec.bug_check(), exec.pool_outstanding()), (None, 0));
+}

@@ -1,5 +1,6 @@
 //! The attribute's arguments: none, `ex`, `device`, `driver`, `wdf`,
-//! `parent = device | queue`, `rundown = PATH`, `crate = path`.
+//! `parent = device | queue`, `rundown = PATH`, `unsafe(never_unloads)`,
+//! `crate = path`.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::Path;
@@ -42,6 +43,10 @@ pub(crate) struct Args {
     pub(crate) parent: Option<(WdfParentKind, Span)>,
     /// `rundown = PATH` (Ex): the `static Rundown` the routine's items count in.
     pub(crate) rundown: Option<(Path, Span)>,
+    /// `unsafe(never_unloads)` (Ex): the driver cannot unload, so its items
+    /// count nowhere; the `unsafe` token, which the expansion puts on an
+    /// `unsafe impl` so that `forbid(unsafe_code)` sees it.
+    pub(crate) never_unloads: Option<proc_macro2::Ident>,
 }
 
 /// The kind of a KMDF work item's parent.
@@ -54,7 +59,7 @@ pub(crate) enum WdfParentKind {
     Queue,
 }
 
-const EXPECTED: &str = "expected `ex`, `device`, `driver`, `wdf`, `parent = device | queue`, `rundown = STATIC` or `crate = path::to::ntwork`";
+const EXPECTED: &str = "expected `ex`, `device`, `driver`, `wdf`, `parent = device | queue`, `rundown = STATIC`, `unsafe(never_unloads)` or `crate = path::to::ntwork`";
 
 /// Parses `args`, recording every error (each at its own token) in `errors`.
 pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> Args {
@@ -119,6 +124,10 @@ fn argument(
         }
         "rundown" => {
             rundown_argument(ident, &chunk[1..], parsed, errors);
+            return;
+        }
+        "unsafe" => {
+            never_unloads_argument(ident, &chunk[1..], parsed, errors);
             return;
         }
         _ => {
@@ -222,6 +231,36 @@ fn rundown_argument(
         return;
     }
     parsed.rundown = Some((path, ident.span()));
+}
+
+/// `unsafe(never_unloads)`: the caller states that the driver cannot be
+/// unloaded (it has no DriverUnload), as `Rundown::never_unloads` does.
+fn never_unloads_argument(
+    ident: &proc_macro2::Ident,
+    rest: &[TokenTree],
+    parsed: &mut Args,
+    errors: &mut Errors,
+) {
+    const USAGE: &str = "`unsafe(never_unloads)` states that the driver cannot be unloaded (it has no DriverUnload), so Ex work needs no rundown: `#[work_item(unsafe(never_unloads))]`";
+    let stated = match rest {
+        [TokenTree::Group(group)] if group.delimiter() == proc_macro2::Delimiter::Parenthesis => {
+            let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+            matches!(&inner[..], [TokenTree::Ident(what)] if what == "never_unloads")
+        }
+        _ => false,
+    };
+    if !stated {
+        errors.push(syn::Error::new(ident.span(), USAGE));
+        return;
+    }
+    if parsed.never_unloads.is_some() {
+        errors.push(syn::Error::new(
+            ident.span(),
+            "duplicate `#[work_item]` argument `unsafe(never_unloads)`",
+        ));
+        return;
+    }
+    parsed.never_unloads = Some(ident.clone());
 }
 
 /// `parent = device | queue`.

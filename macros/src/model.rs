@@ -19,6 +19,9 @@ pub(crate) struct Routine {
     /// For an Ex routine, the `static Rundown` stated in the attribute: its
     /// one-shot items count there, and `name::queue` takes no rundown.
     pub(crate) rundown: Option<Path>,
+    /// For an Ex routine, `unsafe(never_unloads)`: its items count nowhere;
+    /// the user's `unsafe` token.
+    pub(crate) never_unloads: Option<Ident>,
     /// The context parameter; `None` for a routine without one (context `()`).
     pub(crate) context: Option<ContextParam>,
     /// Where the runtime is: `::ntwork`, or the `crate = path` argument.

@@ -204,6 +204,24 @@ pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option
         Some((path, _)) => Some(path.clone()),
         None => None,
     };
+    let never_unloads = match &args.never_unloads {
+        Some(token) if wdf || object.is_some() => {
+            errors.push(syn::Error::new(
+                token.span(),
+                "`unsafe(never_unloads)` is for Ex routines: Io and KMDF work keeps its device or driver object referenced, which keeps the driver loaded; remove it",
+            ));
+            None
+        }
+        Some(token) if args.rundown.is_some() => {
+            errors.push(syn::Error::new(
+                token.span(),
+                "`unsafe(never_unloads)` and `rundown` contradict each other: a driver that cannot unload counts its Ex work nowhere; keep one",
+            ));
+            None
+        }
+        Some(token) => Some(token.clone()),
+        None => None,
+    };
     let before = errors.count();
     let (role, context) = if matches!(args.role, Some((StatedRole::Wdf, _))) {
         object = None;
@@ -259,6 +277,7 @@ pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option
         object: object.unwrap_or(IoObjectKind::Device),
         wdf_parent: args.parent.map(|(kind, _)| kind).unwrap_or_default(),
         rundown,
+        never_unloads,
         context,
         krate,
     })

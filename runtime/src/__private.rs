@@ -51,7 +51,21 @@ pub fn ex_queue<R: ExRoutine>(
     crate::ex::queue_once::<R>(rundown, context, queue)
 }
 
-pub use crate::ex::ExRoutineRundown;
+pub use crate::ex::{ExRoutineNeverUnloads, ExRoutineRundown};
+
+/// Allocates and queues a one-shot Ex item of a driver that cannot unload
+/// (`#[work_item(unsafe(never_unloads))]`); on failure the context comes back.
+///
+/// # Safety
+///
+/// The driver has no DriverUnload routine, so its image stays mapped while
+/// the routine can run (the user's `unsafe(never_unloads)` states it).
+pub unsafe fn ex_queue_never_unloads<R: ExRoutineNeverUnloads>(
+    context: R::Context,
+    queue: WorkQueue,
+) -> Result<(), AllocError<R::Context>> {
+    crate::ex::queue_once_uncounted::<R>(context, queue)
+}
 
 /// Allocates and queues a one-shot Ex item counted in the routine's own
 /// rundown (`#[work_item(rundown = WORK)]`); on failure the context comes back.

@@ -114,6 +114,34 @@ pub trait ExRoutineRundown: ExRoutine {
     const RUNDOWN: &'static Rundown;
 }
 
+/// An Ex routine of a driver that cannot be unloaded
+/// (`#[work_item(unsafe(never_unloads))]`): its one-shot items count nowhere.
+/// The claim is the `unsafe` of the generated `queue`'s call (at the user's
+/// `unsafe` token), as for [`Rundown::never_unloads`].
+#[doc(hidden)]
+pub trait ExRoutineNeverUnloads: ExRoutine {}
+
+/// The one-shot Ex queue behind `name::queue(context, queue)` of a routine of
+/// a driver that cannot unload: the block, as C code without protection.
+#[inline]
+pub(crate) fn queue_once_uncounted<R: ExRoutineNeverUnloads>(
+    context: R::Context,
+    queue: WorkQueue,
+) -> Result<(), AllocError<R::Context>> {
+    let Some(block) = pool::allocate_for::<ExBlock<R::Context, ()>>() else {
+        return Err(AllocError(context));
+    };
+    let raw = block.as_ptr();
+    // SAFETY: a fresh, zeroed block for `ex_uncounted_block`, initialized and
+    // queued once; it belongs to the queue from here on, and the trampoline
+    // takes it back.
+    unsafe {
+        ExBlock::init(block, context, trampolines::ex_uncounted_block::<R>);
+        ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw());
+    }
+    Ok(())
+}
+
 /// The one-shot Ex queue behind `name::queue(context, queue)` of a routine
 /// that names its rundown: protection first, then the block, as C does, and
 /// the rundown never stored.

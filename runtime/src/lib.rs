@@ -96,6 +96,11 @@ pub use rundown::Rundown;
 ///   items count in, named in its type. `name::queue(ctx, q)` then takes no
 ///   rundown, and the trampoline releases the static by its address, the C
 ///   shape exactly (`BENCHMARKS.md`, (a'));
+/// - `unsafe(never_unloads)` (Ex): the driver cannot be unloaded (it has no
+///   DriverUnload), so its Ex work counts nowhere: `name::queue(ctx, q)`
+///   takes no rundown and makes no protection calls, the unprotected C shape
+///   ((b')). The `unsafe` is the caller's claim, as for
+///   [`Rundown::never_unloads`]; `forbid(unsafe_code)` rejects it;
 /// - `crate = path`: where ntwork is, for crates that re-export it.
 ///
 /// ```

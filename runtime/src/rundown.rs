@@ -189,7 +189,9 @@ impl Rundown {
 
     /// For a driver that cannot unload: `wait` returns at once and nothing is
     /// ever refused. Items still take and release the (never awaited)
-    /// protection, so the queue path has no branch on the mode.
+    /// protection, so the queue path has no branch on the mode; a routine
+    /// declared `#[work_item(unsafe(never_unloads))]` skips the protection
+    /// altogether.
     ///
     /// # Safety
     ///

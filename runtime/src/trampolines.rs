@@ -75,6 +75,27 @@ pub(crate) unsafe extern "system" fn ex_counted_block<R: crate::ex::ExRoutineRun
     unsafe { R::RUNDOWN.release() };
 }
 
+/// `WORKER_THREAD_ROUTINE` of a one-shot item of a driver that cannot unload
+/// ([`ExRoutineNeverUnloads`](crate::ex::ExRoutineNeverUnloads)).
+///
+/// # Safety
+///
+/// `parameter` is the `ExBlock<R::Context, ()>` that `queue_once_uncounted`
+/// queued.
+pub(crate) unsafe extern "system" fn ex_uncounted_block<R: crate::ex::ExRoutineNeverUnloads>(
+    parameter: *mut c_void,
+) {
+    let block = parameter.cast::<ExBlock<R::Context, ()>>();
+    // SAFETY: the queue owned the block since `queue_once_uncounted`;
+    // ownership comes back here once, after the worker dequeued the item.
+    let (context, ()) = unsafe {
+        let taken = ExBlock::take(block);
+        pool::free_for(NonNull::new_unchecked(block));
+        taken
+    };
+    guard(|| R::run(context));
+}
+
 /// `WORKER_THREAD_ROUTINE` of a `&'static ReusableExWorkItem<R>`.
 ///
 /// # Safety

@@ -42,7 +42,7 @@ impl broken {
     }
 }
 ::core::compile_error! {
-    "unknown `#[work_item]` argument `bogus`: expected `ex`, `device`, `driver`, `wdf`, `parent = device | queue`, `rundown = STATIC` or `crate = path::to::ntwork`"
+    "unknown `#[work_item]` argument `bogus`: expected `ex`, `device`, `driver`, `wdf`, `parent = device | queue`, `rundown = STATIC`, `unsafe(never_unloads)` or `crate = path::to::ntwork`"
 }
 ::core::compile_error! {
     "a `#[work_item]` routine cannot be `async`: a system worker thread calls it once and runs it to completion, with no executor to poll a future; make it a plain `fn`"

@@ -113,6 +113,20 @@ fn ntwork_ex_forever(payload: Payload) {
     }
 }
 
+// (b') the same, the driver stating in the routine that it cannot unload.
+
+// SAFETY: this program never unloads: nothing runs after `main` returns.
+#[work_item(unsafe(never_unloads))]
+fn typed_never(payload: Payload) {
+    black_box(payload.a.wrapping_add(payload.b));
+}
+
+fn ntwork_ex_never(payload: Payload) {
+    if typed_never::queue(payload, WorkQueue::Delayed).is_err() {
+        std::process::abort();
+    }
+}
+
 unsafe extern "system" fn c_plain_routine(parameter: *mut c_void) {
     let block = parameter.cast::<CBlock>();
     // SAFETY: the block `c_ex_plain` allocated; this routine runs once for it.
@@ -216,10 +230,11 @@ fn run(path: &str, n: usize) {
         "ntwork-ex-stated" => run_with(n, ntwork_ex_stated),
         "c-ex-plain" => run_with(n, c_ex_plain),
         "ntwork-ex-forever" => run_with(n, ntwork_ex_forever),
+        "ntwork-ex-never" => run_with(n, ntwork_ex_never),
         "c-io" => run_with(n, |p| c_io(device, p)),
         "ntwork-io" => run_with(n, |p| ntwork_io(safe_device, p)),
         _ => panic!(
-            "unknown path {path}: c-ex, ntwork-ex, ntwork-ex-stated, c-ex-plain, ntwork-ex-forever, c-io, ntwork-io"
+            "unknown path {path}: c-ex, ntwork-ex, ntwork-ex-stated, c-ex-plain, ntwork-ex-forever, ntwork-ex-never, c-io, ntwork-io"
         ),
     }
 }
@@ -238,6 +253,7 @@ fn main() {
         ("c-ex", "ntwork-ex"),
         ("c-ex", "ntwork-ex-stated"),
         ("c-ex-plain", "ntwork-ex-forever"),
+        ("c-ex-plain", "ntwork-ex-never"),
         ("c-io", "ntwork-io"),
     ] {
         let mut times = [[0f64; 2]; 7];

@@ -13,6 +13,7 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, borrowed: bool) -> Plan {
         ident,
         krate,
         rundown: stated_rundown,
+        never_unloads,
         ..
     } = frame.routine;
     let Names {
@@ -76,6 +77,14 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, borrowed: bool) -> Plan {
         });
     }
 
+    if never_unloads.is_some() {
+        impls.push(Impl {
+            header: quote!(impl #krate::__private::ExRoutineNeverUnloads for #ident),
+            items: quote!(),
+            methods: Vec::new(),
+        });
+    }
+
     let result_doc = "On low resources the error holds the context.";
     let routine_doc = format!(
         " The `WORKER_THREAD_ROUTINE` of `{name}`. Its `Parameter` must come from `{name}::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `{name}`, and frees it."
@@ -97,14 +106,29 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, borrowed: bool) -> Plan {
     let queue_doc = format!(
         " Allocates an item for `{name}` and queues it on `queue`, counted in {counted_in} until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources, or once the rundown has started, the error holds the context."
     );
-    let queue_helper = match stated_rundown {
-        Some(_) => Helper::Fn {
+    let never_doc = format!(
+        " Allocates an item for `{name}` and queues it on `queue`, counted nowhere: the driver cannot unload (`unsafe(never_unloads)`). Callable at IRQL <= `DISPATCH_LEVEL`. {result_doc}"
+    );
+    let queue_helper = match (stated_rundown, never_unloads) {
+        (_, Some(unsafe_token)) => Helper::Fn {
+            // The block is the attribute's `unsafe`, which has no line of its
+            // own for clippy's safety comment: the comment goes above the
+            // attribute, as for `#[unsafe(no_mangle)]`.
+            attrs: quote!(#[doc = #never_doc] #[allow(clippy::undocumented_unsafe_blocks)]),
+            sig: quote!(#vis fn #queue_fn #generics(#ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::AllocError<#param_ty>>),
+            body: user_unsafe(
+                unsafe_token,
+                quote!(#krate::__private::ex_queue_never_unloads::<#ident>(#ctx_arg, #queue)),
+            ),
+            kept: Kept::Always,
+        },
+        (Some(_), None) => Helper::Fn {
             attrs: quote!(#[doc = #queue_doc]),
             sig: quote!(#vis fn #queue_fn #generics(#ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::QueueError<#param_ty>>),
             body: quote!(#krate::__private::ex_queue_counted::<#ident>(#ctx_arg, #queue)),
             kept: Kept::Always,
         },
-        None => Helper::Fn {
+        (None, None) => Helper::Fn {
             attrs: quote!(#[doc = #queue_doc]),
             sig: quote!(#vis fn #queue_fn #generics(#rundown: &'static #krate::Rundown, #ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::QueueError<#param_ty>>),
             body: quote!(#krate::__private::ex_queue::<#ident>(#rundown, #ctx_arg, #queue)),
@@ -140,4 +164,18 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, borrowed: bool) -> Plan {
         queue_helper,
     ];
     Plan { impls, helpers }
+}
+
+/// `unsafe { #call }` written at the user's `unsafe` token (block and braces),
+/// so the `unsafe_code` lint sees the user's own unsafe, as for
+/// `#[unsafe(no_mangle)]`, and `forbid(unsafe_code)` rejects it.
+fn user_unsafe(
+    unsafe_token: &proc_macro2::Ident,
+    call: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    let span = unsafe_token.span();
+    let mut braces = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, call);
+    braces.set_span(span);
+    let keyword = proc_macro2::Ident::new("unsafe", span);
+    quote!(#keyword #braces)
 }

@@ -1,0 +1,57 @@
+fn flush_log(batch: Vec<u8>) {
+    let _ = batch;
+}
+#[allow(non_camel_case_types)]
+/// The work item routine `flush_log`: names it in generic code (`ExWorkItem<flush_log>`), with its `ROUTINE` trampoline and queueing helpers.
+struct flush_log {}
+impl ::ntwork::Routine for flush_log {
+    type Context = Vec<u8>;
+}
+impl ::ntwork::ExRoutine for flush_log {
+    fn run(context: Self::Context) {
+        flush_log(context)
+    }
+}
+impl ::ntwork::__private::ExRoutineNeverUnloads for flush_log {}
+impl flush_log {
+    /// The `WORKER_THREAD_ROUTINE` of `flush_log`. Its `Parameter` must come from `flush_log::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `flush_log`, and frees it.
+    const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = <flush_log as ::ntwork::ExRoutine>::ROUTINE;
+    /// The raw-protocol routine in the routine pointer type `T` of a
+    /// binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and
+    /// aarch64) or windows-sys's; the same contract as `ROUTINE`. See
+    /// `ntwork::abi`.
+    #[must_use]
+    fn routine<__NtworkRoutineType: ::ntwork::abi::RoutineType<Self>>() -> __NtworkRoutineType {
+        <__NtworkRoutineType as ::ntwork::abi::RoutineType<Self>>::of()
+    }
+    /// The typed `ExInitializeWorkItem` for `flush_log`: stores `ROUTINE` and the context (moved to nonpaged pool) in a caller-owned `WORK_QUEUE_ITEM`. On low resources the error holds the context.
+    ///
+    /// # Safety
+    ///
+    /// `item` is valid for writes, in nonpaged memory, and not queued; it stays valid until the routine has run, and it is queued at most once (the routine takes the context back).
+    unsafe fn initialize(
+        item: *mut ::ntwork::ffi::WORK_QUEUE_ITEM,
+        context: Vec<u8>,
+    ) -> ::core::result::Result<(), ::ntwork::AllocError<Vec<u8>>> {
+        unsafe { ::ntwork::__private::ex_initialize::<flush_log>(item, context) }
+    }
+    /// An owned one-shot item for `flush_log`, holding its context. On low resources the error holds the context.
+    fn new(
+        context: Vec<u8>,
+    ) -> ::core::result::Result<
+        ::ntwork::ExWorkItem<flush_log>,
+        ::ntwork::AllocError<Vec<u8>>,
+    > {
+        ::ntwork::ExWorkItem::new(context)
+    }
+    /// Allocates an item for `flush_log` and queues it on `queue`, counted nowhere: the driver cannot unload (`unsafe(never_unloads)`). Callable at IRQL <= `DISPATCH_LEVEL`. On low resources the error holds the context.
+    #[allow(clippy::undocumented_unsafe_blocks)]
+    fn queue(
+        context: Vec<u8>,
+        queue: ::ntwork::WorkQueue,
+    ) -> ::core::result::Result<(), ::ntwork::AllocError<Vec<u8>>> {
+        unsafe {
+            ::ntwork::__private::ex_queue_never_unloads::<flush_log>(context, queue)
+        }
+    }
+}
