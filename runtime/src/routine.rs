@@ -9,6 +9,34 @@
 /// [`IoRoutine`](crate::IoRoutine), ...), required by the constructors. So
 /// making an item on the wrong path is one error, at the constructor, naming
 /// the right API, and a type that names such an item can never hold one.
+///
+/// A routine written by hand (what `#[work_item]` generates, without its
+/// helpers) implements this trait and its role trait:
+///
+/// ```
+/// use ntwork::{ExRoutine, ExWorkItem, Routine, Rundown, WorkQueue};
+///
+/// static WORK: Rundown = Rundown::new();
+///
+/// struct Flush;
+///
+/// impl Routine for Flush {
+///     type Context = Vec<u8>;
+/// }
+///
+/// impl ExRoutine for Flush {
+///     fn run(batch: Vec<u8>) {
+///         assert_eq!(batch, [1, 2]);
+///     }
+/// }
+///
+/// let exec = ntwork_host::Executive::manual();
+/// ExWorkItem::<Flush>::new(vec![1, 2])
+///     .unwrap()
+///     .queue(&WORK, WorkQueue::Delayed)
+///     .unwrap();
+/// assert_eq!(exec.run_until_idle(), 1);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a work item routine",
     label = "not a work item routine",
