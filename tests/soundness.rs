@@ -537,3 +537,56 @@ fn a_rundown_named_in_the_routine_counts_its_items_and_then_refuses_them() {
     exec.wait_idle();
     assert_eq!((exec.bug_check(), exec.pool_outstanding()), (None, 0));
 }
+
+static WAITS_FOR_ITSELF: Rundown = Rundown::new();
+static OTHER_WORK: Rundown = Rundown::new();
+
+/// Waits for the rundown its own run is counted in (a deadlock on Windows),
+/// unless told to wait for another one.
+#[work_item]
+fn unload_from_the_routine(own: bool) {
+    if own {
+        WAITS_FOR_ITSELF.wait();
+    } else {
+        OTHER_WORK.wait();
+    }
+}
+
+#[test]
+fn waiting_for_its_own_rundown_inside_the_routine_is_reported_not_a_hang() {
+    let exec = Executive::manual();
+    unload_from_the_routine::queue(&WAITS_FOR_ITSELF, false, WorkQueue::Delayed).unwrap();
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!(exec.bug_check(), None, "another rundown's wait is fine");
+    assert!(OTHER_WORK.is_running_down());
+
+    unload_from_the_routine::queue(&WAITS_FOR_ITSELF, true, WorkQueue::Delayed).unwrap();
+    assert!(
+        exec.run_next(),
+        "the routine returned instead of waiting forever"
+    );
+    let stop = exec.expect_bug_check();
+    assert_eq!(stop.code, ntwork_host::bugcheck::HOST_RUST_PANIC);
+    assert!(stop.is_host_diagnostic());
+}
+
+#[work_item(device)]
+fn flush_own_item(_device: &DeviceObject, port: Arc<ReusableIoWorkItem<flush_own_item>>) {
+    port.flush();
+}
+
+#[test]
+fn flushing_a_reusable_item_from_its_own_routine_is_reported_not_a_hang() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("selfflush.sys");
+    let device = driver.create_device();
+    let object = ntwork_suite::object(&device);
+    let item = Arc::new(ReusableIoWorkItem::<flush_own_item>::new(object).unwrap());
+    item.queue(Arc::clone(&item), WorkQueue::Delayed).unwrap();
+    assert!(
+        exec.run_next(),
+        "the routine returned instead of waiting forever"
+    );
+    let stop = exec.expect_bug_check();
+    assert_eq!(stop.code, ntwork_host::bugcheck::HOST_RUST_PANIC);
+}

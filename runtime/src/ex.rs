@@ -521,6 +521,11 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
         }
     }
 
+    /// What a run of this item holds: its flush protection and its rundown.
+    pub(crate) fn drains(&self) -> [Option<&Drain>; 2] {
+        [Some(&self.flush), Some(self.rundown.drain())]
+    }
+
     /// The trampoline took the item back: clear the flag first, so the routine
     /// may queue this item again.
     pub(crate) fn unclaim_before_run(&self) {

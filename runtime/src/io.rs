@@ -534,6 +534,16 @@ pub(crate) struct ReusableIoBlock<C> {
 }
 
 impl<C> ReusableIoBlock<C> {
+    /// The flush protection a run holds.
+    ///
+    /// # Safety
+    ///
+    /// `block` is live for `'a`.
+    pub(crate) unsafe fn flush_drain<'a>(block: *mut Self) -> &'a Drain {
+        // SAFETY: the caller's contract.
+        unsafe { &(*block).flush }
+    }
+
     /// Takes the queued context and marks one run in progress.
     ///
     /// # Safety

@@ -40,6 +40,7 @@ pub mod raw;
 
 mod error;
 mod ex;
+mod held;
 mod io;
 mod objects;
 mod pool;

@@ -72,6 +72,7 @@ impl Drain {
     /// caller while one waits (or reopens) waits for that to finish, then
     /// returns if the drain is closed or starts its own wait. `PASSIVE_LEVEL`.
     pub(crate) fn wait(&self) {
+        crate::held::assert_not_held(self);
         loop {
             match self
                 .state
@@ -234,6 +235,12 @@ impl Rundown {
     pub(crate) unsafe fn release(&self) {
         // SAFETY: forwarded from the caller.
         unsafe { self.drain.release() }
+    }
+
+    /// What counts the work.
+    #[inline]
+    pub(crate) fn drain(&self) -> &Drain {
+        &self.drain
     }
 
     /// Starts the rundown and waits until every item counted here has finished

@@ -11,6 +11,7 @@ use core::ptr::NonNull;
 
 use crate::__private::guard;
 use crate::ex::{ExBlock, ReusableExWorkItem};
+use crate::held;
 use crate::io::{IoBlock, ReusableIoBlock, RunningIoWorkItem};
 use crate::{ExRoutine, ExRoutineRef, IoObject, IoRoutine, IoRoutineWithoutItem, ffi, pool, raw};
 
@@ -44,7 +45,9 @@ pub(crate) unsafe extern "system" fn ex_block<R: ExRoutine>(parameter: *mut c_vo
         taken
     };
     // The context is consumed (and dropped) inside the routine's call.
-    guard(|| R::run(context));
+    // SAFETY: `queue` stored a `&'static Rundown`.
+    let held = [Some(unsafe { (*rundown).drain() }), None];
+    held::running(held, || guard(|| R::run(context)));
     // SAFETY: `queue` stored a `&'static Rundown` there and acquired it for
     // this item; released once, after everything that runs in the driver
     // image for it.
@@ -69,7 +72,9 @@ pub(crate) unsafe extern "system" fn ex_counted_block<R: crate::ex::ExRoutineRun
         pool::free_for(NonNull::new_unchecked(block));
         taken
     };
-    guard(|| R::run(context));
+    held::running([Some(R::RUNDOWN.drain()), None], || {
+        guard(|| R::run(context))
+    });
     // SAFETY: `queue_once_counted` acquired `R::RUNDOWN` for this item;
     // released once, after everything that runs in the image for it.
     unsafe { R::RUNDOWN.release() };
@@ -105,7 +110,7 @@ pub(crate) unsafe extern "system" fn ex_reusable_static<R: ExRoutineRef>(paramet
     // SAFETY: the function's contract.
     let item = unsafe { &*parameter.cast::<ReusableExWorkItem<R>>() };
     item.unclaim_before_run();
-    guard(|| R::run_ref(item.context()));
+    held::running(item.drains(), || guard(|| R::run_ref(item.context())));
     // SAFETY: the claim this run consumes acquired both.
     unsafe { item.release_after_run() };
 }
@@ -123,7 +128,7 @@ pub(crate) unsafe extern "system" fn ex_reusable_arc<R: ExRoutineRef>(parameter:
         alloc::sync::Arc::from_raw(parameter.cast_const().cast::<ReusableExWorkItem<R>>())
     };
     item.unclaim_before_run();
-    guard(|| R::run_ref(item.context()));
+    held::running(item.drains(), || guard(|| R::run_ref(item.context())));
     let rundown = item.rundown();
     // SAFETY: the claim acquired the item's flush protection.
     unsafe { item.release_flush() };
@@ -183,7 +188,9 @@ pub(crate) unsafe extern "system" fn io_reusable<R: IoRoutineWithoutItem>(
             ReusableIoBlock::start_run(block),
         )
     };
-    guard(|| R::run_without_item(object, context));
+    // SAFETY: the block lives until `finish_run`.
+    let held = [Some(unsafe { ReusableIoBlock::flush_drain(block) }), None];
+    held::running(held, || guard(|| R::run_without_item(object, context)));
     // SAFETY: the run started above ends here, once.
     unsafe { ReusableIoBlock::finish_run(block) };
 }
