@@ -517,3 +517,47 @@ fn a_wdk_sys_device_handle_goes_in_with_a_pointer_cast() {
     assert_eq!(driver.unload(), Ok(()));
     assert_eq!(exec.bug_check(), None);
 }
+
+/// The C pattern: created in EvtDriverDeviceAdd, its handle kept (in the
+/// device context), enqueued later from the DPC with the device the
+/// framework passes, disposed with the device.
+#[test]
+fn an_item_left_to_its_device_is_reached_again_through_the_device_and_disposed_with_it() {
+    let exec = Executive::manual();
+    let (driver, handle) = device(&exec, WdfDeviceConfig::default());
+    let other = driver.create_wdf_device(WdfDeviceConfig::default());
+    let tally = Tally::new();
+    let kept = noted_unordered::create(
+        wdf_device(&handle),
+        Counted::new(&tally, 1),
+        Serialization::None,
+    )
+    .unwrap()
+    .leave_to_parent();
+    // SAFETY: `other` is a live device at another address: `get` refuses it.
+    assert!(unsafe { kept.get(wdf_device(&other)) }.is_none());
+    for _ in 0..2 {
+        // SAFETY: the device the item was left to, not deleted yet.
+        let item = unsafe { kept.get(wdf_device(&handle)) }.expect("its device");
+        assert_eq!(item.context().id, 1);
+        assert_eq!(item.enqueue(), Enqueued::Queued);
+        assert_eq!(item.enqueue(), Enqueued::Coalesced);
+        assert_eq!(exec.run_until_idle(), 1);
+        item.flush();
+    }
+    assert_eq!(tally.ran(), 2);
+    assert_eq!(
+        tally.dropped(),
+        0,
+        "the framework keeps the item with its device"
+    );
+    handle.delete();
+    assert_eq!(
+        tally.dropped(),
+        1,
+        "disposed with its device, the context dropped once"
+    );
+    other.delete();
+    assert_eq!(driver.unload(), Ok(()));
+    assert_eq!(exec.bug_check(), None);
+}

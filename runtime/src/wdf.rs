@@ -65,9 +65,10 @@ macro_rules! parent_type {
             /// # Safety
             ///
             /// `handle` is a live object of this driver, of this kind, and
-            /// is not deleted during `'a`, nor while a [`WdfWorkItem`]
-            /// created under it with this borrow is alive (deleting a parent
-            /// disposes its items: drop them, or
+            /// is not deleted during `'a` (nor being deleted: not from its
+            /// own cleanup callback, when its children are already gone),
+            /// nor while a [`WdfWorkItem`] created under it with this borrow
+            /// is alive (deleting a parent disposes its items: drop them, or
             /// [`leave_to_parent`](WdfWorkItem::leave_to_parent), first).
             pub unsafe fn from_raw<'a>(handle: $raw) -> &'a Self {
                 // SAFETY: a zero-sized type: any non-null, aligned address is
@@ -374,9 +375,18 @@ impl<R: WdfRoutine> WdfWorkItem<R> {
 
     /// Gives up ownership without deleting: the framework disposes the item
     /// (and drops its context) when it deletes the parent, as for an item a C
-    /// driver keeps only in its device context.
-    pub fn leave_to_parent(self) {
-        core::mem::forget(self);
+    /// driver keeps only in its device context. The returned handle is that
+    /// `WDFWORKITEM` in the device context: it reaches the item again through
+    /// a borrow of the parent ([`WdfWorkItemHandle::get`]).
+    pub fn leave_to_parent(self) -> WdfWorkItemHandle<R> {
+        // SAFETY: by the invariants the item is live (we still own it).
+        let parent = unsafe { wdf_ffi::WdfWorkItemGetParentObject(self.handle.as_ptr()) };
+        let handle = core::mem::ManuallyDrop::new(self).handle;
+        WdfWorkItemHandle {
+            handle,
+            parent,
+            _routine: PhantomData,
+        }
     }
 }
 
@@ -405,6 +415,138 @@ impl<R: Routine> Drop for WdfWorkItem<R> {
 impl<R: Routine> fmt::Debug for WdfWorkItem<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("WdfWorkItem").field(&self.handle).finish()
+    }
+}
+
+/// A work item left to its parent ([`WdfWorkItem::leave_to_parent`]): the
+/// `WDFWORKITEM` a C driver keeps in its device context, for the DPC or the
+/// I/O path to enqueue. Copyable; using it takes a borrow of the parent: the
+/// framework deletes such an item only with its parent, and nothing else
+/// deletes it. [`get`](Self::get) is `unsafe` because a handle value can
+/// outlive its parent and a later object can reuse the parent's address: keep
+/// the handle where the parent's lifetime bounds it (its context, as C does).
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+///
+/// use ntwork::wdf::{Enqueued, Serialization, WdfDevice};
+/// use ntwork::work_item;
+///
+/// #[work_item(wdf)]
+/// fn drain(pending: &AtomicU32) {
+///     pending.store(0, Ordering::SeqCst);
+/// }
+///
+/// let exec = ntwork_host::Executive::manual();
+/// let driver = exec.load_driver("kmdf.sys");
+/// let host_device = driver.create_wdf_device(Default::default());
+/// // SAFETY: a WDFDEVICE of this driver, used while it exists.
+/// let device = unsafe { WdfDevice::from_raw(host_device.as_raw()) };
+/// // EvtDriverDeviceAdd: create the item under the device and keep the handle.
+/// let kept = drain::create(device, AtomicU32::new(0), Serialization::None)
+///     .unwrap()
+///     .leave_to_parent();
+/// // Later, from the DPC, with the device the framework passes in:
+/// // SAFETY: `device` is the object the item was left to, not deleted since.
+/// let item = unsafe { kept.get(device) }.expect("created under this device");
+/// item.context().fetch_add(1, Ordering::SeqCst);
+/// assert_eq!(item.enqueue(), Enqueued::Queued);
+/// assert_eq!(exec.run_until_idle(), 1);
+/// host_device.delete(); // the framework disposes the item with its device
+/// ```
+pub struct WdfWorkItemHandle<R: Routine> {
+    handle: NonNull<wdf_ffi::WDFWORKITEM__>,
+    parent: WDFOBJECT,
+    _routine: PhantomData<fn() -> R>,
+}
+
+impl<R: Routine> Clone for WdfWorkItemHandle<R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R: Routine> Copy for WdfWorkItemHandle<R> {}
+
+// SAFETY: two handle values; the item is reached only through `get`, whose
+// borrow of the parent keeps it alive, and framework calls are thread-safe.
+unsafe impl<R: Routine> Send for WdfWorkItemHandle<R> {}
+// SAFETY: as for `Send`; `&WdfWorkItemHandle` gives out nothing else.
+unsafe impl<R: Routine> Sync for WdfWorkItemHandle<R> {}
+
+impl<R: WdfRoutine> WdfWorkItemHandle<R> {
+    /// The item, for as long as `parent` is borrowed; `None` if `parent` is
+    /// not the object the item was created under.
+    ///
+    /// # Safety
+    ///
+    /// If `parent` is at the address of the item's parent, it *is* that
+    /// parent: the object this item was left to, not deleted since (a handle
+    /// kept beyond its parent could otherwise meet a new object at the old
+    /// address).
+    pub unsafe fn get<'p>(&self, parent: &'p R::Parent) -> Option<WdfWorkItemRef<'p, R>> {
+        (parent.as_object() == self.parent).then_some(WdfWorkItemRef {
+            handle: self.handle,
+            _parent: PhantomData,
+        })
+    }
+
+    /// The handle.
+    pub fn as_raw(&self) -> WDFWORKITEM {
+        self.handle.as_ptr()
+    }
+}
+
+impl<R: Routine> fmt::Debug for WdfWorkItemHandle<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("WdfWorkItemHandle")
+            .field(&self.handle)
+            .finish()
+    }
+}
+
+/// An item left to its parent, reached through a borrow of that parent
+/// ([`WdfWorkItemHandle::get`]): what an owned [`WdfWorkItem`] offers, without
+/// the delete.
+///
+/// # Invariants
+///
+/// `handle` is a live item of `R` whose parent is borrowed for `'p`; the
+/// framework deletes it only with that parent.
+pub struct WdfWorkItemRef<'p, R: WdfRoutine> {
+    handle: NonNull<wdf_ffi::WDFWORKITEM__>,
+    _parent: PhantomData<&'p R::Parent>,
+}
+
+impl<'p, R: WdfRoutine> WdfWorkItemRef<'p, R> {
+    /// As [`WdfWorkItem::enqueue`]. IRQL <= DISPATCH_LEVEL.
+    pub fn enqueue(&self) -> Enqueued {
+        // SAFETY: by the invariants.
+        unsafe { enqueue::<R>(self.handle.as_ptr()) }
+    }
+
+    /// As [`WdfWorkItem::flush`]. PASSIVE_LEVEL, not from the item's own
+    /// callback (the host reports that as KMDF's verifier does).
+    pub fn flush(&self) {
+        // SAFETY: by the invariants.
+        unsafe { wdf_ffi::WdfWorkItemFlush(self.handle.as_ptr()) }
+    }
+
+    /// The context, for as long as the parent is borrowed.
+    pub fn context(&self) -> &'p R::Context {
+        // SAFETY: by the invariants the item, and so its slot, lives for 'p.
+        unsafe { &slot::<R>(self.handle.as_ptr()).context }
+    }
+
+    /// The handle.
+    pub fn as_raw(&self) -> WDFWORKITEM {
+        self.handle.as_ptr()
+    }
+}
+
+impl<R: WdfRoutine> fmt::Debug for WdfWorkItemRef<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("WdfWorkItemRef").field(&self.handle).finish()
     }
 }
 
