@@ -27,6 +27,24 @@ pub(crate) unsafe extern "system" fn ex_raw<R: ExRoutine>(parameter: *mut c_void
     guard(|| R::run(context));
 }
 
+/// Takes a one-shot Ex block back from the kernel: reads its context and
+/// rundown slot out, and frees it (before the routine runs, as C does).
+///
+/// # Safety
+///
+/// `parameter` is an `ExBlock<C, S>` queued once with its context written,
+/// just dequeued by a worker: ownership comes back here, once.
+#[inline(always)]
+unsafe fn take_block<C, S: Copy>(parameter: *mut c_void) -> (C, S) {
+    let block = parameter.cast::<ExBlock<C, S>>();
+    // SAFETY: the caller's contract; the block is read before it is freed.
+    unsafe {
+        let taken = ExBlock::take(block);
+        pool::free_for(NonNull::new_unchecked(block));
+        taken
+    }
+}
+
 /// `WORKER_THREAD_ROUTINE` of [`ExWorkItem<R>`](crate::ExWorkItem): `parameter`
 /// is its block.
 ///
@@ -35,23 +53,17 @@ pub(crate) unsafe extern "system" fn ex_raw<R: ExRoutine>(parameter: *mut c_void
 /// `parameter` is the block of an `ExWorkItem<R>` that `queue` handed to the
 /// kernel with its rundown acquired, just dequeued by a worker.
 pub(crate) unsafe extern "system" fn ex_block<R: ExRoutine>(parameter: *mut c_void) {
-    let block = parameter.cast::<ExBlock<R::Context>>();
-    // SAFETY: the queue owned the block since `queue`; ownership comes back here
-    // once. The worker has dequeued the item, so freeing the block is allowed;
-    // the context and the rundown pointer are read out first.
-    let (context, rundown) = unsafe {
-        let taken = ExBlock::take(block);
-        pool::free_for(NonNull::new_unchecked(block));
-        taken
-    };
-    // The context is consumed (and dropped) inside the routine's call.
+    // SAFETY: the function's contract: the block `queue` handed over, with
+    // its rundown stored.
+    let (context, rundown) = unsafe { take_block::<R::Context, *const crate::Rundown>(parameter) };
     // SAFETY: `queue` stored a `&'static Rundown`.
-    let held = [Some(unsafe { (*rundown).drain() }), None];
+    let rundown = unsafe { &*rundown };
+    // The context is consumed (and dropped) inside the routine's call.
+    let held = [Some(rundown.drain()), None];
     held::running(held, || guard(|| R::run(context)));
-    // SAFETY: `queue` stored a `&'static Rundown` there and acquired it for
-    // this item; released once, after everything that runs in the driver
-    // image for it.
-    unsafe { (*rundown).release() };
+    // SAFETY: `queue` acquired this rundown for this item; released once,
+    // after everything that runs in the driver image for it.
+    unsafe { rundown.release() };
 }
 
 /// `WORKER_THREAD_ROUTINE` of a one-shot item of a routine that names its
@@ -64,14 +76,8 @@ pub(crate) unsafe extern "system" fn ex_block<R: ExRoutine>(parameter: *mut c_vo
 pub(crate) unsafe extern "system" fn ex_counted_block<R: crate::ex::ExRoutineRundown>(
     parameter: *mut c_void,
 ) {
-    let block = parameter.cast::<ExBlock<R::Context, ()>>();
-    // SAFETY: the queue owned the block since `queue_once_counted`; ownership
-    // comes back here once, after the worker dequeued the item.
-    let (context, ()) = unsafe {
-        let taken = ExBlock::take(block);
-        pool::free_for(NonNull::new_unchecked(block));
-        taken
-    };
+    // SAFETY: the function's contract: the block `queue_once_counted` queued.
+    let (context, ()) = unsafe { take_block::<R::Context, ()>(parameter) };
     held::running([Some(R::RUNDOWN.drain()), None], || {
         guard(|| R::run(context))
     });
@@ -90,14 +96,8 @@ pub(crate) unsafe extern "system" fn ex_counted_block<R: crate::ex::ExRoutineRun
 pub(crate) unsafe extern "system" fn ex_uncounted_block<R: crate::ex::ExRoutineNeverUnloads>(
     parameter: *mut c_void,
 ) {
-    let block = parameter.cast::<ExBlock<R::Context, ()>>();
-    // SAFETY: the queue owned the block since `queue_once_uncounted`;
-    // ownership comes back here once, after the worker dequeued the item.
-    let (context, ()) = unsafe {
-        let taken = ExBlock::take(block);
-        pool::free_for(NonNull::new_unchecked(block));
-        taken
-    };
+    // SAFETY: the function's contract: the block `queue_once_uncounted` queued.
+    let (context, ()) = unsafe { take_block::<R::Context, ()>(parameter) };
     guard(|| R::run(context));
 }
 
