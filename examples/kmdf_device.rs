@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ntwork::ffi::wdf as w;
-use ntwork::wdf::{Enqueued, Serialization, WdfDevice, WdfWorkItem};
+use ntwork::wdf::{Enqueued, Serialization, WdfDevice, WdfWorkItemRef};
 use ntwork::work_item;
 use ntwork_host::wdf::WdfDeviceConfig;
 use ntwork_host::{Executive, at_dispatch_level};
@@ -40,9 +40,11 @@ unsafe extern "system" fn device_cleanup(_: w::WDFOBJECT) {
     CLEANED.fetch_add(1, Ordering::SeqCst);
 }
 
-/// The interrupt's DPC: at DISPATCH_LEVEL, record and enqueue.
-fn dpc(item: &WdfWorkItem<drain_samples>, sample: u32) -> Enqueued {
+/// The interrupt's DPC: at DISPATCH_LEVEL, with the device the framework
+/// passes, find the item the device keeps, record and enqueue.
+fn dpc(device: &WdfDevice, sample: u32) -> Enqueued {
     at_dispatch_level(|| {
+        let item = WdfWorkItemRef::<drain_samples>::kept(device).expect("kept in EvtDeviceAdd");
         item.context().samples.lock().unwrap().push(sample);
         item.enqueue()
     })
@@ -58,7 +60,9 @@ fn main() {
     });
     // SAFETY: the driver's own WDFDEVICE, used until it is deleted below.
     let device = unsafe { WdfDevice::from_raw(host_device.as_raw()) };
-    let item = drain_samples::create(
+    // The item is created under the device and kept in the device's context
+    // space, as C keeps the WDFWORKITEM in its device context.
+    drain_samples::create(
         device,
         DeviceContext {
             samples: Mutex::new(Vec::new()),
@@ -67,11 +71,13 @@ fn main() {
         },
         Serialization::None,
     )
-    .expect("WdfWorkItemCreate");
+    .expect("WdfWorkItemCreate")
+    .keep_in_parent()
+    .expect("WdfObjectAllocateContext");
 
     let mut coalesced = 0;
     for sample in 0..1000 {
-        if dpc(&item, sample) == Enqueued::Coalesced {
+        if dpc(device, sample) == Enqueued::Coalesced {
             coalesced += 1;
         }
         if sample % 100 == 99 {
@@ -80,6 +86,7 @@ fn main() {
     }
 
     // EvtDeviceD0Exit: no callback may run past this point.
+    let item = WdfWorkItemRef::<drain_samples>::kept(device).expect("kept");
     item.flush();
     let context = item.context();
     println!(
@@ -90,7 +97,6 @@ fn main() {
     assert_eq!(context.drained.load(Ordering::SeqCst), 1000);
 
     // Removal: the framework deletes the device, disposing the item first.
-    item.leave_to_parent();
     host_device.delete();
     driver.unload().expect("clean unload");
     exec.wait_idle();

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ntwork::ffi::wdf as w;
-use ntwork::wdf::{Enqueued, RunningWdfWorkItem, Serialization, WdfDevice, WdfWorkItem};
+use ntwork::wdf::{
+    Enqueued, RunningWdfWorkItem, Serialization, WdfDevice, WdfWorkItem, WdfWorkItemRef,
+};
 use ntwork::work_item;
 use ntwork_host::wdf::WdfDeviceConfig;
 use ntwork_host::{Executive, bugcheck};
@@ -518,27 +520,45 @@ fn a_wdk_sys_device_handle_goes_in_with_a_pointer_cast() {
     assert_eq!(exec.bug_check(), None);
 }
 
-/// The C pattern: created in EvtDriverDeviceAdd, its handle kept (in the
-/// device context), enqueued later from the DPC with the device the
-/// framework passes, disposed with the device.
+/// The C pattern: created in EvtDriverDeviceAdd and kept in the device's
+/// context, enqueued later from the DPC with the device the framework passes,
+/// disposed with the device.
 #[test]
-fn an_item_left_to_its_device_is_reached_again_through_the_device_and_disposed_with_it() {
+fn an_item_kept_by_its_device_is_reached_again_through_the_device_and_disposed_with_it() {
     let exec = Executive::manual();
     let (driver, handle) = device(&exec, WdfDeviceConfig::default());
     let other = driver.create_wdf_device(WdfDeviceConfig::default());
     let tally = Tally::new();
-    let kept = noted_unordered::create(
+    noted_unordered::create(
         wdf_device(&handle),
         Counted::new(&tally, 1),
         Serialization::None,
     )
     .unwrap()
-    .leave_to_parent();
-    // SAFETY: `other` is a live device at another address: `get` refuses it.
-    assert!(unsafe { kept.get(wdf_device(&other)) }.is_none());
+    .keep_in_parent()
+    .unwrap();
+    assert!(
+        WdfWorkItemRef::<noted_unordered>::kept(wdf_device(&other)).is_none(),
+        "another device keeps nothing"
+    );
+    // One item per routine per device: a second one comes back, unchanged.
+    let second = noted_unordered::create(
+        wdf_device(&handle),
+        Counted::new(&tally, 2),
+        Serialization::None,
+    )
+    .unwrap();
+    let refused = second.keep_in_parent().unwrap_err();
+    assert_eq!(refused.status, w::STATUS_OBJECT_NAME_EXISTS);
+    assert_eq!(refused.item.context().id, 2);
+    drop(refused);
+    assert_eq!(
+        tally.dropped(),
+        1,
+        "the refused item was dropped by its owner"
+    );
     for _ in 0..2 {
-        // SAFETY: the device the item was left to, not deleted yet.
-        let item = unsafe { kept.get(wdf_device(&handle)) }.expect("its device");
+        let item = WdfWorkItemRef::<noted_unordered>::kept(wdf_device(&handle)).expect("kept");
         assert_eq!(item.context().id, 1);
         assert_eq!(item.enqueue(), Enqueued::Queued);
         assert_eq!(item.enqueue(), Enqueued::Coalesced);
@@ -546,15 +566,11 @@ fn an_item_left_to_its_device_is_reached_again_through_the_device_and_disposed_w
         item.flush();
     }
     assert_eq!(tally.ran(), 2);
-    assert_eq!(
-        tally.dropped(),
-        0,
-        "the framework keeps the item with its device"
-    );
+    assert_eq!(tally.dropped(), 1, "the framework keeps the kept item");
     handle.delete();
     assert_eq!(
         tally.dropped(),
-        1,
+        2,
         "disposed with its device, the context dropped once"
     );
     other.delete();

@@ -65,6 +65,16 @@ struct Object {
     children: Vec<usize>,
     context: Option<(PCWDF_OBJECT_CONTEXT_TYPE_INFO, usize, usize)>,
     cleanup: PFN_WDF_OBJECT_CONTEXT_CLEANUP,
+    /// Context space added by `WdfObjectAllocateContext`, each with its own
+    /// cleanup callback.
+    extra: Vec<(
+        PCWDF_OBJECT_CONTEXT_TYPE_INFO,
+        usize,
+        usize,
+        PFN_WDF_OBJECT_CONTEXT_CLEANUP,
+    )>,
+    /// Being disposed: `WdfObjectAllocateContext` is `STATUS_DELETE_PENDING`.
+    disposing: bool,
 }
 
 // SAFETY: the raw pointers are handles and framework-owned memory, used only
@@ -133,6 +143,8 @@ impl WdfDeviceHandle {
                     children: Vec::new(),
                     context: None,
                     cleanup: None,
+                    extra: Vec::new(),
+                    disposing: false,
                 },
             );
             if let Some(device) = objects.get_mut(&self.handle) {
@@ -166,6 +178,8 @@ pub(crate) fn create_device(device: crate::Device, config: WdfDeviceConfig) -> W
                 children: Vec::new(),
                 context: None,
                 cleanup: config.cleanup,
+                extra: Vec::new(),
+                disposing: false,
             },
         );
     });
@@ -281,6 +295,8 @@ unsafe extern "system" fn WdfWorkItemCreate(
                 children: Vec::new(),
                 context,
                 cleanup: attributes.EvtCleanupCallback,
+                extra: Vec::new(),
+                disposing: false,
             },
         );
         if let Some(parent) = objects.get_mut(&parent) {
@@ -487,7 +503,10 @@ fn dispose(handle: usize) {
     let children = with_objects(|objects| {
         objects
             .get_mut(&handle)
-            .map(|o| core::mem::take(&mut o.children))
+            .map(|o| {
+                o.disposing = true;
+                core::mem::take(&mut o.children)
+            })
             .unwrap_or_default()
     });
     for child in children {
@@ -497,6 +516,18 @@ fn dispose(handle: usize) {
     let cleanup = with_objects(|objects| objects.get(&handle).and_then(|o| o.cleanup));
     if let Some(cleanup) = cleanup {
         // SAFETY: the driver's cleanup callback for its object, once.
+        unsafe { cleanup(handle as WDFOBJECT) };
+    }
+    let extra_cleanups: Vec<_> = with_objects(|objects| {
+        objects.get(&handle).map_or_else(Vec::new, |o| {
+            o.extra
+                .iter()
+                .filter_map(|&(_, _, _, cleanup)| cleanup)
+                .collect()
+        })
+    });
+    for cleanup in extra_cleanups {
+        // SAFETY: the cleanup callback of a context the driver added, once.
         unsafe { cleanup(handle as WDFOBJECT) };
     }
     let Some(object) = with_objects(|objects| {
@@ -513,6 +544,13 @@ fn dispose(handle: usize) {
     {
         // SAFETY: allocated in WdfWorkItemCreate with this layout, freed once.
         unsafe { std::alloc::dealloc(memory as *mut u8, layout) };
+    }
+    for (_, memory, size, _) in object.extra {
+        if let Ok(layout) = core::alloc::Layout::from_size_align(size, 16) {
+            // SAFETY: allocated in WdfObjectAllocateContext with this layout,
+            // freed once.
+            unsafe { std::alloc::dealloc(memory as *mut u8, layout) };
+        }
     }
     match object.kind {
         // SAFETY: the item's IO_WORKITEM, no longer queued (waited for).
@@ -531,12 +569,74 @@ unsafe extern "system" fn WdfObjectGetTypedContextWorker(
         // SAFETY: context type infos are the driver's statics.
         unsafe { info.as_ref() }.map_or(0, |i| i.UniqueType as usize)
     };
-    with_objects(
-        |objects| match objects.get(&(Handle as usize)).and_then(|o| o.context) {
-            Some((info, memory, _)) if unique(info) == unique(TypeInfo) => memory as *mut c_void,
-            _ => null_mut(),
-        },
-    )
+    let wanted = unique(TypeInfo);
+    with_objects(|objects| {
+        let Some(object) = objects.get(&(Handle as usize)) else {
+            return null_mut();
+        };
+        object
+            .context
+            .iter()
+            .map(|&(info, memory, _)| (info, memory))
+            .chain(
+                object
+                    .extra
+                    .iter()
+                    .map(|&(info, memory, _, _)| (info, memory)),
+            )
+            .find(|&(info, _)| unique(info) == wanted)
+            .map_or(null_mut(), |(_, memory)| memory as *mut c_void)
+    })
+}
+
+/// `WdfObjectAllocateContext`: zeroed context space of another type for an
+/// existing object; the existing space and `STATUS_OBJECT_NAME_EXISTS` if
+/// the object has one of that type, `STATUS_DELETE_PENDING` while it is
+/// being deleted (the DDI reference page's statuses).
+unsafe extern "system" fn WdfObjectAllocateContext(
+    _: PWDF_DRIVER_GLOBALS,
+    Handle: WDFOBJECT,
+    ContextAttributes: *mut w::WDF_OBJECT_ATTRIBUTES,
+    Context: *mut *mut c_void,
+) -> NTSTATUS {
+    // SAFETY: the caller's attributes.
+    let Some(attributes) = (unsafe { ContextAttributes.as_ref() }) else {
+        return w::STATUS_INVALID_PARAMETER;
+    };
+    if attributes.ContextTypeInfo.is_null() || !attributes.ParentObject.is_null() {
+        return w::STATUS_INVALID_PARAMETER;
+    }
+    // SAFETY: the lookup reads only the registry; the type info is the caller's.
+    let existing =
+        unsafe { WdfObjectGetTypedContextWorker(null_mut(), Handle, attributes.ContextTypeInfo) };
+    if !existing.is_null() {
+        // SAFETY: the caller's out pointer.
+        unsafe { Context.write(existing) };
+        return w::STATUS_OBJECT_NAME_EXISTS;
+    }
+    // SAFETY: the caller's type info.
+    let size = unsafe { (*attributes.ContextTypeInfo).ContextSize }
+        .max(attributes.ContextSizeOverride)
+        .max(1);
+    let Ok(layout) = core::alloc::Layout::from_size_align(size, 16) else {
+        return w::STATUS_INVALID_PARAMETER;
+    };
+    let info = attributes.ContextTypeInfo;
+    let cleanup = attributes.EvtCleanupCallback;
+    with_objects(|objects| {
+        let Some(object) = objects.get_mut(&(Handle as usize)) else {
+            return w::STATUS_INVALID_PARAMETER;
+        };
+        if object.disposing {
+            return w::STATUS_DELETE_PENDING;
+        }
+        // SAFETY: a non-zero layout.
+        let memory = unsafe { std::alloc::alloc_zeroed(layout) } as usize;
+        object.extra.push((info, memory, layout.size(), cleanup));
+        // SAFETY: the caller's out pointer.
+        unsafe { Context.write(memory as *mut c_void) };
+        STATUS_SUCCESS
+    })
 }
 
 /// Disposes every framework object whose device belongs to `devices` (the
@@ -578,6 +678,8 @@ const fn table() -> [WDFFUNC; w::WdfFunctionTableNumEntries] {
         w::PFN_WDFWORKITEMGETPARENTOBJECT
     );
     t[w::WdfObjectDeleteTableIndex] = entry!(WdfObjectDelete, w::PFN_WDFOBJECTDELETE);
+    t[w::WdfObjectAllocateContextTableIndex] =
+        entry!(WdfObjectAllocateContext, w::PFN_WDFOBJECTALLOCATECONTEXT);
     t[w::WdfObjectGetTypedContextWorkerTableIndex] = entry!(
         WdfObjectGetTypedContextWorker,
         w::PFN_WDFOBJECTGETTYPEDCONTEXTWORKER

@@ -155,6 +155,18 @@ impl ContextType {
         })
     }
 
+    /// The type info of a parent's context space that keeps one item (its
+    /// handle), named `name`; `this` is the static itself.
+    pub const fn kept(name: &'static CStr, this: &'static ContextType) -> Self {
+        Self(WDF_OBJECT_CONTEXT_TYPE_INFO {
+            Size: size_of::<WDF_OBJECT_CONTEXT_TYPE_INFO>() as u32,
+            ContextName: name.as_ptr(),
+            ContextSize: size_of::<WDFWORKITEM>(),
+            UniqueType: (this as *const ContextType).cast(),
+            EvtDriverGetUniqueContextType: None,
+        })
+    }
+
     /// The raw info.
     pub fn as_raw(&'static self) -> *const WDF_OBJECT_CONTEXT_TYPE_INFO {
         &self.0
@@ -177,6 +189,11 @@ pub trait WdfRoutine: Routine<Context: Sync> {
 
     /// The context's type info (a `static` the attribute declares).
     const CONTEXT_TYPE: &'static ContextType;
+
+    /// The type info of the parent's context space that keeps an item of this
+    /// routine ([`WdfWorkItem::keep_in_parent`]; a `static` the attribute
+    /// declares).
+    const KEPT_TYPE: &'static ContextType;
 
     /// Runs at PASSIVE_LEVEL on a system worker thread.
     fn run(item: &RunningWdfWorkItem<'_, Self>);
@@ -374,19 +391,44 @@ impl<R: WdfRoutine> WdfWorkItem<R> {
     }
 
     /// Gives up ownership without deleting: the framework disposes the item
-    /// (and drops its context) when it deletes the parent, as for an item a C
-    /// driver keeps only in its device context. The returned handle is that
-    /// `WDFWORKITEM` in the device context: it reaches the item again through
-    /// a borrow of the parent ([`WdfWorkItemHandle::get`]).
-    pub fn leave_to_parent(self) -> WdfWorkItemHandle<R> {
-        // SAFETY: by the invariants the item is live (we still own it).
-        let parent = unsafe { wdf_ffi::WdfWorkItemGetParentObject(self.handle.as_ptr()) };
-        let handle = core::mem::ManuallyDrop::new(self).handle;
-        WdfWorkItemHandle {
-            handle,
-            parent,
-            _routine: PhantomData,
+    /// (and drops its context) when it deletes the parent. To reach the item
+    /// again later (from the DPC, the I/O path), use
+    /// [`keep_in_parent`](Self::keep_in_parent) instead.
+    pub fn leave_to_parent(self) {
+        core::mem::forget(self);
+    }
+
+    /// Leaves the item to its parent, as [`leave_to_parent`](Self::leave_to_parent),
+    /// and records it in the parent's own context space, where
+    /// [`WdfWorkItemRef::kept`] finds it again through a borrow of the parent:
+    /// the C pattern of the `WDFWORKITEM` kept in the device context. One
+    /// item per routine per parent.
+    ///
+    /// # Errors
+    ///
+    /// The item back with the framework's status: `STATUS_OBJECT_NAME_EXISTS`
+    /// if the parent keeps an item of this routine already,
+    /// `STATUS_INSUFFICIENT_RESOURCES`, or `STATUS_DELETE_PENDING`.
+    pub fn keep_in_parent(self) -> Result<(), KeepError<R>> {
+        let handle = self.handle.as_ptr();
+        // SAFETY: by the invariants the item is live (we own it).
+        let parent = unsafe { wdf_ffi::WdfWorkItemGetParentObject(handle) };
+        let mut attributes = wdf_ffi::WDF_OBJECT_ATTRIBUTES::init();
+        attributes.ContextTypeInfo = R::KEPT_TYPE.as_raw();
+        let mut slot: *mut core::ffi::c_void = core::ptr::null_mut();
+        // SAFETY: the parent lives at least as long as its live child; valid
+        // attributes (a type, no parent) and out pointer.
+        let status =
+            unsafe { wdf_ffi::WdfObjectAllocateContext(parent, &mut attributes, &mut slot) };
+        if status != STATUS_SUCCESS || slot.is_null() {
+            return Err(KeepError { status, item: self });
         }
+        // SAFETY: fresh context space of `R::KEPT_TYPE`, sized for one handle.
+        unsafe { slot.cast::<WDFWORKITEM>().write(handle) };
+        // INVARIANT (of `WdfWorkItemRef::kept`): from here the framework alone
+        // deletes the item, with its parent.
+        core::mem::forget(self);
+        Ok(())
     }
 }
 
@@ -418,18 +460,32 @@ impl<R: Routine> fmt::Debug for WdfWorkItem<R> {
     }
 }
 
-/// A work item left to its parent ([`WdfWorkItem::leave_to_parent`]): the
-/// `WDFWORKITEM` a C driver keeps in its device context, for the DPC or the
-/// I/O path to enqueue. Copyable; using it takes a borrow of the parent: the
-/// framework deletes such an item only with its parent, and nothing else
-/// deletes it. [`get`](Self::get) is `unsafe` because a handle value can
-/// outlive its parent and a later object can reuse the parent's address: keep
-/// the handle where the parent's lifetime bounds it (its context, as C does).
+/// [`WdfWorkItem::keep_in_parent`] failed: the framework's status, and the
+/// item back, still owned.
+pub struct KeepError<R: Routine> {
+    /// `STATUS_OBJECT_NAME_EXISTS` (the parent keeps an item of this routine
+    /// already), `STATUS_INSUFFICIENT_RESOURCES` or `STATUS_DELETE_PENDING`.
+    pub status: NTSTATUS,
+    /// The item, unchanged.
+    pub item: WdfWorkItem<R>,
+}
+
+impl<R: Routine> fmt::Debug for KeepError<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeepError")
+            .field("status", &format_args!("{:#010x}", self.status))
+            .finish_non_exhaustive()
+    }
+}
+
+/// An item its parent keeps ([`WdfWorkItem::keep_in_parent`]), reached
+/// through a borrow of that parent ([`kept`](Self::kept)): what an owned
+/// [`WdfWorkItem`] offers, without the delete.
 ///
 /// ```
 /// use std::sync::atomic::{AtomicU32, Ordering};
 ///
-/// use ntwork::wdf::{Enqueued, Serialization, WdfDevice};
+/// use ntwork::wdf::{Enqueued, Serialization, WdfDevice, WdfWorkItemRef};
 /// use ntwork::work_item;
 ///
 /// #[work_item(wdf)]
@@ -442,72 +498,18 @@ impl<R: Routine> fmt::Debug for WdfWorkItem<R> {
 /// let host_device = driver.create_wdf_device(Default::default());
 /// // SAFETY: a WDFDEVICE of this driver, used while it exists.
 /// let device = unsafe { WdfDevice::from_raw(host_device.as_raw()) };
-/// // EvtDriverDeviceAdd: create the item under the device and keep the handle.
-/// let kept = drain::create(device, AtomicU32::new(0), Serialization::None)
+/// // EvtDriverDeviceAdd: create the item under the device, kept by it.
+/// drain::create(device, AtomicU32::new(0), Serialization::None)
 ///     .unwrap()
-///     .leave_to_parent();
+///     .keep_in_parent()
+///     .unwrap();
 /// // Later, from the DPC, with the device the framework passes in:
-/// // SAFETY: `device` is the object the item was left to, not deleted since.
-/// let item = unsafe { kept.get(device) }.expect("created under this device");
+/// let item = WdfWorkItemRef::<drain>::kept(device).expect("kept by this device");
 /// item.context().fetch_add(1, Ordering::SeqCst);
 /// assert_eq!(item.enqueue(), Enqueued::Queued);
 /// assert_eq!(exec.run_until_idle(), 1);
 /// host_device.delete(); // the framework disposes the item with its device
 /// ```
-pub struct WdfWorkItemHandle<R: Routine> {
-    handle: NonNull<wdf_ffi::WDFWORKITEM__>,
-    parent: WDFOBJECT,
-    _routine: PhantomData<fn() -> R>,
-}
-
-impl<R: Routine> Clone for WdfWorkItemHandle<R> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<R: Routine> Copy for WdfWorkItemHandle<R> {}
-
-// SAFETY: two handle values; the item is reached only through `get`, whose
-// borrow of the parent keeps it alive, and framework calls are thread-safe.
-unsafe impl<R: Routine> Send for WdfWorkItemHandle<R> {}
-// SAFETY: as for `Send`; `&WdfWorkItemHandle` gives out nothing else.
-unsafe impl<R: Routine> Sync for WdfWorkItemHandle<R> {}
-
-impl<R: WdfRoutine> WdfWorkItemHandle<R> {
-    /// The item, for as long as `parent` is borrowed; `None` if `parent` is
-    /// not the object the item was created under.
-    ///
-    /// # Safety
-    ///
-    /// If `parent` is at the address of the item's parent, it *is* that
-    /// parent: the object this item was left to, not deleted since (a handle
-    /// kept beyond its parent could otherwise meet a new object at the old
-    /// address).
-    pub unsafe fn get<'p>(&self, parent: &'p R::Parent) -> Option<WdfWorkItemRef<'p, R>> {
-        (parent.as_object() == self.parent).then_some(WdfWorkItemRef {
-            handle: self.handle,
-            _parent: PhantomData,
-        })
-    }
-
-    /// The handle.
-    pub fn as_raw(&self) -> WDFWORKITEM {
-        self.handle.as_ptr()
-    }
-}
-
-impl<R: Routine> fmt::Debug for WdfWorkItemHandle<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("WdfWorkItemHandle")
-            .field(&self.handle)
-            .finish()
-    }
-}
-
-/// An item left to its parent, reached through a borrow of that parent
-/// ([`WdfWorkItemHandle::get`]): what an owned [`WdfWorkItem`] offers, without
-/// the delete.
 ///
 /// # Invariants
 ///
@@ -519,6 +521,28 @@ pub struct WdfWorkItemRef<'p, R: WdfRoutine> {
 }
 
 impl<'p, R: WdfRoutine> WdfWorkItemRef<'p, R> {
+    /// The item of `R` that `parent` keeps, borrowed with it; `None` if it
+    /// keeps none. The handle is read from the parent's own context space,
+    /// so it cannot be stale: a later object at the same address has its own.
+    pub fn kept(parent: &'p R::Parent) -> Option<Self> {
+        // SAFETY: `parent` is live for 'p (a borrow of it).
+        let slot = unsafe {
+            wdf_ffi::WdfObjectGetTypedContextWorker(parent.as_object(), R::KEPT_TYPE.as_raw())
+        };
+        if slot.is_null() {
+            return None;
+        }
+        // SAFETY: `R::KEPT_TYPE` space holds the handle `keep_in_parent`
+        // wrote; the item lives as long as this parent (the framework deletes
+        // it only with the parent, and nothing else does).
+        let handle = unsafe { slot.cast::<WDFWORKITEM>().read() };
+        // INVARIANT: a live item of `R`, its parent borrowed for 'p.
+        NonNull::new(handle).map(|handle| WdfWorkItemRef {
+            handle,
+            _parent: PhantomData,
+        })
+    }
+
     /// As [`WdfWorkItem::enqueue`]. IRQL <= DISPATCH_LEVEL.
     pub fn enqueue(&self) -> Enqueued {
         // SAFETY: by the invariants.

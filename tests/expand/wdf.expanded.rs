@@ -15,6 +15,13 @@ impl ::ntwork::wdf::WdfRoutine for drain {
         >(c"drain_CONTEXT", &INFO);
         &INFO
     };
+    const KEPT_TYPE: &'static ::ntwork::wdf::ContextType = {
+        static INFO: ::ntwork::wdf::ContextType = ::ntwork::wdf::ContextType::kept(
+            c"drain_KEPT",
+            &INFO,
+        );
+        &INFO
+    };
     fn run(item: &::ntwork::wdf::RunningWdfWorkItem<'_, Self>) {
         drain(item.context())
     }

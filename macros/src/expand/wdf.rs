@@ -38,6 +38,9 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, takes_item: bool) -> Plan {
     let c_name = proc_macro2::Literal::c_string(
         &std::ffi::CString::new(format!("{name}_CONTEXT")).unwrap_or_default(),
     );
+    let kept_name = proc_macro2::Literal::c_string(
+        &std::ffi::CString::new(format!("{name}_KEPT")).unwrap_or_default(),
+    );
     let parent_ty = Ident::new(
         match wdf_parent {
             WdfParentKind::Device => "WdfDevice",
@@ -55,6 +58,11 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, takes_item: bool) -> Plan {
             const CONTEXT_TYPE: &'static #krate::wdf::ContextType = {
                 static #info: #krate::wdf::ContextType =
                     #krate::wdf::ContextType::new::<#ident>(#c_name, &#info);
+                &#info
+            };
+            const KEPT_TYPE: &'static #krate::wdf::ContextType = {
+                static #info: #krate::wdf::ContextType =
+                    #krate::wdf::ContextType::kept(#kept_name, &#info);
                 &#info
             };
         },

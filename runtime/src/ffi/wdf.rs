@@ -190,6 +190,11 @@ pub const STATUS_WDF_PARENT_NOT_SPECIFIED: NTSTATUS = 0xC020_0212_u32 as NTSTATU
 pub const STATUS_WDF_OBJECT_ATTRIBUTES_INVALID: NTSTATUS = 0xC020_0209_u32 as NTSTATUS;
 /// `STATUS_INFO_LENGTH_MISMATCH`: a config or attributes `Size` the framework does not know.
 pub const STATUS_INFO_LENGTH_MISMATCH: NTSTATUS = 0xC000_0004_u32 as NTSTATUS;
+/// `STATUS_OBJECT_NAME_EXISTS` (a success code): `WdfObjectAllocateContext`
+/// found context space of that type already and returned it.
+pub const STATUS_OBJECT_NAME_EXISTS: NTSTATUS = 0x4000_0000;
+/// `STATUS_DELETE_PENDING`: the object is being deleted.
+pub const STATUS_DELETE_PENDING: NTSTATUS = 0xC000_0056_u32 as NTSTATUS;
 /// `STATUS_INVALID_PARAMETER`.
 pub const STATUS_INVALID_PARAMETER: NTSTATUS = 0xC000_000D_u32 as NTSTATUS;
 /// `STATUS_INVALID_DEVICE_STATE`.
@@ -233,6 +238,13 @@ pub type PFN_WDFWORKITEMGETPARENTOBJECT = unsafe extern "system" fn(
 /// `PFN_WDFOBJECTDELETE`.
 pub type PFN_WDFOBJECTDELETE =
     unsafe extern "system" fn(DriverGlobals: PWDF_DRIVER_GLOBALS, Object: WDFOBJECT);
+/// `PFN_WDFOBJECTALLOCATECONTEXT`.
+pub type PFN_WDFOBJECTALLOCATECONTEXT = unsafe extern "system" fn(
+    DriverGlobals: PWDF_DRIVER_GLOBALS,
+    Handle: WDFOBJECT,
+    ContextAttributes: *mut WDF_OBJECT_ATTRIBUTES,
+    Context: *mut *mut c_void,
+) -> NTSTATUS;
 /// `PFN_WDFOBJECTGETTYPEDCONTEXTWORKER`.
 pub type PFN_WDFOBJECTGETTYPEDCONTEXTWORKER = unsafe extern "system" fn(
     DriverGlobals: PWDF_DRIVER_GLOBALS,
@@ -333,6 +345,31 @@ pub unsafe fn WdfWorkItemFlush(WorkItem: WDFWORKITEM) {
 pub unsafe fn WdfObjectDelete(Object: WDFOBJECT) {
     // SAFETY: the caller's contract; entry 208 is `PFN_WDFOBJECTDELETE`.
     unsafe { entry::<PFN_WDFOBJECTDELETE>(WdfObjectDeleteTableIndex)(WdfDriverGlobals, Object) }
+}
+
+/// `WdfObjectAllocateContext`: context space of another type for an existing
+/// object (zeroed; `STATUS_OBJECT_NAME_EXISTS` with the existing space if it
+/// has one of that type).
+///
+/// # Safety
+///
+/// `Handle` is a live framework object; `ContextAttributes` points to
+/// initialized attributes with a context type and no parent; `Context` is
+/// valid for a write.
+pub unsafe fn WdfObjectAllocateContext(
+    Handle: WDFOBJECT,
+    ContextAttributes: *mut WDF_OBJECT_ATTRIBUTES,
+    Context: *mut *mut c_void,
+) -> NTSTATUS {
+    // SAFETY: the caller's contract; entry 203 is `PFN_WDFOBJECTALLOCATECONTEXT`.
+    unsafe {
+        entry::<PFN_WDFOBJECTALLOCATECONTEXT>(WdfObjectAllocateContextTableIndex)(
+            WdfDriverGlobals,
+            Handle,
+            ContextAttributes,
+            Context,
+        )
+    }
 }
 
 /// `WdfObjectGetTypedContextWorker` (what `WDF_DECLARE_CONTEXT_TYPE`'s accessor calls).
