@@ -515,16 +515,23 @@ impl<R: Routine> fmt::Debug for KeepError<R> {
 ///
 /// `handle` is a live item of `R` whose parent is borrowed for `'p`; the
 /// framework deletes it only with that parent.
-pub struct WdfWorkItemRef<'p, R: WdfRoutine> {
+pub struct WdfWorkItemRef<'p, R: Routine> {
     handle: NonNull<wdf_ffi::WDFWORKITEM__>,
-    _parent: PhantomData<&'p R::Parent>,
+    _parent: PhantomData<(&'p (), fn() -> R)>,
 }
 
-impl<'p, R: WdfRoutine> WdfWorkItemRef<'p, R> {
+impl<'p, R: Routine> WdfWorkItemRef<'p, R> {
     /// The item of `R` that `parent` keeps, borrowed with it; `None` if it
     /// keeps none. The handle is read from the parent's own context space,
     /// so it cannot be stale: a later object at the same address has its own.
-    pub fn kept(parent: &'p R::Parent) -> Option<Self> {
+    ///
+    /// `P` is the routine's parent type; the bound is here, not on the type,
+    /// so asking for a routine of another role is one error, at this call.
+    pub fn kept<P>(parent: &'p P) -> Option<Self>
+    where
+        R: WdfRoutine<Parent = P>,
+        P: WdfParent,
+    {
         // SAFETY: `parent` is live for 'p (a borrow of it).
         let slot = unsafe {
             wdf_ffi::WdfObjectGetTypedContextWorker(parent.as_object(), R::KEPT_TYPE.as_raw())
@@ -542,7 +549,9 @@ impl<'p, R: WdfRoutine> WdfWorkItemRef<'p, R> {
             _parent: PhantomData,
         })
     }
+}
 
+impl<'p, R: WdfRoutine> WdfWorkItemRef<'p, R> {
     /// As [`WdfWorkItem::enqueue`]. IRQL <= DISPATCH_LEVEL.
     pub fn enqueue(&self) -> Enqueued {
         // SAFETY: by the invariants.
@@ -568,7 +577,7 @@ impl<'p, R: WdfRoutine> WdfWorkItemRef<'p, R> {
     }
 }
 
-impl<R: WdfRoutine> fmt::Debug for WdfWorkItemRef<'_, R> {
+impl<R: Routine> fmt::Debug for WdfWorkItemRef<'_, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("WdfWorkItemRef").field(&self.handle).finish()
     }
