@@ -517,7 +517,8 @@ impl<R: Routine> fmt::Debug for KeepError<R> {
 /// framework deletes it only with that parent.
 pub struct WdfWorkItemRef<'p, R: Routine> {
     handle: NonNull<wdf_ffi::WDFWORKITEM__>,
-    _parent: PhantomData<(&'p (), fn() -> R)>,
+    _parent: PhantomData<&'p ()>,
+    _routine: PhantomData<fn() -> R>,
 }
 
 impl<'p, R: Routine> WdfWorkItemRef<'p, R> {
@@ -547,6 +548,7 @@ impl<'p, R: Routine> WdfWorkItemRef<'p, R> {
         NonNull::new(handle).map(|handle| WdfWorkItemRef {
             handle,
             _parent: PhantomData,
+            _routine: PhantomData,
         })
     }
 }
