@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ntwork::{DeviceObject, IoWorkItem, WorkQueue, work_item};
+use ntwork::{DeviceObject, IoWorkItem, RunningIoWorkItem, WorkQueue, work_item};
 use ntwork_host::{Executive, FailurePlan, FaultSite};
 use ntwork_suite::{Counted, Tally};
 
@@ -78,6 +78,72 @@ fn a_routine_that_requeues_itself_n_times_runs_n_plus_one_times() {
     driver.unload().unwrap();
 }
 
+/// The item lent for the call: requeued with no reference of its own.
+#[work_item(device)]
+fn poll(device: &DeviceObject, state: (u32, Arc<AtomicUsize>), item: RunningIoWorkItem<'_, poll>) {
+    let (left, runs) = state;
+    runs.fetch_add(1, Ordering::SeqCst);
+    assert_eq!(item.object().as_raw(), device.as_raw());
+    if left > 0 {
+        item.queue((left - 1, runs), WorkQueue::Delayed);
+    }
+}
+
+#[test]
+fn a_routine_that_borrows_its_item_requeues_it_without_a_reference_of_its_own() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("poll.sys");
+    let device = driver.create_device();
+    let base = device.reference_count();
+    let object = ntwork_suite::object(&device);
+    let runs = Arc::new(AtomicUsize::new(0));
+    poll::queue(object, (3, Arc::clone(&runs)), WorkQueue::Delayed).unwrap();
+    for run in 1..=4 {
+        // Only the queue's reference: the lent item takes none, even requeued.
+        assert_eq!(device.reference_count(), base + 1);
+        assert!(exec.run_next());
+        assert_eq!(runs.load(Ordering::SeqCst), run);
+    }
+    assert!(!exec.run_next());
+    assert_eq!(device.reference_count(), base);
+    assert_eq!(exec.io_work_items_outstanding(), 0, "freed in the last run");
+    assert_eq!(exec.pool_outstanding(), 0);
+    assert_eq!(exec.bug_check(), None);
+    driver.unload().unwrap();
+}
+
+static KEPT: std::sync::Mutex<Option<IoWorkItem<park>>> = std::sync::Mutex::new(None);
+
+/// The lent item kept beyond the call: then it takes its reference.
+#[work_item(device)]
+fn park(_device: &DeviceObject, item: RunningIoWorkItem<'_, park>) {
+    *KEPT.lock().unwrap() = Some(item.keep());
+}
+
+#[test]
+fn a_lent_item_kept_beyond_the_call_holds_its_own_reference() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("park.sys");
+    let device = driver.create_device();
+    let base = device.reference_count();
+    park::queue(ntwork_suite::object(&device), WorkQueue::Delayed).unwrap();
+    assert!(exec.run_next());
+    assert_eq!(
+        device.reference_count(),
+        base + 1,
+        "the kept item's reference"
+    );
+    assert_eq!(exec.io_work_items_outstanding(), 1);
+    let item = KEPT.lock().unwrap().take().unwrap();
+    item.queue((), WorkQueue::Delayed);
+    assert!(exec.run_next());
+    drop(KEPT.lock().unwrap().take());
+    assert_eq!(device.reference_count(), base);
+    assert_eq!(exec.io_work_items_outstanding(), 0);
+    assert_eq!(exec.bug_check(), None);
+    driver.unload().unwrap();
+}
+
 #[work_item(device)]
 fn drop_item(_device: &DeviceObject, tally: Counted, item: IoWorkItem<drop_item>) {
     tally.mark_ran();
@@ -126,6 +192,64 @@ fn an_allocation_failure_returns_err_and_leaks_nothing() {
     assert_eq!(exec.pool_outstanding(), 0);
     assert_eq!(device.reference_count(), base, "nothing was queued");
     assert_eq!(tally.dropped(), 1);
+    driver.unload().unwrap();
+}
+
+#[work_item(device)]
+fn ping(_device: &DeviceObject, pings: Arc<AtomicUsize>) {
+    pings.fetch_add(1, Ordering::SeqCst);
+}
+
+static WAKES: AtomicUsize = AtomicUsize::new(0);
+
+#[work_item(device)]
+fn wake(_device: &DeviceObject) {
+    WAKES.fetch_add(1, Ordering::SeqCst);
+}
+
+#[test]
+fn a_one_shot_routine_without_its_item_puts_only_the_context_in_pool() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("ping.sys");
+    let device = driver.create_device();
+    let base = device.reference_count();
+    let object = ntwork_suite::object(&device);
+    let pings = Arc::new(AtomicUsize::new(0));
+
+    // As C: the IO_WORKITEM and one pool block for the context.
+    ping::queue(object, Arc::clone(&pings), WorkQueue::Delayed).unwrap();
+    assert_eq!(exec.io_work_items_outstanding(), 1);
+    assert_eq!(exec.pool_outstanding(), 1);
+    // A routine without a context needs no pool at all.
+    wake::queue(object, WorkQueue::Delayed).unwrap();
+    assert_eq!(exec.io_work_items_outstanding(), 2);
+    assert_eq!(exec.pool_outstanding(), 1);
+    assert_eq!(device.reference_count(), base + 2);
+
+    assert_eq!(exec.run_until_idle(), 2);
+    assert_eq!(pings.load(Ordering::SeqCst), 1);
+    assert_eq!(WAKES.load(Ordering::SeqCst), 1);
+    assert_eq!(Arc::strong_count(&pings), 1, "the context was dropped");
+    assert_eq!(exec.io_work_items_outstanding(), 0);
+    assert_eq!(exec.pool_outstanding(), 0);
+    assert_eq!(device.reference_count(), base);
+
+    // The item comes first: when the context's block cannot be had, the item
+    // is freed again and the context comes back.
+    exec.fail_allocations(FaultSite::Pool, FailurePlan::Next(1));
+    let err = ping::queue(object, Arc::clone(&pings), WorkQueue::Delayed).unwrap_err();
+    assert_eq!(
+        Arc::strong_count(&err.into_inner()),
+        2,
+        "the context comes back"
+    );
+    exec.fail_allocations(FaultSite::IoAllocateWorkItem, FailurePlan::Next(1));
+    assert!(ping::queue(object, Arc::clone(&pings), WorkQueue::Delayed).is_err());
+    assert_eq!(Arc::strong_count(&pings), 1);
+    assert_eq!(exec.io_work_items_outstanding(), 0);
+    assert_eq!(exec.pool_outstanding(), 0);
+    assert_eq!(device.reference_count(), base, "nothing was queued");
+    assert_eq!(exec.bug_check(), None);
     driver.unload().unwrap();
 }
 

@@ -22,7 +22,7 @@ measure() {
 }
 printf '%-18s %12s %12s %8s   %-18s %12s %12s %8s   %s\n' \
   "hand-written" "Ir $small" "Ir $large" "Ir/item" "ntwork" "Ir $small" "Ir $large" "Ir/item" "ratio"
-for pair in "c-ex ntwork-ex" "c-ex ntwork-ex-stated" "c-ex-plain ntwork-ex-forever" "c-ex-plain ntwork-ex-never" "c-io ntwork-io"; do
+for pair in "c-ex ntwork-ex" "c-ex ntwork-ex-stated" "c-ex-plain ntwork-ex-forever" "c-ex-plain ntwork-ex-never" "c-io ntwork-io" "c-io ntwork-io-lent" "c-io ntwork-io-item"; do
   set -- $pair
   read -r c1 c2 c <<<"$(measure "$1")"
   read -r r1 r2 r <<<"$(measure "$2")"

@@ -38,8 +38,13 @@ pub(crate) enum Role {
     },
     /// `IoQueueWorkItem`: `fn(&DeviceObject, C)`.
     Device,
-    /// `IoQueueWorkItemEx`: `fn(&DeviceObject, C, IoWorkItem<name>)`.
-    DeviceEx,
+    /// `IoQueueWorkItemEx`: `fn(&DeviceObject, C, IoWorkItem<name>)`, or
+    /// `fn(&DeviceObject, C, RunningIoWorkItem<'_, name>)` (`lent`).
+    DeviceEx {
+        /// The routine takes its item lent for the call, not kept (no
+        /// counted reference is taken for it).
+        lent: bool,
+    },
     /// KMDF: `fn(&C)`, or `fn(&C, &RunningWdfWorkItem<'_, name>)` (`takes_item`).
     Wdf {
         /// The routine takes its running item.
@@ -151,7 +156,15 @@ pub(crate) fn is_running_wdf_item(ty: &Type) -> bool {
         || matches!(peel(ty), Type::Reference(r) if last_segment(&r.elem).is_some_and(|s| s.ident == "RunningWdfWorkItem"))
 }
 
-/// Whether `ty` is an `IoWorkItem<...>` (the item an `IoQueueWorkItemEx` routine receives).
+/// Whether `ty` is an `IoWorkItem<...>` or a `RunningIoWorkItem<...>` (the
+/// item an `IoQueueWorkItemEx` routine receives, kept or lent).
 pub(crate) fn is_io_work_item(ty: &Type) -> bool {
-    last_segment(ty).is_some_and(|segment| segment.ident == "IoWorkItem")
+    last_segment(ty).is_some_and(|segment| {
+        segment.ident == "IoWorkItem" || segment.ident == "RunningIoWorkItem"
+    })
+}
+
+/// Whether `ty` is a `RunningIoWorkItem<...>`: the routine's item lent for the call.
+pub(crate) fn is_lent_io_work_item(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|segment| segment.ident == "RunningIoWorkItem")
 }

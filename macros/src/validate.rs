@@ -286,7 +286,7 @@ pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option
 /// A device routine's borrowed context (`&C`, reported above) stands in as
 /// `&'static C`: what the caller's code passes for it.
 fn stand_in_context(role: &Role, ty: &Type) -> Option<Type> {
-    if !matches!(role, Role::Device | Role::DeviceEx) {
+    if !matches!(role, Role::Device | Role::DeviceEx { .. }) {
         return None;
     }
     match model::peel(ty) {
@@ -450,12 +450,32 @@ fn device_shape<'a>(
     check_device_param(&params[first].ty, errors);
 
     let rest = without(params, device_positions);
-    let item_positions = positions(&rest, model::is_io_work_item);
-    let takes_item = !item_positions.is_empty();
+    let item_positions = positions(&rest, |ty| model::is_io_work_item(item_type(ty)));
     let contexts = without(&rest, &item_positions);
 
     for &position in &item_positions {
-        check_item_param(&rest[position].ty, ident, errors);
+        let ty = model::peel(&rest[position].ty);
+        if let Type::Reference(reference) = ty {
+            let (and, lifetime, mutability) = (
+                &reference.and_token,
+                &reference.lifetime,
+                &reference.mutability,
+            );
+            let elem = model::peel(&reference.elem);
+            let name = model::last_segment(elem).map(|segment| &segment.ident);
+            let fix = if name.is_some_and(|name| name == "RunningIoWorkItem") {
+                format!("item: RunningIoWorkItem<'_, {ident}>")
+            } else {
+                format!("item: IoWorkItem<{ident}>")
+            };
+            errors.push(error(
+                quote!(#and #lifetime #mutability),
+                format!(
+                    "a device-bound routine takes its work item by value: `{fix}` (the routine may requeue, keep or free it)"
+                ),
+            ));
+        }
+        check_item_param(item_type(ty), ident, errors);
     }
     if let Some(&position) = item_positions.first()
         && (position + 1 != rest.len() || item_positions.len() > 1)
@@ -474,8 +494,10 @@ fn device_shape<'a>(
             ),
         ));
     }
-    let role = if takes_item {
-        Role::DeviceEx
+    let role = if let Some(&position) = item_positions.first() {
+        Role::DeviceEx {
+            lent: model::is_lent_io_work_item(item_type(&rest[position].ty)),
+        }
     } else {
         Role::Device
     };
@@ -508,7 +530,17 @@ fn device_shape<'a>(
     (role, Some(ty))
 }
 
-/// The item parameter is `IoWorkItem<name>` (`Self` is left to rustc: it is not allowed in a function).
+/// An item parameter's type behind one reference: `&IoWorkItem<name>` is the
+/// item written by reference, reported as such.
+fn item_type(ty: &Type) -> &Type {
+    match model::peel(ty) {
+        Type::Reference(reference) => model::peel(&reference.elem),
+        other => other,
+    }
+}
+
+/// The item parameter is `IoWorkItem<name>` or `RunningIoWorkItem<'_, name>`
+/// (`Self` is left to rustc: it is not allowed in a function).
 fn check_item_param(ty: &Type, ident: &Ident, errors: &mut Errors) {
     let Some(segment) = model::last_segment(ty) else {
         return;
@@ -516,18 +548,27 @@ fn check_item_param(ty: &Type, ident: &Ident, errors: &mut Errors) {
     let PathArguments::AngleBracketed(angle) = &segment.arguments else {
         return;
     };
-    let [GenericArgument::Type(argument)] = angle.args.iter().collect::<Vec<_>>()[..] else {
+    // The lent form's lifetime (`'_`) is rustc's to check.
+    let types: Vec<_> = angle
+        .args
+        .iter()
+        .filter(|argument| !matches!(argument, GenericArgument::Lifetime(_)))
+        .collect();
+    let [GenericArgument::Type(argument)] = types[..] else {
         return;
     };
     let Some(name) = model::last_segment(argument) else {
         return;
     };
     if name.ident != *ident && name.ident != "Self" {
+        let written = if segment.ident == "RunningIoWorkItem" {
+            format!("RunningIoWorkItem<'_, {ident}>")
+        } else {
+            format!("IoWorkItem<{ident}>")
+        };
         errors.push(error(
             argument,
-            format!(
-                "a device-bound routine receives its own work item: write `IoWorkItem<{ident}>`"
-            ),
+            format!("a device-bound routine receives its own work item: write `{written}`"),
         ));
     }
 }

@@ -85,6 +85,16 @@ pub fn io_queue<R: IoRoutine>(
     crate::io::queue_once::<R>(object, context, queue)
 }
 
+/// Allocates and queues a one-shot Io item of a routine that does not take
+/// its item: only the context goes to pool (see `io::queue_once_without_item`).
+pub fn io_queue_without_item<R: IoRoutineWithoutItem>(
+    object: &R::Object,
+    context: R::Context,
+    queue: WorkQueue,
+) -> Result<(), AllocError<R::Context>> {
+    crate::io::queue_once_without_item::<R>(object, context, queue)
+}
+
 /// A device routine declared without its work item: it also has the classic
 /// `IO_WORKITEM_ROUTINE` for raw `IoQueueWorkItem`.
 pub trait IoClassicRoutine: IoRoutineWithoutItem<Object = DeviceObject> {

@@ -21,8 +21,9 @@ use crate::{Routine, WorkQueue, ffi, pool, trampolines};
 ///
 /// `#[work_item(device)]` / `#[work_item(driver)]` implement it for
 /// `fn(&DeviceObject, context)` / `fn(&DriverObject, context)`, and for the same
-/// with a last parameter `IoWorkItem<Self>` (the routine gets its item back, as
-/// `IoQueueWorkItemEx` gives it).
+/// with a last parameter `RunningIoWorkItem<'_, Self>` or `IoWorkItem<Self>`
+/// (the routine gets its item back, as `IoQueueWorkItemEx` gives it: lent for
+/// the call, or kept).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a device- or driver-bound routine, so it cannot be queued with IoQueueWorkItem",
     label = "not an Io routine",
@@ -200,6 +201,31 @@ fn embedded_layout<H>() -> Option<(Layout, usize)> {
 /// without taking a reference (the queue takes its own). [`keep`](Self::keep)
 /// makes it an owned [`IoWorkItem`], which takes a counted reference on the
 /// object so it can outlive the call.
+///
+/// A routine declared with `item: RunningIoWorkItem<'_, name>` gets it as is;
+/// one declared with `item: IoWorkItem<name>` gets it kept.
+///
+/// ```
+/// use ntwork::{DeviceObject, RunningIoWorkItem, WorkQueue, work_item};
+///
+/// /// Polls the device until `left` runs out, requeueing its own item: no
+/// /// reference is taken beyond the queue's, as in C.
+/// #[work_item(device)]
+/// fn poll(device: &DeviceObject, left: u32, item: RunningIoWorkItem<'_, poll>) {
+///     if left > 0 {
+///         item.queue(left - 1, WorkQueue::Delayed);
+///     } // else `item` drops here: IoFreeWorkItem, after the body
+/// }
+///
+/// let exec = ntwork_host::Executive::manual();
+/// let driver = exec.load_driver("poll.sys");
+/// let host_device = driver.create_device();
+/// // SAFETY: a device this driver created and has not deleted.
+/// let device = unsafe { DeviceObject::from_raw(host_device.as_raw()) };
+/// poll::queue(device, 2, WorkQueue::Delayed).unwrap();
+/// assert_eq!(exec.run_until_idle(), 3);
+/// assert_eq!(exec.io_work_items_outstanding(), 0);
+/// ```
 ///
 /// # Invariants
 ///
@@ -509,6 +535,45 @@ pub(crate) fn queue_once<R: IoRoutine>(
     };
     // SAFETY: a fresh, unqueued block bound to `object`, alive for this call.
     unsafe { IoBlock::queue::<R>(block, context, queue) };
+    Ok(())
+}
+
+/// The one-shot Io queue of a routine that does not take its item: the C
+/// shape exactly. `IoAllocateWorkItem`, the context alone in pool (none for a
+/// zero-sized one), `IoQueueWorkItemEx` with the raw-protocol routine, which
+/// frees the context before the body and the item after it. The kernel passes
+/// the object and the item back, so the block needs no header.
+pub(crate) fn queue_once_without_item<R: IoRoutineWithoutItem>(
+    object: &R::Object,
+    context: R::Context,
+    queue: WorkQueue,
+) -> Result<(), AllocError<R::Context>> {
+    // SAFETY: `object` is a live device or driver object of this driver (the
+    // caller's borrow), as `IoAllocateWorkItem` requires.
+    let raw = unsafe { ffi::IoAllocateWorkItem(object.as_io_object().cast()) };
+    if raw.is_null() {
+        return Err(AllocError(context));
+    }
+    let parameter = match crate::raw::into_parameter(context) {
+        Ok(parameter) => parameter,
+        Err(error) => {
+            // SAFETY: just allocated, never queued.
+            unsafe { ffi::IoFreeWorkItem(raw) };
+            return Err(error);
+        }
+    };
+    // SAFETY: a fresh, unqueued item of `object`, alive for this call (the
+    // queue references it from here on); `io_raw_ex::<R>` takes the
+    // parameter back once and frees the item, which came from
+    // `IoAllocateWorkItem`.
+    unsafe {
+        ffi::IoQueueWorkItemEx(
+            raw,
+            Some(trampolines::io_raw_ex::<R>),
+            queue.as_raw(),
+            parameter,
+        );
+    }
     Ok(())
 }
 

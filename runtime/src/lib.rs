@@ -80,7 +80,8 @@ pub use rundown::Rundown;
 /// | `fn name(ctx: C)` | Ex, owns its context ([`ExRoutine`]) | `new(ctx)`, `queue(&rundown, ctx, q)`, `unsafe initialize(item, ctx)` |
 /// | `fn name(ctx: &C)`, `fn name()` | Ex, borrows ([`ExRoutineRef`] too: usable by [`ReusableExWorkItem`]) | as above (no `ctx` for `fn()`) |
 /// | `fn name(device: &DeviceObject, ctx: C)` | device-bound ([`IoRoutine`], [`IoRoutineWithoutItem`]: usable by [`ReusableIoWorkItem`]); the item is freed after it returns | `new(device)`, `queue(device, ctx, q)` |
-/// | `fn name(device: &DeviceObject, ctx: C, item: IoWorkItem<name>)` | device-bound, gets its item back (`IoQueueWorkItemEx`) | as above |
+/// | `fn name(device: &DeviceObject, ctx: C, item: RunningIoWorkItem<'_, name>)` | device-bound, gets its item back lent for the call (`IoQueueWorkItemEx`): requeue it or drop it | as above |
+/// | `fn name(device: &DeviceObject, ctx: C, item: IoWorkItem<name>)` | the same, the item kept (a counted reference on the device), so it may outlive the call | as above |
 ///
 /// Ex work is counted in a [`Rundown`] that DriverUnload waits for; Io work
 /// keeps its object (and so the driver image) referenced until the routine

@@ -67,6 +67,8 @@ impl flush_device {
         context: Vec<String>,
         queue: ::ntwork::WorkQueue,
     ) -> ::core::result::Result<(), ::ntwork::AllocError<Vec<String>>> {
-        ::ntwork::__private::io_queue::<flush_device>(object, context, queue)
+        ::ntwork::__private::io_queue_without_item::<
+            flush_device,
+        >(object, context, queue)
     }
 }

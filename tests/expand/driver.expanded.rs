@@ -61,6 +61,6 @@ impl refresh {
         context: u64,
         queue: ::ntwork::WorkQueue,
     ) -> ::core::result::Result<(), ::ntwork::AllocError<u64>> {
-        ::ntwork::__private::io_queue::<refresh>(object, context, queue)
+        ::ntwork::__private::io_queue_without_item::<refresh>(object, context, queue)
     }
 }

@@ -19,7 +19,7 @@ use core::ffi::c_void;
 use std::hint::black_box;
 use std::time::Instant;
 
-use ntwork::{DeviceObject, Rundown, WorkQueue, ffi, work_item};
+use ntwork::{DeviceObject, IoWorkItem, Rundown, RunningIoWorkItem, WorkQueue, ffi, work_item};
 
 #[derive(Clone, Copy)]
 struct Payload {
@@ -165,6 +165,40 @@ fn ntwork_io(device: &DeviceObject, payload: Payload) {
     }
 }
 
+// ---- (c') the same, a routine that takes its item lent (to requeue or free) ----
+
+#[work_item(device)]
+fn typed_io_lent(
+    device: &DeviceObject,
+    payload: Payload,
+    item: RunningIoWorkItem<'_, typed_io_lent>,
+) {
+    let _ = device;
+    black_box(payload.a.wrapping_add(payload.b));
+    drop(item);
+}
+
+fn ntwork_io_lent(device: &DeviceObject, payload: Payload) {
+    if typed_io_lent::queue(device, payload, WorkQueue::Delayed).is_err() {
+        std::process::abort();
+    }
+}
+
+// ---- (c'') the same, the item kept (it could outlive the call) ------------
+
+#[work_item(device)]
+fn typed_io_item(device: &DeviceObject, payload: Payload, item: IoWorkItem<typed_io_item>) {
+    let _ = device;
+    black_box(payload.a.wrapping_add(payload.b));
+    drop(item);
+}
+
+fn ntwork_io_item(device: &DeviceObject, payload: Payload) {
+    if typed_io_item::queue(device, payload, WorkQueue::Delayed).is_err() {
+        std::process::abort();
+    }
+}
+
 // ---- (c) Io path: C ---------------------------------------------------------
 
 #[repr(C)]
@@ -233,8 +267,10 @@ fn run(path: &str, n: usize) {
         "ntwork-ex-never" => run_with(n, ntwork_ex_never),
         "c-io" => run_with(n, |p| c_io(device, p)),
         "ntwork-io" => run_with(n, |p| ntwork_io(safe_device, p)),
+        "ntwork-io-lent" => run_with(n, |p| ntwork_io_lent(safe_device, p)),
+        "ntwork-io-item" => run_with(n, |p| ntwork_io_item(safe_device, p)),
         _ => panic!(
-            "unknown path {path}: c-ex, ntwork-ex, ntwork-ex-stated, c-ex-plain, ntwork-ex-forever, ntwork-ex-never, c-io, ntwork-io"
+            "unknown path {path}: c-ex, ntwork-ex, ntwork-ex-stated, c-ex-plain, ntwork-ex-forever, ntwork-ex-never, c-io, ntwork-io, ntwork-io-lent, ntwork-io-item"
         ),
     }
 }
@@ -255,6 +291,8 @@ fn main() {
         ("c-ex-plain", "ntwork-ex-forever"),
         ("c-ex-plain", "ntwork-ex-never"),
         ("c-io", "ntwork-io"),
+        ("c-io", "ntwork-io-lent"),
+        ("c-io", "ntwork-io-item"),
     ] {
         let mut times = [[0f64; 2]; 7];
         for round in &mut times {

@@ -8,7 +8,19 @@ use quote::quote;
 use super::{Frame, Helper, Impl, Kept, Method, Names, Plan, routine_fn};
 use crate::model::{IoObjectKind, Routine};
 
-pub(super) fn plan(frame: &Frame<'_>, names: &Names, takes_item: bool) -> Plan {
+/// How the routine takes its own work item.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Item {
+    /// Not at all: `fn(&DeviceObject, C)`.
+    None,
+    /// Kept: `IoWorkItem<name>`, which holds a counted reference on the object.
+    Kept,
+    /// Lent for the call: `RunningIoWorkItem<'_, name>`.
+    Lent,
+}
+
+pub(super) fn plan(frame: &Frame<'_>, names: &Names, item_param: Item) -> Plan {
+    let takes_item = item_param != Item::None;
     let Routine {
         vis,
         ident,
@@ -45,10 +57,10 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, takes_item: bool) -> Plan {
 
     let run = Method {
         sig: quote!(fn run(#device: &#object_ty, #ctx_pat: Self::Context, #item: #krate::RunningIoWorkItem<'_, Self>)),
-        body: if takes_item {
-            quote!(#ident(#device, #call_ctx #item.keep());)
-        } else {
-            quote!(#ident(#device, #call_ctx); ::core::mem::drop(#item);)
+        body: match item_param {
+            Item::Kept => quote!(#ident(#device, #call_ctx #item.keep());),
+            Item::Lent => quote!(#ident(#device, #call_ctx #item);),
+            Item::None => quote!(#ident(#device, #call_ctx); ::core::mem::drop(#item);),
         },
     };
     let mut impls = vec![Impl {
@@ -130,7 +142,12 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, takes_item: bool) -> Plan {
     helpers.push(Helper::Fn {
         attrs: quote!(#[doc = #queue_doc]),
         sig: quote!(#vis fn #queue_fn #generics(#device: &#object_ty, #ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::AllocError<#param_ty>>),
-        body: quote!(#krate::__private::io_queue::<#ident>(#device, #ctx_arg, #queue)),
+        // Without its item, the routine's one-shot block is the context alone.
+        body: if takes_item {
+            quote!(#krate::__private::io_queue::<#ident>(#device, #ctx_arg, #queue))
+        } else {
+            quote!(#krate::__private::io_queue_without_item::<#ident>(#device, #ctx_arg, #queue))
+        },
         kept: Kept::Always,
     });
     Plan { impls, helpers }

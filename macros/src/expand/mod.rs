@@ -58,8 +58,9 @@ fn plan(frame: &Frame<'_>, names: &Names) -> Plan {
     match frame.routine.role {
         Role::Ex { borrowed } => ex::plan(frame, names, borrowed),
         Role::Wdf { takes_item } => wdf::plan(frame, names, takes_item),
-        Role::Device => io::plan(frame, names, false),
-        Role::DeviceEx => io::plan(frame, names, true),
+        Role::Device => io::plan(frame, names, io::Item::None),
+        Role::DeviceEx { lent: false } => io::plan(frame, names, io::Item::Kept),
+        Role::DeviceEx { lent: true } => io::plan(frame, names, io::Item::Lent),
     }
 }
 
@@ -289,7 +290,7 @@ impl<'a> Frame<'a> {
             match role {
                 Role::Ex { .. } => "ExWorkItem",
                 Role::Wdf { .. } => "ntwork::wdf::WdfWorkItem",
-                Role::Device | Role::DeviceEx => "IoWorkItem",
+                Role::Device | Role::DeviceEx { .. } => "IoWorkItem",
             }
         );
         // The type is "defined" at the function's name too, so "the trait

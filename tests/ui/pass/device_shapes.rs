@@ -1,6 +1,8 @@
 //! Every device shape: with and without a context, with its item back.
 
-use ntwork::{AllocError, DeviceObject, IoRoutine, IoWorkItem, WorkQueue, ffi, work_item};
+use ntwork::{
+    AllocError, DeviceObject, IoRoutine, IoWorkItem, RunningIoWorkItem, WorkQueue, ffi, work_item,
+};
 
 use ntwork::IoRoutineWithoutItem;
 
@@ -19,6 +21,21 @@ fn requeue(device: &DeviceObject, count: u32, item: IoWorkItem<requeue>) {
     if count > 0 {
         item.queue(count - 1, WorkQueue::Delayed);
     }
+    let _ = device;
+}
+
+/// The item lent for the call; the elided lifetime is accepted too.
+#[work_item(device)]
+fn lent(device: &DeviceObject, count: u32, item: RunningIoWorkItem<'_, lent>) {
+    if count > 0 {
+        item.queue(count - 1, WorkQueue::Delayed);
+    }
+    let _ = device;
+}
+
+#[work_item]
+fn lent_elided(device: &DeviceObject, item: RunningIoWorkItem<lent_elided>) {
+    let _: IoWorkItem<lent_elided> = item.keep();
     let _ = device;
 }
 
@@ -41,6 +58,9 @@ fn main() {
     assert_io::<requeue>();
     assert_io::<no_context>();
     assert_io::<item_only>();
+    assert_io::<lent>();
+    assert_io::<lent_elided>();
+    let _: fn(&DeviceObject, u32, WorkQueue) -> Result<(), AllocError<u32>> = lent::queue;
     let _: ffi::PIO_WORKITEM_ROUTINE = Some(flush::ROUTINE);
     let _: ffi::PIO_WORKITEM_ROUTINE = Some(no_context::ROUTINE);
     let _: ffi::PIO_WORKITEM_ROUTINE_EX = Some(<flush as IoRoutineWithoutItem>::ROUTINE_EX);

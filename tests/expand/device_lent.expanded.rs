@@ -1,0 +1,54 @@
+fn poll(device: &DeviceObject, count: u32, item: RunningIoWorkItem<'_, poll>) {
+    if count > 0 {
+        item.queue(count - 1, WorkQueue::Delayed);
+    }
+}
+#[allow(non_camel_case_types)]
+/// The work item routine `poll`: names it in generic code (`IoWorkItem<poll>`), with its `ROUTINE` trampoline and queueing helpers.
+struct poll {}
+impl ::ntwork::Routine for poll {
+    type Context = u32;
+}
+impl ::ntwork::IoRoutine for poll {
+    type Object = ::ntwork::DeviceObject;
+    fn run(
+        object: &::ntwork::DeviceObject,
+        context: Self::Context,
+        item: ::ntwork::RunningIoWorkItem<'_, Self>,
+    ) {
+        poll(object, context, item);
+    }
+}
+impl poll {
+    #[doc(hidden)]
+    /// Device-bound routines have no Ex initializer: queue them with `queue(device, ...)`.
+    ///
+    /// # Safety
+    ///
+    /// Never callable: `Self` is device-bound.
+    unsafe fn initialize<C>(
+        item: *mut ::ntwork::ffi::WORK_QUEUE_ITEM,
+        context: C,
+    ) -> ::core::result::Result<(), ::ntwork::AllocError<C>>
+    where
+        Self: ::ntwork::__private::ExInitializer<C>,
+    {
+        unsafe {
+            <Self as ::ntwork::__private::ExInitializer<C>>::initialize(item, context)
+        }
+    }
+    /// An Io work item for `poll` bound to the device object (`IoAllocateWorkItem`); `Err` on low resources.
+    fn new(
+        object: &::ntwork::DeviceObject,
+    ) -> ::core::result::Result<::ntwork::IoWorkItem<poll>, ::ntwork::AllocError> {
+        ::ntwork::IoWorkItem::new(object)
+    }
+    /// Allocates an item for `poll` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    fn queue(
+        object: &::ntwork::DeviceObject,
+        context: u32,
+        queue: ::ntwork::WorkQueue,
+    ) -> ::core::result::Result<(), ::ntwork::AllocError<u32>> {
+        ::ntwork::__private::io_queue::<poll>(object, context, queue)
+    }
+}
