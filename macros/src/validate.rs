@@ -381,6 +381,16 @@ fn ex_shape<'a>(
     declared: &[String],
     errors: &mut Errors,
 ) -> (Role, Option<&'a Type>) {
+    // A routine written to get its item back, as an Io routine does: the one
+    // mistake, reported alone.
+    let items = positions(params, |ty| model::is_io_work_item(item_type(ty)));
+    for &position in &items {
+        errors.push(error(
+            params[position],
+            "an Ex routine does not get its work item back (ExQueueWorkItem's item is freed before the routine runs): queue the next run from the body (`name::queue(..)`), or bind the routine to a device, `fn name(device: &DeviceObject, context: C, item: RunningIoWorkItem<'_, name>)`",
+        ));
+    }
+    let params = &without(params, &items)[..];
     if params.len() > 1 {
         let extra: Vec<_> = params[1..].iter().collect();
         errors.push(error(

@@ -49,7 +49,7 @@ pub trait IoRoutine: Routine {
 /// `IoQueueWorkItem` routine).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` takes its own work item, so it cannot run from an item someone else owns",
-    label = "takes its `IoWorkItem`",
+    label = "takes its own work item",
     note = "a `ReusableIoWorkItem` stays with its owner: declare the routine without the item parameter, `fn(object, context)`, and reach the reusable item through the context (an `Arc` of the state that holds it)"
 )]
 pub trait IoRoutineWithoutItem: IoRoutine {
@@ -230,10 +230,15 @@ fn embedded_layout<H>() -> Option<(Layout, usize)> {
 /// # Invariants
 ///
 /// `block` is live, unqueued, its slot empty, owned by this value; `object`
-/// is its object, alive for `'a`.
-pub struct RunningIoWorkItem<'a, R: IoRoutine> {
+/// is its object, an `R::Object` alive for `'a`.
+///
+/// The type needs only `R: Routine` (its methods need `IoRoutine`), so naming
+/// it in a routine of another role is the attribute's one error, not also a
+/// failed bound in the signature.
+pub struct RunningIoWorkItem<'a, R: Routine> {
     block: NonNull<IoBlock<R::Context>>,
-    object: &'a R::Object,
+    object: *mut c_void,
+    _object: PhantomData<&'a ()>,
 }
 
 impl<'a, R: IoRoutine> RunningIoWorkItem<'a, R> {
@@ -241,12 +246,17 @@ impl<'a, R: IoRoutine> RunningIoWorkItem<'a, R> {
     ///
     /// As the type's invariants.
     pub(crate) unsafe fn new(block: NonNull<IoBlock<R::Context>>, object: &'a R::Object) -> Self {
-        Self { block, object }
+        Self {
+            block,
+            object: object.as_io_object(),
+            _object: PhantomData,
+        }
     }
 
     /// The object the item is bound to.
     pub fn object(&self) -> &'a R::Object {
-        self.object
+        // SAFETY: by the invariants `object` is an `R::Object` alive for `'a`.
+        unsafe { R::Object::from_io_object(self.object) }
     }
 
     /// Queues the item again with `context` (`IoQueueWorkItemEx`).
@@ -261,7 +271,7 @@ impl<'a, R: IoRoutine> RunningIoWorkItem<'a, R> {
     /// counted reference on the object (`ObfReferenceObject`).
     pub fn keep(self) -> IoWorkItem<R> {
         let this = ManuallyDrop::new(self);
-        this.object.inc_ref();
+        this.object().inc_ref();
         // INVARIANT: the block is ours and unqueued, and the new item owns the
         // reference taken above.
         IoWorkItem {
@@ -271,7 +281,7 @@ impl<'a, R: IoRoutine> RunningIoWorkItem<'a, R> {
     }
 }
 
-impl<R: IoRoutine> Drop for RunningIoWorkItem<'_, R> {
+impl<R: Routine> Drop for RunningIoWorkItem<'_, R> {
     fn drop(&mut self) {
         // SAFETY: by the invariants the block is ours, unqueued and empty.
         unsafe { IoBlock::free(self.block) }
