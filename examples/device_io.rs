@@ -8,7 +8,7 @@
 
 use std::sync::Mutex;
 
-use ntwork::{DeviceObject, IoWorkItem, WorkQueue, work_item};
+use ntwork::{DeviceObject, RunningIoWorkItem, WorkQueue, work_item};
 use ntwork_host as host;
 use ntwork_host::Executive;
 
@@ -34,8 +34,13 @@ fn process_packet(device: &DeviceObject, packet: Packet) {
 }
 
 /// Retries a reset a few times by requeueing its own item (IoQueueWorkItemEx).
+/// The item is lent for the call (`IoWorkItem<reset_device>` would keep it).
 #[work_item(device)]
-fn reset_device(device: &DeviceObject, attempts_left: u32, item: IoWorkItem<reset_device>) {
+fn reset_device(
+    device: &DeviceObject,
+    attempts_left: u32,
+    item: RunningIoWorkItem<'_, reset_device>,
+) {
     println!(
         "reset_device attempt, {attempts_left} left, device {:p}",
         device.as_raw()
