@@ -68,6 +68,12 @@ pub trait IoRoutineWithoutItem: IoRoutine {
 /// One pool block per Io item: the `IO_WORKITEM` (from `IoAllocateWorkItem`, or
 /// embedded after the header), the object it is bound to, and the context slot.
 /// The block's address is the `Context` the kernel passes back.
+///
+/// # Invariants
+///
+/// `embedded` is right from allocation on. `raw` and `object` are written
+/// when an [`IoWorkItem`] owns the block; a one-shot block's are written only
+/// if its routine keeps it (until then the kernel passes both to the routine).
 #[repr(C)]
 pub(crate) struct IoBlock<C> {
     raw: NonNull<ffi::IO_WORKITEM>,
@@ -80,8 +86,13 @@ pub(crate) struct IoBlock<C> {
 }
 
 impl<C> IoBlock<C> {
-    /// A block for `object` with an unqueued `IO_WORKITEM` and an empty slot.
-    fn allocate(object: *mut c_void, embedded: bool) -> Option<NonNull<Self>> {
+    /// A block for `object` with an unqueued `IO_WORKITEM` and an empty slot,
+    /// and that item; the header written (`raw`, `object`) if `owned`.
+    fn allocate(
+        object: *mut c_void,
+        embedded: bool,
+        owned: bool,
+    ) -> Option<(NonNull<Self>, NonNull<ffi::IO_WORKITEM>)> {
         if embedded {
             let (layout, offset) = embedded_layout::<Self>()?;
             let block = pool::allocate(layout)?;
@@ -96,7 +107,7 @@ impl<C> IoBlock<C> {
             let block = block.cast::<Self>();
             // SAFETY: a fresh block large enough for `Self`.
             unsafe { block.as_ptr().write(Self::header(raw, object, true)) };
-            return Some(block);
+            return Some((block, raw));
         }
         let block = pool::allocate_for::<Self>()?;
         // SAFETY: `object` is a live device or driver object of this driver.
@@ -106,15 +117,33 @@ impl<C> IoBlock<C> {
             unsafe { pool::free_for(block) };
             return None;
         };
+        if owned {
+            // SAFETY: a fresh block for one `Self`, ours.
+            unsafe { Self::write_header(block, raw, object) };
+        }
+        // A zeroed block (`pool::allocate`): `embedded` is already false and
+        // the slot empty.
+        Some((block, raw))
+    }
+
+    /// Records the item and its object in the header, for an owner.
+    ///
+    /// # Safety
+    ///
+    /// The block is live and not shared; `raw` is its item, `object` the
+    /// item's object.
+    unsafe fn write_header(
+        block: NonNull<Self>,
+        raw: NonNull<ffi::IO_WORKITEM>,
+        object: *mut c_void,
+    ) {
         let header = block.as_ptr();
-        // SAFETY: a fresh, zeroed block for one `Self` (`pool::allocate`), so
-        // `embedded` is already false and the slot empty: only the two
-        // pointers are written.
+        // SAFETY: the caller's contract; the fields are written in place,
+        // the slot is left alone.
         unsafe {
             (&raw mut (*header).raw).write(raw);
             (&raw mut (*header).object).write(object);
         }
-        Some(block)
     }
 
     const fn header(raw: NonNull<ffi::IO_WORKITEM>, object: *mut c_void, embedded: bool) -> Self {
@@ -126,20 +155,26 @@ impl<C> IoBlock<C> {
         }
     }
 
-    /// Stores the context and queues the item with `IoQueueWorkItemEx`.
+    /// Stores the context and queues the item `raw` with `IoQueueWorkItemEx`.
     ///
     /// # Safety
     ///
     /// The block is live, unqueued and owned by the caller, its slot empty;
-    /// its object is live; ownership of the block passes to the queue.
-    unsafe fn queue<R: IoRoutine<Context = C>>(block: NonNull<Self>, context: C, queue: WorkQueue) {
+    /// `raw` is its item; its object is live; ownership of the block passes to
+    /// the queue.
+    unsafe fn queue<R: IoRoutine<Context = C>>(
+        block: NonNull<Self>,
+        raw: NonNull<ffi::IO_WORKITEM>,
+        context: C,
+        queue: WorkQueue,
+    ) {
         let block = block.as_ptr();
         // SAFETY: the caller's contract; `io_block::<R>` takes the context and
         // the block back exactly once.
         unsafe {
             (*block).context.write(context);
             ffi::IoQueueWorkItemEx(
-                (*block).raw.as_ptr(),
+                raw.as_ptr(),
                 Some(trampolines::io_block::<R>),
                 queue.as_raw(),
                 block.cast(),
@@ -157,17 +192,17 @@ impl<C> IoBlock<C> {
         unsafe { (*block).context.assume_init_read() }
     }
 
-    /// Frees the `IO_WORKITEM` (the way it was made) and the block.
+    /// Frees the `IO_WORKITEM` `raw` (the way it was made) and the block.
     ///
     /// # Safety
     ///
     /// The block is live, unqueued and owned by the caller, its slot empty;
-    /// neither is used again.
-    unsafe fn free(block: NonNull<Self>) {
-        // SAFETY: the caller's contract; the header is read before the block
-        // is freed.
+    /// `raw` is its item; neither is used again.
+    unsafe fn free(block: NonNull<Self>, raw: NonNull<ffi::IO_WORKITEM>) {
+        // SAFETY: the caller's contract; the flag is read before the block is
+        // freed.
         unsafe {
-            let Self { raw, embedded, .. } = block.as_ptr().read();
+            let embedded = (*block.as_ptr()).embedded;
             if !embedded {
                 ffi::IoFreeWorkItem(raw.as_ptr());
                 pool::free_for(block);
@@ -229,14 +264,16 @@ fn embedded_layout<H>() -> Option<(Layout, usize)> {
 ///
 /// # Invariants
 ///
-/// `block` is live, unqueued, its slot empty, owned by this value; `object`
-/// is its object, an `R::Object` alive for `'a`.
+/// `block` is live, unqueued, its slot empty, owned by this value; `raw` is
+/// its `IO_WORKITEM`; `object` is the item's object, an `R::Object` alive for
+/// `'a`.
 ///
 /// The type needs only `R: Routine` (its methods need `IoRoutine`), so naming
 /// it in a routine of another role is the attribute's one error, not also a
 /// failed bound in the signature.
 pub struct RunningIoWorkItem<'a, R: Routine> {
     block: NonNull<IoBlock<R::Context>>,
+    raw: NonNull<ffi::IO_WORKITEM>,
     object: *mut c_void,
     _object: PhantomData<&'a ()>,
 }
@@ -245,9 +282,14 @@ impl<'a, R: IoRoutine> RunningIoWorkItem<'a, R> {
     /// # Safety
     ///
     /// As the type's invariants.
-    pub(crate) unsafe fn new(block: NonNull<IoBlock<R::Context>>, object: &'a R::Object) -> Self {
+    pub(crate) unsafe fn new(
+        block: NonNull<IoBlock<R::Context>>,
+        raw: NonNull<ffi::IO_WORKITEM>,
+        object: &'a R::Object,
+    ) -> Self {
         Self {
             block,
+            raw,
             object: object.as_io_object(),
             _object: PhantomData,
         }
@@ -261,10 +303,11 @@ impl<'a, R: IoRoutine> RunningIoWorkItem<'a, R> {
 
     /// Queues the item again with `context` (`IoQueueWorkItemEx`).
     pub fn queue(self, context: R::Context, queue: WorkQueue) {
-        let block = ManuallyDrop::new(self).block;
-        // SAFETY: by the invariants the block is ours and unqueued, and the
-        // object is alive for this call; the queue references it from here on.
-        unsafe { IoBlock::queue::<R>(block, context, queue) }
+        let this = ManuallyDrop::new(self);
+        // SAFETY: by the invariants the block is ours and unqueued, `raw` its
+        // item, and the object is alive for this call; the queue references
+        // it from here on.
+        unsafe { IoBlock::queue::<R>(this.block, this.raw, context, queue) }
     }
 
     /// Keeps the item beyond the call: an owned [`IoWorkItem`] holding a
@@ -272,8 +315,11 @@ impl<'a, R: IoRoutine> RunningIoWorkItem<'a, R> {
     pub fn keep(self) -> IoWorkItem<R> {
         let this = ManuallyDrop::new(self);
         this.object().inc_ref();
-        // INVARIANT: the block is ours and unqueued, and the new item owns the
-        // reference taken above.
+        // SAFETY: by the invariants the block is ours alone, `raw` its item and
+        // `object` the item's object.
+        unsafe { IoBlock::write_header(this.block, this.raw, this.object) };
+        // INVARIANT: the block is ours and unqueued with its header written,
+        // and the new item owns the reference taken above.
         IoWorkItem {
             block: this.block,
             _routine: PhantomData,
@@ -283,8 +329,9 @@ impl<'a, R: IoRoutine> RunningIoWorkItem<'a, R> {
 
 impl<R: Routine> Drop for RunningIoWorkItem<'_, R> {
     fn drop(&mut self) {
-        // SAFETY: by the invariants the block is ours, unqueued and empty.
-        unsafe { IoBlock::free(self.block) }
+        // SAFETY: by the invariants the block is ours, unqueued and empty, and
+        // `raw` is its item.
+        unsafe { IoBlock::free(self.block, self.raw) }
     }
 }
 
@@ -333,9 +380,9 @@ impl<R: IoRoutine> fmt::Debug for RunningIoWorkItem<'_, R> {
 ///
 /// # Invariants
 ///
-/// `block` is live and owned by this value alone, its `IO_WORKITEM` initialized
-/// and unqueued, its slot empty; this value owns one reference on the block's
-/// object, which is an `R::Object`.
+/// `block` is live and owned by this value alone, its header written, its
+/// `IO_WORKITEM` initialized and unqueued, its slot empty; this value owns one
+/// reference on the block's object, which is an `R::Object`.
 pub struct IoWorkItem<R: Routine> {
     block: NonNull<IoBlock<R::Context>>,
     _routine: PhantomData<R>,
@@ -420,10 +467,11 @@ impl<R: Routine> IoWorkItem<R> {
 
 impl<R: IoRoutine> IoWorkItem<R> {
     fn make(object: &R::Object, embedded: bool) -> Result<Self, AllocError> {
-        let block = IoBlock::allocate(object.as_io_object(), embedded).ok_or(AllocError(()))?;
+        let (block, _) =
+            IoBlock::allocate(object.as_io_object(), embedded, true).ok_or(AllocError(()))?;
         object.inc_ref();
-        // INVARIANT: a fresh, unqueued block bound to `object`, and the
-        // reference taken above.
+        // INVARIANT: a fresh, unqueued block bound to `object`, its header
+        // written, and the reference taken above.
         Ok(Self {
             block,
             _routine: PhantomData,
@@ -459,7 +507,7 @@ impl<R: IoRoutine> IoWorkItem<R> {
         let object = this.object_ptr();
         // SAFETY: by the invariants the block is ours and unqueued and the
         // object is alive (we hold a reference until after the call).
-        unsafe { IoBlock::queue::<R>(this.block, context, queue) };
+        unsafe { IoBlock::queue::<R>(this.block, this.raw(), context, queue) };
         // The queue holds its own reference now.
         // SAFETY: the reference this item owned, given up once.
         unsafe { R::Object::dec_ref(object) };
@@ -475,7 +523,7 @@ impl<R: IoRoutine> IoWorkItem<R> {
         let queued = unsafe {
             (*block).context.write(context);
             ffi::IoTryQueueWorkItem(
-                (*block).raw.as_ptr(),
+                self.raw().as_ptr(),
                 Some(trampolines::io_block::<R>),
                 queue.as_raw(),
                 block.cast(),
@@ -505,19 +553,24 @@ impl<R: IoRoutine> IoWorkItem<R> {
     fn object_ptr(&self) -> NonNull<R::Object> {
         NonNull::from(self.object())
     }
+
+    fn raw(&self) -> NonNull<ffi::IO_WORKITEM> {
+        // SAFETY: by the invariants the block is live with its header written.
+        unsafe { self.block.as_ref().raw }
+    }
 }
 
 impl<R: Routine> Drop for IoWorkItem<R> {
     fn drop(&mut self) {
-        // SAFETY: by the invariants the block is live; its object pointer is
-        // read before the block is freed.
-        let object = unsafe { self.block.as_ref().object };
-        // SAFETY: by the invariants the block is ours and unqueued, and we own
-        // one reference on the object (a device or driver object, both
-        // released with `ObfDereferenceObject`, as `dec_ref` does); both are
-        // released once, here.
+        // SAFETY: by the invariants the block is live with its header
+        // written; read before the block is freed.
+        let (raw, object) = unsafe { (self.block.as_ref().raw, self.block.as_ref().object) };
+        // SAFETY: by the invariants the block is ours and unqueued, `raw` its
+        // item, and we own one reference on the object (a device or driver
+        // object, both released with `ObfDereferenceObject`, as `dec_ref`
+        // does); both are released once, here.
         unsafe {
-            IoBlock::free(self.block);
+            IoBlock::free(self.block, raw);
             ffi::ObfDereferenceObject(object);
         }
     }
@@ -540,11 +593,14 @@ pub(crate) fn queue_once<R: IoRoutine>(
     context: R::Context,
     queue: WorkQueue,
 ) -> Result<(), AllocError<R::Context>> {
-    let Some(block) = IoBlock::allocate(object.as_io_object(), false) else {
+    // The header stays unwritten: the kernel passes the item and the object
+    // to the routine, which writes them only if it keeps the item.
+    let Some((block, raw)) = IoBlock::allocate(object.as_io_object(), false, false) else {
         return Err(AllocError(context));
     };
-    // SAFETY: a fresh, unqueued block bound to `object`, alive for this call.
-    unsafe { IoBlock::queue::<R>(block, context, queue) };
+    // SAFETY: a fresh, unqueued block with its item `raw`, bound to `object`,
+    // alive for this call.
+    unsafe { IoBlock::queue::<R>(block, raw, context, queue) };
     Ok(())
 }
 

@@ -152,17 +152,21 @@ pub(crate) unsafe extern "system" fn io_block<R: IoRoutine>(
     context: *mut c_void,
     item: ffi::PIO_WORKITEM,
 ) {
-    let _ = item;
     let block = context.cast::<IoBlock<R::Context>>();
     // SAFETY: the function's contract: the block holds the context, taken back
-    // once; the object lives until this returns (the queue's reference).
+    // once; `item` is its item, from the kernel; the object lives until this
+    // returns (the queue's reference).
     let (object, context, running) = unsafe {
         let object = R::Object::from_io_object(io_object);
         let context = IoBlock::take_context(block);
         (
             object,
             context,
-            RunningIoWorkItem::<R>::new(NonNull::new_unchecked(block), object),
+            RunningIoWorkItem::<R>::new(
+                NonNull::new_unchecked(block),
+                NonNull::new_unchecked(item),
+                object,
+            ),
         )
     };
     guard(|| R::run(object, context, running));
