@@ -112,6 +112,64 @@ fn a_routine_that_borrows_its_item_requeues_it_without_a_reference_of_its_own() 
     driver.unload().unwrap();
 }
 
+/// Requeues itself with `IoTryQueueWorkItem` and falls back to a plain
+/// queue when no worker is free; records which way each run went.
+#[work_item(device)]
+fn retry_now(
+    _device: &DeviceObject,
+    log: Arc<std::sync::Mutex<Vec<&'static str>>>,
+    item: RunningIoWorkItem<'_, retry_now>,
+) {
+    let runs = log.lock().unwrap().len();
+    if runs >= 2 {
+        log.lock().unwrap().push("done");
+        return;
+    }
+    match item.try_queue(Arc::clone(&log), WorkQueue::Delayed) {
+        Ok(()) => log.lock().unwrap().push("try_queue"),
+        Err((item, log)) => {
+            log.lock().unwrap().push("queue");
+            item.queue(log, WorkQueue::Delayed);
+        }
+    }
+}
+
+#[test]
+fn a_lent_item_that_cannot_be_try_queued_comes_back_and_can_be_queued() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("retry.sys");
+    let device = driver.create_device();
+    let base = device.reference_count();
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    retry_now::queue(
+        ntwork_suite::object(&device),
+        Arc::clone(&log),
+        WorkQueue::Delayed,
+    )
+    .unwrap();
+    // First run: no worker free for the try; the item and the log come back.
+    exec.fail_allocations(FaultSite::TryQueue, FailurePlan::Next(1));
+    assert!(exec.run_next());
+    assert_eq!(*log.lock().unwrap(), ["queue"]);
+    assert_eq!(
+        device.reference_count(),
+        base + 1,
+        "queued once, no item reference"
+    );
+    // Second run: the try succeeds (the manual executive counts as free).
+    assert!(exec.run_next());
+    assert_eq!(*log.lock().unwrap(), ["queue", "try_queue"]);
+    assert!(exec.run_next());
+    assert!(!exec.run_next());
+    assert_eq!(*log.lock().unwrap(), ["queue", "try_queue", "done"]);
+    assert_eq!(device.reference_count(), base);
+    assert_eq!(exec.io_work_items_outstanding(), 0);
+    assert_eq!(exec.pool_outstanding(), 0);
+    assert_eq!(Arc::strong_count(&log), 1);
+    assert_eq!(exec.bug_check(), None);
+    driver.unload().unwrap();
+}
+
 static KEPT: std::sync::Mutex<Option<IoWorkItem<park>>> = std::sync::Mutex::new(None);
 
 /// The lent item kept beyond the call: then it takes its reference.

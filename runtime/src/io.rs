@@ -182,6 +182,38 @@ impl<C> IoBlock<C> {
         }
     }
 
+    /// As [`queue`](Self::queue), with `IoTryQueueWorkItem`: the context comes
+    /// back if the item was not queued (and the block stays the caller's).
+    ///
+    /// # Safety
+    ///
+    /// As for [`queue`](Self::queue); ownership of the block passes to the
+    /// queue only on `Ok`.
+    unsafe fn try_queue<R: IoRoutine<Context = C>>(
+        block: NonNull<Self>,
+        raw: NonNull<ffi::IO_WORKITEM>,
+        context: C,
+        queue: WorkQueue,
+    ) -> Result<(), C> {
+        let block = block.as_ptr();
+        // SAFETY: the caller's contract; on success `io_block::<R>` takes the
+        // context and the block back exactly once.
+        let queued = unsafe {
+            (*block).context.write(context);
+            ffi::IoTryQueueWorkItem(
+                raw.as_ptr(),
+                Some(trampolines::io_block::<R>),
+                queue.as_raw(),
+                block.cast(),
+            )
+        };
+        if queued == 0 {
+            // SAFETY: not queued, so the context in the slot is ours again.
+            return Err(unsafe { Self::take_context(block) });
+        }
+        Ok(())
+    }
+
     /// Takes the context out of the slot.
     ///
     /// # Safety
@@ -308,6 +340,27 @@ impl<'a, R: IoRoutine> RunningIoWorkItem<'a, R> {
         // item, and the object is alive for this call; the queue references
         // it from here on.
         unsafe { IoBlock::queue::<R>(this.block, this.raw, context, queue) }
+    }
+
+    /// As [`queue`](Self::queue), with `IoTryQueueWorkItem` (Windows 8): when
+    /// no worker can start the item now, nothing is queued and the item and
+    /// the context come back (the item still lent, dropped at the end of the
+    /// call unless queued or kept).
+    pub fn try_queue(
+        self,
+        context: R::Context,
+        queue: WorkQueue,
+    ) -> Result<(), (Self, R::Context)> {
+        // SAFETY: by the invariants the block is ours and unqueued, `raw` its
+        // item, and the object is alive for this call.
+        match unsafe { IoBlock::try_queue::<R>(self.block, self.raw, context, queue) } {
+            Ok(()) => {
+                // The queue owns the block now.
+                core::mem::forget(self);
+                Ok(())
+            }
+            Err(context) => Err((self, context)),
+        }
     }
 
     /// Keeps the item beyond the call: an owned [`IoWorkItem`] holding a
@@ -517,21 +570,11 @@ impl<R: IoRoutine> IoWorkItem<R> {
     /// no worker can start the item now, nothing is queued and the item and the
     /// context come back. That is an ordinary outcome under load.
     pub fn try_queue(self, context: R::Context, queue: WorkQueue) -> Result<(), TryQueueError<R>> {
-        let block = self.block.as_ptr();
         // SAFETY: by the invariants the block is ours and unqueued, the slot
-        // empty, the object alive.
-        let queued = unsafe {
-            (*block).context.write(context);
-            ffi::IoTryQueueWorkItem(
-                self.raw().as_ptr(),
-                Some(trampolines::io_block::<R>),
-                queue.as_raw(),
-                block.cast(),
-            )
-        };
-        if queued == 0 {
-            // SAFETY: not queued, so the context in the slot is ours again.
-            let context = unsafe { IoBlock::take_context(block) };
+        // empty, `raw` its item, the object alive.
+        if let Err(context) =
+            unsafe { IoBlock::try_queue::<R>(self.block, self.raw(), context, queue) }
+        {
             return Err(TryQueueError {
                 item: self,
                 context,
