@@ -572,9 +572,8 @@ impl<R: IoRoutine> IoWorkItem<R> {
     pub fn try_queue(self, context: R::Context, queue: WorkQueue) -> Result<(), TryQueueError<R>> {
         // SAFETY: by the invariants the block is ours and unqueued, the slot
         // empty, `raw` its item, the object alive.
-        if let Err(context) =
-            unsafe { IoBlock::try_queue::<R>(self.block, self.raw(), context, queue) }
-        {
+        let tried = unsafe { IoBlock::try_queue::<R>(self.block, self.raw(), context, queue) };
+        if let Err(context) = tried {
             return Err(TryQueueError {
                 item: self,
                 context,
