@@ -2,7 +2,9 @@
 //! type (`DeviceObject` imported under another name).
 
 use ntwork::DeviceObject as Fdo;
-use ntwork::{AllocError, DriverObject, IoRoutine, IoWorkItem, WorkQueue, work_item};
+use ntwork::{
+    AllocError, DriverObject, IoRoutine, IoWorkItem, RunningIoWorkItem, WorkQueue, work_item,
+};
 
 #[work_item(driver)]
 fn refresh(driver: &DriverObject, generation: u64) {
@@ -17,6 +19,14 @@ fn refresh_again(driver: &DriverObject, left: u32, item: IoWorkItem<refresh_agai
     let _ = driver;
 }
 
+#[work_item(driver)]
+fn refresh_lent(driver: &DriverObject, left: u32, item: RunningIoWorkItem<'_, refresh_lent>) {
+    if left > 0 {
+        item.queue(left - 1, WorkQueue::Delayed);
+    }
+    let _ = driver;
+}
+
 #[work_item(device)]
 fn renamed(device: &Fdo, count: u32) {
     let _ = (device, count);
@@ -27,6 +37,7 @@ fn bound_to<R: IoRoutine<Object = O>, O>() {}
 fn main() {
     bound_to::<refresh, DriverObject>();
     bound_to::<refresh_again, DriverObject>();
+    bound_to::<refresh_lent, DriverObject>();
     bound_to::<renamed, ntwork::DeviceObject>();
     let _: fn(&DriverObject, u64, WorkQueue) -> Result<(), AllocError<u64>> = refresh::queue;
     let _: fn(&DriverObject) -> Result<IoWorkItem<refresh>, AllocError> = refresh::new;
