@@ -140,13 +140,16 @@ pub(crate) unsafe extern "system" fn ex_reusable_arc<R: ExRoutineRef>(parameter:
 }
 
 /// `IO_WORKITEM_ROUTINE_EX` of [`IoWorkItem<R>`](crate::IoWorkItem) and of the
-/// one-shot `queue` helper: `context` is the item's block.
+/// one-shot `queue` helper of a routine that takes its item: `context` is the
+/// item's block. (A routine without its item is queued one-shot with
+/// [`io_raw_ex`], the context alone in pool.)
 ///
 /// # Safety
 ///
 /// Called by the kernel for an item queued by ntwork for routine `R`:
-/// `context` is its [`IoBlock`] holding the context, `io_object` the object
-/// the item is bound to, referenced by the queue until this returns.
+/// `context` is its [`IoBlock`] holding the context, `item` the (non-null)
+/// `IO_WORKITEM` that was queued, `io_object` the object the item is bound
+/// to, referenced by the queue until this returns.
 pub(crate) unsafe extern "system" fn io_block<R: IoRoutine>(
     io_object: *mut c_void,
     context: *mut c_void,
