@@ -103,6 +103,61 @@ impl<C, S: Copy> ExBlock<C, S> {
             )
         }
     }
+
+    /// The one-shot queue: a fresh block holding `context` and `slot`,
+    /// initialized for `routine` and queued with `ExQueueWorkItem`; the
+    /// context back on low resources.
+    ///
+    /// # Safety
+    ///
+    /// `routine` takes such a block as its parameter, once, and frees it.
+    #[inline]
+    unsafe fn queue_new(
+        context: C,
+        slot: S,
+        routine: unsafe extern "system" fn(*mut core::ffi::c_void),
+        queue: WorkQueue,
+    ) -> Result<(), C> {
+        let Some(block) = pool::allocate_for::<Self>() else {
+            return Err(context);
+        };
+        let raw = block.as_ptr();
+        // SAFETY: a fresh, zeroed block for `routine` (the caller's contract),
+        // initialized and queued once; it belongs to the queue from here on.
+        unsafe {
+            Self::init(block, context, routine);
+            (&raw mut (*raw).rundown).write(slot);
+            ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw());
+        }
+        Ok(())
+    }
+}
+
+/// A one-shot queue counted in `rundown`: protection first, then the block,
+/// as C does, so nothing is held across the acquire call; the protection is
+/// released again if the block cannot be had.
+///
+/// # Safety
+///
+/// As for [`ExBlock::queue_new`], and `routine` releases `rundown` once after
+/// the routine has run.
+#[inline]
+unsafe fn queue_new_counted<C, S: Copy>(
+    rundown: &'static Rundown,
+    context: C,
+    slot: S,
+    routine: unsafe extern "system" fn(*mut core::ffi::c_void),
+    queue: WorkQueue,
+) -> Result<(), QueueError<C>> {
+    if !rundown.acquire() {
+        return Err(QueueError::Unloading(context));
+    }
+    // SAFETY: the caller's contract.
+    unsafe { ExBlock::queue_new(context, slot, routine, queue) }.map_err(|context| {
+        // SAFETY: acquired above for this item, which does not exist.
+        unsafe { rundown.release() };
+        QueueError::InsufficientResources(context)
+    })
 }
 
 /// An Ex routine whose one-shot items count in a rundown named in its type
@@ -128,45 +183,30 @@ pub(crate) fn queue_once_uncounted<R: ExRoutineNeverUnloads>(
     context: R::Context,
     queue: WorkQueue,
 ) -> Result<(), AllocError<R::Context>> {
-    let Some(block) = pool::allocate_for::<ExBlock<R::Context, ()>>() else {
-        return Err(AllocError(context));
-    };
-    let raw = block.as_ptr();
-    // SAFETY: a fresh, zeroed block for `ex_uncounted_block`, initialized and
-    // queued once; it belongs to the queue from here on, and the trampoline
-    // takes it back.
-    unsafe {
-        ExBlock::init(block, context, trampolines::ex_uncounted_block::<R>);
-        ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw());
-    }
-    Ok(())
+    // SAFETY: `ex_uncounted_block` takes an `ExBlock<R::Context, ()>` back
+    // once and frees it.
+    unsafe { ExBlock::<_, ()>::queue_new(context, (), trampolines::ex_uncounted_block::<R>, queue) }
+        .map_err(AllocError)
 }
 
 /// The one-shot Ex queue behind `name::queue(context, queue)` of a routine
-/// that names its rundown: protection first, then the block, as C does, and
-/// the rundown never stored.
+/// that names its rundown: the rundown never stored.
 #[inline]
 pub(crate) fn queue_once_counted<R: ExRoutineRundown>(
     context: R::Context,
     queue: WorkQueue,
 ) -> Result<(), QueueError<R::Context>> {
-    if !R::RUNDOWN.acquire() {
-        return Err(QueueError::Unloading(context));
-    }
-    let Some(block) = pool::allocate_for::<ExBlock<R::Context, ()>>() else {
-        // SAFETY: acquired above for this item, which does not exist.
-        unsafe { R::RUNDOWN.release() };
-        return Err(QueueError::InsufficientResources(context));
-    };
-    let raw = block.as_ptr();
-    // SAFETY: a fresh, zeroed block for `ex_counted_block`, initialized and
-    // queued once; it belongs to the queue from here on, and the trampoline
-    // takes it back and releases the rundown acquired above.
+    // SAFETY: `ex_counted_block` takes an `ExBlock<R::Context, ()>` back once,
+    // frees it, and releases `R::RUNDOWN` after the routine.
     unsafe {
-        ExBlock::init(block, context, trampolines::ex_counted_block::<R>);
-        ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw());
+        queue_new_counted(
+            R::RUNDOWN,
+            context,
+            (),
+            trampolines::ex_counted_block::<R>,
+            queue,
+        )
     }
-    Ok(())
 }
 
 /// An owned, one-shot Ex work item: one pool allocation holding the
@@ -282,32 +322,24 @@ impl<R: Routine> ExWorkItem<R> {
 }
 
 /// The one-shot Ex queue behind `name::queue(&rundown, context, queue)`:
-/// the same block as `ExWorkItem::new` + `queue`, in the C order (protection
-/// first, then the block), so nothing is held across the acquire call.
+/// the same block as `ExWorkItem::new` + `queue`, the rundown stored in it.
 #[inline]
 pub(crate) fn queue_once<R: ExRoutine>(
     rundown: &'static Rundown,
     context: R::Context,
     queue: WorkQueue,
 ) -> Result<(), QueueError<R::Context>> {
-    if !rundown.acquire() {
-        return Err(QueueError::Unloading(context));
-    }
-    let Some(block) = pool::allocate_for::<ExBlock<R::Context>>() else {
-        // SAFETY: acquired above for this item, which does not exist.
-        unsafe { rundown.release() };
-        return Err(QueueError::InsufficientResources(context));
-    };
-    let raw = block.as_ptr();
-    // SAFETY: a fresh, zeroed block, initialized and then queued once; it
-    // belongs to the queue from here on, and `ex_block` takes it back and
-    // releases the rundown acquired above.
+    // SAFETY: `ex_block` takes an `ExBlock<R::Context>` back once, frees it,
+    // and releases the rundown stored in it after the routine.
     unsafe {
-        ExBlock::init(block, context, trampolines::ex_block::<R>);
-        (&raw mut (*raw).rundown).write(rundown);
-        ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw());
+        queue_new_counted(
+            rundown,
+            context,
+            core::ptr::from_ref(rundown),
+            trampolines::ex_block::<R>,
+            queue,
+        )
     }
-    Ok(())
 }
 
 impl<R: Routine> Drop for ExWorkItem<R> {
