@@ -466,20 +466,13 @@ fn device_shape<'a>(
     for &position in &item_positions {
         let ty = model::peel(&rest[position].ty);
         if let Type::Reference(reference) = ty {
-            let (and, lifetime, mutability) = (
-                &reference.and_token,
-                &reference.lifetime,
-                &reference.mutability,
-            );
-            let elem = model::peel(&reference.elem);
-            let name = model::last_segment(elem).map(|segment| &segment.ident);
-            let fix = if name.is_some_and(|name| name == "RunningIoWorkItem") {
+            let fix = if model::is_lent_io_work_item(&reference.elem) {
                 format!("item: RunningIoWorkItem<'_, {ident}>")
             } else {
                 format!("item: IoWorkItem<{ident}>")
             };
             errors.push(error(
-                quote!(#and #lifetime #mutability),
+                reference_prefix(reference),
                 format!(
                     "a device-bound routine takes its work item by value: `{fix}` (the routine may requeue, keep or free it)"
                 ),
@@ -521,13 +514,8 @@ fn device_shape<'a>(
             .as_ref()
             .is_some_and(|lifetime| lifetime.ident == "static");
         if !is_static {
-            let (and, lifetime, mutability) = (
-                &reference.and_token,
-                &reference.lifetime,
-                &reference.mutability,
-            );
             errors.push(error(
-                quote!(#and #lifetime #mutability),
+                reference_prefix(reference),
                 "a device-bound routine owns its context: take it by value (`context: C`), since the context is moved to the worker thread (a reference would be `'static` at least)",
             ));
             // The stand-in's context is this reference made `'static`
@@ -538,6 +526,16 @@ fn device_shape<'a>(
     }
     check_context_type(ty, declared, errors);
     (role, Some(ty))
+}
+
+/// A reference type's `&'a mut`, where an error about taking by reference points.
+fn reference_prefix(reference: &syn::TypeReference) -> proc_macro2::TokenStream {
+    let (and, lifetime, mutability) = (
+        &reference.and_token,
+        &reference.lifetime,
+        &reference.mutability,
+    );
+    quote!(#and #lifetime #mutability)
 }
 
 /// An item parameter's type behind one reference: `&IoWorkItem<name>` is the
