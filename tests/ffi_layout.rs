@@ -155,3 +155,48 @@ fn ex_initialize_work_item_makes_the_three_stores() {
     );
     assert_eq!(item.Parameter, parameter);
 }
+
+/// Every field ntwork declares of `DRIVER_OBJECT` at windows-sys's offset.
+#[test]
+fn driver_object_matches() {
+    macro_rules! same_offsets {
+        ($($field:ident)*) => {$(
+            assert_eq!(
+                offset_of!(ffi::DRIVER_OBJECT, $field),
+                offset_of!(wf::DRIVER_OBJECT, $field),
+                stringify!($field)
+            );
+        )*};
+    }
+    assert_eq!(
+        size_of::<ffi::DRIVER_OBJECT>(),
+        size_of::<wf::DRIVER_OBJECT>()
+    );
+    same_offsets!(Type Size DeviceObject Flags DriverStart DriverSize DriverSection
+        DriverExtension DriverName HardwareDatabase FastIoDispatch DriverInit
+        DriverStartIo DriverUnload MajorFunction);
+    if size_of::<usize>() == 8 {
+        assert_eq!(offset_of!(ffi::DRIVER_OBJECT, DriverUnload), 0x68);
+    }
+}
+
+/// `DEVICE_OBJECT` is declared up to `StackSize`; those fields sit where
+/// windows-sys has them.
+#[test]
+fn device_object_prefix_matches() {
+    macro_rules! same_offsets {
+        ($($field:ident)*) => {$(
+            assert_eq!(
+                offset_of!(ffi::DEVICE_OBJECT, $field),
+                offset_of!(wf::DEVICE_OBJECT, $field),
+                stringify!($field)
+            );
+        )*};
+    }
+    same_offsets!(Type Size ReferenceCount DriverObject NextDevice AttachedDevice
+        CurrentIrp Timer Flags Characteristics Vpb DeviceExtension DeviceType StackSize);
+    assert!(size_of::<ffi::DEVICE_OBJECT>() <= size_of::<wf::DEVICE_OBJECT>());
+    if size_of::<usize>() == 8 {
+        assert_eq!(offset_of!(ffi::DEVICE_OBJECT, DeviceExtension), 0x40);
+    }
+}

@@ -7,7 +7,7 @@ use std::boxed::Box;
 use std::sync::Arc;
 use std::vec::Vec;
 
-use ntwork::ffi::{self, PDEVICE_OBJECT};
+use ntwork_sys::{self as ffi, PDEVICE_OBJECT};
 
 use crate::bugcheck::{
     BugCheck, DRIVER_VERIFIER_DETECTED_VIOLATION, HOST_UNKNOWN_OBJECT, REFERENCE_BY_POINTER,

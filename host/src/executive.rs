@@ -16,7 +16,7 @@ use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
-use ntwork::ffi::{self, PASSIVE_LEVEL, WORK_QUEUE_TYPE};
+use ntwork_sys::{self as ffi, PASSIVE_LEVEL, WORK_QUEUE_TYPE};
 
 use crate::binding::{EnterGuard, bind};
 use crate::bugcheck::{

@@ -11,7 +11,7 @@ use core::ffi::c_void;
 use core::panic::AssertUnwindSafe;
 use std::io::Write as _;
 
-use ntwork::ffi::{
+use ntwork_sys::{
     BOOLEAN, EX_RUNDOWN_REF, KPROCESSOR_MODE, LONG_PTR, NTSTATUS, PDEVICE_OBJECT, PIO_WORKITEM,
     PIO_WORKITEM_ROUTINE, PIO_WORKITEM_ROUTINE_EX, POOL_FLAG_NON_PAGED, POOL_FLAGS, SIZE_T,
     STATUS_SUCCESS, ULONG, WORK_QUEUE_ITEM, WORK_QUEUE_TYPE,

@@ -7,7 +7,7 @@
 
 use core::cell::Cell;
 
-use ntwork::ffi::{DISPATCH_LEVEL, HIGH_LEVEL, KIRQL, PASSIVE_LEVEL};
+use ntwork_sys::{DISPATCH_LEVEL, HIGH_LEVEL, KIRQL, PASSIVE_LEVEL};
 
 use crate::bugcheck::{BugCheck, DRIVER_VERIFIER_DETECTED_VIOLATION};
 

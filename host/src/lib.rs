@@ -3,7 +3,7 @@
 //! with `cargo test`.
 //!
 //! ```
-//! use ntwork::ffi;
+//! use ntwork_sys as ffi;
 //! use ntwork_host::{Executive, bugcheck};
 //!
 //! unsafe extern "system" fn nothing(_: *mut core::ffi::c_void) {}
@@ -22,7 +22,7 @@
 //! * [`Executive`]: worker queues (threaded, or [`Executive::manual`] and
 //!   stepped by the test), bound per thread so parallel tests are isolated.
 //! * The kernel exports (`ExQueueWorkItem`, `IoAllocateWorkItem`, ...) are
-//!   defined here with the C names and signatures of [`ntwork::ffi`].
+//!   defined here with the C names and signatures of [`ntwork_sys`].
 //! * [`Driver`] / [`Device`]: fake driver and device objects with the object
 //!   manager's pointer counts, and Windows's unload: DriverUnload, then the
 //!   image unmapped when the driver object's last reference drops (0xC4/0x62

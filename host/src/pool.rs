@@ -12,7 +12,7 @@ use core::alloc::Layout;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
 
-use ntwork::ffi::DISPATCH_LEVEL;
+use ntwork_sys::DISPATCH_LEVEL;
 
 use crate::binding::current;
 use crate::bugcheck::{

@@ -11,7 +11,7 @@ use crate::bugcheck::{BugCheck, HOST_MANUAL_WAIT_BLOCKS};
 /// no thread will run the work it waits for.
 const MANUAL_GRACE: Duration = Duration::from_millis(200);
 
-use ntwork::ffi::EX_RUNDOWN_REF;
+use ntwork_sys::EX_RUNDOWN_REF;
 
 const ACTIVE: usize = 1;
 const ONE: usize = 2;

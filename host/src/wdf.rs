@@ -22,11 +22,11 @@ use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
-use ntwork::ffi::wdf::{
+use ntwork_sys::wdf::{
     self as w, PCWDF_OBJECT_CONTEXT_TYPE_INFO, PFN_WDF_OBJECT_CONTEXT_CLEANUP, PFN_WDF_WORKITEM,
     PWDF_DRIVER_GLOBALS, WDF_DRIVER_GLOBALS, WDFFUNC, WDFOBJECT, WDFWORKITEM,
 };
-use ntwork::ffi::{self, NTSTATUS, STATUS_SUCCESS};
+use ntwork_sys::{self as ffi, NTSTATUS, STATUS_SUCCESS};
 
 use crate::binding::current;
 use crate::bugcheck::{

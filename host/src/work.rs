@@ -8,9 +8,9 @@ use core::ffi::c_void;
 use std::boxed::Box;
 use std::sync::Arc;
 
-use ntwork::ffi::{
-    self, DISPATCH_LEVEL, IO_WORKITEM, PIO_WORKITEM, PIO_WORKITEM_ROUTINE, PIO_WORKITEM_ROUTINE_EX,
-    WORK_QUEUE_ITEM, WORK_QUEUE_TYPE,
+use ntwork_sys::{
+    self as ffi, DISPATCH_LEVEL, IO_WORKITEM, PIO_WORKITEM, PIO_WORKITEM_ROUTINE,
+    PIO_WORKITEM_ROUTINE_EX, WORK_QUEUE_ITEM, WORK_QUEUE_TYPE,
 };
 
 use crate::binding::current;

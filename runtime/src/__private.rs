@@ -16,11 +16,11 @@ pub use ntwork_macros::__with_items as with_items;
 /// panic hook. In a driver (`panic = "abort"`) the driver's panic handler runs.
 #[inline]
 pub fn guard(f: impl FnOnce()) {
-    #[cfg(feature = "std")]
+    #[cfg(any(feature = "std", all(panic = "unwind", unix)))]
     {
         let _ = std::panic::catch_unwind(core::panic::AssertUnwindSafe(f));
     }
-    #[cfg(not(feature = "std"))]
+    #[cfg(not(any(feature = "std", all(panic = "unwind", unix))))]
     f();
 }
 

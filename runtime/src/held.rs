@@ -7,7 +7,7 @@
 
 use crate::rundown::Drain;
 
-#[cfg(all(feature = "std", not(loom)))]
+#[cfg(all(any(feature = "std", all(panic = "unwind", unix)), not(loom)))]
 mod imp {
     use core::cell::RefCell;
     use std::vec::Vec;
@@ -45,11 +45,11 @@ mod imp {
 /// Runs `run` (a routine, inside its panic guard) as holding `drains`.
 #[inline(always)]
 pub(crate) fn running<T>(drains: [Option<&Drain>; 2], run: impl FnOnce() -> T) -> T {
-    #[cfg(all(feature = "std", not(loom)))]
+    #[cfg(all(any(feature = "std", all(panic = "unwind", unix)), not(loom)))]
     {
         imp::running(drains, run)
     }
-    #[cfg(not(all(feature = "std", not(loom))))]
+    #[cfg(not(all(any(feature = "std", all(panic = "unwind", unix)), not(loom))))]
     {
         let _ = drains;
         run()
@@ -60,7 +60,7 @@ pub(crate) fn running<T>(drains: [Option<&Drain>; 2], run: impl FnOnce() -> T) -
 /// waiting for it would wait for that routine to return.
 #[inline(always)]
 pub(crate) fn assert_not_held(drain: &Drain) {
-    #[cfg(all(feature = "std", not(loom)))]
+    #[cfg(all(any(feature = "std", all(panic = "unwind", unix)), not(loom)))]
     if imp::held(drain) {
         panic!(
             "a work item routine waits for a rundown or flush that counts this very routine \
@@ -68,6 +68,6 @@ pub(crate) fn assert_not_held(drain: &Drain) {
              first, so on Windows it never returns. Wait in DriverUnload or on the stop path"
         );
     }
-    #[cfg(not(all(feature = "std", not(loom))))]
+    #[cfg(not(all(any(feature = "std", all(panic = "unwind", unix)), not(loom))))]
     let _ = drain;
 }

@@ -31,11 +31,14 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
-#[cfg(feature = "std")]
+#[cfg(any(feature = "std", all(panic = "unwind", unix)))]
 extern crate std;
 
 pub mod abi;
-pub mod ffi;
+/// The kernel seam: `ntwork-sys`, the work-item types and functions of
+/// `wdm.h` (and KMDF's, with feature `wdf`) under their C names.
+#[doc(inline)]
+pub use ntwork_sys as ffi;
 pub mod raw;
 
 mod error;

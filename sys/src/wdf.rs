@@ -199,13 +199,16 @@ pub const STATUS_DELETE_PENDING: NTSTATUS = 0xC000_0056_u32 as NTSTATUS;
 pub const STATUS_INVALID_PARAMETER: NTSTATUS = 0xC000_000D_u32 as NTSTATUS;
 /// `STATUS_INVALID_DEVICE_STATE`.
 pub const STATUS_INVALID_DEVICE_STATE: NTSTATUS = 0xC000_0184_u32 as NTSTATUS;
-/// `STATUS_INSUFFICIENT_RESOURCES`.
-pub const STATUS_INSUFFICIENT_RESOURCES: NTSTATUS = 0xC000_009A_u32 as NTSTATUS;
+pub use super::STATUS_INSUFFICIENT_RESOURCES;
 
 /// `WdfObjectGetTypedContextWorkerTableIndex`.
 pub const WdfObjectGetTypedContextWorkerTableIndex: usize = 202;
 /// `WdfObjectAllocateContextTableIndex`.
 pub const WdfObjectAllocateContextTableIndex: usize = 203;
+/// `WdfObjectReferenceActualTableIndex`.
+pub const WdfObjectReferenceActualTableIndex: usize = 205;
+/// `WdfObjectDereferenceActualTableIndex`.
+pub const WdfObjectDereferenceActualTableIndex: usize = 206;
 /// `WdfObjectDeleteTableIndex`.
 pub const WdfObjectDeleteTableIndex: usize = 208;
 /// `WdfWorkItemCreateTableIndex`.
@@ -238,6 +241,14 @@ pub type PFN_WDFWORKITEMGETPARENTOBJECT = unsafe extern "system" fn(
 /// `PFN_WDFOBJECTDELETE`.
 pub type PFN_WDFOBJECTDELETE =
     unsafe extern "system" fn(DriverGlobals: PWDF_DRIVER_GLOBALS, Object: WDFOBJECT);
+/// `PFN_WDFOBJECTREFERENCEACTUAL` (and `PFN_WDFOBJECTDEREFERENCEACTUAL`).
+pub type PFN_WDFOBJECTREFERENCEACTUAL = unsafe extern "system" fn(
+    DriverGlobals: PWDF_DRIVER_GLOBALS,
+    Handle: WDFOBJECT,
+    Tag: *mut c_void,
+    Line: i32,
+    File: *const c_char,
+);
 /// `PFN_WDFOBJECTALLOCATECONTEXT`.
 pub type PFN_WDFOBJECTALLOCATECONTEXT = unsafe extern "system" fn(
     DriverGlobals: PWDF_DRIVER_GLOBALS,
@@ -345,6 +356,57 @@ pub unsafe fn WdfWorkItemFlush(WorkItem: WDFWORKITEM) {
 pub unsafe fn WdfObjectDelete(Object: WDFOBJECT) {
     // SAFETY: the caller's contract; entry 208 is `PFN_WDFOBJECTDELETE`.
     unsafe { entry::<PFN_WDFOBJECTDELETE>(WdfObjectDeleteTableIndex)(WdfDriverGlobals, Object) }
+}
+
+/// `WdfObjectReferenceActual` (`WdfObjectReference` / `WdfObjectReferenceWithTag`):
+/// one more reference; the object's memory (and its context, until
+/// `EvtDestroyCallback`) lives until the last one goes.
+///
+/// # Safety
+///
+/// The framework has bound the driver; `Handle` is a live object (or one the
+/// caller holds a reference on). IRQL <= DISPATCH_LEVEL.
+pub unsafe fn WdfObjectReferenceActual(
+    Handle: WDFOBJECT,
+    Tag: *mut c_void,
+    Line: i32,
+    File: *const c_char,
+) {
+    // SAFETY: the caller's contract; entry 205 is `PFN_WDFOBJECTREFERENCEACTUAL`.
+    unsafe {
+        entry::<PFN_WDFOBJECTREFERENCEACTUAL>(WdfObjectReferenceActualTableIndex)(
+            WdfDriverGlobals,
+            Handle,
+            Tag,
+            Line,
+            File,
+        )
+    }
+}
+
+/// `WdfObjectDereferenceActual`: drops a reference taken with
+/// [`WdfObjectReferenceActual`] (with the same tag).
+///
+/// # Safety
+///
+/// The framework has bound the driver; the caller owns the reference it
+/// drops. IRQL <= DISPATCH_LEVEL.
+pub unsafe fn WdfObjectDereferenceActual(
+    Handle: WDFOBJECT,
+    Tag: *mut c_void,
+    Line: i32,
+    File: *const c_char,
+) {
+    // SAFETY: the caller's contract; entry 206 has the reference shape.
+    unsafe {
+        entry::<PFN_WDFOBJECTREFERENCEACTUAL>(WdfObjectDereferenceActualTableIndex)(
+            WdfDriverGlobals,
+            Handle,
+            Tag,
+            Line,
+            File,
+        )
+    }
 }
 
 /// `WdfObjectAllocateContext`: context space of another type for an existing

@@ -1,18 +1,20 @@
-//! Raw kernel types and functions for work items, named exactly as in `wdm.h`.
+//! The kernel seam of ntwork: the types and functions of work items, named
+//! exactly as in `wdm.h` (and, with feature `wdf`, KMDF's headers).
 //!
-//! Everything here is the C contract and nothing more: the safe API lives in
-//! [`crate::ExWorkItem`], [`crate::IoWorkItem`] and [`crate::WorkQueue`]. In a
-//! driver the functions resolve to `ntoskrnl.exe`; with the `host` feature the
-//! host executive (the `ntwork-host` crate) defines the same symbols, so tests make the very
-//! calls a driver makes.
+//! Everything here is the C contract and nothing more; it imports nothing of
+//! ntwork. The safe API is the `ntwork` crate, which re-exports this crate as
+//! `ntwork::ffi`. In a driver the functions resolve to `ntoskrnl.exe`; on
+//! Linux the `ntwork-host` crate defines the same symbols, so tests make the
+//! very calls a driver makes.
 //!
 //! Routine pointer types carry their real parameters (`windows-sys` declares them
 //! parameterless, a known metadata defect). A routine cannot be *cast* to
 //! another binding's pointer type (the ABI is part of the type; `as` is
-//! E0605): [`crate::abi`] gives each routine in the type the binding declares.
+//! E0605): `ntwork::abi` gives each routine in the type the binding declares.
 //! Raw object pointers from `wdk-sys` or `windows-sys` go in with `.cast()`:
 //! the pointee types differ only in name.
 
+#![no_std]
 #![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
 
 use core::ffi::c_void;
@@ -116,19 +118,95 @@ pub struct IO_WORKITEM {
     _marker: Opaque,
 }
 
-/// `DEVICE_OBJECT`: opaque here; ntwork never reads its fields.
+/// `UNICODE_STRING`: a counted UTF-16 string (lengths in bytes).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct UNICODE_STRING {
+    /// Bytes in use, without a terminator.
+    pub Length: u16,
+    /// Bytes of `Buffer`.
+    pub MaximumLength: u16,
+    /// The characters.
+    pub Buffer: *mut u16,
+}
+
+/// `DEVICE_OBJECT`, up to the fields ntwork reads (`DeviceExtension`); the
+/// kernel's object is larger (0x150 bytes on x64), and only the kernel (or the
+/// host) allocates one. Fields as in `wdm.h`.
 #[repr(C)]
 pub struct DEVICE_OBJECT {
-    _data: [u8; 0],
+    /// `IO_TYPE_DEVICE` (3).
+    pub Type: i16,
+    /// The object's size in bytes, extension excluded.
+    pub Size: u16,
+    /// Open handles (not pointer references).
+    pub ReferenceCount: i32,
+    /// The driver that created it.
+    pub DriverObject: PDRIVER_OBJECT,
+    /// The driver's next device.
+    pub NextDevice: PDEVICE_OBJECT,
+    /// The device attached on top of this one.
+    pub AttachedDevice: PDEVICE_OBJECT,
+    /// `PIRP`.
+    pub CurrentIrp: *mut c_void,
+    /// `PIO_TIMER`.
+    pub Timer: *mut c_void,
+    /// `DO_*` flags.
+    pub Flags: ULONG,
+    /// `FILE_*` characteristics.
+    pub Characteristics: ULONG,
+    /// `PVPB`.
+    pub Vpb: *mut c_void,
+    /// The driver-defined extension, `DeviceExtensionSize` bytes from
+    /// `IoCreateDevice`, zeroed, in nonpaged memory; freed with the object.
+    pub DeviceExtension: *mut c_void,
+    /// `FILE_DEVICE_*`.
+    pub DeviceType: ULONG,
+    /// IRP stack locations.
+    pub StackSize: i8,
+    _rest: [u8; 0],
     _marker: Opaque,
 }
 
-/// `DRIVER_OBJECT`: opaque here; ntwork never reads its fields.
+/// `DRIVER_OBJECT`, as in `wdm.h`.
 #[repr(C)]
 pub struct DRIVER_OBJECT {
-    _data: [u8; 0],
-    _marker: Opaque,
+    /// `IO_TYPE_DRIVER` (4).
+    pub Type: i16,
+    /// `size_of::<DRIVER_OBJECT>()`.
+    pub Size: i16,
+    /// The first of the driver's devices.
+    pub DeviceObject: PDEVICE_OBJECT,
+    /// `DRVO_*` flags.
+    pub Flags: ULONG,
+    /// Where the image starts.
+    pub DriverStart: *mut c_void,
+    /// The image's size.
+    pub DriverSize: ULONG,
+    /// The loader's entry for the image.
+    pub DriverSection: *mut c_void,
+    /// `PDRIVER_EXTENSION` (AddDevice, the service key).
+    pub DriverExtension: *mut c_void,
+    /// `\Driver\Name`.
+    pub DriverName: UNICODE_STRING,
+    /// `PUNICODE_STRING`.
+    pub HardwareDatabase: *mut UNICODE_STRING,
+    /// `PFAST_IO_DISPATCH`.
+    pub FastIoDispatch: *mut c_void,
+    /// `DriverEntry`.
+    pub DriverInit: *mut c_void,
+    /// `PDRIVER_STARTIO`.
+    pub DriverStartIo: *mut c_void,
+    /// Called before the image is unloaded; NULL: the driver cannot be unloaded.
+    pub DriverUnload: PDRIVER_UNLOAD,
+    /// `PDRIVER_DISPATCH` per `IRP_MJ_*`.
+    pub MajorFunction: [*mut c_void; 28],
 }
+
+/// `DRIVER_UNLOAD`: at PASSIVE_LEVEL, before the image is unloaded.
+pub type DRIVER_UNLOAD = unsafe extern "system" fn(DriverObject: PDRIVER_OBJECT);
+/// `PDRIVER_UNLOAD`.
+pub type PDRIVER_UNLOAD = Option<DRIVER_UNLOAD>;
 
 /// `PIO_WORKITEM`.
 pub type PIO_WORKITEM = *mut IO_WORKITEM;
@@ -141,6 +219,13 @@ pub type PDRIVER_OBJECT = *mut DRIVER_OBJECT;
 pub type NTSTATUS = i32;
 /// `STATUS_SUCCESS`.
 pub const STATUS_SUCCESS: NTSTATUS = 0;
+/// `STATUS_INSUFFICIENT_RESOURCES`.
+pub const STATUS_INSUFFICIENT_RESOURCES: NTSTATUS = 0xC000_009A_u32 as NTSTATUS;
+/// `STATUS_OBJECT_NAME_COLLISION`: `IoAllocateDriverObjectExtension` found an
+/// extension with that identification address already.
+pub const STATUS_OBJECT_NAME_COLLISION: NTSTATUS = 0xC000_0035_u32 as NTSTATUS;
+/// `FILE_DEVICE_UNKNOWN`.
+pub const FILE_DEVICE_UNKNOWN: ULONG = 0x22;
 /// `LONG_PTR`.
 pub type LONG_PTR = isize;
 /// `SIZE_T`.
@@ -259,6 +344,39 @@ unsafe extern "system" {
     /// `ObDereferenceObject`: drops a reference taken by [`ObfReferenceObject`].
     /// IRQL <= `DISPATCH_LEVEL`.
     pub fn ObfDereferenceObject(Object: *mut c_void) -> LONG_PTR;
+
+    /// Allocates the driver object's extension identified by
+    /// `ClientIdentificationAddress` (zeroed, nonpaged, freed with the driver
+    /// object); `STATUS_OBJECT_NAME_COLLISION` if it exists. IRQL <= APC_LEVEL.
+    pub fn IoAllocateDriverObjectExtension(
+        DriverObject: PDRIVER_OBJECT,
+        ClientIdentificationAddress: *mut c_void,
+        DriverObjectExtensionSize: ULONG,
+        DriverObjectExtension: *mut *mut c_void,
+    ) -> NTSTATUS;
+
+    /// The extension [`IoAllocateDriverObjectExtension`] made for
+    /// `ClientIdentificationAddress`, or NULL. IRQL <= APC_LEVEL.
+    pub fn IoGetDriverObjectExtension(
+        DriverObject: PDRIVER_OBJECT,
+        ClientIdentificationAddress: *mut c_void,
+    ) -> *mut c_void;
+
+    /// Creates a device object with `DeviceExtensionSize` bytes of zeroed
+    /// extension. PASSIVE_LEVEL.
+    pub fn IoCreateDevice(
+        DriverObject: PDRIVER_OBJECT,
+        DeviceExtensionSize: ULONG,
+        DeviceName: *mut UNICODE_STRING,
+        DeviceType: ULONG,
+        DeviceCharacteristics: ULONG,
+        Exclusive: BOOLEAN,
+        DeviceObject: *mut PDEVICE_OBJECT,
+    ) -> NTSTATUS;
+
+    /// Marks a device object for deletion and drops the creator's reference:
+    /// the object (and its extension) goes at its last reference. PASSIVE_LEVEL.
+    pub fn IoDeleteDevice(DeviceObject: PDEVICE_OBJECT);
 
     /// Initializes rundown protection (stores 0). Any IRQL.
     pub fn ExInitializeRundownProtection(RunRef: *mut EX_RUNDOWN_REF);
