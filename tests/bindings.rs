@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ntwork::{DeviceObject, IoRoutineWithoutItem, work_item};
+use ntwork::{DeviceObject, work_item};
 use ntwork_host::Executive;
 
 static RAN: AtomicUsize = AtomicUsize::new(0);
@@ -153,6 +153,6 @@ fn generated_routines_fit_windows_sys_types() {
     );
     assert_eq!(
         ntwork::abi::windows_sys_io_routine_ex::<on_device>().map(|f| f as usize),
-        Some(<on_device as IoRoutineWithoutItem>::ROUTINE_EX as usize)
+        Some(ntwork::raw::io_routine_ex::<on_device>() as usize)
     );
 }

@@ -503,7 +503,7 @@ impl ExRoutine for Boom {
 fn a_panicking_routine_is_a_labelled_host_diagnostic() {
     let exec = Executive::manual();
     let parameter = ntwork::raw::into_parameter(()).unwrap();
-    let routine = <Boom as ExRoutine>::ROUTINE;
+    let routine = ntwork::raw::ex_routine::<Boom>();
     let mut a = item(routine, parameter as usize);
     queue(&mut a, ffi::DelayedWorkQueue);
     assert!(exec.run_next(), "the panic does not escape to the test");

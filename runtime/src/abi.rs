@@ -36,8 +36,10 @@
 
 use core::ffi::c_void;
 
-use crate::__private::IoClassicRoutine;
-use crate::{ExRoutine, IoRoutineWithoutItem, trampolines};
+use crate::ex::raw::ex_raw_c;
+use crate::io::raw::{io_classic, io_classic_c, io_classic_system, io_raw_ex_c, io_raw_ex_system};
+use crate::objects::DeviceObject;
+use crate::{ExRoutine, IoRoutineWithoutItem};
 
 /// A routine pointer type of some binding that can name routine `R`.
 ///
@@ -45,7 +47,7 @@ use crate::{ExRoutine, IoRoutineWithoutItem, trampolines};
 /// `windows-sys`'s, for the roles each pointer type can carry: Ex routines
 /// (`WORKER_THREAD_ROUTINE`), Io routines without their item
 /// (`IO_WORKITEM_ROUTINE_EX`, the raw protocol of
-/// [`IoRoutineWithoutItem::ROUTINE_EX`]) and device routines
+/// [`raw::io_routine_ex`](crate::raw::io_routine_ex)) and device routines
 /// (`IO_WORKITEM_ROUTINE`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a routine pointer type that can carry `{R}`",
@@ -70,7 +72,7 @@ macro_rules! binding_abi {
 // ntwork::ffi's own types (extern "system").
 impl<R: ExRoutine> RoutineType<R> for Option<unsafe extern "system" fn(*mut c_void)> {
     fn of() -> Self {
-        Some(R::ROUTINE)
+        Some(crate::ex::raw::ex_raw::<R>)
     }
 }
 
@@ -78,22 +80,22 @@ impl<R: IoRoutineWithoutItem, P> RoutineType<R>
     for Option<unsafe extern "system" fn(*mut c_void, *mut c_void, *mut P)>
 {
     fn of() -> Self {
-        Some(trampolines::io_raw_ex_system::<R, P>)
+        Some(io_raw_ex_system::<R, P>)
     }
 }
 
-impl<R: IoClassicRoutine, D> RoutineType<R>
+impl<R: IoRoutineWithoutItem<Object = DeviceObject>, D> RoutineType<R>
     for Option<unsafe extern "system" fn(*mut D, *mut c_void)>
 {
     fn of() -> Self {
-        Some(trampolines::io_classic_system::<R, D>)
+        Some(io_classic_system::<R, D>)
     }
 }
 
 // windows-sys: parameterless `extern "system"`.
 impl<R: ExRoutine> RoutineType<R> for Option<unsafe extern "system" fn()> {
     fn of() -> Self {
-        let routine: unsafe extern "system" fn(*mut c_void) = R::ROUTINE;
+        let routine: unsafe extern "system" fn(*mut c_void) = crate::ex::raw::ex_raw::<R>;
         // SAFETY: only the pointer's type changes (same size, same ABI); the
         // kernel calls it with its real parameter, which is what `routine`
         // takes. The pointer is never called through this type by ntwork.
@@ -108,9 +110,9 @@ impl<R: ExRoutine> RoutineType<R> for Option<unsafe extern "system" fn()> {
 
 /// windows-sys's `PIO_WORKITEM_ROUTINE_EX` (parameterless, so the same type as
 /// its `PIO_WORKITEM_ROUTINE`; hence a function of its own): the raw-protocol
-/// routine of [`IoRoutineWithoutItem::ROUTINE_EX`], with its contract.
+/// routine of [`raw::io_routine_ex`](crate::raw::io_routine_ex), with its contract.
 pub fn windows_sys_io_routine_ex<R: IoRoutineWithoutItem>() -> Option<unsafe extern "system" fn()> {
-    let routine: crate::ffi::IO_WORKITEM_ROUTINE_EX = R::ROUTINE_EX;
+    let routine: crate::ffi::IO_WORKITEM_ROUTINE_EX = crate::io::raw::io_raw_ex::<R>;
     // SAFETY: only the pointer's type changes; the kernel calls it with the
     // three parameters it really takes.
     Some(unsafe {
@@ -122,8 +124,9 @@ pub fn windows_sys_io_routine_ex<R: IoRoutineWithoutItem>() -> Option<unsafe ext
 
 /// windows-sys's `PIO_WORKITEM_ROUTINE` for a device routine (the classic
 /// `IoQueueWorkItem` routine), with the contract of the generated `ROUTINE`.
-pub fn windows_sys_io_routine<R: IoClassicRoutine>() -> Option<unsafe extern "system" fn()> {
-    let routine: crate::ffi::IO_WORKITEM_ROUTINE = R::ROUTINE;
+pub fn windows_sys_io_routine<R: IoRoutineWithoutItem<Object = DeviceObject>>()
+-> Option<unsafe extern "system" fn()> {
+    let routine: crate::ffi::IO_WORKITEM_ROUTINE = io_classic::<R>;
     // SAFETY: as above, with the two parameters it takes.
     Some(unsafe {
         core::mem::transmute::<crate::ffi::IO_WORKITEM_ROUTINE, unsafe extern "system" fn()>(
@@ -136,7 +139,7 @@ binding_abi! {
     // bindgen (wdk-sys) on x86_64 / aarch64: extern "C".
     impl<R: ExRoutine> RoutineType<R> for Option<unsafe extern "C" fn(*mut c_void)> {
         fn of() -> Self {
-            Some(trampolines::ex_raw_c::<R>)
+            Some(ex_raw_c::<R>)
         }
     }
 
@@ -144,13 +147,13 @@ binding_abi! {
         for Option<unsafe extern "C" fn(*mut c_void, *mut c_void, *mut P)>
     {
         fn of() -> Self {
-            Some(trampolines::io_raw_ex_c::<R, P>)
+            Some(io_raw_ex_c::<R, P>)
         }
     }
 
-    impl<R: IoClassicRoutine, D> RoutineType<R> for Option<unsafe extern "C" fn(*mut D, *mut c_void)> {
+    impl<R: IoRoutineWithoutItem<Object = DeviceObject>, D> RoutineType<R> for Option<unsafe extern "C" fn(*mut D, *mut c_void)> {
         fn of() -> Self {
-            Some(trampolines::io_classic_c::<R, D>)
+            Some(io_classic_c::<R, D>)
         }
     }
 }

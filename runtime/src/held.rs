@@ -1,67 +1,64 @@
-//! What the routine running on this thread holds: the drains (a `Rundown`, a
-//! reusable item's flush protection) its run is counted in. A wait for one of
-//! them from inside that routine waits for the routine itself: on Windows it
-//! never returns. Host builds (`std`) report it as a panic in the routine,
-//! which the host executive reports as a labelled host diagnostic instead of
-//! hanging the test; driver builds compile all of this away.
-
-use crate::rundown::Drain;
+//! What the routine running on this thread holds: the addresses of the drains
+//! (a `Rundown`, a reusable item's flush protection) its run is counted in. A
+//! wait for one of them from inside that routine waits for the routine itself:
+//! on Windows it never returns. Host builds (where panics unwind) report it as
+//! a panic in the routine, which the host executive reports as a labelled host
+//! diagnostic instead of hanging the test; driver builds compile all of this
+//! away. Addresses are only compared, never turned back into pointers.
 
 #[cfg(all(any(feature = "std", all(panic = "unwind", unix)), not(loom)))]
 mod imp {
     use core::cell::RefCell;
     use std::vec::Vec;
 
-    use crate::rundown::Drain;
-
     std::thread_local! {
         static HELD: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
     }
 
-    pub(super) fn running<T>(drains: [Option<&Drain>; 2], run: impl FnOnce() -> T) -> T {
-        let pushed = drains.iter().flatten().count();
-        HELD.with(|held| {
-            let mut held = held.borrow_mut();
-            held.extend(drains.iter().flatten().map(|drain| address(drain)));
-        });
+    pub(super) fn running<T>(held: [Option<usize>; 2], run: impl FnOnce() -> T) -> T {
+        let pushed = held.iter().flatten().count();
+        HELD.with(|list| list.borrow_mut().extend(held.iter().flatten()));
         let result = run();
-        HELD.with(|held| {
-            let mut held = held.borrow_mut();
-            let keep = held.len() - pushed;
-            held.truncate(keep);
+        HELD.with(|list| {
+            let mut list = list.borrow_mut();
+            let keep = list.len() - pushed;
+            list.truncate(keep);
         });
         result
     }
 
-    pub(super) fn held(drain: &Drain) -> bool {
-        HELD.with(|held| held.borrow().contains(&address(drain)))
-    }
-
-    fn address(drain: &Drain) -> usize {
-        core::ptr::from_ref(drain) as usize
+    pub(super) fn is_held(address: usize) -> bool {
+        HELD.with(|list| list.borrow().contains(&address))
     }
 }
 
-/// Runs `run` (a routine, inside its panic guard) as holding `drains`.
+/// The address by which `held` knows a drain.
 #[inline(always)]
-pub(crate) fn running<T>(drains: [Option<&Drain>; 2], run: impl FnOnce() -> T) -> T {
+pub(crate) fn address_of<T>(drain: &T) -> usize {
+    core::ptr::from_ref(drain).addr()
+}
+
+/// Runs `run` (a routine, inside its panic guard) as holding the drains at
+/// the addresses `held` (from [`address_of`]).
+#[inline(always)]
+pub(crate) fn running<T>(held: [Option<usize>; 2], run: impl FnOnce() -> T) -> T {
     #[cfg(all(any(feature = "std", all(panic = "unwind", unix)), not(loom)))]
     {
-        imp::running(drains, run)
+        imp::running(held, run)
     }
     #[cfg(not(all(any(feature = "std", all(panic = "unwind", unix)), not(loom))))]
     {
-        let _ = drains;
+        let _ = held;
         run()
     }
 }
 
-/// Panics (host builds) if the routine running on this thread holds `drain`:
-/// waiting for it would wait for that routine to return.
+/// Panics (host builds) if the routine running on this thread holds the drain
+/// at `address`: waiting for it would wait for that routine to return.
 #[inline(always)]
-pub(crate) fn assert_not_held(drain: &Drain) {
+pub(crate) fn assert_not_held(address: usize) {
     #[cfg(all(any(feature = "std", all(panic = "unwind", unix)), not(loom)))]
-    if imp::held(drain) {
+    if imp::is_held(address) {
         panic!(
             "a work item routine waits for a rundown or flush that counts this very routine \
              (`Rundown::wait` or `flush` from inside it): the wait needs the routine to return \
@@ -69,5 +66,5 @@ pub(crate) fn assert_not_held(drain: &Drain) {
         );
     }
     #[cfg(not(all(any(feature = "std", all(panic = "unwind", unix)), not(loom))))]
-    let _ = drain;
+    let _ = address;
 }

@@ -43,15 +43,16 @@ pub mod raw;
 
 mod error;
 mod ex;
+mod guard;
 mod held;
 mod io;
 mod objects;
+mod parameter;
 mod pool;
 mod queue;
 mod routine;
 mod rundown;
 mod sync;
-mod trampolines;
 #[cfg(feature = "wdf")]
 pub mod wdf;
 

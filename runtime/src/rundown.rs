@@ -4,7 +4,7 @@
 use crate::sync::{AtomicU8, Ordering};
 use core::cell::UnsafeCell;
 
-use crate::ffi;
+use crate::{ffi, held};
 
 /// Counts work in flight; `wait` refuses new work and waits for the rest.
 ///
@@ -72,7 +72,7 @@ impl Drain {
     /// caller while one waits (or reopens) waits for that to finish, then
     /// returns if the drain is closed or starts its own wait. `PASSIVE_LEVEL`.
     pub(crate) fn wait(&self) {
-        crate::held::assert_not_held(self);
+        held::assert_not_held(self.held());
         loop {
             match self
                 .state
@@ -110,6 +110,12 @@ impl Drain {
         unsafe { ffi::ExReInitializeRundownProtection(self.rundown.get()) };
         self.state.store(OPEN, Ordering::Release);
         true
+    }
+
+    /// The address by which [`held`] knows this drain.
+    #[inline(always)]
+    pub(crate) fn held(&self) -> usize {
+        held::address_of(self)
     }
 
     /// Whether a wait has started (new work is refused).

@@ -37,10 +37,11 @@ use core::fmt;
 use core::marker::{PhantomData, PhantomPinned};
 use core::ptr::NonNull;
 
+use crate::Routine;
 use crate::ffi::wdf::{self as wdf_ffi, WDF_OBJECT_CONTEXT_TYPE_INFO, WDFOBJECT, WDFWORKITEM};
 use crate::ffi::{NTSTATUS, STATUS_SUCCESS};
+use crate::guard::guard;
 use crate::sync::{AtomicBool, Ordering};
-use crate::{Routine, trampolines};
 
 /// A framework object seen through its handle: zero-sized, so a reference to
 /// one asserts nothing about memory; it only carries the handle's value.
@@ -201,7 +202,7 @@ pub trait WdfRoutine: Routine<Context: Sync> {
     /// The `EVT_WDF_WORKITEM` callback [`WdfWorkItem::create`] registers. It
     /// is valid only for items `create` made: it reads the routine's context
     /// from their context space, which `create` initializes.
-    const CALLBACK: wdf_ffi::EVT_WDF_WORKITEM = trampolines::wdf_work_item::<Self>;
+    const CALLBACK: wdf_ffi::EVT_WDF_WORKITEM = wdf_work_item::<Self>;
 }
 
 /// What the item's context space holds.
@@ -318,7 +319,7 @@ impl<R: Routine> WdfWorkItem<R> {
         let mut attributes = wdf_ffi::WDF_OBJECT_ATTRIBUTES::init();
         attributes.ParentObject = parent.as_object();
         attributes.ContextTypeInfo = R::CONTEXT_TYPE.as_raw();
-        attributes.EvtCleanupCallback = Some(trampolines::wdf_cleanup::<R>);
+        attributes.EvtCleanupCallback = Some(wdf_cleanup::<R>);
         let mut handle: WDFWORKITEM = core::ptr::null_mut();
         // SAFETY: valid config, attributes and out pointer for the call; the
         // parent is live (the borrow).
@@ -653,4 +654,32 @@ pub(crate) unsafe fn drop_context<R: WdfRoutine>(object: WDFOBJECT) {
             core::ptr::drop_in_place(slot.as_ptr());
         }
     }
+}
+
+/// `EVT_WDF_WORKITEM` of [`WdfRoutine`](crate::wdf::WdfRoutine): clears the
+/// item's queued flag, then runs the routine with the running handle.
+///
+/// # Safety
+///
+/// Called by the framework for an item created by `WdfWorkItem::<R>::create`.
+#[cfg(feature = "wdf")]
+pub(crate) unsafe extern "system" fn wdf_work_item<R: WdfRoutine>(handle: WDFWORKITEM) {
+    // SAFETY: the function's contract: a live item of `R`, its callback starting.
+    let running = unsafe {
+        unqueue::<R>(handle);
+        RunningWdfWorkItem::<R>::new(handle)
+    };
+    guard(|| R::run(&running));
+}
+
+/// `EVT_WDF_OBJECT_CONTEXT_CLEANUP` of a `WdfWorkItem<R>`: drops the context.
+///
+/// # Safety
+///
+/// Called by the framework once, when the item of `R` is deleted.
+#[cfg(feature = "wdf")]
+pub(crate) unsafe extern "system" fn wdf_cleanup<R: WdfRoutine>(object: WDFOBJECT) {
+    // The context's destructor is driver code: inside the guard.
+    // SAFETY: the function's contract.
+    guard(|| unsafe { drop_context::<R>(object) });
 }

@@ -23,10 +23,11 @@ impl ::ntwork::IoRoutineWithoutItem for flush_device {
         flush_device(object, context)
     }
 }
-impl ::ntwork::__private::IoClassicRoutine for flush_device {}
 impl flush_device {
     /// The `IO_WORKITEM_ROUTINE` of `flush_device`, for `IoQueueWorkItem`. Its `Context` must come from `ntwork::raw::into_parameter` with the routine's context; it takes the context back and runs `flush_device`.
-    const ROUTINE: ::ntwork::ffi::IO_WORKITEM_ROUTINE = <flush_device as ::ntwork::__private::IoClassicRoutine>::ROUTINE;
+    const ROUTINE: ::ntwork::ffi::IO_WORKITEM_ROUTINE = ::ntwork::raw::io_routine::<
+        flush_device,
+    >();
     /// The raw-protocol routine in the routine pointer type `T` of a
     /// binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and
     /// aarch64) or windows-sys's; the same contract as `ROUTINE`. See

@@ -14,7 +14,9 @@ impl ::ntwork::ExRoutine for broken {
 }
 impl broken {
     /// The `WORKER_THREAD_ROUTINE` of `broken`. Its `Parameter` must come from `broken::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `broken`, and frees it.
-    const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = <broken as ::ntwork::ExRoutine>::ROUTINE;
+    const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = ::ntwork::raw::ex_routine::<
+        broken,
+    >();
     /// The typed `ExInitializeWorkItem` for `broken`: stores `ROUTINE` and the context (moved to nonpaged pool) in a caller-owned `WORK_QUEUE_ITEM`. On low resources the error holds the context.
     ///
     /// # Safety

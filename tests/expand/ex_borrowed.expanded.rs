@@ -19,7 +19,9 @@ impl ::ntwork::ExRoutineRef for tick {
 }
 impl tick {
     /// The `WORKER_THREAD_ROUTINE` of `tick`. Its `Parameter` must come from `tick::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `tick`, and frees it.
-    pub const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = <tick as ::ntwork::ExRoutine>::ROUTINE;
+    pub const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = ::ntwork::raw::ex_routine::<
+        tick,
+    >();
     /// The raw-protocol routine in the routine pointer type `T` of a
     /// binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and
     /// aarch64) or windows-sys's; the same contract as `ROUTINE`. See

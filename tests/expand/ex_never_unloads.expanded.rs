@@ -15,7 +15,9 @@ impl ::ntwork::ExRoutine for flush_log {
 impl ::ntwork::__private::ExRoutineNeverUnloads for flush_log {}
 impl flush_log {
     /// The `WORKER_THREAD_ROUTINE` of `flush_log`. Its `Parameter` must come from `flush_log::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `flush_log`, and frees it.
-    const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = <flush_log as ::ntwork::ExRoutine>::ROUTINE;
+    const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = ::ntwork::raw::ex_routine::<
+        flush_log,
+    >();
     /// The raw-protocol routine in the routine pointer type `T` of a
     /// binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and
     /// aarch64) or windows-sys's; the same contract as `ROUTINE`. See

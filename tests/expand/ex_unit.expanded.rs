@@ -17,7 +17,9 @@ impl ::ntwork::ExRoutineRef for heartbeat {
 }
 impl heartbeat {
     /// The `WORKER_THREAD_ROUTINE` of `heartbeat`. Its `Parameter` must come from `heartbeat::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `heartbeat`, and frees it.
-    pub(crate) const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = <heartbeat as ::ntwork::ExRoutine>::ROUTINE;
+    pub(crate) const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = ::ntwork::raw::ex_routine::<
+        heartbeat,
+    >();
     /// The raw-protocol routine in the routine pointer type `T` of a
     /// binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and
     /// aarch64) or windows-sys's; the same contract as `ROUTINE`. See

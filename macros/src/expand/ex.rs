@@ -139,7 +139,7 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, borrowed: bool) -> Plan {
         Helper::Const {
             item: quote! {
                 #[doc = #routine_doc]
-                #vis const ROUTINE: #krate::ffi::WORKER_THREAD_ROUTINE = <#ident as #krate::ExRoutine>::ROUTINE;
+                #vis const ROUTINE: #krate::ffi::WORKER_THREAD_ROUTINE = #krate::raw::ex_routine::<#ident>();
             },
             kept: Kept::Always,
         },

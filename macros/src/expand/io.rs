@@ -77,13 +77,6 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, item_param: Item) -> Plan {
                 body: quote!(#ident(#device, #call_ctx)),
             }],
         });
-        if classic_routine {
-            impls.push(Impl {
-                header: quote!(impl #krate::__private::IoClassicRoutine for #ident),
-                items: quote!(),
-                methods: Vec::new(),
-            });
-        }
     }
 
     let mut helpers = Vec::new();
@@ -95,7 +88,7 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, item_param: Item) -> Plan {
             helpers.push(Helper::Const {
                 item: quote! {
                     #[doc = #routine_doc]
-                    #vis const ROUTINE: #krate::ffi::IO_WORKITEM_ROUTINE = <#ident as #krate::__private::IoClassicRoutine>::ROUTINE;
+                    #vis const ROUTINE: #krate::ffi::IO_WORKITEM_ROUTINE = #krate::raw::io_routine::<#ident>();
                 },
                 kept: Kept::WithoutErrors,
             });

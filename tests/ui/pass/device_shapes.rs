@@ -4,7 +4,6 @@ use ntwork::{
     AllocError, DeviceObject, IoRoutine, IoWorkItem, RunningIoWorkItem, WorkQueue, ffi, work_item,
 };
 
-use ntwork::IoRoutineWithoutItem;
 
 #[work_item]
 fn flush(device: &DeviceObject, lines: Vec<String>) {
@@ -63,7 +62,7 @@ fn main() {
     let _: fn(&DeviceObject, u32, WorkQueue) -> Result<(), AllocError<u32>> = lent::queue;
     let _: ffi::PIO_WORKITEM_ROUTINE = Some(flush::ROUTINE);
     let _: ffi::PIO_WORKITEM_ROUTINE = Some(no_context::ROUTINE);
-    let _: ffi::PIO_WORKITEM_ROUTINE_EX = Some(<flush as IoRoutineWithoutItem>::ROUTINE_EX);
+    let _: ffi::PIO_WORKITEM_ROUTINE_EX = Some(const { ntwork::raw::io_routine_ex::<flush>() });
     let _: fn(&DeviceObject) -> Result<IoWorkItem<flush>, AllocError> = flush::new;
     let _: fn(&DeviceObject, Vec<String>, WorkQueue) -> Result<(), AllocError<Vec<String>>> =
         flush::queue;

@@ -1,7 +1,7 @@
 //! The raw protocol: `ROUTINE` and `initialize` for callers who manage
 //! `WORK_QUEUE_ITEM` / `PIO_WORKITEM` memory themselves.
 
-use ntwork::{DeviceObject, IoRoutineWithoutItem, IoWorkItem, ffi, raw, work_item};
+use ntwork::{DeviceObject, IoWorkItem, ffi, raw, work_item};
 
 #[work_item]
 fn flush(batch: Vec<u8>) {
@@ -20,7 +20,7 @@ fn extended(device: &DeviceObject, n: u32, item: IoWorkItem<extended>) {
 
 const EX: ffi::PWORKER_THREAD_ROUTINE = Some(flush::ROUTINE);
 const IO: ffi::PIO_WORKITEM_ROUTINE = Some(classic::ROUTINE);
-const IO_EX: ffi::PIO_WORKITEM_ROUTINE_EX = Some(<classic as IoRoutineWithoutItem>::ROUTINE_EX);
+const IO_EX: ffi::PIO_WORKITEM_ROUTINE_EX = Some(raw::io_routine_ex::<classic>());
 
 /// # Safety
 ///

@@ -1,0 +1,242 @@
+//! The one-shot Ex block: queued once (by [`ExWorkItem`](super::ExWorkItem) or a
+//! generated `queue`), taken back and freed by its routine before the body runs,
+//! as C does.
+
+use core::ffi::c_void;
+use core::mem::ManuallyDrop;
+use core::ptr::NonNull;
+
+use super::{ExRoutine, ExRoutineNeverUnloads, ExRoutineRundown};
+use crate::error::{AllocError, QueueError};
+use crate::guard::guard;
+use crate::held;
+use crate::rundown::Rundown;
+use crate::{WorkQueue, ffi, pool};
+
+/// One pool block: the kernel's item, the rundown the queue acquired (`S`),
+/// then the context. For a routine that names its rundown in its type `S` is
+/// `()`, and the block is the C block: item, then context.
+///
+/// `repr(C)` with `item` first, so the block's address is the item's address.
+#[repr(C)]
+pub(crate) struct ExBlock<C, S = *const Rundown> {
+    pub(super) item: ffi::WORK_QUEUE_ITEM,
+    pub(super) rundown: S,
+    pub(super) context: ManuallyDrop<C>,
+}
+
+impl<C, S: Copy> ExBlock<C, S> {
+    /// Stores the context and initializes the item for `routine`.
+    ///
+    /// Pool blocks come back zeroed (`pool::allocate`), so `List.Blink` and
+    /// `rundown` are already NULL: only what `ExInitializeWorkItem` sets and
+    /// the context are written, as C code does.
+    ///
+    /// # Safety
+    ///
+    /// `block` is a fresh, zeroed allocation for one `Self` (all zeroes is a
+    /// valid `S`), and `routine` takes such a block as its parameter.
+    #[inline]
+    pub(super) unsafe fn init(
+        block: NonNull<Self>,
+        context: C,
+        routine: unsafe extern "system" fn(*mut c_void),
+    ) {
+        let raw = block.as_ptr();
+        // SAFETY: the caller's contract; fields are written in place, and the
+        // zeroed ones (`Blink`, `rundown`) are valid as they are.
+        unsafe {
+            (&raw mut (*raw).context).write(ManuallyDrop::new(context));
+            ffi::ExInitializeWorkItem(&raw mut (*raw).item, Some(routine), raw.cast());
+        }
+    }
+
+    /// Reads the context and the rundown slot out of a queued block.
+    ///
+    /// # Safety
+    ///
+    /// `block` is a live block whose context is initialized; the context is
+    /// not read again.
+    pub(crate) unsafe fn take(block: *mut Self) -> (C, S) {
+        // SAFETY: the caller's contract.
+        unsafe {
+            (
+                ManuallyDrop::into_inner((&raw const (*block).context).read()),
+                (*block).rundown,
+            )
+        }
+    }
+
+    /// The one-shot queue: a fresh block holding `context` and `slot`,
+    /// initialized for `routine` and queued with `ExQueueWorkItem`; the
+    /// context back on low resources.
+    ///
+    /// # Safety
+    ///
+    /// `routine` takes such a block as its parameter, once, and frees it.
+    #[inline]
+    unsafe fn queue_new(
+        context: C,
+        slot: S,
+        routine: unsafe extern "system" fn(*mut c_void),
+        queue: WorkQueue,
+    ) -> Result<(), C> {
+        let Some(block) = pool::allocate_for::<Self>() else {
+            return Err(context);
+        };
+        let raw = block.as_ptr();
+        // SAFETY: a fresh, zeroed block for `routine` (the caller's contract),
+        // initialized and queued once; it belongs to the queue from here on.
+        unsafe {
+            Self::init(block, context, routine);
+            (&raw mut (*raw).rundown).write(slot);
+            ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw());
+        }
+        Ok(())
+    }
+}
+
+/// A one-shot queue counted in `rundown`: protection first, then the block,
+/// as C does, so nothing is held across the acquire call; the protection is
+/// released again if the block cannot be had.
+///
+/// # Safety
+///
+/// As for [`ExBlock::queue_new`], and `routine` releases `rundown` once after
+/// the routine has run.
+#[inline]
+unsafe fn queue_new_counted<C, S: Copy>(
+    rundown: &'static Rundown,
+    context: C,
+    slot: S,
+    routine: unsafe extern "system" fn(*mut c_void),
+    queue: WorkQueue,
+) -> Result<(), QueueError<C>> {
+    if !rundown.acquire() {
+        return Err(QueueError::Unloading(context));
+    }
+    // SAFETY: the caller's contract.
+    unsafe { ExBlock::queue_new(context, slot, routine, queue) }.map_err(|context| {
+        // SAFETY: acquired above for this item, which does not exist.
+        unsafe { rundown.release() };
+        QueueError::InsufficientResources(context)
+    })
+}
+
+/// The one-shot Ex queue behind `name::queue(context, queue)` of a routine of
+/// a driver that cannot unload: the block, as C code without protection.
+#[inline]
+pub(crate) fn queue_once_uncounted<R: ExRoutineNeverUnloads>(
+    context: R::Context,
+    queue: WorkQueue,
+) -> Result<(), AllocError<R::Context>> {
+    // SAFETY: `ex_uncounted_block` takes an `ExBlock<R::Context, ()>` back
+    // once and frees it.
+    unsafe { ExBlock::<_, ()>::queue_new(context, (), ex_uncounted_block::<R>, queue) }
+        .map_err(AllocError)
+}
+
+/// The one-shot Ex queue behind `name::queue(context, queue)` of a routine
+/// that names its rundown: the rundown never stored.
+#[inline]
+pub(crate) fn queue_once_counted<R: ExRoutineRundown>(
+    context: R::Context,
+    queue: WorkQueue,
+) -> Result<(), QueueError<R::Context>> {
+    // SAFETY: `ex_counted_block` takes an `ExBlock<R::Context, ()>` back once,
+    // frees it, and releases `R::RUNDOWN` after the routine.
+    unsafe { queue_new_counted(R::RUNDOWN, context, (), ex_counted_block::<R>, queue) }
+}
+
+/// The one-shot Ex queue behind `name::queue(&rundown, context, queue)`:
+/// the same block as `ExWorkItem::new` + `queue`, the rundown stored in it.
+#[inline]
+pub(crate) fn queue_once<R: ExRoutine>(
+    rundown: &'static Rundown,
+    context: R::Context,
+    queue: WorkQueue,
+) -> Result<(), QueueError<R::Context>> {
+    // SAFETY: `ex_block` takes an `ExBlock<R::Context>` back once, frees it,
+    // and releases the rundown stored in it after the routine.
+    unsafe {
+        queue_new_counted(
+            rundown,
+            context,
+            core::ptr::from_ref(rundown),
+            ex_block::<R>,
+            queue,
+        )
+    }
+}
+
+/// Takes a one-shot Ex block back from the kernel: reads its context and
+/// rundown slot out, and frees it (before the routine runs, as C does).
+///
+/// # Safety
+///
+/// `parameter` is an `ExBlock<C, S>` queued once with its context written,
+/// just dequeued by a worker: ownership comes back here, once.
+#[inline(always)]
+unsafe fn take_block<C, S: Copy>(parameter: *mut c_void) -> (C, S) {
+    let block = parameter.cast::<ExBlock<C, S>>();
+    // SAFETY: the caller's contract; the block is read before it is freed.
+    unsafe {
+        let taken = ExBlock::take(block);
+        pool::free_for(NonNull::new_unchecked(block));
+        taken
+    }
+}
+
+/// `WORKER_THREAD_ROUTINE` of [`ExWorkItem<R>`](crate::ExWorkItem): `parameter`
+/// is its block.
+///
+/// # Safety
+///
+/// `parameter` is the block of an `ExWorkItem<R>` that `queue` handed to the
+/// kernel with its rundown acquired, just dequeued by a worker.
+pub(crate) unsafe extern "system" fn ex_block<R: ExRoutine>(parameter: *mut c_void) {
+    // SAFETY: the function's contract: the block `queue` handed over, with
+    // its rundown stored.
+    let (context, rundown) = unsafe { take_block::<R::Context, *const Rundown>(parameter) };
+    // SAFETY: `queue` stored a `&'static Rundown`.
+    let rundown = unsafe { &*rundown };
+    // The context is consumed (and dropped) inside the routine's call.
+    let held = [Some(rundown.drain().held()), None];
+    held::running(held, || guard(|| R::run(context)));
+    // SAFETY: `queue` acquired this rundown for this item; released once,
+    // after everything that runs in the driver image for it.
+    unsafe { rundown.release() };
+}
+
+/// `WORKER_THREAD_ROUTINE` of a one-shot item of a routine that names its
+/// rundown ([`ExRoutineRundown`](crate::ex::ExRoutineRundown)).
+///
+/// # Safety
+///
+/// `parameter` is the `ExBlock<R::Context, ()>` that `queue_once_counted`
+/// queued, counted in `R::RUNDOWN`.
+pub(crate) unsafe extern "system" fn ex_counted_block<R: ExRoutineRundown>(parameter: *mut c_void) {
+    // SAFETY: the function's contract: the block `queue_once_counted` queued.
+    let (context, ()) = unsafe { take_block::<R::Context, ()>(parameter) };
+    held::running([Some(R::RUNDOWN.drain().held()), None], || {
+        guard(|| R::run(context))
+    });
+    // SAFETY: `queue_once_counted` acquired `R::RUNDOWN` for this item;
+    // released once, after everything that runs in the image for it.
+    unsafe { R::RUNDOWN.release() };
+}
+
+/// `WORKER_THREAD_ROUTINE` of a one-shot item of a driver that cannot unload
+/// ([`ExRoutineNeverUnloads`](crate::ex::ExRoutineNeverUnloads)).
+///
+/// # Safety
+///
+/// `parameter` is the `ExBlock<R::Context, ()>` that `queue_once_uncounted`
+/// queued.
+pub(crate) unsafe extern "system" fn ex_uncounted_block<R: ExRoutineNeverUnloads>(
+    parameter: *mut c_void,
+) {
+    // SAFETY: the function's contract: the block `queue_once_uncounted` queued.
+    let (context, ()) = unsafe { take_block::<R::Context, ()>(parameter) };
+    guard(|| R::run(context));
+}

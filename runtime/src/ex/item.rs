@@ -1,0 +1,146 @@
+//! The owned one-shot Ex item: its block allocated up front, queued once.
+
+use core::mem::ManuallyDrop;
+use core::ptr::NonNull;
+
+use super::ExRoutine;
+use super::block::{ExBlock, ex_block};
+use crate::error::{AllocError, QueueError};
+use crate::rundown::Rundown;
+use crate::{Routine, WorkQueue, ffi, pool};
+
+/// An owned, one-shot Ex work item: one pool allocation holding the
+/// `WORK_QUEUE_ITEM` and the context.
+///
+/// [`queue`](Self::queue) consumes it; the trampoline takes ownership back, frees
+/// the block, and runs the routine with the context. Queueing twice is a
+/// use-after-move compile error, so the kernel's bug check `0xE4` (subcode 1)
+/// cannot happen. Dropping an unqueued item drops its context and frees it.
+///
+/// ```
+/// use ntwork::{ExWorkItem, Rundown, WorkQueue, work_item};
+///
+/// static WORK: Rundown = Rundown::new();
+///
+/// #[work_item]
+/// fn flush_log(lines: Vec<String>) {
+///     assert_eq!(lines.len(), 2);
+/// }
+///
+/// let exec = ntwork_host::Executive::manual();
+/// let item: ExWorkItem<flush_log> = flush_log::new(vec!["a".into(), "b".into()]).unwrap();
+/// item.queue(&WORK, WorkQueue::Delayed).unwrap();
+/// assert_eq!(exec.run_until_idle(), 1);
+/// ```
+///
+/// # Invariants
+///
+/// `block` is a live pool allocation owned by this value alone, with `item`
+/// initialized by `ExInitializeWorkItem` (not queued) and `context` initialized.
+pub struct ExWorkItem<R: Routine> {
+    block: NonNull<ExBlock<R::Context>>,
+}
+
+// SAFETY: the item uniquely owns its block; moving it moves only a `Context`,
+// which is `Send`.
+unsafe impl<R: Routine> Send for ExWorkItem<R> {}
+// SAFETY: `&ExWorkItem` only gives `&Context`; the raw item is never touched
+// through a shared reference.
+unsafe impl<R: Routine> Sync for ExWorkItem<R> where R::Context: Sync {}
+
+impl<R: Routine> ExWorkItem<R> {
+    /// Allocates the item with its context. On low resources the context comes
+    /// back inside the error. Callable at IRQL <= `DISPATCH_LEVEL`.
+    ///
+    /// The bound is here, not on the type, so an item made for a device- or
+    /// driver-bound routine is one error, at this call.
+    pub fn new(context: R::Context) -> Result<Self, AllocError<R::Context>>
+    where
+        R: ExRoutine,
+    {
+        let Some(block) = pool::allocate_for::<ExBlock<R::Context>>() else {
+            return Err(AllocError(context));
+        };
+        // SAFETY: a fresh, zeroed block for `ex_block`.
+        unsafe { ExBlock::init(block, context, ex_block::<R>) };
+        // INVARIANT: initialized, unqueued, owned here.
+        Ok(Self { block })
+    }
+
+    /// Hands the item to the system worker threads of `queue`, counted in
+    /// `rundown` until its routine has returned. It runs once, at
+    /// `PASSIVE_LEVEL`, and is freed by ntwork. Once `rundown` has started, the
+    /// item comes back in [`QueueError::Unloading`].
+    ///
+    /// The queue takes the item: one kept in a struct is taken out first
+    /// (`state.flush.take()` of an `Option<ExWorkItem<_>>`). For an item queued
+    /// again and again, use a [`ReusableExWorkItem`](crate::ReusableExWorkItem) instead.
+    ///
+    /// Callable at IRQL <= `DISPATCH_LEVEL`.
+    pub fn queue(
+        self,
+        rundown: &'static Rundown,
+        queue: WorkQueue,
+    ) -> Result<(), QueueError<Self>> {
+        if !rundown.acquire() {
+            return Err(QueueError::Unloading(self));
+        }
+        let raw = ManuallyDrop::new(self).block.as_ptr();
+        // SAFETY: by the invariants the item is initialized and not queued. The
+        // block now belongs to the queue; `ex_block` takes it back and releases
+        // the rundown acquired above.
+        unsafe {
+            (&raw mut (*raw).rundown).write(rundown);
+            ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw());
+        }
+        Ok(())
+    }
+
+    /// The context the routine will receive.
+    pub fn context(&self) -> &R::Context {
+        // SAFETY: by the invariants the context is initialized and owned by `self`.
+        unsafe { &self.block.as_ref().context }
+    }
+
+    /// The context, mutably, before the item is queued.
+    pub fn context_mut(&mut self) -> &mut R::Context {
+        // SAFETY: as in `context`, and `&mut self` is unique.
+        unsafe { &mut self.block.as_mut().context }
+    }
+
+    /// Gives up the item without queueing it, returning the context.
+    pub fn into_context(self) -> R::Context {
+        let block = ManuallyDrop::new(self).block;
+        // SAFETY: by the invariants the context is initialized; it is read once
+        // and the block, never queued, is freed and not used again.
+        unsafe {
+            let context = ManuallyDrop::into_inner((&raw const (*block.as_ptr()).context).read());
+            pool::free_for(block);
+            context
+        }
+    }
+}
+
+impl<R: Routine> Drop for ExWorkItem<R> {
+    fn drop(&mut self) {
+        // The block is freed before the context is dropped, so a context whose
+        // `Drop` unwinds cannot leak it.
+        let block = self.block;
+        // SAFETY: by the invariants the context is live and the block unqueued;
+        // both are released once, here.
+        let context = unsafe {
+            let context = ManuallyDrop::into_inner((&raw const (*block.as_ptr()).context).read());
+            pool::free_for(block);
+            context
+        };
+        drop(context);
+    }
+}
+
+impl<R: Routine> core::fmt::Debug for ExWorkItem<R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ExWorkItem")
+            .field("routine", &core::any::type_name::<R>())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,79 @@
+//! The raw protocol of Ex routines: a caller-owned `WORK_QUEUE_ITEM` whose
+//! `Parameter` is a context moved to pool (`raw::into_parameter`), and the
+//! routine that takes it back.
+
+use core::ffi::c_void;
+
+use super::ExRoutine;
+use crate::error::AllocError;
+use crate::guard::guard;
+use crate::{ffi, parameter};
+
+/// `WORKER_THREAD_ROUTINE` of the raw protocol ([`ExRoutine::ROUTINE`]).
+///
+/// # Safety
+///
+/// `parameter` came from [`into_parameter`](crate::raw::into_parameter) with an `R::Context`, and this
+/// is the one call that takes it back.
+pub(crate) unsafe extern "system" fn ex_raw<R: ExRoutine>(parameter: *mut c_void) {
+    // SAFETY: the function's contract.
+    let context = unsafe { parameter::from_parameter::<R::Context>(parameter) };
+    guard(|| R::run(context));
+}
+
+/// The raw-protocol trampolines again, in the ABIs other bindings declare
+/// ([`crate::abi`]): each forwards to the one above, so the behaviour and its
+/// safety contract are the same. Object and item pointers are generic because
+/// each binding names its own pointee types.
+///
+/// # Safety
+///
+/// As for [`ex_raw`].
+#[cfg(not(target_arch = "x86"))]
+pub(crate) unsafe extern "C" fn ex_raw_c<R: ExRoutine>(parameter: *mut c_void) {
+    // SAFETY: the same contract as `ex_raw`.
+    unsafe { ex_raw::<R>(parameter) }
+}
+
+/// The typed `ExInitializeWorkItem` behind a generated `initialize`.
+///
+/// # Safety
+///
+/// `item` is valid for writes, in nonpaged memory, and not queued; it stays
+/// valid until the routine has run, and it is queued at most once (the routine
+/// takes the context back).
+pub unsafe fn ex_initialize<R: ExRoutine>(
+    item: *mut ffi::WORK_QUEUE_ITEM,
+    context: R::Context,
+) -> Result<(), AllocError<R::Context>> {
+    let parameter = parameter::into_parameter(context)?;
+    // SAFETY: the caller guarantees `item` is writable and unqueued.
+    unsafe { ffi::ExInitializeWorkItem(item, Some(ex_raw::<R>), parameter) };
+    Ok(())
+}
+
+/// The Ex initializer behind `name::initialize`. Only Ex routines have one, so a
+/// device-bound routine's stand-in `initialize` fails at the caller's code.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is device-bound, so it cannot be initialized as a WORK_QUEUE_ITEM for ExQueueWorkItem",
+    label = "a device-bound routine",
+    note = "device-bound work goes through IoQueueWorkItem: `{Self}::queue(device, context, queue)` or `ntwork::IoWorkItem<{Self}>`"
+)]
+pub trait ExInitializer<C> {
+    /// See [`ex_initialize`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`ex_initialize`].
+    unsafe fn initialize(item: *mut ffi::WORK_QUEUE_ITEM, context: C) -> Result<(), AllocError<C>>;
+}
+
+impl<R: ExRoutine> ExInitializer<R::Context> for R {
+    unsafe fn initialize(
+        item: *mut ffi::WORK_QUEUE_ITEM,
+        context: R::Context,
+    ) -> Result<(), AllocError<R::Context>> {
+        // SAFETY: forwarded from the caller.
+        unsafe { ex_initialize::<R>(item, context) }
+    }
+}

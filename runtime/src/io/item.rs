@@ -1,0 +1,466 @@
+//! The Io role ([`IoRoutine`]), the owned Io item ([`IoWorkItem`]), its lent
+//! form during its routine ([`RunningIoWorkItem`]), and the routine that lends
+//! it: the role's `run` takes the lent item and the lent item is made for the
+//! role, so they live together.
+
+use core::borrow::Borrow;
+use core::ffi::c_void;
+use core::fmt;
+use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
+use core::ptr::NonNull;
+
+use super::block::IoBlock;
+use crate::error::AllocError;
+use crate::guard::guard;
+use crate::objects::{AlwaysRefCounted, IoObject};
+use crate::{Routine, WorkQueue, ffi};
+
+/// A routine queued only through the Io path, bound to a device object or to
+/// the driver object.
+///
+/// `#[work_item(device)]` / `#[work_item(driver)]` implement it for
+/// `fn(&DeviceObject, context)` / `fn(&DriverObject, context)`, and for the same
+/// with a last parameter `RunningIoWorkItem<'_, Self>` or `IoWorkItem<Self>`
+/// (the routine gets its item back, as `IoQueueWorkItemEx` gives it: lent for
+/// the call, or kept).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a device- or driver-bound routine, so it cannot be queued with IoQueueWorkItem",
+    label = "not an Io routine",
+    note = "Io routines are made with `#[work_item(device)]` on `fn(device: &DeviceObject, context)` or `#[work_item(driver)]` on `fn(driver: &DriverObject, context)`",
+    note = "work not associated with a device object goes on the Ex path: `ntwork::ExWorkItem<{Self}>`"
+)]
+pub trait IoRoutine: Routine {
+    /// What the item is bound to: [`DeviceObject`](crate::DeviceObject) or
+    /// [`DriverObject`](crate::DriverObject).
+    type Object: IoObject;
+
+    /// Runs the routine on a worker thread at `PASSIVE_LEVEL`. The object is
+    /// referenced by the queue until it returns. `item` is the routine's own
+    /// work item, lent for the call: left alone it is freed after the routine;
+    /// [`RunningIoWorkItem::queue`] requeues it; [`RunningIoWorkItem::keep`]
+    /// makes it an owned, counted [`IoWorkItem`].
+    fn run(object: &Self::Object, context: Self::Context, item: RunningIoWorkItem<'_, Self>);
+}
+
+/// A routine's own work item during its call, lent by the trampoline.
+///
+/// Dropped, it is freed (`IoFreeWorkItem`, or `IoUninitializeWorkItem` and the
+/// pool block) after the routine's body. [`queue`](Self::queue) requeues it
+/// without taking a reference (the queue takes its own). [`keep`](Self::keep)
+/// makes it an owned [`IoWorkItem`], which takes a counted reference on the
+/// object so it can outlive the call.
+///
+/// A routine declared with `item: RunningIoWorkItem<'_, name>` gets it as is;
+/// one declared with `item: IoWorkItem<name>` gets it kept.
+///
+/// ```
+/// use ntwork::{DeviceObject, RunningIoWorkItem, WorkQueue, work_item};
+///
+/// /// Polls the device until `left` runs out, requeueing its own item: no
+/// /// reference is taken beyond the queue's, as in C.
+/// #[work_item(device)]
+/// fn poll(device: &DeviceObject, left: u32, item: RunningIoWorkItem<'_, poll>) {
+///     if left > 0 {
+///         item.queue(left - 1, WorkQueue::Delayed);
+///     } // else `item` drops here: IoFreeWorkItem, after the body
+/// }
+///
+/// let exec = ntwork_host::Executive::manual();
+/// let driver = exec.load_driver("poll.sys");
+/// let host_device = driver.create_device();
+/// // SAFETY: a device this driver created and has not deleted.
+/// let device = unsafe { DeviceObject::from_raw(host_device.as_raw()) };
+/// poll::queue(device, 2, WorkQueue::Delayed).unwrap();
+/// assert_eq!(exec.run_until_idle(), 3);
+/// assert_eq!(exec.io_work_items_outstanding(), 0);
+/// ```
+///
+/// # Invariants
+///
+/// `block` is live, unqueued, its slot empty, owned by this value; `raw` is
+/// its `IO_WORKITEM`; `object` is the item's object, an `R::Object` alive for
+/// `'a`.
+///
+/// The type needs only `R: Routine` (its methods need `IoRoutine`), so naming
+/// it in a routine of another role is the attribute's one error, not also a
+/// failed bound in the signature.
+pub struct RunningIoWorkItem<'a, R: Routine> {
+    block: NonNull<IoBlock<R::Context>>,
+    raw: NonNull<ffi::IO_WORKITEM>,
+    object: *mut c_void,
+    _object: PhantomData<&'a ()>,
+}
+
+impl<'a, R: IoRoutine> RunningIoWorkItem<'a, R> {
+    /// # Safety
+    ///
+    /// As the type's invariants.
+    pub(crate) unsafe fn new(
+        block: NonNull<IoBlock<R::Context>>,
+        raw: NonNull<ffi::IO_WORKITEM>,
+        object: &'a R::Object,
+    ) -> Self {
+        Self {
+            block,
+            raw,
+            object: object.as_io_object(),
+            _object: PhantomData,
+        }
+    }
+
+    /// The object the item is bound to.
+    pub fn object(&self) -> &'a R::Object {
+        // SAFETY: by the invariants `object` is an `R::Object` alive for `'a`.
+        unsafe { R::Object::from_io_object(self.object) }
+    }
+
+    /// Queues the item again with `context` (`IoQueueWorkItemEx`).
+    pub fn queue(self, context: R::Context, queue: WorkQueue) {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: by the invariants the block is ours and unqueued, `raw` its
+        // item, and the object is alive for this call; the queue references
+        // it from here on.
+        unsafe { IoBlock::queue(this.block, this.raw, io_block::<R>, context, queue) }
+    }
+
+    /// As [`queue`](Self::queue), with `IoTryQueueWorkItem` (Windows 8): when
+    /// no worker can start the item now, nothing is queued and the item and
+    /// the context come back (the item still lent, dropped at the end of the
+    /// call unless queued or kept).
+    pub fn try_queue(
+        self,
+        context: R::Context,
+        queue: WorkQueue,
+    ) -> Result<(), (Self, R::Context)> {
+        // SAFETY: by the invariants the block is ours and unqueued, `raw` its
+        // item, and the object is alive for this call.
+        match unsafe { IoBlock::try_queue(self.block, self.raw, io_block::<R>, context, queue) } {
+            Ok(()) => {
+                // The queue owns the block now.
+                core::mem::forget(self);
+                Ok(())
+            }
+            Err(context) => Err((self, context)),
+        }
+    }
+
+    /// Keeps the item beyond the call: an owned [`IoWorkItem`] holding a
+    /// counted reference on the object (`ObfReferenceObject`).
+    pub fn keep(self) -> IoWorkItem<R> {
+        let this = ManuallyDrop::new(self);
+        this.object().inc_ref();
+        // SAFETY: by the invariants the block is ours alone, `raw` its item and
+        // `object` the item's object.
+        unsafe { IoBlock::write_header(this.block, this.raw, this.object) };
+        // INVARIANT: the block is ours and unqueued with its header written,
+        // and the new item owns the reference taken above.
+        IoWorkItem {
+            block: this.block,
+            _routine: PhantomData,
+        }
+    }
+}
+
+impl<R: Routine> Drop for RunningIoWorkItem<'_, R> {
+    fn drop(&mut self) {
+        // SAFETY: by the invariants the block is ours, unqueued and empty, and
+        // `raw` is its item.
+        unsafe { IoBlock::free(self.block, self.raw) }
+    }
+}
+
+impl<R: IoRoutine> fmt::Debug for RunningIoWorkItem<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunningIoWorkItem")
+            .field("routine", &core::any::type_name::<R>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An owned Io work item for routine `R`, bound to one object, holding a
+/// counted reference on it: it can be kept anywhere (a device context, a
+/// `static`) and never lets safe code reach a deleted object.
+///
+/// Made with [`new`](Self::new) (`IoAllocateWorkItem`) or
+/// [`new_embedded`](Self::new_embedded) (one pool block, `IoInitializeWorkItem`).
+/// Either way queueing cannot fail: everything it needs was allocated up front.
+/// [`queue`](Self::queue) moves the item into the kernel; the routine gets it
+/// back. Dropping an unqueued item frees it. [`into_raw`](Self::into_raw) /
+/// [`from_raw`](Self::from_raw) pass it through a `PVOID` (an IRP completion
+/// context) without allocating.
+///
+/// ```
+/// use ntwork::{DeviceObject, IoWorkItem, WorkQueue, work_item};
+///
+/// /// Polls the device, then requeues itself until `left` runs out.
+/// #[work_item(device)]
+/// fn poll(device: &DeviceObject, left: u32, item: IoWorkItem<poll>) {
+///     if left > 0 {
+///         item.queue(left - 1, WorkQueue::Delayed);
+///     } // else `item` drops here: IoFreeWorkItem, inside its own routine
+/// }
+///
+/// let exec = ntwork_host::Executive::manual();
+/// let driver = exec.load_driver("poll.sys");
+/// let host_device = driver.create_device();
+/// // SAFETY: a device this driver created and has not deleted.
+/// let device = unsafe { DeviceObject::from_raw(host_device.as_raw()) };
+///
+/// let item = poll::new(device).expect("IoAllocateWorkItem");
+/// item.queue(2, WorkQueue::Delayed);
+/// assert_eq!(exec.run_until_idle(), 3);
+/// assert_eq!(host_device.reference_count(), 1);
+/// ```
+///
+/// # Invariants
+///
+/// `block` is live and owned by this value alone, its header written, its
+/// `IO_WORKITEM` initialized and unqueued, its slot empty; this value owns one
+/// reference on the block's object, which is an `R::Object`.
+pub struct IoWorkItem<R: Routine> {
+    block: NonNull<IoBlock<R::Context>>,
+    _routine: PhantomData<R>,
+}
+
+// SAFETY: the item owns its kernel object, its block and a counted reference;
+// the slot holds a context only while queued, and contexts are `Send`.
+unsafe impl<R: Routine> Send for IoWorkItem<R> {}
+// SAFETY: `&IoWorkItem` exposes only `&R::Object`, which is `Sync`.
+unsafe impl<R: Routine> Sync for IoWorkItem<R> {}
+
+/// [`IoWorkItem::try_queue`] found no worker free to start the item now: the
+/// item and the context come back unchanged.
+pub struct TryQueueError<R: IoRoutine> {
+    /// The item, still unqueued.
+    pub item: IoWorkItem<R>,
+    /// The context that was to be passed.
+    pub context: R::Context,
+}
+
+impl<R: IoRoutine> fmt::Debug for TryQueueError<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TryQueueError")
+    }
+}
+
+impl<R: IoRoutine> fmt::Display for TryQueueError<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no system worker thread can start the item now")
+    }
+}
+
+impl<R: IoRoutine> core::error::Error for TryQueueError<R> {}
+
+impl<R: Routine> IoWorkItem<R> {
+    /// `IoAllocateWorkItem` for `object`, plus the context slot; `Err` on low
+    /// resources. Takes a counted reference on `object`.
+    ///
+    /// `object` is the routine's object ([`IoRoutine::Object`], `O`),
+    /// borrowed or counted: `&DeviceObject` or `&ARef<DeviceObject>`. The
+    /// role bound is here, not on the type, so an item made for an Ex routine
+    /// is one error, at this call.
+    ///
+    /// Callable at IRQL <= `DISPATCH_LEVEL`.
+    pub fn new<O, B>(object: &B) -> Result<Self, AllocError>
+    where
+        R: IoRoutine<Object = O>,
+        B: Borrow<O> + ?Sized,
+    {
+        Self::make(object.borrow(), false)
+    }
+
+    /// One pool block holding the `IO_WORKITEM` (sized by `IoSizeofWorkItem`)
+    /// and the context slot, initialized with `IoInitializeWorkItem`.
+    pub fn new_embedded<O, B>(object: &B) -> Result<Self, AllocError>
+    where
+        R: IoRoutine<Object = O>,
+        B: Borrow<O> + ?Sized,
+    {
+        Self::make(object.borrow(), true)
+    }
+
+    /// Takes back an item given up by [`into_raw`](Self::into_raw).
+    ///
+    /// # Safety
+    ///
+    /// `raw` came from `IoWorkItem::<R>::into_raw` (the same `R`) and is taken
+    /// back only once.
+    pub unsafe fn from_raw(raw: *mut c_void) -> Self
+    where
+        R: IoRoutine,
+    {
+        // SAFETY: the caller's contract: a non-null block from `into_raw`.
+        let block = unsafe { NonNull::new_unchecked(raw.cast()) };
+        // INVARIANT: `into_raw` kept everything the invariants name.
+        Self {
+            block,
+            _routine: PhantomData,
+        }
+    }
+}
+
+impl<R: IoRoutine> IoWorkItem<R> {
+    fn make(object: &R::Object, embedded: bool) -> Result<Self, AllocError> {
+        let (block, _) =
+            IoBlock::allocate(object.as_io_object(), embedded, true).ok_or(AllocError(()))?;
+        object.inc_ref();
+        // INVARIANT: a fresh, unqueued block bound to `object`, its header
+        // written, and the reference taken above.
+        Ok(Self {
+            block,
+            _routine: PhantomData,
+        })
+    }
+
+    /// The object the item is bound to.
+    pub fn object(&self) -> &R::Object {
+        // SAFETY: by the invariants the block is live and we hold a reference
+        // on its object, an `R::Object` of this driver.
+        unsafe { R::Object::from_io_object(self.block.as_ref().object) }
+    }
+
+    /// Whether this item lives in one block with its context.
+    pub fn is_embedded(&self) -> bool {
+        // SAFETY: by the invariants the block is live.
+        unsafe { self.block.as_ref().embedded }
+    }
+
+    /// Queues the item with `context` (`IoQueueWorkItemEx`). The object is
+    /// referenced by the queue until the routine returns; the routine receives
+    /// this item back.
+    ///
+    /// The queue takes the item: one kept in a device extension is taken out
+    /// first (`extension.retry.take()` of an `Option<IoWorkItem<_>>`, under its
+    /// lock), and the routine can hand it back (`RunningIoWorkItem::keep`). For
+    /// an item queued again and again from several places, use a
+    /// [`ReusableIoWorkItem`](crate::ReusableIoWorkItem) instead.
+    ///
+    /// Callable at IRQL <= `DISPATCH_LEVEL`.
+    pub fn queue(self, context: R::Context, queue: WorkQueue) {
+        let this = ManuallyDrop::new(self);
+        let object = this.object_ptr();
+        // SAFETY: by the invariants the block is ours and unqueued and the
+        // object is alive (we hold a reference until after the call).
+        unsafe { IoBlock::queue(this.block, this.raw(), io_block::<R>, context, queue) };
+        // The queue holds its own reference now.
+        // SAFETY: the reference this item owned, given up once.
+        unsafe { R::Object::dec_ref(object) };
+    }
+
+    /// As [`queue`](Self::queue), with `IoTryQueueWorkItem` (Windows 8): when
+    /// no worker can start the item now, nothing is queued and the item and the
+    /// context come back. That is an ordinary outcome under load.
+    pub fn try_queue(self, context: R::Context, queue: WorkQueue) -> Result<(), TryQueueError<R>> {
+        // SAFETY: by the invariants the block is ours and unqueued, the slot
+        // empty, `raw` its item, the object alive.
+        let tried =
+            unsafe { IoBlock::try_queue(self.block, self.raw(), io_block::<R>, context, queue) };
+        if let Err(context) = tried {
+            return Err(TryQueueError {
+                item: self,
+                context,
+            });
+        }
+        let this = ManuallyDrop::new(self);
+        // SAFETY: queued; the reference this item owned is given up once.
+        unsafe { R::Object::dec_ref(this.object_ptr()) };
+        Ok(())
+    }
+
+    /// Gives up the item as one pointer, for a `PVOID` context (an IRP
+    /// completion routine's). Nothing is allocated; the item, its block and its
+    /// reference stay alive until [`from_raw`](Self::from_raw).
+    pub fn into_raw(self) -> *mut c_void {
+        ManuallyDrop::new(self).block.as_ptr().cast()
+    }
+
+    fn object_ptr(&self) -> NonNull<R::Object> {
+        NonNull::from(self.object())
+    }
+
+    fn raw(&self) -> NonNull<ffi::IO_WORKITEM> {
+        // SAFETY: by the invariants the block is live with its header written.
+        unsafe { self.block.as_ref().raw }
+    }
+}
+
+impl<R: Routine> Drop for IoWorkItem<R> {
+    fn drop(&mut self) {
+        // SAFETY: by the invariants the block is live with its header
+        // written; read before the block is freed.
+        let (raw, object) = unsafe { (self.block.as_ref().raw, self.block.as_ref().object) };
+        // SAFETY: by the invariants the block is ours and unqueued, `raw` its
+        // item, and we own one reference on the object (a device or driver
+        // object, both released with `ObfDereferenceObject`, as `dec_ref`
+        // does); both are released once, here.
+        unsafe {
+            IoBlock::free(self.block, raw);
+            ffi::ObfDereferenceObject(object);
+        }
+    }
+}
+
+impl<R: IoRoutine> fmt::Debug for IoWorkItem<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IoWorkItem")
+            .field("routine", &core::any::type_name::<R>())
+            .field("embedded", &self.is_embedded())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The one-shot Io queue behind `name::queue(object, context, queue)`: no
+/// reference is taken, because the queue references the object from the call
+/// on and nothing else keeps it.
+pub(crate) fn queue_once<R: IoRoutine>(
+    object: &R::Object,
+    context: R::Context,
+    queue: WorkQueue,
+) -> Result<(), AllocError<R::Context>> {
+    // The header stays unwritten: the kernel passes the item and the object
+    // to the routine, which writes them only if it keeps the item.
+    let Some((block, raw)) = IoBlock::allocate(object.as_io_object(), false, false) else {
+        return Err(AllocError(context));
+    };
+    // SAFETY: a fresh, unqueued block with its item `raw`, bound to `object`,
+    // alive for this call.
+    unsafe { IoBlock::queue(block, raw, io_block::<R>, context, queue) };
+    Ok(())
+}
+
+/// `IO_WORKITEM_ROUTINE_EX` of [`IoWorkItem<R>`](crate::IoWorkItem) and of the
+/// one-shot `queue` helper of a routine that takes its item: `context` is the
+/// item's block. (A routine without its item is queued one-shot with
+/// [`io_raw_ex`], the context alone in pool.)
+///
+/// # Safety
+///
+/// Called by the kernel for an item queued by ntwork for routine `R`:
+/// `context` is its [`IoBlock`] holding the context, `item` the (non-null)
+/// `IO_WORKITEM` that was queued, `io_object` the object the item is bound
+/// to, referenced by the queue until this returns.
+pub(crate) unsafe extern "system" fn io_block<R: IoRoutine>(
+    io_object: *mut c_void,
+    context: *mut c_void,
+    item: ffi::PIO_WORKITEM,
+) {
+    let block = context.cast::<IoBlock<R::Context>>();
+    // SAFETY: the function's contract: the block holds the context, taken back
+    // once; `item` is its item, from the kernel; the object lives until this
+    // returns (the queue's reference).
+    let (object, context, running) = unsafe {
+        let object = R::Object::from_io_object(io_object);
+        let context = IoBlock::take_context(block);
+        (
+            object,
+            context,
+            RunningIoWorkItem::<R>::new(
+                NonNull::new_unchecked(block),
+                NonNull::new_unchecked(item),
+                object,
+            ),
+        )
+    };
+    guard(|| R::run(object, context, running));
+}

@@ -1,0 +1,151 @@
+//! The raw protocol of Io routines (`ROUTINE_EX` for `IoQueueWorkItemEx`, the
+//! classic `ROUTINE` for `IoQueueWorkItem`), in each binding's ABI, and the
+//! one-shot queue of a routine that does not take its item, which is that
+//! protocol on an item ntwork allocates: the C shape exactly.
+
+use core::ffi::c_void;
+
+use super::IoRoutineWithoutItem;
+use crate::error::AllocError;
+use crate::guard::guard;
+use crate::objects::{DeviceObject, IoObject};
+use crate::{WorkQueue, ffi, parameter};
+
+/// The one-shot Io queue of a routine that does not take its item: the C
+/// shape exactly. `IoAllocateWorkItem`, the context alone in pool (none for a
+/// zero-sized one), `IoQueueWorkItemEx` with the raw-protocol routine, which
+/// frees the context before the body and the item after it. The kernel passes
+/// the object and the item back, so the block needs no header.
+pub(crate) fn queue_once_without_item<R: IoRoutineWithoutItem>(
+    object: &R::Object,
+    context: R::Context,
+    queue: WorkQueue,
+) -> Result<(), AllocError<R::Context>> {
+    // SAFETY: `object` is a live device or driver object of this driver (the
+    // caller's borrow), as `IoAllocateWorkItem` requires.
+    let raw = unsafe { ffi::IoAllocateWorkItem(object.as_io_object().cast()) };
+    if raw.is_null() {
+        return Err(AllocError(context));
+    }
+    let parameter = match parameter::into_parameter(context) {
+        Ok(parameter) => parameter,
+        Err(error) => {
+            // SAFETY: just allocated, never queued.
+            unsafe { ffi::IoFreeWorkItem(raw) };
+            return Err(error);
+        }
+    };
+    // SAFETY: a fresh, unqueued item of `object`, alive for this call (the
+    // queue references it from here on); `io_raw_ex::<R>` takes the
+    // parameter back once and frees the item, which came from
+    // `IoAllocateWorkItem`.
+    unsafe {
+        ffi::IoQueueWorkItemEx(raw, Some(io_raw_ex::<R>), queue.as_raw(), parameter);
+    }
+    Ok(())
+}
+
+/// `IO_WORKITEM_ROUTINE_EX` of the raw protocol ([`IoRoutineWithoutItem::ROUTINE_EX`]).
+///
+/// # Safety
+///
+/// `context` came from [`into_parameter`](crate::raw::into_parameter) with an `R::Context` and is
+/// taken back once; `item` came from `IoAllocateWorkItem` for `io_object` and
+/// is freed here, after the routine.
+pub(crate) unsafe extern "system" fn io_raw_ex<R: IoRoutineWithoutItem>(
+    io_object: *mut c_void,
+    context: *mut c_void,
+    item: ffi::PIO_WORKITEM,
+) {
+    // SAFETY: the function's contract.
+    let (object, context) = unsafe {
+        (
+            R::Object::from_io_object(io_object),
+            parameter::from_parameter::<R::Context>(context),
+        )
+    };
+    guard(|| R::run_without_item(object, context));
+    // SAFETY: the caller handed the allocated item to this routine.
+    unsafe { ffi::IoFreeWorkItem(item) };
+}
+
+/// `IO_WORKITEM_ROUTINE` of the raw protocol for device routines
+/// ([`raw::io_routine`](crate::raw::io_routine)).
+///
+/// # Safety
+///
+/// `device` is the device object the kernel passes (referenced by the queue);
+/// `context` came from [`into_parameter`](crate::raw::into_parameter) with an `R::Context` and is
+/// taken back once. The caller keeps and frees the work item.
+pub(crate) unsafe extern "system" fn io_classic<R: IoRoutineWithoutItem<Object = DeviceObject>>(
+    device: ffi::PDEVICE_OBJECT,
+    context: *mut c_void,
+) {
+    // SAFETY: the function's contract.
+    let (device, context) = unsafe {
+        (
+            DeviceObject::from_raw(device),
+            parameter::from_parameter::<R::Context>(context),
+        )
+    };
+    guard(|| R::run_without_item(device, context));
+}
+
+/// [`io_raw_ex`] with the item pointer of any binding.
+///
+/// # Safety
+///
+/// As for [`io_raw_ex`].
+pub(crate) unsafe extern "system" fn io_raw_ex_system<R: IoRoutineWithoutItem, P>(
+    io_object: *mut c_void,
+    context: *mut c_void,
+    item: *mut P,
+) {
+    // SAFETY: the same contract; the item pointer is only passed on.
+    unsafe { io_raw_ex::<R>(io_object, context, item.cast()) }
+}
+
+/// [`io_raw_ex`] in bindgen's ABI.
+///
+/// # Safety
+///
+/// As for [`io_raw_ex`].
+#[cfg(not(target_arch = "x86"))]
+pub(crate) unsafe extern "C" fn io_raw_ex_c<R: IoRoutineWithoutItem, P>(
+    io_object: *mut c_void,
+    context: *mut c_void,
+    item: *mut P,
+) {
+    // SAFETY: the same contract; the item pointer is only passed on.
+    unsafe { io_raw_ex::<R>(io_object, context, item.cast()) }
+}
+
+/// [`io_classic`] with the device pointer of any binding.
+///
+/// # Safety
+///
+/// As for [`io_classic`].
+pub(crate) unsafe extern "system" fn io_classic_system<
+    R: IoRoutineWithoutItem<Object = DeviceObject>,
+    D,
+>(
+    device: *mut D,
+    context: *mut c_void,
+) {
+    // SAFETY: the same contract; the device pointer is only passed on.
+    unsafe { io_classic::<R>(device.cast(), context) }
+}
+
+/// [`io_classic`] in bindgen's ABI.
+///
+/// # Safety
+///
+/// As for [`io_classic`].
+#[cfg(not(target_arch = "x86"))]
+pub(crate) unsafe extern "C" fn io_classic_c<R: IoRoutineWithoutItem<Object = DeviceObject>, D>(
+    device: *mut D,
+    context: *mut c_void,
+) {
+    // SAFETY: the same contract; the device pointer is only passed on.
+    unsafe { io_classic::<R>(device.cast(), context) }
+}
