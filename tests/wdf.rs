@@ -103,8 +103,8 @@ fn a_missing_parent_and_an_incompatible_level_are_the_frameworks_statuses() {
     // Unserialized is fine there.
     assert!(drain::create(wdf_device(&handle), Samples::new(), Serialization::None).is_ok());
     // No parent at all, through the raw table.
-    let mut config =
-        w::WDF_WORKITEM_CONFIG::init(Some(<drain as ntwork::wdf::WdfRoutine>::CALLBACK));
+    unsafe extern "system" fn never_runs(_: w::WDFWORKITEM) {}
+    let mut config = w::WDF_WORKITEM_CONFIG::init(Some(never_runs));
     let mut attributes = w::WDF_OBJECT_ATTRIBUTES::init();
     let mut item: w::WDFWORKITEM = std::ptr::null_mut();
     // SAFETY: valid pointers; the host's table is bound.
@@ -498,8 +498,9 @@ mod bindgen_wdf {
 /// created: the handle goes in with `.cast()`, and nothing else of wdk-sys's
 /// is needed (the item is created through ntwork's own table types, with
 /// ntwork's callback).
-fn on_device_add(device: bindgen_wdf::WDFDEVICE) -> WdfWorkItem<drain> {
-    // SAFETY: a live WDFDEVICE of this driver, not deleted while the item lives.
+fn on_device_add(device: bindgen_wdf::WDFDEVICE) -> WdfWorkItem<'static, drain> {
+    // SAFETY: a live WDFDEVICE of this driver, not deleted while the item lives
+    // (the test drops the item first).
     let device = unsafe { WdfDevice::from_raw(device.cast()) };
     drain::create(device, Samples::new(), Serialization::None).unwrap()
 }

@@ -1,6 +1,42 @@
-//! Errors of the safe API. Each one hands back what the failed call was given.
+//! Errors of the safe API. Each one hands back what the failed call was given,
+//! and converts to the `NTSTATUS` a C driver would return for it, so `?` works
+//! in code that returns `Result<_, NTSTATUS>`:
+//!
+//! | error | `NTSTATUS` |
+//! |---|---|
+//! | [`AllocError`], [`QueueError::InsufficientResources`] | `STATUS_INSUFFICIENT_RESOURCES` |
+//! | [`QueueError::Unloading`], [`NotQueued::Unloading`] | `STATUS_DELETE_PENDING` (what `IoAcquireRemoveLock` returns once a removal waits) |
+//! | [`QueueError::NotOpen`], [`NotQueued::NotOpen`] | `STATUS_INVALID_DEVICE_STATE` |
+//! | [`NotQueued::AlreadyQueued`] | `STATUS_DEVICE_BUSY` |
+//! | [`NotQueued::Flushing`] | `STATUS_DEVICE_NOT_READY` |
+//!
+//! ```
+//! use ntwork::ffi::{NTSTATUS, STATUS_INSUFFICIENT_RESOURCES};
+//! use ntwork::{AllocError, QueueError};
+//!
+//! fn start(queued: Result<(), QueueError<u32>>) -> Result<(), NTSTATUS> {
+//!     queued?; // QueueError -> NTSTATUS
+//!     Ok(())
+//! }
+//! # let _ = AllocError::<()>::status;
+//! # assert_eq!(
+//! #     start(Err(QueueError::InsufficientResources(7))),
+//! #     Err(STATUS_INSUFFICIENT_RESOURCES)
+//! # );
+//! ```
 
 use core::fmt;
+
+use crate::ffi::{self, NTSTATUS};
+
+/// `STATUS_DELETE_PENDING`.
+const STATUS_DELETE_PENDING: NTSTATUS = 0xC000_0056_u32 as NTSTATUS;
+/// `STATUS_INVALID_DEVICE_STATE`.
+const STATUS_INVALID_DEVICE_STATE: NTSTATUS = 0xC000_0184_u32 as NTSTATUS;
+/// `STATUS_DEVICE_BUSY` (a warning-severity code).
+const STATUS_DEVICE_BUSY: NTSTATUS = 0x8000_0011_u32 as NTSTATUS;
+/// `STATUS_DEVICE_NOT_READY`.
+const STATUS_DEVICE_NOT_READY: NTSTATUS = 0xC000_00A3_u32 as NTSTATUS;
 
 /// A pool allocation for a work item failed (low resources).
 ///
@@ -12,6 +48,17 @@ impl<T> AllocError<T> {
     /// What the failed call was given.
     pub fn into_inner(self) -> T {
         self.0
+    }
+
+    /// `STATUS_INSUFFICIENT_RESOURCES`.
+    pub const fn status(&self) -> NTSTATUS {
+        ffi::STATUS_INSUFFICIENT_RESOURCES
+    }
+}
+
+impl<T> From<AllocError<T>> for NTSTATUS {
+    fn from(error: AllocError<T>) -> Self {
+        error.status()
     }
 }
 
@@ -30,18 +77,25 @@ impl<T> fmt::Display for AllocError<T> {
 impl<T> core::error::Error for AllocError<T> {}
 
 /// Why an Ex item was not queued. Either way the context (or the item) comes back.
+#[non_exhaustive]
 pub enum QueueError<T = ()> {
     /// Nonpaged pool ran out (`STATUS_INSUFFICIENT_RESOURCES` in C).
     InsufficientResources(T),
     /// The [`Rundown`](crate::Rundown) has started: the driver is unloading.
     Unloading(T),
+    /// The [`Rundown`](crate::Rundown) was never opened
+    /// ([`Rundown::open`](crate::Rundown::open), in DriverEntry), so no
+    /// DriverUnload waits for it and it counts nothing.
+    NotOpen(T),
 }
 
 impl<T> QueueError<T> {
     /// What the failed call was given.
     pub fn into_inner(self) -> T {
         match self {
-            QueueError::InsufficientResources(value) | QueueError::Unloading(value) => value,
+            QueueError::InsufficientResources(value)
+            | QueueError::Unloading(value)
+            | QueueError::NotOpen(value) => value,
         }
     }
 
@@ -50,7 +104,23 @@ impl<T> QueueError<T> {
         match self {
             QueueError::InsufficientResources(value) => QueueError::InsufficientResources(f(value)),
             QueueError::Unloading(value) => QueueError::Unloading(f(value)),
+            QueueError::NotOpen(value) => QueueError::NotOpen(f(value)),
         }
+    }
+
+    /// The `NTSTATUS` a C driver returns for it (see the module's table).
+    pub const fn status(&self) -> NTSTATUS {
+        match self {
+            QueueError::InsufficientResources(_) => ffi::STATUS_INSUFFICIENT_RESOURCES,
+            QueueError::Unloading(_) => STATUS_DELETE_PENDING,
+            QueueError::NotOpen(_) => STATUS_INVALID_DEVICE_STATE,
+        }
+    }
+}
+
+impl<T> From<QueueError<T>> for NTSTATUS {
+    fn from(error: QueueError<T>) -> Self {
+        error.status()
     }
 }
 
@@ -65,6 +135,7 @@ impl<T> fmt::Debug for QueueError<T> {
         f.write_str(match self {
             QueueError::InsufficientResources(_) => "InsufficientResources",
             QueueError::Unloading(_) => "Unloading",
+            QueueError::NotOpen(_) => "NotOpen",
         })
     }
 }
@@ -74,6 +145,9 @@ impl<T> fmt::Display for QueueError<T> {
         f.write_str(match self {
             QueueError::InsufficientResources(_) => "out of nonpaged pool for a work item",
             QueueError::Unloading(_) => "the driver is unloading: its rundown has started",
+            QueueError::NotOpen(_) => {
+                "the rundown was never opened (Rundown::open in DriverEntry), so nothing waits for it"
+            }
         })
     }
 }
@@ -82,6 +156,7 @@ impl<T> core::error::Error for QueueError<T> {}
 
 /// Why a reusable item was not queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum NotQueued {
     /// It is queued already and has not started running (the kernel's bug
     /// check 0xE4 subcode 1, made an error). The pending run will see the new
@@ -92,6 +167,27 @@ pub enum NotQueued {
     Flushing,
     /// The driver's [`Rundown`](crate::Rundown) has started.
     Unloading,
+    /// The item's [`Rundown`](crate::Rundown) was never opened
+    /// ([`Rundown::open`](crate::Rundown::open)).
+    NotOpen,
+}
+
+impl NotQueued {
+    /// The `NTSTATUS` a C driver returns for it (see the module's table).
+    pub const fn status(self) -> NTSTATUS {
+        match self {
+            NotQueued::AlreadyQueued => STATUS_DEVICE_BUSY,
+            NotQueued::Flushing => STATUS_DEVICE_NOT_READY,
+            NotQueued::Unloading => STATUS_DELETE_PENDING,
+            NotQueued::NotOpen => STATUS_INVALID_DEVICE_STATE,
+        }
+    }
+}
+
+impl From<NotQueued> for NTSTATUS {
+    fn from(reason: NotQueued) -> Self {
+        reason.status()
+    }
 }
 
 impl fmt::Display for NotQueued {
@@ -100,6 +196,9 @@ impl fmt::Display for NotQueued {
             NotQueued::AlreadyQueued => "the work item is already queued",
             NotQueued::Flushing => "the work item is being flushed",
             NotQueued::Unloading => "the driver is unloading: its rundown has started",
+            NotQueued::NotOpen => {
+                "the rundown was never opened (Rundown::open in DriverEntry), so nothing waits for it"
+            }
         })
     }
 }
@@ -129,3 +228,16 @@ impl<T> fmt::Display for Refused<T> {
 }
 
 impl<T> core::error::Error for Refused<T> {}
+
+impl<T> Refused<T> {
+    /// The `NTSTATUS` of the reason.
+    pub const fn status(&self) -> NTSTATUS {
+        self.reason.status()
+    }
+}
+
+impl<T> From<Refused<T>> for NTSTATUS {
+    fn from(refused: Refused<T>) -> Self {
+        refused.status()
+    }
+}

@@ -53,6 +53,7 @@ mod queue;
 mod routine;
 mod rundown;
 mod sync;
+mod unload;
 #[cfg(feature = "wdf")]
 pub mod wdf;
 
@@ -66,9 +67,11 @@ pub use io::{
     TryQueueError,
 };
 pub use objects::{ARef, AlwaysRefCounted, DeviceObject, DriverObject, IoObject};
+pub use pool::POOL_TAG;
 pub use queue::{Priority, WorkQueue};
 pub use routine::Routine;
 pub use rundown::Rundown;
+pub use unload::{OpenError, SetUnloadError};
 
 /// Turns a function into a typed kernel work item routine.
 ///

@@ -60,6 +60,7 @@ pub unsafe trait AlwaysRefCounted {
 /// # Invariants
 ///
 /// `object` is valid, and this value owns one reference on it.
+#[must_use = "dropping an ARef releases the reference it holds"]
 pub struct ARef<T: AlwaysRefCounted> {
     object: NonNull<T>,
     _owns: PhantomData<T>,
@@ -252,12 +253,25 @@ impl DriverObject {
     ///
     /// # Safety
     ///
-    /// `raw` is the `DRIVER_OBJECT` the kernel passed to this driver's
-    /// `DriverEntry`, and `'a` ends no later than the driver's unload routine
-    /// returns.
+    /// `raw` is **this driver's** `DRIVER_OBJECT` (the one the kernel passes
+    /// to its DriverEntry, AddDevice and DriverUnload), laid out as `wdm.h`
+    /// declares it, and it lives for `'a`. The I/O manager keeps it at least
+    /// until DriverUnload has returned and, after that, while anything holds a
+    /// reference on it: a borrow made in DriverEntry, AddDevice, a dispatch
+    /// routine or DriverUnload ends before DriverUnload returns; the borrow
+    /// ntwork makes for a driver-bound routine lasts its call, which the
+    /// queue's reference covers; an `ARef<DriverObject>` covers its own.
+    ///
+    /// ntwork relies on one more thing: after
+    /// [`set_unload`](Self::set_unload), nothing stores another routine in the
+    /// driver's `DriverUnload` (C-style `driver->DriverUnload = ...`): ntwork's
+    /// routine is what waits for the rundowns, and it calls the routine that
+    /// was there before it.
     pub unsafe fn from_raw<'a>(raw: ffi::PDRIVER_OBJECT) -> &'a DriverObject {
         debug_assert!(!raw.is_null(), "DriverObject::from_raw(NULL)");
-        // SAFETY: as in `DeviceObject::from_raw`.
+        // SAFETY: the caller guarantees a live object for `'a`; `DriverObject`
+        // is a zero-sized transparent wrapper, so any non-null address is a
+        // valid reference to it.
         unsafe { &*raw.cast::<DriverObject>() }
     }
 }

@@ -1,15 +1,58 @@
 //! Nonpaged pool for work items, through the kernel's own exports
-//! (`ExAllocatePool2` / `ExFreePoolWithTag`) under ntwork's pool tag, so a
-//! driver needs no global allocator for ntwork and Driver Verifier's pool
-//! tracking attributes ntwork's blocks to the tag `ntwk`.
+//! (`ExAllocatePool2` / `ExFreePoolWithTag`) under the driver's pool tag
+//! ([`POOL_TAG`]), so a driver needs no global allocator for ntwork and
+//! poolmon, `!poolused` and Driver Verifier's pool tracking attribute ntwork's
+//! blocks to the driver.
 
 use core::alloc::Layout;
 use core::ptr::NonNull;
 
 use crate::ffi;
 
-/// ntwork's pool tag: the bytes `ntwk` as `!poolused` and poolmon show them.
-pub(crate) const POOL_TAG: ffi::ULONG = u32::from_le_bytes(*b"ntwk");
+/// The pool tag of every block ntwork allocates: `ntwk`, or the four
+/// characters of `NTWORK_POOL_TAG` in the environment of the driver's build
+/// (set once, e.g. in the driver's `.cargo/config.toml`: `[env]
+/// NTWORK_POOL_TAG = "Mydr"`). The first character is the low byte, as
+/// poolmon reads a tag; anything but four ASCII characters is a compile error.
+///
+/// ```
+/// # if option_env!("NTWORK_POOL_TAG").is_none() {
+/// assert_eq!(ntwork::POOL_TAG.to_le_bytes(), *b"ntwk");
+/// # }
+/// ```
+pub const POOL_TAG: ffi::ULONG = match option_env!("NTWORK_POOL_TAG") {
+    Some(tag) => match pool_tag(tag) {
+        Ok(tag) => tag,
+        Err(TagError::Length) => panic!("NTWORK_POOL_TAG must be exactly four characters"),
+        Err(TagError::NotAscii) => {
+            panic!("NTWORK_POOL_TAG must be printable ASCII (poolmon shows it)")
+        }
+    },
+    None => u32::from_le_bytes(*b"ntwk"),
+};
+
+/// Why a pool tag was refused.
+#[derive(Debug, PartialEq, Eq)]
+enum TagError {
+    Length,
+    NotAscii,
+}
+
+/// The tag of four printable ASCII characters, first character low.
+const fn pool_tag(tag: &str) -> Result<ffi::ULONG, TagError> {
+    let bytes = tag.as_bytes();
+    if bytes.len() != 4 {
+        return Err(TagError::Length);
+    }
+    let mut i = 0;
+    while i < 4 {
+        if !bytes[i].is_ascii_graphic() && bytes[i] != b' ' {
+            return Err(TagError::NotAscii);
+        }
+        i += 1;
+    }
+    Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+}
 
 /// `MEMORY_ALLOCATION_ALIGNMENT`: what every pool block is aligned to.
 const POOL_ALIGNMENT: usize = if cfg!(target_pointer_width = "64") {
@@ -97,4 +140,19 @@ pub(crate) unsafe fn free_for<T>(ptr: NonNull<T>) {
 fn dangling(layout: Layout) -> NonNull<u8> {
     // A well-aligned, never dereferenced address, as `NonNull::dangling` gives.
     NonNull::new(core::ptr::without_provenance_mut(layout.align())).unwrap_or(NonNull::dangling())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{TagError, pool_tag};
+
+    #[test]
+    fn a_tag_is_four_printable_characters_first_character_low() {
+        assert_eq!(pool_tag("Mydr"), Ok(u32::from_le_bytes(*b"Mydr")));
+        assert_eq!(pool_tag("ab  "), Ok(0x2020_6261));
+        assert_eq!(pool_tag("abc"), Err(TagError::Length));
+        assert_eq!(pool_tag("abcde"), Err(TagError::Length));
+        assert_eq!(pool_tag("ab\u{7f}c"), Err(TagError::NotAscii));
+        assert_eq!(pool_tag("ab\u{e9}"), Err(TagError::NotAscii));
+    }
 }

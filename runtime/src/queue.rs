@@ -14,6 +14,7 @@ use crate::ffi;
 /// assert!(WorkQueue::custom_priority(32).is_none());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum WorkQueue {
     /// `CriticalWorkQueue`: priority 13, for time-critical work.
     Critical,

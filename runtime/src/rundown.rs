@@ -1,20 +1,36 @@
 //! Rundown protection: waiting until counted work is done, and refusing new
 //! work meanwhile. The kernel primitive is `EX_RUNDOWN_REF`.
 
-use crate::sync::{AtomicU8, Ordering};
+use crate::sync::{AtomicPtr, AtomicU8, Ordering};
 use core::cell::UnsafeCell;
+use core::ffi::c_void;
 
 use crate::{ffi, held};
+
+/// `EX_RUNDOWN_ACTIVE`: the bit of `EX_RUNDOWN_REF::Count` that
+/// `ExWaitForRundownProtectionRelease` sets; `ExAcquireRundownProtection`
+/// fails while it is set (ReactOS `ntoskrnl/ex/rundown.c`, `ntoskrnl/include/
+/// internal/ex.h`). `Count == EX_RUNDOWN_ACTIVE` with no holders is what a
+/// completed rundown leaves, and `ExReInitializeRundownProtection` makes it
+/// usable again.
+const EX_RUNDOWN_ACTIVE: usize = 1;
 
 /// Counts work in flight; `wait` refuses new work and waits for the rest.
 ///
 /// # Invariants
 ///
-/// `rundown` is an initialized `EX_RUNDOWN_REF` touched only through the
-/// rundown exports. `state` is `OPEN` while acquires may succeed, `WAITING`
-/// while one thread is in `ExWaitForRundownProtectionRelease` (the kernel
-/// allows one waiter), `CLOSED` after that wait returned, and `REOPENING`
-/// while the one thread that left `CLOSED` re-initializes the reference.
+/// `rundown` is an `EX_RUNDOWN_REF` touched only through the rundown exports.
+/// `state` says what it is:
+///
+/// - `UNOPENED`: run down from the start (`Count == EX_RUNDOWN_ACTIVE`, no
+///   holder): acquires fail until [`open`](Self::open);
+/// - `OPENING`: the one thread that left `UNOPENED` re-initializes it;
+/// - `OPEN`: acquires may succeed;
+/// - `WAITING`: one thread is in `ExWaitForRundownProtectionRelease` (the
+///   kernel allows one waiter);
+/// - `CLOSED`: that wait returned; [`reopen`](Self::reopen) may open it again;
+/// - `REOPENING`: the one thread that left `CLOSED` re-initializes it;
+/// - `FINAL`: the driver's unload waited for it: it never opens again.
 pub(crate) struct Drain {
     rundown: UnsafeCell<ffi::EX_RUNDOWN_REF>,
     state: AtomicU8,
@@ -24,6 +40,9 @@ const OPEN: u8 = 0;
 const WAITING: u8 = 1;
 const CLOSED: u8 = 2;
 const REOPENING: u8 = 3;
+const UNOPENED: u8 = 4;
+const OPENING: u8 = 5;
+const FINAL: u8 = 6;
 
 // SAFETY: the `EX_RUNDOWN_REF` is only reached through the kernel's rundown
 // exports, which are thread-safe; `state` is atomic.
@@ -41,6 +60,17 @@ impl Drain {
         }
     }
 
+    /// Not open yet: acquires fail until [`open`](Self::open).
+    #[cfg(not(loom))]
+    const fn unopened() -> Self {
+        Self {
+            rundown: UnsafeCell::new(ffi::EX_RUNDOWN_REF {
+                Count: EX_RUNDOWN_ACTIVE,
+            }),
+            state: AtomicU8::new(UNOPENED),
+        }
+    }
+
     /// As above; loom's atomics cannot be made in a `const fn`.
     #[cfg(loom)]
     pub(crate) fn new() -> Self {
@@ -50,10 +80,22 @@ impl Drain {
         }
     }
 
-    /// Counts one more piece of work; `false` once a wait has started.
+    /// As above; loom's atomics cannot be made in a `const fn`.
+    #[cfg(loom)]
+    fn unopened() -> Self {
+        Self {
+            rundown: UnsafeCell::new(ffi::EX_RUNDOWN_REF {
+                Count: EX_RUNDOWN_ACTIVE,
+            }),
+            state: AtomicU8::new(UNOPENED),
+        }
+    }
+
+    /// Counts one more piece of work; `false` unless the drain is open.
     #[inline]
     pub(crate) fn acquire(&self) -> bool {
-        // SAFETY: by the invariants, an initialized rundown reference.
+        // SAFETY: by the invariants the reference is only used through the
+        // rundown exports, and acquiring is allowed in every state.
         unsafe { ffi::ExAcquireRundownProtection(self.rundown.get()) != 0 }
     }
 
@@ -64,14 +106,65 @@ impl Drain {
     /// The caller holds one acquisition and gives it up.
     #[inline]
     pub(crate) unsafe fn release(&self) {
-        // SAFETY: the caller's contract.
+        // SAFETY: the caller gives up an acquisition it holds, which is the
+        // one thing `ExReleaseRundownProtection` requires.
         unsafe { ffi::ExReleaseRundownProtection(self.rundown.get()) }
+    }
+
+    /// Whether it was never opened (a refused acquire means "not open", not
+    /// "unloading").
+    pub(crate) fn is_unopened(&self) -> bool {
+        matches!(self.state.load(Ordering::Acquire), UNOPENED | OPENING)
+    }
+
+    /// `UNOPENED` -> `OPEN`, with `register` run in between (it may refuse,
+    /// and the drain stays unopened). `false` if the drain was not unopened.
+    pub(crate) fn open<E>(&self, register: impl FnOnce() -> Result<(), E>) -> Result<bool, E> {
+        if self
+            .state
+            .compare_exchange(UNOPENED, OPENING, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Ok(false);
+        }
+        if let Err(error) = register() {
+            self.state.store(UNOPENED, Ordering::Release);
+            return Err(error);
+        }
+        // SAFETY: run down with no holder (`UNOPENED`), and this thread alone
+        // left that state, so it alone re-initializes the reference, which is
+        // what the kernel allows after a completed rundown.
+        unsafe { ffi::ExReInitializeRundownProtection(self.rundown.get()) };
+        self.state.store(OPEN, Ordering::Release);
+        Ok(true)
+    }
+
+    /// Whether the driver's unload has waited for it: it never opens again.
+    pub(crate) fn is_final(&self) -> bool {
+        self.state.load(Ordering::Acquire) == FINAL
+    }
+
+    /// Returns once no thread is between `UNOPENED` and `OPEN`.
+    pub(crate) fn wait_while_opening(&self) {
+        while self.state.load(Ordering::Acquire) == OPENING {
+            delay_a_millisecond();
+        }
     }
 
     /// Refuses new work and waits until all counted work is released. A second
     /// caller while one waits (or reopens) waits for that to finish, then
     /// returns if the drain is closed or starts its own wait. `PASSIVE_LEVEL`.
     pub(crate) fn wait(&self) {
+        self.wait_into(CLOSED);
+    }
+
+    /// [`wait`](Self::wait) for the last time: the drain never opens again.
+    /// What the driver's unload does for every rundown opened for it.
+    pub(crate) fn wait_final(&self) {
+        self.wait_into(FINAL);
+    }
+
+    fn wait_into(&self, end: u8) {
         held::assert_not_held(self.held());
         loop {
             match self
@@ -79,21 +172,31 @@ impl Drain {
                 .compare_exchange(OPEN, WAITING, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) => {
-                    // SAFETY: by the invariants, initialized; this thread is the
-                    // only waiter (it won the OPEN -> WAITING transition).
+                    // SAFETY: this thread won OPEN -> WAITING, so it is the
+                    // only waiter the kernel allows.
                     unsafe { ffi::ExWaitForRundownProtectionRelease(self.rundown.get()) };
-                    self.state.store(CLOSED, Ordering::Release);
+                    self.state.store(end, Ordering::Release);
                     return;
                 }
-                Err(CLOSED) => return,
+                Err(CLOSED) if end == FINAL => {
+                    if self
+                        .state
+                        .compare_exchange(CLOSED, FINAL, Ordering::AcqRel, Ordering::Acquire)
+                        .is_ok()
+                    {
+                        return;
+                    }
+                }
+                // Nothing counted and nothing can be: done.
+                Err(CLOSED | FINAL | UNOPENED) => return,
                 Err(_) => delay_a_millisecond(),
             }
         }
     }
 
     /// Lets work be counted again after [`wait`](Self::wait) returned. `false`
-    /// (and nothing changes) if no wait has finished, or another caller
-    /// reopened it first.
+    /// (and nothing changes) if no wait has finished, another caller reopened
+    /// it first, or the driver's unload waited for it.
     pub(crate) fn reopen(&self) -> bool {
         // One caller leaves CLOSED: two re-initializing could reset the count
         // of work acquired after the first reopened (the loom models found it).
@@ -118,7 +221,7 @@ impl Drain {
         held::address_of(self)
     }
 
-    /// Whether a wait has started (new work is refused).
+    /// Whether a wait has started (new work is refused) or it was never opened.
     pub(crate) fn is_closed(&self) -> bool {
         self.state.load(Ordering::Acquire) != OPEN
     }
@@ -132,16 +235,22 @@ fn delay_a_millisecond() {
 }
 
 /// Rundown protection for a driver's Ex work: every Ex item queued under it is
-/// counted until its routine (and its context's drop) has returned, and
-/// [`wait`](Self::wait), called from DriverUnload, returns only when none is
-/// left and refuses new ones from then on.
+/// counted until its routine (and its context's drop) has returned, and the
+/// driver's unload waits until none is left.
 ///
 /// The kernel keeps nothing alive for `ExQueueWorkItem`: an Ex routine that
 /// runs after its driver image was unloaded is bug check 0xCE. So every safe Ex
-/// API takes a `&'static Rundown`.
+/// API takes a `&'static Rundown`, and a `Rundown` counts work only once it is
+/// [opened](Self::open) for the driver, which registers it with ntwork's
+/// DriverUnload ([`DriverObject::set_unload`](crate::DriverObject::set_unload)):
+/// that routine waits for every rundown opened for the driver before anything
+/// else, so no safe code can leave Ex work pending past the image. Before it is
+/// opened, queueing fails with [`QueueError::NotOpen`](crate::QueueError::NotOpen);
+/// once the unload waited, with [`QueueError::Unloading`](crate::QueueError::Unloading),
+/// for good.
 ///
 /// ```
-/// use ntwork::{QueueError, Rundown, WorkQueue, work_item};
+/// use ntwork::{DriverObject, QueueError, Rundown, WorkQueue, work_item};
 ///
 /// static WORK: Rundown = Rundown::new();
 ///
@@ -150,19 +259,28 @@ fn delay_a_millisecond() {
 ///     assert_eq!(lines.len(), 1);
 /// }
 ///
+/// fn driver_unload(_driver: &DriverObject) {
+///     // WORK has been waited for: no Ex routine runs any more.
+/// }
+///
 /// let exec = ntwork_host::Executive::manual();
+/// let host_driver = exec.load_driver("log.sys");
+/// // DriverEntry:
+/// let driver = DriverObject::from_host(&host_driver);
+/// driver.set_unload(driver_unload).unwrap();
+/// WORK.open(driver).unwrap();
+///
 /// flush_log::queue(&WORK, vec!["started".into()], WorkQueue::Delayed).unwrap();
 /// exec.run_until_idle();
 ///
-/// // DriverUnload, at PASSIVE_LEVEL:
-/// WORK.wait();
+/// host_driver.unload().unwrap(); // ntwork's DriverUnload: waits for WORK, then `driver_unload`
 /// let refused = flush_log::queue(&WORK, vec!["late".into()], WorkQueue::Delayed);
 /// assert!(matches!(refused, Err(QueueError::Unloading(lines)) if lines == ["late"]));
 /// ```
 ///
 /// One window remains, and only the Io path closes it: after the routine
 /// returns, ntwork's trampoline releases the protection and then executes a
-/// few more instructions (its return) in the driver image. If DriverUnload's
+/// few more instructions (its return) in the driver image. If the unload's
 /// wait returns and the image is unmapped in exactly that window, the worker
 /// thread returns into unmapped code. The `ExQueueWorkItem` documentation
 /// tells drivers to use `IoQueueWorkItem` for this reason: the kernel drops
@@ -173,15 +291,22 @@ pub struct Rundown {
     drain: Drain,
     /// False for [`never_unloads`](Self::never_unloads): `wait` does not wait.
     counted: bool,
+    /// The driver it was opened for (its `DRIVER_OBJECT`), once opened.
+    pub(crate) owner: AtomicPtr<c_void>,
+    /// The next rundown opened for the same driver (ntwork's unload list).
+    pub(crate) next: AtomicPtr<Rundown>,
 }
 
 impl Rundown {
-    /// Counting rundown protection; DriverUnload must call [`wait`](Self::wait).
+    /// A rundown that counts nothing until it is [opened](Self::open) for the
+    /// driver; ntwork's DriverUnload then waits for it.
     #[cfg(not(loom))]
     pub const fn new() -> Self {
         Self {
-            drain: Drain::new(),
+            drain: Drain::unopened(),
             counted: true,
+            owner: AtomicPtr::new(core::ptr::null_mut()),
+            next: AtomicPtr::new(core::ptr::null_mut()),
         }
     }
 
@@ -189,27 +314,32 @@ impl Rundown {
     #[cfg(loom)]
     pub fn new() -> Self {
         Self {
-            drain: Drain::new(),
+            drain: Drain::unopened(),
             counted: true,
+            owner: AtomicPtr::new(core::ptr::null_mut()),
+            next: AtomicPtr::new(core::ptr::null_mut()),
         }
     }
 
-    /// For a driver that cannot unload: `wait` returns at once and nothing is
-    /// ever refused. Items still take and release the (never awaited)
-    /// protection, so the queue path has no branch on the mode; a routine
-    /// declared `#[work_item(unsafe(never_unloads))]` skips the protection
-    /// altogether.
+    /// For a driver whose image is never unloaded: open from the start,
+    /// `wait` returns at once and nothing is ever refused. Items still take
+    /// and release the (never awaited) protection, so the queue path has no
+    /// branch on the mode; a routine declared
+    /// `#[work_item(unsafe(never_unloads))]` skips the protection altogether.
     ///
     /// # Safety
     ///
-    /// The driver never sets `DriverObject->DriverUnload` (the I/O manager
-    /// cannot unload a driver without an unload routine), so its image stays
-    /// mapped for as long as the system runs.
+    /// No DriverUnload routine is ever set for the driver, by the driver or by
+    /// its framework (a KMDF driver's framework sets one unless the driver
+    /// asks it not to), so the I/O manager never unloads the image and every
+    /// routine counted here runs in a mapped image.
     #[cfg(not(loom))]
     pub const unsafe fn never_unloads() -> Self {
         Self {
             drain: Drain::new(),
             counted: false,
+            owner: AtomicPtr::new(core::ptr::null_mut()),
+            next: AtomicPtr::new(core::ptr::null_mut()),
         }
     }
 
@@ -223,10 +353,12 @@ impl Rundown {
         Self {
             drain: Drain::new(),
             counted: false,
+            owner: AtomicPtr::new(core::ptr::null_mut()),
+            next: AtomicPtr::new(core::ptr::null_mut()),
         }
     }
 
-    /// Counts one item; `false` once a rundown has started.
+    /// Counts one item; `false` unless the rundown is open.
     #[inline]
     pub(crate) fn acquire(&self) -> bool {
         self.drain.acquire()
@@ -239,8 +371,26 @@ impl Rundown {
     /// The caller holds one acquisition from [`acquire`](Self::acquire).
     #[inline]
     pub(crate) unsafe fn release(&self) {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: the caller gives up an acquisition it holds, which is
+        // `Drain::release`'s contract.
         unsafe { self.drain.release() }
+    }
+
+    /// Whether a refused acquire was refused because the rundown was never
+    /// opened (rather than because the driver is unloading).
+    #[cold]
+    pub(crate) fn refused_as_unopened(&self) -> bool {
+        self.counted && self.drain.is_unopened()
+    }
+
+    /// The error of a refused acquire, around `value`.
+    #[cold]
+    pub(crate) fn refusal<T>(&self, value: T) -> crate::QueueError<T> {
+        if self.refused_as_unopened() {
+            crate::QueueError::NotOpen(value)
+        } else {
+            crate::QueueError::Unloading(value)
+        }
     }
 
     /// What counts the work.
@@ -249,10 +399,18 @@ impl Rundown {
         &self.drain
     }
 
-    /// Starts the rundown and waits until every item counted here has finished
-    /// running; from now on queueing under this `Rundown` fails with
-    /// [`QueueError::Unloading`](crate::QueueError::Unloading). Call it from
-    /// DriverUnload (`PASSIVE_LEVEL`), before freeing anything the routines use.
+    /// Whether this rundown counts anything (not [`never_unloads`](Self::never_unloads)).
+    pub(crate) fn is_counted(&self) -> bool {
+        self.counted
+    }
+
+    /// Refuses new work and waits until every item counted here has finished
+    /// running: a driver that stops a subsystem before unload (ntwork's
+    /// DriverUnload waits for every opened rundown anyway, so DriverUnload need
+    /// not call this). From now on queueing fails with
+    /// [`QueueError::Unloading`](crate::QueueError::Unloading) until
+    /// [`reopen`](Self::reopen). `PASSIVE_LEVEL`; not from a routine counted
+    /// here (it would wait for itself).
     pub fn wait(&self) {
         if self.counted {
             self.drain.wait();
@@ -260,12 +418,14 @@ impl Rundown {
     }
 
     /// Accepts work again after [`wait`](Self::wait) (a driver that stops and
-    /// restarts a subsystem); `false` if no wait has finished.
+    /// restarts a subsystem); `false` if no wait has finished, or if the
+    /// driver's unload has waited for the rundown: then it never opens again.
     pub fn reopen(&self) -> bool {
         self.counted && self.drain.reopen()
     }
 
-    /// Whether a rundown has started, so queueing is refused.
+    /// Whether queueing is refused: a rundown has started, or it was never
+    /// opened.
     pub fn is_running_down(&self) -> bool {
         self.counted && self.drain.is_closed()
     }
@@ -282,6 +442,6 @@ impl core::fmt::Debug for Rundown {
         f.debug_struct("Rundown")
             .field("counted", &self.counted)
             .field("running_down", &self.is_running_down())
-            .finish()
+            .finish_non_exhaustive()
     }
 }

@@ -7,8 +7,7 @@ struct drain {}
 impl ::ntwork::Routine for drain {
     type Context = Samples;
 }
-impl ::ntwork::wdf::WdfRoutine for drain {
-    type Parent = ::ntwork::wdf::WdfDevice;
+unsafe impl ::ntwork::wdf::WdfContextSpace for drain {
     const CONTEXT_TYPE: &'static ::ntwork::wdf::ContextType = {
         static INFO: ::ntwork::wdf::ContextType = ::ntwork::wdf::ContextType::new::<
             drain,
@@ -22,18 +21,21 @@ impl ::ntwork::wdf::WdfRoutine for drain {
         );
         &INFO
     };
+}
+impl ::ntwork::wdf::WdfRoutine for drain {
+    type Parent = ::ntwork::wdf::WdfDevice;
     fn run(item: &::ntwork::wdf::RunningWdfWorkItem<'_, Self>) {
         drain(item.context())
     }
 }
 impl drain {
     /// Creates a KMDF work item for `drain` under `parent` (`WdfWorkItemCreate`), with the context moved into its context space. IRQL <= `DISPATCH_LEVEL`.
-    fn create(
-        parent: &::ntwork::wdf::WdfDevice,
+    fn create<'__parent>(
+        parent: &'__parent ::ntwork::wdf::WdfDevice,
         context: Samples,
         serialization: ::ntwork::wdf::Serialization,
     ) -> ::core::result::Result<
-        ::ntwork::wdf::WdfWorkItem<drain>,
+        ::ntwork::wdf::WdfWorkItem<'__parent, drain>,
         ::ntwork::wdf::CreateError<Samples>,
     > {
         ::ntwork::wdf::WdfWorkItem::create(parent, context, serialization)

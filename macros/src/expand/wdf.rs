@@ -51,36 +51,55 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, takes_item: bool) -> Plan {
     // Under the user's type, so "`Cell<u32>` cannot be shared between threads
     // safely" (the `Sync` the trait asks of the context) points at it.
     let wdf_routine = respan(quote!(#krate::wdf::WdfRoutine), frame.c_span);
-    let impls = vec![Impl {
-        header: quote!(impl #wdf_routine for #ident),
-        items: quote! {
-            type Parent = #krate::wdf::#parent_ty;
-            const CONTEXT_TYPE: &'static #krate::wdf::ContextType = {
-                static #info: #krate::wdf::ContextType =
-                    #krate::wdf::ContextType::new::<#ident>(#c_name, &#info);
-                &#info
-            };
-            const KEPT_TYPE: &'static #krate::wdf::ContextType = {
-                static #info: #krate::wdf::ContextType =
-                    #krate::wdf::ContextType::kept(#kept_name, &#info);
-                &#info
-            };
+    // The context types are what the runtime trusts, so they live in an
+    // `unsafe` trait only the attribute implements (each a static of its own).
+    let impls = vec![
+        Impl {
+            header: quote!(unsafe impl #krate::wdf::WdfContextSpace for #ident),
+            items: quote! {
+                const CONTEXT_TYPE: &'static #krate::wdf::ContextType = {
+                    static #info: #krate::wdf::ContextType =
+                        #krate::wdf::ContextType::new::<#ident>(#c_name, &#info);
+                    &#info
+                };
+                const KEPT_TYPE: &'static #krate::wdf::ContextType = {
+                    static #info: #krate::wdf::ContextType =
+                        #krate::wdf::ContextType::kept(#kept_name, &#info);
+                    &#info
+                };
+            },
+            methods: Vec::new(),
         },
-        methods: vec![run],
-    }];
+        Impl {
+            header: quote!(impl #wdf_routine for #ident),
+            items: quote! {
+                type Parent = #krate::wdf::#parent_ty;
+            },
+            methods: vec![run],
+        },
+    ];
 
     let create_doc = format!(
         " Creates a KMDF work item for `{name}` under `parent` (`WdfWorkItemCreate`), with the context moved into its context space. IRQL <= `DISPATCH_LEVEL`."
     );
     let create_fn = frame.at_user("create");
+    // The item lives no longer than the parent's borrow, named: a context
+    // type that names a lifetime would make an elided one ambiguous.
+    let parent_lt = syn::Lifetime::new("'__parent", Span::mixed_site());
+    let create_generics = if generics.is_empty() {
+        quote!(<#parent_lt>)
+    } else {
+        let generic_param = &frame.generic_param;
+        quote!(<#parent_lt, #generic_param>)
+    };
     let helpers = vec![Helper::Fn {
         attrs: quote!(#[doc = #create_doc]),
         sig: quote! {
-            #vis fn #create_fn #generics(
-                #parent: &#krate::wdf::#parent_ty,
+            #vis fn #create_fn #create_generics(
+                #parent: &#parent_lt #krate::wdf::#parent_ty,
                 #ctx: #param_ty,
                 #serialization: #krate::wdf::Serialization,
-            ) -> ::core::result::Result<#krate::wdf::WdfWorkItem<#ident>, #krate::wdf::CreateError<#param_ty>>
+            ) -> ::core::result::Result<#krate::wdf::WdfWorkItem<#parent_lt, #ident>, #krate::wdf::CreateError<#param_ty>>
         },
         body: quote!(#krate::wdf::WdfWorkItem::create(#parent, #ctx, #serialization)),
         kept: Kept::Always,

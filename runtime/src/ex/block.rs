@@ -113,7 +113,7 @@ unsafe fn queue_new_counted<C, S: Copy>(
     queue: WorkQueue,
 ) -> Result<(), QueueError<C>> {
     if !rundown.acquire() {
-        return Err(QueueError::Unloading(context));
+        return Err(rundown.refusal(context));
     }
     // SAFETY: the caller's contract.
     unsafe { ExBlock::queue_new(context, slot, routine, queue) }.map_err(|context| {

@@ -37,6 +37,7 @@ use crate::{Routine, WorkQueue, ffi, pool};
 ///
 /// `block` is a live pool allocation owned by this value alone, with `item`
 /// initialized by `ExInitializeWorkItem` (not queued) and `context` initialized.
+#[must_use = "an Ex work item does nothing until it is queued; dropping it frees it"]
 pub struct ExWorkItem<R: Routine> {
     block: NonNull<ExBlock<R::Context>>,
 }
@@ -70,7 +71,8 @@ impl<R: Routine> ExWorkItem<R> {
     /// Hands the item to the system worker threads of `queue`, counted in
     /// `rundown` until its routine has returned. It runs once, at
     /// `PASSIVE_LEVEL`, and is freed by ntwork. Once `rundown` has started, the
-    /// item comes back in [`QueueError::Unloading`].
+    /// item comes back in [`QueueError::Unloading`] (or
+    /// [`QueueError::NotOpen`] before the rundown was opened).
     ///
     /// The queue takes the item: one kept in a struct is taken out first
     /// (`state.flush.take()` of an `Option<ExWorkItem<_>>`). For an item queued
@@ -83,7 +85,7 @@ impl<R: Routine> ExWorkItem<R> {
         queue: WorkQueue,
     ) -> Result<(), QueueError<Self>> {
         if !rundown.acquire() {
-            return Err(QueueError::Unloading(self));
+            return Err(rundown.refusal(self));
         }
         let raw = ManuallyDrop::new(self).block.as_ptr();
         // SAFETY: by the invariants the item is initialized and not queued. The

@@ -41,7 +41,9 @@ pub(crate) unsafe extern "C" fn ex_raw_c<R: ExRoutine>(parameter: *mut c_void) {
 ///
 /// `item` is valid for writes, in nonpaged memory, and not queued; it stays
 /// valid until the routine has run, and it is queued at most once (the routine
-/// takes the context back).
+/// takes the context back). The item is counted in no [`Rundown`](crate::Rundown):
+/// the driver's image stays loaded until the routine has returned (the caller
+/// waits for it before its DriverUnload returns, or the driver cannot unload).
 pub unsafe fn ex_initialize<R: ExRoutine>(
     item: *mut ffi::WORK_QUEUE_ITEM,
     context: R::Context,

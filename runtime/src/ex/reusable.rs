@@ -171,7 +171,11 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
             // SAFETY: acquired just above, released once.
             unsafe { self.flush.release() };
             self.pending.store(false, Ordering::Release);
-            return Err(NotQueued::Unloading);
+            return Err(if self.rundown.refused_as_unopened() {
+                NotQueued::NotOpen
+            } else {
+                NotQueued::Unloading
+            });
         }
         Ok(())
     }

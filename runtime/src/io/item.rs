@@ -4,6 +4,7 @@
 //! role, so they live together.
 
 use core::borrow::Borrow;
+use core::cell::Cell;
 use core::ffi::c_void;
 use core::fmt;
 use core::marker::PhantomData;
@@ -45,11 +46,14 @@ pub trait IoRoutine: Routine {
 
 /// A routine's own work item during its call, lent by the trampoline.
 ///
-/// Dropped, it is freed (`IoFreeWorkItem`, or `IoUninitializeWorkItem` and the
-/// pool block) after the routine's body. [`queue`](Self::queue) requeues it
-/// without taking a reference (the queue takes its own). [`keep`](Self::keep)
-/// makes it an owned [`IoWorkItem`], which takes a counted reference on the
-/// object so it can outlive the call.
+/// Unless it is handed on, it is freed (`IoFreeWorkItem`, or
+/// `IoUninitializeWorkItem` and the pool block) when the routine returns,
+/// whether it was dropped, forgotten (`mem::forget`) or the routine panicked:
+/// the trampoline that lent it frees it, so no safe code can leak it past the
+/// image. [`queue`](Self::queue) hands it back to the kernel without taking a
+/// reference (the queue takes its own). [`keep`](Self::keep) hands it to an
+/// owned [`IoWorkItem`], which takes a counted reference on the object so it
+/// can outlive the call.
 ///
 /// A routine declared with `item: RunningIoWorkItem<'_, name>` gets it as is;
 /// one declared with `item: IoWorkItem<name>` gets it kept.
@@ -63,7 +67,7 @@ pub trait IoRoutine: Routine {
 /// fn poll(device: &DeviceObject, left: u32, item: RunningIoWorkItem<'_, poll>) {
 ///     if left > 0 {
 ///         item.queue(left - 1, WorkQueue::Delayed);
-///     } // else `item` drops here: IoFreeWorkItem, after the body
+///     } // else the trampoline frees it (IoFreeWorkItem) when the body returns
 /// }
 ///
 /// let exec = ntwork_host::Executive::manual();
@@ -78,9 +82,11 @@ pub trait IoRoutine: Routine {
 ///
 /// # Invariants
 ///
-/// `block` is live, unqueued, its slot empty, owned by this value; `raw` is
-/// its `IO_WORKITEM`; `object` is the item's object, an `R::Object` alive for
-/// `'a`.
+/// `block` is live, unqueued, its slot empty, lent to this value by the
+/// trampoline running the routine; `raw` is its `IO_WORKITEM`; `object` is the
+/// item's object, an `R::Object` alive for `'a`. `handed_on` is the
+/// trampoline's flag: set once the block is the kernel's or an owner's, when
+/// the trampoline must not free it.
 ///
 /// The type needs only `R: Routine` (its methods need `IoRoutine`), so naming
 /// it in a routine of another role is the attribute's one error, not also a
@@ -89,23 +95,24 @@ pub struct RunningIoWorkItem<'a, R: Routine> {
     block: NonNull<IoBlock<R::Context>>,
     raw: NonNull<ffi::IO_WORKITEM>,
     object: *mut c_void,
-    _object: PhantomData<&'a ()>,
+    handed_on: &'a Cell<bool>,
 }
 
 impl<'a, R: IoRoutine> RunningIoWorkItem<'a, R> {
     /// # Safety
     ///
     /// As the type's invariants.
-    pub(crate) unsafe fn new(
+    unsafe fn new(
         block: NonNull<IoBlock<R::Context>>,
         raw: NonNull<ffi::IO_WORKITEM>,
         object: &'a R::Object,
+        handed_on: &'a Cell<bool>,
     ) -> Self {
         Self {
             block,
             raw,
             object: object.as_io_object(),
-            _object: PhantomData,
+            handed_on,
         }
     }
 
@@ -117,11 +124,11 @@ impl<'a, R: IoRoutine> RunningIoWorkItem<'a, R> {
 
     /// Queues the item again with `context` (`IoQueueWorkItemEx`).
     pub fn queue(self, context: R::Context, queue: WorkQueue) {
-        let this = ManuallyDrop::new(self);
-        // SAFETY: by the invariants the block is ours and unqueued, `raw` its
-        // item, and the object is alive for this call; the queue references
-        // it from here on.
-        unsafe { IoBlock::queue(this.block, this.raw, io_block::<R>, context, queue) }
+        self.handed_on.set(true);
+        // SAFETY: by the invariants the block is lent to us and unqueued,
+        // `raw` its item, and the object is alive for this call; the queue
+        // references it from here on, and the trampoline no longer frees it.
+        unsafe { IoBlock::queue(self.block, self.raw, io_block::<R>, context, queue) }
     }
 
     /// As [`queue`](Self::queue), with `IoTryQueueWorkItem` (Windows 8): when
@@ -133,40 +140,36 @@ impl<'a, R: IoRoutine> RunningIoWorkItem<'a, R> {
         context: R::Context,
         queue: WorkQueue,
     ) -> Result<(), (Self, R::Context)> {
-        // SAFETY: by the invariants the block is ours and unqueued, `raw` its
-        // item, and the object is alive for this call.
+        // Set before the hand-over: once queued, the routine may run (and
+        // free the block) before this call returns.
+        self.handed_on.set(true);
+        // SAFETY: by the invariants the block is lent to us and unqueued,
+        // `raw` its item, and the object is alive for this call.
         match unsafe { IoBlock::try_queue(self.block, self.raw, io_block::<R>, context, queue) } {
-            Ok(()) => {
-                // The queue owns the block now.
-                core::mem::forget(self);
-                Ok(())
+            Ok(()) => Ok(()),
+            Err(context) => {
+                // Not queued: still lent, freed when the routine returns.
+                self.handed_on.set(false);
+                Err((self, context))
             }
-            Err(context) => Err((self, context)),
         }
     }
 
     /// Keeps the item beyond the call: an owned [`IoWorkItem`] holding a
     /// counted reference on the object (`ObfReferenceObject`).
     pub fn keep(self) -> IoWorkItem<R> {
-        let this = ManuallyDrop::new(self);
-        this.object().inc_ref();
-        // SAFETY: by the invariants the block is ours alone, `raw` its item and
-        // `object` the item's object.
-        unsafe { IoBlock::write_header(this.block, this.raw, this.object) };
-        // INVARIANT: the block is ours and unqueued with its header written,
-        // and the new item owns the reference taken above.
+        self.handed_on.set(true);
+        self.object().inc_ref();
+        // SAFETY: by the invariants the block is lent to us alone, `raw` its
+        // item and `object` the item's object.
+        unsafe { IoBlock::write_header(self.block, self.raw, self.object) };
+        // INVARIANT: the block is unqueued with its header written, no longer
+        // the trampoline's to free, and the new item owns the reference taken
+        // above.
         IoWorkItem {
-            block: this.block,
+            block: self.block,
             _routine: PhantomData,
         }
-    }
-}
-
-impl<R: Routine> Drop for RunningIoWorkItem<'_, R> {
-    fn drop(&mut self) {
-        // SAFETY: by the invariants the block is ours, unqueued and empty, and
-        // `raw` is its item.
-        unsafe { IoBlock::free(self.block, self.raw) }
     }
 }
 
@@ -218,6 +221,7 @@ impl<R: IoRoutine> fmt::Debug for RunningIoWorkItem<'_, R> {
 /// `block` is live and owned by this value alone, its header written, its
 /// `IO_WORKITEM` initialized and unqueued, its slot empty; this value owns one
 /// reference on the block's object, which is an `R::Object`.
+#[must_use = "an Io work item does nothing until it is queued; dropping it frees it"]
 pub struct IoWorkItem<R: Routine> {
     block: NonNull<IoBlock<R::Context>>,
     _routine: PhantomData<R>,
@@ -251,6 +255,19 @@ impl<R: IoRoutine> fmt::Display for TryQueueError<R> {
 }
 
 impl<R: IoRoutine> core::error::Error for TryQueueError<R> {}
+
+impl<R: IoRoutine> TryQueueError<R> {
+    /// `STATUS_DEVICE_BUSY`: nothing was queued; try again later.
+    pub const fn status(&self) -> ffi::NTSTATUS {
+        0x8000_0011_u32 as ffi::NTSTATUS
+    }
+}
+
+impl<R: IoRoutine> From<TryQueueError<R>> for ffi::NTSTATUS {
+    fn from(error: TryQueueError<R>) -> Self {
+        error.status()
+    }
+}
 
 impl<R: Routine> IoWorkItem<R> {
     /// `IoAllocateWorkItem` for `object`, plus the context slot; `Err` on low
@@ -352,6 +369,9 @@ impl<R: IoRoutine> IoWorkItem<R> {
     /// no worker can start the item now, nothing is queued and the item and the
     /// context come back. That is an ordinary outcome under load.
     pub fn try_queue(self, context: R::Context, queue: WorkQueue) -> Result<(), TryQueueError<R>> {
+        // Read before the hand-over: once queued, the block is the routine's,
+        // which may already have run and freed it when the call returns.
+        let object = self.object_ptr();
         // SAFETY: by the invariants the block is ours and unqueued, the slot
         // empty, `raw` its item, the object alive.
         let tried =
@@ -362,9 +382,11 @@ impl<R: IoRoutine> IoWorkItem<R> {
                 context,
             });
         }
-        let this = ManuallyDrop::new(self);
-        // SAFETY: queued; the reference this item owned is given up once.
-        unsafe { R::Object::dec_ref(this.object_ptr()) };
+        // The block is not ours any more: `self` must not read it, even to drop.
+        core::mem::forget(self);
+        // SAFETY: queued, and the queue holds its own reference now; the one
+        // this item owned is given up once.
+        unsafe { R::Object::dec_ref(object) };
         Ok(())
     }
 
@@ -449,6 +471,7 @@ pub(crate) unsafe extern "system" fn io_block<R: IoRoutine>(
     // SAFETY: the function's contract: the block holds the context, taken back
     // once; `item` is its item, from the kernel; the object lives until this
     // returns (the queue's reference).
+    let handed_on = Cell::new(false);
     let (object, context, running) = unsafe {
         let object = R::Object::from_io_object(io_object);
         let context = IoBlock::take_context(block);
@@ -459,8 +482,15 @@ pub(crate) unsafe extern "system" fn io_block<R: IoRoutine>(
                 NonNull::new_unchecked(block),
                 NonNull::new_unchecked(item),
                 object,
+                &handed_on,
             ),
         )
     };
     guard(|| R::run(object, context, running));
+    if !handed_on.get() {
+        // SAFETY: lent to the routine, which returned without handing it on
+        // (dropped, forgotten, or panicked): still unqueued and ours to free,
+        // once.
+        unsafe { IoBlock::free(NonNull::new_unchecked(block), NonNull::new_unchecked(item)) };
+    }
 }

@@ -155,6 +155,7 @@ impl<C> ReusableIoBlock<C> {
 /// `block` is a live `ReusableIoBlock` made for `object`, owned by this value
 /// until it is dropped (then by its last run). `object` is the routine's
 /// `R::Object`, on which this value owns one reference.
+#[must_use = "a reusable Io work item does nothing until it is queued; dropping it frees it"]
 pub struct ReusableIoWorkItem<R: Routine> {
     block: NonNull<ReusableIoBlock<R::Context>>,
     object: NonNull<c_void>,

@@ -1,0 +1,288 @@
+//! Unload safety as a type: ntwork's DriverUnload, and the rundowns opened for
+//! it.
+//!
+//! The kernel keeps nothing alive for Ex work, so a driver's Ex routines must
+//! all have returned before its image goes. In C that is a convention: every
+//! DriverUnload must wait for every rundown. Here a [`Rundown`] counts nothing
+//! until it is [opened](Rundown::open) for the driver, and opening needs
+//! ntwork's DriverUnload ([`DriverObject::set_unload`]), which waits for every
+//! rundown opened for the driver before it runs the driver's own unload code.
+//! Forgetting the wait, counting work in a rundown nobody waits for, and
+//! reopening a rundown after the unload waited for it are not expressible in
+//! safe code.
+//!
+//! The state lives in the driver object's extension
+//! (`IoAllocateDriverObjectExtension`, keyed by the address of a static of
+//! ntwork's), so it goes with the driver object and each driver (each image
+//! linking ntwork) has its own.
+
+use core::ffi::c_void;
+use core::fmt;
+use core::ptr;
+
+use crate::guard::guard;
+use crate::objects::DriverObject;
+use crate::rundown::Rundown;
+use crate::sync::Ordering;
+use crate::ffi;
+
+/// The key of ntwork's driver-object extension: its address identifies it.
+static EXTENSION_KEY: u8 = 0;
+
+/// The end of the list once the unload took it: no rundown opens after that.
+static UNLOADING: Rundown = Rundown::new();
+
+/// ntwork's part of the driver object: what its DriverUnload does.
+///
+/// # Invariants
+///
+/// Lives in the driver object's extension for `EXTENSION_KEY`: zeroed when
+/// allocated (all zero is a valid value: no unload routine, an empty list) and
+/// freed with the driver object. `unload` and `previous` are written once, by
+/// the `set_unload` call that allocated the extension, before it sets the
+/// driver's `DriverUnload`; they are read only by [`driver_unload`], which the
+/// I/O manager calls after DriverEntry returned. `opened` is the head of a
+/// list of `'static` rundowns linked through `Rundown::next`, or `&UNLOADING`
+/// once the unload has taken it.
+#[repr(C)]
+struct UnloadState {
+    unload: Option<fn(&DriverObject)>,
+    previous: ffi::PDRIVER_UNLOAD,
+    opened: crate::sync::AtomicPtr<Rundown>,
+}
+
+/// Why [`DriverObject::set_unload`] did not install ntwork's DriverUnload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SetUnloadError {
+    /// `IoAllocateDriverObjectExtension` found no nonpaged pool.
+    InsufficientResources,
+    /// ntwork's DriverUnload is installed already (`set_unload` is called
+    /// once, in DriverEntry).
+    AlreadySet,
+}
+
+impl SetUnloadError {
+    /// The `NTSTATUS` a C driver returns for it.
+    pub const fn status(self) -> ffi::NTSTATUS {
+        match self {
+            SetUnloadError::InsufficientResources => ffi::STATUS_INSUFFICIENT_RESOURCES,
+            SetUnloadError::AlreadySet => ffi::STATUS_OBJECT_NAME_COLLISION,
+        }
+    }
+}
+
+impl From<SetUnloadError> for ffi::NTSTATUS {
+    fn from(error: SetUnloadError) -> Self {
+        error.status()
+    }
+}
+
+impl fmt::Display for SetUnloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SetUnloadError::InsufficientResources => {
+                "out of nonpaged pool for ntwork's driver-object extension"
+            }
+            SetUnloadError::AlreadySet => "ntwork's DriverUnload is installed already",
+        })
+    }
+}
+
+impl core::error::Error for SetUnloadError {}
+
+/// Why [`Rundown::open`] did not open the rundown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The driver has no ntwork DriverUnload
+    /// ([`DriverObject::set_unload`]), so nothing would wait for the rundown.
+    NoUnload,
+    /// The driver is unloading: its DriverUnload has waited for its rundowns.
+    Unloading,
+    /// The rundown is (or was) open for another driver object. Only a host
+    /// test can see this: on Windows each driver image has its own statics.
+    OtherDriver,
+}
+
+impl OpenError {
+    /// The `NTSTATUS` a C driver returns for it.
+    pub const fn status(self) -> ffi::NTSTATUS {
+        match self {
+            OpenError::NoUnload | OpenError::OtherDriver => 0xC000_0184_u32 as ffi::NTSTATUS,
+            OpenError::Unloading => 0xC000_0056_u32 as ffi::NTSTATUS,
+        }
+    }
+}
+
+impl From<OpenError> for ffi::NTSTATUS {
+    fn from(error: OpenError) -> Self {
+        error.status()
+    }
+}
+
+impl fmt::Display for OpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OpenError::NoUnload => {
+                "the driver has no ntwork DriverUnload (DriverObject::set_unload), so nothing would wait for the rundown"
+            }
+            OpenError::Unloading => "the driver is unloading",
+            OpenError::OtherDriver => "the rundown belongs to another driver object",
+        })
+    }
+}
+
+impl core::error::Error for OpenError {}
+
+fn key() -> *mut c_void {
+    ptr::from_ref(&EXTENSION_KEY).cast_mut().cast()
+}
+
+/// ntwork's state of `driver`, if `set_unload` made it.
+fn state_of(driver: &DriverObject) -> Option<&UnloadState> {
+    // SAFETY: `driver` is this driver's live object (a borrow of it); the
+    // lookup has no other precondition (IRQL <= APC_LEVEL, the caller's).
+    let extension = unsafe { ffi::IoGetDriverObjectExtension(driver.as_raw(), key()) };
+    // SAFETY: by the invariants an extension under this key is an
+    // `UnloadState`, valid while the driver object is (longer than `driver`).
+    unsafe { extension.cast::<UnloadState>().as_ref() }
+}
+
+impl DriverObject {
+    /// Makes ntwork's routine this driver's DriverUnload. At unload it waits
+    /// for every [`Rundown`] [opened](Rundown::open) for the driver (they
+    /// refuse new work from then on, for good), then calls `unload` (the
+    /// driver's own unload code: delete devices, free what the routines used),
+    /// then the DriverUnload that was set before, if any (a KMDF driver's
+    /// framework sets one in `WdfDriverCreate`: call this after it).
+    ///
+    /// Call it once, in DriverEntry, at `PASSIVE_LEVEL`. A driver that never
+    /// calls it (and sets no DriverUnload otherwise) cannot be unloaded.
+    ///
+    /// # Errors
+    ///
+    /// [`SetUnloadError::InsufficientResources`] when the driver-object
+    /// extension cannot be allocated; [`SetUnloadError::AlreadySet`] on a
+    /// second call.
+    pub fn set_unload(&self, unload: fn(&DriverObject)) -> Result<(), SetUnloadError> {
+        let mut extension: *mut c_void = ptr::null_mut();
+        // SAFETY: `self` is this driver's live object; the out pointer is
+        // valid for a write; the size is the state's.
+        let status = unsafe {
+            ffi::IoAllocateDriverObjectExtension(
+                self.as_raw(),
+                key(),
+                size_of::<UnloadState>() as ffi::ULONG,
+                &mut extension,
+            )
+        };
+        if status == ffi::STATUS_OBJECT_NAME_COLLISION {
+            return Err(SetUnloadError::AlreadySet);
+        }
+        let state = extension.cast::<UnloadState>();
+        if status != ffi::STATUS_SUCCESS || state.is_null() {
+            return Err(SetUnloadError::InsufficientResources);
+        }
+        debug_assert!(state.is_aligned(), "pool is aligned for the state");
+        let raw = self.as_raw();
+        // SAFETY: this call allocated the extension, so it alone writes these
+        // fields (the invariants), before ntwork's routine becomes the
+        // DriverUnload; the driver object is live and laid out as wdm.h says.
+        unsafe {
+            (&raw mut (*state).unload).write(Some(unload));
+            (&raw mut (*state).previous).write((*raw).DriverUnload);
+            (&raw mut (*raw).DriverUnload).write(Some(driver_unload));
+        }
+        Ok(())
+    }
+}
+
+impl Rundown {
+    /// Opens the rundown for `driver`'s Ex work: from now on it counts the
+    /// items queued under it, and the driver's ntwork DriverUnload waits for
+    /// them. Opening twice for the same driver does nothing; a
+    /// [`never_unloads`](Rundown::never_unloads) rundown is always open.
+    ///
+    /// Call it in DriverEntry (or AddDevice), at IRQL <= `APC_LEVEL`, after
+    /// [`DriverObject::set_unload`].
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::NoUnload`] without ntwork's DriverUnload,
+    /// [`OpenError::Unloading`] once it has run.
+    pub fn open(&'static self, driver: &DriverObject) -> Result<(), OpenError> {
+        if !self.is_counted() {
+            return Ok(());
+        }
+        let state = state_of(driver).ok_or(OpenError::NoUnload)?;
+        let owner = driver.as_raw().cast::<c_void>();
+        // The first opener owns it; another driver object is refused.
+        match self
+            .owner
+            .compare_exchange(ptr::null_mut(), owner, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => {}
+            Err(current) if current == owner => {}
+            Err(_) => return Err(OpenError::OtherDriver),
+        }
+        if self.drain().open(|| push(&state.opened, self))? {
+            return Ok(());
+        }
+        // Opened before (or being opened by another thread: wait for it).
+        self.drain().wait_while_opening();
+        if self.drain().is_final() {
+            return Err(OpenError::Unloading);
+        }
+        Ok(())
+    }
+}
+
+/// Pushes `rundown` onto the driver's list, unless the unload took it.
+fn push(head: &crate::sync::AtomicPtr<Rundown>, rundown: &'static Rundown) -> Result<(), OpenError> {
+    let this = ptr::from_ref(rundown).cast_mut();
+    let mut next = head.load(Ordering::Acquire);
+    loop {
+        if ptr::eq(next, &UNLOADING) {
+            return Err(OpenError::Unloading);
+        }
+        rundown.next.store(next, Ordering::Relaxed);
+        match head.compare_exchange_weak(next, this, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return Ok(()),
+            Err(current) => next = current,
+        }
+    }
+}
+
+/// ntwork's `DRIVER_UNLOAD`: waits for every rundown opened for the driver
+/// (for good), then runs the driver's unload code and the DriverUnload set
+/// before ntwork's.
+///
+/// # Safety
+///
+/// Called by the I/O manager, once, at `PASSIVE_LEVEL`, with the driver
+/// object whose extension `set_unload` made.
+unsafe extern "system" fn driver_unload(driver: ffi::PDRIVER_OBJECT) {
+    // SAFETY: the I/O manager passes this driver's live object; it lives
+    // until this routine returns (and its extension with it).
+    let driver = unsafe { DriverObject::from_raw(driver) };
+    let Some(state) = state_of(driver) else {
+        return;
+    };
+    let unloading = ptr::from_ref(&UNLOADING).cast_mut();
+    let mut next = state.opened.swap(unloading, Ordering::AcqRel);
+    while !next.is_null() && !ptr::eq(next, unloading) {
+        // SAFETY: the list holds `&'static Rundown`s (`push`).
+        let rundown = unsafe { &*next };
+        rundown.drain().wait_final();
+        next = rundown.next.load(Ordering::Acquire);
+    }
+    if let Some(unload) = state.unload {
+        guard(|| unload(driver));
+    }
+    if let Some(previous) = state.previous {
+        // SAFETY: the DriverUnload the driver (or its framework) had set,
+        // called as the I/O manager would have, once, with its object.
+        unsafe { previous(driver.as_raw()) };
+    }
+}

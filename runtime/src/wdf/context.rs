@@ -1,0 +1,234 @@
+//! The item's context space: its type info, what it holds, and the two
+//! framework callbacks that end it. Written by `create` right after the
+//! framework made the item; marked deleted by `EvtCleanupCallback` (the item
+//! was disposed: the framework ignores enqueues from then on); dropped by
+//! `EvtDestroyCallback`, at the framework's last reference, so a callback the
+//! framework still runs after cleanup (an enqueue made before a delete keeps a
+//! reference) still has its context.
+
+use core::ffi::CStr;
+use core::ptr::NonNull;
+
+use crate::Routine;
+use crate::ffi::wdf::{self as wdf_ffi, WDF_OBJECT_CONTEXT_TYPE_INFO, WDFOBJECT, WDFWORKITEM};
+use crate::guard::guard;
+use crate::sync::{AtomicU8, Ordering};
+
+/// The context type of a routine: its `WDF_OBJECT_CONTEXT_TYPE_INFO`, which
+/// points to itself as the unique type (what `WDF_DECLARE_CONTEXT_TYPE` emits).
+/// `#[work_item(wdf)]` declares one per routine, as a `static`.
+#[repr(transparent)]
+pub struct ContextType(WDF_OBJECT_CONTEXT_TYPE_INFO);
+
+// SAFETY: the info is immutable after construction; its pointers are to
+// `'static` data (the name and the info itself).
+unsafe impl Sync for ContextType {}
+
+impl ContextType {
+    /// The info for routine `R`'s context, named `name`; `this` is the static
+    /// being initialized (the type's identity).
+    pub const fn new<R: Routine>(name: &'static CStr, this: &'static ContextType) -> Self {
+        Self(WDF_OBJECT_CONTEXT_TYPE_INFO {
+            Size: size_of::<WDF_OBJECT_CONTEXT_TYPE_INFO>() as u32,
+            ContextName: name.as_ptr(),
+            ContextSize: size_of::<Slot<R::Context>>(),
+            UniqueType: (this as *const ContextType).cast(),
+            EvtDriverGetUniqueContextType: None,
+        })
+    }
+
+    /// The type info of a parent's context space that keeps one item (its
+    /// handle), named `name`; `this` is the static itself.
+    pub const fn kept(name: &'static CStr, this: &'static ContextType) -> Self {
+        Self(WDF_OBJECT_CONTEXT_TYPE_INFO {
+            Size: size_of::<WDF_OBJECT_CONTEXT_TYPE_INFO>() as u32,
+            ContextName: name.as_ptr(),
+            ContextSize: size_of::<WDFWORKITEM>(),
+            UniqueType: (this as *const ContextType).cast(),
+            EvtDriverGetUniqueContextType: None,
+        })
+    }
+
+    /// The raw info.
+    pub fn as_raw(&'static self) -> *const WDF_OBJECT_CONTEXT_TYPE_INFO {
+        &self.0
+    }
+
+    /// The context bytes the type asks for.
+    pub(crate) const fn size(&self) -> usize {
+        self.0.ContextSize
+    }
+}
+
+/// The context types of a KMDF routine: what the runtime trusts to find a
+/// routine's context (and the item a parent keeps) in framework context space.
+/// `#[work_item(wdf)]` implements it; it is not meant to be written by hand.
+///
+/// # Safety
+///
+/// `CONTEXT_TYPE` is a `static` of its own, initialized with
+/// `ContextType::new::<Self>(name, &itself)`, and `KEPT_TYPE` a `static` of
+/// its own, initialized with `ContextType::kept(name, &itself)`; no other
+/// routine names either. The runtime reads a `Slot<Self::Context>` from any
+/// object's context space of `CONTEXT_TYPE`, and a handle of an item of
+/// `Self` from any of `KEPT_TYPE`.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no KMDF context type: KMDF routines are made with `#[work_item(wdf)]`",
+    label = "not a `#[work_item(wdf)]` routine",
+    note = "where a routine's context lives in framework memory is trusted for memory safety, so only the attribute declares it"
+)]
+pub unsafe trait WdfContextSpace: Routine {
+    /// The routine's context type info.
+    const CONTEXT_TYPE: &'static ContextType;
+    /// The type info of a parent's context space that keeps an item of this
+    /// routine.
+    const KEPT_TYPE: &'static ContextType;
+}
+
+/// Set by `enqueue`, cleared by the callback before the routine runs.
+const QUEUED: u8 = 1;
+/// Set by the item's cleanup: it is disposed; the framework ignores enqueues.
+const DELETED: u8 = 2;
+
+/// What the item's context space holds.
+///
+/// # Invariants
+///
+/// Written by `create` right after the framework made the item, before any
+/// enqueue; dropped once, by the destroy callback.
+pub(crate) struct Slot<C> {
+    state: AtomicU8,
+    pub(crate) context: C,
+}
+
+impl<C> Slot<C> {
+    /// A slot for a fresh item.
+    pub(crate) fn new(context: C) -> Self {
+        Self {
+            state: AtomicU8::new(0),
+            context,
+        }
+    }
+
+    /// Marks the item queued; what the state was.
+    fn mark_queued(&self) -> Mark {
+        let old = self.state.fetch_or(QUEUED, Ordering::AcqRel);
+        if old & DELETED != 0 {
+            Mark::Deleted
+        } else if old & QUEUED != 0 {
+            Mark::AlreadyQueued
+        } else {
+            Mark::Queued
+        }
+    }
+
+    /// The callback started: the item is not queued any more.
+    pub(crate) fn unqueue(&self) {
+        self.state.fetch_and(!QUEUED, Ordering::AcqRel);
+    }
+
+    /// Whether the item was disposed (its cleanup ran).
+    pub(crate) fn is_deleted(&self) -> bool {
+        self.state.load(Ordering::Acquire) & DELETED != 0
+    }
+}
+
+/// What [`Slot::mark_queued`] found.
+enum Mark {
+    /// Not queued before: this caller enqueues.
+    Queued,
+    /// Queued already, its callback not started.
+    AlreadyQueued,
+    /// Disposed: the framework would ignore an enqueue.
+    Deleted,
+}
+
+/// What [`WdfWorkItem::enqueue`](super::WdfWorkItem::enqueue) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Enqueued {
+    /// The item was not queued: `WdfWorkItemEnqueue` was called, and its
+    /// callback will run (unless the framework starts disposing the item at
+    /// the same moment, see `docs/kmdf.md`).
+    Queued,
+    /// The item was queued already (and its callback not started): the
+    /// framework ignores a second enqueue, so the pending callback must
+    /// process all pending work.
+    Coalesced,
+    /// The item was disposed (deleted, or its parent removed): the framework
+    /// ignores the enqueue, and no callback runs for it.
+    Deleted,
+}
+
+/// `WdfWorkItemEnqueue`, unless the item is queued and its callback has not
+/// started, or it was disposed: then the framework would ignore it, and this
+/// says so.
+///
+/// # Safety
+///
+/// `handle` is an item of `R` whose memory is live, its slot initialized.
+pub(crate) unsafe fn enqueue<R: WdfContextSpace>(handle: WDFWORKITEM) -> Enqueued {
+    // SAFETY: the caller's contract.
+    let slot = unsafe { slot::<R>(handle) };
+    match slot.mark_queued() {
+        Mark::AlreadyQueued => Enqueued::Coalesced,
+        Mark::Deleted => Enqueued::Deleted,
+        Mark::Queued => {
+            // SAFETY: a live item (the caller's contract), not disposed.
+            unsafe { wdf_ffi::WdfWorkItemEnqueue(handle) };
+            Enqueued::Queued
+        }
+    }
+}
+
+/// The item's slot.
+///
+/// # Safety
+///
+/// `handle` is an item created for `R` whose slot is initialized, and its
+/// memory (the framework's reference) stays valid during `'a`.
+pub(crate) unsafe fn slot<'a, R: WdfContextSpace>(handle: WDFWORKITEM) -> &'a Slot<R::Context> {
+    // SAFETY: the caller's contract: a live item of `R`; its context space
+    // was allocated for `R::CONTEXT_TYPE` (a `Slot`, `WdfContextSpace`'s
+    // contract), so the typed lookup returns it, initialized.
+    unsafe {
+        let space =
+            wdf_ffi::WdfObjectGetTypedContextWorker(handle.cast(), R::CONTEXT_TYPE.as_raw());
+        &*space.cast::<Slot<R::Context>>()
+    }
+}
+
+/// `EVT_WDF_OBJECT_CONTEXT_CLEANUP` of an item of `R`: it was disposed.
+///
+/// # Safety
+///
+/// Called by the framework, once, for an item `create` made for `R`.
+pub(crate) unsafe extern "system" fn cleanup<R: WdfContextSpace>(object: WDFOBJECT) {
+    // SAFETY: the function's contract: the item's memory is live during its
+    // cleanup and its slot was written by `create`.
+    let slot = unsafe { slot::<R>(object.cast()) };
+    slot.state.fetch_or(DELETED, Ordering::AcqRel);
+}
+
+/// `EVT_WDF_OBJECT_CONTEXT_DESTROY` of an item of `R`: the framework's last
+/// reference went; the context is dropped.
+///
+/// # Safety
+///
+/// Called by the framework, once, for an item `create` made for `R`, before
+/// it frees the context space.
+pub(crate) unsafe extern "system" fn destroy<R: WdfContextSpace>(object: WDFOBJECT) {
+    // The context's destructor is driver code: inside the guard.
+    guard(|| {
+        // SAFETY: the function's contract: the slot `create` wrote, dropped
+        // here once; nothing reaches it any more (no reference is left).
+        unsafe {
+            let space =
+                wdf_ffi::WdfObjectGetTypedContextWorker(object, R::CONTEXT_TYPE.as_raw());
+            if let Some(slot) = NonNull::new(space.cast::<Slot<R::Context>>()) {
+                core::ptr::drop_in_place(slot.as_ptr());
+            }
+        }
+    });
+}

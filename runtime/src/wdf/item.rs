@@ -1,0 +1,314 @@
+//! The owned KMDF work item: created under a borrowed parent, which it cannot
+//! outlive; deleted on drop, left to the parent, or kept by it.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use super::context::{Enqueued, Slot, cleanup, destroy, enqueue, slot};
+use super::kept::release_kept;
+use super::parent::WdfParent;
+use super::running::{WdfRoutine, callback};
+use crate::Routine;
+use crate::ffi::wdf::{self as wdf_ffi, WDFWORKITEM};
+use crate::ffi::{NTSTATUS, STATUS_SUCCESS};
+
+/// Whether the callback runs under the parent's synchronization lock
+/// (`WDF_WORKITEM_CONFIG::AutomaticSerialization`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serialization {
+    /// TRUE: serialized with the parent's other callbacks; the parent's
+    /// execution level must then be passive (else
+    /// `STATUS_WDF_INCOMPATIBLE_EXECUTION_LEVEL`).
+    Automatic,
+    /// FALSE: the callback takes no framework lock.
+    None,
+}
+
+/// `WdfWorkItemCreate` failed: the status, and the context back.
+pub struct CreateError<C> {
+    /// The framework's status (e.g. `STATUS_WDF_PARENT_NOT_SPECIFIED`).
+    pub status: NTSTATUS,
+    /// The context that was to be stored.
+    pub context: C,
+}
+
+impl<C> CreateError<C> {
+    /// The framework's status.
+    pub const fn status(&self) -> NTSTATUS {
+        self.status
+    }
+}
+
+impl<C> From<CreateError<C>> for NTSTATUS {
+    fn from(error: CreateError<C>) -> Self {
+        error.status
+    }
+}
+
+impl<C> fmt::Debug for CreateError<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateError")
+            .field("status", &format_args!("{:#010x}", self.status as u32))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C> fmt::Display for CreateError<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WdfWorkItemCreate failed with status {:#010x}", self.status as u32)
+    }
+}
+
+impl<C> core::error::Error for CreateError<C> {}
+
+/// A KMDF work item owned by the driver, under a parent borrowed for `'p`:
+/// it cannot outlive that borrow, so no safe code keeps it past its parent.
+/// `Drop` deletes it (`WdfObjectDelete`, which waits for a running callback);
+/// its context is dropped at the framework's last reference to it.
+///
+/// To keep an item for the life of its parent (the C pattern of the
+/// `WDFWORKITEM` in the device context), hand it to the parent:
+/// [`keep_in_parent`](Self::keep_in_parent), and reach it again with
+/// [`WdfWorkItemRef::kept`](super::WdfWorkItemRef::kept).
+///
+/// # Invariants
+///
+/// `handle` is a live `WDFWORKITEM` created by [`create`](Self::create) for
+/// routine `R` under a parent that lives for `'p`, whose context space holds
+/// an initialized `Slot<R::Context>`; this value holds the creation reference
+/// and deletes it exactly once.
+#[must_use = "dropping a WdfWorkItem deletes it: keep it, or hand it to its parent (`keep_in_parent`, `leave_to_parent`)"]
+pub struct WdfWorkItem<'p, R: Routine> {
+    handle: NonNull<wdf_ffi::WDFWORKITEM__>,
+    _parent: PhantomData<&'p ()>,
+    _routine: PhantomData<R>,
+}
+
+// SAFETY: the handle may be used from any thread; the context is `Send`, and
+// items exist only for `WdfRoutine`s, whose contexts are also `Sync`.
+unsafe impl<R: Routine> Send for WdfWorkItem<'_, R> {}
+// SAFETY: `&WdfWorkItem` gives `&Context` (`Sync` for every `WdfRoutine`, the
+// only routines items are made for) and thread-safe framework calls.
+unsafe impl<R: Routine> Sync for WdfWorkItem<'_, R> {}
+
+impl<'p, R: Routine> WdfWorkItem<'p, R> {
+    /// `WdfWorkItemCreate` under `parent`, with `context` moved into the
+    /// item's context space. IRQL <= DISPATCH_LEVEL.
+    ///
+    /// `P` is the routine's parent type ([`WdfRoutine::Parent`]); the bound is
+    /// here, not on the type, so an item made for an Ex or Io routine is one
+    /// error, at this call.
+    ///
+    /// # Errors
+    ///
+    /// The framework's status, with the context back.
+    pub fn create<P>(
+        parent: &'p P,
+        context: R::Context,
+        serialization: Serialization,
+    ) -> Result<Self, CreateError<R::Context>>
+    where
+        R: WdfRoutine<Parent = P>,
+        P: WdfParent,
+    {
+        const {
+            assert!(
+                R::CONTEXT_TYPE.size() >= size_of::<Slot<R::Context>>(),
+                "the routine's context type is smaller than its context"
+            );
+        }
+        let mut config = wdf_ffi::WDF_WORKITEM_CONFIG::init(Some(callback::<R>));
+        config.AutomaticSerialization = u8::from(serialization == Serialization::Automatic);
+        let mut attributes = wdf_ffi::WDF_OBJECT_ATTRIBUTES::init();
+        attributes.ParentObject = parent.as_object();
+        attributes.ContextTypeInfo = R::CONTEXT_TYPE.as_raw();
+        attributes.EvtCleanupCallback = Some(cleanup::<R>);
+        attributes.EvtDestroyCallback = Some(destroy::<R>);
+        let mut handle: WDFWORKITEM = core::ptr::null_mut();
+        // SAFETY: valid config, attributes and out pointer for the call; the
+        // parent is live (the borrow).
+        let status =
+            unsafe { wdf_ffi::WdfWorkItemCreate(&mut config, &mut attributes, &mut handle) };
+        let Some(handle) = NonNull::new(handle).filter(|_| status == STATUS_SUCCESS) else {
+            return Err(CreateError {
+                status: if status == STATUS_SUCCESS {
+                    wdf_ffi::STATUS_INSUFFICIENT_RESOURCES
+                } else {
+                    status
+                },
+                context,
+            });
+        };
+        // SAFETY: the framework allocated `ContextSize` bytes for the type
+        // (at least a `Slot`, asserted above), unused until this write;
+        // nothing can run the callbacks before it (the item is neither
+        // enqueued nor known to anyone else yet, and this holds the creation
+        // reference).
+        unsafe {
+            let space = wdf_ffi::WdfObjectGetTypedContextWorker(
+                handle.as_ptr().cast(),
+                R::CONTEXT_TYPE.as_raw(),
+            );
+            space.cast::<Slot<R::Context>>().write(Slot::new(context));
+        }
+        // INVARIANT: created for `R` under `parent` (alive for 'p), its slot
+        // written; this value holds the creation reference.
+        Ok(Self {
+            handle,
+            _parent: PhantomData,
+            _routine: PhantomData,
+        })
+    }
+}
+
+impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
+    /// `WdfWorkItemEnqueue`, unless the item is queued and its callback has
+    /// not started: then the framework would ignore it, and this says so.
+    /// IRQL <= DISPATCH_LEVEL.
+    pub fn enqueue(&self) -> Enqueued {
+        // SAFETY: by the invariants the item is live, its slot initialized.
+        unsafe { enqueue::<R>(self.handle.as_ptr()) }
+    }
+
+    /// `WdfWorkItemFlush`: waits until the item is neither queued nor
+    /// running. PASSIVE_LEVEL. The callback's own handle has no `flush`: from
+    /// inside the callback it would wait for itself.
+    pub fn flush(&self) {
+        // SAFETY: by the invariants a live item; not the callback (it has no
+        // `WdfWorkItem`).
+        unsafe { wdf_ffi::WdfWorkItemFlush(self.handle.as_ptr()) }
+    }
+
+    /// The context.
+    pub fn context(&self) -> &R::Context {
+        // SAFETY: by the invariants the item is live, its slot initialized,
+        // while this value holds the creation reference.
+        unsafe { &slot::<R>(self.handle.as_ptr()).context }
+    }
+
+    /// The parent it was created under, for as long as it was borrowed.
+    pub fn parent(&self) -> &'p R::Parent {
+        // SAFETY: by the invariants the parent lives for 'p, and the item was
+        // created under an `R::Parent`.
+        unsafe { R::Parent::from_object(wdf_ffi::WdfWorkItemGetParentObject(self.handle.as_ptr())) }
+    }
+
+    /// The handle.
+    pub fn as_raw(&self) -> WDFWORKITEM {
+        self.handle.as_ptr()
+    }
+
+    /// Gives up ownership without deleting: the framework disposes the item
+    /// (and drops its context) when it deletes the parent. To reach the item
+    /// again later (from the DPC, the I/O path), use
+    /// [`keep_in_parent`](Self::keep_in_parent) instead.
+    pub fn leave_to_parent(self) {
+        core::mem::forget(self);
+    }
+
+    /// Leaves the item to its parent, as [`leave_to_parent`](Self::leave_to_parent),
+    /// and records it in the parent's own context space, where
+    /// [`WdfWorkItemRef::kept`](super::WdfWorkItemRef::kept) finds it again
+    /// through a borrow of the parent: the C pattern of the `WDFWORKITEM` kept
+    /// in the device context. The parent's space holds a reference on the
+    /// item until the parent is cleaned up, so the item's memory and context
+    /// outlive every borrow of the parent. One item per routine per parent.
+    ///
+    /// # Errors
+    ///
+    /// The item back with the framework's status: `STATUS_OBJECT_NAME_EXISTS`
+    /// if the parent keeps an item of this routine already,
+    /// `STATUS_INSUFFICIENT_RESOURCES`, or `STATUS_DELETE_PENDING`.
+    pub fn keep_in_parent(self) -> Result<(), KeepError<'p, R>> {
+        let handle = self.handle.as_ptr();
+        // SAFETY: by the invariants the item is live (we own it).
+        let parent = unsafe { wdf_ffi::WdfWorkItemGetParentObject(handle) };
+        let mut attributes = wdf_ffi::WDF_OBJECT_ATTRIBUTES::init();
+        attributes.ContextTypeInfo = R::KEPT_TYPE.as_raw();
+        attributes.EvtCleanupCallback = Some(release_kept::<R>);
+        let mut space: *mut core::ffi::c_void = core::ptr::null_mut();
+        // SAFETY: the parent lives at least as long as its live child; valid
+        // attributes (a type, no parent) and out pointer.
+        let status =
+            unsafe { wdf_ffi::WdfObjectAllocateContext(parent, &mut attributes, &mut space) };
+        if status != STATUS_SUCCESS || space.is_null() {
+            return Err(KeepError { status, item: self });
+        }
+        // SAFETY: a live item (we own it): the reference is the parent's
+        // space's, released by its cleanup (`release_kept`); the space is
+        // fresh, sized for one handle, and its cleanup cannot run before
+        // this write (the parent is live while its child is).
+        unsafe {
+            wdf_ffi::WdfObjectReferenceActual(
+                handle.cast(),
+                super::kept::tag::<R>(),
+                0,
+                core::ptr::null(),
+            );
+            space.cast::<WDFWORKITEM>().write(handle);
+        }
+        // INVARIANT (of `WdfWorkItemRef::kept`): from here the framework alone
+        // deletes the item, with its parent, and the parent's space holds a
+        // reference on it until the parent's cleanup.
+        core::mem::forget(self);
+        Ok(())
+    }
+}
+
+impl<R: Routine> Drop for WdfWorkItem<'_, R> {
+    fn drop(&mut self) {
+        // SAFETY: by the invariants, deleted once, here; the destroy callback
+        // drops the context at the framework's last reference.
+        unsafe { wdf_ffi::WdfObjectDelete(self.handle.as_ptr().cast()) }
+    }
+}
+
+impl<R: Routine> fmt::Debug for WdfWorkItem<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("WdfWorkItem").field(&self.handle).finish()
+    }
+}
+
+/// [`WdfWorkItem::keep_in_parent`] failed: the framework's status, and the
+/// item back, still owned.
+pub struct KeepError<'p, R: Routine> {
+    /// `STATUS_OBJECT_NAME_EXISTS` (the parent keeps an item of this routine
+    /// already), `STATUS_INSUFFICIENT_RESOURCES` or `STATUS_DELETE_PENDING`.
+    pub status: NTSTATUS,
+    /// The item, unchanged.
+    pub item: WdfWorkItem<'p, R>,
+}
+
+impl<R: Routine> KeepError<'_, R> {
+    /// The framework's status.
+    pub const fn status(&self) -> NTSTATUS {
+        self.status
+    }
+}
+
+impl<R: Routine> From<KeepError<'_, R>> for NTSTATUS {
+    fn from(error: KeepError<'_, R>) -> Self {
+        error.status
+    }
+}
+
+impl<R: Routine> fmt::Debug for KeepError<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeepError")
+            .field("status", &format_args!("{:#010x}", self.status as u32))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Routine> fmt::Display for KeepError<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the parent cannot keep the work item: WdfObjectAllocateContext returned {:#010x}",
+            self.status as u32
+        )
+    }
+}
+
+impl<R: Routine> core::error::Error for KeepError<'_, R> {}

@@ -1,0 +1,160 @@
+//! The item a parent keeps: found again through a borrow of the parent, never
+//! a disposed one, and its memory held by the parent's own context space.
+
+use core::ffi::c_void;
+use core::fmt;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use super::context::{Enqueued, WdfContextSpace, enqueue, slot};
+use super::parent::WdfParent;
+use super::running::WdfRoutine;
+use crate::Routine;
+use crate::ffi::wdf::{self as wdf_ffi, WDFOBJECT, WDFWORKITEM};
+
+/// An item its parent keeps ([`WdfWorkItem::keep_in_parent`](super::WdfWorkItem::keep_in_parent)),
+/// reached through a borrow of that parent ([`kept`](Self::kept)): what an
+/// owned [`WdfWorkItem`](super::WdfWorkItem) offers, without the delete.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+///
+/// use ntwork::wdf::{Enqueued, Serialization, WdfDevice, WdfWorkItemRef};
+/// use ntwork::work_item;
+///
+/// #[work_item(wdf)]
+/// fn drain(pending: &AtomicU32) {
+///     pending.store(0, Ordering::SeqCst);
+/// }
+///
+/// let exec = ntwork_host::Executive::manual();
+/// let driver = exec.load_driver("kmdf.sys");
+/// let host_device = driver.create_wdf_device(Default::default());
+/// // SAFETY: a WDFDEVICE of this driver, used while it exists.
+/// let device = unsafe { WdfDevice::from_raw(host_device.as_raw()) };
+/// // EvtDriverDeviceAdd: create the item under the device, kept by it.
+/// drain::create(device, AtomicU32::new(0), Serialization::None)
+///     .unwrap()
+///     .keep_in_parent()
+///     .unwrap();
+/// // Later, from the DPC, with the device the framework passes in:
+/// let item = WdfWorkItemRef::<drain>::kept(device).expect("kept by this device");
+/// item.context().fetch_add(1, Ordering::SeqCst);
+/// assert_eq!(item.enqueue(), Enqueued::Queued);
+/// assert_eq!(exec.run_until_idle(), 1);
+/// host_device.delete(); // the framework disposes the item with its device
+/// ```
+///
+/// # Invariants
+///
+/// `handle` is an item of `R` kept by a parent borrowed for `'p`: the
+/// parent's context space holds a reference on it until the parent's
+/// cleanup, which cannot come before `'p` ends, so its memory and its context
+/// live for `'p`. It was not disposed when it was looked up (it may be since:
+/// the framework then ignores an enqueue, which reports [`Enqueued::Deleted`]).
+pub struct WdfWorkItemRef<'p, R: Routine> {
+    handle: NonNull<wdf_ffi::WDFWORKITEM__>,
+    _parent: PhantomData<&'p ()>,
+    _routine: PhantomData<fn() -> R>,
+}
+
+impl<'p, R: Routine> WdfWorkItemRef<'p, R> {
+    /// The item of `R` that `parent` keeps, borrowed with it; `None` if it
+    /// keeps none, or if that item was disposed (deleted with its parent,
+    /// which is being removed). The handle is read from the parent's own
+    /// context space, so it cannot be stale: a later object at the same
+    /// address has its own.
+    ///
+    /// `P` is the routine's parent type; the bound is here, not on the type,
+    /// so asking for a routine of another role is one error, at this call.
+    pub fn kept<P>(parent: &'p P) -> Option<Self>
+    where
+        R: WdfRoutine<Parent = P>,
+        P: WdfParent,
+    {
+        // SAFETY: `parent` is live for 'p (a borrow of it); `KEPT_TYPE` is a
+        // context type info.
+        let space = unsafe {
+            wdf_ffi::WdfObjectGetTypedContextWorker(parent.as_object(), R::KEPT_TYPE.as_raw())
+        };
+        if space.is_null() {
+            return None;
+        }
+        // SAFETY: space of `R::KEPT_TYPE` holds the handle `keep_in_parent`
+        // wrote before anyone could find the space (`WdfContextSpace`'s
+        // contract: no other routine's type).
+        let handle = NonNull::new(unsafe { space.cast::<WDFWORKITEM>().read() })?;
+        // SAFETY: the parent's space holds a reference on the item until the
+        // parent's cleanup, after 'p: its memory and slot are live.
+        if unsafe { slot::<R>(handle.as_ptr()) }.is_deleted() {
+            return None;
+        }
+        // INVARIANT: an item of `R` kept by the parent borrowed for 'p, not
+        // disposed when looked up.
+        Some(WdfWorkItemRef {
+            handle,
+            _parent: PhantomData,
+            _routine: PhantomData,
+        })
+    }
+}
+
+impl<'p, R: WdfRoutine> WdfWorkItemRef<'p, R> {
+    /// As [`WdfWorkItem::enqueue`](super::WdfWorkItem::enqueue). IRQL <= DISPATCH_LEVEL.
+    pub fn enqueue(&self) -> Enqueued {
+        // SAFETY: by the invariants the item's memory and slot are live.
+        unsafe { enqueue::<R>(self.handle.as_ptr()) }
+    }
+
+    /// As [`WdfWorkItem::flush`](super::WdfWorkItem::flush). PASSIVE_LEVEL,
+    /// not from the item's own callback (the framework's verifier breaks).
+    pub fn flush(&self) {
+        // SAFETY: by the invariants the item's memory is live.
+        unsafe { wdf_ffi::WdfWorkItemFlush(self.handle.as_ptr()) }
+    }
+
+    /// The context, for as long as the parent is borrowed.
+    pub fn context(&self) -> &'p R::Context {
+        // SAFETY: by the invariants the item's slot lives for 'p.
+        unsafe { &slot::<R>(self.handle.as_ptr()).context }
+    }
+
+    /// The handle.
+    pub fn as_raw(&self) -> WDFWORKITEM {
+        self.handle.as_ptr()
+    }
+}
+
+impl<R: Routine> fmt::Debug for WdfWorkItemRef<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("WdfWorkItemRef").field(&self.handle).finish()
+    }
+}
+
+/// The tag of the reference a parent's space holds on the item it keeps.
+pub(crate) fn tag<R: WdfContextSpace>() -> *mut c_void {
+    core::ptr::from_ref(R::KEPT_TYPE).cast_mut().cast()
+}
+
+/// `EVT_WDF_OBJECT_CONTEXT_CLEANUP` of a parent's space that keeps an item of
+/// `R`: the parent is being deleted, its children are disposed; the reference
+/// on the item goes (and with the last one, the item's memory and context).
+///
+/// # Safety
+///
+/// Called by the framework, once, for a parent whose `R::KEPT_TYPE` space
+/// `keep_in_parent` allocated.
+pub(crate) unsafe extern "system" fn release_kept<R: WdfContextSpace>(parent: WDFOBJECT) {
+    // SAFETY: the function's contract: the parent's memory is live during its
+    // cleanup, and its `KEPT_TYPE` space holds the handle `keep_in_parent`
+    // wrote, with the reference taken there.
+    unsafe {
+        let space = wdf_ffi::WdfObjectGetTypedContextWorker(parent, R::KEPT_TYPE.as_raw());
+        if let Some(space) = NonNull::new(space.cast::<WDFWORKITEM>()) {
+            let handle = space.as_ptr().replace(core::ptr::null_mut());
+            if !handle.is_null() {
+                wdf_ffi::WdfObjectDereferenceActual(handle.cast(), tag::<R>(), 0, core::ptr::null());
+            }
+        }
+    }
+}

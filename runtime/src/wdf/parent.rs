@@ -1,0 +1,97 @@
+//! What a KMDF work item is created under: a device, or an object whose
+//! parent chain leads to one (a queue), borrowed.
+
+use core::fmt;
+use core::marker::PhantomPinned;
+
+use crate::ffi::wdf::{self as wdf_ffi, WDFOBJECT};
+
+/// A framework object seen through its handle: zero-sized, so a reference to
+/// one asserts nothing about memory; it only carries the handle's value.
+#[repr(transparent)]
+struct Handle(core::cell::UnsafeCell<[u8; 0]>, PhantomPinned);
+
+macro_rules! parent_type {
+    ($(#[$doc:meta])* $name:ident, $raw:ty) => {
+        $(#[$doc])*
+        #[repr(transparent)]
+        pub struct $name(Handle);
+
+        // SAFETY: framework handles may be used from any thread; `&Self` only
+        // carries the handle value into framework calls.
+        unsafe impl Sync for $name {}
+        // SAFETY: as for `Sync`: the value is a handle, usable from any thread.
+        unsafe impl Send for $name {}
+
+        impl $name {
+            /// Borrows the object behind `handle` for `'a`.
+            ///
+            /// # Safety
+            ///
+            /// `handle` is a live object of this driver, of this kind, whose
+            /// memory stays valid for `'a`: it is not deleted during `'a` (the
+            /// framework passed it to the callback that is running, for that
+            /// call, or the driver deletes it only after `'a`). Work items
+            /// created under it with this borrow cannot outlive `'a`.
+            pub unsafe fn from_raw<'a>(handle: $raw) -> &'a Self {
+                // SAFETY: a zero-sized type: any non-null, aligned address is
+                // a valid reference; the handle is non-null by the contract.
+                unsafe { &*handle.cast::<Self>() }
+            }
+
+            /// The handle.
+            pub fn as_raw(&self) -> $raw {
+                (self as *const Self).cast_mut().cast()
+            }
+        }
+
+        impl sealed::Sealed for $name {}
+
+        impl WdfParent for $name {
+            fn as_object(&self) -> WDFOBJECT {
+                self.as_raw().cast()
+            }
+
+            unsafe fn from_object<'a>(object: WDFOBJECT) -> &'a Self {
+                // SAFETY: the caller guarantees a live object of this kind for
+                // `'a`, which is `from_raw`'s contract.
+                unsafe { Self::from_raw(object.cast()) }
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.as_raw()).finish()
+            }
+        }
+    };
+}
+
+parent_type!(
+    /// A `WDFDEVICE`, lent (`&WdfDevice`).
+    WdfDevice,
+    wdf_ffi::WDFDEVICE
+);
+parent_type!(
+    /// A `WDFQUEUE`, lent (`&WdfQueue`).
+    WdfQueue,
+    wdf_ffi::WDFQUEUE
+);
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// An object a work item may have as its parent: a device, or an object whose
+/// parent chain leads to one (a queue).
+pub trait WdfParent: sealed::Sealed + Sync + 'static {
+    /// The handle as a `WDFOBJECT`.
+    fn as_object(&self) -> WDFOBJECT;
+
+    /// Borrows the parent behind `object`.
+    ///
+    /// # Safety
+    ///
+    /// `object` is a live object of this kind, not deleted during `'a`.
+    unsafe fn from_object<'a>(object: WDFOBJECT) -> &'a Self;
+}

@@ -1,0 +1,108 @@
+//! The KMDF role ([`WdfRoutine`]), the item as its callback sees it
+//! ([`RunningWdfWorkItem`]), and the callback that lends it: the role's `run`
+//! takes the running item and the running item is made for the role, so they
+//! live together.
+
+use core::fmt;
+use core::marker::PhantomData;
+
+use super::context::{Enqueued, WdfContextSpace, enqueue, slot};
+use super::parent::WdfParent;
+use crate::Routine;
+use crate::ffi::wdf::{self as wdf_ffi, WDFWORKITEM};
+use crate::guard::guard;
+
+/// A KMDF work-item routine.
+///
+/// `#[work_item(wdf)]` implements it for `fn(context: &C)` and
+/// `fn(context: &C, item: &RunningWdfWorkItem<'_, name>)`; the parent is a
+/// [`WdfDevice`](super::WdfDevice) (or a [`WdfQueue`](super::WdfQueue) with
+/// `#[work_item(wdf, parent = queue)]`). Nothing of this trait is trusted for
+/// memory safety; what the runtime relies on (where the context lives) is a
+/// hidden `unsafe` trait the attribute implements.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a KMDF work-item routine",
+    label = "not a `#[work_item(wdf)]` routine",
+    note = "KMDF routines are made with `#[work_item(wdf)]` on `fn(context: &C)`; Ex and Io routines go through `ExWorkItem` / `IoWorkItem`"
+)]
+pub trait WdfRoutine: WdfContextSpace + Routine<Context: Sync> {
+    /// What the item is created under.
+    type Parent: WdfParent;
+
+    /// Runs at PASSIVE_LEVEL on a system worker thread.
+    fn run(item: &RunningWdfWorkItem<'_, Self>);
+}
+
+/// The work item as its callback sees it: context, parent, and `enqueue`
+/// (the callback may queue its item again), but no `flush` and no delete.
+///
+/// # Invariants
+///
+/// `handle` is an item of `R` whose callback is running for `'a`; the
+/// framework holds a reference on it (the enqueue's) until the callback
+/// returns, so its memory and its context live for `'a`, and its parent too
+/// (the parent is disposed only after its children, and a child's disposal
+/// waits for its running callback).
+pub struct RunningWdfWorkItem<'a, R: WdfRoutine> {
+    handle: WDFWORKITEM,
+    _call: PhantomData<&'a R>,
+}
+
+impl<'a, R: WdfRoutine> RunningWdfWorkItem<'a, R> {
+    /// # Safety
+    ///
+    /// As the type's invariants.
+    unsafe fn new(handle: WDFWORKITEM) -> Self {
+        Self {
+            handle,
+            _call: PhantomData,
+        }
+    }
+
+    /// The context.
+    pub fn context(&self) -> &'a R::Context {
+        // SAFETY: by the invariants the item and its slot live for `'a`.
+        unsafe { &slot::<R>(self.handle).context }
+    }
+
+    /// The parent, for the callback's duration: items created under it with
+    /// this borrow cannot outlive the call.
+    pub fn parent(&self) -> &'a R::Parent {
+        // SAFETY: by the invariants the parent lives for `'a`, and the item
+        // was created under an `R::Parent`.
+        unsafe { R::Parent::from_object(wdf_ffi::WdfWorkItemGetParentObject(self.handle)) }
+    }
+
+    /// Queues the item again (it is no longer queued while its callback runs).
+    pub fn enqueue(&self) -> Enqueued {
+        // SAFETY: by the invariants the item is live, its slot initialized.
+        unsafe { enqueue::<R>(self.handle) }
+    }
+
+    /// The handle.
+    pub fn as_raw(&self) -> WDFWORKITEM {
+        self.handle
+    }
+}
+
+impl<R: WdfRoutine> fmt::Debug for RunningWdfWorkItem<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RunningWdfWorkItem").field(&self.handle).finish()
+    }
+}
+
+/// `EVT_WDF_WORKITEM` of routine `R`: clears the item's queued flag, then runs
+/// the routine with the running handle.
+///
+/// # Safety
+///
+/// Called by the framework for an item created by `WdfWorkItem::<R>::create`,
+/// holding a reference on it for the call.
+pub(crate) unsafe extern "system" fn callback<R: WdfRoutine>(handle: WDFWORKITEM) {
+    // SAFETY: the function's contract: a live item of `R`, its slot written
+    // by `create`, referenced by the framework while the callback runs.
+    unsafe { slot::<R>(handle) }.unqueue();
+    // SAFETY: the function's contract is the type's invariants, for this call.
+    let running = unsafe { RunningWdfWorkItem::<R>::new(handle) };
+    guard(|| R::run(&running));
+}
