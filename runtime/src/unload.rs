@@ -20,17 +20,22 @@ use core::ffi::c_void;
 use core::fmt;
 use core::ptr;
 
+use crate::ffi;
 use crate::guard::guard;
 use crate::objects::DriverObject;
 use crate::rundown::Rundown;
 use crate::sync::Ordering;
-use crate::ffi;
 
 /// The key of ntwork's driver-object extension: its address identifies it.
 static EXTENSION_KEY: u8 = 0;
 
-/// The end of the list once the unload took it: no rundown opens after that.
-static UNLOADING: Rundown = Rundown::new();
+/// Its address marks the list once the unload took it: no rundown opens after
+/// that. Never read through.
+static UNLOADING: u8 = 0;
+
+fn unloading() -> *mut Rundown {
+    ptr::from_ref(&UNLOADING).cast_mut().cast()
+}
 
 /// ntwork's part of the driver object: what its DriverUnload does.
 ///
@@ -42,7 +47,7 @@ static UNLOADING: Rundown = Rundown::new();
 /// the `set_unload` call that allocated the extension, before it sets the
 /// driver's `DriverUnload`; they are read only by [`driver_unload`], which the
 /// I/O manager calls after DriverEntry returned. `opened` is the head of a
-/// list of `'static` rundowns linked through `Rundown::next`, or `&UNLOADING`
+/// list of `'static` rundowns linked through `Rundown::next`, or `unloading()`
 /// once the unload has taken it.
 #[repr(C)]
 struct UnloadState {
@@ -190,6 +195,11 @@ impl DriverObject {
         // fields (the invariants), before ntwork's routine becomes the
         // DriverUnload; the driver object is live and laid out as wdm.h says.
         unsafe {
+            // loom's atomics are objects of the model, not bit patterns: the
+            // model needs the list head made, where zeroed pool is the
+            // kernel's empty list already.
+            #[cfg(loom)]
+            (&raw mut (*state).opened).write(crate::sync::AtomicPtr::new(ptr::null_mut()));
             (&raw mut (*state).unload).write(Some(unload));
             (&raw mut (*state).previous).write((*raw).DriverUnload);
             (&raw mut (*raw).DriverUnload).write(Some(driver_unload));
@@ -218,10 +228,12 @@ impl Rundown {
         let state = state_of(driver).ok_or(OpenError::NoUnload)?;
         let owner = driver.as_raw().cast::<c_void>();
         // The first opener owns it; another driver object is refused.
-        match self
-            .owner
-            .compare_exchange(ptr::null_mut(), owner, Ordering::AcqRel, Ordering::Acquire)
-        {
+        match self.owner.compare_exchange(
+            ptr::null_mut(),
+            owner,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
             Ok(_) => {}
             Err(current) if current == owner => {}
             Err(_) => return Err(OpenError::OtherDriver),
@@ -239,11 +251,14 @@ impl Rundown {
 }
 
 /// Pushes `rundown` onto the driver's list, unless the unload took it.
-fn push(head: &crate::sync::AtomicPtr<Rundown>, rundown: &'static Rundown) -> Result<(), OpenError> {
+fn push(
+    head: &crate::sync::AtomicPtr<Rundown>,
+    rundown: &'static Rundown,
+) -> Result<(), OpenError> {
     let this = ptr::from_ref(rundown).cast_mut();
     let mut next = head.load(Ordering::Acquire);
     loop {
-        if ptr::eq(next, &UNLOADING) {
+        if next == unloading() {
             return Err(OpenError::Unloading);
         }
         rundown.next.store(next, Ordering::Relaxed);
@@ -269,9 +284,8 @@ unsafe extern "system" fn driver_unload(driver: ffi::PDRIVER_OBJECT) {
     let Some(state) = state_of(driver) else {
         return;
     };
-    let unloading = ptr::from_ref(&UNLOADING).cast_mut();
-    let mut next = state.opened.swap(unloading, Ordering::AcqRel);
-    while !next.is_null() && !ptr::eq(next, unloading) {
+    let mut next = state.opened.swap(unloading(), Ordering::AcqRel);
+    while !next.is_null() && next != unloading() {
         // SAFETY: the list holds `&'static Rundown`s (`push`).
         let rundown = unsafe { &*next };
         rundown.drain().wait_final();

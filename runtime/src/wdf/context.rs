@@ -224,8 +224,7 @@ pub(crate) unsafe extern "system" fn destroy<R: WdfContextSpace>(object: WDFOBJE
         // SAFETY: the function's contract: the slot `create` wrote, dropped
         // here once; nothing reaches it any more (no reference is left).
         unsafe {
-            let space =
-                wdf_ffi::WdfObjectGetTypedContextWorker(object, R::CONTEXT_TYPE.as_raw());
+            let space = wdf_ffi::WdfObjectGetTypedContextWorker(object, R::CONTEXT_TYPE.as_raw());
             if let Some(slot) = NonNull::new(space.cast::<Slot<R::Context>>()) {
                 core::ptr::drop_in_place(slot.as_ptr());
             }

@@ -56,7 +56,11 @@ impl<C> fmt::Debug for CreateError<C> {
 
 impl<C> fmt::Display for CreateError<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "WdfWorkItemCreate failed with status {:#010x}", self.status as u32)
+        write!(
+            f,
+            "WdfWorkItemCreate failed with status {:#010x}",
+            self.status as u32
+        )
     }
 }
 

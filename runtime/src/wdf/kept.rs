@@ -153,7 +153,12 @@ pub(crate) unsafe extern "system" fn release_kept<R: WdfContextSpace>(parent: WD
         if let Some(space) = NonNull::new(space.cast::<WDFWORKITEM>()) {
             let handle = space.as_ptr().replace(core::ptr::null_mut());
             if !handle.is_null() {
-                wdf_ffi::WdfObjectDereferenceActual(handle.cast(), tag::<R>(), 0, core::ptr::null());
+                wdf_ffi::WdfObjectDereferenceActual(
+                    handle.cast(),
+                    tag::<R>(),
+                    0,
+                    core::ptr::null(),
+                );
             }
         }
     }

@@ -46,12 +46,10 @@ mod kept;
 mod parent;
 mod running;
 
-pub use context::{ContextType, Enqueued};
 #[doc(hidden)]
 pub use context::WdfContextSpace;
+pub use context::{ContextType, Enqueued};
 pub use item::{CreateError, KeepError, Serialization, WdfWorkItem};
 pub use kept::WdfWorkItemRef;
 pub use parent::{WdfDevice, WdfParent, WdfQueue};
 pub use running::{RunningWdfWorkItem, WdfRoutine};
-
-

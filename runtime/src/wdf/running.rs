@@ -87,7 +87,9 @@ impl<'a, R: WdfRoutine> RunningWdfWorkItem<'a, R> {
 
 impl<R: WdfRoutine> fmt::Debug for RunningWdfWorkItem<'_, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("RunningWdfWorkItem").field(&self.handle).finish()
+        f.debug_tuple("RunningWdfWorkItem")
+            .field(&self.handle)
+            .finish()
     }
 }
 

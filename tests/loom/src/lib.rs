@@ -19,6 +19,9 @@
 //!   a reference dropped below zero, a release without an acquire) panics,
 //!   which fails the model.
 //! - `KeDelayExecutionThread` yields; pool is the system allocator, zeroed.
+//! - Driver objects are zeroed `DRIVER_OBJECT`s with the driver-object
+//!   extension exports; [`unload`] calls the object's `DriverUnload`, as the
+//!   I/O manager does.
 
 #![allow(non_snake_case, clippy::missing_safety_doc)]
 
@@ -29,10 +32,12 @@ use std::collections::{HashMap, VecDeque};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::{Condvar, Mutex};
 use ntwork::ffi::{
-    BOOLEAN, EX_RUNDOWN_REF, IO_WORKITEM_ROUTINE_EX, KPROCESSOR_MODE, LONG_PTR, NTSTATUS,
-    PDEVICE_OBJECT, PIO_WORKITEM, PIO_WORKITEM_ROUTINE, PIO_WORKITEM_ROUTINE_EX, POOL_FLAGS,
-    SIZE_T, ULONG, WORK_QUEUE_ITEM, WORK_QUEUE_TYPE,
+    BOOLEAN, DRIVER_OBJECT, EX_RUNDOWN_REF, IO_WORKITEM_ROUTINE_EX, KPROCESSOR_MODE, LONG_PTR,
+    NTSTATUS, PDEVICE_OBJECT, PDRIVER_OBJECT, PIO_WORKITEM, PIO_WORKITEM_ROUTINE,
+    PIO_WORKITEM_ROUTINE_EX, POOL_FLAGS, SIZE_T, STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_OBJECT_NAME_COLLISION, STATUS_SUCCESS, ULONG, WORK_QUEUE_ITEM, WORK_QUEUE_TYPE,
 };
+use ntwork::{DriverObject, Rundown};
 
 /// A queued item: an `ExQueueWorkItem` item, or an Io item with its routine
 /// and context.
@@ -58,17 +63,23 @@ struct Books {
     references: HashMap<usize, isize>,
     /// Each `EX_RUNDOWN_REF`'s count, by address.
     rundowns: HashMap<usize, std::sync::Arc<RundownRef>>,
+    /// Driver-object extensions, by (driver, client address).
+    extensions: HashMap<(usize, usize), usize>,
 }
 
 struct Kernel {
     queue: Mutex<VecDeque<Work>>,
     books: std::sync::Mutex<Books>,
+    /// Orders a rundown reference's creation (its loom atomic) before every
+    /// other thread's use of it: the books' std mutex is invisible to loom.
+    rundown_registry: Mutex<()>,
 }
 
 loom::lazy_static! {
     static ref KERNEL: Kernel = Kernel {
         queue: Mutex::new(VecDeque::new()),
         books: std::sync::Mutex::new(Books::default()),
+        rundown_registry: Mutex::new(()),
     };
 }
 
@@ -177,6 +188,74 @@ pub fn new_object() -> *mut c_void {
     Box::into_raw(Box::new(0u64)).cast()
 }
 
+/// A fresh driver: a zeroed `DRIVER_OBJECT` (no DriverUnload yet), leaked.
+pub fn new_driver() -> &'static DriverObject {
+    // SAFETY: a zeroed DRIVER_OBJECT is a valid one (all fields are integers,
+    // pointers and nullable function pointers), leaked for the model.
+    unsafe {
+        let object = alloc_zeroed(Layout::new::<DRIVER_OBJECT>()).cast::<DRIVER_OBJECT>();
+        DriverObject::from_raw(object)
+    }
+}
+
+/// What DriverEntry does for the models: a driver with ntwork's DriverUnload
+/// and `rundown` opened for it.
+pub fn opened(rundown: Rundown) -> (&'static Rundown, &'static DriverObject) {
+    let rundown: &'static Rundown = Box::leak(Box::new(rundown));
+    let driver = new_driver();
+    driver.set_unload(|_| {}).expect("a fresh driver");
+    rundown.open(driver).expect("a driver with ntwork's DriverUnload");
+    (rundown, driver)
+}
+
+/// The I/O manager's unload: calls the driver's `DriverUnload`.
+pub fn unload(driver: &DriverObject) {
+    // SAFETY: a live driver object; its DriverUnload (ntwork's) is called
+    // once, as the I/O manager does.
+    unsafe {
+        let raw = driver.as_raw();
+        let routine = (*raw).DriverUnload.expect("an unloadable driver");
+        routine(raw);
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn IoAllocateDriverObjectExtension(
+    driver: PDRIVER_OBJECT,
+    key: *mut c_void,
+    size: ULONG,
+    extension: *mut *mut c_void,
+) -> NTSTATUS {
+    let mut books = books();
+    if books.extensions.contains_key(&(driver as usize, key as usize)) {
+        // SAFETY: the caller's out pointer.
+        unsafe { *extension = core::ptr::null_mut() };
+        return STATUS_OBJECT_NAME_COLLISION;
+    }
+    // SAFETY: a zeroed block of `size` bytes (leaked with the model's driver).
+    let block = unsafe { alloc_zeroed(Layout::from_size_align(size.max(1) as usize, 16).unwrap()) };
+    if block.is_null() {
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    books
+        .extensions
+        .insert((driver as usize, key as usize), block as usize);
+    // SAFETY: the caller's out pointer.
+    unsafe { *extension = block.cast() };
+    STATUS_SUCCESS
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn IoGetDriverObjectExtension(
+    driver: PDRIVER_OBJECT,
+    key: *mut c_void,
+) -> *mut c_void {
+    books()
+        .extensions
+        .get(&(driver as usize, key as usize))
+        .map_or(core::ptr::null_mut(), |&block| block as *mut c_void)
+}
+
 /// One `EX_RUNDOWN_REF`: its count, and the event its waiter sleeps on (a
 /// loom condition variable: a lost wakeup would leave the model deadlocked,
 /// which loom reports).
@@ -187,11 +266,16 @@ struct RundownRef {
 }
 
 fn rundown(run_ref: *mut EX_RUNDOWN_REF) -> std::sync::Arc<RundownRef> {
+    let _registry = KERNEL.rundown_registry.lock().unwrap();
     let mut books = books();
     let entry = books.rundowns.entry(run_ref as usize);
     std::sync::Arc::clone(entry.or_insert_with(|| {
+        // The reference's first use: its count is what its memory holds
+        // (0 initialized, 1 run down), kept in a loom atomic from then on.
+        // SAFETY: the caller's live `EX_RUNDOWN_REF`.
+        let initial = unsafe { (*run_ref).Count };
         std::sync::Arc::new(RundownRef {
-            count: AtomicUsize::new(0),
+            count: AtomicUsize::new(initial),
             lock: Mutex::new(()),
             released: Condvar::new(),
         })

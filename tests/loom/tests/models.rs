@@ -15,7 +15,9 @@ use ntwork::{
     DeviceObject, NotQueued, QueueError, ReusableExWorkItem, ReusableIoWorkItem, Rundown,
     WorkQueue, work_item,
 };
-use ntwork_loom::{io_items, model, new_object, pool_blocks, references, run_all, run_one};
+use ntwork_loom::{
+    io_items, model, new_object, opened, pool_blocks, references, run_all, run_one, unload,
+};
 
 /// Counts routine starts and returns.
 struct Runs {
@@ -76,7 +78,7 @@ fn rundown_wait_returns_only_after_every_counted_routine() {
     model(
         "rundown_wait_returns_only_after_every_counted_routine",
         || {
-            let rundown = leak(Rundown::new());
+            let (rundown, _driver) = opened(Rundown::new());
             let runs = Runs::new();
             let queuer = {
                 let runs = Arc::clone(&runs);
@@ -107,7 +109,7 @@ fn rundown_wait_returns_only_after_every_counted_routine() {
 #[test]
 fn a_reusable_item_runs_once_per_successful_queue() {
     model("a_reusable_item_runs_once_per_successful_queue", || {
-        let rundown = leak(Rundown::new());
+        let (rundown, _driver) = opened(Rundown::new());
         let runs = Runs::new();
         let item = reusable(rundown, &runs);
         let queuers: Vec<_> = (0..2)
@@ -134,7 +136,7 @@ fn a_reusable_item_runs_once_per_successful_queue() {
 #[test]
 fn flush_returns_only_after_the_routine_returned() {
     model("flush_returns_only_after_the_routine_returned", || {
-        let rundown = leak(Rundown::new());
+        let (rundown, _driver) = opened(Rundown::new());
         let runs = Runs::new();
         let item = reusable(rundown, &runs);
         item.queue(WorkQueue::Delayed).unwrap();
@@ -151,7 +153,7 @@ fn flush_returns_only_after_the_routine_returned() {
 #[test]
 fn flush_racing_a_queue_loses_no_run() {
     model("flush_racing_a_queue_loses_no_run", || {
-        let rundown = leak(Rundown::new());
+        let (rundown, _driver) = opened(Rundown::new());
         let runs = Runs::new();
         let item = reusable(rundown, &runs);
         let queuer = {
@@ -172,7 +174,7 @@ fn flush_racing_a_queue_loses_no_run() {
 #[test]
 fn both_rundown_waiters_return_only_after_the_routine() {
     model("both_rundown_waiters_return_only_after_the_routine", || {
-        let rundown = leak(Rundown::new());
+        let (rundown, _driver) = opened(Rundown::new());
         let runs = Runs::new();
         let queuer = {
             let runs = Arc::clone(&runs);
@@ -209,7 +211,7 @@ fn both_rundown_waiters_return_only_after_the_routine() {
 #[test]
 fn racing_wait_and_reopen_keep_the_count() {
     model("racing_wait_and_reopen_keep_the_count", || {
-        let rundown = leak(Rundown::new());
+        let (rundown, _driver) = opened(Rundown::new());
         let runs = Runs::new();
         let restarters: Vec<_> = (0..2)
             .map(|_| {
@@ -239,7 +241,7 @@ fn a_static_reusable_item_is_counted_until_its_routine_returned() {
     model(
         "a_static_reusable_item_is_counted_until_its_routine_returned",
         || {
-            let rundown = leak(Rundown::new());
+            let (rundown, _driver) = opened(Rundown::new());
             let runs = Runs::new();
             let owned = Box::into_raw(Box::new(ReusableExWorkItem::<borrowed>::new(
                 rundown,
@@ -473,6 +475,63 @@ fn a_reusable_io_item_dropped_by_its_own_routine_is_freed_once() {
             worker.join().unwrap();
             assert_eq!(runs.returned(), 2, "the requeue ran");
             assert_released(device, &runs);
+        },
+    );
+}
+
+/// ntwork's DriverUnload racing a queue and its routine: when the unload
+/// returns, an accepted item's routine has returned, and the rundown never
+/// opens again: a later `reopen` and a later queue are refused.
+#[test]
+fn driver_unload_waits_for_every_counted_routine_and_the_rundown_never_reopens() {
+    model(
+        "driver_unload_waits_for_every_counted_routine_and_the_rundown_never_reopens",
+        || {
+            let (rundown, driver) = opened(Rundown::new());
+            let runs = Runs::new();
+            let queuer = {
+                let runs = Arc::clone(&runs);
+                thread::spawn(move || {
+                    let outcome = once::queue(rundown, runs, WorkQueue::Delayed);
+                    if outcome.is_ok() {
+                        assert!(run_one());
+                    }
+                    outcome.is_ok()
+                })
+            };
+            unload(driver);
+            let returned_at_unload = runs.returned();
+            if queuer.join().unwrap() {
+                assert_eq!(returned_at_unload, 1, "the unload returned before the routine did");
+            }
+            assert!(!rundown.reopen(), "a rundown reopened after the unload waited for it");
+            match once::queue(rundown, Runs::new(), WorkQueue::Delayed) {
+                Err(QueueError::Unloading(_)) => {}
+                other => panic!("a queue after the unload: {:?}", other.map(|_| ())),
+            }
+        },
+    );
+}
+
+/// A subsystem's stop-and-restart (`wait`, then `reopen`) racing ntwork's
+/// DriverUnload: whichever order they take, the rundown ends closed for good.
+#[test]
+fn a_reopen_racing_the_driver_unload_cannot_reopen_after_it() {
+    model(
+        "a_reopen_racing_the_driver_unload_cannot_reopen_after_it",
+        || {
+            let (rundown, driver) = opened(Rundown::new());
+            let restarter = thread::spawn(move || {
+                rundown.wait();
+                rundown.reopen()
+            });
+            unload(driver);
+            let _ = restarter.join().unwrap();
+            assert!(!rundown.reopen());
+            assert!(matches!(
+                once::queue(rundown, Runs::new(), WorkQueue::Delayed),
+                Err(QueueError::Unloading(_))
+            ));
         },
     );
 }
