@@ -468,10 +468,11 @@ pub(crate) unsafe extern "system" fn io_block<R: IoRoutine>(
     item: ffi::PIO_WORKITEM,
 ) {
     let block = context.cast::<IoBlock<R::Context>>();
+    let handed_on = Cell::new(false);
     // SAFETY: the function's contract: the block holds the context, taken back
     // once; `item` is its item, from the kernel; the object lives until this
-    // returns (the queue's reference).
-    let handed_on = Cell::new(false);
+    // returns (the queue's reference); the lent item borrows `handed_on`,
+    // which outlives the routine's call.
     let (object, context, running) = unsafe {
         let object = R::Object::from_io_object(io_object);
         let context = IoBlock::take_context(block);
