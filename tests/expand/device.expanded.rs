@@ -15,7 +15,7 @@ impl ::ntwork::IoRoutine for flush_device {
         item: ::ntwork::RunningIoWorkItem<'_, Self>,
     ) {
         flush_device(object, context);
-        ::core::mem::drop(item);
+        let _ = item;
     }
 }
 impl ::ntwork::IoRoutineWithoutItem for flush_device {

@@ -15,7 +15,7 @@ impl ::ntwork::IoRoutine for refresh {
         item: ::ntwork::RunningIoWorkItem<'_, Self>,
     ) {
         refresh(object, context);
-        ::core::mem::drop(item);
+        let _ = item;
     }
 }
 impl ::ntwork::IoRoutineWithoutItem for refresh {

@@ -60,7 +60,7 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, item_param: Item) -> Plan {
         body: match item_param {
             Item::Kept => quote!(#ident(#device, #call_ctx #item.keep());),
             Item::Lent => quote!(#ident(#device, #call_ctx #item);),
-            Item::None => quote!(#ident(#device, #call_ctx); ::core::mem::drop(#item);),
+            Item::None => quote!(#ident(#device, #call_ctx); let _ = #item;),
         },
     };
     let mut impls = vec![Impl {
