@@ -12,8 +12,8 @@ use std::collections::VecDeque;
 
 use ntwork::ffi::{
     self, BOOLEAN, EX_RUNDOWN_REF, KPROCESSOR_MODE, LONG_PTR, NTSTATUS, PDEVICE_OBJECT,
-    PIO_WORKITEM, PIO_WORKITEM_ROUTINE, PIO_WORKITEM_ROUTINE_EX, POOL_FLAGS, SIZE_T, ULONG,
-    WORK_QUEUE_ITEM, WORK_QUEUE_TYPE,
+    PDRIVER_OBJECT, PIO_WORKITEM, PIO_WORKITEM_ROUTINE, PIO_WORKITEM_ROUTINE_EX, POOL_FLAGS,
+    SIZE_T, ULONG, WORK_QUEUE_ITEM, WORK_QUEUE_TYPE,
 };
 
 thread_local! {
@@ -24,6 +24,42 @@ thread_local! {
 pub fn device() -> PDEVICE_OBJECT {
     static DEVICE: [u64; 8] = [0; 8];
     (&raw const DEVICE).cast_mut().cast()
+}
+
+/// The bench's driver object: a zeroed `DRIVER_OBJECT` (0x150 bytes on x64).
+pub fn driver() -> PDRIVER_OBJECT {
+    static mut DRIVER: [u64; 64] = [0; 64];
+    (&raw mut DRIVER).cast()
+}
+
+thread_local! {
+    /// The one driver-object extension (ntwork's), set up before timing.
+    static EXTENSION: RefCell<*mut c_void> = const { RefCell::new(core::ptr::null_mut()) };
+}
+
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe extern "system" fn IoAllocateDriverObjectExtension(
+    _: PDRIVER_OBJECT,
+    _: *mut c_void,
+    size: ULONG,
+    extension: *mut *mut c_void,
+) -> NTSTATUS {
+    // SAFETY: a zeroed block of `size` bytes, kept for the process.
+    let block = unsafe { alloc_zeroed(Layout::from_size_align(size as usize, 16).unwrap()) };
+    EXTENSION.with(|slot| *slot.borrow_mut() = block.cast());
+    // SAFETY: the caller's out pointer.
+    unsafe { *extension = block.cast() };
+    ffi::STATUS_SUCCESS
+}
+
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe extern "system" fn IoGetDriverObjectExtension(
+    _: PDRIVER_OBJECT,
+    _: *mut c_void,
+) -> *mut c_void {
+    EXTENSION.with(|slot| *slot.borrow())
 }
 
 /// Runs the oldest queued item, as a worker would.
