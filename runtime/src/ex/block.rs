@@ -43,12 +43,13 @@ impl<C, S: Copy> ExBlock<C, S> {
         routine: unsafe extern "system" fn(*mut c_void),
     ) {
         let raw = block.as_ptr();
-        // SAFETY: the caller's contract; fields are written in place, and the
-        // zeroed ones (`Blink`, `rundown`) are valid as they are.
-        unsafe {
-            (&raw mut (*raw).context).write(ManuallyDrop::new(context));
-            ffi::ExInitializeWorkItem(&raw mut (*raw).item, Some(routine), raw.cast());
-        }
+        // SAFETY: a fresh allocation for one `Self` (the caller's contract):
+        // the field is written in place, never read before.
+        unsafe { (&raw mut (*raw).context).write(ManuallyDrop::new(context)) };
+        // SAFETY: the item is writable and unqueued (fresh); the zeroed
+        // fields `ExInitializeWorkItem` leaves alone (`Blink`) are valid as
+        // they are; `routine` takes this block as its parameter.
+        unsafe { ffi::ExInitializeWorkItem(&raw mut (*raw).item, Some(routine), raw.cast()) };
     }
 
     /// Reads the context and the rundown slot out of a queued block.
@@ -58,13 +59,12 @@ impl<C, S: Copy> ExBlock<C, S> {
     /// `block` is a live block whose context is initialized; the context is
     /// not read again.
     pub(crate) unsafe fn take(block: *mut Self) -> (C, S) {
-        // SAFETY: the caller's contract.
-        unsafe {
-            (
-                ManuallyDrop::into_inner((&raw const (*block).context).read()),
-                (*block).rundown,
-            )
-        }
+        // SAFETY: a live block with its context initialized, read this once
+        // (the caller's contract).
+        let context = unsafe { ManuallyDrop::into_inner((&raw const (*block).context).read()) };
+        // SAFETY: a live block; the slot is `Copy` and written before queueing.
+        let slot = unsafe { (*block).rundown };
+        (context, slot)
     }
 
     /// The one-shot queue: a fresh block holding `context` and `slot`,
@@ -85,13 +85,14 @@ impl<C, S: Copy> ExBlock<C, S> {
             return Err(context);
         };
         let raw = block.as_ptr();
-        // SAFETY: a fresh, zeroed block for `routine` (the caller's contract),
-        // initialized and queued once; it belongs to the queue from here on.
-        unsafe {
-            Self::init(block, context, routine);
-            (&raw mut (*raw).rundown).write(slot);
-            ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw());
-        }
+        // SAFETY: a fresh, zeroed block, and `routine` takes such a block (the
+        // caller's contract).
+        unsafe { Self::init(block, context, routine) };
+        // SAFETY: the block is still ours: its slot is written in place.
+        unsafe { (&raw mut (*raw).rundown).write(slot) };
+        // SAFETY: an initialized, unqueued item in nonpaged pool, queued once;
+        // the block belongs to the queue (and `routine`) from here on.
+        unsafe { ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw()) };
         Ok(())
     }
 }

@@ -88,13 +88,13 @@ impl<R: Routine> ExWorkItem<R> {
             return Err(rundown.refusal(self));
         }
         let raw = ManuallyDrop::new(self).block.as_ptr();
-        // SAFETY: by the invariants the item is initialized and not queued. The
-        // block now belongs to the queue; `ex_block` takes it back and releases
-        // the rundown acquired above.
-        unsafe {
-            (&raw mut (*raw).rundown).write(rundown);
-            ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw());
-        }
+        // SAFETY: by the invariants the block is ours: its slot is written in
+        // place.
+        unsafe { (&raw mut (*raw).rundown).write(rundown) };
+        // SAFETY: by the invariants the item is initialized and not queued.
+        // The block now belongs to the queue; `ex_block` takes it back and
+        // releases the rundown acquired above.
+        unsafe { ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw()) };
         Ok(())
     }
 

@@ -39,14 +39,12 @@ impl<C> IoBlock<C> {
         if embedded {
             let (layout, offset) = embedded_layout::<Self>()?;
             let block = pool::allocate(layout)?;
-            // SAFETY: `offset + IoSizeofWorkItem()` lies inside the block, at a
-            // 16-byte aligned address, as `IoInitializeWorkItem` requires;
+            // SAFETY: `offset` is inside the block (`embedded_layout`).
+            let raw = unsafe { block.add(offset) }.cast::<ffi::IO_WORKITEM>();
+            // SAFETY: `IoSizeofWorkItem()` bytes at `raw` lie inside the block,
+            // at a 16-byte aligned address, as `IoInitializeWorkItem` requires;
             // `object` is a live object of this driver (the callers' borrow).
-            let raw = unsafe {
-                let raw = block.add(offset).cast::<ffi::IO_WORKITEM>();
-                ffi::IoInitializeWorkItem(object, raw.as_ptr());
-                raw
-            };
+            unsafe { ffi::IoInitializeWorkItem(object, raw.as_ptr()) };
             let block = block.cast::<Self>();
             // SAFETY: a fresh block large enough for `Self`.
             unsafe { block.as_ptr().write(Self::header(raw, object, true)) };
@@ -81,12 +79,12 @@ impl<C> IoBlock<C> {
         object: *mut c_void,
     ) {
         let header = block.as_ptr();
-        // SAFETY: the caller's contract; the fields are written in place,
-        // the slot is left alone.
-        unsafe {
-            (&raw mut (*header).raw).write(raw);
-            (&raw mut (*header).object).write(object);
-        }
+        // SAFETY: a live block no one else uses (the caller's contract): the
+        // field is written in place, the slot left alone.
+        unsafe { (&raw mut (*header).raw).write(raw) };
+        // SAFETY: the same live block, ours alone: the object field is
+        // written in place.
+        unsafe { (&raw mut (*header).object).write(object) };
     }
 
     const fn header(raw: NonNull<ffi::IO_WORKITEM>, object: *mut c_void, embedded: bool) -> Self {

@@ -57,13 +57,12 @@ pub(crate) unsafe extern "system" fn io_raw_ex<R: IoRoutineWithoutItem>(
     context: *mut c_void,
     item: ffi::PIO_WORKITEM,
 ) {
-    // SAFETY: the function's contract.
-    let (object, context) = unsafe {
-        (
-            R::Object::from_io_object(io_object),
-            parameter::from_parameter::<R::Context>(context),
-        )
-    };
+    // SAFETY: the object the kernel passes, referenced by the queue until
+    // this returns.
+    let object = unsafe { R::Object::from_io_object(io_object) };
+    // SAFETY: `context` came from `into_parameter` with an `R::Context` and
+    // is taken back here, once (the function's contract).
+    let context = unsafe { parameter::from_parameter::<R::Context>(context) };
     guard(|| R::run_without_item(object, context));
     // SAFETY: the caller handed the allocated item to this routine.
     unsafe { ffi::IoFreeWorkItem(item) };
@@ -81,13 +80,12 @@ pub(crate) unsafe extern "system" fn io_classic<R: IoRoutineWithoutItem<Object =
     device: ffi::PDEVICE_OBJECT,
     context: *mut c_void,
 ) {
-    // SAFETY: the function's contract.
-    let (device, context) = unsafe {
-        (
-            DeviceObject::from_raw(device),
-            parameter::from_parameter::<R::Context>(context),
-        )
-    };
+    // SAFETY: the device the kernel passes, referenced by the queue until
+    // this returns.
+    let device = unsafe { DeviceObject::from_raw(device) };
+    // SAFETY: `context` came from `into_parameter` with an `R::Context` and
+    // is taken back here, once (the function's contract).
+    let context = unsafe { parameter::from_parameter::<R::Context>(context) };
     guard(|| R::run_without_item(device, context));
 }
 

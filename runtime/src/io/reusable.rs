@@ -54,14 +54,16 @@ impl<C> ReusableIoBlock<C> {
     ///
     /// `block` is live and queued; called once per queueing, by its routine.
     pub(crate) unsafe fn start_run(block: *mut Self) -> C {
-        // SAFETY: the caller's contract: the slot holds the context while
-        // QUEUED, and only this run reads it.
-        unsafe {
-            let context = (*block).context.with_mut(|slot| (*slot).assume_init_read());
-            // QUEUED -> one more RUNNING: the item may be queued again from now on.
-            (*block).state.fetch_add(RUNNING - QUEUED, Ordering::AcqRel);
-            context
-        }
+        // SAFETY: a live block for the call (the caller's contract).
+        let block = unsafe { &*block };
+        // SAFETY: the slot holds the context while QUEUED, and only this run
+        // reads it (the caller's contract).
+        let context = block
+            .context
+            .with_mut(|slot| unsafe { (*slot).assume_init_read() });
+        // QUEUED -> one more RUNNING: the item may be queued again from now on.
+        block.state.fetch_add(RUNNING - QUEUED, Ordering::AcqRel);
+        context
     }
 
     /// Ends a run: releases its flush protection, and frees the block if the
@@ -72,12 +74,12 @@ impl<C> ReusableIoBlock<C> {
     /// `block` is live, with a run started by [`start_run`](Self::start_run)
     /// that has returned; called once per run.
     pub(crate) unsafe fn finish_run(block: *mut Self) {
-        // SAFETY: the run holds a flush acquisition and keeps the block alive
-        // (RUNNING) until the `fetch_sub` below.
-        let old = unsafe {
-            (*block).flush.release();
-            (*block).state.fetch_sub(RUNNING, Ordering::AcqRel)
-        };
+        // SAFETY: the run keeps the block alive (RUNNING) until the
+        // `fetch_sub` below; the reference is not used after it.
+        let live = unsafe { &*block };
+        // SAFETY: the run holds one flush acquisition, given up here.
+        unsafe { live.flush.release() };
+        let old = live.state.fetch_sub(RUNNING, Ordering::AcqRel);
         if old == DROPPED | RUNNING {
             // SAFETY: dropped, nothing queued, and this was the last run.
             unsafe { Self::free(NonNull::new_unchecked(block)) };
@@ -88,12 +90,13 @@ impl<C> ReusableIoBlock<C> {
     ///
     /// The block is live, unqueued, not running, and used by no one else.
     unsafe fn free(block: NonNull<Self>) {
-        // SAFETY: the caller's contract; the item was allocated by
-        // `IoAllocateWorkItem` and is not queued.
-        unsafe {
-            ffi::IoFreeWorkItem(block.as_ref().raw.as_ptr());
-            pool::free_for(block);
-        }
+        // SAFETY: a live block (the caller's contract).
+        let raw = unsafe { block.as_ref() }.raw;
+        // SAFETY: the item came from `IoAllocateWorkItem`, is not queued, and
+        // no one uses it any more (the caller's contract).
+        unsafe { ffi::IoFreeWorkItem(raw.as_ptr()) };
+        // SAFETY: the block came from `allocate_for`, and no one uses it.
+        unsafe { pool::free_for(block) };
     }
 }
 
