@@ -36,6 +36,9 @@
 //!
 //! `docs/scenarios.md` lists every bug check, its parameters and its source.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc = include_str!("../README.md")]
+
 mod binding;
 pub mod bugcheck;
 mod drivers;

@@ -7,6 +7,9 @@
 //! items) and `expand::fallback` (the same plan as stand-ins after errors). Use the
 //! attribute through `ntwork::work_item`.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc = include_str!("../README.md")]
+
 mod args;
 mod errors;
 mod expand;

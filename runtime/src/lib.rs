@@ -26,6 +26,8 @@
 //! `no_std` and allocates through the kernel's pool exports. The `ntwork-host`
 //! crate runs the same code on Linux with the kernel's semantics and bug checks.
 
+#![cfg_attr(docsrs, feature(doc_cfg), doc(auto_cfg(hide(loom))))]
+#![doc = include_str!("../README.md")]
 #![no_std]
 #![warn(missing_docs)]
 

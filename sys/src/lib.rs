@@ -14,6 +14,8 @@
 //! Raw object pointers from `wdk-sys` or `windows-sys` go in with `.cast()`:
 //! the pointee types differ only in name.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc = include_str!("../README.md")]
 #![no_std]
 #![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
 
