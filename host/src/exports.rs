@@ -18,8 +18,10 @@ use ntwork_sys::{
 };
 
 use crate::binding::current;
-use crate::executive::WindowsVersion;
-use crate::work::{IO_WORKITEM_SIZE, IoRoutine};
+use crate::io_item::IO_WORKITEM_SIZE;
+use crate::objects;
+use crate::version::WindowsVersion;
+use crate::work::{self, IoQueueCall, IoRoutine};
 
 /// Runs an export's body; a panic in the host itself becomes `default`.
 fn guarded<T>(default: T, body: impl FnOnce() -> T) -> T {
@@ -44,7 +46,9 @@ pub(crate) unsafe extern "system" fn ExQueueWorkItem(
     QueueType: WORK_QUEUE_TYPE,
 ) {
     let export = ExQueueWorkItem as *const () as usize;
-    guarded((), || current().ex_queue(WorkItem, QueueType, export));
+    guarded((), || {
+        work::ex_queue(&current(), WorkItem, QueueType, export)
+    });
 }
 
 /// `IoAllocateWorkItem`.
@@ -58,7 +62,7 @@ pub(crate) unsafe extern "system" fn IoAllocateWorkItem(
 ) -> PIO_WORKITEM {
     let export = IoAllocateWorkItem as *const () as usize;
     guarded(core::ptr::null_mut(), || {
-        current().io_allocate(DeviceObject, export)
+        work::io_allocate(&current(), DeviceObject, export)
     })
 }
 
@@ -71,7 +75,7 @@ pub(crate) unsafe extern "system" fn IoAllocateWorkItem(
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "system" fn IoFreeWorkItem(IoWorkItem: PIO_WORKITEM) {
     let export = IoFreeWorkItem as *const () as usize;
-    guarded((), || current().io_free(IoWorkItem, export));
+    guarded((), || work::io_free(&current(), IoWorkItem, export));
 }
 
 /// `IoQueueWorkItem`.
@@ -88,14 +92,14 @@ pub(crate) unsafe extern "system" fn IoQueueWorkItem(
 ) {
     let export = IoQueueWorkItem as *const () as usize;
     guarded(false, || {
-        current().io_queue(
-            IoWorkItem,
-            IoRoutine::Plain(WorkerRoutine),
-            QueueType,
-            Context,
-            false,
+        let call = IoQueueCall {
+            routine: IoRoutine::Plain(WorkerRoutine),
+            queue_type: QueueType,
+            context: Context,
+            try_queue: false,
             export,
-        )
+        };
+        work::io_queue(&current(), IoWorkItem, call)
     });
 }
 
@@ -113,14 +117,14 @@ pub(crate) unsafe extern "system" fn IoQueueWorkItemEx(
 ) {
     let export = IoQueueWorkItemEx as *const () as usize;
     guarded(false, || {
-        current().io_queue(
-            IoWorkItem,
-            IoRoutine::Ex(WorkerRoutine),
-            QueueType,
-            Context,
-            false,
+        let call = IoQueueCall {
+            routine: IoRoutine::Ex(WorkerRoutine),
+            queue_type: QueueType,
+            context: Context,
+            try_queue: false,
             export,
-        )
+        };
+        work::io_queue(&current(), IoWorkItem, call)
     });
 }
 
@@ -139,14 +143,14 @@ pub(crate) unsafe extern "system" fn IoTryQueueWorkItem(
 ) -> BOOLEAN {
     let export = IoTryQueueWorkItem as *const () as usize;
     let queued = guarded(false, || {
-        current().io_queue(
-            IoWorkItem,
-            IoRoutine::Ex(WorkerRoutine),
-            QueueType,
-            Context,
-            true,
+        let call = IoQueueCall {
+            routine: IoRoutine::Ex(WorkerRoutine),
+            queue_type: QueueType,
+            context: Context,
+            try_queue: true,
             export,
-        )
+        };
+        work::io_queue(&current(), IoWorkItem, call)
     });
     BOOLEAN::from(queued)
 }
@@ -172,7 +176,9 @@ pub(crate) unsafe extern "system" fn IoInitializeWorkItem(
     IoWorkItem: PIO_WORKITEM,
 ) {
     let export = IoInitializeWorkItem as *const () as usize;
-    guarded((), || current().io_initialize(IoObject, IoWorkItem, export));
+    guarded((), || {
+        work::io_initialize(&current(), IoObject, IoWorkItem, export)
+    });
 }
 
 /// `IoUninitializeWorkItem`.
@@ -183,7 +189,7 @@ pub(crate) unsafe extern "system" fn IoInitializeWorkItem(
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "system" fn IoUninitializeWorkItem(IoWorkItem: PIO_WORKITEM) {
     let export = IoUninitializeWorkItem as *const () as usize;
-    guarded((), || current().io_uninitialize(IoWorkItem, export));
+    guarded((), || work::io_uninitialize(&current(), IoWorkItem, export));
 }
 
 /// `ExAllocatePool2`: tracked nonpaged pool, zeroed, 16-byte aligned; `NULL`
@@ -203,8 +209,12 @@ pub(crate) unsafe extern "system" fn ExAllocatePool2(
     guarded(core::ptr::null_mut(), || {
         let inner = current();
         // ExAllocatePool2 is exported from Windows 10 2004 on.
-        if crate::work::not_in_target(&inner, &mut inner.lock(), WindowsVersion::Windows10, export)
-        {
+        if crate::checks::not_in_target(
+            &inner,
+            &mut inner.lock(),
+            WindowsVersion::Windows10,
+            export,
+        ) {
             return core::ptr::null_mut();
         }
         if Flags & POOL_FLAG_NON_PAGED == 0 {
@@ -252,7 +262,7 @@ pub(crate) unsafe extern "system" fn ObfReferenceObject(Object: *mut c_void) -> 
     guarded(0, || {
         let inner = current();
         let mut st = inner.lock();
-        inner.reference_locked(&mut st, Object as usize, export) as LONG_PTR
+        objects::reference_locked(&inner, &mut st, Object.addr(), export) as LONG_PTR
     })
 }
 
@@ -267,7 +277,7 @@ pub(crate) unsafe extern "system" fn ObfDereferenceObject(Object: *mut c_void) -
     guarded(0, || {
         let inner = current();
         let mut st = inner.lock();
-        inner.dereference_locked(&mut st, Object as usize, export) as LONG_PTR
+        objects::dereference_locked(&inner, &mut st, Object.addr(), export) as LONG_PTR
     })
 }
 
@@ -326,8 +336,9 @@ pub(crate) unsafe extern "system" fn ExReleaseRundownProtection(RunRef: *mut EX_
 pub(crate) unsafe extern "system" fn ExWaitForRundownProtectionRelease(
     RunRef: *mut EX_RUNDOWN_REF,
 ) {
+    let export = ExWaitForRundownProtectionRelease as *const () as usize;
     // SAFETY: forwarded.
-    unsafe { crate::rundown::wait(RunRef) }
+    unsafe { crate::rundown::wait(RunRef, export) }
 }
 
 /// `ExRundownCompleted`.

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::binding::current;
 use crate::bugcheck::{BugCheck, HOST_MANUAL_WAIT_BLOCKS};
+use crate::dispatch::manual_wait_blocks;
 
 /// How long a wait on a manual executive polls before the host decides that
 /// no thread will run the work it waits for.
@@ -54,10 +55,12 @@ pub(crate) unsafe fn release(run_ref: *mut EX_RUNDOWN_REF) {
 /// pending, none running, after a short grace), raises the host diagnostic
 /// [`HOST_MANUAL_WAIT_BLOCKS`] and returns.
 ///
+/// `export` is the exported function (parameter 1 of the diagnostic).
+///
 /// # Safety
 ///
 /// As for [`count`].
-pub(crate) unsafe fn wait(run_ref: *mut EX_RUNDOWN_REF) {
+pub(crate) unsafe fn wait(run_ref: *mut EX_RUNDOWN_REF, export: usize) {
     // SAFETY: forwarded.
     let count = unsafe { count(run_ref) };
     count.fetch_or(ACTIVE, Ordering::AcqRel);
@@ -68,12 +71,10 @@ pub(crate) unsafe fn wait(run_ref: *mut EX_RUNDOWN_REF) {
         // for references that pending work holds would never end.
         if started.elapsed() >= MANUAL_GRACE {
             let inner = current();
-            if let Some(pending) = inner.manual_wait_blocks() {
-                let export =
-                    crate::exports::ExWaitForRundownProtectionRelease as *const () as usize;
+            if let Some(pending) = manual_wait_blocks(&inner) {
                 inner.raise(BugCheck::new(
                     HOST_MANUAL_WAIT_BLOCKS,
-                    [export, run_ref as usize, pending, 0],
+                    [export, run_ref.addr(), pending, 0],
                 ));
                 return;
             }
