@@ -149,6 +149,16 @@ pub const HOST_BAD_POOL_FREE: u32 = HOST_DIAGNOSTIC_BASE + 13;
 /// 2 the object, 3 the function, 4 0.
 pub const HOST_WDF_VERIFIER_BREAK: u32 = HOST_DIAGNOSTIC_BASE + 14;
 
+/// Host diagnostic: on an eager executive
+/// ([`Executive::eager`](crate::Executive::eager)) a queued item did not
+/// finish within the starvation limit while the queueing thread waited for
+/// it: its routine waits for something the queueing thread holds (a lock, an
+/// event it sets after the queue call). Windows's queue call would have
+/// returned; eager mode cannot run such a routine before the call returns.
+/// Parameters: 1 the item's number, 2 the routine (if it had not started),
+/// 3 milliseconds waited, 4 0.
+pub const HOST_EAGER_WAIT_TIMEOUT: u32 = HOST_DIAGNOSTIC_BASE + 15;
+
 /// A bug check, as data: the code and the four parameters `KeBugCheckEx` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BugCheck {
@@ -183,6 +193,7 @@ impl BugCheck {
             HOST_FREED_QUEUED_ITEM => "HOST_FREED_QUEUED_ITEM",
             HOST_BAD_POOL_FREE => "HOST_BAD_POOL_FREE",
             HOST_WDF_VERIFIER_BREAK => "HOST_WDF_VERIFIER_BREAK",
+            HOST_EAGER_WAIT_TIMEOUT => "HOST_EAGER_WAIT_TIMEOUT",
             DRIVER_VERIFIER_DETECTED_VIOLATION => "DRIVER_VERIFIER_DETECTED_VIOLATION",
             DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS => {
                 "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS"

@@ -14,11 +14,11 @@ use ntwork_sys::{self as ffi, PASSIVE_LEVEL};
 use crate::binding::bind;
 use crate::bugcheck::{
     APC_INDEX_MISMATCH, BugCheck, DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS,
-    HOST_WORKER_STARVATION, WORKER_THREAD_RETURNED_AT_BAD_IRQL,
+    HOST_EAGER_WAIT_TIMEOUT, HOST_WORKER_STARVATION, WORKER_THREAD_RETURNED_AT_BAD_IRQL,
 };
 use crate::context::with_driver_context;
 use crate::irql;
-use crate::state::{DriverState, Entry, Inner, Ptr, State};
+use crate::state::{DriverState, Entry, Inner, Mode, Ptr, State};
 use crate::version::{PRIORITIES, priority_of};
 
 /// An item taken off a queue, ready to run.
@@ -56,7 +56,7 @@ pub(crate) unsafe fn enqueue_locked(
     st.queues.ready[priority_of(index)].push_back(entry);
     st.queues.queued.insert(item.addr());
     if inner.threaded() {
-        if st.workers.idle >= st.queues.pending() {
+        if available_workers(st) >= st.queues.pending() {
             inner.work.notify_one();
         } else {
             spawn_worker_locked(inner, st);
@@ -65,19 +65,64 @@ pub(crate) unsafe fn enqueue_locked(
     entry.id
 }
 
+/// Workers that are not running an item: waiting for work, or started and
+/// about to look for it.
+fn available_workers(st: &State) -> usize {
+    st.workers.threads - st.workers.busy
+}
+
 /// `IoTryQueueWorkItem`'s test: whether a worker can start one more item now.
 /// When none can, a threaded executive starts a new worker (up to the cap)
-/// for later work, as Windows does.
+/// for later work, as Windows does. An eager executive always can: it starts
+/// a worker for the item if it must.
 pub(crate) fn worker_free_now(inner: &Arc<Inner>, st: &mut State) -> bool {
-    let free = if inner.threaded() {
-        st.workers.idle > st.queues.pending()
-    } else {
-        st.queues.pending() < st.workers.manual_idle
+    let free = match inner.mode {
+        Mode::Manual => st.queues.pending() < st.workers.manual_idle,
+        Mode::Threaded => available_workers(st) > st.queues.pending(),
+        Mode::Eager => true,
     };
     if !free && inner.threaded() {
         spawn_worker_locked(inner, st);
     }
     free
+}
+
+/// The worker threads a threaded executive starts with: an idle system has
+/// an idle worker (`IoTryQueueWorkItem` on it returns TRUE).
+pub(crate) fn start_minimum_workers(inner: &Arc<Inner>) {
+    if inner.threaded() {
+        spawn_worker_locked(inner, &mut inner.lock());
+    }
+}
+
+/// Eager mode: waits until the item numbered `id` has run, as if another
+/// processor's worker took it at once; a legal interleaving on Windows that
+/// makes "touched after it was handed over" deterministic. Does nothing on
+/// other executives. An item that does not finish within the starvation
+/// limit (its routine waits for something the queueing thread holds) is the
+/// host diagnostic [`HOST_EAGER_WAIT_TIMEOUT`].
+pub(crate) fn eager_wait(inner: &Inner, id: u64) {
+    if inner.mode != Mode::Eager {
+        return;
+    }
+    let started = Instant::now();
+    let mut st = inner.lock();
+    while st.bug_check.is_none() && st.queues.outstanding(id) {
+        let limit = st.workers.starvation_limit;
+        let waited = started.elapsed();
+        if waited >= limit {
+            let routine = st
+                .queues
+                .entries()
+                .find(|e| e.id == id)
+                .map_or(0, |e| e.routine);
+            let ms = usize::try_from(waited.as_millis()).unwrap_or(usize::MAX);
+            let bad = BugCheck::new(HOST_EAGER_WAIT_TIMEOUT, [id as usize, routine, ms, 0]);
+            inner.raise_locked(&mut st, bad);
+            return;
+        }
+        st = inner.idle.wait_timeout(st, limit - waited).0;
+    }
 }
 
 /// Starts one more worker thread unless the cap is reached.

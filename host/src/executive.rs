@@ -42,6 +42,7 @@ impl Executive {
     fn bound_new(mode: Mode) -> Self {
         crate::panics::install_hook();
         let inner = Inner::new(mode);
+        dispatch::start_minimum_workers(&inner);
         let previous = bind(Some(Arc::clone(&inner)));
         Self {
             inner,
@@ -55,9 +56,28 @@ impl Executive {
     /// ([`set_max_workers`](Self::set_max_workers), default 64), idle extras
     /// exiting after a while, and a watchdog that reports starvation
     /// ([`set_starvation_limit`](Self::set_starvation_limit)) instead of
-    /// hanging. Binds the calling thread.
+    /// hanging. It starts with one idle worker, as an idle Windows system
+    /// has. Binds the calling thread.
     pub fn new() -> Executive {
         Self::bound_new(Mode::Threaded)
+    }
+
+    /// A threaded executive on which every queue call (`ExQueueWorkItem`,
+    /// `IoQueueWorkItem[Ex]`, `IoTryQueueWorkItem`, `WdfWorkItemEnqueue`)
+    /// returns only after a worker thread has run the item to completion:
+    /// the queueing thread waits. On Windows another processor's worker may
+    /// run an item at once, so this is a legal interleaving; here it is the
+    /// only one, so code that touches an item (or its context) after handing
+    /// it over reads freed memory every time, which AddressSanitizer and Miri
+    /// report. `IoTryQueueWorkItem` returns TRUE (a worker is started for
+    /// the item if none is idle).
+    ///
+    /// A routine that waits for something the queueing thread holds cannot
+    /// finish before the queue call returns: after the starvation limit the
+    /// host reports [`HOST_EAGER_WAIT_TIMEOUT`](crate::bugcheck::HOST_EAGER_WAIT_TIMEOUT).
+    /// Binds the calling thread.
+    pub fn eager() -> Executive {
+        Self::bound_new(Mode::Eager)
     }
 
     /// A deterministic executive: nothing runs until the test calls
@@ -76,6 +96,11 @@ impl Executive {
     /// Whether this executive has worker threads (else it is manual).
     pub fn is_threaded(&self) -> bool {
         self.inner.threaded()
+    }
+
+    /// Whether queue calls wait for their item to run ([`eager`](Self::eager)).
+    pub fn is_eager(&self) -> bool {
+        self.inner.mode == Mode::Eager
     }
 
     /// Runs the next pending item on the calling thread, as a worker would

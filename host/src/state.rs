@@ -59,6 +59,8 @@ pub(crate) enum Mode {
     Manual,
     /// Worker threads on demand, as the Windows 8+ pool.
     Threaded,
+    /// Threaded, and every queue call waits until a worker has run its item.
+    Eager,
 }
 
 /// A queued `WORK_QUEUE_ITEM`.
@@ -134,6 +136,11 @@ impl Queues {
     /// Items queued and not yet taken.
     pub(crate) fn pending(&self) -> usize {
         self.ready.iter().map(VecDeque::len).sum()
+    }
+
+    /// Whether the item numbered `id` is queued or running.
+    pub(crate) fn outstanding(&self, id: u64) -> bool {
+        self.running.contains(&id) || self.entries().any(|e| e.id == id)
     }
 }
 

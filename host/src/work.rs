@@ -99,7 +99,9 @@ pub(crate) fn ex_queue(
     let driver = calling_driver(&st, inner);
     let entry = Entry::new(routine as usize, routine as usize, 0, driver);
     // SAFETY: valid until dequeued, by the caller's contract.
-    unsafe { dispatch::enqueue_locked(inner, &mut st, item, entry, index) };
+    let id = unsafe { dispatch::enqueue_locked(inner, &mut st, item, entry, index) };
+    drop(st);
+    dispatch::eager_wait(inner, id);
 }
 
 /// `IoAllocateWorkItem`: Windows takes a device or a driver object and
@@ -321,7 +323,9 @@ pub(crate) fn io_queue(inner: &Arc<Inner>, item: PIO_WORKITEM, call: IoQueueCall
     let trampoline = io_trampoline as *const () as usize;
     let entry = Entry::new(trampoline, routine_address, io_object, Some(driver));
     // SAFETY: a tracked IO_WORKITEM cannot be freed while queued (0xE4/2).
-    unsafe { dispatch::enqueue_locked(inner, &mut st, &raw mut (*io).item, entry, index) };
+    let id = unsafe { dispatch::enqueue_locked(inner, &mut st, &raw mut (*io).item, entry, index) };
+    drop(st);
+    dispatch::eager_wait(inner, id);
     true
 }
 
