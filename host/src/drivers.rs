@@ -2,21 +2,84 @@
 //! and driver unload (DriverUnload, then the image unmapped when the driver
 //! object's last reference drops).
 
+use core::ffi::c_void;
 use core::fmt;
 use std::sync::Arc;
-use std::vec::Vec;
 
-use ntwork_sys::{self as ffi, PDEVICE_OBJECT};
+use ntwork_sys::{self as ffi, PDEVICE_OBJECT, PDRIVER_OBJECT};
 
 use crate::bugcheck::BugCheck;
 use crate::context::with_driver_context;
 use crate::objects;
-use crate::state::{DriverState, Inner, ObjectKind, Ptr};
+use crate::state::{DriverState, Inner, Ptr};
+
+/// Why [`Driver::unload`] did not unload the driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnloadError {
+    /// The driver object's `DriverUnload` is NULL: the I/O manager refuses
+    /// to unload such a driver (`NtUnloadDriver` fails), so nothing was
+    /// called and the driver stays loaded.
+    NoDriverUnload,
+    /// A device of the driver is open (its `ReferenceCount` field is not 0)
+    /// or has a device attached (`AttachedDevice`): the I/O manager does not
+    /// call DriverUnload then. (Windows marks the unload pending and calls
+    /// DriverUnload when the last handle closes; the host has no handles to
+    /// close, so it calls nothing and says so.)
+    DevicesInUse,
+    /// The executive was bug-checked already, or a bug check was raised
+    /// during the unload (DriverUnload's own, or Driver Verifier's leak check
+    /// when the image was unmapped at once).
+    BugCheck(BugCheck),
+}
+
+impl From<BugCheck> for UnloadError {
+    fn from(bug_check: BugCheck) -> Self {
+        Self::BugCheck(bug_check)
+    }
+}
+
+impl fmt::Display for UnloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoDriverUnload => f.write_str("the driver has no DriverUnload: it cannot unload"),
+            Self::DevicesInUse => f.write_str("a device of the driver is open or attached"),
+            Self::BugCheck(bug_check) => write!(f, "bug check {bug_check}"),
+        }
+    }
+}
+
+impl core::error::Error for UnloadError {}
+
+/// The DriverUnload [`Executive::load_driver`](crate::Executive::load_driver)
+/// installs, as a typical WDM driver's: `IoDeleteDevice` on each device still
+/// in the driver object's `DeviceObject` list. A test replaces it with
+/// [`Driver::set_unload`] (a driver whose DriverUnload leaves devices behind
+/// keeps its image mapped, as on Windows).
+///
+/// # Safety
+///
+/// `driver` is a live driver object of the calling thread's executive,
+/// being unloaded (PASSIVE_LEVEL).
+pub unsafe extern "system" fn delete_devices_on_unload(driver: PDRIVER_OBJECT) {
+    // SAFETY: the caller's live driver object; each device is read before it
+    // is deleted (deleting unlinks it from the list).
+    unsafe {
+        let mut device = (*driver).DeviceObject;
+        while !device.is_null() {
+            let next = (*device).NextDevice;
+            ffi::IoDeleteDevice(device);
+            device = next;
+        }
+    }
+}
 
 /// A fake driver loaded in an [`Executive`](crate::Executive). Its image
 /// stays mapped until [`unload`](Self::unload) has run *and* the last
 /// reference to its DRIVER_OBJECT has dropped (its devices and queued Io work
-/// hold references), as on Windows.
+/// hold references), as on Windows. The handle keeps the DRIVER_OBJECT's
+/// memory while it exists (not the object: the executive stops accepting a
+/// freed one).
 pub struct Driver {
     inner: Arc<Inner>,
     index: usize,
@@ -25,10 +88,13 @@ pub struct Driver {
 }
 
 impl Driver {
-    /// Loads a driver named `name` on `inner`.
+    /// Loads a driver named `name` on `inner`, as DriverEntry of a typical
+    /// WDM driver leaves it: DriverUnload is [`delete_devices_on_unload`].
     pub(crate) fn load(inner: &Arc<Inner>, name: &str) -> Driver {
         let name: Arc<str> = name.into();
         let (index, object) = objects::create_driver(inner, &name);
+        // SAFETY: the new driver object, not yet seen by anyone else.
+        unsafe { (*object).DriverUnload = Some(delete_devices_on_unload) };
         Driver {
             inner: Arc::clone(inner),
             index,
@@ -37,15 +103,42 @@ impl Driver {
         }
     }
 
-    /// Creates a device object of this driver (`IoCreateDevice`). The device
-    /// holds a reference on the driver object until it is freed.
+    /// Creates a device object of this driver: `IoCreateDevice` with no
+    /// extension. The device holds a reference on the driver object until it
+    /// is freed.
     pub fn create_device(&self) -> Device {
+        self.create_device_with_extension(0)
+    }
+
+    /// Creates a device object of this driver with `extension_size` zeroed
+    /// bytes of `DeviceExtension`, as `IoCreateDevice` does.
+    pub fn create_device_with_extension(&self, extension_size: usize) -> Device {
         let mut st = self.inner.lock();
-        let raw = objects::create_device_locked(&mut st, self.index, 0, ffi::FILE_DEVICE_UNKNOWN);
+        let raw = objects::create_device_locked(
+            &mut st,
+            self.index,
+            extension_size,
+            ffi::FILE_DEVICE_UNKNOWN,
+            1,
+        );
         Device {
             inner: Arc::clone(&self.inner),
             raw: Ptr(raw),
         }
+    }
+
+    /// Sets the driver object's `DriverUnload` field, as DriverEntry does;
+    /// `None` makes the driver one that cannot unload.
+    pub fn set_unload(&self, routine: ffi::PDRIVER_UNLOAD) {
+        // SAFETY: this handle keeps the driver object's memory; the field is
+        // the driver's to write.
+        unsafe { (*self.object.0).DriverUnload = routine };
+    }
+
+    /// The driver object's `DriverUnload` field.
+    pub fn unload_routine(&self) -> ffi::PDRIVER_UNLOAD {
+        // SAFETY: this handle keeps the driver object's memory.
+        unsafe { (*self.object.0).DriverUnload }
     }
 
     /// Runs `f` as this driver's code: Ex work it queues and pool it
@@ -56,60 +149,66 @@ impl Driver {
         with_driver_context(&self.inner, Some(self.index), f)
     }
 
-    /// DriverUnload has run: the routine in the driver object's
-    /// `DriverUnload` field (if any) is called, the driver's devices are
-    /// deleted (`IoDeleteDevice` on each that is not deleted yet) and the I/O
-    /// manager drops its reference on the driver object.
+    /// Unloads the driver as the I/O manager does: calls the routine in the
+    /// driver object's `DriverUnload` field (at PASSIVE_LEVEL, as this
+    /// driver's code), then drops the I/O manager's reference on the driver
+    /// object. The default routine deletes the driver's devices
+    /// ([`delete_devices_on_unload`]).
     ///
     /// As on Windows, Io work still queued or running is legal: it references
     /// its device or driver object, so the image stays mapped and the routine
-    /// runs after DriverUnload. When the last reference drops, the image is
-    /// unmapped ([`Executive::is_image_mapped`](crate::Executive::is_image_mapped))
-    /// and Driver Verifier's check runs: `IO_WORKITEM`s or pool blocks of this
-    /// driver not freed are bug check 0xC4/0x62 (parameter 2 the driver's
-    /// [`name`](Self::name)`().as_ptr()`, parameter 4 how many). Ex work
-    /// keeps nothing alive: an Ex routine of this driver dispatched after the
-    /// unmap is bug check 0xCE (routine, 8, routine, 0), at dispatch.
+    /// runs after DriverUnload; devices DriverUnload leaves undeleted keep it
+    /// mapped too. When the last reference drops, the image is unmapped
+    /// ([`Executive::is_image_mapped`](crate::Executive::is_image_mapped))
+    /// and, under Driver Verifier, its leak check runs. Ex work keeps nothing
+    /// alive: an Ex routine of this driver dispatched after the unmap is bug
+    /// check 0xCE (routine, 8, routine, 0), at dispatch.
     ///
     /// # Errors
     ///
-    /// The bug check, if the executive is bug-checked already or the image
-    /// was unmapped at once and the leak check failed.
-    pub fn unload(self) -> Result<(), BugCheck> {
+    /// [`UnloadError::NoDriverUnload`] and [`UnloadError::DevicesInUse`]
+    /// when the I/O manager would not call DriverUnload (the driver stays
+    /// loaded); [`UnloadError::BugCheck`] if the executive is bug-checked, or
+    /// becomes so during the unload.
+    pub fn unload(self) -> Result<(), UnloadError> {
         let export = Self::unload as *const () as usize;
+        if let Some(bug_check) = self.inner.lock().bug_check {
+            return Err(bug_check.into());
+        }
         let object = self.object.0;
-        // SAFETY: the host's driver object, never given back; the field is
-        // the driver's to set.
-        let routine = unsafe { (*object).DriverUnload };
-        if let Some(routine) = routine {
-            // SAFETY: the driver stored this routine for its driver object;
-            // it runs at PASSIVE_LEVEL as the I/O manager calls it.
-            self.run(|| unsafe { routine(object) });
+        let Some(routine) = self.unload_routine() else {
+            return Err(UnloadError::NoDriverUnload);
+        };
+        if self.devices_in_use() {
+            return Err(UnloadError::DevicesInUse);
         }
+        // SAFETY: the routine the driver stored for its driver object, called
+        // once, at PASSIVE_LEVEL, as the I/O manager calls it.
+        self.run(|| unsafe { routine(object) });
         let mut st = self.inner.lock();
-        if let Some(bug_check) = st.bug_check {
-            return Err(bug_check);
-        }
         st.drivers[self.index].state = DriverState::Unloaded;
-        let devices: Vec<usize> = st
-            .objects
-            .iter()
-            .filter(|(_, rec)| {
-                rec.driver == self.index && rec.kind == ObjectKind::Device && !rec.deleted
-            })
-            .map(|(&address, _)| address)
-            .collect();
-        for device in devices {
-            if let Some(rec) = st.objects.get_mut(&device) {
-                rec.deleted = true;
-            }
-            objects::dereference_locked(&self.inner, &mut st, device, export);
-        }
         objects::dereference_locked(&self.inner, &mut st, self.object.addr(), export);
-        st.bug_check.map_or(Ok(()), Err)
+        st.bug_check.map_or(Ok(()), |b| Err(b.into()))
     }
 
-    /// The DRIVER_OBJECT.
+    /// Whether a device in the driver's list is open or has a device attached.
+    fn devices_in_use(&self) -> bool {
+        let _st = self.inner.lock();
+        // SAFETY: the driver object is live (loaded) and its device list is
+        // written under the executive's lock, which is held.
+        unsafe {
+            let mut device = (*self.object.0).DeviceObject;
+            while !device.is_null() {
+                if (*device).ReferenceCount != 0 || !(*device).AttachedDevice.is_null() {
+                    return true;
+                }
+                device = (*device).NextDevice;
+            }
+        }
+        false
+    }
+
+    /// The DRIVER_OBJECT. Its memory stays while this handle exists.
     pub fn as_raw(&self) -> *mut ffi::DRIVER_OBJECT {
         self.object.0
     }
@@ -130,6 +229,14 @@ impl Driver {
     }
 }
 
+impl Drop for Driver {
+    /// The handle's hold on the driver object's memory ends (the driver is
+    /// not unloaded).
+    fn drop(&mut self) {
+        objects::release_handle(&mut self.inner.lock(), self.object.addr());
+    }
+}
+
 impl fmt::Debug for Driver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Driver")
@@ -139,46 +246,42 @@ impl fmt::Debug for Driver {
     }
 }
 
-/// A fake device object of a [`Driver`]. Its memory is never given back, so
-/// pointers to it stay dereferenceable; once the object manager has freed it
-/// (deleted and no reference left) the executive no longer accepts it, and a
-/// dereference is bug check 0x18.
-#[derive(Clone)]
+/// A device object of a [`Driver`], as a test holds it. The handle (and each
+/// clone) keeps the DEVICE_OBJECT's memory while it exists, so pointers from
+/// it stay dereferenceable; once the object manager has freed the device
+/// (deleted and no reference left) the executive no longer accepts it, and
+/// a dereference is bug check 0x18.
 pub struct Device {
     inner: Arc<Inner>,
     raw: Ptr<ffi::DEVICE_OBJECT>,
 }
 
 impl Device {
-    /// The DEVICE_OBJECT.
+    /// The DEVICE_OBJECT. Its memory stays while this handle exists.
     pub fn as_raw(&self) -> PDEVICE_OBJECT {
         self.raw.0
     }
 
-    /// `IoDeleteDevice`: drops the creation reference. A device still
-    /// referenced (queued Io work, `ObfReferenceObject`) lives until the last
-    /// reference drops; then it is freed and releases its driver object.
-    /// Deleting twice is ignored.
-    pub fn delete(&self) {
-        let export = Self::delete as *const () as usize;
-        let mut st = self.inner.lock();
-        if st.bug_check.is_some() {
-            return;
-        }
-        let Some(rec) = st.objects.get_mut(&self.raw.addr()) else {
-            return;
-        };
-        if rec.deleted {
-            return;
-        }
-        rec.deleted = true;
-        objects::dereference_locked(&self.inner, &mut st, self.raw.addr(), export);
+    /// The device's `DeviceExtension` (NULL without one).
+    pub fn extension(&self) -> *mut c_void {
+        // SAFETY: this handle keeps the device object's memory.
+        unsafe { (*self.raw.0).DeviceExtension }
     }
 
-    /// Whether the object manager has freed the device (deleted, and its last
-    /// reference dropped).
+    /// `IoDeleteDevice`: unlinks the device from its driver and drops the
+    /// creation reference. A device still referenced (queued Io work,
+    /// `ObfReferenceObject`) lives until the last reference drops; then it is
+    /// freed and releases its driver object. Deleting twice dereferences
+    /// twice, as on Windows.
+    pub fn delete(&self) {
+        let export = ffi::IoDeleteDevice as *const () as usize;
+        objects::io_delete_device(&self.inner, self.raw.addr(), export);
+    }
+
+    /// Whether the object manager has freed the device (its last reference
+    /// dropped).
     pub fn is_freed(&self) -> bool {
-        self.inner.lock().freed.contains(&self.raw.addr())
+        self.inner.lock().freed.contains_key(&self.raw.addr())
     }
 
     /// The device's pointer count: 1 from creation until deleted, plus one
@@ -189,6 +292,24 @@ impl Device {
             .objects
             .get(&self.raw.addr())
             .map_or(0, |rec| rec.refs)
+    }
+}
+
+impl Clone for Device {
+    fn clone(&self) -> Self {
+        objects::add_handle(&mut self.inner.lock(), self.raw.addr());
+        Self {
+            inner: Arc::clone(&self.inner),
+            raw: self.raw,
+        }
+    }
+}
+
+impl Drop for Device {
+    /// The handle's hold on the device object's memory ends (the device is
+    /// not deleted).
+    fn drop(&mut self) {
+        objects::release_handle(&mut self.inner.lock(), self.raw.addr());
     }
 }
 

@@ -69,7 +69,7 @@ pub mod wdf;
 
 pub use binding::EnterGuard;
 pub use bugcheck::BugCheck;
-pub use drivers::{Device, Driver};
+pub use drivers::{Device, Driver, UnloadError, delete_devices_on_unload};
 pub use executive::Executive;
 pub use faults::{FailurePlan, FaultSite};
 pub use irql::{at_dispatch_level, current_irql, lower_irql, raise_irql};

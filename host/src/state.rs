@@ -3,6 +3,7 @@
 //! and the bug check that stopped it. Every other module works on it through
 //! [`Inner::lock`]; nothing here calls up.
 
+use core::alloc::Layout;
 use core::fmt;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::io::Write as _;
@@ -195,12 +196,42 @@ pub(crate) enum ObjectKind {
     Device,
 }
 
-/// A DRIVER_OBJECT or DEVICE_OBJECT the executive made.
+/// Memory the host allocated for an object (or a driver object's
+/// extension), with the layout it was allocated with.
+#[derive(Debug)]
+pub(crate) struct Block {
+    pub(crate) memory: Ptr<u8>,
+    pub(crate) layout: Layout,
+}
+
+impl Block {
+    /// Gives the memory back.
+    ///
+    /// # Safety
+    ///
+    /// Nothing uses the memory afterwards, and it is released once.
+    pub(crate) unsafe fn release(self) {
+        // SAFETY: allocated with `layout` by the host (the caller's contract
+        // says it is released once and not used again).
+        unsafe { std::alloc::dealloc(self.memory.0, self.layout) };
+    }
+}
+
+/// An `IoAllocateDriverObjectExtension` allocation.
+#[derive(Debug)]
+pub(crate) struct DriverExtension {
+    /// `ClientIdentificationAddress`, the key.
+    pub(crate) client: usize,
+    pub(crate) block: Block,
+}
+
+/// A DRIVER_OBJECT or DEVICE_OBJECT the executive made, alive (its pointer
+/// count is above 0).
 #[derive(Debug)]
 pub(crate) struct ObjectRec {
     pub(crate) kind: ObjectKind,
-    /// The object.
-    pub(crate) object: Ptr<u8>,
+    /// The object's memory (for a device, the extension follows it).
+    pub(crate) block: Block,
     /// Index of the owning driver in `State::drivers`.
     pub(crate) driver: usize,
     /// The object manager's pointer count: 1 from creation (dropped by
@@ -208,8 +239,23 @@ pub(crate) struct ObjectRec {
     /// item, one per `ObfReferenceObject`, and for a driver object one per
     /// device that still exists. The object is freed when it reaches 0.
     pub(crate) refs: usize,
-    /// `IoDeleteDevice` was called (devices only).
-    pub(crate) deleted: bool,
+    /// How often `IoDeleteDevice` was called (devices only).
+    pub(crate) deletes: usize,
+    /// Host handles ([`Driver`](crate::Driver), [`Device`](crate::Device))
+    /// that keep the memory (not the object) while they exist.
+    pub(crate) handles: usize,
+    /// A driver object's `IoAllocateDriverObjectExtension` allocations,
+    /// freed with it.
+    pub(crate) extensions: Vec<DriverExtension>,
+}
+
+/// An object the object manager freed (pointer count 0). Its memory stays
+/// while a host handle names it; then only the address is remembered (a
+/// later dereference of it is 0x18).
+#[derive(Debug)]
+pub(crate) struct Freed {
+    pub(crate) block: Option<Block>,
+    pub(crate) handles: usize,
 }
 
 /// Where a driver is in its life.
@@ -249,7 +295,7 @@ pub(crate) struct State {
     pub(crate) io_items: HashMap<usize, IoRec>,
     pub(crate) objects: HashMap<usize, ObjectRec>,
     /// Objects freed (pointer count reached 0): a later dereference is 0x18.
-    pub(crate) freed: BTreeSet<usize>,
+    pub(crate) freed: HashMap<usize, Freed>,
     pub(crate) drivers: Vec<DriverRec>,
     pub(crate) faults: Faults,
     pub(crate) target: WindowsVersion,
@@ -264,11 +310,31 @@ impl State {
             bug_check: None,
             io_items: HashMap::new(),
             objects: HashMap::new(),
-            freed: BTreeSet::new(),
+            freed: HashMap::new(),
             drivers: Vec::new(),
             faults: Faults::new(),
             target: WindowsVersion::Windows11,
             verifier: false,
+        }
+    }
+}
+
+impl Drop for State {
+    /// The executive is gone (no handle holds it): the objects' memory goes.
+    fn drop(&mut self) {
+        for (_, rec) in self.objects.drain() {
+            for extension in rec.extensions {
+                // SAFETY: nothing can reach the executive's objects any more.
+                unsafe { extension.block.release() };
+            }
+            // SAFETY: as above.
+            unsafe { rec.block.release() };
+        }
+        for (_, freed) in self.freed.drain() {
+            if let Some(block) = freed.block {
+                // SAFETY: as above.
+                unsafe { block.release() };
+            }
         }
     }
 }
