@@ -10,7 +10,7 @@ use core::ptr::null_mut;
 
 use ntwork::ffi::{self, PDEVICE_OBJECT, WORK_QUEUE_ITEM};
 use ntwork_host as host;
-use ntwork_host::{BugCheck, Executive, bugcheck};
+use ntwork_host::{BugCheck, Executive, UnloadError, bugcheck};
 
 unsafe extern "system" fn nothing(_: *mut c_void) {}
 
@@ -160,10 +160,10 @@ fn pool_is_counted_per_driver() {
     let name = leaky.name().as_ptr() as usize;
     assert_eq!(
         leaky.unload(),
-        Err(BugCheck::new(
+        Err(UnloadError::BugCheck(BugCheck::new(
             bugcheck::DRIVER_VERIFIER_DETECTED_VIOLATION,
             [0x62, name, 0, 1]
-        ))
+        )))
     );
 }
 
@@ -194,7 +194,11 @@ fn a_deleted_device_lives_until_its_last_reference_drops() {
     unsafe { ffi::ObfDereferenceObject(object) };
     assert_eq!(
         exec.expect_bug_check(),
-        BugCheck::new(bugcheck::REFERENCE_BY_POINTER, [3, object as usize, 0, 0])
+        BugCheck::new(
+            bugcheck::REFERENCE_BY_POINTER,
+            [0, object as usize, 2, -1_isize as usize]
+        ),
+        "over-release: (0, object, 2, new count -1)"
     );
 }
 
@@ -209,10 +213,10 @@ fn unloading_with_an_io_workitem_not_freed_is_0xc4_0x62() {
     let name = driver.name().as_ptr() as usize;
     assert_eq!(
         driver.unload(),
-        Err(BugCheck::new(
+        Err(UnloadError::BugCheck(BugCheck::new(
             bugcheck::DRIVER_VERIFIER_DETECTED_VIOLATION,
             [0x62, name, 0, 1]
-        ))
+        )))
     );
 }
 
@@ -226,7 +230,9 @@ fn unloading_with_pool_not_freed_is_0xc4_0x62() {
     assert!(!host::pool::allocate(layout).is_null());
     assert_eq!(exec.pool_outstanding(), 2);
     let name = driver.name().as_ptr() as usize;
-    let stop = driver.unload().unwrap_err();
+    let Err(UnloadError::BugCheck(stop)) = driver.unload() else {
+        panic!("the leak check stops the unload");
+    };
     assert_eq!(
         stop,
         BugCheck::new(
@@ -274,5 +280,5 @@ fn unload_on_a_bug_checked_executive_returns_that_bug_check() {
         host::lower_irql(ffi::PASSIVE_LEVEL);
         exec.expect_bug_check()
     };
-    assert_eq!(driver.unload(), Err(first));
+    assert_eq!(driver.unload(), Err(UnloadError::BugCheck(first)));
 }

@@ -126,7 +126,11 @@ fn workers_start_on_demand_up_to_the_cap_and_idle_extras_exit() {
     exec.set_max_workers(3);
     exec.set_worker_idle_timeout(Duration::from_millis(20));
     let (gate, mut items) = gated(5);
-    assert_eq!(exec.worker_threads(), 0, "no worker before the first item");
+    assert_eq!(
+        exec.worker_threads(),
+        1,
+        "one idle worker before the first item, as an idle system has"
+    );
     for item in &mut items {
         // SAFETY: the items and the gate outlive `wait_idle`.
         unsafe { ffi::ExQueueWorkItem(item, ffi::DelayedWorkQueue) };

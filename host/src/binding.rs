@@ -8,7 +8,7 @@ use core::marker::PhantomData;
 use std::io::Write as _;
 use std::sync::Arc;
 
-use crate::executive::{Executive, Inner};
+use crate::state::Inner;
 
 std::thread_local! {
     static BOUND: RefCell<Option<Arc<Inner>>> = const { RefCell::new(None) };
@@ -55,11 +55,13 @@ pub(crate) fn is_bound_to(inner: &Arc<Inner>) -> bool {
         .unwrap_or(false)
 }
 
-/// Binds a thread to an executive until dropped; see [`Executive::enter`].
+/// Binds a thread to an executive until dropped; see
+/// [`Executive::enter`](crate::Executive::enter).
 #[must_use = "the binding ends when the guard is dropped"]
 pub struct EnterGuard<'a> {
     previous: Option<Arc<Inner>>,
-    _executive: PhantomData<&'a Executive>,
+    /// Borrows the executive the thread is bound to.
+    _executive: PhantomData<&'a ()>,
     /// The guard restores a thread-local binding: it stays on its thread.
     _not_send: PhantomData<*const ()>,
 }

@@ -149,6 +149,30 @@ pub const HOST_BAD_POOL_FREE: u32 = HOST_DIAGNOSTIC_BASE + 13;
 /// 2 the object, 3 the function, 4 0.
 pub const HOST_WDF_VERIFIER_BREAK: u32 = HOST_DIAGNOSTIC_BASE + 14;
 
+/// Host diagnostic: on an eager executive
+/// ([`Executive::eager`](crate::Executive::eager)) a queued item did not
+/// finish within the starvation limit while the queueing thread waited for
+/// it: its routine waits for something the queueing thread holds (a lock, an
+/// event it sets after the queue call). Windows's queue call would have
+/// returned; eager mode cannot run such a routine before the call returns.
+/// Parameters: 1 the item's number, 2 the routine (if it had not started),
+/// 3 milliseconds waited, 4 0.
+pub const HOST_EAGER_WAIT_TIMEOUT: u32 = HOST_DIAGNOSTIC_BASE + 15;
+
+/// Host diagnostic: a function called above the highest IRQL its
+/// documentation allows, where that limit is below `DISPATCH_LEVEL`
+/// (`IoCreateDevice` / `IoDeleteDevice`: PASSIVE_LEVEL;
+/// `ExWaitForRundownProtectionRelease`, `IoAllocateDriverObjectExtension`:
+/// APC_LEVEL). The retail kernel does not check at the call; a wait or a
+/// page fault at that IRQL crashes or hangs later. Parameters: 1 the
+/// function, 2 the IRQL, 3 the object passed, 4 the function's limit.
+pub const HOST_IRQL_TOO_HIGH: u32 = HOST_DIAGNOSTIC_BASE + 16;
+
+/// Host diagnostic: a NULL pointer where the function writes or reads
+/// through it (Windows dereferences it: a page fault). Parameters: 1 the
+/// function, 2 which parameter (1-based), 3-4 0.
+pub const HOST_NULL_ARGUMENT: u32 = HOST_DIAGNOSTIC_BASE + 17;
+
 /// A bug check, as data: the code and the four parameters `KeBugCheckEx` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BugCheck {
@@ -183,6 +207,9 @@ impl BugCheck {
             HOST_FREED_QUEUED_ITEM => "HOST_FREED_QUEUED_ITEM",
             HOST_BAD_POOL_FREE => "HOST_BAD_POOL_FREE",
             HOST_WDF_VERIFIER_BREAK => "HOST_WDF_VERIFIER_BREAK",
+            HOST_EAGER_WAIT_TIMEOUT => "HOST_EAGER_WAIT_TIMEOUT",
+            HOST_IRQL_TOO_HIGH => "HOST_IRQL_TOO_HIGH",
+            HOST_NULL_ARGUMENT => "HOST_NULL_ARGUMENT",
             DRIVER_VERIFIER_DETECTED_VIOLATION => "DRIVER_VERIFIER_DETECTED_VIOLATION",
             DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS => {
                 "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS"

@@ -39,30 +39,48 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc = include_str!("../README.md")]
 
-mod binding;
+// The layers, bottom up: the state and its locks; the thread binding, IRQL
+// and driver context; dispatch beside the state; the object manager, pool,
+// rundown and the work-item functions; the exports; the public face; KMDF
+// above it all.
 pub mod bugcheck;
-mod drivers;
-mod executive;
-mod exports;
 mod faults;
+mod state;
+mod sync;
+mod version;
+
+mod binding;
+mod context;
 mod irql;
 mod panics;
+
+mod dispatch;
+
+mod checks;
+mod io_item;
+mod objects;
 pub mod pool;
 mod rundown;
-mod sync;
-pub mod wdf;
 mod work;
+
+mod drivers;
+mod exports;
+
+mod executive;
+
+pub mod wdf;
 
 pub use binding::EnterGuard;
 pub use bugcheck::BugCheck;
-pub use drivers::{Device, Driver};
-pub use executive::{Executive, WindowsVersion};
+pub use drivers::{Device, Driver, UnloadError, delete_devices_on_unload};
+pub use executive::Executive;
+pub use faults::{FailurePlan, FaultSite};
+pub use irql::{at_dispatch_level, current_irql, lower_irql, raise_irql};
+pub use version::WindowsVersion;
 
 /// The Ex routine of every host `IO_WORKITEM` (the stand-in for the kernel's
 /// `IopProcessWorkItem`): the routine a worker calls for Io work, so
 /// parameter 1 of 0xE1 for an Io item.
 pub fn io_work_item_routine() -> usize {
-    work::io_trampoline as *const () as usize
+    io_item::io_trampoline as *const () as usize
 }
-pub use faults::{FailurePlan, FaultSite};
-pub use irql::{at_dispatch_level, current_irql, lower_irql, raise_irql};

@@ -19,9 +19,10 @@ use crate::bugcheck::{
     BugCheck, DRIVER_VERIFIER_DETECTED_VIOLATION, HOST_BAD_POOL_FREE, HOST_FREED_QUEUED_ITEM,
     HOST_IRQL_ABOVE_DISPATCH, WORKER_INVALID,
 };
-use crate::executive::Inner;
+use crate::context::calling_driver;
 use crate::faults::FaultSite;
 use crate::irql::current_irql;
+use crate::state::Inner;
 use crate::sync::{Mutex, MutexGuard};
 
 struct Block {
@@ -76,7 +77,7 @@ pub fn allocate(layout: Layout) -> *mut u8 {
     let irql = current_irql();
     let (verifier, driver) = {
         let st = inner.lock();
-        (st.verifier, st.calling_driver(&inner))
+        (st.verifier, calling_driver(&st, &inner))
     };
     if layout.size() == 0 && verifier {
         inner.raise(BugCheck::new(
@@ -108,7 +109,7 @@ pub fn allocate(layout: Layout) -> *mut u8 {
     let ptr = unsafe { std::alloc::alloc(layout) };
     if !ptr.is_null() {
         blocks().insert(
-            ptr as usize,
+            ptr.addr(),
             Block {
                 layout,
                 owner: Arc::downgrade(&inner),
@@ -135,7 +136,7 @@ pub fn allocate(layout: Layout) -> *mut u8 {
 pub unsafe fn free(ptr: *mut u8, layout: Layout) {
     let _ = layout;
     let inner = current();
-    let address = ptr as usize;
+    let address = ptr.addr();
     let verifier = inner.lock().verifier;
     let bad_free = || {
         if verifier {
@@ -155,7 +156,7 @@ pub unsafe fn free(ptr: *mut u8, layout: Layout) {
         .flatten()
     {
         let mut st = executive.lock();
-        let queued = st.queued.range(address..end).next().copied();
+        let queued = st.queues.queued.range(address..end).next().copied();
         if let Some(item) = queued {
             let code = if st.verifier {
                 WORKER_INVALID
