@@ -53,6 +53,14 @@ fn on_interrupt(sample: u32) -> bool {
 
 fn main() {
     let exec = Executive::manual();
+    let driver = exec.load_driver("telemetry.sys");
+    {
+        // SAFETY: the host's DRIVER_OBJECT of this driver, kept by its handle.
+        let driver = unsafe { ntwork::DriverObject::from_raw(driver.as_raw()) };
+        // DriverEntry: ntwork's DriverUnload waits for WORK.
+        driver.set_unload(|_| {}).expect("DriverEntry");
+        WORK.open(driver).expect("DriverEntry");
+    }
     let mut queued = 0;
     for burst in 0..5u32 {
         for n in 0..100 {
@@ -70,4 +78,9 @@ fn main() {
     );
     assert_eq!(telemetry.drained.load(Ordering::SeqCst), 500);
     assert_eq!(telemetry.runs.load(Ordering::SeqCst), 5);
+    driver.unload().expect("unload");
+    assert_eq!(
+        DRAIN.queue_static(WorkQueue::Delayed),
+        Err(NotQueued::Unloading)
+    );
 }

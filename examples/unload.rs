@@ -1,6 +1,7 @@
 //! DriverUnload done right, with work in flight on all three paths:
 //!
-//! * Ex work counted in a `Rundown` that DriverUnload waits for;
+//! * Ex work counted in a `Rundown` that ntwork's DriverUnload waits for
+//!   before the driver's own unload code runs;
 //! * device-bound Io work, which references its device, so the driver image
 //!   stays mapped until the routine has returned, even after DriverUnload;
 //! * driver-bound Io work (`#[work_item(driver)]`) for work that belongs to
@@ -16,13 +17,25 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use ntwork::{DeviceObject, DriverObject, Rundown, WorkQueue, work_item};
 use ntwork_host::Executive;
 
-/// Counts the driver's Ex work; DriverUnload waits for it.
+/// Counts the driver's Ex work; ntwork's DriverUnload waits for it.
 static WORK: Rundown = Rundown::new();
+
+/// Ex routines that had run when the driver's own unload code started.
+static EX_DONE_AT_UNLOAD: AtomicUsize = AtomicUsize::new(usize::MAX);
+static EX_DONE: AtomicUsize = AtomicUsize::new(0);
 
 #[work_item]
 fn write_statistics(counters: Arc<AtomicUsize>) {
     std::thread::sleep(std::time::Duration::from_millis(5));
     counters.fetch_add(1, Ordering::SeqCst);
+    EX_DONE.fetch_add(1, Ordering::SeqCst);
+}
+
+/// The driver's own unload code. ntwork's DriverUnload has waited for every
+/// Ex item counted in `WORK` already (nothing keeps the image mapped for
+/// them); Io work keeps its objects, and so the image, by itself.
+fn driver_unload(_driver: &DriverObject) {
+    EX_DONE_AT_UNLOAD.store(EX_DONE.load(Ordering::SeqCst), Ordering::SeqCst);
 }
 
 #[work_item(device)]
@@ -52,6 +65,9 @@ fn main() {
                 DeviceObject::from_raw(fdo.as_raw()),
             )
         };
+        // DriverEntry: ntwork's DriverUnload, and the rundown it waits for.
+        driver.set_unload(driver_unload).expect("DriverEntry");
+        WORK.open(driver).expect("DriverEntry");
         for _ in 0..4 {
             write_statistics::queue(&WORK, Arc::clone(&done), WorkQueue::Delayed)
                 .expect("pool allocation");
@@ -62,14 +78,15 @@ fn main() {
             .expect("IoAllocateWorkItem");
     }
 
-    // DriverUnload, at PASSIVE_LEVEL: wait for the Ex work (nothing else keeps
-    // the image mapped for it), delete the device, return.
-    WORK.wait();
-    println!(
-        "DriverUnload: rundown complete after {} items",
-        done.load(Ordering::SeqCst)
-    );
+    // The I/O manager calls ntwork's DriverUnload: it waits for the Ex work,
+    // runs `driver_unload`, then the DriverUnload set before it (the host's
+    // default, which deletes the device).
     loaded.unload().expect("no bug check at unload");
+    println!(
+        "DriverUnload: all {} Ex items had run when the driver's unload code started",
+        EX_DONE_AT_UNLOAD.load(Ordering::SeqCst)
+    );
+    assert_eq!(EX_DONE_AT_UNLOAD.load(Ordering::SeqCst), 4);
     println!(
         "DriverUnload returned; image still mapped: {} (Io work holds its objects)",
         exec.is_image_mapped("sample.sys")

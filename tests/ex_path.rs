@@ -7,9 +7,6 @@ use ntwork::{ExWorkItem, NotQueued, ReusableExWorkItem, WorkQueue, ffi, work_ite
 use ntwork_host::{Executive, FailurePlan, FaultSite, bugcheck};
 use ntwork_suite::{Counted, Tally};
 
-/// Counts this file's Ex work, as a driver's DriverUnload would wait for it.
-static WORK: ntwork::Rundown = ntwork::Rundown::new();
-
 #[work_item]
 fn count(context: Counted) {
     context.mark_ran();
@@ -17,7 +14,13 @@ fn count(context: Counted) {
 
 #[test]
 fn an_owned_item_runs_once_and_drops_its_context_once() {
+    static WORK: ntwork::Rundown = ntwork::Rundown::new();
     let exec = Executive::manual();
+    let _driver = ntwork_suite::load_ex_driver(
+        &exec,
+        "an_owned_item_runs_once_and_drops_its_context_once.sys",
+        &[&WORK],
+    );
     let tally = Tally::new();
     count::queue(&WORK, Counted::new(&tally, 7), WorkQueue::Delayed).unwrap();
     assert_eq!(
@@ -34,9 +37,15 @@ fn an_owned_item_runs_once_and_drops_its_context_once() {
 
 #[test]
 fn ten_thousand_items_from_several_threads_each_run_once() {
+    static WORK: ntwork::Rundown = ntwork::Rundown::new();
     const THREADS: usize = 4;
     const PER_THREAD: usize = 2_500;
     let exec = Executive::new();
+    let _driver = ntwork_suite::load_ex_driver(
+        &exec,
+        "ten_thousand_items_from_several_threads_each_run_once.sys",
+        &[&WORK],
+    );
     let tally = Tally::new();
     let seen: Arc<Vec<AtomicUsize>> = Arc::new(
         (0..THREADS * PER_THREAD)
@@ -104,7 +113,13 @@ fn into_context_gives_the_context_back_without_running() {
 
 #[test]
 fn a_failed_allocation_is_an_err_that_returns_the_context() {
+    static WORK: ntwork::Rundown = ntwork::Rundown::new();
     let exec = Executive::manual();
+    let _driver = ntwork_suite::load_ex_driver(
+        &exec,
+        "a_failed_allocation_is_an_err_that_returns_the_context.sys",
+        &[&WORK],
+    );
     let tally = Tally::new();
     exec.fail_allocations(FaultSite::Pool, FailurePlan::Next(1));
     let err = count::queue(&WORK, Counted::new(&tally, 3), WorkQueue::Delayed).unwrap_err();
@@ -146,8 +161,14 @@ fn tick(count: &AtomicUsize) {
 
 #[test]
 fn a_reusable_item_refuses_a_second_queue_while_pending() {
+    static WORK: ntwork::Rundown = ntwork::Rundown::new();
     static ITEM: ReusableExWorkItem<tick> = ReusableExWorkItem::new(&WORK, AtomicUsize::new(0));
     let exec = Executive::manual();
+    let _driver = ntwork_suite::load_ex_driver(
+        &exec,
+        "a_reusable_item_refuses_a_second_queue_while_pending.sys",
+        &[&WORK],
+    );
     ITEM.queue_static(WorkQueue::Delayed).unwrap();
     assert!(ITEM.is_pending());
     assert_eq!(
@@ -181,7 +202,13 @@ fn countdown(state: &Countdown) {
 
 #[test]
 fn a_reusable_item_may_requeue_itself_and_the_queue_holds_its_reference() {
+    static WORK: ntwork::Rundown = ntwork::Rundown::new();
     let exec = Executive::manual();
+    let _driver = ntwork_suite::load_ex_driver(
+        &exec,
+        "a_reusable_item_may_requeue_itself_and_the_queue_holds_its_reference.sys",
+        &[&WORK],
+    );
     let item = Arc::new(ReusableExWorkItem::<countdown>::new(
         &WORK,
         Countdown {
@@ -210,7 +237,13 @@ fn explode(context: Counted) {
 
 #[test]
 fn a_panicking_routine_is_a_bug_check_not_a_crash() {
+    static WORK: ntwork::Rundown = ntwork::Rundown::new();
     let exec = Executive::manual();
+    let _driver = ntwork_suite::load_ex_driver(
+        &exec,
+        "a_panicking_routine_is_a_bug_check_not_a_crash.sys",
+        &[&WORK],
+    );
     let tally = Tally::new();
     explode::queue(&WORK, Counted::new(&tally, 0), WorkQueue::Delayed).unwrap();
     count::queue(&WORK, Counted::new(&tally, 1), WorkQueue::Delayed).unwrap();
@@ -229,7 +262,13 @@ fn unit() {}
 
 #[test]
 fn a_routine_without_context_queues_without_allocating_a_context() {
+    static WORK: ntwork::Rundown = ntwork::Rundown::new();
     let exec = Executive::manual();
+    let _driver = ntwork_suite::load_ex_driver(
+        &exec,
+        "a_routine_without_context_queues_without_allocating_a_context.sys",
+        &[&WORK],
+    );
     let item = unit::new().unwrap();
     item.queue(&WORK, WorkQueue::custom_priority(20).unwrap())
         .unwrap();
@@ -252,6 +291,7 @@ fn count_in_own(context: Counted) {
 #[test]
 fn a_failed_allocation_under_a_stated_rundown_releases_it_and_returns_the_context() {
     let exec = Executive::manual();
+    let _driver = ntwork_suite::load_ex_driver(&exec, "own.sys", &[&OWN]);
     let tally = Tally::new();
     exec.fail_allocations(FaultSite::Pool, FailurePlan::Next(1));
     let err = count_in_own::queue(Counted::new(&tally, 7), WorkQueue::Delayed).unwrap_err();

@@ -86,8 +86,6 @@ fn threaded_items_run_on_worker_threads_at_passive_level() {
     assert_eq!(exec.bug_check(), None);
 }
 
-static WORK: ntwork::Rundown = ntwork::Rundown::new();
-
 struct Count;
 
 impl ntwork::Routine for Count {
@@ -102,7 +100,13 @@ impl ExRoutine for Count {
 
 #[test]
 fn safe_items_on_a_threaded_executive_run_once_and_are_freed() {
+    static WORK: ntwork::Rundown = ntwork::Rundown::new();
     let exec = Executive::new();
+    let _driver = ntwork_suite::load_ex_driver(
+        &exec,
+        "safe_items_on_a_threaded_executive_run_once_and_are_freed.sys",
+        &[&WORK],
+    );
     let tally = Tally::new();
     for id in 0..50 {
         ExWorkItem::<Count>::new(Counted::new(&tally, id))

@@ -310,6 +310,7 @@ fn a_manual_wait_that_cannot_end_is_a_host_diagnostic() {
         let _ = value;
     }
     let exec = Executive::manual();
+    let _driver = ntwork_suite::load_ex_driver(&exec, "pending.sys", &[&UNLOAD]);
     pending::queue(&UNLOAD, 7, ntwork::WorkQueue::Delayed).unwrap();
     // DriverUnload waits for its Ex work, but nothing runs it.
     UNLOAD.wait();

@@ -396,6 +396,11 @@ fn slow_ex(_: Counted) {
 #[test]
 fn a_rundown_waits_for_running_ex_work_and_then_refuses_new_work() {
     let exec = Executive::new();
+    let _driver = ntwork_suite::load_ex_driver(
+        &exec,
+        "a_rundown_waits_for_running_ex_work_and_.sys",
+        &[&UNLOAD],
+    );
     let tally = Tally::new();
     slow_ex::queue(&UNLOAD, Counted::new(&tally, 1), WorkQueue::Delayed).unwrap();
     UNLOAD.wait();
@@ -436,6 +441,11 @@ fn tick(count: &AtomicUsize) {
 #[test]
 fn flushing_a_reusable_ex_item_waits_for_its_routine() {
     let exec = Executive::new();
+    let _driver = ntwork_suite::load_ex_driver(
+        &exec,
+        "flushing_a_reusable_ex_item_waits_for_it.sys",
+        &[&FLUSHED],
+    );
     let item = Arc::new(ReusableExWorkItem::<tick>::new(
         &FLUSHED,
         AtomicUsize::new(0),
@@ -486,6 +496,11 @@ fn borrows_explosive(_: &ExplodesOnDrop) {}
 #[test]
 fn a_panic_in_the_last_arc_drop_of_a_reusable_item_stays_inside_the_routine() {
     let exec = Executive::manual();
+    let _driver = ntwork_suite::load_ex_driver(
+        &exec,
+        "a_panic_in_the_last_arc_drop_of_a_reusab.sys",
+        &[&EXPLOSIVE],
+    );
     let drops = Arc::new(AtomicUsize::new(0));
     let item = Arc::new(ReusableExWorkItem::<borrows_explosive>::new(
         &EXPLOSIVE,
@@ -520,6 +535,11 @@ fn slow_stated(context: Counted) {
 #[test]
 fn a_rundown_named_in_the_routine_counts_its_items_and_then_refuses_them() {
     let exec = Executive::new();
+    let _driver = ntwork_suite::load_ex_driver(
+        &exec,
+        "a_rundown_named_in_the_routine_counts_it.sys",
+        &[&STATED],
+    );
     let tally = Tally::new();
     slow_stated::queue(Counted::new(&tally, 1), WorkQueue::Delayed).unwrap();
     STATED.wait();
@@ -555,6 +575,11 @@ fn unload_from_the_routine(own: bool) {
 #[test]
 fn waiting_for_its_own_rundown_inside_the_routine_is_reported_not_a_hang() {
     let exec = Executive::manual();
+    let _driver = ntwork_suite::load_ex_driver(
+        &exec,
+        "waiting_for_its_own_rundown_inside_the_r.sys",
+        &[&WAITS_FOR_ITSELF, &OTHER_WORK],
+    );
     unload_from_the_routine::queue(&WAITS_FOR_ITSELF, false, WorkQueue::Delayed).unwrap();
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!(exec.bug_check(), None, "another rundown's wait is fine");

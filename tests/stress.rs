@@ -14,7 +14,7 @@ use ntwork::{DeviceObject, WorkQueue, work_item};
 use ntwork_host::Executive;
 use ntwork_suite::{Counted, Tally};
 
-/// Counts this file's Ex work, as a driver's DriverUnload would wait for it.
+/// The stress driver's Ex work, as its DriverUnload waits for it.
 static WORK: ntwork::Rundown = ntwork::Rundown::new();
 
 type Seen = Arc<Vec<AtomicU8>>;
@@ -36,7 +36,7 @@ fn io_stress(_device: &DeviceObject, context: (Counted, Seen)) {
 fn run(total: usize) {
     const THREADS: usize = 4;
     let exec = Executive::new();
-    let driver = exec.load_driver("stress.sys");
+    let driver = ntwork_suite::load_ex_driver(&exec, "stress.sys", &[&WORK]);
     let device = driver.create_device();
     let base = device.reference_count();
     let object = ntwork_suite::object(&device);

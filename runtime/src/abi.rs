@@ -9,6 +9,7 @@
 //! `name::routine::<T>()` picks it by the type asked for ([`RoutineType`]):
 //!
 //! ```
+//! # extern crate ntwork_host as _; // the kernel's exports, on the host
 //! use ntwork::work_item;
 //!
 //! #[work_item]

@@ -5,20 +5,28 @@
 //! time: above all, a device-bound item on the Ex path.
 //!
 //! ```
-//! use ntwork::{Rundown, WorkQueue, work_item};
+//! use ntwork::{DriverObject, Rundown, WorkQueue, work_item};
 //!
-//! /// Counts this driver's Ex work; DriverUnload waits for it.
+//! /// Counts this driver's Ex work; ntwork's DriverUnload waits for it.
 //! static WORK: Rundown = Rundown::new();
 //!
-//! #[work_item]
+//! #[work_item(rundown = WORK)]
 //! fn flush_log(batch: Vec<u8>) {
 //!     assert_eq!(batch, b"hello");
 //! }
 //!
-//! let exec = ntwork_host::Executive::manual();
-//! flush_log::queue(&WORK, b"hello".to_vec(), WorkQueue::Delayed).unwrap();
-//! assert_eq!(exec.run_until_idle(), 1);
-//! WORK.wait(); // in DriverUnload
+//! # let exec = ntwork_host::Executive::manual();
+//! # let host_driver = exec.load_driver("log.sys");
+//! # // SAFETY: the test's driver object, kept by its host handle.
+//! # let driver: &DriverObject = unsafe { DriverObject::from_raw(host_driver.as_raw()) };
+//! // DriverEntry:
+//! driver.set_unload(|_driver| { /* the driver's own unload code */ }).unwrap();
+//! WORK.open(driver).unwrap();
+//!
+//! // A DPC:
+//! flush_log::queue(b"hello".to_vec(), WorkQueue::Delayed).unwrap();
+//! # assert_eq!(exec.run_until_idle(), 1);
+//! # host_driver.unload().unwrap(); // ntwork's DriverUnload waits for WORK
 //! ```
 //!
 //! Kernel objects are borrowed ([`&DeviceObject`](DeviceObject)) or counted
@@ -107,15 +115,16 @@ pub use unload::{OpenError, SetUnloadError};
 ///   items count in, named in its type. `name::queue(ctx, q)` then takes no
 ///   rundown, and the trampoline releases the static by its address, the C
 ///   shape exactly (`BENCHMARKS.md`, (a'));
-/// - `unsafe(never_unloads)` (Ex): the driver cannot be unloaded (it has no
-///   DriverUnload), so its Ex work counts nowhere: `name::queue(ctx, q)`
+/// - `unsafe(never_unloads)` (Ex): the driver cannot be unloaded (no
+///   DriverUnload is set, by it or by its framework), so its Ex work counts
+///   nowhere: `name::queue(ctx, q)`
 ///   takes no rundown and makes no protection calls, the unprotected C shape
 ///   ((b')). The `unsafe` is the caller's claim, as for
 ///   [`Rundown::never_unloads`]; `forbid(unsafe_code)` rejects it;
 /// - `crate = path`: where ntwork is, for crates that re-export it.
 ///
 /// ```
-/// use ntwork::{Rundown, WorkQueue, work_item};
+/// use ntwork::{DriverObject, Rundown, WorkQueue, work_item};
 ///
 /// static WORK: Rundown = Rundown::new();
 ///
@@ -125,15 +134,20 @@ pub use unload::{OpenError, SetUnloadError};
 /// }
 ///
 /// let exec = ntwork_host::Executive::manual();
+/// let host_driver = exec.load_driver("log.sys");
+/// // SAFETY: the test's driver object, kept by its host handle.
+/// let driver = unsafe { DriverObject::from_raw(host_driver.as_raw()) };
+/// driver.set_unload(|_| {}).unwrap(); // DriverEntry
+/// WORK.open(driver).unwrap();
 /// flush_log::queue(vec!["a".into()], WorkQueue::Delayed).unwrap();
 /// assert_eq!(exec.run_until_idle(), 1);
-/// WORK.wait(); // in DriverUnload: counted, like `flush_log::queue(&WORK, ..)`
+/// host_driver.unload().unwrap(); // waits for WORK, like `flush_log::queue(&WORK, ..)`
 /// ```
 ///
 /// # Example
 ///
 /// ```
-/// use ntwork::{DeviceObject, WorkQueue, work_item};
+/// use ntwork::{DeviceObject, DriverObject, WorkQueue, work_item};
 ///
 /// #[work_item]
 /// fn flush_log(lines: Vec<String>) {
@@ -149,6 +163,10 @@ pub use unload::{OpenError, SetUnloadError};
 ///
 /// let exec = ntwork_host::Executive::manual();
 /// let driver = exec.load_driver("sample.sys");
+/// // SAFETY: the test's driver object, kept by its host handle.
+/// let driver_object = unsafe { DriverObject::from_raw(driver.as_raw()) };
+/// driver_object.set_unload(|_| {}).unwrap(); // DriverEntry
+/// WORK.open(driver_object).unwrap();
 /// let host_device = driver.create_device();
 /// // SAFETY: a device this driver created and has not deleted.
 /// let device = unsafe { DeviceObject::from_raw(host_device.as_raw()) };

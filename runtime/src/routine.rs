@@ -14,7 +14,7 @@
 /// helpers) implements this trait and its role trait:
 ///
 /// ```
-/// use ntwork::{ExRoutine, ExWorkItem, Routine, Rundown, WorkQueue};
+/// use ntwork::{DriverObject, ExRoutine, ExWorkItem, Routine, Rundown, WorkQueue};
 ///
 /// static WORK: Rundown = Rundown::new();
 ///
@@ -31,6 +31,11 @@
 /// }
 ///
 /// let exec = ntwork_host::Executive::manual();
+/// # let host_driver = exec.load_driver("flush.sys");
+/// # // SAFETY: the test's driver object, kept by its host handle.
+/// # let driver = unsafe { DriverObject::from_raw(host_driver.as_raw()) };
+/// # driver.set_unload(|_| {}).unwrap();
+/// # WORK.open(driver).unwrap();
 /// ExWorkItem::<Flush>::new(vec![1, 2])
 ///     .unwrap()
 ///     .queue(&WORK, WorkQueue::Delayed)

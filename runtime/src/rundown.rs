@@ -144,6 +144,16 @@ impl Drain {
         self.state.load(Ordering::Acquire) == FINAL
     }
 
+    /// `FINAL` -> `UNOPENED`: the driver that opened it unloaded (its image
+    /// gone, on Windows; its host driver object, in a test) and a new driver
+    /// object takes it over. The reference is as the final wait left it:
+    /// run down, no holder, which is what `UNOPENED` holds.
+    pub(crate) fn reset_final(&self) -> bool {
+        self.state
+            .compare_exchange(FINAL, UNOPENED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
     /// Returns once no thread is between `UNOPENED` and `OPEN`.
     pub(crate) fn wait_while_opening(&self) {
         while self.state.load(Ordering::Acquire) == OPENING {
@@ -266,7 +276,8 @@ fn delay_a_millisecond() {
 /// let exec = ntwork_host::Executive::manual();
 /// let host_driver = exec.load_driver("log.sys");
 /// // DriverEntry:
-/// let driver = DriverObject::from_host(&host_driver);
+/// // SAFETY: the test's driver object, kept by its host handle.
+/// let driver = unsafe { DriverObject::from_raw(host_driver.as_raw()) };
 /// driver.set_unload(driver_unload).unwrap();
 /// WORK.open(driver).unwrap();
 ///

@@ -105,8 +105,10 @@ pub enum OpenError {
     NoUnload,
     /// The driver is unloading: its DriverUnload has waited for its rundowns.
     Unloading,
-    /// The rundown is (or was) open for another driver object. Only a host
-    /// test can see this: on Windows each driver image has its own statics.
+    /// The rundown is open for another driver object that has not unloaded.
+    /// Only a host test can see this (tests that load the same driver in
+    /// parallel share its statics, so they need rundowns of their own, or
+    /// `--test-threads=1`): on Windows each driver image has its own.
     OtherDriver,
 }
 
@@ -133,7 +135,9 @@ impl fmt::Display for OpenError {
                 "the driver has no ntwork DriverUnload (DriverObject::set_unload), so nothing would wait for the rundown"
             }
             OpenError::Unloading => "the driver is unloading",
-            OpenError::OtherDriver => "the rundown belongs to another driver object",
+            OpenError::OtherDriver => {
+                "the rundown is open for another driver object that has not unloaded"
+            }
         })
     }
 }
@@ -227,7 +231,11 @@ impl Rundown {
         }
         let state = state_of(driver).ok_or(OpenError::NoUnload)?;
         let owner = driver.as_raw().cast::<c_void>();
-        // The first opener owns it; another driver object is refused.
+        // The first opener owns it. Another driver object is refused while
+        // the owner is loaded; once the owner's unload waited for it, a new
+        // driver object is the image loaded again (on Windows a new image has
+        // fresh statics; on the host every test loads the driver anew), and
+        // it takes the rundown over, run down as a new one is.
         match self.owner.compare_exchange(
             ptr::null_mut(),
             owner,
@@ -236,7 +244,17 @@ impl Rundown {
         ) {
             Ok(_) => {}
             Err(current) if current == owner => {}
-            Err(_) => return Err(OpenError::OtherDriver),
+            Err(current) => {
+                if !self.drain().is_final()
+                    || self
+                        .owner
+                        .compare_exchange(current, owner, Ordering::AcqRel, Ordering::Acquire)
+                        .is_err()
+                    || !self.drain().reset_final()
+                {
+                    return Err(OpenError::OtherDriver);
+                }
+            }
         }
         if self.drain().open(|| push(&state.opened, self))? {
             return Ok(());

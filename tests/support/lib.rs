@@ -63,3 +63,27 @@ pub fn object(device: &ntwork_host::Device) -> &ntwork::DeviceObject {
     // `device` (and so the returned borrow) lives.
     unsafe { ntwork::DeviceObject::from_raw(device.as_raw()) }
 }
+
+/// This driver's object, borrowed for as long as the test holds the host's
+/// handle (which keeps the object's memory).
+pub fn driver_object(driver: &ntwork_host::Driver) -> &ntwork::DriverObject {
+    // SAFETY: the test's own driver; the host's handle keeps the object's
+    // memory while `driver` (and so the returned borrow) lives.
+    unsafe { ntwork::DriverObject::from_raw(driver.as_raw()) }
+}
+
+/// What DriverEntry of a driver with Ex work does: loads `name` on `exec`,
+/// installs ntwork's DriverUnload and opens each of `rundowns` for it.
+pub fn load_ex_driver(
+    exec: &ntwork_host::Executive,
+    name: &str,
+    rundowns: &[&'static ntwork::Rundown],
+) -> ntwork_host::Driver {
+    let driver = exec.load_driver(name);
+    let object = driver_object(&driver);
+    object.set_unload(|_| {}).expect("a fresh driver object");
+    for rundown in rundowns {
+        rundown.open(object).expect("a rundown of this test");
+    }
+    driver
+}

@@ -21,7 +21,7 @@ use crate::{Routine, WorkQueue, ffi};
 /// Every queue is counted in the item's [`Rundown`].
 ///
 /// ```
-/// use ntwork::{NotQueued, ReusableExWorkItem, Rundown, WorkQueue, work_item};
+/// use ntwork::{DriverObject, NotQueued, ReusableExWorkItem, Rundown, WorkQueue, work_item};
 /// use std::sync::atomic::{AtomicU32, Ordering};
 ///
 /// static WORK: Rundown = Rundown::new();
@@ -34,6 +34,11 @@ use crate::{Routine, WorkQueue, ffi};
 /// static TICK: ReusableExWorkItem<tick> = ReusableExWorkItem::new(&WORK, AtomicU32::new(0));
 ///
 /// let exec = ntwork_host::Executive::manual();
+/// # let host_driver = exec.load_driver("tick.sys");
+/// # // SAFETY: the test's driver object, kept by its host handle.
+/// # let driver = unsafe { DriverObject::from_raw(host_driver.as_raw()) };
+/// # driver.set_unload(|_| {}).unwrap();
+/// WORK.open(driver).unwrap(); // DriverEntry, after `set_unload`
 /// TICK.queue_static(WorkQueue::Delayed).unwrap();
 /// assert_eq!(TICK.queue_static(WorkQueue::Delayed), Err(NotQueued::AlreadyQueued));
 /// exec.run_until_idle();

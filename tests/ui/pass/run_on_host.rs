@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use ntwork::{ReusableExWorkItem, Rundown, WorkQueue, work_item};
+use ntwork::{DriverObject, QueueError, ReusableExWorkItem, Rundown, WorkQueue, work_item};
 
 static RAN: AtomicU32 = AtomicU32::new(0);
 
@@ -28,6 +28,16 @@ static TICK: ReusableExWorkItem<borrowed> = ReusableExWorkItem::new(&UNLOAD, Ato
 
 fn main() {
     let exec = ntwork_host::Executive::manual();
+    let host_driver = exec.load_driver("run_on_host.sys");
+    // SAFETY: the test's driver object, kept by its host handle.
+    let driver = unsafe { DriverObject::from_raw(host_driver.as_raw()) };
+    // Before DriverEntry opens it, the rundown counts nothing.
+    assert!(matches!(
+        unit::queue(&UNLOAD, WorkQueue::Critical),
+        Err(QueueError::NotOpen(()))
+    ));
+    driver.set_unload(|_| {}).unwrap();
+    UNLOAD.open(driver).unwrap();
     owned::queue(&UNLOAD, b"hello".to_vec(), WorkQueue::Delayed).unwrap();
     owned::new(b"hello".to_vec())
         .unwrap()
@@ -38,6 +48,9 @@ fn main() {
     assert_eq!(exec.run_until_idle(), 4);
     assert_eq!(RAN.load(Ordering::SeqCst), 12);
     assert_eq!(TICK.context().load(Ordering::SeqCst), 1);
-    UNLOAD.wait();
-    assert!(owned::queue(&UNLOAD, Vec::new(), WorkQueue::Delayed).is_err());
+    host_driver.unload().unwrap();
+    assert!(matches!(
+        owned::queue(&UNLOAD, Vec::new(), WorkQueue::Delayed),
+        Err(QueueError::Unloading(_))
+    ));
 }
