@@ -133,8 +133,10 @@ impl<C> IoBlock<C> {
     ///
     /// # Safety
     ///
-    /// As for [`queue`](Self::queue); ownership of the block passes to the
-    /// queue only on `Ok`.
+    /// The block is live, unqueued and owned by the caller, its slot empty;
+    /// `raw` is its item; its object is live; `routine` takes such a block
+    /// (its context and the block) back exactly once. Ownership of the block
+    /// passes to the queue only on `Ok`.
     pub(crate) unsafe fn try_queue(
         block: NonNull<Self>,
         raw: NonNull<ffi::IO_WORKITEM>,
