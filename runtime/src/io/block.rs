@@ -59,7 +59,8 @@ impl<C> IoBlock<C> {
             return None;
         };
         if owned {
-            // SAFETY: a fresh block for one `Self`, ours.
+            // SAFETY: a fresh block for one `Self`, shared with no one; `raw`
+            // is the item just allocated for `object`.
             unsafe { Self::write_header(block, raw, object) };
         }
         // A zeroed block (`pool::allocate`): `embedded` is already false and

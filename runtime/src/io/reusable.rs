@@ -97,7 +97,8 @@ impl<C> ReusableIoBlock<C> {
     ///
     /// The block is live, unqueued, not running, and used by no one else.
     unsafe fn free(block: NonNull<Self>) {
-        // SAFETY: a live block (the caller's contract).
+        // SAFETY: the block is live (the contract); only its `raw` field is
+        // read.
         let raw = unsafe { block.as_ref() }.raw;
         // SAFETY: the item came from `IoAllocateWorkItem`, is not queued, and
         // no one uses it any more (the caller's contract).
