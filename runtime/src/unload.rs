@@ -223,7 +223,7 @@ impl DriverObject {
         // SAFETY: a field of the fresh extension that this call alone writes,
         // before ntwork's routine becomes the DriverUnload (the invariants).
         unsafe { previous_slot.write(previous) };
-        // SAFETY: the driver object's field read above; written once, here,
+        // SAFETY: a field of the live driver object; written once, here,
         // from DriverEntry, before the I/O manager can read it.
         unsafe { driver_unload_slot.write(Some(driver_unload)) };
         Ok(())

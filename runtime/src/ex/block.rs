@@ -49,7 +49,8 @@ impl<C, S: Copy> ExBlock<C, S> {
         // SAFETY: a field of the fresh block, which only this call uses: it
         // is written in place, never read before.
         unsafe { context_slot.write(ManuallyDrop::new(context)) };
-        // SAFETY: the same live allocation; only the field's address is taken.
+        // SAFETY: `raw` is a live allocation for one `Self`; only the field's
+        // address is taken.
         let item = unsafe { &raw mut (*raw).item };
         // SAFETY: the item is writable and unqueued (fresh); the zeroed
         // fields `ExInitializeWorkItem` leaves alone (`Blink`) are valid as

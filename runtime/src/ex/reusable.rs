@@ -243,8 +243,8 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
         // SAFETY: the finished run's claim acquired the flush protection
         // (the contract); given up here, once.
         unsafe { self.flush.release() };
-        // SAFETY: the same claim acquired the driver's rundown; given up
-        // here, once, last.
+        // SAFETY: the finished run's claim also acquired the driver's
+        // rundown; given up here, once, last.
         unsafe { self.rundown.release() };
     }
 }

@@ -86,9 +86,9 @@ impl<C> IoBlock<C> {
         // SAFETY: a field of a block no one else uses (the contract): written
         // in place, the context slot left alone.
         unsafe { raw_slot.write(raw) };
-        // SAFETY: the same live block; only the field's address is taken.
+        // SAFETY: `header` is a live block; only the field's address is taken.
         let object_slot = unsafe { &raw mut (*header).object };
-        // SAFETY: a field of the same block, ours alone: written in place.
+        // SAFETY: a field of the block no one else uses: written in place.
         unsafe { object_slot.write(object) };
     }
 
