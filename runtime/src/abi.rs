@@ -114,8 +114,8 @@ impl<R: ExRoutine> RoutineType<R> for Option<unsafe extern "system" fn()> {
 /// routine of [`raw::io_routine_ex`](crate::raw::io_routine_ex), with its contract.
 pub fn windows_sys_io_routine_ex<R: IoRoutineWithoutItem>() -> Option<unsafe extern "system" fn()> {
     let routine: crate::ffi::IO_WORKITEM_ROUTINE_EX = crate::io::raw::io_raw_ex::<R>;
-    // SAFETY: only the pointer's type changes; the kernel calls it with the
-    // three parameters it really takes.
+    // SAFETY: only the pointer's type changes (same size, same ABI); the
+    // kernel calls it with the three parameters it really takes.
     Some(unsafe {
         core::mem::transmute::<crate::ffi::IO_WORKITEM_ROUTINE_EX, unsafe extern "system" fn()>(
             routine,
@@ -128,7 +128,8 @@ pub fn windows_sys_io_routine_ex<R: IoRoutineWithoutItem>() -> Option<unsafe ext
 pub fn windows_sys_io_routine<R: IoRoutineWithoutItem<Object = DeviceObject>>()
 -> Option<unsafe extern "system" fn()> {
     let routine: crate::ffi::IO_WORKITEM_ROUTINE = io_classic::<R>;
-    // SAFETY: as above, with the two parameters it takes.
+    // SAFETY: only the pointer's type changes (same size, same ABI); the
+    // kernel calls it with the two parameters it really takes.
     Some(unsafe {
         core::mem::transmute::<crate::ffi::IO_WORKITEM_ROUTINE, unsafe extern "system" fn()>(
             routine,

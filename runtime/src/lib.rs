@@ -38,6 +38,7 @@
 #![doc = include_str!("../README.md")]
 #![no_std]
 #![warn(missing_docs)]
+#![deny(clippy::multiple_unsafe_ops_per_block)]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;

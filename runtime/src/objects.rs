@@ -80,7 +80,8 @@ impl<T: AlwaysRefCounted> ARef<T> {
     /// `object` is valid and the caller owns one reference on it, which the
     /// `ARef` will drop.
     pub unsafe fn from_raw(object: NonNull<T>) -> Self {
-        // INVARIANT: the caller's contract.
+        // INVARIANT: `object` is valid and the caller hands over the one
+        // reference it owns on it (the contract).
         Self {
             object,
             _owns: PhantomData,
@@ -145,7 +146,8 @@ macro_rules! kernel_object {
         // SAFETY: the kernel synchronizes its objects; ntwork only passes the
         // pointer to kernel functions callable from any thread.
         unsafe impl Send for $name {}
-        // SAFETY: as for `Send`; `&Self` exposes only the address.
+        // SAFETY: `&Self` exposes only the object's address, for kernel calls
+        // that may come from any thread; ntwork never reads the object.
         unsafe impl Sync for $name {}
 
         impl $name {
@@ -291,7 +293,10 @@ pub trait IoObject: AlwaysRefCounted + Send + Sync + sealed::Sealed + 'static {
     ///
     /// # Safety
     ///
-    /// As for [`DeviceObject::from_raw`] / [`DriverObject::from_raw`].
+    /// `object` is an object of `Self`'s kind that lives for `'a`, as
+    /// [`DeviceObject::from_raw`] (a device of this driver, or the one passed
+    /// to the running routine) or [`DriverObject::from_raw`] (this driver's
+    /// object) requires.
     unsafe fn from_io_object<'a>(object: *mut c_void) -> &'a Self;
 }
 
@@ -301,7 +306,8 @@ impl IoObject for DeviceObject {
     }
 
     unsafe fn from_io_object<'a>(object: *mut c_void) -> &'a Self {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: `object` is a `DEVICE_OBJECT` that lives for `'a` as
+        // `DeviceObject::from_raw` requires (this method's contract).
         unsafe { Self::from_raw(object.cast()) }
     }
 }
@@ -312,7 +318,8 @@ impl IoObject for DriverObject {
     }
 
     unsafe fn from_io_object<'a>(object: *mut c_void) -> &'a Self {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: `object` is this driver's `DRIVER_OBJECT`, live for `'a`, as
+        // `DriverObject::from_raw` requires (this method's contract).
         unsafe { Self::from_raw(object.cast()) }
     }
 }

@@ -25,12 +25,14 @@ pub fn into_parameter<C: Send + 'static>(context: C) -> Result<*mut c_void, Allo
 ///
 /// `parameter` came from `into_parameter::<C>` and is taken back only once.
 pub unsafe fn from_parameter<C>(parameter: *mut c_void) -> C {
-    // SAFETY: see the function's contract; the pointer is non-null because
-    // `into_parameter` returned it.
-    unsafe {
-        let slot = NonNull::new_unchecked(parameter.cast::<C>());
-        let context = slot.as_ptr().read();
-        pool::free_for(slot);
-        context
-    }
+    // SAFETY: `parameter` came from `into_parameter` (the contract), which
+    // returns a pool block or, for a zero-sized `C`, a dangling non-null one.
+    let slot = unsafe { NonNull::new_unchecked(parameter.cast::<C>()) };
+    // SAFETY: `into_parameter::<C>` wrote a `C` there, and this is the one
+    // call that takes it back (the contract): it is read once.
+    let context = unsafe { slot.as_ptr().read() };
+    // SAFETY: `slot` came from `pool::allocate_for::<C>`; its value moved out
+    // above, it is not used again.
+    unsafe { pool::free_for(slot) };
+    context
 }

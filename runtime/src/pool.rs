@@ -84,21 +84,22 @@ pub(crate) fn allocate(layout: Layout) -> Option<NonNull<u8>> {
         .size()
         .checked_add(layout.align())?
         .checked_add(header)?;
-    // SAFETY: as above.
+    // SAFETY: a plain nonpaged allocation of `total` bytes; its one
+    // precondition, IRQL <= DISPATCH_LEVEL, the kernel checks.
     let base = unsafe { ffi::ExAllocatePool2(ffi::POOL_FLAG_NON_PAGED, total, POOL_TAG) };
     let base = NonNull::new(base.cast::<u8>())?;
     let offset =
         (base.as_ptr() as usize + header).next_multiple_of(layout.align()) - base.as_ptr() as usize;
-    // SAFETY: `offset <= header + align`, so the aligned block and the header
-    // word before it lie inside the `total` bytes allocated.
-    unsafe {
-        let aligned = base.add(offset);
-        aligned
-            .cast::<*mut u8>()
-            .sub(1)
-            .write_unaligned(base.as_ptr());
-        Some(aligned)
-    }
+    // SAFETY: `header <= offset < header + align`, so `base + offset` and the
+    // `size` bytes after it lie inside the `total` bytes allocated at `base`.
+    let aligned = unsafe { base.add(offset) };
+    // SAFETY: `offset >= header`, so the word before `aligned` is still inside
+    // the block (at or after `base`).
+    let start_slot = unsafe { aligned.cast::<*mut u8>().sub(1) };
+    // SAFETY: that word lies inside the fresh block, which only this call
+    // uses; it may be unaligned for a pointer, hence `write_unaligned`.
+    unsafe { start_slot.write_unaligned(base.as_ptr()) };
+    Some(aligned)
 }
 
 /// Frees what [`allocate`] returned.
@@ -114,11 +115,16 @@ pub(crate) unsafe fn free(ptr: NonNull<u8>, layout: Layout) {
     let base = if layout.align() <= POOL_ALIGNMENT {
         ptr.as_ptr()
     } else {
-        // SAFETY: `allocate` stored the block's start in the word before `ptr`.
-        unsafe { ptr.cast::<*mut u8>().sub(1).read_unaligned() }
+        // SAFETY: `ptr` came from `allocate` with this over-aligned layout
+        // (the contract), which put `ptr` at least one word past the block's
+        // start, so the word before it is inside the block.
+        let start_slot = unsafe { ptr.cast::<*mut u8>().sub(1) };
+        // SAFETY: `allocate` wrote the block's start into that word, and the
+        // block is still live (the caller has not freed it).
+        unsafe { start_slot.read_unaligned() }
     };
-    // SAFETY: `base` is the start of a block allocated with `POOL_TAG`, freed
-    // once (the caller's contract).
+    // SAFETY: `base` is the start of a block `ExAllocatePool2` returned with
+    // `POOL_TAG`, freed only here, once (the caller does not use `ptr` again).
     unsafe { ffi::ExFreePoolWithTag(base.cast(), POOL_TAG) }
 }
 
@@ -131,9 +137,11 @@ pub(crate) fn allocate_for<T>() -> Option<NonNull<T>> {
 ///
 /// # Safety
 ///
-/// As for [`free`], with `Layout::new::<T>()`.
+/// `ptr` came from [`allocate_for::<T>`](allocate_for) and is not used again.
 pub(crate) unsafe fn free_for<T>(ptr: NonNull<T>) {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `ptr` came from `allocate_for::<T>`, that is from `allocate`
+    // with `Layout::new::<T>()`, and is not used again (this function's
+    // contract, which is `free`'s).
     unsafe { free(ptr.cast(), Layout::new::<T>()) }
 }
 

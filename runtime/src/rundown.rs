@@ -47,7 +47,9 @@ const FINAL: u8 = 6;
 // SAFETY: the `EX_RUNDOWN_REF` is only reached through the kernel's rundown
 // exports, which are thread-safe; `state` is atomic.
 unsafe impl Sync for Drain {}
-// SAFETY: as for `Sync`; moving it moves plain data (only when nothing holds it).
+// SAFETY: a `Drain` is plain data (an `EX_RUNDOWN_REF` and an atomic) that
+// any thread may reach through the thread-safe rundown exports; it can only be
+// moved when nothing borrows it, so nothing holds it then.
 unsafe impl Send for Drain {}
 
 impl Drain {
@@ -358,7 +360,8 @@ impl Rundown {
     ///
     /// # Safety
     ///
-    /// As for the `const` version.
+    /// No DriverUnload routine is ever set for the driver, so every routine
+    /// counted here runs in a mapped image.
     #[cfg(loom)]
     pub unsafe fn never_unloads() -> Self {
         Self {

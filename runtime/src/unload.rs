@@ -195,19 +195,41 @@ impl DriverObject {
         }
         debug_assert!(state.is_aligned(), "pool is aligned for the state");
         let raw = self.as_raw();
-        // SAFETY: this call allocated the extension, so it alone writes these
-        // fields (the invariants), before ntwork's routine becomes the
-        // DriverUnload; the driver object is live and laid out as wdm.h says.
-        unsafe {
-            // loom's atomics are objects of the model, not bit patterns: the
-            // model needs the list head made, where zeroed pool is the
-            // kernel's empty list already.
-            #[cfg(loom)]
-            (&raw mut (*state).opened).write(crate::sync::AtomicPtr::new(ptr::null_mut()));
-            (&raw mut (*state).unload).write(Some(unload));
-            (&raw mut (*state).previous).write((*raw).DriverUnload);
-            (&raw mut (*raw).DriverUnload).write(Some(driver_unload));
+        // loom's atomics are objects of the model, not bit patterns: the model
+        // needs the list head made, where zeroed pool is the kernel's empty
+        // list already.
+        #[cfg(loom)]
+        {
+            // SAFETY: `state` is the extension this call allocated, sized for
+            // an `UnloadState`; only the field's address is taken.
+            let opened = unsafe { &raw mut (*state).opened };
+            // SAFETY: a field of that fresh extension, which only this call
+            // writes (the invariants).
+            unsafe { opened.write(crate::sync::AtomicPtr::new(ptr::null_mut())) };
         }
+        // SAFETY: `state` is the extension this call allocated, sized and
+        // aligned for an `UnloadState`; only the field's address is taken.
+        let unload_slot = unsafe { &raw mut (*state).unload };
+        // SAFETY: a field of that extension; this call allocated it, so it
+        // alone writes the field, before ntwork's routine becomes the
+        // DriverUnload (the invariants).
+        unsafe { unload_slot.write(Some(unload)) };
+        // SAFETY: `state` is still that live extension, an `UnloadState`;
+        // only the field's address is taken.
+        let previous_slot = unsafe { &raw mut (*state).previous };
+        // SAFETY: `raw` is this driver's live object (the borrow `self`),
+        // laid out as wdm.h declares it; only the field's address is taken.
+        let driver_unload_slot = unsafe { &raw mut (*raw).DriverUnload };
+        // SAFETY: a field of the live driver object; the I/O manager reads it
+        // only to unload the driver, after DriverEntry (where this is called)
+        // has returned.
+        let previous = unsafe { driver_unload_slot.read() };
+        // SAFETY: a field of the fresh extension that this call alone writes,
+        // before ntwork's routine becomes the DriverUnload (the invariants).
+        unsafe { previous_slot.write(previous) };
+        // SAFETY: a field of the live driver object; written once, here,
+        // from DriverEntry, before the I/O manager can read it.
+        unsafe { driver_unload_slot.write(Some(driver_unload)) };
         Ok(())
     }
 }

@@ -43,13 +43,19 @@ impl<C, S: Copy> ExBlock<C, S> {
         routine: unsafe extern "system" fn(*mut c_void),
     ) {
         let raw = block.as_ptr();
-        // SAFETY: a fresh allocation for one `Self` (the caller's contract):
-        // the field is written in place, never read before.
-        unsafe { (&raw mut (*raw).context).write(ManuallyDrop::new(context)) };
+        // SAFETY: `raw` is a live allocation for one `Self` (the contract);
+        // only the field's address is taken.
+        let context_slot = unsafe { &raw mut (*raw).context };
+        // SAFETY: a field of the fresh block, which only this call uses: it
+        // is written in place, never read before.
+        unsafe { context_slot.write(ManuallyDrop::new(context)) };
+        // SAFETY: `raw` is a live allocation for one `Self`; only the field's
+        // address is taken.
+        let item = unsafe { &raw mut (*raw).item };
         // SAFETY: the item is writable and unqueued (fresh); the zeroed
         // fields `ExInitializeWorkItem` leaves alone (`Blink`) are valid as
         // they are; `routine` takes this block as its parameter.
-        unsafe { ffi::ExInitializeWorkItem(&raw mut (*raw).item, Some(routine), raw.cast()) };
+        unsafe { ffi::ExInitializeWorkItem(item, Some(routine), raw.cast()) };
     }
 
     /// Reads the context and the rundown slot out of a queued block.
@@ -59,10 +65,14 @@ impl<C, S: Copy> ExBlock<C, S> {
     /// `block` is a live block whose context is initialized; the context is
     /// not read again.
     pub(crate) unsafe fn take(block: *mut Self) -> (C, S) {
-        // SAFETY: a live block with its context initialized, read this once
-        // (the caller's contract).
-        let context = unsafe { ManuallyDrop::into_inner((&raw const (*block).context).read()) };
-        // SAFETY: a live block; the slot is `Copy` and written before queueing.
+        // SAFETY: `block` is a live block (the contract); only the field's
+        // address is taken.
+        let context_slot = unsafe { &raw const (*block).context };
+        // SAFETY: the block's context is initialized, and the caller does not
+        // read it again (the contract): it is moved out once.
+        let context = ManuallyDrop::into_inner(unsafe { context_slot.read() });
+        // SAFETY: a live block; the slot is `Copy` and written before queueing
+        // (zeroed, a valid `S`, until then).
         let slot = unsafe { (*block).rundown };
         (context, slot)
     }
@@ -85,14 +95,19 @@ impl<C, S: Copy> ExBlock<C, S> {
             return Err(context);
         };
         let raw = block.as_ptr();
-        // SAFETY: a fresh, zeroed block, and `routine` takes such a block (the
-        // caller's contract).
+        // SAFETY: a fresh, zeroed block for one `Self` (`allocate_for`), and
+        // `routine` takes such a block (this function's contract).
         unsafe { Self::init(block, context, routine) };
-        // SAFETY: the block is still ours: its slot is written in place.
-        unsafe { (&raw mut (*raw).rundown).write(slot) };
+        // SAFETY: the block is live; only the field's address is taken.
+        let rundown_slot = unsafe { &raw mut (*raw).rundown };
+        // SAFETY: the block is still ours alone (not queued yet): its slot is
+        // written in place.
+        unsafe { rundown_slot.write(slot) };
+        // SAFETY: the block is live; only the field's address is taken.
+        let item = unsafe { &raw mut (*raw).item };
         // SAFETY: an initialized, unqueued item in nonpaged pool, queued once;
         // the block belongs to the queue (and `routine`) from here on.
-        unsafe { ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw()) };
+        unsafe { ffi::ExQueueWorkItem(item, queue.as_raw()) };
         Ok(())
     }
 }
@@ -103,8 +118,8 @@ impl<C, S: Copy> ExBlock<C, S> {
 ///
 /// # Safety
 ///
-/// As for [`ExBlock::queue_new`], and `routine` releases `rundown` once after
-/// the routine has run.
+/// `routine` takes such a block (an `ExBlock<C, S>`) as its parameter, once,
+/// frees it, and releases `rundown` once after the routine has run.
 #[inline]
 unsafe fn queue_new_counted<C, S: Copy>(
     rundown: &'static Rundown,
@@ -116,7 +131,8 @@ unsafe fn queue_new_counted<C, S: Copy>(
     if !rundown.acquire() {
         return Err(rundown.refusal(context));
     }
-    // SAFETY: the caller's contract.
+    // SAFETY: `routine` takes such a block as its parameter, once, and frees
+    // it (this function's contract).
     unsafe { ExBlock::queue_new(context, slot, routine, queue) }.map_err(|context| {
         // SAFETY: acquired above for this item, which does not exist.
         unsafe { rundown.release() };
@@ -180,12 +196,15 @@ pub(crate) fn queue_once<R: ExRoutine>(
 #[inline(always)]
 unsafe fn take_block<C, S: Copy>(parameter: *mut c_void) -> (C, S) {
     let block = parameter.cast::<ExBlock<C, S>>();
-    // SAFETY: the caller's contract; the block is read before it is freed.
-    unsafe {
-        let taken = ExBlock::take(block);
-        pool::free_for(NonNull::new_unchecked(block));
-        taken
-    }
+    // SAFETY: `parameter` is a live `ExBlock<C, S>` with its context written,
+    // owned here from now on (the contract): its context is read this once.
+    let taken = unsafe { ExBlock::take(block) };
+    // SAFETY: the block is the `NonNull` that `pool::allocate_for` returned.
+    let block = unsafe { NonNull::new_unchecked(block) };
+    // SAFETY: the block came from `pool::allocate_for::<ExBlock<C, S>>`; its
+    // context was moved out above and nothing uses it again.
+    unsafe { pool::free_for(block) };
+    taken
 }
 
 /// `WORKER_THREAD_ROUTINE` of [`ExWorkItem<R>`](crate::ExWorkItem): `parameter`
@@ -196,8 +215,9 @@ unsafe fn take_block<C, S: Copy>(parameter: *mut c_void) -> (C, S) {
 /// `parameter` is the block of an `ExWorkItem<R>` that `queue` handed to the
 /// kernel with its rundown acquired, just dequeued by a worker.
 pub(crate) unsafe extern "system" fn ex_block<R: ExRoutine>(parameter: *mut c_void) {
-    // SAFETY: the function's contract: the block `queue` handed over, with
-    // its rundown stored.
+    // SAFETY: `parameter` is the `ExBlock<R::Context>` that `queue` handed to
+    // the kernel once, its context written and its rundown stored, now
+    // dequeued (this routine's contract): taken back here, once.
     let (context, rundown) = unsafe { take_block::<R::Context, *const Rundown>(parameter) };
     // SAFETY: `queue` stored a `&'static Rundown`.
     let rundown = unsafe { &*rundown };
@@ -217,7 +237,9 @@ pub(crate) unsafe extern "system" fn ex_block<R: ExRoutine>(parameter: *mut c_vo
 /// `parameter` is the `ExBlock<R::Context, ()>` that `queue_once_counted`
 /// queued, counted in `R::RUNDOWN`.
 pub(crate) unsafe extern "system" fn ex_counted_block<R: ExRoutineRundown>(parameter: *mut c_void) {
-    // SAFETY: the function's contract: the block `queue_once_counted` queued.
+    // SAFETY: `parameter` is the `ExBlock<R::Context, ()>` that
+    // `queue_once_counted` queued once with its context written, now dequeued
+    // (this routine's contract): taken back here, once.
     let (context, ()) = unsafe { take_block::<R::Context, ()>(parameter) };
     held::running([Some(R::RUNDOWN.drain().held()), None], || {
         guard(|| R::run(context))
@@ -237,7 +259,9 @@ pub(crate) unsafe extern "system" fn ex_counted_block<R: ExRoutineRundown>(param
 pub(crate) unsafe extern "system" fn ex_uncounted_block<R: ExRoutineNeverUnloads>(
     parameter: *mut c_void,
 ) {
-    // SAFETY: the function's contract: the block `queue_once_uncounted` queued.
+    // SAFETY: `parameter` is the `ExBlock<R::Context, ()>` that
+    // `queue_once_uncounted` queued once with its context written, now
+    // dequeued (this routine's contract): taken back here, once.
     let (context, ()) = unsafe { take_block::<R::Context, ()>(parameter) };
     guard(|| R::run(context));
 }

@@ -93,13 +93,18 @@ impl<R: Routine> ExWorkItem<R> {
             return Err(rundown.refusal(self));
         }
         let raw = ManuallyDrop::new(self).block.as_ptr();
-        // SAFETY: by the invariants the block is ours: its slot is written in
-        // place.
-        unsafe { (&raw mut (*raw).rundown).write(rundown) };
-        // SAFETY: by the invariants the item is initialized and not queued.
-        // The block now belongs to the queue; `ex_block` takes it back and
-        // releases the rundown acquired above.
-        unsafe { ffi::ExQueueWorkItem(&raw mut (*raw).item, queue.as_raw()) };
+        // SAFETY: by the invariants the block is live; only the field's
+        // address is taken.
+        let rundown_slot = unsafe { &raw mut (*raw).rundown };
+        // SAFETY: by the invariants the block is ours alone (unqueued): its
+        // slot is written in place.
+        unsafe { rundown_slot.write(rundown) };
+        // SAFETY: the block is live; only the field's address is taken.
+        let item = unsafe { &raw mut (*raw).item };
+        // SAFETY: by the invariants the item is initialized, not queued, in
+        // nonpaged pool. The block now belongs to the queue; `ex_block` takes
+        // it back and releases the rundown acquired above.
+        unsafe { ffi::ExQueueWorkItem(item, queue.as_raw()) };
         Ok(())
     }
 
@@ -111,20 +116,24 @@ impl<R: Routine> ExWorkItem<R> {
 
     /// The context, mutably, before the item is queued.
     pub fn context_mut(&mut self) -> &mut R::Context {
-        // SAFETY: as in `context`, and `&mut self` is unique.
+        // SAFETY: by the invariants the block is live, its context initialized
+        // and owned by `self` alone; `&mut self` makes this borrow unique.
         unsafe { &mut self.block.as_mut().context }
     }
 
     /// Gives up the item without queueing it, returning the context.
     pub fn into_context(self) -> R::Context {
         let block = ManuallyDrop::new(self).block;
-        // SAFETY: by the invariants the context is initialized; it is read once
-        // and the block, never queued, is freed and not used again.
-        unsafe {
-            let context = ManuallyDrop::into_inner((&raw const (*block.as_ptr()).context).read());
-            pool::free_for(block);
-            context
-        }
+        // SAFETY: by the invariants the block is live; only the field's
+        // address is taken.
+        let context_slot = unsafe { &raw const (*block.as_ptr()).context };
+        // SAFETY: by the invariants the context is initialized; `self` is
+        // gone (not dropped), so it is moved out this once.
+        let context = ManuallyDrop::into_inner(unsafe { context_slot.read() });
+        // SAFETY: by the invariants the block came from `pool::allocate_for`
+        // and was never queued; its context moved out, it is not used again.
+        unsafe { pool::free_for(block) };
+        context
     }
 }
 
@@ -133,13 +142,15 @@ impl<R: Routine> Drop for ExWorkItem<R> {
         // The block is freed before the context is dropped, so a context whose
         // `Drop` unwinds cannot leak it.
         let block = self.block;
-        // SAFETY: by the invariants the context is live and the block unqueued;
-        // both are released once, here.
-        let context = unsafe {
-            let context = ManuallyDrop::into_inner((&raw const (*block.as_ptr()).context).read());
-            pool::free_for(block);
-            context
-        };
+        // SAFETY: by the invariants the block is live; only the field's
+        // address is taken.
+        let context_slot = unsafe { &raw const (*block.as_ptr()).context };
+        // SAFETY: by the invariants the context is initialized; the item is
+        // being dropped, so it is moved out this once.
+        let context = ManuallyDrop::into_inner(unsafe { context_slot.read() });
+        // SAFETY: by the invariants the block came from `pool::allocate_for`
+        // and is unqueued; its context moved out, it is freed once, here.
+        unsafe { pool::free_for(block) };
         drop(context);
     }
 }

@@ -16,7 +16,8 @@ use crate::{ffi, parameter};
 /// `parameter` came from [`into_parameter`](crate::raw::into_parameter) with an `R::Context`, and this
 /// is the one call that takes it back.
 pub(crate) unsafe extern "system" fn ex_raw<R: ExRoutine>(parameter: *mut c_void) {
-    // SAFETY: the function's contract.
+    // SAFETY: `parameter` came from `into_parameter` with an `R::Context`, and
+    // this is the one call that takes it back (this routine's contract).
     let context = unsafe { parameter::from_parameter::<R::Context>(parameter) };
     guard(|| R::run(context));
 }
@@ -28,10 +29,12 @@ pub(crate) unsafe extern "system" fn ex_raw<R: ExRoutine>(parameter: *mut c_void
 ///
 /// # Safety
 ///
-/// As for [`ex_raw`].
+/// `parameter` came from [`into_parameter`](crate::raw::into_parameter) with
+/// an `R::Context`, and this is the one call that takes it back.
 #[cfg(not(target_arch = "x86"))]
 pub(crate) unsafe extern "C" fn ex_raw_c<R: ExRoutine>(parameter: *mut c_void) {
-    // SAFETY: the same contract as `ex_raw`.
+    // SAFETY: `parameter` came from `into_parameter` with an `R::Context` and
+    // is taken back only by this call (this routine's contract).
     unsafe { ex_raw::<R>(parameter) }
 }
 
@@ -49,7 +52,8 @@ pub unsafe fn ex_initialize<R: ExRoutine>(
     context: R::Context,
 ) -> Result<(), AllocError<R::Context>> {
     let parameter = parameter::into_parameter(context)?;
-    // SAFETY: the caller guarantees `item` is writable and unqueued.
+    // SAFETY: `item` is writable and not queued (the contract), and
+    // `parameter` holds an `R::Context`, which is what `ex_raw::<R>` takes.
     unsafe { ffi::ExInitializeWorkItem(item, Some(ex_raw::<R>), parameter) };
     Ok(())
 }
@@ -66,7 +70,9 @@ pub trait ExInitializer<C> {
     ///
     /// # Safety
     ///
-    /// As for [`ex_initialize`].
+    /// `item` is valid for writes, in nonpaged memory, and not queued; it
+    /// stays valid until the routine has run, is queued at most once, and the
+    /// driver's image stays loaded until the routine has returned.
     unsafe fn initialize(item: *mut ffi::WORK_QUEUE_ITEM, context: C) -> Result<(), AllocError<C>>;
 }
 
@@ -75,7 +81,9 @@ impl<R: ExRoutine> ExInitializer<R::Context> for R {
         item: *mut ffi::WORK_QUEUE_ITEM,
         context: R::Context,
     ) -> Result<(), AllocError<R::Context>> {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: `item` is writable, nonpaged, unqueued, valid until the
+        // routine ran and queued at most once, and the image outlives the
+        // routine (this method's contract, which is `ex_initialize`'s).
         unsafe { ex_initialize::<R>(item, context) }
     }
 }

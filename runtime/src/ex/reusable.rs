@@ -195,16 +195,19 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
         parameter: *mut c_void,
         queue: WorkQueue,
     ) {
-        // SAFETY: the caller holds the claim, so no other thread writes the item
-        // and the kernel has dequeued any earlier submission; from the queue
-        // call on, only the kernel touches it.
-        unsafe {
-            let item = self.item.with_mut(|item| {
-                ffi::ExInitializeWorkItem(item, Some(routine), parameter);
-                item
-            });
-            ffi::ExQueueWorkItem(item, queue.as_raw());
-        }
+        let item = self.item.with_mut(|item| {
+            // SAFETY: the caller holds the claim, so no other thread writes
+            // the item and the kernel has dequeued any earlier submission;
+            // `routine` takes `parameter`, valid until it has run (the
+            // contract).
+            unsafe { ffi::ExInitializeWorkItem(item, Some(routine), parameter) };
+            item
+        });
+        // SAFETY: the item was initialized just above and is not queued (the
+        // claim); it lives in `self`, valid until the routine has run (the
+        // contract), and nonpaged as the driver's statics and global
+        // allocator are. From this call on, only the kernel touches it.
+        unsafe { ffi::ExQueueWorkItem(item, queue.as_raw()) };
     }
 
     /// What a run of this item holds: its flush protection and its rundown.
@@ -231,7 +234,8 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
     /// A queued run acquired it and has returned.
     #[cfg(feature = "alloc")]
     pub(crate) unsafe fn release_flush(&self) {
-        // SAFETY: the caller's contract.
+        // SAFETY: the claim of a queued run that has returned acquired the
+        // flush protection, given up here, once (the contract).
         unsafe { self.flush.release() }
     }
 
@@ -239,13 +243,14 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
     ///
     /// # Safety
     ///
-    /// As for [`release_flush`](Self::release_flush).
+    /// A queued run acquired them (its claim) and has returned.
     pub(crate) unsafe fn release_after_run(&self) {
-        // SAFETY: the caller's contract: this run's claim acquired both.
-        unsafe {
-            self.flush.release();
-            self.rundown.release();
-        }
+        // SAFETY: the finished run's claim acquired the flush protection
+        // (the contract); given up here, once.
+        unsafe { self.flush.release() };
+        // SAFETY: the finished run's claim also acquired the driver's
+        // rundown; given up here, once, last.
+        unsafe { self.rundown.release() };
     }
 }
 
@@ -264,7 +269,8 @@ impl<R: ExRoutineRef> core::fmt::Debug for ReusableExWorkItem<R> {
 ///
 /// `parameter` is a `&'static ReusableExWorkItem<R>` whose claim was queued.
 pub(crate) unsafe extern "system" fn ex_reusable_static<R: ExRoutineRef>(parameter: *mut c_void) {
-    // SAFETY: the function's contract.
+    // SAFETY: `parameter` is a `&'static ReusableExWorkItem<R>` (this
+    // routine's contract): live forever, and only shared.
     let item = unsafe { &*parameter.cast::<ReusableExWorkItem<R>>() };
     item.unclaim_before_run();
     held::running(item.drains(), || guard(|| R::run_ref(item.context())));

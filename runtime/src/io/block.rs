@@ -59,7 +59,8 @@ impl<C> IoBlock<C> {
             return None;
         };
         if owned {
-            // SAFETY: a fresh block for one `Self`, ours.
+            // SAFETY: a fresh block for one `Self`, shared with no one; `raw`
+            // is the item just allocated for `object`.
             unsafe { Self::write_header(block, raw, object) };
         }
         // A zeroed block (`pool::allocate`): `embedded` is already false and
@@ -79,12 +80,16 @@ impl<C> IoBlock<C> {
         object: *mut c_void,
     ) {
         let header = block.as_ptr();
-        // SAFETY: a live block no one else uses (the caller's contract): the
-        // field is written in place, the slot left alone.
-        unsafe { (&raw mut (*header).raw).write(raw) };
-        // SAFETY: the same live block, ours alone: the object field is
-        // written in place.
-        unsafe { (&raw mut (*header).object).write(object) };
+        // SAFETY: the block is live (the contract); only the field's address
+        // is taken.
+        let raw_slot = unsafe { &raw mut (*header).raw };
+        // SAFETY: a field of a block no one else uses (the contract): written
+        // in place, the context slot left alone.
+        unsafe { raw_slot.write(raw) };
+        // SAFETY: `header` is a live block; only the field's address is taken.
+        let object_slot = unsafe { &raw mut (*header).object };
+        // SAFETY: a field of the block no one else uses: written in place.
+        unsafe { object_slot.write(object) };
     }
 
     const fn header(raw: NonNull<ffi::IO_WORKITEM>, object: *mut c_void, embedded: bool) -> Self {
@@ -112,12 +117,16 @@ impl<C> IoBlock<C> {
         queue: WorkQueue,
     ) {
         let block = block.as_ptr();
-        // SAFETY: the caller's contract: the block is the caller's, its item
-        // unqueued, and `routine` takes both back once.
+        // SAFETY: the block is live and the caller's alone (the contract), so
+        // its slot may be borrowed uniquely.
+        let slot = unsafe { &mut (*block).context };
+        slot.write(context);
+        // SAFETY: `raw` is the block's unqueued item and its object is live
+        // (the contract); `routine` takes the context and the block back once,
+        // and the block is the queue's from here on.
         unsafe {
-            (*block).context.write(context);
-            ffi::IoQueueWorkItemEx(raw.as_ptr(), Some(routine), queue.as_raw(), block.cast());
-        }
+            ffi::IoQueueWorkItemEx(raw.as_ptr(), Some(routine), queue.as_raw(), block.cast())
+        };
     }
 
     /// As [`queue`](Self::queue), with `IoTryQueueWorkItem`: the context comes
@@ -125,8 +134,10 @@ impl<C> IoBlock<C> {
     ///
     /// # Safety
     ///
-    /// As for [`queue`](Self::queue); ownership of the block passes to the
-    /// queue only on `Ok`.
+    /// The block is live, unqueued and owned by the caller, its slot empty;
+    /// `raw` is its item; its object is live; `routine` takes such a block
+    /// (its context and the block) back exactly once. Ownership of the block
+    /// passes to the queue only on `Ok`.
     pub(crate) unsafe fn try_queue(
         block: NonNull<Self>,
         raw: NonNull<ffi::IO_WORKITEM>,
@@ -135,10 +146,14 @@ impl<C> IoBlock<C> {
         queue: WorkQueue,
     ) -> Result<(), C> {
         let block = block.as_ptr();
-        // SAFETY: the caller's contract; on success `routine` takes the
-        // context and the block back exactly once.
+        // SAFETY: the block is live and the caller's alone (the contract), so
+        // its slot may be borrowed uniquely.
+        let slot = unsafe { &mut (*block).context };
+        slot.write(context);
+        // SAFETY: `raw` is the block's unqueued item and its object is live
+        // (the contract); if it is queued, `routine` takes the context and the
+        // block back exactly once.
         let queued = unsafe {
-            (*block).context.write(context);
             ffi::IoTryQueueWorkItem(raw.as_ptr(), Some(routine), queue.as_raw(), block.cast())
         };
         if queued == 0 {
@@ -154,8 +169,11 @@ impl<C> IoBlock<C> {
     ///
     /// The block is live and its slot holds a context, read only this once.
     pub(crate) unsafe fn take_context(block: *mut Self) -> C {
-        // SAFETY: the caller's contract.
-        unsafe { (*block).context.assume_init_read() }
+        // SAFETY: the block is live (the contract); the slot is only read.
+        let slot = unsafe { &(*block).context };
+        // SAFETY: the slot holds a context, and this is its one read (the
+        // contract).
+        unsafe { slot.assume_init_read() }
     }
 
     /// Frees the `IO_WORKITEM` `raw` (the way it was made) and the block.
@@ -165,21 +183,28 @@ impl<C> IoBlock<C> {
     /// The block is live, unqueued and owned by the caller, its slot empty;
     /// `raw` is its item; neither is used again.
     pub(crate) unsafe fn free(block: NonNull<Self>, raw: NonNull<ffi::IO_WORKITEM>) {
-        // SAFETY: the caller's contract; the flag is read before the block is
-        // freed.
-        unsafe {
-            let embedded = (*block.as_ptr()).embedded;
-            if !embedded {
-                ffi::IoFreeWorkItem(raw.as_ptr());
-                pool::free_for(block);
-                return;
-            }
-            ffi::IoUninitializeWorkItem(raw.as_ptr());
-            // The layout `allocate` used: `IoSizeofWorkItem` does not change
-            // while the system runs, so it is `Some` again.
-            if let Some((layout, _)) = embedded_layout::<Self>() {
-                pool::free(block.cast(), layout);
-            }
+        // SAFETY: the block is live (the contract); the flag is read before
+        // the block is freed.
+        let embedded = unsafe { (*block.as_ptr()).embedded };
+        if !embedded {
+            // SAFETY: not embedded, so `raw` came from `IoAllocateWorkItem`;
+            // it is unqueued and not used again (the contract).
+            unsafe { ffi::IoFreeWorkItem(raw.as_ptr()) };
+            // SAFETY: not embedded, so the block came from
+            // `pool::allocate_for::<Self>`; its slot is empty and it is not
+            // used again (the contract).
+            unsafe { pool::free_for(block) };
+            return;
+        }
+        // SAFETY: embedded, so `IoInitializeWorkItem` initialized `raw` inside
+        // the block; it is unqueued and not used again (the contract).
+        unsafe { ffi::IoUninitializeWorkItem(raw.as_ptr()) };
+        // The layout `allocate` used: `IoSizeofWorkItem` does not change
+        // while the system runs, so it is `Some` again.
+        if let Some((layout, _)) = embedded_layout::<Self>() {
+            // SAFETY: embedded, so the block came from `pool::allocate` with
+            // this layout; its item uninitialized above, it is not used again.
+            unsafe { pool::free(block.cast(), layout) };
         }
     }
 }

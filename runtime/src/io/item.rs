@@ -307,7 +307,8 @@ impl<R: Routine> IoWorkItem<R> {
     where
         R: IoRoutine,
     {
-        // SAFETY: the caller's contract: a non-null block from `into_raw`.
+        // SAFETY: `raw` came from `into_raw` (the contract), which returns the
+        // item's block pointer, never null.
         let block = unsafe { NonNull::new_unchecked(raw.cast()) };
         // INVARIANT: `into_raw` kept everything the invariants name.
         Self {
@@ -332,9 +333,11 @@ impl<R: IoRoutine> IoWorkItem<R> {
 
     /// The object the item is bound to.
     pub fn object(&self) -> &R::Object {
-        // SAFETY: by the invariants the block is live and we hold a reference
-        // on its object, an `R::Object` of this driver.
-        unsafe { R::Object::from_io_object(self.block.as_ref().object) }
+        // SAFETY: by the invariants the block is live, its header written.
+        let object = unsafe { self.block.as_ref() }.object;
+        // SAFETY: by the invariants `object` is an `R::Object` of this driver
+        // on which we hold a reference, so it lives while `self` does.
+        unsafe { R::Object::from_io_object(object) }
     }
 
     /// Whether this item lives in one block with its context.
@@ -411,15 +414,15 @@ impl<R: Routine> Drop for IoWorkItem<R> {
     fn drop(&mut self) {
         // SAFETY: by the invariants the block is live with its header
         // written; read before the block is freed.
-        let (raw, object) = unsafe { (self.block.as_ref().raw, self.block.as_ref().object) };
-        // SAFETY: by the invariants the block is ours and unqueued, `raw` its
-        // item, and we own one reference on the object (a device or driver
-        // object, both released with `ObfDereferenceObject`, as `dec_ref`
-        // does); both are released once, here.
-        unsafe {
-            IoBlock::free(self.block, raw);
-            ffi::ObfDereferenceObject(object);
-        }
+        let header = unsafe { self.block.as_ref() };
+        let (raw, object) = (header.raw, header.object);
+        // SAFETY: by the invariants the block is ours, unqueued, its slot
+        // empty, `raw` its item; freed once, here.
+        unsafe { IoBlock::free(self.block, raw) };
+        // SAFETY: we own one reference on the object (the invariants), a
+        // device or driver object, both released with `ObfDereferenceObject`
+        // as `dec_ref` does; given up once, here.
+        unsafe { ffi::ObfDereferenceObject(object) };
     }
 }
 
@@ -469,29 +472,28 @@ pub(crate) unsafe extern "system" fn io_block<R: IoRoutine>(
 ) {
     let block = context.cast::<IoBlock<R::Context>>();
     let handed_on = Cell::new(false);
-    // SAFETY: the function's contract: the block holds the context, taken back
-    // once; `item` is its item, from the kernel; the object lives until this
-    // returns (the queue's reference); the lent item borrows `handed_on`,
-    // which outlives the routine's call.
-    let (object, context, running) = unsafe {
-        let object = R::Object::from_io_object(io_object);
-        let context = IoBlock::take_context(block);
-        (
-            object,
-            context,
-            RunningIoWorkItem::<R>::new(
-                NonNull::new_unchecked(block),
-                NonNull::new_unchecked(item),
-                object,
-                &handed_on,
-            ),
-        )
-    };
+    // SAFETY: `io_object` is the item's object, an `R::Object` (ntwork queued
+    // it for `R`), which the queue references until this returns (this
+    // routine's contract).
+    let object = unsafe { R::Object::from_io_object(io_object) };
+    // SAFETY: `context` is the item's block, its slot holding the context
+    // queued with it (this routine's contract); taken back here, once.
+    let context = unsafe { IoBlock::take_context(block) };
+    // SAFETY: the kernel passes back the block pointer it was queued with, a
+    // non-null pool block.
+    let block = unsafe { NonNull::new_unchecked(block) };
+    // SAFETY: `item` is the queued `IO_WORKITEM`, non-null (the contract).
+    let item = unsafe { NonNull::new_unchecked(item) };
+    // SAFETY: the type's invariants: the block is live and dequeued (its
+    // routine runs), its slot emptied above, lent to the routine until this
+    // returns; `item` is its item and `object` its object, alive for the
+    // call; `handed_on` outlives the call.
+    let running = unsafe { RunningIoWorkItem::<R>::new(block, item, object, &handed_on) };
     guard(|| R::run(object, context, running));
     if !handed_on.get() {
         // SAFETY: lent to the routine, which returned without handing it on
         // (dropped, forgotten, or panicked): still unqueued and ours to free,
         // once.
-        unsafe { IoBlock::free(NonNull::new_unchecked(block), NonNull::new_unchecked(item)) };
+        unsafe { IoBlock::free(block, item) };
     }
 }

@@ -50,21 +50,23 @@ pub(crate) fn queue_once_without_item<R: IoRoutineWithoutItem>(
 /// # Safety
 ///
 /// `context` came from [`into_parameter`](crate::raw::into_parameter) with an `R::Context` and is
-/// taken back once; `item` came from `IoAllocateWorkItem` for `io_object` and
-/// is freed here, after the routine.
+/// taken back once; `item` came from `IoAllocateWorkItem` for `io_object` (an
+/// `R::Object`) and is freed here, after the routine.
 pub(crate) unsafe extern "system" fn io_raw_ex<R: IoRoutineWithoutItem>(
     io_object: *mut c_void,
     context: *mut c_void,
     item: ffi::PIO_WORKITEM,
 ) {
-    // SAFETY: the object the kernel passes, referenced by the queue until
-    // this returns.
+    // SAFETY: the object the kernel passes, an `R::Object` (the contract),
+    // referenced by the queue until this returns.
     let object = unsafe { R::Object::from_io_object(io_object) };
     // SAFETY: `context` came from `into_parameter` with an `R::Context` and
-    // is taken back here, once (the function's contract).
+    // is taken back here, once (this routine's contract).
     let context = unsafe { parameter::from_parameter::<R::Context>(context) };
     guard(|| R::run_without_item(object, context));
-    // SAFETY: the caller handed the allocated item to this routine.
+    // SAFETY: `item` came from `IoAllocateWorkItem` and is handed to this
+    // routine to free (the contract); the kernel no longer uses it once the
+    // routine runs, and it is freed once, here.
     unsafe { ffi::IoFreeWorkItem(item) };
 }
 
@@ -84,7 +86,7 @@ pub(crate) unsafe extern "system" fn io_classic<R: IoRoutineWithoutItem<Object =
     // this returns.
     let device = unsafe { DeviceObject::from_raw(device) };
     // SAFETY: `context` came from `into_parameter` with an `R::Context` and
-    // is taken back here, once (the function's contract).
+    // is taken back here, once (this routine's contract).
     let context = unsafe { parameter::from_parameter::<R::Context>(context) };
     guard(|| R::run_without_item(device, context));
 }
@@ -93,13 +95,17 @@ pub(crate) unsafe extern "system" fn io_classic<R: IoRoutineWithoutItem<Object =
 ///
 /// # Safety
 ///
-/// As for [`io_raw_ex`].
+/// `context` came from [`into_parameter`](crate::raw::into_parameter) with an
+/// `R::Context` and is taken back once; `item` came from `IoAllocateWorkItem`
+/// for `io_object` (an `R::Object`) and is freed here, after the routine.
 pub(crate) unsafe extern "system" fn io_raw_ex_system<R: IoRoutineWithoutItem, P>(
     io_object: *mut c_void,
     context: *mut c_void,
     item: *mut P,
 ) {
-    // SAFETY: the same contract; the item pointer is only passed on.
+    // SAFETY: `context` holds an `R::Context` taken back only here, and
+    // `item` is the `IoAllocateWorkItem` item of `io_object` (this routine's
+    // contract, which is `io_raw_ex`'s); the item pointer is only cast.
     unsafe { io_raw_ex::<R>(io_object, context, item.cast()) }
 }
 
@@ -107,14 +113,18 @@ pub(crate) unsafe extern "system" fn io_raw_ex_system<R: IoRoutineWithoutItem, P
 ///
 /// # Safety
 ///
-/// As for [`io_raw_ex`].
+/// `context` came from [`into_parameter`](crate::raw::into_parameter) with an
+/// `R::Context` and is taken back once; `item` came from `IoAllocateWorkItem`
+/// for `io_object` (an `R::Object`) and is freed here, after the routine.
 #[cfg(not(target_arch = "x86"))]
 pub(crate) unsafe extern "C" fn io_raw_ex_c<R: IoRoutineWithoutItem, P>(
     io_object: *mut c_void,
     context: *mut c_void,
     item: *mut P,
 ) {
-    // SAFETY: the same contract; the item pointer is only passed on.
+    // SAFETY: `context` holds an `R::Context` taken back only here, and
+    // `item` is the `IoAllocateWorkItem` item of `io_object` (this routine's
+    // contract, which is `io_raw_ex`'s); the item pointer is only cast.
     unsafe { io_raw_ex::<R>(io_object, context, item.cast()) }
 }
 
@@ -122,7 +132,10 @@ pub(crate) unsafe extern "C" fn io_raw_ex_c<R: IoRoutineWithoutItem, P>(
 ///
 /// # Safety
 ///
-/// As for [`io_classic`].
+/// `device` is the device object the kernel passes (referenced by the queue);
+/// `context` came from [`into_parameter`](crate::raw::into_parameter) with an
+/// `R::Context` and is taken back once. The caller keeps and frees the work
+/// item.
 pub(crate) unsafe extern "system" fn io_classic_system<
     R: IoRoutineWithoutItem<Object = DeviceObject>,
     D,
@@ -130,7 +143,9 @@ pub(crate) unsafe extern "system" fn io_classic_system<
     device: *mut D,
     context: *mut c_void,
 ) {
-    // SAFETY: the same contract; the device pointer is only passed on.
+    // SAFETY: `device` is the queued device object and `context` holds an
+    // `R::Context` taken back only here (this routine's contract, which is
+    // `io_classic`'s); the device pointer is only cast.
     unsafe { io_classic::<R>(device.cast(), context) }
 }
 
@@ -138,12 +153,17 @@ pub(crate) unsafe extern "system" fn io_classic_system<
 ///
 /// # Safety
 ///
-/// As for [`io_classic`].
+/// `device` is the device object the kernel passes (referenced by the queue);
+/// `context` came from [`into_parameter`](crate::raw::into_parameter) with an
+/// `R::Context` and is taken back once. The caller keeps and frees the work
+/// item.
 #[cfg(not(target_arch = "x86"))]
 pub(crate) unsafe extern "C" fn io_classic_c<R: IoRoutineWithoutItem<Object = DeviceObject>, D>(
     device: *mut D,
     context: *mut c_void,
 ) {
-    // SAFETY: the same contract; the device pointer is only passed on.
+    // SAFETY: `device` is the queued device object and `context` holds an
+    // `R::Context` taken back only here (this routine's contract, which is
+    // `io_classic`'s); the device pointer is only cast.
     unsafe { io_classic::<R>(device.cast(), context) }
 }

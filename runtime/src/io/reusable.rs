@@ -44,7 +44,8 @@ impl<C> ReusableIoBlock<C> {
     ///
     /// `block` is live for `'a`.
     pub(crate) unsafe fn flush_drain<'a>(block: *mut Self) -> &'a Drain {
-        // SAFETY: the caller's contract.
+        // SAFETY: `block` is live for `'a` (the contract), so its `flush`, an
+        // atomic protocol, may be shared for `'a`.
         unsafe { &(*block).flush }
     }
 
@@ -56,11 +57,14 @@ impl<C> ReusableIoBlock<C> {
     pub(crate) unsafe fn start_run(block: *mut Self) -> C {
         // SAFETY: a live block for the call (the caller's contract).
         let block = unsafe { &*block };
-        // SAFETY: the slot holds the context while QUEUED, and only this run
-        // reads it (the caller's contract).
-        let context = block
-            .context
-            .with_mut(|slot| unsafe { (*slot).assume_init_read() });
+        let context = block.context.with_mut(|slot| {
+            // SAFETY: `slot` is the live block's slot (`with_mut`); it is only
+            // read.
+            let slot = unsafe { &*slot };
+            // SAFETY: the slot holds the context while QUEUED, and only this
+            // run reads it (the contract).
+            unsafe { slot.assume_init_read() }
+        });
         // QUEUED -> one more RUNNING: the item may be queued again from now on.
         block.state.fetch_add(RUNNING - QUEUED, Ordering::AcqRel);
         context
@@ -81,8 +85,11 @@ impl<C> ReusableIoBlock<C> {
         unsafe { live.flush.release() };
         let old = live.state.fetch_sub(RUNNING, Ordering::AcqRel);
         if old == DROPPED | RUNNING {
-            // SAFETY: dropped, nothing queued, and this was the last run.
-            unsafe { Self::free(NonNull::new_unchecked(block)) };
+            // SAFETY: `block` is live (the contract), so not null.
+            let block = unsafe { NonNull::new_unchecked(block) };
+            // SAFETY: dropped, nothing queued, and this was the last run: no
+            // one else uses the block.
+            unsafe { Self::free(block) };
         }
     }
 
@@ -90,7 +97,8 @@ impl<C> ReusableIoBlock<C> {
     ///
     /// The block is live, unqueued, not running, and used by no one else.
     unsafe fn free(block: NonNull<Self>) {
-        // SAFETY: a live block (the caller's contract).
+        // SAFETY: the block is live (the contract); only its `raw` field is
+        // read.
         let raw = unsafe { block.as_ref() }.raw;
         // SAFETY: the item came from `IoAllocateWorkItem`, is not queued, and
         // no one uses it any more (the caller's contract).
@@ -167,7 +175,9 @@ pub struct ReusableIoWorkItem<R: Routine> {
 // SAFETY: contexts are `Send` and move to the worker; the block's shared state
 // is atomic or written only by the thread that won the QUEUED claim.
 unsafe impl<R: Routine> Send for ReusableIoWorkItem<R> {}
-// SAFETY: as for `Send`: `&self` methods only claim atomically, or wait.
+// SAFETY: `&self` methods only claim the block atomically, write the slot as
+// the claim's winner, or wait on the flush protection; the context they take
+// moves to the worker, and is `Send`.
 unsafe impl<R: Routine> Sync for ReusableIoWorkItem<R> {}
 
 impl<R: Routine> ReusableIoWorkItem<R> {
@@ -248,12 +258,16 @@ impl<R: IoRoutineWithoutItem> ReusableIoWorkItem<R> {
                 context,
             });
         }
-        // SAFETY: this thread set QUEUED, so it alone writes the slot until the
-        // routine takes it; the item is unqueued (the last run's routine took
-        // it off the queue before QUEUED could be set again); the object is
-        // referenced by `self.object`, and by the queue once queued.
+        block.context.with_mut(|slot| {
+            // SAFETY: this thread set QUEUED, so it alone writes the slot (of
+            // the live block) until the routine takes it.
+            unsafe { (*slot).write(context) };
+        });
+        // SAFETY: the item is unqueued (the last run's routine took it off the
+        // queue before QUEUED could be set again); the object is referenced by
+        // `self.object`, and by the queue once queued; `io_reusable` takes the
+        // context back once from the block, which lives until its last run.
         unsafe {
-            block.context.with_mut(|slot| (*slot).write(context));
             ffi::IoQueueWorkItemEx(
                 block.raw.as_ptr(),
                 Some(io_reusable::<R>),
@@ -310,7 +324,10 @@ impl<R: IoRoutineWithoutItem> fmt::Debug for ReusableIoWorkItem<R> {
 ///
 /// # Safety
 ///
-/// As for [`io_block`], for a `ReusableIoBlock` queued by `ReusableIoWorkItem::queue`.
+/// Called by the kernel for an item queued by `ReusableIoWorkItem::<R>::queue`:
+/// `context` is its live `ReusableIoBlock`, its slot holding the queued
+/// context, and `io_object` the item's object, referenced by the queue until
+/// this returns.
 pub(crate) unsafe extern "system" fn io_reusable<R: IoRoutineWithoutItem>(
     io_object: *mut c_void,
     context: *mut c_void,
@@ -318,14 +335,14 @@ pub(crate) unsafe extern "system" fn io_reusable<R: IoRoutineWithoutItem>(
 ) {
     let _ = item;
     let block = context.cast::<ReusableIoBlock<R::Context>>();
-    // SAFETY: the function's contract; `start_run` takes the context the
-    // queueing call stored and marks the item running.
-    let (object, context) = unsafe {
-        (
-            R::Object::from_io_object(io_object),
-            ReusableIoBlock::start_run(block),
-        )
-    };
+    // SAFETY: `io_object` is the item's object, an `R::Object` (the item was
+    // made for `R`), referenced by the queue until this returns (this
+    // routine's contract).
+    let object = unsafe { R::Object::from_io_object(io_object) };
+    // SAFETY: `block` is the live, queued block (this routine's contract),
+    // and this is the one run of that queueing: `start_run` takes the context
+    // the queueing call stored and marks the item running.
+    let context = unsafe { ReusableIoBlock::start_run(block) };
     // SAFETY: the block lives until `finish_run`.
     let held = [
         Some(unsafe { ReusableIoBlock::flush_drain(block) }.held()),

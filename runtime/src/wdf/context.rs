@@ -169,7 +169,8 @@ pub enum Enqueued {
 ///
 /// `handle` is an item of `R` whose memory is live, its slot initialized.
 pub(crate) unsafe fn enqueue<R: WdfContextSpace>(handle: WDFWORKITEM) -> Enqueued {
-    // SAFETY: the caller's contract.
+    // SAFETY: `handle` is an item of `R` whose memory is live and slot
+    // initialized (the contract), for this call.
     let slot = unsafe { slot::<R>(handle) };
     match slot.mark_queued() {
         Mark::AlreadyQueued => Enqueued::Coalesced,
@@ -189,14 +190,14 @@ pub(crate) unsafe fn enqueue<R: WdfContextSpace>(handle: WDFWORKITEM) -> Enqueue
 /// `handle` is an item created for `R` whose slot is initialized, and its
 /// memory (the framework's reference) stays valid during `'a`.
 pub(crate) unsafe fn slot<'a, R: WdfContextSpace>(handle: WDFWORKITEM) -> &'a Slot<R::Context> {
-    // SAFETY: the caller's contract: a live item of `R`; its context space
-    // was allocated for `R::CONTEXT_TYPE` (a `Slot`, `WdfContextSpace`'s
-    // contract), so the typed lookup returns it, initialized.
-    unsafe {
-        let space =
-            wdf_ffi::WdfObjectGetTypedContextWorker(handle.cast(), R::CONTEXT_TYPE.as_raw());
-        &*space.cast::<Slot<R::Context>>()
-    }
+    // SAFETY: `handle` is a live item (the contract), and `CONTEXT_TYPE` a
+    // context type info: the lookup's two inputs.
+    let space =
+        unsafe { wdf_ffi::WdfObjectGetTypedContextWorker(handle.cast(), R::CONTEXT_TYPE.as_raw()) };
+    // SAFETY: the item was created for `R`, so its space of `R::CONTEXT_TYPE`
+    // is a `Slot<R::Context>` (`WdfContextSpace`'s contract), initialized and
+    // live for `'a` (this function's contract); it is only shared.
+    unsafe { &*space.cast::<Slot<R::Context>>() }
 }
 
 /// `EVT_WDF_OBJECT_CONTEXT_CLEANUP` of an item of `R`: it was disposed.
@@ -205,8 +206,9 @@ pub(crate) unsafe fn slot<'a, R: WdfContextSpace>(handle: WDFWORKITEM) -> &'a Sl
 ///
 /// Called by the framework, once, for an item `create` made for `R`.
 pub(crate) unsafe extern "system" fn cleanup<R: WdfContextSpace>(object: WDFOBJECT) {
-    // SAFETY: the function's contract: the item's memory is live during its
-    // cleanup and its slot was written by `create`.
+    // SAFETY: `object` is an item `create` made for `R` (this callback's
+    // contract), so its slot was written; its memory is live during its
+    // cleanup.
     let slot = unsafe { slot::<R>(object.cast()) };
     slot.state.fetch_or(DELETED, Ordering::AcqRel);
 }
@@ -221,13 +223,16 @@ pub(crate) unsafe extern "system" fn cleanup<R: WdfContextSpace>(object: WDFOBJE
 pub(crate) unsafe extern "system" fn destroy<R: WdfContextSpace>(object: WDFOBJECT) {
     // The context's destructor is driver code: inside the guard.
     guard(|| {
-        // SAFETY: the function's contract: the slot `create` wrote, dropped
-        // here once; nothing reaches it any more (no reference is left).
-        unsafe {
-            let space = wdf_ffi::WdfObjectGetTypedContextWorker(object, R::CONTEXT_TYPE.as_raw());
-            if let Some(slot) = NonNull::new(space.cast::<Slot<R::Context>>()) {
-                core::ptr::drop_in_place(slot.as_ptr());
-            }
+        // SAFETY: `object` is an item whose memory is live until this
+        // callback returns (this callback's contract), and `CONTEXT_TYPE` a
+        // context type info.
+        let space =
+            unsafe { wdf_ffi::WdfObjectGetTypedContextWorker(object, R::CONTEXT_TYPE.as_raw()) };
+        if let Some(slot) = NonNull::new(space.cast::<Slot<R::Context>>()) {
+            // SAFETY: the `Slot<R::Context>` `create` wrote for this item of
+            // `R`, dropped here once; nothing reaches it any more (the
+            // framework's last reference went).
+            unsafe { core::ptr::drop_in_place(slot.as_ptr()) };
         }
     });
 }

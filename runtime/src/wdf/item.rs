@@ -144,18 +144,20 @@ impl<'p, R: Routine> WdfWorkItem<'p, R> {
                 context,
             });
         };
+        // SAFETY: `handle` is the live item just created (this holds the
+        // creation reference), and `CONTEXT_TYPE` a context type info.
+        let space = unsafe {
+            wdf_ffi::WdfObjectGetTypedContextWorker(
+                handle.as_ptr().cast(),
+                R::CONTEXT_TYPE.as_raw(),
+            )
+        };
         // SAFETY: the framework allocated `ContextSize` bytes for the type
         // (at least a `Slot`, asserted above), unused until this write;
         // nothing can run the callbacks before it (the item is neither
         // enqueued nor known to anyone else yet, and this holds the creation
         // reference).
-        unsafe {
-            let space = wdf_ffi::WdfObjectGetTypedContextWorker(
-                handle.as_ptr().cast(),
-                R::CONTEXT_TYPE.as_raw(),
-            );
-            space.cast::<Slot<R::Context>>().write(Slot::new(context));
-        }
+        unsafe { space.cast::<Slot<R::Context>>().write(Slot::new(context)) };
         // INVARIANT: created for `R` under `parent` (alive for 'p), its slot
         // written; this value holds the creation reference.
         Ok(Self {
@@ -193,9 +195,12 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
 
     /// The parent it was created under, for as long as it was borrowed.
     pub fn parent(&self) -> &'p R::Parent {
+        // SAFETY: by the invariants the item is live (we hold its creation
+        // reference).
+        let parent = unsafe { wdf_ffi::WdfWorkItemGetParentObject(self.handle.as_ptr()) };
         // SAFETY: by the invariants the parent lives for 'p, and the item was
         // created under an `R::Parent`.
-        unsafe { R::Parent::from_object(wdf_ffi::WdfWorkItemGetParentObject(self.handle.as_ptr())) }
+        unsafe { R::Parent::from_object(parent) }
     }
 
     /// The handle.
@@ -239,10 +244,8 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
         if status != STATUS_SUCCESS || space.is_null() {
             return Err(KeepError { status, item: self });
         }
-        // SAFETY: a live item (we own it): the reference is the parent's
-        // space's, released by its cleanup (`release_kept`); the space is
-        // fresh, sized for one handle, and its cleanup cannot run before
-        // this write (the parent is live while its child is).
+        // SAFETY: a live item (we own it); the reference is the parent's
+        // space's, released by its cleanup (`release_kept`) with the same tag.
         unsafe {
             wdf_ffi::WdfObjectReferenceActual(
                 handle.cast(),
@@ -250,8 +253,11 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
                 0,
                 core::ptr::null(),
             );
-            space.cast::<WDFWORKITEM>().write(handle);
         }
+        // SAFETY: the space is fresh, sized and aligned for one handle
+        // (`KEPT_TYPE`), and its cleanup cannot run before this write (the
+        // parent is live while its child is).
+        unsafe { space.cast::<WDFWORKITEM>().write(handle) };
         // INVARIANT (of `WdfWorkItemRef::kept`): from here the framework alone
         // deletes the item, with its parent, and the parent's space holds a
         // reference on it until the parent's cleanup.

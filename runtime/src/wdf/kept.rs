@@ -80,9 +80,11 @@ impl<'p, R: Routine> WdfWorkItemRef<'p, R> {
         if space.is_null() {
             return None;
         }
-        // SAFETY: space of `R::KEPT_TYPE` holds the handle `keep_in_parent`
-        // wrote before anyone could find the space (`WdfContextSpace`'s
-        // contract: no other routine's type).
+        // SAFETY: a space of `R::KEPT_TYPE` is one handle, of an item of `R`
+        // (`WdfContextSpace`'s contract: no other routine's type), live with
+        // the parent: zeroed when allocated, then written once by
+        // `keep_in_parent`, which the driver calls while it sets the parent
+        // up, before the parent's other callbacks look for the item.
         let handle = NonNull::new(unsafe { space.cast::<WDFWORKITEM>().read() })?;
         // SAFETY: the parent's space holds a reference on the item until the
         // parent's cleanup, after 'p: its memory and slot are live.
@@ -145,14 +147,19 @@ pub(crate) fn tag<R: WdfContextSpace>() -> *mut c_void {
 /// Called by the framework, once, for a parent whose `R::KEPT_TYPE` space
 /// `keep_in_parent` allocated.
 pub(crate) unsafe extern "system" fn release_kept<R: WdfContextSpace>(parent: WDFOBJECT) {
-    // SAFETY: the function's contract: the parent's memory is live during its
-    // cleanup, and its `KEPT_TYPE` space holds the handle `keep_in_parent`
-    // wrote, with the reference taken there.
-    unsafe {
-        let space = wdf_ffi::WdfObjectGetTypedContextWorker(parent, R::KEPT_TYPE.as_raw());
-        if let Some(space) = NonNull::new(space.cast::<WDFWORKITEM>()) {
-            let handle = space.as_ptr().replace(core::ptr::null_mut());
-            if !handle.is_null() {
+    // SAFETY: the parent's memory is live during its cleanup (this
+    // callback's contract), and `KEPT_TYPE` is a context type info.
+    let space = unsafe { wdf_ffi::WdfObjectGetTypedContextWorker(parent, R::KEPT_TYPE.as_raw()) };
+    if let Some(space) = NonNull::new(space.cast::<WDFWORKITEM>()) {
+        // SAFETY: the parent's `KEPT_TYPE` space, one handle
+        // (`WdfContextSpace`'s contract), live during the cleanup; emptied so
+        // the reference is released once.
+        let handle = unsafe { space.as_ptr().replace(core::ptr::null_mut()) };
+        if !handle.is_null() {
+            // SAFETY: the handle `keep_in_parent` wrote, with the reference it
+            // took under this tag; the reference keeps the item live until
+            // this call gives it up, once.
+            unsafe {
                 wdf_ffi::WdfObjectDereferenceActual(
                     handle.cast(),
                     tag::<R>(),

@@ -20,7 +20,8 @@ macro_rules! parent_type {
         // SAFETY: framework handles may be used from any thread; `&Self` only
         // carries the handle value into framework calls.
         unsafe impl Sync for $name {}
-        // SAFETY: as for `Sync`: the value is a handle, usable from any thread.
+        // SAFETY: the value is a framework handle, which any thread may pass
+        // to framework calls; it owns nothing that is tied to a thread.
         unsafe impl Send for $name {}
 
         impl $name {

@@ -68,9 +68,11 @@ impl<'a, R: WdfRoutine> RunningWdfWorkItem<'a, R> {
     /// The parent, for the callback's duration: items created under it with
     /// this borrow cannot outlive the call.
     pub fn parent(&self) -> &'a R::Parent {
+        // SAFETY: by the invariants the item is live for `'a`.
+        let parent = unsafe { wdf_ffi::WdfWorkItemGetParentObject(self.handle) };
         // SAFETY: by the invariants the parent lives for `'a`, and the item
         // was created under an `R::Parent`.
-        unsafe { R::Parent::from_object(wdf_ffi::WdfWorkItemGetParentObject(self.handle)) }
+        unsafe { R::Parent::from_object(parent) }
     }
 
     /// Queues the item again (it is no longer queued while its callback runs).
@@ -101,10 +103,13 @@ impl<R: WdfRoutine> fmt::Debug for RunningWdfWorkItem<'_, R> {
 /// Called by the framework for an item created by `WdfWorkItem::<R>::create`,
 /// holding a reference on it for the call.
 pub(crate) unsafe extern "system" fn callback<R: WdfRoutine>(handle: WDFWORKITEM) {
-    // SAFETY: the function's contract: a live item of `R`, its slot written
-    // by `create`, referenced by the framework while the callback runs.
+    // SAFETY: `handle` is an item `create` made for `R`, so its slot is
+    // written, and the framework holds a reference on it while this callback
+    // runs (this callback's contract).
     unsafe { slot::<R>(handle) }.unqueue();
-    // SAFETY: the function's contract is the type's invariants, for this call.
+    // SAFETY: the type's invariants, for this call: the item's callback is
+    // running and the framework's reference keeps the item, its context and
+    // its parent alive until it returns.
     let running = unsafe { RunningWdfWorkItem::<R>::new(handle) };
     guard(|| R::run(&running));
 }
