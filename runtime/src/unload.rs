@@ -18,7 +18,7 @@
 
 use core::ffi::c_void;
 use core::fmt;
-use core::ptr;
+use core::ptr::{self, NonNull};
 
 use crate::ffi;
 use crate::guard::guard;
@@ -149,13 +149,27 @@ fn key() -> *mut c_void {
 }
 
 /// ntwork's state of `driver`, if `set_unload` made it.
-fn state_of(driver: &DriverObject) -> Option<&UnloadState> {
+fn state_of(driver: &DriverObject) -> Option<NonNull<UnloadState>> {
     // SAFETY: `driver` is this driver's live object (a borrow of it); the
     // lookup has no other precondition (IRQL <= APC_LEVEL, the caller's).
     let extension = unsafe { ffi::IoGetDriverObjectExtension(driver.as_raw(), key()) };
-    // SAFETY: by the invariants an extension under this key is an
-    // `UnloadState`, valid while the driver object is (longer than `driver`).
-    unsafe { extension.cast::<UnloadState>().as_ref() }
+    NonNull::new(extension.cast::<UnloadState>())
+}
+
+/// The list of rundowns opened for the driver whose state this is. Only the
+/// atomic list head is borrowed: `set_unload` may still be writing the other
+/// fields (the extension is findable from its allocation on).
+///
+/// # Safety
+///
+/// `state` is a driver's ntwork state (the invariants of [`UnloadState`]),
+/// which lives for `'a`.
+unsafe fn opened_list<'a>(state: NonNull<UnloadState>) -> &'a crate::sync::AtomicPtr<Rundown> {
+    // SAFETY: the field of a live state; only its address is taken.
+    let field = unsafe { &raw const (*state.as_ptr()).opened };
+    // SAFETY: the head is an atomic (valid zeroed, or made by `set_unload`
+    // under loom), only ever accessed atomically, and lives for 'a.
+    unsafe { &*field }
 }
 
 impl DriverObject {
@@ -252,6 +266,9 @@ impl Rundown {
             return Ok(());
         }
         let state = state_of(driver).ok_or(OpenError::NoUnload)?;
+        // SAFETY: the state of `driver`, live while the driver object is
+        // (longer than this borrow of it).
+        let opened = unsafe { opened_list(state) };
         let owner = driver.as_raw().cast::<c_void>();
         // The first opener owns it. Another driver object is refused while
         // the owner is loaded; once the owner's unload waited for it, a new
@@ -278,7 +295,7 @@ impl Rundown {
                 }
             }
         }
-        if self.drain().open(|| push(&state.opened, self))? {
+        if self.drain().open(|| push(opened, self))? {
             return Ok(());
         }
         // Opened before (or being opened by another thread: wait for it).
@@ -324,17 +341,29 @@ unsafe extern "system" fn driver_unload(driver: ffi::PDRIVER_OBJECT) {
     let Some(state) = state_of(driver) else {
         return;
     };
-    let mut next = state.opened.swap(unloading(), Ordering::AcqRel);
+    // SAFETY: the driver's state, live until the driver object goes (after
+    // this routine).
+    let opened = unsafe { opened_list(state) };
+    let mut next = opened.swap(unloading(), Ordering::AcqRel);
     while !next.is_null() && next != unloading() {
         // SAFETY: the list holds `&'static Rundown`s (`push`).
         let rundown = unsafe { &*next };
         rundown.drain().wait_final();
         next = rundown.next.load(Ordering::Acquire);
     }
-    if let Some(unload) = state.unload {
+    let state = state.as_ptr();
+    // SAFETY: `set_unload` wrote the field before it stored this routine in
+    // `DriverUnload`, which the I/O manager read to call it: nothing writes
+    // it any more, and the state lives until after this routine.
+    let unload = unsafe { (*state).unload };
+    // SAFETY: `set_unload` stored the routine that was in `DriverUnload`
+    // before it put this one there; nothing writes the field any more, and
+    // the state lives until after this routine.
+    let previous = unsafe { (*state).previous };
+    if let Some(unload) = unload {
         guard(|| unload(driver));
     }
-    if let Some(previous) = state.previous {
+    if let Some(previous) = previous {
         // SAFETY: the DriverUnload the driver (or its framework) had set,
         // called as the I/O manager would have, once, with its object.
         unsafe { previous(driver.as_raw()) };

@@ -13,7 +13,13 @@ use crate::{Routine, WorkQueue, ffi};
 
 /// A reusable Ex work item: queued many times, never more than once at a time.
 ///
-/// For an item that lives in a `static` or is shared by an `Arc`. Queueing
+/// For an item that lives in a `static` or is shared by an `Arc`. The kernel
+/// keeps the item's `WORK_QUEUE_ITEM` in its queue and ntwork touches its
+/// protections at DISPATCH_LEVEL, so the item must be in nonpaged memory: a
+/// driver's statics are (unless the driver puts them in a pageable
+/// section), and an `Arc` is when the driver's global allocator allocates
+/// nonpaged pool (wdk-alloc does). A paged item is a page fault at
+/// DISPATCH_LEVEL (bug check 0xA or 0xD1), or Driver Verifier's 0xC4/0x131. Queueing
 /// while pending returns [`NotQueued::AlreadyQueued`] instead of the kernel's
 /// bug check `0xE4`. The pending flag clears before the routine runs, so the
 /// routine may queue its own item again (kernel and KMDF semantics).

@@ -241,9 +241,9 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
         // attributes (a type, no parent) and out pointer.
         let status =
             unsafe { wdf_ffi::WdfObjectAllocateContext(parent, &mut attributes, &mut space) };
-        if status != STATUS_SUCCESS || space.is_null() {
+        let Some(space) = NonNull::new(space).filter(|_| status == STATUS_SUCCESS) else {
             return Err(KeepError { status, item: self });
-        }
+        };
         // SAFETY: a live item (we own it); the reference is the parent's
         // space's, released by its cleanup (`release_kept`) with the same tag.
         unsafe {
@@ -254,10 +254,13 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
                 core::ptr::null(),
             );
         }
-        // SAFETY: the space is fresh, sized and aligned for one handle
-        // (`KEPT_TYPE`), and its cleanup cannot run before this write (the
-        // parent is live while its child is).
-        unsafe { space.cast::<WDFWORKITEM>().write(handle) };
+        // SAFETY: the space is fresh (zeroed), sized and aligned for one
+        // handle (`KEPT_TYPE`), lives while the parent does (longer than this
+        // call, its child's), and is only accessed atomically.
+        let slot = unsafe { super::kept::kept_slot(space) };
+        // Release: a `kept` that finds the handle finds the slot `create`
+        // wrote and the reference taken above.
+        slot.store(handle, core::sync::atomic::Ordering::Release);
         // INVARIANT (of `WdfWorkItemRef::kept`): from here the framework alone
         // deletes the item, with its parent, and the parent's space holds a
         // reference on it until the parent's cleanup.

@@ -5,6 +5,7 @@ use core::ffi::c_void;
 use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 use super::context::{Enqueued, WdfContextSpace, enqueue, slot};
 use super::parent::WdfParent;
@@ -77,15 +78,14 @@ impl<'p, R: Routine> WdfWorkItemRef<'p, R> {
         let space = unsafe {
             wdf_ffi::WdfObjectGetTypedContextWorker(parent.as_object(), R::KEPT_TYPE.as_raw())
         };
-        if space.is_null() {
-            return None;
-        }
-        // SAFETY: a space of `R::KEPT_TYPE` is one handle, of an item of `R`
-        // (`WdfContextSpace`'s contract: no other routine's type), live with
-        // the parent: zeroed when allocated, then written once by
-        // `keep_in_parent`, which the driver calls while it sets the parent
-        // up, before the parent's other callbacks look for the item.
-        let handle = NonNull::new(unsafe { space.cast::<WDFWORKITEM>().read() })?;
+        let space = NonNull::new(space)?;
+        // SAFETY: a space of `R::KEPT_TYPE` is one handle of an item of `R`
+        // (`WdfContextSpace`'s contract: no other routine's type), aligned,
+        // live with the parent for 'p, and only accessed atomically.
+        let kept = unsafe { kept_slot(space) };
+        // Null until `keep_in_parent` stored it (and after the parent's
+        // cleanup released it).
+        let handle = NonNull::new(kept.load(Ordering::Acquire))?;
         // SAFETY: the parent's space holds a reference on the item until the
         // parent's cleanup, after 'p: its memory and slot are live.
         if unsafe { slot::<R>(handle.as_ptr()) }.is_deleted() {
@@ -133,6 +133,24 @@ impl<R: Routine> fmt::Debug for WdfWorkItemRef<'_, R> {
     }
 }
 
+/// A parent's `KEPT_TYPE` space: one handle, read and written atomically,
+/// because the space is findable (by `kept` on another thread: a DPC) from the
+/// moment the framework allocated it, before `keep_in_parent` stores the
+/// handle.
+///
+/// # Safety
+///
+/// `space` is a live, aligned `KEPT_TYPE` space (zeroed when allocated: a
+/// valid, null `AtomicPtr`) that lives for `'a` and is only ever accessed
+/// atomically.
+pub(crate) unsafe fn kept_slot<'a>(
+    space: NonNull<c_void>,
+) -> &'a AtomicPtr<wdf_ffi::WDFWORKITEM__> {
+    // SAFETY: the caller guarantees a live, aligned slot of one pointer,
+    // accessed only atomically, for 'a.
+    unsafe { AtomicPtr::from_ptr(space.as_ptr().cast()) }
+}
+
 /// The tag of the reference a parent's space holds on the item it keeps.
 pub(crate) fn tag<R: WdfContextSpace>() -> *mut c_void {
     core::ptr::from_ref(R::KEPT_TYPE).cast_mut().cast()
@@ -150,11 +168,13 @@ pub(crate) unsafe extern "system" fn release_kept<R: WdfContextSpace>(parent: WD
     // SAFETY: the parent's memory is live during its cleanup (this
     // callback's contract), and `KEPT_TYPE` is a context type info.
     let space = unsafe { wdf_ffi::WdfObjectGetTypedContextWorker(parent, R::KEPT_TYPE.as_raw()) };
-    if let Some(space) = NonNull::new(space.cast::<WDFWORKITEM>()) {
+    if let Some(space) = NonNull::new(space) {
         // SAFETY: the parent's `KEPT_TYPE` space, one handle
-        // (`WdfContextSpace`'s contract), live during the cleanup; emptied so
-        // the reference is released once.
-        let handle = unsafe { space.as_ptr().replace(core::ptr::null_mut()) };
+        // (`WdfContextSpace`'s contract), aligned, live during the cleanup and
+        // only accessed atomically.
+        let slot = unsafe { kept_slot(space) };
+        // Emptied so the reference is released once.
+        let handle = slot.swap(core::ptr::null_mut(), Ordering::AcqRel);
         if !handle.is_null() {
             // SAFETY: the handle `keep_in_parent` wrote, with the reference it
             // took under this tag; the reference keeps the item live until
