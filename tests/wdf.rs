@@ -157,24 +157,36 @@ fn flush_itself(flag: &AtomicBool, item: &RunningWdfWorkItem<'_, flush_itself>) 
     unsafe { w::WdfWorkItemFlush(item.as_raw()) };
 }
 
+/// KMDF (`FxWorkItem::FlushAndWait`): a flush from the item's own callback
+/// returns without waiting; the KMDF verifier breaks into the debugger only
+/// when it is on (DbgBreakOnError), which the host reports.
 #[test]
-fn flush_from_inside_the_callback_is_the_verifier_break() {
-    let exec = Executive::manual();
-    let (_driver, handle) = device(&exec, WdfDeviceConfig::default());
-    let item = flush_itself::create(
-        wdf_device(&handle),
-        AtomicBool::new(false),
-        Serialization::None,
-    )
-    .unwrap();
-    item.enqueue();
-    exec.run_until_idle();
-    let stop = exec.expect_bug_check();
-    assert_eq!(stop.code, bugcheck::HOST_WDF_VERIFIER_BREAK);
-    assert_eq!(stop.parameters[..2], [1, item.as_raw() as usize]);
-    assert!(stop.is_host_diagnostic());
-    // The executive has stopped: nothing more runs, so the item stays.
-    item.leave_to_parent();
+fn flush_from_inside_the_callback_returns_at_once_and_is_a_verifier_break_only_with_the_kmdf_verifier()
+ {
+    for verifier in [false, true] {
+        let exec = Executive::manual();
+        exec.set_kmdf_verifier(verifier);
+        let (_driver, handle) = device(&exec, WdfDeviceConfig::default());
+        let item = flush_itself::create(
+            wdf_device(&handle),
+            AtomicBool::new(false),
+            Serialization::None,
+        )
+        .unwrap();
+        item.enqueue();
+        assert_eq!(exec.run_until_idle(), 1, "the flush did not hang");
+        assert!(item.context().load(Ordering::SeqCst));
+        if verifier {
+            let stop = exec.expect_bug_check();
+            assert_eq!(stop.code, bugcheck::HOST_WDF_VERIFIER_BREAK);
+            assert_eq!(stop.parameters[..2], [1, item.as_raw() as usize]);
+            assert!(stop.is_host_diagnostic());
+            // The executive has stopped: nothing more runs, so the item stays.
+            item.leave_to_parent();
+        } else {
+            assert_eq!(exec.bug_check(), None, "no stop without the KMDF verifier");
+        }
+    }
 }
 
 static ORDER: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
@@ -389,32 +401,54 @@ fn create_and_enqueue_above_dispatch_and_flush_above_passive_are_stopped() {
     let item = drain::create(wdf_device(&handle), Samples::new(), Serialization::None).unwrap();
     ntwork_host::at_dispatch_level(|| item.flush());
     let stop = exec.expect_bug_check();
-    assert_eq!(stop.code, bugcheck::HOST_IRQL_ABOVE_DISPATCH);
+    assert_eq!(stop.code, bugcheck::HOST_IRQL_TOO_HIGH);
     assert_eq!(
-        stop.parameters[1..3],
+        stop.parameters[1..],
         [
             usize::from(ntwork::ffi::DISPATCH_LEVEL),
-            item.as_raw() as usize
+            item.as_raw() as usize,
+            usize::from(ntwork::ffi::PASSIVE_LEVEL)
         ]
     );
     item.leave_to_parent();
 }
 
-/// Contexts dropped, as seen by the callback right after deleting its item.
-static DROPPED_AFTER_DELETE: AtomicUsize = AtomicUsize::new(usize::MAX);
+/// What the callback saw right after deleting its own item: contexts
+/// dropped, and `IO_WORKITEM`s still allocated.
+static AFTER_DELETE: Mutex<Option<(usize, usize)>> = Mutex::new(None);
 
 #[work_item(wdf)]
 fn delete_itself(context: &(Counted, Arc<Tally>), item: &RunningWdfWorkItem<'_, delete_itself>) {
+    context.0.mark_ran();
+    // Taken before the delete: the cleanup drops the context inside it.
+    let tally = Arc::clone(&context.1);
     // The running handle has no delete; the raw call is what a C callback
-    // does, and KMDF allows it: disposal waits until the callback returns.
+    // does, and KMDF allows it. Nothing of the context is used after it.
     // SAFETY: the live item, owned by nobody else (left to its parent).
     unsafe { w::WdfObjectDelete(item.as_raw().cast()) };
-    DROPPED_AFTER_DELETE.store(context.1.dropped(), Ordering::SeqCst);
-    context.0.mark_ran();
+    let io_items = TEST_EXECUTIVE.with(|exec| {
+        // SAFETY: the manual executive runs this callback on the test's
+        // thread, inside `run_until_idle`, while the test holds it.
+        unsafe { &*exec.get() }.io_work_items_outstanding()
+    });
+    *AFTER_DELETE.lock().unwrap() = Some((tally.dropped(), io_items));
 }
 
+std::thread_local! {
+    /// The executive of the test whose manual run calls the callback.
+    static TEST_EXECUTIVE: core::cell::Cell<*const Executive> =
+        const { core::cell::Cell::new(core::ptr::null()) };
+}
+
+/// KMDF (`FxObject::DeleteObject` -> `DisposeChildrenWorker` ->
+/// `FxWorkItem::Dispose`, then `CallCleanup`): `WdfObjectDelete` from the
+/// item's own callback runs EvtCleanupCallback inside the delete call (the
+/// runtime's cleanup drops the context there); the memory (and the
+/// `IO_WORKITEM`) go at the last reference, which the running callback's
+/// enqueue holds until it returns.
 #[test]
-fn an_item_deleted_inside_its_own_callback_is_disposed_after_it_returns() {
+fn an_item_deleted_inside_its_own_callback_is_cleaned_up_inside_the_delete_and_freed_after_it_returns()
+ {
     let exec = Executive::manual();
     let (driver, handle) = device(&exec, WdfDeviceConfig::default());
     let tally = Tally::new();
@@ -427,22 +461,19 @@ fn an_item_deleted_inside_its_own_callback_is_disposed_after_it_returns() {
     assert_eq!(item.enqueue(), Enqueued::Queued);
     // The callback deletes it: the driver gives up its ownership first.
     item.leave_to_parent();
+    TEST_EXECUTIVE.with(|e| e.set(&exec));
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!(
-        DROPPED_AFTER_DELETE.load(Ordering::SeqCst),
-        0,
-        "the context outlives the delete until the callback returns"
+        AFTER_DELETE.lock().unwrap().take(),
+        Some((1, 1)),
+        "the context was dropped inside the delete; the IO_WORKITEM was still there"
     );
-    assert_eq!(
-        (tally.ran(), tally.dropped()),
-        (1, 1),
-        "the callback finished with its context, then the context was dropped once"
-    );
+    assert_eq!((tally.ran(), tally.dropped()), (1, 1), "dropped once");
     assert_eq!(exec.bug_check(), None);
     assert_eq!(
         exec.io_work_items_outstanding(),
         0,
-        "its IO_WORKITEM is freed"
+        "its IO_WORKITEM is freed after the callback returned"
     );
     // Deleting the device later finds no child left to dispose.
     handle.delete();

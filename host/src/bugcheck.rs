@@ -33,6 +33,15 @@ pub const REFERENCE_BY_POINTER: u32 = 0x18;
 /// * `0x62` driver unloaded with allocations not freed (driver name, 0, count).
 pub const DRIVER_VERIFIER_DETECTED_VIOLATION: u32 = 0xC4;
 
+/// `WDF_VIOLATION` (0x10D): KMDF found a driver error. Parameter 1 is the
+/// subcode (`wdfbugcodes.h`): 4 `WDF_REQUIRED_PARAMETER_IS_NULL` (0, the
+/// caller's return address, globals; the host gives the WDF function's
+/// address instead of the return address), 5 `WDF_INVALID_HANDLE` (the
+/// handle, the type the function expected (`FX_TYPE_*`, 0x1000 any object,
+/// 0x1025 a work item), globals). Parameter 4 is the driver's
+/// `WdfDriverGlobals`.
+pub const WDF_VIOLATION: u32 = 0x10D;
+
 /// `DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS` (0xCE): a driver
 /// unloaded while its work was queued or running.
 ///
@@ -216,6 +225,7 @@ impl BugCheck {
             }
             WORKER_THREAD_RETURNED_AT_BAD_IRQL => "WORKER_THREAD_RETURNED_AT_BAD_IRQL",
             WORKER_INVALID => "WORKER_INVALID",
+            WDF_VIOLATION => "WDF_VIOLATION",
             _ => "UNKNOWN_BUG_CHECK",
         }
     }

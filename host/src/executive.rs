@@ -200,6 +200,16 @@ impl Executive {
         self.inner.lock().verifier = enabled;
     }
 
+    /// Turns KMDF's verifier (with `DbgBreakOnError`) on or off (default
+    /// off): where the framework's verifier breaks into the debugger (a
+    /// flush from the item's own callback, an enqueue of an item being
+    /// deleted, `WdfObjectDelete` of a device), the host stops with
+    /// [`HOST_WDF_VERIFIER_BREAK`](crate::bugcheck::HOST_WDF_VERIFIER_BREAK);
+    /// off, the framework only traces and the call returns.
+    pub fn set_kmdf_verifier(&self, enabled: bool) {
+        self.inner.lock().kmdf_verifier = enabled;
+    }
+
     /// The cap on worker threads of a threaded executive (default 64, at
     /// least 1).
     pub fn set_max_workers(&self, max: usize) {

@@ -300,6 +300,8 @@ pub(crate) struct State {
     pub(crate) faults: Faults,
     pub(crate) target: WindowsVersion,
     pub(crate) verifier: bool,
+    /// KMDF's verifier with DbgBreakOnError: its breaks stop the executive.
+    pub(crate) kmdf_verifier: bool,
 }
 
 impl State {
@@ -315,6 +317,7 @@ impl State {
             faults: Faults::new(),
             target: WindowsVersion::Windows11,
             verifier: false,
+            kmdf_verifier: false,
         }
     }
 }

@@ -1,7 +1,7 @@
-//! Framework devices on the host's WDM devices, and the layer's
-//! registration with a driver: the framework displaces the driver object's
-//! `DriverUnload` with its own, which disposes the driver's framework objects
-//! before calling the displaced routine.
+//! Framework devices on the host's WDM devices, their queues, and the
+//! layer's registration with a driver: as KMDF does, the framework displaces
+//! the driver object's `DriverUnload` with its own, which deletes the
+//! driver's framework objects before calling the displaced routine.
 
 use std::sync::Arc;
 use std::vec::Vec;
@@ -9,15 +9,18 @@ use std::vec::Vec;
 use ntwork_sys::wdf::{self as w, PFN_WDF_OBJECT_CONTEXT_CLEANUP};
 use ntwork_sys::{self as ffi};
 
-use super::object::{Kind, Object, delete_object, dispose_for_devices, new_handle, with_objects};
-use crate::drivers::{Device, Driver};
+use super::lifetime::{delete, delete_devices_of};
+use super::object::{Context, Header, Kind, Lifecycle, Object, handle_of, insert};
+use crate::drivers::Driver;
+use crate::objects::allocate_zeroed;
 use crate::state::Ptr;
 use crate::sync::Mutex;
 
 /// Configuration of a host WDF device.
 #[derive(Debug, Clone, Copy)]
 pub struct WdfDeviceConfig {
-    /// `WdfExecutionLevelPassive` (default true).
+    /// `WdfExecutionLevelPassive` (default false: the device inherits the
+    /// driver's execution level, dispatch).
     pub passive: bool,
     /// `WdfSynchronizationScopeDevice` (default false: none).
     pub synchronized: bool,
@@ -26,96 +29,114 @@ pub struct WdfDeviceConfig {
 }
 
 impl Default for WdfDeviceConfig {
+    /// Dispatch level (a device inherits the driver's default, dispatch),
+    /// no synchronization, no cleanup.
     fn default() -> Self {
         Self {
-            passive: true,
+            passive: false,
             synchronized: false,
             cleanup: None,
         }
     }
 }
 
-/// A host `WDFDEVICE` of a [`Driver`](crate::Driver), over a WDM device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A host `WDFDEVICE` of a [`Driver`], over a WDM device. The handle (and
+/// each clone) keeps the framework object's memory while it exists (not the
+/// object: once the framework destroyed it, its functions refuse it).
+#[derive(Clone)]
 pub struct WdfDeviceHandle {
-    handle: usize,
+    header: Arc<Header>,
 }
 
 impl WdfDeviceHandle {
     /// The `WDFDEVICE`.
     pub fn as_raw(&self) -> w::WDFDEVICE {
-        self.handle as w::WDFDEVICE
+        handle_of(&self.header).cast()
     }
 
     /// A `WDFQUEUE` of this device (a parent whose chain leads to the device).
     pub fn create_queue(&self) -> w::WDFQUEUE {
-        let handle = new_handle();
-        with_objects(|objects| {
-            objects.insert(
-                handle,
-                Object {
-                    kind: Kind::Queue,
-                    parent: Some(self.handle),
-                    children: Vec::new(),
-                    context: None,
-                    cleanup: None,
-                    extra: Vec::new(),
-                    disposing: false,
-                },
-            );
-            if let Some(device) = objects.get_mut(&self.handle) {
-                device.children.push(handle);
-            }
-        });
-        handle as w::WDFQUEUE
+        let device = self.as_raw().addr();
+        let driver = super::object::lock()
+            .objects
+            .get(&device)
+            .map_or(Ptr(core::ptr::null_mut()), |o| o.driver);
+        let object = Object {
+            header: Header::new(),
+            kind: Kind::Queue,
+            lifecycle: Lifecycle::Created,
+            refs: 1,
+            parent: Some(device),
+            children: Vec::new(),
+            contexts: Vec::new(),
+            driver,
+        };
+        insert(object).cast()
     }
 
-    /// Deletes the device (`WdfObjectDelete`, as PnP removal does): children
-    /// first (work items flushed and disposed), then the device's cleanup.
+    /// Removes the device (PnP removal: the framework deletes it): children
+    /// first (work items flushed and disposed, their cleanup run), then the
+    /// device's cleanup and its WDM device's `IoDeleteDevice`; the memory
+    /// goes at the last reference.
     pub fn delete(&self) {
         let export = Self::delete as *const () as usize;
-        delete_object(self.handle, export);
+        delete(self.as_raw().addr(), export);
     }
 }
 
-/// Makes a WDF device over `device`.
-fn create_device(device: Device, config: WdfDeviceConfig) -> WdfDeviceHandle {
-    let handle = new_handle();
-    with_objects(|objects| {
-        objects.insert(
-            handle,
-            Object {
-                kind: Kind::Device {
-                    device,
-                    passive: config.passive,
-                    synchronized: config.synchronized,
-                    lock: Arc::new(Mutex::new(())),
-                },
-                parent: None,
-                children: Vec::new(),
-                context: None,
-                cleanup: config.cleanup,
-                extra: Vec::new(),
-                disposing: false,
-            },
-        );
-    });
-    WdfDeviceHandle { handle }
+impl core::fmt::Debug for WdfDeviceHandle {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("WdfDeviceHandle")
+            .field(&self.as_raw())
+            .finish()
+    }
 }
+
+impl PartialEq for WdfDeviceHandle {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.header, &other.header)
+    }
+}
+
+impl Eq for WdfDeviceHandle {}
 
 impl Driver {
     /// Creates a KMDF device of this driver (`WdfDeviceCreate`), over a new
     /// WDM device object, for `WdfWorkItemCreate` parents. The first one
     /// binds the driver to the framework: its `DriverUnload` is displaced by
-    /// the framework's, which disposes the driver's framework objects first.
+    /// the framework's, which deletes the driver's framework devices first.
     pub fn create_wdf_device(&self, config: WdfDeviceConfig) -> WdfDeviceHandle {
         displace_driver_unload(self.as_raw());
-        create_device(self.create_device(), config)
+        let device = self.create_device();
+        let header = Header::new();
+        let contexts = config.cleanup.map(|cleanup| Context {
+            info: Ptr(core::ptr::null_mut()),
+            block: allocate_zeroed(0),
+            cleanup: Some(cleanup),
+            destroy: None,
+        });
+        let object = Object {
+            header: Arc::clone(&header),
+            kind: Kind::Device(super::object::DeviceState {
+                device,
+                passive: config.passive,
+                synchronized: config.synchronized,
+                lock: Arc::new(Mutex::new(())),
+            }),
+            lifecycle: Lifecycle::Created,
+            refs: 1,
+            parent: None,
+            children: Vec::new(),
+            contexts: contexts.into_iter().collect(),
+            driver: Ptr(self.as_raw()),
+        };
+        insert(object);
+        WdfDeviceHandle { header }
     }
 }
 
 /// The drivers bound to the framework, with the `DriverUnload` each had
-/// before (`WDF_DRIVER_GLOBALS.DisplaceDriverUnload`).
+/// before (what `WDF_DRIVER_GLOBALS.DisplaceDriverUnload` records).
 static BOUND: Mutex<Vec<(Ptr<ffi::DRIVER_OBJECT>, ffi::PDRIVER_UNLOAD)>> = Mutex::new(Vec::new());
 
 /// Puts the framework's unload routine in `driver`'s `DriverUnload`, once.
@@ -124,15 +145,14 @@ fn displace_driver_unload(driver: *mut ffi::DRIVER_OBJECT) {
     if bound.iter().any(|(d, _)| d.0 == driver) {
         return;
     }
-    // SAFETY: the host's live driver object; its fields are written by the
-    // driver's own code (here, the framework in it) at PASSIVE_LEVEL.
+    // SAFETY: the host's live driver object (a handle keeps it); its fields
+    // are written by the driver's own code (here, the framework in it).
     let previous = unsafe { (*driver).DriverUnload.replace(framework_unload) };
     bound.push((Ptr(driver), previous));
 }
 
-/// The framework's DriverUnload: disposes the framework objects of the
-/// driver's devices (the framework deletes a driver's objects before it
-/// unloads), then calls the routine it displaced.
+/// The framework's DriverUnload: deletes the driver's framework devices (and
+/// so their children), then calls the routine it displaced.
 ///
 /// # Safety
 ///
@@ -144,17 +164,7 @@ unsafe extern "system" fn framework_unload(driver: ffi::PDRIVER_OBJECT) {
         let at = bound.iter().position(|(d, _)| d.0 == driver);
         at.map(|at| bound.swap_remove(at).1)
     };
-    let mut devices = Vec::new();
-    // SAFETY: the driver object being unloaded; its device list is the I/O
-    // manager's, walked at PASSIVE_LEVEL while nothing else changes it.
-    unsafe {
-        let mut device = (*driver).DeviceObject;
-        while !device.is_null() {
-            devices.push(device.addr());
-            device = (*device).NextDevice;
-        }
-    }
-    dispose_for_devices(&devices, export);
+    delete_devices_of(driver, export);
     if let Some(Some(routine)) = previous {
         // SAFETY: the routine the driver had stored for its driver object.
         unsafe { routine(driver) };

@@ -1,24 +1,29 @@
 //! The KMDF pieces of work items, a layer above the WDM host: the function
-//! table `WdfFunctions_01033` and `WdfDriverGlobals` a KMDF driver calls
-//! through, with the rules of KMDF (see `docs/kmdf.md`).
+//! table a KMDF driver calls through (`WdfFunctions_01015` / `_01031` /
+//! `_01033`, one table) and `WdfDriverGlobals`, with KMDF's rules (see
+//! `docs/kmdf.md`).
 //!
 //! The layer registers itself with a driver as KMDF does: when the driver's
 //! first framework device is made, it displaces the driver object's
-//! `DriverUnload` with its own, which disposes the driver's framework objects
+//! `DriverUnload` with its own, which deletes the driver's framework objects
 //! and then calls the displaced routine. The WDM host never calls up.
 //!
-//! * [`object`](self): framework objects, their parents and children, and
-//!   their disposal;
-//! * work items (`WdfWorkItemCreate` / `Enqueue` / `Flush`) on the host's Io
-//!   work items, as KMDF's `FxWorkItem` uses `IO_WORKITEM`s;
-//! * devices: [`WdfDeviceHandle`], made by
-//!   [`Driver::create_wdf_device`](crate::Driver::create_wdf_device);
-//! * the table the driver calls through.
+//! Framework objects keep KMDF's lifetime (`FxObject`): a reference count,
+//! disposal (children first, then the cleanup callbacks, inside the call
+//! that disposes, `WdfObjectDelete` from the object's own callback
+//! included), and destruction at the last reference (the destroy callbacks,
+//! then the memory). Work items run on the host's Io work items, as KMDF's
+//! `FxWorkItem` uses `IO_WORKITEM`s.
 
 mod api;
 mod device;
+mod globals;
+mod lifetime;
 mod object;
+pub mod status;
+mod validate;
 mod workitem;
 
-pub use api::{WdfDriverGlobals, WdfFunctions_01033};
+pub use api::{WdfFunctions_01015, WdfFunctions_01031, WdfFunctions_01033};
 pub use device::{WdfDeviceConfig, WdfDeviceHandle};
+pub use globals::WdfDriverGlobals;

@@ -1,259 +1,231 @@
-//! Framework objects: the registry of handles, each object's parent and
-//! children, context space, and disposal (children first, then the object's
-//! cleanup callbacks).
+//! Framework objects: what each one holds (its kind's state, parent,
+//! children, context spaces, reference count, state), and the registry of
+//! every object by handle. Their lifetime is [`super::lifetime`]'s.
 
-use core::cell::Cell;
-use std::boxed::Box;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::thread::ThreadId;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use std::vec::Vec;
 
 use ntwork_sys::wdf::{
-    PCWDF_OBJECT_CONTEXT_TYPE_INFO, PFN_WDF_OBJECT_CONTEXT_CLEANUP, PFN_WDF_WORKITEM,
-    PWDF_DRIVER_GLOBALS, WDFOBJECT,
+    PCWDF_OBJECT_CONTEXT_TYPE_INFO, PFN_WDF_OBJECT_CONTEXT_CLEANUP, PFN_WDF_OBJECT_CONTEXT_DESTROY,
+    WDFOBJECT, WDFOBJECT__,
 };
 use ntwork_sys::{self as ffi};
 
-use crate::binding::current;
-use crate::bugcheck::{
-    BugCheck, HOST_IRQL_ABOVE_DISPATCH, HOST_MANUAL_WAIT_BLOCKS, HOST_UNKNOWN_OBJECT,
-};
-use crate::dispatch::manual_wait_blocks;
-use crate::irql::current_irql;
-use crate::sync::Mutex;
+use crate::state::{Block, Ptr};
+use crate::sync::{Condvar, Mutex, MutexGuard};
 
-/// What a host framework object is.
-pub(super) enum Kind {
-    Device {
-        /// The WDM device object underneath (for the Io work items).
-        device: crate::Device,
-        /// `WdfExecutionLevelPassive` (else dispatch).
-        passive: bool,
-        /// `WdfSynchronizationScopeDevice` (else none).
-        synchronized: bool,
-        /// The device's synchronization lock.
-        lock: Arc<Mutex<()>>,
-    },
-    Queue,
-    WorkItem {
-        io: usize,
-        callback: PFN_WDF_WORKITEM,
-        serialized: bool,
-        queued: bool,
-        running_on: Option<ThreadId>,
-        delete_pending: bool,
-    },
+/// `FX_TYPE_OBJECT`: any framework object (`FxTypes.h`).
+pub(super) const FX_TYPE_OBJECT: u16 = 0x1000;
+/// `FX_TYPE_DEVICE`.
+pub(super) const FX_TYPE_DEVICE: u16 = 0x1002;
+/// `FX_TYPE_QUEUE`.
+pub(super) const FX_TYPE_QUEUE: u16 = 0x1003;
+/// `FX_TYPE_WORKITEM`.
+pub(super) const FX_TYPE_WORKITEM: u16 = 0x1025;
+
+/// The memory a handle points to: what `WDFOBJECT` values are addresses of.
+/// A host handle (`WdfDeviceHandle`) keeps it while it exists.
+pub(super) struct Header {
+    _byte: u8,
 }
 
+impl Header {
+    /// A new object's handle memory.
+    pub(super) fn new() -> Arc<Header> {
+        Arc::new(Header { _byte: 0 })
+    }
+}
+
+/// A framework device's own state.
+pub(super) struct DeviceState {
+    /// The WDM device object underneath (for the Io work items).
+    pub(super) device: crate::Device,
+    /// `WdfExecutionLevelPassive` (else dispatch).
+    pub(super) passive: bool,
+    /// `WdfSynchronizationScopeDevice` (else none).
+    pub(super) synchronized: bool,
+    /// The device's synchronization lock.
+    pub(super) lock: Arc<Mutex<()>>,
+}
+
+/// A framework work item's own state (`FxWorkItem`'s members).
+pub(super) struct WorkItemState {
+    /// The `IO_WORKITEM` it runs on, freed when the object is destroyed.
+    pub(super) io: Ptr<ffi::IO_WORKITEM>,
+    pub(super) callback: ntwork_sys::wdf::EVT_WDF_WORKITEM,
+    /// The device's lock, with AutomaticSerialization under a synchronized device.
+    pub(super) lock: Option<Arc<Mutex<()>>>,
+    /// `m_Enqueued`: queued and its callback not yet started.
+    pub(super) enqueued: bool,
+    /// `m_WorkItemRunningCount`, and the threads running the callback.
+    pub(super) running: Vec<ThreadId>,
+    /// `m_RunningDown`: disposal has started; enqueues are ignored.
+    pub(super) running_down: bool,
+    /// `m_Object`: the parent it holds a reference on, until disposed.
+    pub(super) associated: Option<usize>,
+}
+
+/// What a framework object is.
+pub(super) enum Kind {
+    Device(DeviceState),
+    Queue,
+    WorkItem(WorkItemState),
+}
+
+/// `FxObjectState`, as far as the host needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Lifecycle {
+    /// `FxObjectStateCreated`.
+    Created,
+    /// Disposal running (`DisposingEarly` / `DeletedDisposing`).
+    Disposing,
+    /// Disposed by its parent, waiting for the parent's delete.
+    Disposed,
+    /// `FxObjectStateDeletedAndDisposed`.
+    Deleted,
+}
+
+/// A context space (`FxContextHeader`) with its own callbacks.
+pub(super) struct Context {
+    pub(super) info: Ptr<ntwork_sys::wdf::WDF_OBJECT_CONTEXT_TYPE_INFO>,
+    pub(super) block: Block,
+    pub(super) cleanup: PFN_WDF_OBJECT_CONTEXT_CLEANUP,
+    pub(super) destroy: PFN_WDF_OBJECT_CONTEXT_DESTROY,
+}
+
+/// A framework object.
 pub(super) struct Object {
+    pub(super) header: Arc<Header>,
     pub(super) kind: Kind,
+    pub(super) lifecycle: Lifecycle,
+    pub(super) refs: usize,
     pub(super) parent: Option<usize>,
     pub(super) children: Vec<usize>,
-    pub(super) context: Option<(PCWDF_OBJECT_CONTEXT_TYPE_INFO, usize, usize)>,
-    pub(super) cleanup: PFN_WDF_OBJECT_CONTEXT_CLEANUP,
-    /// Context space added by `WdfObjectAllocateContext`, each with its own
-    /// cleanup callback.
-    pub(super) extra: Vec<(
-        PCWDF_OBJECT_CONTEXT_TYPE_INFO,
-        usize,
-        usize,
-        PFN_WDF_OBJECT_CONTEXT_CLEANUP,
-    )>,
-    /// Being disposed: `WdfObjectAllocateContext` is `STATUS_DELETE_PENDING`.
-    pub(super) disposing: bool,
+    /// The first from the creation attributes, then `WdfObjectAllocateContext`'s.
+    pub(super) contexts: Vec<Context>,
+    /// The DRIVER_OBJECT of the driver the object belongs to.
+    pub(super) driver: Ptr<ffi::DRIVER_OBJECT>,
 }
 
-// SAFETY: the raw pointers are handles and framework-owned memory, used only
-// under the registry's lock or by the framework's own calls.
-unsafe impl Send for Object {}
-
-static OBJECTS: Mutex<Option<HashMap<usize, Object>>> = Mutex::new(None);
-
-pub(super) fn with_objects<T>(f: impl FnOnce(&mut HashMap<usize, Object>) -> T) -> T {
-    let mut guard = OBJECTS.lock();
-    f(guard.get_or_insert_with(HashMap::new))
-}
-
-std::thread_local! {
-    /// The work item whose callback runs on this thread.
-    pub(super) static IN_CALLBACK: Cell<usize> = const { Cell::new(0) };
-}
-
-/// A fresh handle value: the address of a leaked byte, unique for the process.
-pub(super) fn new_handle() -> usize {
-    Box::into_raw(Box::new(0u8)).addr()
-}
-
-pub(super) fn raise(bug_check: BugCheck) {
-    current().raise(bug_check);
-}
-
-pub(super) fn too_high(export: usize, object: usize, limit: u8) -> bool {
-    let irql = current_irql();
-    if irql <= limit {
-        return false;
+impl Object {
+    /// `FX_TYPE_*` of the object.
+    pub(super) fn fx_type(&self) -> u16 {
+        match self.kind {
+            Kind::Device(_) => FX_TYPE_DEVICE,
+            Kind::Queue => FX_TYPE_QUEUE,
+            Kind::WorkItem(_) => FX_TYPE_WORKITEM,
+        }
     }
-    raise(BugCheck::new(
-        HOST_IRQL_ABOVE_DISPATCH,
-        [export, irql.into(), object, 0],
-    ));
-    true
 }
 
-/// The device a parent chain leads to.
-pub(super) fn device_of(objects: &HashMap<usize, Object>, mut handle: usize) -> Option<usize> {
+/// Every framework object of the process, by handle address.
+pub(super) struct Registry {
+    pub(super) objects: HashMap<usize, Object>,
+}
+
+impl Registry {
+    pub(super) fn item(&mut self, handle: usize) -> Option<&mut WorkItemState> {
+        match self.objects.get_mut(&handle).map(|o| &mut o.kind) {
+            Some(Kind::WorkItem(item)) => Some(item),
+            _ => None,
+        }
+    }
+}
+
+static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
+/// Signalled when a callback ends (flush and disposal wait on it).
+static CHANGED: Condvar = Condvar::new();
+
+/// The registry, locked.
+pub(super) struct Locked(MutexGuard<'static, Option<Registry>>);
+
+impl core::ops::Deref for Locked {
+    type Target = Registry;
+    fn deref(&self) -> &Registry {
+        self.0
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("initialized by lock()"))
+    }
+}
+
+impl core::ops::DerefMut for Locked {
+    fn deref_mut(&mut self) -> &mut Registry {
+        self.0.get_or_insert_with(|| Registry {
+            objects: HashMap::new(),
+        })
+    }
+}
+
+/// Locks the registry.
+pub(super) fn lock() -> Locked {
+    let mut guard = REGISTRY.lock();
+    guard.get_or_insert_with(|| Registry {
+        objects: HashMap::new(),
+    });
+    Locked(guard)
+}
+
+/// Waits (at most `timeout`) for a callback to end, releasing the registry.
+pub(super) fn wait_changed(reg: Locked, timeout: Duration) {
+    drop(CHANGED.wait_timeout(reg.0, timeout));
+}
+
+/// Wakes the waiters of flush and disposal.
+pub(super) fn notify() {
+    CHANGED.notify_all();
+}
+
+/// A new object's handle value: the address of its header.
+pub(super) fn handle_of(header: &Arc<Header>) -> WDFOBJECT {
+    Arc::as_ptr(header).cast_mut().cast::<WDFOBJECT__>()
+}
+
+/// Adds `object` to the registry (and to its parent's children); its handle.
+pub(super) fn insert(object: Object) -> WDFOBJECT {
+    let handle = handle_of(&object.header);
+    let mut reg = lock();
+    if let Some(parent) = object.parent.and_then(|p| reg.objects.get_mut(&p)) {
+        parent.children.push(handle.addr());
+    }
+    reg.objects.insert(handle.addr(), object);
+    handle
+}
+
+/// The handle value of a registered object, with the header's provenance.
+pub(super) fn handle_ptr(handle: usize) -> WDFOBJECT {
+    lock()
+        .objects
+        .get(&handle)
+        .map_or(core::ptr::null_mut(), |o| handle_of(&o.header))
+}
+
+/// The device object a parent chain leads to.
+pub(super) fn device_of(reg: &Registry, mut handle: usize) -> Option<usize> {
     loop {
-        let object = objects.get(&handle)?;
-        if matches!(object.kind, Kind::Device { .. }) {
+        let object = reg.objects.get(&handle)?;
+        if matches!(object.kind, Kind::Device(_)) {
             return Some(handle);
         }
         handle = object.parent?;
     }
 }
 
-/// Waits until the work item is neither queued nor running.
-pub(super) fn wait_for(handle: usize, export: usize) {
-    let started = Instant::now();
-    loop {
-        let busy = with_objects(|objects| match objects.get(&handle).map(|o| &o.kind) {
-            Some(Kind::WorkItem {
-                queued, running_on, ..
-            }) => *queued || running_on.is_some(),
-            _ => false,
-        });
-        if !busy {
-            return;
-        }
-        if started.elapsed() > Duration::from_millis(200)
-            && let Some(pending) = manual_wait_blocks(&current())
-        {
-            raise(BugCheck::new(
-                HOST_MANUAL_WAIT_BLOCKS,
-                [export, handle, pending, 0],
-            ));
-            return;
-        }
-        if current().bug_check_recorded() {
-            return;
-        }
-        std::thread::sleep(Duration::from_micros(200));
-    }
-}
-
-#[allow(non_snake_case)]
-/// `WdfObjectDelete`.
-pub(super) unsafe extern "system" fn WdfObjectDelete(_: PWDF_DRIVER_GLOBALS, Object: WDFOBJECT) {
-    let export = WdfObjectDelete as *const () as usize;
-    delete_object(Object.addr(), export);
-}
-
-/// `WdfObjectDelete`: a work item inside its own callback is disposed when
-/// the callback returns; otherwise running callbacks are waited for,
-/// children are disposed first, then the object's cleanup runs.
-pub(super) fn delete_object(handle: usize, export: usize) {
-    let in_own_callback = IN_CALLBACK.with(Cell::get) == handle;
-    let is_item = with_objects(
-        |objects| match objects.get_mut(&handle).map(|o| &mut o.kind) {
-            Some(Kind::WorkItem { delete_pending, .. }) => {
-                if in_own_callback {
-                    *delete_pending = true;
-                }
-                Some(true)
-            }
-            Some(_) => Some(false),
-            None => None,
-        },
-    );
-    match is_item {
-        None => raise(BugCheck::new(HOST_UNKNOWN_OBJECT, [export, handle, 0, 0])),
-        Some(true) if in_own_callback => {}
-        Some(_) => {
-            wait_for(handle, export);
-            dispose(handle, export);
-        }
-    }
-}
-
-/// Disposes `handle` and its children (children first), running cleanup
-/// callbacks, freeing context space and the Io work items.
-pub(super) fn dispose(handle: usize, export: usize) {
-    let children = with_objects(|objects| {
-        objects
-            .get_mut(&handle)
-            .map(|o| {
-                o.disposing = true;
-                core::mem::take(&mut o.children)
-            })
-            .unwrap_or_default()
-    });
-    for child in children {
-        wait_for(child, export);
-        dispose(child, export);
-    }
-    let cleanup = with_objects(|objects| objects.get(&handle).and_then(|o| o.cleanup));
-    if let Some(cleanup) = cleanup {
-        // SAFETY: the driver's cleanup callback for its object, once.
-        unsafe { cleanup(handle as WDFOBJECT) };
-    }
-    let extra_cleanups: Vec<_> = with_objects(|objects| {
-        objects.get(&handle).map_or_else(Vec::new, |o| {
-            o.extra
-                .iter()
-                .filter_map(|&(_, _, _, cleanup)| cleanup)
-                .collect()
-        })
-    });
-    for cleanup in extra_cleanups {
-        // SAFETY: the cleanup callback of a context the driver added, once.
-        unsafe { cleanup(handle as WDFOBJECT) };
-    }
-    let Some(object) = with_objects(|objects| {
-        let object = objects.remove(&handle)?;
-        if let Some(parent) = object.parent.and_then(|p| objects.get_mut(&p)) {
-            parent.children.retain(|&c| c != handle);
-        }
-        Some(object)
-    }) else {
-        return;
+/// The context of `handle` whose type is `info` (by `UniqueType`, as the
+/// framework compares them).
+pub(super) fn find_context(
+    object: &Object,
+    info: PCWDF_OBJECT_CONTEXT_TYPE_INFO,
+) -> Option<&Context> {
+    let unique = |info: PCWDF_OBJECT_CONTEXT_TYPE_INFO| {
+        // SAFETY: context type infos are the driver's statics.
+        unsafe { info.as_ref() }.map_or(0, |i| i.UniqueType.addr())
     };
-    if let Some((_, memory, size)) = object.context
-        && let Ok(layout) = core::alloc::Layout::from_size_align(size, 16)
-    {
-        // SAFETY: allocated in WdfWorkItemCreate with this layout, freed once.
-        unsafe { std::alloc::dealloc(memory as *mut u8, layout) };
-    }
-    for (_, memory, size, _) in object.extra {
-        if let Ok(layout) = core::alloc::Layout::from_size_align(size, 16) {
-            // SAFETY: allocated in WdfObjectAllocateContext with this layout,
-            // freed once.
-            unsafe { std::alloc::dealloc(memory as *mut u8, layout) };
-        }
-    }
-    match object.kind {
-        // SAFETY: the item's IO_WORKITEM, no longer queued (waited for).
-        Kind::WorkItem { io, .. } => unsafe { ffi::IoFreeWorkItem(io as ffi::PIO_WORKITEM) },
-        Kind::Device { device, .. } => device.delete(),
-        Kind::Queue => {}
-    }
-}
-
-/// Disposes every framework object whose device belongs to `devices` (the
-/// framework deletes a driver's objects when it unloads).
-pub(super) fn dispose_for_devices(devices: &[usize], export: usize) {
-    let roots: Vec<usize> = with_objects(|objects| {
-        objects
-            .iter()
-            .filter_map(|(&handle, object)| match &object.kind {
-                Kind::Device { device, .. } if devices.contains(&(device.as_raw() as usize)) => {
-                    Some(handle)
-                }
-                _ => None,
-            })
-            .collect()
-    });
-    for root in roots {
-        dispose(root, export);
-    }
+    let wanted = unique(info);
+    object
+        .contexts
+        .iter()
+        .find(|c| unique(c.info.0.cast_const()) == wanted)
 }

@@ -1,0 +1,290 @@
+//! Framework objects' lifetime as KMDF's `FxObject` keeps it
+//! (Windows-Driver-Frameworks `src/framework/shared/object/fxobjectstatemachine.cpp`,
+//! `src/framework/shared/core/fxworkitem.cpp`):
+//!
+//! * a reference count: the creation reference (held for the parent, released
+//!   when the object is deleted or its parent destroys its children), plus
+//!   any `WdfObjectReference`, plus what the kind takes (a work item: one
+//!   until it is disposed, one per pending enqueue, and one on its parent);
+//! * disposal (`WdfObjectDelete`, or the parent's): children first, then the
+//!   kind's `Dispose` (a work item: marked running down, flushed unless from
+//!   its own callback, its parent released), then every context's
+//!   `EvtCleanupCallback`, inside the call that disposes;
+//! * destruction at the last reference (`ProcessDestroy`): a cleanup not yet
+//!   called, then every context's `EvtDestroyCallback`, then the memory (and
+//!   every context space) goes.
+
+use std::time::{Duration, Instant};
+use std::vec::Vec;
+
+use ntwork_sys::{self as ffi, PIO_WORKITEM};
+
+use super::object::{Kind, Lifecycle, handle_ptr, lock, wait_changed};
+use crate::binding::current;
+use crate::bugcheck::{BugCheck, HOST_MANUAL_WAIT_BLOCKS};
+use crate::dispatch::manual_wait_blocks;
+
+/// One more reference on a live object (`ADDREF`).
+pub(super) fn reference(handle: usize) {
+    if let Some(object) = lock().objects.get_mut(&handle) {
+        object.refs += 1;
+    }
+}
+
+/// Drops a reference (`RELEASE`); at the last one the object is destroyed.
+pub(super) fn release(handle: usize) {
+    let last = {
+        let mut reg = lock();
+        let Some(object) = reg.objects.get_mut(&handle) else {
+            return;
+        };
+        object.refs -= 1;
+        object.refs == 0
+    };
+    if last {
+        destroy(handle);
+    }
+}
+
+/// `ProcessDestroy`: cleanup callbacks not yet called, then every context's
+/// destroy callback, then the memory; a work item's `IO_WORKITEM` is freed
+/// (it is not queued: every pending enqueue held a reference).
+fn destroy(handle: usize) {
+    let callbacks: Vec<_> = {
+        let mut reg = lock();
+        let Some(object) = reg.objects.get_mut(&handle) else {
+            return;
+        };
+        object
+            .contexts
+            .iter_mut()
+            .map(|c| (c.cleanup.take(), c.destroy.take()))
+            .collect()
+    };
+    let object_handle = handle_ptr(handle);
+    for (cleanup, destroy) in callbacks {
+        if let Some(cleanup) = cleanup {
+            // SAFETY: the driver's cleanup callback for its object, called once
+            // (taken out), while the object's memory is still there.
+            unsafe { cleanup(object_handle) };
+        }
+        if let Some(destroy) = destroy {
+            // SAFETY: the driver's destroy callback, called once, before the
+            // context memory goes.
+            unsafe { destroy(object_handle) };
+        }
+    }
+    let object = {
+        let mut reg = lock();
+        let Some(object) = reg.objects.remove(&handle) else {
+            return;
+        };
+        if let Some(parent) = object.parent.and_then(|p| reg.objects.get_mut(&p)) {
+            parent.children.retain(|&c| c != handle);
+        }
+        object
+    };
+    for context in object.contexts {
+        // SAFETY: the context space of a destroyed object: nothing reaches
+        // it through the framework any more; released once.
+        unsafe { context.block.release() };
+    }
+    if let Kind::WorkItem(item) = object.kind {
+        if let Some(parent) = item.associated {
+            release(parent);
+        }
+        free_io_work_item(item.io.0.cast());
+    }
+}
+
+/// Frees a work item's `IO_WORKITEM` through the kernel's export.
+fn free_io_work_item(io: PIO_WORKITEM) {
+    // SAFETY: the work item's own IO_WORKITEM, not queued (see `destroy`).
+    unsafe { ffi::IoFreeWorkItem(io) };
+}
+
+/// `DeleteObject`: a created object leaves its parent, is disposed and
+/// deleted; an object its parent disposed already is deleted; others (being
+/// disposed or deleted already) are left alone.
+pub(super) fn delete(handle: usize, export: usize) {
+    let state = {
+        let mut reg = lock();
+        let Some(object) = reg.objects.get(&handle) else {
+            return;
+        };
+        let (state, parent) = (object.lifecycle, object.parent);
+        if matches!(state, Lifecycle::Created | Lifecycle::Disposed)
+            && let Some(parent) = parent.and_then(|p| reg.objects.get_mut(&p))
+        {
+            parent.children.retain(|&c| c != handle);
+        }
+        if let Some(object) = reg.objects.get_mut(&handle) {
+            object.parent = None;
+        }
+        state
+    };
+    match state {
+        Lifecycle::Created => {
+            dispose(handle, export);
+            deleted_and_disposed(handle);
+        }
+        Lifecycle::Disposed => deleted_and_disposed(handle),
+        Lifecycle::Disposing | Lifecycle::Deleted => {}
+    }
+}
+
+/// `DisposeChildrenWorker`: children first (each disposed, waiting for its
+/// parent's delete), then the kind's `Dispose`, then the cleanup callbacks.
+fn dispose(handle: usize, export: usize) {
+    let children = {
+        let mut reg = lock();
+        let Some(object) = reg.objects.get_mut(&handle) else {
+            return;
+        };
+        object.lifecycle = Lifecycle::Disposing;
+        object.children.clone()
+    };
+    for child in children {
+        let created = lock()
+            .objects
+            .get(&child)
+            .is_some_and(|c| c.lifecycle == Lifecycle::Created);
+        if created {
+            dispose(child, export);
+            if let Some(child) = lock().objects.get_mut(&child) {
+                child.lifecycle = Lifecycle::Disposed;
+            }
+        }
+    }
+    dispose_kind(handle, export);
+    let cleanups: Vec<_> = {
+        let mut reg = lock();
+        let Some(object) = reg.objects.get_mut(&handle) else {
+            return;
+        };
+        object
+            .contexts
+            .iter_mut()
+            .filter_map(|c| c.cleanup.take())
+            .collect()
+    };
+    let object_handle = handle_ptr(handle);
+    for cleanup in cleanups {
+        // SAFETY: the driver's cleanup callback for its object, called once
+        // (taken out); the object and its context spaces are alive.
+        unsafe { cleanup(object_handle) };
+    }
+}
+
+/// The kind's `Dispose`: a work item is marked running down (later enqueues
+/// are ignored), waited for unless this is its own callback's thread, and
+/// lets go of its parent and of the reference its parent's link took; a
+/// device deletes its WDM device.
+fn dispose_kind(handle: usize, export: usize) {
+    let me = std::thread::current().id();
+    let device = {
+        let mut reg = lock();
+        match reg.objects.get_mut(&handle).map(|o| &mut o.kind) {
+            Some(Kind::WorkItem(item)) => {
+                item.running_down = true;
+                None
+            }
+            Some(Kind::Device(device)) => Some(device.device.clone()),
+            _ => return,
+        }
+    };
+    if let Some(device) = device {
+        device.delete();
+        return;
+    }
+    let own_callback = lock()
+        .item(handle)
+        .is_some_and(|item| item.running.contains(&me));
+    if !own_callback {
+        wait_until_idle(handle, export);
+    }
+    let parent = lock().item(handle).and_then(|item| item.associated.take());
+    if let Some(parent) = parent {
+        release(parent);
+    }
+    release(handle);
+}
+
+/// `DeletedAndDisposedWorkerLocked`: the children the parent disposed are
+/// deleted with it (`DestroyChildren`), then the creation reference goes.
+fn deleted_and_disposed(handle: usize) {
+    let children = {
+        let mut reg = lock();
+        let Some(object) = reg.objects.get_mut(&handle) else {
+            return;
+        };
+        object.lifecycle = Lifecycle::Deleted;
+        core::mem::take(&mut object.children)
+    };
+    for child in children {
+        let disposed = {
+            let mut reg = lock();
+            match reg.objects.get_mut(&child) {
+                Some(object) => {
+                    object.parent = None;
+                    object.lifecycle == Lifecycle::Disposed
+                }
+                None => false,
+            }
+        };
+        if disposed {
+            deleted_and_disposed(child);
+        }
+    }
+    release(handle);
+}
+
+/// Waits until the work item is neither queued nor running (`WaitForSignal`
+/// on `m_WorkItemCompleted`, set when the running count is 0 and nothing is
+/// queued). A wait that only stepping a manual executive could end is the
+/// host diagnostic `HOST_MANUAL_WAIT_BLOCKS`; a bug check ends it.
+pub(super) fn wait_until_idle(handle: usize, export: usize) {
+    let started = Instant::now();
+    loop {
+        let busy = {
+            let mut reg = lock();
+            let busy = reg
+                .item(handle)
+                .is_some_and(|item| item.enqueued || !item.running.is_empty());
+            if busy {
+                wait_changed(reg, Duration::from_millis(5));
+            }
+            busy
+        };
+        if !busy {
+            return;
+        }
+        let inner = current();
+        if inner.bug_check_recorded() {
+            return;
+        }
+        if started.elapsed() > Duration::from_millis(200)
+            && let Some(pending) = manual_wait_blocks(&inner)
+        {
+            inner.raise(BugCheck::new(
+                HOST_MANUAL_WAIT_BLOCKS,
+                [export, handle, pending, 0],
+            ));
+            return;
+        }
+    }
+}
+
+/// Deletes every framework device of `driver` (the framework deletes a
+/// driver's objects when it unloads).
+pub(super) fn delete_devices_of(driver: *mut ffi::DRIVER_OBJECT, export: usize) {
+    let devices: Vec<usize> = lock()
+        .objects
+        .iter()
+        .filter(|(_, o)| matches!(o.kind, Kind::Device(_)) && o.driver.0 == driver)
+        .map(|(&handle, _)| handle)
+        .collect();
+    for device in devices {
+        delete(device, export);
+    }
+}
