@@ -322,3 +322,167 @@ fn a_panic_whose_payload_panics_when_dropped_ends_as_the_host_diagnostic() {
     assert_eq!(stop.code, bugcheck::HOST_RUST_PANIC);
     assert!(stop.is_host_diagnostic());
 }
+
+// ---- Findings 4 and 5: KMDF items and their contexts ---------------------
+
+mod kmdf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex, mpsc};
+    use std::time::Duration;
+
+    use ntwork::ffi::wdf as w;
+    use ntwork::wdf::{Enqueued, RunningWdfWorkItem, Serialization, WdfDevice, WdfWorkItemRef};
+    use ntwork::work_item;
+    use ntwork_host::Executive;
+    use ntwork_host::wdf::WdfDeviceConfig;
+    use ntwork_suite::{Counted, Tally};
+
+    fn wdf_device(handle: &ntwork_host::wdf::WdfDeviceHandle) -> &WdfDevice {
+        // SAFETY: the test's WDFDEVICE, whose memory the host's handle keeps
+        // while the borrow lasts.
+        unsafe { WdfDevice::from_raw(handle.as_raw()) }
+    }
+
+    #[work_item(wdf)]
+    fn sibling_a(_count: &AtomicUsize) {}
+
+    /// What sibling B found of sibling A while the device was being removed.
+    static FOUND: Mutex<Option<Option<Enqueued>>> = Mutex::new(None);
+
+    struct Gate {
+        started: Mutex<Option<mpsc::Sender<()>>>,
+        open: Mutex<Option<mpsc::Receiver<()>>>,
+    }
+
+    #[work_item(wdf)]
+    fn sibling_b(gate: &Gate, item: &RunningWdfWorkItem<'_, sibling_b>) {
+        if let Some(started) = gate.started.lock().unwrap().take() {
+            started.send(()).unwrap();
+        }
+        if let Some(open) = gate.open.lock().unwrap().take() {
+            open.recv().unwrap();
+        }
+        let found = WdfWorkItemRef::<sibling_a>::kept(item.parent()).map(|a| a.enqueue());
+        *FOUND.lock().unwrap() = Some(found);
+    }
+
+    /// PnP removal disposes a device's items one by one; a sibling still
+    /// running looks the other up through the device. Before v3 `kept`
+    /// returned the disposed item's handle (its context dropped, its memory
+    /// about to go): a null dereference. Now it finds nothing, or an item
+    /// whose enqueue reports `Deleted`; never a freed one.
+    #[test]
+    fn kept_never_returns_a_disposed_sibling() {
+        let exec = Executive::new();
+        let driver = exec.load_driver("siblings.sys");
+        let handle = driver.create_wdf_device(WdfDeviceConfig::default());
+        let (started_tx, started_rx) = mpsc::channel();
+        let (open_tx, open_rx) = mpsc::channel();
+        {
+            let device = wdf_device(&handle);
+            sibling_a::create(device, AtomicUsize::new(0), Serialization::None)
+                .unwrap()
+                .keep_in_parent()
+                .unwrap();
+            sibling_b::create(
+                device,
+                Gate {
+                    started: Mutex::new(Some(started_tx)),
+                    open: Mutex::new(Some(open_rx)),
+                },
+                Serialization::None,
+            )
+            .unwrap()
+            .keep_in_parent()
+            .unwrap();
+            let b = WdfWorkItemRef::<sibling_b>::kept(device).unwrap();
+            assert_eq!(b.enqueue(), Enqueued::Queued);
+        }
+        started_rx.recv().unwrap();
+        std::thread::scope(|s| {
+            let remover = s.spawn(|| {
+                let _bound = exec.enter();
+                handle.delete(); // waits for B's running callback
+            });
+            std::thread::sleep(Duration::from_millis(50));
+            open_tx.send(()).unwrap();
+            remover.join().unwrap();
+        });
+        let found = FOUND.lock().unwrap().take().expect("B's callback ran");
+        assert!(
+            matches!(found, None | Some(Enqueued::Deleted)),
+            "B reached a disposed sibling as if it were live: {found:?}"
+        );
+        assert_eq!(exec.bug_check(), None);
+        assert_eq!(driver.unload(), Ok(()));
+    }
+
+    /// Context of an item that requeues itself, then deletes itself, in its
+    /// first callback.
+    struct Requeued {
+        callbacks: AtomicUsize,
+        counted: Counted,
+        tally: Arc<Tally>,
+    }
+
+    /// Contexts dropped when the first callback had deleted its item.
+    static DROPPED_AFTER_DELETE: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+    #[work_item(wdf)]
+    fn requeue_then_delete(context: &Requeued, item: &RunningWdfWorkItem<'_, requeue_then_delete>) {
+        if context.callbacks.fetch_add(1, Ordering::SeqCst) == 0 {
+            assert_eq!(item.enqueue(), Enqueued::Queued);
+            // What a C callback may do, and KMDF allows: the running handle
+            // has no delete of its own.
+            // SAFETY: the live item, left to its parent by the test.
+            unsafe { w::WdfObjectDelete(item.as_raw().cast()) };
+            DROPPED_AFTER_DELETE.store(context.tally.dropped(), Ordering::SeqCst);
+        }
+        // Used after the delete, and in the callback the enqueue still runs.
+        context.counted.mark_ran();
+    }
+
+    /// The enqueue keeps a reference, so the framework runs the callback once
+    /// more after the delete's cleanup. Before v3 that cleanup dropped the
+    /// context: both the rest of the first callback and the second one used
+    /// a dropped context. Now the context goes at the last reference.
+    #[test]
+    fn a_requeue_then_delete_inside_the_callback_keeps_the_context_to_the_last_reference() {
+        let exec = Executive::manual();
+        let driver = exec.load_driver("requeue.sys");
+        let handle = driver.create_wdf_device(WdfDeviceConfig::default());
+        let tally = Tally::new();
+        {
+            let item = requeue_then_delete::create(
+                wdf_device(&handle),
+                Requeued {
+                    callbacks: AtomicUsize::new(0),
+                    counted: Counted::new(&tally, 0),
+                    tally: Arc::clone(&tally),
+                },
+                Serialization::None,
+            )
+            .unwrap();
+            assert_eq!(item.enqueue(), Enqueued::Queued);
+            item.leave_to_parent();
+        }
+        assert_eq!(
+            exec.run_until_idle(),
+            2,
+            "the callback ran again after the delete"
+        );
+        assert_eq!(
+            DROPPED_AFTER_DELETE.load(Ordering::SeqCst),
+            0,
+            "the delete's cleanup dropped the context under the running callback"
+        );
+        assert_eq!(
+            (tally.ran(), tally.dropped()),
+            (2, 1),
+            "the context outlived both calls, dropped once"
+        );
+        assert_eq!(exec.bug_check(), None);
+        handle.delete();
+        assert_eq!(driver.unload(), Ok(()));
+    }
+}

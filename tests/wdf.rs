@@ -47,8 +47,10 @@ fn device(
     (driver, device)
 }
 
-fn wdf_device(handle: &ntwork_host::wdf::WdfDeviceHandle) -> &'static WdfDevice {
-    // SAFETY: the test's WDFDEVICE lives until the test deletes it.
+fn wdf_device(handle: &ntwork_host::wdf::WdfDeviceHandle) -> &WdfDevice {
+    // SAFETY: the test's WDFDEVICE; the host's handle keeps its memory while
+    // the borrow lasts, and the test deletes it only after the items it
+    // created under this borrow are gone or left to it.
     unsafe { WdfDevice::from_raw(handle.as_raw()) }
 }
 
@@ -230,10 +232,14 @@ fn deleting_the_parent_disposes_the_item_first_and_drops_its_context_once() {
     // The parent owns it; PnP removal deletes the parent.
     item.leave_to_parent();
     handle.delete();
+    // The item is disposed (its cleanup runs) before the parent's cleanup;
+    // its context goes with its memory, at its last reference, which KMDF
+    // drops when it destroys the parent's children (`DestroyChildren`),
+    // after the parent's cleanup.
     assert_eq!(
         *ORDER.lock().unwrap(),
-        ["item context dropped", "device cleanup"],
-        "children are disposed before the parent's cleanup"
+        ["device cleanup", "item context dropped"],
+        "the context lives until the framework's last reference"
     );
     assert_eq!((tally.ran(), tally.dropped()), (1, 1));
     assert_eq!(driver.unload(), Ok(()));
@@ -414,16 +420,18 @@ fn create_and_enqueue_above_dispatch_and_flush_above_passive_are_stopped() {
 }
 
 /// What the callback saw right after deleting its own item: contexts
-/// dropped, and `IO_WORKITEM`s still allocated.
-static AFTER_DELETE: Mutex<Option<(usize, usize)>> = Mutex::new(None);
+/// dropped, `IO_WORKITEM`s still allocated, and whether its own context was
+/// still there to read.
+static AFTER_DELETE: Mutex<Option<(usize, usize, usize)>> = Mutex::new(None);
 
 #[work_item(wdf)]
 fn delete_itself(context: &(Counted, Arc<Tally>), item: &RunningWdfWorkItem<'_, delete_itself>) {
     context.0.mark_ran();
-    // Taken before the delete: the cleanup drops the context inside it.
     let tally = Arc::clone(&context.1);
     // The running handle has no delete; the raw call is what a C callback
-    // does, and KMDF allows it. Nothing of the context is used after it.
+    // does, and KMDF allows it. The context stays until the framework's last
+    // reference (the enqueue's, released after this callback): the cleanup
+    // inside the delete only marks the item deleted.
     // SAFETY: the live item, owned by nobody else (left to its parent).
     unsafe { w::WdfObjectDelete(item.as_raw().cast()) };
     let io_items = TEST_EXECUTIVE.with(|exec| {
@@ -431,7 +439,7 @@ fn delete_itself(context: &(Counted, Arc<Tally>), item: &RunningWdfWorkItem<'_, 
         // thread, inside `run_until_idle`, while the test holds it.
         unsafe { &*exec.get() }.io_work_items_outstanding()
     });
-    *AFTER_DELETE.lock().unwrap() = Some((tally.dropped(), io_items));
+    *AFTER_DELETE.lock().unwrap() = Some((tally.dropped(), io_items, context.0.id));
 }
 
 std::thread_local! {
@@ -443,9 +451,11 @@ std::thread_local! {
 /// KMDF (`FxObject::DeleteObject` -> `DisposeChildrenWorker` ->
 /// `FxWorkItem::Dispose`, then `CallCleanup`): `WdfObjectDelete` from the
 /// item's own callback runs EvtCleanupCallback inside the delete call (the
-/// runtime's cleanup drops the context there); the memory (and the
-/// `IO_WORKITEM`) go at the last reference, which the running callback's
-/// enqueue holds until it returns.
+/// runtime's cleanup marks the item deleted); the memory, the `IO_WORKITEM`
+/// and the context (dropped by EvtDestroyCallback) go at the last reference,
+/// which the running callback's enqueue holds until it returns. Before v3 the
+/// runtime dropped the context in the cleanup, inside the delete, while the
+/// callback still borrowed it.
 #[test]
 fn an_item_deleted_inside_its_own_callback_is_cleaned_up_inside_the_delete_and_freed_after_it_returns()
  {
@@ -465,8 +475,8 @@ fn an_item_deleted_inside_its_own_callback_is_cleaned_up_inside_the_delete_and_f
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!(
         AFTER_DELETE.lock().unwrap().take(),
-        Some((1, 1)),
-        "the context was dropped inside the delete; the IO_WORKITEM was still there"
+        Some((0, 1, 0)),
+        "after the delete, inside the callback: the context still there, the IO_WORKITEM too"
     );
     assert_eq!((tally.ran(), tally.dropped()), (1, 1), "dropped once");
     assert_eq!(exec.bug_check(), None);
