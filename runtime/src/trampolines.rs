@@ -318,6 +318,50 @@ pub(crate) unsafe extern "C" fn io_classic_c<R: crate::__private::IoClassicRouti
     unsafe { io_classic::<R>(device.cast(), context) }
 }
 
+/// [`ex_raw`] spelled `extern "stdcall"`, as bindgen declares x86 callbacks
+/// (`"system"` is stdcall there too, but Rust types the two ABIs apart).
+///
+/// # Safety
+///
+/// As for [`ex_raw`].
+#[cfg(target_arch = "x86")]
+pub(crate) unsafe extern "stdcall" fn ex_raw_stdcall<R: ExRoutine>(parameter: *mut c_void) {
+    // SAFETY: the same contract as `ex_raw`.
+    unsafe { ex_raw::<R>(parameter) }
+}
+
+/// [`io_raw_ex`] spelled `extern "stdcall"` (bindgen's x86 shape).
+///
+/// # Safety
+///
+/// As for [`io_raw_ex`].
+#[cfg(target_arch = "x86")]
+pub(crate) unsafe extern "stdcall" fn io_raw_ex_stdcall<R: IoRoutineWithoutItem, P>(
+    io_object: *mut c_void,
+    context: *mut c_void,
+    item: *mut P,
+) {
+    // SAFETY: the same contract; the item pointer is only passed on.
+    unsafe { io_raw_ex::<R>(io_object, context, item.cast()) }
+}
+
+/// [`io_classic`] spelled `extern "stdcall"` (bindgen's x86 shape).
+///
+/// # Safety
+///
+/// As for [`io_classic`].
+#[cfg(target_arch = "x86")]
+pub(crate) unsafe extern "stdcall" fn io_classic_stdcall<
+    R: crate::__private::IoClassicRoutine,
+    D,
+>(
+    device: *mut D,
+    context: *mut c_void,
+) {
+    // SAFETY: the same contract; the device pointer is only passed on.
+    unsafe { io_classic::<R>(device.cast(), context) }
+}
+
 /// `EVT_WDF_WORKITEM` of [`WdfRoutine`](crate::wdf::WdfRoutine): clears the
 /// item's queued flag, then runs the routine with the running handle.
 ///
