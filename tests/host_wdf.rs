@@ -551,6 +551,7 @@ fn flush_waits_for_every_running_callback() {
 unsafe extern "C" {
     static WdfFunctions_01015: *const w::WDFFUNC;
     static WdfFunctions_01031: *const w::WDFFUNC;
+    static WdfFunctions_01033: *const w::WDFFUNC;
 }
 
 /// One table under each KMDF version's name: a driver built for 1.15, 1.31
@@ -558,14 +559,11 @@ unsafe extern "C" {
 #[test]
 fn the_table_is_bound_under_each_kmdf_versions_name() {
     // SAFETY: the host's statics, set at load and never written.
-    let (v15, v31, v33) = unsafe {
-        (
-            WdfFunctions_01015,
-            WdfFunctions_01031,
-            w::WdfFunctions_01033,
-        )
-    };
+    let (v15, v31, v33) = unsafe { (WdfFunctions_01015, WdfFunctions_01031, WdfFunctions_01033) };
     assert_eq!(v15, v33);
+    // SAFETY: the table static ntwork-sys links to for the default KMDF
+    // version (1.33); the host sets it at load and never writes it again.
+    assert_eq!(unsafe { w::WdfFunctions }, v33);
     assert_eq!(v31, v33);
     // SAFETY: the table has WdfFunctionTableNumEntries entries.
     let create = unsafe { *v15.add(w::WdfWorkItemCreateTableIndex) };

@@ -2,11 +2,13 @@
 //!
 //! A Rust fn-pointer type carries its ABI, and bindings disagree: `ntwork::ffi`
 //! and `windows-sys` say `extern "system"`; `wdk-sys` (bindgen) says
-//! `extern "C"` on x86_64 and aarch64 and stdcall (`extern "system"`) on x86.
-//! An `extern "system"` routine is not accepted where `wdk-sys` wants its type
-//! (E0308), and no `as` cast converts one to the other (E0605). So ntwork
-//! *emits* each trampoline in the ABI the binding declares, and the generated
-//! `name::routine::<T>()` picks it by the type asked for ([`RoutineType`]):
+//! `extern "C"` on x86_64 and aarch64. On x86 bindgen spells a stdcall
+//! callback `extern "stdcall"`, a type apart from `extern "system"` though the
+//! convention is the same. An `extern "system"` routine is not accepted where
+//! `wdk-sys` wants its type (E0308), and no `as` cast converts one to the other
+//! (E0605). So ntwork *emits* each trampoline in the ABI the binding declares,
+//! and the generated `name::routine::<T>()` picks it by the type asked for
+//! ([`RoutineType`]):
 //!
 //! ```
 //! # extern crate ntwork_host as _; // the kernel's exports, on the host
@@ -29,6 +31,14 @@
 //! Object and item pointers are generic (`*mut P`), since every binding has
 //! its own nominal `_DEVICE_OBJECT` / `_IO_WORKITEM`: the trampolines only
 //! pass them on.
+//!
+//! On x86 there is no `extern "C"` shape: the kernel calls every routine
+//! stdcall (the WDK builds with `/Gz`; bindgen, given the headers as clang
+//! parses them without `-mrtd`, would say cdecl for the routines that name no
+//! convention, which is not how they are called), so a cdecl pointer type is a
+//! compile error rather than a routine that leaves its arguments on the stack.
+//! wdk-sys itself builds for x86_64 and aarch64 only (wdk-build's
+//! `CpuArchitecture` has `Amd64` and `Arm64`).
 //!
 //! `windows-sys` declares the routine pointers without parameters (a known
 //! metadata defect). Its shape is served by converting the routine's address
@@ -60,7 +70,7 @@ pub trait RoutineType<R>: Sized {
     fn of() -> Self;
 }
 
-/// The ABI bindgen declares callbacks with: `"C"` except on x86 (stdcall).
+/// The ABI bindgen declares callbacks with on x86_64 and aarch64: `"C"`.
 macro_rules! binding_abi {
     ($($item:item)*) => {
         $(
@@ -157,5 +167,31 @@ binding_abi! {
         fn of() -> Self {
             Some(io_classic_c::<R, D>)
         }
+    }
+}
+
+// bindgen on x86: stdcall, spelled `extern "stdcall"`.
+#[cfg(target_arch = "x86")]
+impl<R: ExRoutine> RoutineType<R> for Option<unsafe extern "stdcall" fn(*mut c_void)> {
+    fn of() -> Self {
+        Some(crate::ex::raw::ex_raw_stdcall::<R>)
+    }
+}
+
+#[cfg(target_arch = "x86")]
+impl<R: IoRoutineWithoutItem, P> RoutineType<R>
+    for Option<unsafe extern "stdcall" fn(*mut c_void, *mut c_void, *mut P)>
+{
+    fn of() -> Self {
+        Some(crate::io::raw::io_raw_ex_stdcall::<R, P>)
+    }
+}
+
+#[cfg(target_arch = "x86")]
+impl<R: IoRoutineWithoutItem<Object = DeviceObject>, D> RoutineType<R>
+    for Option<unsafe extern "stdcall" fn(*mut D, *mut c_void)>
+{
+    fn of() -> Self {
+        Some(crate::io::raw::io_classic_stdcall::<R, D>)
     }
 }

@@ -22,6 +22,8 @@
 use core::ffi::c_void;
 use core::marker::{PhantomData, PhantomPinned};
 
+#[macro_use]
+mod conventions;
 #[cfg(feature = "wdf")]
 pub mod wdf;
 
@@ -35,8 +37,11 @@ pub struct LIST_ENTRY {
     pub Blink: *mut LIST_ENTRY,
 }
 
-/// `WORKER_THREAD_ROUTINE`: what a system worker thread calls with the item's `Parameter`.
-pub type WORKER_THREAD_ROUTINE = unsafe extern "system" fn(Parameter: *mut c_void);
+wdk_abi! { NTAPI
+    /// `WORKER_THREAD_ROUTINE`: what a system worker thread calls with the
+    /// item's `Parameter` (wdm.h declares no convention: stdcall under `/Gz`).
+    pub type WORKER_THREAD_ROUTINE = fn(Parameter: *mut c_void);
+}
 /// `PWORKER_THREAD_ROUTINE`: a nullable [`WORKER_THREAD_ROUTINE`].
 pub type PWORKER_THREAD_ROUTINE = Option<WORKER_THREAD_ROUTINE>;
 
@@ -205,8 +210,11 @@ pub struct DRIVER_OBJECT {
     pub MajorFunction: [*mut c_void; 28],
 }
 
-/// `DRIVER_UNLOAD`: at PASSIVE_LEVEL, before the image is unloaded.
-pub type DRIVER_UNLOAD = unsafe extern "system" fn(DriverObject: PDRIVER_OBJECT);
+wdk_abi! { NTAPI
+    /// `DRIVER_UNLOAD`: at PASSIVE_LEVEL, before the image is unloaded
+    /// (wdm.h: no convention, stdcall under `/Gz`).
+    pub type DRIVER_UNLOAD = fn(DriverObject: PDRIVER_OBJECT);
+}
 /// `PDRIVER_UNLOAD`.
 pub type PDRIVER_UNLOAD = Option<DRIVER_UNLOAD>;
 
@@ -264,21 +272,30 @@ impl Default for EX_RUNDOWN_REF {
     }
 }
 
-/// `IO_WORKITEM_ROUTINE`: called with the device object and the context.
-pub type IO_WORKITEM_ROUTINE =
-    unsafe extern "system" fn(DeviceObject: PDEVICE_OBJECT, Context: *mut c_void);
+wdk_abi! { NTAPI
+    /// `IO_WORKITEM_ROUTINE`: called with the device object and the context
+    /// (wdm.h: no convention, stdcall under `/Gz`).
+    pub type IO_WORKITEM_ROUTINE = fn(DeviceObject: PDEVICE_OBJECT, Context: *mut c_void);
+}
 /// `PIO_WORKITEM_ROUTINE`.
 pub type PIO_WORKITEM_ROUTINE = Option<IO_WORKITEM_ROUTINE>;
-/// `IO_WORKITEM_ROUTINE_EX`: also receives the work item, which it may free or requeue.
-pub type IO_WORKITEM_ROUTINE_EX = unsafe extern "system" fn(
-    IoObject: *mut c_void,
-    Context: *mut c_void,
-    IoWorkItem: PIO_WORKITEM,
-);
+wdk_abi! { NTAPI
+    /// `IO_WORKITEM_ROUTINE_EX`: also receives the work item, which it may
+    /// free or requeue (wdm.h: no convention, stdcall under `/Gz`).
+    pub type IO_WORKITEM_ROUTINE_EX =
+        fn(IoObject: *mut c_void, Context: *mut c_void, IoWorkItem: PIO_WORKITEM);
+}
 /// `PIO_WORKITEM_ROUTINE_EX`.
 pub type PIO_WORKITEM_ROUTINE_EX = Option<IO_WORKITEM_ROUTINE_EX>;
 
-unsafe extern "system" {
+// Every import below is checked on x86 by `.ci/drivers`, which links a
+// driver against an ntoskrnl import library decorated as the headers declare
+// (`drivers/link/ntoskrnl.exports` cites the header line of each).
+
+wdk_abi! { NTAPI extern {
+    // wdm.h declares these `NTKERNELAPI` without a convention (stdcall under
+    // `/Gz`) or `NTAPI`; KeEnterCriticalRegion, KeLeaveCriticalRegion and
+    // KeDelayExecutionThread are in ntddk.h (wdm.h in older WDKs).
     /// Queues `WorkItem` to the system worker threads of `QueueType`.
     ///
     /// Caller IRQL <= `DISPATCH_LEVEL`. Only for work not associated with a
@@ -338,15 +355,6 @@ unsafe extern "system" {
     /// Frees pool allocated with `Tag`. Caller IRQL <= `DISPATCH_LEVEL`.
     pub fn ExFreePoolWithTag(P: *mut c_void, Tag: ULONG);
 
-    /// `ObReferenceObject`: one more reference on a kernel object (a device or
-    /// driver object here); the object lives until the last one is dropped.
-    /// Any IRQL <= `DISPATCH_LEVEL`. Returns the new count (informational).
-    pub fn ObfReferenceObject(Object: *mut c_void) -> LONG_PTR;
-
-    /// `ObDereferenceObject`: drops a reference taken by [`ObfReferenceObject`].
-    /// IRQL <= `DISPATCH_LEVEL`.
-    pub fn ObfDereferenceObject(Object: *mut c_void) -> LONG_PTR;
-
     /// Allocates the driver object's extension identified by
     /// `ClientIdentificationAddress` (zeroed, nonpaged, freed with the driver
     /// object); `STATUS_OBJECT_NAME_COLLISION` if it exists. IRQL <= APC_LEVEL.
@@ -380,6 +388,35 @@ unsafe extern "system" {
     /// the object (and its extension) goes at its last reference. PASSIVE_LEVEL.
     pub fn IoDeleteDevice(DeviceObject: PDEVICE_OBJECT);
 
+    /// Disables normal kernel APCs for the calling thread (a critical region).
+    /// Must be balanced by [`KeLeaveCriticalRegion`] before a work routine returns
+    /// (else bug check `0x01` APC_INDEX_MISMATCH).
+    pub fn KeEnterCriticalRegion();
+
+    /// Leaves a critical region entered with [`KeEnterCriticalRegion`].
+    pub fn KeLeaveCriticalRegion();
+
+    /// Puts the calling thread to sleep for `*Interval` (negative: relative, in
+    /// 100 ns units). `PASSIVE_LEVEL` (APC_LEVEL if not alertable).
+    pub fn KeDelayExecutionThread(
+        WaitMode: KPROCESSOR_MODE,
+        Alertable: BOOLEAN,
+        Interval: *mut i64,
+    ) -> NTSTATUS;
+}}
+
+wdk_abi! { FASTCALL extern {
+    // wdm.h: `NTKERNELAPI ... FASTCALL` (ReactOS's ntoskrnl.spec exports them
+    // `fastcall` too): `@Name@4` on x86, the argument in ECX.
+    /// `ObReferenceObject`: one more reference on a kernel object (a device or
+    /// driver object here); the object lives until the last one is dropped.
+    /// Any IRQL <= `DISPATCH_LEVEL`. Returns the new count (informational).
+    pub fn ObfReferenceObject(Object: *mut c_void) -> LONG_PTR;
+
+    /// `ObDereferenceObject`: drops a reference taken by [`ObfReferenceObject`].
+    /// IRQL <= `DISPATCH_LEVEL`.
+    pub fn ObfDereferenceObject(Object: *mut c_void) -> LONG_PTR;
+
     /// Initializes rundown protection (stores 0). Any IRQL.
     pub fn ExInitializeRundownProtection(RunRef: *mut EX_RUNDOWN_REF);
 
@@ -401,23 +438,7 @@ unsafe extern "system" {
 
     /// Marks a rundown complete without waiting (no holders may remain). Any IRQL.
     pub fn ExRundownCompleted(RunRef: *mut EX_RUNDOWN_REF);
-
-    /// Disables normal kernel APCs for the calling thread (a critical region).
-    /// Must be balanced by [`KeLeaveCriticalRegion`] before a work routine returns
-    /// (else bug check `0x01` APC_INDEX_MISMATCH).
-    pub fn KeEnterCriticalRegion();
-
-    /// Leaves a critical region entered with [`KeEnterCriticalRegion`].
-    pub fn KeLeaveCriticalRegion();
-
-    /// Puts the calling thread to sleep for `*Interval` (negative: relative, in
-    /// 100 ns units). `PASSIVE_LEVEL` (APC_LEVEL if not alertable).
-    pub fn KeDelayExecutionThread(
-        WaitMode: KPROCESSOR_MODE,
-        Alertable: BOOLEAN,
-        Interval: *mut i64,
-    ) -> NTSTATUS;
-}
+}}
 
 /// `ExInitializeWorkItem`: an inline in C, so not a kernel export.
 ///
@@ -458,6 +479,17 @@ const _: () = {
     assert!(size_of::<PIO_WORKITEM_ROUTINE>() == 8);
     assert!(size_of::<PIO_WORKITEM_ROUTINE_EX>() == 8);
     assert!(size_of::<EX_RUNDOWN_REF>() == 8);
+    // wdm.h's objects on x64 and arm64 (`dt nt!_DEVICE_OBJECT`, `_DRIVER_OBJECT`).
+    assert!(offset_of!(DEVICE_OBJECT, DriverObject) == 0x08);
+    assert!(offset_of!(DEVICE_OBJECT, Flags) == 0x30);
+    assert!(offset_of!(DEVICE_OBJECT, DeviceExtension) == 0x40);
+    assert!(offset_of!(DEVICE_OBJECT, StackSize) == 0x4C);
+    assert!(offset_of!(DRIVER_OBJECT, DeviceObject) == 0x08);
+    assert!(offset_of!(DRIVER_OBJECT, DriverExtension) == 0x30);
+    assert!(offset_of!(DRIVER_OBJECT, DriverName) == 0x38);
+    assert!(offset_of!(DRIVER_OBJECT, DriverUnload) == 0x68);
+    assert!(offset_of!(DRIVER_OBJECT, MajorFunction) == 0x70);
+    assert!(size_of::<DRIVER_OBJECT>() == 0x150);
 };
 
 #[cfg(target_pointer_width = "32")]
@@ -468,4 +500,15 @@ const _: () = {
     assert!(offset_of!(WORK_QUEUE_ITEM, WorkerRoutine) == 8);
     assert!(offset_of!(WORK_QUEUE_ITEM, Parameter) == 12);
     assert!(size_of::<EX_RUNDOWN_REF>() == 4);
+    // wdm.h's objects on x86 (`dt nt!_DEVICE_OBJECT`, `_DRIVER_OBJECT`).
+    assert!(offset_of!(DEVICE_OBJECT, DriverObject) == 0x08);
+    assert!(offset_of!(DEVICE_OBJECT, Flags) == 0x1C);
+    assert!(offset_of!(DEVICE_OBJECT, DeviceExtension) == 0x28);
+    assert!(offset_of!(DEVICE_OBJECT, StackSize) == 0x30);
+    assert!(offset_of!(DRIVER_OBJECT, DeviceObject) == 0x04);
+    assert!(offset_of!(DRIVER_OBJECT, DriverExtension) == 0x18);
+    assert!(offset_of!(DRIVER_OBJECT, DriverName) == 0x1C);
+    assert!(offset_of!(DRIVER_OBJECT, DriverUnload) == 0x34);
+    assert!(offset_of!(DRIVER_OBJECT, MajorFunction) == 0x38);
+    assert!(size_of::<DRIVER_OBJECT>() == 0xA8);
 };

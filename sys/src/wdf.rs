@@ -2,21 +2,39 @@
 //! `wdfobject.h`, `wdftypes.h`, `wdfstatus.h`, `wdffuncenum.h`).
 //!
 //! A KMDF driver does not import these functions: the framework fills in the
-//! function table `WdfFunctions_01033` and `WdfDriverGlobals` (globals the
-//! driver's KMDF stub defines) when it binds the driver, and every call goes
-//! through the table with the globals as first argument, which is what
-//! wdk-sys's `call_unsafe_wdf_function_binding!` does. The host executive
-//! defines both symbols, so the same calls run on Linux.
+//! function table [`WdfFunctions`] (`WdfFunctions_01033` for KMDF 1.33) and
+//! `WdfDriverGlobals` (globals the driver's KMDF stub library defines) when
+//! it binds the driver, and every call goes through the table with the
+//! globals as first argument, which is what wdk-sys's
+//! `call_unsafe_wdf_function_binding!` does. The host executive defines both
+//! symbols, so the same calls run on Linux.
 //!
-//! Table indices are from `wdffuncenum.h` of KMDF, identical in 1.19 and
-//! 1.31 (the enum only grows; the header's `WDF_IS_FUNCTION_AVAILABLE`
-//! compares an index with the table's count, so an index never moves):
+//! # KMDF version
+//!
+//! The table's symbol and size follow the KMDF version the driver targets:
+//! 1.33 by default, 1.31 or 1.15 with this crate's feature `kmdf-1-31` or
+//! `kmdf-1-15` (ntwork forwards them). Exactly one may be enabled in a build.
+//! A function ntwork calls that the chosen version lacks is a compile error
+//! (see [`table_function`]).
+//!
+//! Table indices are from `wdffuncenum.h`, identical in 1.15, 1.31 and 1.33
+//! (the enum only grows; the header's `WDF_IS_FUNCTION_AVAILABLE` compares
+//! an index with the table's count, so an index never moves):
 //! `WdfObjectGetTypedContextWorker` 202, `WdfObjectDelete` 208,
 //! `WdfWorkItemCreate` 379 .. `WdfWorkItemFlush` 382.
 
 use core::ffi::{c_char, c_void};
 
 use super::{BOOLEAN, NTSTATUS, SIZE_T, ULONG};
+
+mod table;
+pub use table::{
+    KMDF_VERSION, WDFFUNC, WdfFunctionTableNumEntries, WdfFunctions,
+    WdfObjectAllocateContextTableIndex, WdfObjectDeleteTableIndex,
+    WdfObjectDereferenceActualTableIndex, WdfObjectGetTypedContextWorkerTableIndex,
+    WdfObjectReferenceActualTableIndex, WdfWorkItemCreateTableIndex, WdfWorkItemEnqueueTableIndex,
+    WdfWorkItemFlushTableIndex, WdfWorkItemGetParentObjectTableIndex, table_function,
+};
 
 /// Declares an opaque WDF handle type, `struct NAME__ *` as in `wdftypes.h`.
 macro_rules! handles {
@@ -39,12 +57,17 @@ handles! {
     WDFWORKITEM WDFWORKITEM__;
 }
 
-/// `EVT_WDF_WORKITEM`: the work item's callback, at PASSIVE_LEVEL.
-pub type EVT_WDF_WORKITEM = unsafe extern "system" fn(WorkItem: WDFWORKITEM);
+wdk_abi! { NTAPI
+    /// `EVT_WDF_WORKITEM`: the work item's callback, at PASSIVE_LEVEL
+    /// (wdfworkitem.h: `VOID NTAPI EVT_WDF_WORKITEM(WDFWORKITEM)`).
+    pub type EVT_WDF_WORKITEM = fn(WorkItem: WDFWORKITEM);
+}
 /// `PFN_WDF_WORKITEM`.
 pub type PFN_WDF_WORKITEM = Option<EVT_WDF_WORKITEM>;
-/// `EVT_WDF_OBJECT_CONTEXT_CLEANUP` / `_DESTROY`.
-pub type EVT_WDF_OBJECT_CONTEXT_CLEANUP = unsafe extern "system" fn(Object: WDFOBJECT);
+wdk_abi! { NTAPI
+    /// `EVT_WDF_OBJECT_CONTEXT_CLEANUP` / `_DESTROY` (wdfobject.h: both `NTAPI`).
+    pub type EVT_WDF_OBJECT_CONTEXT_CLEANUP = fn(Object: WDFOBJECT);
+}
 /// `PFN_WDF_OBJECT_CONTEXT_CLEANUP`.
 pub type PFN_WDF_OBJECT_CONTEXT_CLEANUP = Option<EVT_WDF_OBJECT_CONTEXT_CLEANUP>;
 /// `PFN_WDF_OBJECT_CONTEXT_DESTROY`.
@@ -97,9 +120,11 @@ pub const WdfSynchronizationScopeQueue: WDF_SYNCHRONIZATION_SCOPE = 3;
 /// `WdfSynchronizationScopeNone`: no framework lock.
 pub const WdfSynchronizationScopeNone: WDF_SYNCHRONIZATION_SCOPE = 4;
 
-/// `PFN_GET_UNIQUE_CONTEXT_TYPE`.
-pub type PFN_GET_UNIQUE_CONTEXT_TYPE =
-    Option<unsafe extern "system" fn() -> *const WDF_OBJECT_CONTEXT_TYPE_INFO>;
+wdk_abi! { CDECL
+    /// `PFN_GET_UNIQUE_CONTEXT_TYPE` (wdfobject.h: `(__cdecl
+    /// *PFN_GET_UNIQUE_CONTEXT_TYPE)(VOID)`, the one `__cdecl` here).
+    pub type PFN_GET_UNIQUE_CONTEXT_TYPE = Option<fn() -> *const WDF_OBJECT_CONTEXT_TYPE_INFO>;
+}
 
 /// `WDF_OBJECT_CONTEXT_TYPE_INFO`: names a context type; `UniqueType` points
 /// to the one static that identifies it (itself, for a driver's own type).
@@ -179,9 +204,6 @@ pub struct WDF_DRIVER_GLOBALS {
 /// `PWDF_DRIVER_GLOBALS`.
 pub type PWDF_DRIVER_GLOBALS = *mut WDF_DRIVER_GLOBALS;
 
-/// `WDFFUNC`: an entry of the function table.
-pub type WDFFUNC = Option<unsafe extern "system" fn()>;
-
 /// `STATUS_WDF_INCOMPATIBLE_EXECUTION_LEVEL`.
 pub const STATUS_WDF_INCOMPATIBLE_EXECUTION_LEVEL: NTSTATUS = 0xC020_020C_u32 as NTSTATUS;
 /// `STATUS_WDF_PARENT_NOT_SPECIFIED`.
@@ -201,90 +223,64 @@ pub const STATUS_INVALID_PARAMETER: NTSTATUS = 0xC000_000D_u32 as NTSTATUS;
 pub const STATUS_INVALID_DEVICE_STATE: NTSTATUS = 0xC000_0184_u32 as NTSTATUS;
 pub use super::STATUS_INSUFFICIENT_RESOURCES;
 
-/// `WdfObjectGetTypedContextWorkerTableIndex`.
-pub const WdfObjectGetTypedContextWorkerTableIndex: usize = 202;
-/// `WdfObjectAllocateContextTableIndex`.
-pub const WdfObjectAllocateContextTableIndex: usize = 203;
-/// `WdfObjectReferenceActualTableIndex`.
-pub const WdfObjectReferenceActualTableIndex: usize = 205;
-/// `WdfObjectDereferenceActualTableIndex`.
-pub const WdfObjectDereferenceActualTableIndex: usize = 206;
-/// `WdfObjectDeleteTableIndex`.
-pub const WdfObjectDeleteTableIndex: usize = 208;
-/// `WdfWorkItemCreateTableIndex`.
-pub const WdfWorkItemCreateTableIndex: usize = 379;
-/// `WdfWorkItemEnqueueTableIndex`.
-pub const WdfWorkItemEnqueueTableIndex: usize = 380;
-/// `WdfWorkItemGetParentObjectTableIndex`.
-pub const WdfWorkItemGetParentObjectTableIndex: usize = 381;
-/// `WdfWorkItemFlushTableIndex`.
-pub const WdfWorkItemFlushTableIndex: usize = 382;
-/// `WdfFunctionTableNumEntries` of KMDF 1.31 (446 in 1.19): the entries
-/// the host's table has. A 1.33 table has at least these.
-pub const WdfFunctionTableNumEntries: usize = 458;
+// The table's function types. wdfworkitem.h and wdfobject.h declare each
+// `(NTAPI *PFN_...)`, except `(FASTCALL *PFN_WDFOBJECTGETTYPEDCONTEXTWORKER)`
+// (wdfobject.h, KMDF 1.15 to 1.33).
 
-/// `PFN_WDFWORKITEMCREATE`.
-pub type PFN_WDFWORKITEMCREATE = unsafe extern "system" fn(
-    DriverGlobals: PWDF_DRIVER_GLOBALS,
-    Config: *mut WDF_WORKITEM_CONFIG,
-    Attributes: *mut WDF_OBJECT_ATTRIBUTES,
-    WorkItem: *mut WDFWORKITEM,
-) -> NTSTATUS;
-/// `PFN_WDFWORKITEMENQUEUE` (and `PFN_WDFWORKITEMFLUSH`).
-pub type PFN_WDFWORKITEMENQUEUE =
-    unsafe extern "system" fn(DriverGlobals: PWDF_DRIVER_GLOBALS, WorkItem: WDFWORKITEM);
-/// `PFN_WDFWORKITEMGETPARENTOBJECT`.
-pub type PFN_WDFWORKITEMGETPARENTOBJECT = unsafe extern "system" fn(
-    DriverGlobals: PWDF_DRIVER_GLOBALS,
-    WorkItem: WDFWORKITEM,
-) -> WDFOBJECT;
-/// `PFN_WDFOBJECTDELETE`.
-pub type PFN_WDFOBJECTDELETE =
-    unsafe extern "system" fn(DriverGlobals: PWDF_DRIVER_GLOBALS, Object: WDFOBJECT);
-/// `PFN_WDFOBJECTREFERENCEACTUAL` (and `PFN_WDFOBJECTDEREFERENCEACTUAL`).
-pub type PFN_WDFOBJECTREFERENCEACTUAL = unsafe extern "system" fn(
-    DriverGlobals: PWDF_DRIVER_GLOBALS,
-    Handle: WDFOBJECT,
-    Tag: *mut c_void,
-    Line: i32,
-    File: *const c_char,
-);
-/// `PFN_WDFOBJECTALLOCATECONTEXT`.
-pub type PFN_WDFOBJECTALLOCATECONTEXT = unsafe extern "system" fn(
-    DriverGlobals: PWDF_DRIVER_GLOBALS,
-    Handle: WDFOBJECT,
-    ContextAttributes: *mut WDF_OBJECT_ATTRIBUTES,
-    Context: *mut *mut c_void,
-) -> NTSTATUS;
-/// `PFN_WDFOBJECTGETTYPEDCONTEXTWORKER`.
-pub type PFN_WDFOBJECTGETTYPEDCONTEXTWORKER = unsafe extern "system" fn(
-    DriverGlobals: PWDF_DRIVER_GLOBALS,
-    Handle: WDFOBJECT,
-    TypeInfo: PCWDF_OBJECT_CONTEXT_TYPE_INFO,
-) -> *mut c_void;
-
-unsafe extern "C" {
-    /// The framework's function table, filled in when it binds the driver.
-    pub static mut WdfFunctions_01033: *const WDFFUNC;
-    /// The driver's framework globals, filled in when it binds the driver.
-    pub static mut WdfDriverGlobals: PWDF_DRIVER_GLOBALS;
+wdk_abi! { NTAPI
+    /// `PFN_WDFWORKITEMCREATE`.
+    pub type PFN_WDFWORKITEMCREATE = fn(
+        DriverGlobals: PWDF_DRIVER_GLOBALS,
+        Config: *mut WDF_WORKITEM_CONFIG,
+        Attributes: *mut WDF_OBJECT_ATTRIBUTES,
+        WorkItem: *mut WDFWORKITEM,
+    ) -> NTSTATUS;
+}
+wdk_abi! { NTAPI
+    /// `PFN_WDFWORKITEMENQUEUE` (and `PFN_WDFWORKITEMFLUSH`).
+    pub type PFN_WDFWORKITEMENQUEUE = fn(DriverGlobals: PWDF_DRIVER_GLOBALS, WorkItem: WDFWORKITEM);
+}
+wdk_abi! { NTAPI
+    /// `PFN_WDFWORKITEMGETPARENTOBJECT`.
+    pub type PFN_WDFWORKITEMGETPARENTOBJECT =
+        fn(DriverGlobals: PWDF_DRIVER_GLOBALS, WorkItem: WDFWORKITEM) -> WDFOBJECT;
+}
+wdk_abi! { NTAPI
+    /// `PFN_WDFOBJECTDELETE`.
+    pub type PFN_WDFOBJECTDELETE = fn(DriverGlobals: PWDF_DRIVER_GLOBALS, Object: WDFOBJECT);
+}
+wdk_abi! { NTAPI
+    /// `PFN_WDFOBJECTREFERENCEACTUAL` (and `PFN_WDFOBJECTDEREFERENCEACTUAL`).
+    pub type PFN_WDFOBJECTREFERENCEACTUAL = fn(
+        DriverGlobals: PWDF_DRIVER_GLOBALS,
+        Handle: WDFOBJECT,
+        Tag: *mut c_void,
+        Line: i32,
+        File: *const c_char,
+    );
+}
+wdk_abi! { NTAPI
+    /// `PFN_WDFOBJECTALLOCATECONTEXT`.
+    pub type PFN_WDFOBJECTALLOCATECONTEXT = fn(
+        DriverGlobals: PWDF_DRIVER_GLOBALS,
+        Handle: WDFOBJECT,
+        ContextAttributes: *mut WDF_OBJECT_ATTRIBUTES,
+        Context: *mut *mut c_void,
+    ) -> NTSTATUS;
+}
+wdk_abi! { FASTCALL
+    /// `PFN_WDFOBJECTGETTYPEDCONTEXTWORKER`: `FASTCALL` in wdfobject.h, so
+    /// on x86 the globals and the handle go in ECX and EDX.
+    pub type PFN_WDFOBJECTGETTYPEDCONTEXTWORKER = fn(
+        DriverGlobals: PWDF_DRIVER_GLOBALS,
+        Handle: WDFOBJECT,
+        TypeInfo: PCWDF_OBJECT_CONTEXT_TYPE_INFO,
+    ) -> *mut c_void;
 }
 
-/// The table entry `index` as the function type `F`.
-///
-/// # Safety
-///
-/// The framework has bound the driver (the table is filled in), and `F` is
-/// the function type of entry `index`.
-unsafe fn entry<F: Copy>(index: usize) -> F {
-    const { assert!(size_of::<F>() == size_of::<WDFFUNC>()) };
-    // SAFETY: the caller's contract: a filled-in table with at least
-    // `WdfFunctionTableNumEntries` entries, whose entry `index` has type `F`.
-    unsafe {
-        let table = WdfFunctions_01033;
-        let function = *table.add(index);
-        core::mem::transmute_copy::<WDFFUNC, F>(&function)
-    }
+unsafe extern "C" {
+    /// The driver's framework globals, filled in when it binds the driver.
+    pub static mut WdfDriverGlobals: PWDF_DRIVER_GLOBALS;
 }
 
 /// `WdfWorkItemCreate`.
@@ -299,7 +295,7 @@ pub unsafe fn WdfWorkItemCreate(
 ) -> NTSTATUS {
     // SAFETY: the caller's contract; entry 379 is `PFN_WDFWORKITEMCREATE`.
     unsafe {
-        entry::<PFN_WDFWORKITEMCREATE>(WdfWorkItemCreateTableIndex)(
+        table_function::<PFN_WDFWORKITEMCREATE, WdfWorkItemCreateTableIndex>()(
             WdfDriverGlobals,
             Config,
             Attributes,
@@ -316,7 +312,10 @@ pub unsafe fn WdfWorkItemCreate(
 pub unsafe fn WdfWorkItemEnqueue(WorkItem: WDFWORKITEM) {
     // SAFETY: the caller's contract; entry 380 is `PFN_WDFWORKITEMENQUEUE`.
     unsafe {
-        entry::<PFN_WDFWORKITEMENQUEUE>(WdfWorkItemEnqueueTableIndex)(WdfDriverGlobals, WorkItem)
+        table_function::<PFN_WDFWORKITEMENQUEUE, WdfWorkItemEnqueueTableIndex>()(
+            WdfDriverGlobals,
+            WorkItem,
+        )
     }
 }
 
@@ -328,7 +327,7 @@ pub unsafe fn WdfWorkItemEnqueue(WorkItem: WDFWORKITEM) {
 pub unsafe fn WdfWorkItemGetParentObject(WorkItem: WDFWORKITEM) -> WDFOBJECT {
     // SAFETY: the caller's contract; entry 381 is `PFN_WDFWORKITEMGETPARENTOBJECT`.
     unsafe {
-        entry::<PFN_WDFWORKITEMGETPARENTOBJECT>(WdfWorkItemGetParentObjectTableIndex)(
+        table_function::<PFN_WDFWORKITEMGETPARENTOBJECT, WdfWorkItemGetParentObjectTableIndex>()(
             WdfDriverGlobals,
             WorkItem,
         )
@@ -344,7 +343,10 @@ pub unsafe fn WdfWorkItemGetParentObject(WorkItem: WDFWORKITEM) -> WDFOBJECT {
 pub unsafe fn WdfWorkItemFlush(WorkItem: WDFWORKITEM) {
     // SAFETY: the caller's contract; entry 382 has the enqueue shape.
     unsafe {
-        entry::<PFN_WDFWORKITEMENQUEUE>(WdfWorkItemFlushTableIndex)(WdfDriverGlobals, WorkItem)
+        table_function::<PFN_WDFWORKITEMENQUEUE, WdfWorkItemFlushTableIndex>()(
+            WdfDriverGlobals,
+            WorkItem,
+        )
     }
 }
 
@@ -355,7 +357,9 @@ pub unsafe fn WdfWorkItemFlush(WorkItem: WDFWORKITEM) {
 /// The framework has bound the driver; `Object` is a live object the driver may delete.
 pub unsafe fn WdfObjectDelete(Object: WDFOBJECT) {
     // SAFETY: the caller's contract; entry 208 is `PFN_WDFOBJECTDELETE`.
-    unsafe { entry::<PFN_WDFOBJECTDELETE>(WdfObjectDeleteTableIndex)(WdfDriverGlobals, Object) }
+    unsafe {
+        table_function::<PFN_WDFOBJECTDELETE, WdfObjectDeleteTableIndex>()(WdfDriverGlobals, Object)
+    }
 }
 
 /// `WdfObjectReferenceActual` (`WdfObjectReference` / `WdfObjectReferenceWithTag`):
@@ -374,7 +378,7 @@ pub unsafe fn WdfObjectReferenceActual(
 ) {
     // SAFETY: the caller's contract; entry 205 is `PFN_WDFOBJECTREFERENCEACTUAL`.
     unsafe {
-        entry::<PFN_WDFOBJECTREFERENCEACTUAL>(WdfObjectReferenceActualTableIndex)(
+        table_function::<PFN_WDFOBJECTREFERENCEACTUAL, WdfObjectReferenceActualTableIndex>()(
             WdfDriverGlobals,
             Handle,
             Tag,
@@ -399,7 +403,7 @@ pub unsafe fn WdfObjectDereferenceActual(
 ) {
     // SAFETY: the caller's contract; entry 206 has the reference shape.
     unsafe {
-        entry::<PFN_WDFOBJECTREFERENCEACTUAL>(WdfObjectDereferenceActualTableIndex)(
+        table_function::<PFN_WDFOBJECTREFERENCEACTUAL, WdfObjectDereferenceActualTableIndex>()(
             WdfDriverGlobals,
             Handle,
             Tag,
@@ -425,7 +429,7 @@ pub unsafe fn WdfObjectAllocateContext(
 ) -> NTSTATUS {
     // SAFETY: the caller's contract; entry 203 is `PFN_WDFOBJECTALLOCATECONTEXT`.
     unsafe {
-        entry::<PFN_WDFOBJECTALLOCATECONTEXT>(WdfObjectAllocateContextTableIndex)(
+        table_function::<PFN_WDFOBJECTALLOCATECONTEXT, WdfObjectAllocateContextTableIndex>()(
             WdfDriverGlobals,
             Handle,
             ContextAttributes,
@@ -446,11 +450,8 @@ pub unsafe fn WdfObjectGetTypedContextWorker(
 ) -> *mut c_void {
     // SAFETY: the caller's contract; entry 202 is `PFN_WDFOBJECTGETTYPEDCONTEXTWORKER`.
     unsafe {
-        entry::<PFN_WDFOBJECTGETTYPEDCONTEXTWORKER>(WdfObjectGetTypedContextWorkerTableIndex)(
-            WdfDriverGlobals,
-            Handle,
-            TypeInfo,
-        )
+        table_function::<PFN_WDFOBJECTGETTYPEDCONTEXTWORKER, WdfObjectGetTypedContextWorkerTableIndex>(
+        )(WdfDriverGlobals, Handle, TypeInfo)
     }
 }
 

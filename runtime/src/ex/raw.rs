@@ -38,6 +38,20 @@ pub(crate) unsafe extern "C" fn ex_raw_c<R: ExRoutine>(parameter: *mut c_void) {
     unsafe { ex_raw::<R>(parameter) }
 }
 
+/// [`ex_raw`] spelled `extern "stdcall"`, as bindgen declares x86 callbacks
+/// (`"system"` is stdcall there too, but Rust types the two ABIs apart).
+///
+/// # Safety
+///
+/// `parameter` came from [`into_parameter`](crate::raw::into_parameter) with
+/// an `R::Context`, and this is the one call that takes it back.
+#[cfg(target_arch = "x86")]
+pub(crate) unsafe extern "stdcall" fn ex_raw_stdcall<R: ExRoutine>(parameter: *mut c_void) {
+    // SAFETY: `parameter` came from `into_parameter` with an `R::Context` and
+    // is taken back only by this call (this routine's contract).
+    unsafe { ex_raw::<R>(parameter) }
+}
+
 /// The typed `ExInitializeWorkItem` behind a generated `initialize`.
 ///
 /// # Safety

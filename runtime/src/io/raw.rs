@@ -167,3 +167,46 @@ pub(crate) unsafe extern "C" fn io_classic_c<R: IoRoutineWithoutItem<Object = De
     // `io_classic`'s); the device pointer is only cast.
     unsafe { io_classic::<R>(device.cast(), context) }
 }
+
+/// [`io_raw_ex`] spelled `extern "stdcall"` (bindgen's x86 shape), with the
+/// item pointer of any binding.
+///
+/// # Safety
+///
+/// `io_object` is the object the kernel passes (referenced by the queue until
+/// this returns); `context` came from [`into_parameter`](crate::raw::into_parameter)
+/// with an `R::Context` and is taken back once; `item` came from
+/// `IoAllocateWorkItem` for `io_object` and is handed to this routine, which
+/// frees it.
+#[cfg(target_arch = "x86")]
+pub(crate) unsafe extern "stdcall" fn io_raw_ex_stdcall<R: IoRoutineWithoutItem, P>(
+    io_object: *mut c_void,
+    context: *mut c_void,
+    item: *mut P,
+) {
+    // SAFETY: this routine's contract is `io_raw_ex`'s; the item pointer is
+    // only passed on, as the `IO_WORKITEM` it is.
+    unsafe { io_raw_ex::<R>(io_object, context, item.cast()) }
+}
+
+/// [`io_classic`] spelled `extern "stdcall"` (bindgen's x86 shape), with the
+/// device pointer of any binding.
+///
+/// # Safety
+///
+/// `device` is the device object the kernel passes (referenced by the queue
+/// until this returns); `context` came from
+/// [`into_parameter`](crate::raw::into_parameter) with an `R::Context` and is
+/// taken back once.
+#[cfg(target_arch = "x86")]
+pub(crate) unsafe extern "stdcall" fn io_classic_stdcall<
+    R: IoRoutineWithoutItem<Object = DeviceObject>,
+    D,
+>(
+    device: *mut D,
+    context: *mut c_void,
+) {
+    // SAFETY: this routine's contract is `io_classic`'s; the device pointer
+    // is only passed on, as the `DEVICE_OBJECT` it is.
+    unsafe { io_classic::<R>(device.cast(), context) }
+}

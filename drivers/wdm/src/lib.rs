@@ -1,0 +1,137 @@
+//! A WDM driver on ntwork: `DriverEntry` registers `AddDevice` and
+//! `DriverUnload`; `AddDevice` creates the device and its port; every
+//! work-item path runs from there (`work.rs`, the only file that uses
+//! ntwork's safe API). Linked into a `.sys` by `.ci/drivers`; what the
+//! kernel does not provide is in `driver-support` (see `drivers/README.md`).
+//!
+//! The shape of a PnP driver without its IRP handling: the devices are
+//! deleted in `DriverUnload` here, where a PnP driver deletes each at
+//! `IRP_MN_REMOVE_DEVICE`.
+
+#![no_std]
+
+extern crate alloc;
+
+mod imports;
+mod work;
+
+use alloc::sync::Arc;
+use ntwork::ffi::{
+    FILE_DEVICE_UNKNOWN, IoCreateDevice, IoDeleteDevice, NTSTATUS, PDEVICE_OBJECT, PDRIVER_OBJECT,
+    STATUS_SUCCESS, ULONG, UNICODE_STRING,
+};
+use ntwork::{DeviceObject, DriverObject};
+
+/// The driver's allocator for its `Arc`s (wdk-alloc's role).
+#[global_allocator]
+static ALLOCATOR: driver_support::PoolAllocator = driver_support::PoolAllocator;
+
+/// `DRIVER_ADD_DEVICE` (wdm.h: no convention, stdcall under `/Gz`).
+type DriverAddDevice =
+    unsafe extern "system" fn(driver: PDRIVER_OBJECT, pdo: PDEVICE_OBJECT) -> NTSTATUS;
+
+/// `DRIVER_EXTENSION`, as in wdm.h (ntwork-sys declares only what ntwork uses).
+#[repr(C)]
+struct DriverExtension {
+    driver_object: PDRIVER_OBJECT,
+    add_device: Option<DriverAddDevice>,
+    count: ULONG,
+    service_key_name: UNICODE_STRING,
+}
+
+/// The device extension: the device's port, written by `AddDevice`.
+#[repr(C)]
+struct DeviceExtension {
+    port: Option<Arc<work::Port>>,
+}
+
+/// The image's entry point (`/ENTRY:DriverEntry`).
+///
+/// # Safety
+///
+/// Called once by the I/O manager with the driver object, at PASSIVE_LEVEL.
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn DriverEntry(
+    driver: PDRIVER_OBJECT,
+    _registry_path: *mut UNICODE_STRING,
+) -> NTSTATUS {
+    // SAFETY: the I/O manager passes a valid driver object, with its
+    // extension, that this routine may fill in.
+    unsafe {
+        (*driver).DriverUnload = Some(driver_unload);
+        let extension = (*driver).DriverExtension.cast::<DriverExtension>();
+        (*extension).add_device = Some(add_device);
+    }
+    // SAFETY: the driver object outlives DriverEntry.
+    let driver = unsafe { DriverObject::from_raw(driver) };
+    match work::started(driver) {
+        Ok(()) => STATUS_SUCCESS,
+        Err(status) => {
+            work::unloading();
+            status
+        }
+    }
+}
+
+/// `AddDevice`: the functional device object and its port. PASSIVE_LEVEL.
+///
+/// # Safety
+///
+/// Called by the PnP manager with this driver's object and a PDO.
+unsafe extern "system" fn add_device(driver: PDRIVER_OBJECT, _pdo: PDEVICE_OBJECT) -> NTSTATUS {
+    let mut fdo: PDEVICE_OBJECT = core::ptr::null_mut();
+    // SAFETY: a valid driver object; the extension is zeroed by the kernel
+    // (a `None` port); `fdo` is valid for the write.
+    let status = unsafe {
+        IoCreateDevice(
+            driver,
+            size_of::<DeviceExtension>() as ULONG,
+            core::ptr::null_mut(),
+            FILE_DEVICE_UNKNOWN,
+            0,
+            0,
+            &mut fdo,
+        )
+    };
+    if status != STATUS_SUCCESS {
+        return status;
+    }
+    // SAFETY: the device this driver just created; deleted only by
+    // `driver_unload`, after its port is stopped and dropped.
+    let device = unsafe { DeviceObject::from_raw(fdo) };
+    match work::device_added(device) {
+        Ok(port) => {
+            // SAFETY: the extension is this device's, zeroed, and ours.
+            unsafe { (*(*fdo).DeviceExtension.cast::<DeviceExtension>()).port = Some(port) };
+            STATUS_SUCCESS
+        }
+        Err(status) => {
+            // SAFETY: created above, holding nothing of ours.
+            unsafe { IoDeleteDevice(fdo) };
+            status
+        }
+    }
+}
+
+/// `DriverUnload`: waits for the Ex work, stops and deletes each device.
+///
+/// # Safety
+///
+/// Called once by the I/O manager, at PASSIVE_LEVEL.
+unsafe extern "system" fn driver_unload(driver: PDRIVER_OBJECT) {
+    work::unloading();
+    // SAFETY: the driver's device list, walked before any entry is deleted.
+    let mut next = unsafe { (*driver).DeviceObject };
+    while !next.is_null() {
+        let device = next;
+        // SAFETY: a live device of this driver; its extension is ours.
+        unsafe {
+            next = (*device).NextDevice;
+            let extension = (*device).DeviceExtension.cast::<DeviceExtension>();
+            if let Some(port) = (*extension).port.take() {
+                port.stop();
+            }
+            IoDeleteDevice(device);
+        }
+    }
+}
