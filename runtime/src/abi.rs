@@ -47,8 +47,11 @@
 
 use core::ffi::c_void;
 
+#[cfg(not(target_arch = "x86"))]
 use crate::ex::raw::ex_raw_c;
-use crate::io::raw::{io_classic, io_classic_c, io_classic_system, io_raw_ex_c, io_raw_ex_system};
+use crate::io::raw::{io_classic, io_classic_system, io_raw_ex_system};
+#[cfg(not(target_arch = "x86"))]
+use crate::io::raw::{io_classic_c, io_raw_ex_c};
 use crate::objects::DeviceObject;
 use crate::{ExRoutine, IoRoutineWithoutItem};
 

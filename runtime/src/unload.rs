@@ -248,6 +248,28 @@ impl DriverObject {
     }
 }
 
+impl DriverObject {
+    /// Waits for every [`Rundown`] opened for this driver, for good: what
+    /// ntwork's DriverUnload does first. For a DriverEntry that fails after it
+    /// queued Ex work: the I/O manager then unloads the image without calling
+    /// DriverUnload. PASSIVE_LEVEL; a second call does nothing.
+    pub fn wait_for_rundowns(&self) {
+        let Some(state) = state_of(self) else {
+            return;
+        };
+        // SAFETY: the state of this driver, live while its object is (longer
+        // than this borrow).
+        let opened = unsafe { opened_list(state) };
+        let mut next = opened.swap(unloading(), Ordering::AcqRel);
+        while !next.is_null() && next != unloading() {
+            // SAFETY: the list holds `&'static Rundown`s (`push`).
+            let rundown = unsafe { &*next };
+            rundown.drain().wait_final();
+            next = rundown.next.load(Ordering::Acquire);
+        }
+    }
+}
+
 impl Rundown {
     /// Opens the rundown for `driver`'s Ex work: from now on it counts the
     /// items queued under it, and the driver's ntwork DriverUnload waits for
@@ -341,16 +363,7 @@ unsafe extern "system" fn driver_unload(driver: ffi::PDRIVER_OBJECT) {
     let Some(state) = state_of(driver) else {
         return;
     };
-    // SAFETY: the driver's state, live until the driver object goes (after
-    // this routine).
-    let opened = unsafe { opened_list(state) };
-    let mut next = opened.swap(unloading(), Ordering::AcqRel);
-    while !next.is_null() && next != unloading() {
-        // SAFETY: the list holds `&'static Rundown`s (`push`).
-        let rundown = unsafe { &*next };
-        rundown.drain().wait_final();
-        next = rundown.next.load(Ordering::Acquire);
-    }
+    driver.wait_for_rundowns();
     let state = state.as_ptr();
     // SAFETY: `set_unload` wrote the field before it stored this routine in
     // `DriverUnload`, which the I/O manager read to call it: nothing writes

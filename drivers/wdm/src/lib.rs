@@ -1,5 +1,6 @@
-//! A WDM driver on ntwork: `DriverEntry` registers `AddDevice` and
-//! `DriverUnload`; `AddDevice` creates the device and its port; every
+//! A WDM driver on ntwork: `DriverEntry` registers `AddDevice` and installs
+//! ntwork's `DriverUnload` (which waits for the driver's Ex work, then runs
+//! `driver_unload`); `AddDevice` creates the device and its port; every
 //! work-item path runs from there (`work.rs`, the only file that uses
 //! ntwork's safe API). Linked into a `.sys` by `.ci/drivers`; what the
 //! kernel does not provide is in `driver-support` (see `drivers/README.md`).
@@ -58,16 +59,18 @@ pub unsafe extern "system" fn DriverEntry(
     // SAFETY: the I/O manager passes a valid driver object, with its
     // extension, that this routine may fill in.
     unsafe {
-        (*driver).DriverUnload = Some(driver_unload);
         let extension = (*driver).DriverExtension.cast::<DriverExtension>();
         (*extension).add_device = Some(add_device);
     }
-    // SAFETY: the driver object outlives DriverEntry.
+    // SAFETY: this driver's object, alive until its DriverUnload returned;
+    // nothing below stores another routine in its `DriverUnload`.
     let driver = unsafe { DriverObject::from_raw(driver) };
-    match work::started(driver) {
+    match work::started(driver, driver_unload) {
         Ok(()) => STATUS_SUCCESS,
         Err(status) => {
-            work::unloading();
+            // A failed DriverEntry is unloaded without DriverUnload: wait for
+            // the Ex work it queued here.
+            driver.wait_for_rundowns();
             status
         }
     }
@@ -113,15 +116,12 @@ unsafe extern "system" fn add_device(driver: PDRIVER_OBJECT, _pdo: PDEVICE_OBJEC
     }
 }
 
-/// `DriverUnload`: waits for the Ex work, stops and deletes each device.
-///
-/// # Safety
-///
-/// Called once by the I/O manager, at PASSIVE_LEVEL.
-unsafe extern "system" fn driver_unload(driver: PDRIVER_OBJECT) {
-    work::unloading();
+/// The driver's unload code, which ntwork's `DriverUnload` runs after every
+/// Ex routine counted in the driver's rundown has returned: stop and delete
+/// each device. PASSIVE_LEVEL.
+fn driver_unload(driver: &DriverObject) {
     // SAFETY: the driver's device list, walked before any entry is deleted.
-    let mut next = unsafe { (*driver).DeviceObject };
+    let mut next = unsafe { (*driver.as_raw()).DeviceObject };
     while !next.is_null() {
         let device = next;
         // SAFETY: a live device of this driver; its extension is ours.

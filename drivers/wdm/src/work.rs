@@ -5,13 +5,14 @@ use alloc::sync::Arc;
 use core::ffi::c_void;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
-use ntwork::ffi::{NTSTATUS, STATUS_INSUFFICIENT_RESOURCES};
+use ntwork::ffi::NTSTATUS;
 use ntwork::{
     DeviceObject, DriverObject, IoWorkItem, ReusableIoWorkItem, Rundown, RunningIoWorkItem,
     WorkQueue, work_item,
 };
 
-/// Counts the driver's Ex work; DriverUnload waits for it.
+/// Counts the driver's Ex work: opened in DriverEntry, waited for by
+/// ntwork's DriverUnload before the driver's own unload code.
 static WORK: Rundown = Rundown::new();
 
 /// What the routines did (a stand-in for real work).
@@ -114,38 +115,28 @@ impl Port {
     }
 }
 
-/// Low pool (or, for Ex work, an unload under way, which cannot happen
-/// before DriverEntry or AddDevice returned): what C returns for it.
-fn refused<E>(_: E) -> NTSTATUS {
-    STATUS_INSUFFICIENT_RESOURCES
-}
-
-/// DriverEntry: Ex work and driver-bound work.
-pub fn started(driver: &DriverObject) -> Result<(), NTSTATUS> {
-    record_start::queue(&WORK, 1, WorkQueue::Delayed).map_err(refused)?;
-    rebuild_cache::queue(driver, 1, WorkQueue::Delayed).map_err(refused)
+/// DriverEntry: ntwork's DriverUnload (running `unload` once the Ex work is
+/// done), the rundown it waits for, then Ex work and driver-bound work.
+pub fn started(driver: &DriverObject, unload: fn(&DriverObject)) -> Result<(), NTSTATUS> {
+    driver.set_unload(unload)?;
+    WORK.open(driver)?;
+    record_start::queue(&WORK, 1, WorkQueue::Delayed)?;
+    rebuild_cache::queue(driver, 1, WorkQueue::Delayed)?;
+    Ok(())
 }
 
 /// AddDevice: the device's port, and its first work.
 pub fn device_added(device: &DeviceObject) -> Result<Arc<Port>, NTSTATUS> {
     let port = Arc::new(Port {
-        drain: ReusableIoWorkItem::new(device).map_err(refused)?,
+        drain: ReusableIoWorkItem::new(device)?,
         parked: AtomicPtr::new(core::ptr::null_mut()),
         samples: AtomicU32::new(0),
     });
-    probe_device::queue(device, 0, WorkQueue::Delayed).map_err(refused)?;
-    retry_reset::queue(device, 3, WorkQueue::Delayed).map_err(refused)?;
-    IoWorkItem::<watch_link>::new(device)
-        .map_err(refused)?
-        .queue(Arc::clone(&port), WorkQueue::Delayed);
-    record_device::queue(1, WorkQueue::Delayed).map_err(refused)?;
+    probe_device::queue(device, 0, WorkQueue::Delayed)?;
+    retry_reset::queue(device, 3, WorkQueue::Delayed)?;
+    IoWorkItem::<watch_link>::new(device)?.queue(Arc::clone(&port), WorkQueue::Delayed);
+    record_device::queue(1, WorkQueue::Delayed)?;
     port.interrupt();
     port.link_changed();
     Ok(port)
-}
-
-/// DriverUnload, at PASSIVE_LEVEL: the Ex work is waited for (nothing else
-/// keeps the image mapped for it); Io work holds its object, and so the image.
-pub fn unloading() {
-    WORK.wait();
 }
