@@ -7,9 +7,10 @@ use syn::Path;
 use syn::parse::Parser;
 
 use crate::errors::Errors;
+use crate::model::WdfParent;
 
 /// A role stated in the attribute.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum StatedRole {
     /// `#[work_item(ex)]`.
     Ex,
@@ -40,23 +41,13 @@ pub(crate) struct Args {
     /// `crate = path`: where the runtime is, instead of `::ntwork`.
     pub(crate) krate: Option<Path>,
     /// `parent = device | queue` (KMDF): the work item's parent kind.
-    pub(crate) parent: Option<(WdfParentKind, Span)>,
+    pub(crate) parent: Option<(WdfParent, Span)>,
     /// `rundown = PATH` (Ex): the `static Rundown` the routine's items count in.
     pub(crate) rundown: Option<(Path, Span)>,
     /// `unsafe(never_unloads)` (Ex): the driver cannot unload, so its items
     /// count nowhere; the `unsafe` token, which the expansion puts on an
     /// `unsafe impl` so that `forbid(unsafe_code)` sees it.
     pub(crate) never_unloads: Option<proc_macro2::Ident>,
-}
-
-/// The kind of a KMDF work item's parent.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub(crate) enum WdfParentKind {
-    /// `WdfDevice` (the default).
-    #[default]
-    Device,
-    /// `WdfQueue`.
-    Queue,
 }
 
 const EXPECTED: &str = "expected `ex`, `device`, `driver`, `wdf`, `parent = device | queue`, `rundown = STATIC`, `unsafe(never_unloads)` or `crate = path::to::ntwork`";
@@ -274,8 +265,8 @@ fn parent_argument(
     let kind = match rest {
         [TokenTree::Punct(eq), TokenTree::Ident(kind)] if eq.as_char() == '=' => {
             match kind.to_string().as_str() {
-                "device" => WdfParentKind::Device,
-                "queue" => WdfParentKind::Queue,
+                "device" => WdfParent::Device,
+                "queue" => WdfParent::Queue,
                 _ => {
                     errors.push(syn::Error::new(kind.span(), USAGE));
                     return;

@@ -1,11 +1,13 @@
 //! The `#[work_item]` attribute of [ntwork](https://docs.rs/ntwork).
 //!
-//! The phases, one module each: `parse` (tokens to syntax, the body kept as
-//! tokens), `args` (the attribute's arguments), `validate` (syntax to the
-//! typed `model`, reading only), `errors` (every error, at the user's
-//! tokens), `expand` (model to tokens: one module per role, each planning its
-//! items) and `expand::fallback` (the same plan as stand-ins after errors). Use the
-//! attribute through `ntwork::work_item`.
+//! The phases, one module each, data flowing one way: `parse` (tokens to
+//! syntax, the body kept as tokens) and `args` (the attribute's arguments),
+//! `validate` (syntax to the `model`, reading only, one module per concern),
+//! `model` (the routine: one variant per role, each with its own data),
+//! `expand` (model to tokens: one module per role, each planning its items)
+//! and `expand::fallback` (the same plan as stand-ins after errors); `errors`
+//! collects every error, each at the user's token. Use the attribute through
+//! `ntwork::work_item`.
 
 mod args;
 mod errors;
