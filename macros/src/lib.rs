@@ -33,9 +33,15 @@ use quote::quote;
 /// flush_log::queue(&WORK, b"...".to_vec(), ntwork::WorkQueue::Delayed)?;
 /// ```
 ///
-/// Arguments: none (the role comes from the signature), `ex`, `device`,
-/// `driver`, `wdf`, and `crate = path` (where ntwork is, for re-exports). See
-/// the ntwork crate for what is generated.
+/// Arguments (none: the role comes from the signature):
+///
+/// - `ex`, `device`, `driver`, `wdf`: the role, stated;
+/// - `parent = device | queue` (with `wdf`): the KMDF item's parent kind;
+/// - `rundown = STATIC` (Ex): the `static Rundown` the one-shot items count in;
+/// - `unsafe(never_unloads)` (Ex): the driver cannot unload, so they count nowhere;
+/// - `crate = path::to::ntwork`: where ntwork is, for crates that re-export it.
+///
+/// See the ntwork crate for what is generated.
 #[proc_macro_attribute]
 pub fn work_item(
     args: proc_macro::TokenStream,
