@@ -206,6 +206,38 @@ fn each_misuse_is_one_error() {
     }
 }
 
+/// The shape errors of a driver-bound routine name the driver object, and
+/// list the shapes of its role.
+#[test]
+fn shape_errors_name_the_role_s_object() {
+    for (item, says) in [
+        (
+            "fn a(x: u8, d: &DriverObject) {}",
+            "the driver object comes first in a driver-bound routine",
+        ),
+        (
+            "fn a(d: &mut DriverObject, x: u8) {}",
+            "the driver parameter must be `&DriverObject`",
+        ),
+        (
+            "fn a(d: &DriverObject, x: u8, y: u8) {}",
+            "`fn name(driver: &DriverObject, context: C, item: RunningIoWorkItem<'_, name>)`",
+        ),
+        (
+            "fn a(d: &DeviceObject, x: u8, y: u8) {}",
+            "`fn name(device: &DeviceObject, context: C, item: IoWorkItem<name>)`",
+        ),
+        (
+            "fn a(x: u8, y: u8) {}",
+            "the Ex shapes are `fn name(context: C)`",
+        ),
+    ] {
+        let output = expand_str("", item);
+        assert_eq!(error_count(&output), 1, "{item}: {output}");
+        assert!(output.contains(says), "{item}: {output}");
+    }
+}
+
 #[test]
 fn errors_are_collected() {
     let output = expand_str(

@@ -48,5 +48,5 @@ impl broken {
     "a `#[work_item]` routine cannot be `async`: a system worker thread calls it once and runs it to completion, with no executor to poll a future; make it a plain `fn`"
 }
 ::core::compile_error! {
-    "an Ex routine takes at most one parameter, its context: bundle these values into a struct or a tuple and take that (the shapes are `fn name(context: C)`, `fn name(context: &C)`, `fn name()`, `fn name(device: &DeviceObject, context: C)` or `fn name(device: &DeviceObject, context: C, item: IoWorkItem<name>)`)"
+    "an Ex routine takes at most one parameter, its context: bundle these values into a struct or a tuple and take that (the Ex shapes are `fn name(context: C)`, `fn name(context: &C)` or `fn name()`; work bound to a device or to the driver object takes the object first, `fn name(device: &DeviceObject, context: C)`)"
 }

@@ -13,7 +13,7 @@ use crate::errors::Errors;
 use crate::model::{Context, Ex, Io, IoItem, IoObject, Unload, Wdf, WdfParent};
 
 /// The Ex shapes, for the error about too many parameters.
-const EX_SHAPES: &str = "`fn name(context: C)`, `fn name(context: &C)`, `fn name()`, `fn name(device: &DeviceObject, context: C)` or `fn name(device: &DeviceObject, context: C, item: IoWorkItem<name>)`";
+const EX_SHAPES: &str = "`fn name(context: C)`, `fn name(context: &C)` or `fn name()`; work bound to a device or to the driver object takes the object first, `fn name(device: &DeviceObject, context: C)`";
 
 /// `fn()`, `fn(C)`, `fn(&C)`.
 pub(super) fn ex(sig: &Signature<'_>, unload: Unload, errors: &mut Errors) -> Ex {
@@ -33,7 +33,7 @@ pub(super) fn ex(sig: &Signature<'_>, unload: Unload, errors: &mut Errors) -> Ex
         errors.push(error(
             quote!(#(#extra),*),
             format!(
-                "an Ex routine takes at most one parameter, its context: bundle these values into a struct or a tuple and take that (the shapes are {EX_SHAPES})"
+                "an Ex routine takes at most one parameter, its context: bundle these values into a struct or a tuple and take that (the Ex shapes are {EX_SHAPES})"
             ),
         ));
     }
@@ -83,6 +83,7 @@ pub(super) fn io(
     at: &[usize],
     errors: &mut Errors,
 ) -> Io {
+    let noun = object.noun();
     object_params(object, sig, at, errors);
     let rest = without(&sig.params, at);
     let items = positions(&rest, |ty| is_io_work_item(item_type(ty)));
@@ -94,7 +95,7 @@ pub(super) fn io(
     {
         errors.push(error(
             rest[position],
-            "the work item comes last in a device-bound routine: `fn name(device: &DeviceObject, context: C, item: IoWorkItem<name>)`",
+            format!("the work item comes last in a {noun}-bound routine: `fn name({noun}: &{}, context: C, item: IoWorkItem<name>)`", object.type_name()),
         ));
     }
     let contexts = without(&rest, &items);
@@ -104,7 +105,8 @@ pub(super) fn io(
         errors.push(error(
             quote!(#(#extra),*),
             format!(
-                "a device-bound routine takes the device object, one context and optionally its work item: bundle these values into a struct or a tuple (the shapes are {EX_SHAPES})"
+                "a {noun}-bound routine takes the {noun} object, one context and optionally its work item: bundle these values into a struct or a tuple (the shapes are {})",
+                io_shapes(object)
             ),
         ));
     }
@@ -123,23 +125,33 @@ pub(super) fn io(
     }
 }
 
+/// The shapes of a device- or driver-bound routine.
+fn io_shapes(object: IoObject) -> String {
+    let (noun, ty) = (object.noun(), object.type_name());
+    format!(
+        "`fn name({noun}: &{ty}, context: C)`, `fn name({noun}: &{ty}, context: C, item: RunningIoWorkItem<'_, name>)` or `fn name({noun}: &{ty}, context: C, item: IoWorkItem<name>)`"
+    )
+}
+
 /// The object comes first, once, as `&Object`: the kernel lends it for the call.
 fn object_params(object: IoObject, sig: &Signature<'_>, at: &[usize], errors: &mut Errors) {
-    let _ = object;
+    let (noun, ty) = (object.noun(), object.type_name());
     let first = at[0];
     if first != 0 {
         errors.push(error(
             sig.params[first],
-            "the device object comes first in a device-bound routine, as in IO_WORKITEM_ROUTINE (IoQueueWorkItem): `fn name(device: &DeviceObject, context: C)`",
+            format!("the {noun} object comes first in a {noun}-bound routine, as in IO_WORKITEM_ROUTINE (IoQueueWorkItem): `fn name({noun}: &{ty}, context: C)`"),
         ));
     }
     for &position in &at[1..] {
         errors.push(error(
             sig.params[position],
-            "a device-bound routine takes one device object, as its first parameter: `fn name(device: &DeviceObject, context: C)`",
+            format!("a {noun}-bound routine takes one {noun} object, as its first parameter: `fn name({noun}: &{ty}, context: C)`"),
         ));
     }
-    let message = "the device parameter must be `&DeviceObject`: IoQueueWorkItem lends the device object to the routine for the duration of the call";
+    let message = format!(
+        "the {noun} parameter must be `&{ty}`: IoQueueWorkItem lends the {noun} object to the routine for the duration of the call"
+    );
     match peel(&sig.params[first].ty) {
         Type::Reference(reference) => {
             if let Some(prefix) = mut_prefix(reference) {
@@ -160,7 +172,7 @@ fn object_params(object: IoObject, sig: &Signature<'_>, at: &[usize], errors: &m
 /// `RunningIoWorkItem<'_, name>`, by value (`Self` is left to rustc: it is
 /// not allowed in a function).
 fn item_param(ident: &Ident, object: IoObject, ty: &Type, errors: &mut Errors) {
-    let _ = object;
+    let noun = object.noun();
     let written = |lent: bool| {
         if lent {
             format!("RunningIoWorkItem<'_, {ident}>")
@@ -172,7 +184,7 @@ fn item_param(ident: &Ident, object: IoObject, ty: &Type, errors: &mut Errors) {
         let fix = written(is_lent_io_work_item(&reference.elem));
         errors.push(error(
             reference_prefix(reference),
-            format!("a device-bound routine takes its work item by value: `item: {fix}` (the routine may requeue, keep or free it)"),
+            format!("a {noun}-bound routine takes its work item by value: `item: {fix}` (the routine may requeue, keep or free it)"),
         ));
     }
     let item = item_type(ty);
@@ -195,7 +207,7 @@ fn item_param(ident: &Ident, object: IoObject, ty: &Type, errors: &mut Errors) {
         let fix = written(is_lent_io_work_item(item));
         errors.push(error(
             argument,
-            format!("a device-bound routine receives its own work item: write `{fix}`"),
+            format!("a {noun}-bound routine receives its own work item: write `{fix}`"),
         ));
     }
 }
@@ -214,10 +226,10 @@ fn io_context(object: IoObject, ty: &Type, sig: &Signature<'_>, errors: &mut Err
     {
         return context::checked(ty, false, sig, errors);
     }
-    let _ = object;
+    let noun = object.noun();
     errors.push(error(
         reference_prefix(reference),
-        "a device-bound routine owns its context: take it by value (`context: C`), since the context is moved to the worker thread (a reference would be `'static` at least)",
+        format!("a {noun}-bound routine owns its context: take it by value (`context: C`), since the context is moved to the worker thread (a reference would be `'static` at least)"),
     ));
     // The stand-in's context is this reference made `'static`, so calls
     // written for it add no errors.
