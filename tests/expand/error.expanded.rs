@@ -2,7 +2,7 @@ async fn broken(batch: Vec<u8>, retries: u32) {
     let _ = (batch, retries);
 }
 #[allow(non_camel_case_types)]
-/// The work item routine `broken`: names it in generic code (`ExWorkItem<broken>`), with its `ROUTINE` trampoline and queueing helpers.
+/// The Ex work item routine `broken` (`ExQueueWorkItem`), as a type: `ExWorkItem<broken>`. Generated beside it: `broken::ROUTINE`, `broken::initialize`, `broken::new`, `broken::queue`.
 struct broken {}
 impl ::ntwork::Routine for broken {
     type Context = ();
@@ -13,7 +13,7 @@ impl ::ntwork::ExRoutine for broken {
     }
 }
 impl broken {
-    /// The `WORKER_THREAD_ROUTINE` of `broken`. Its `Parameter` must come from `broken::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `broken`, and frees it.
+    /// The `WORKER_THREAD_ROUTINE` of `broken`. Its `Parameter` must come from `broken::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `broken`, and frees it. Items queued with it are counted in no `Rundown`: the caller keeps the driver loaded.
     const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = <broken as ::ntwork::ExRoutine>::ROUTINE;
     /// The typed `ExInitializeWorkItem` for `broken`: stores `ROUTINE` and the context (moved to nonpaged pool) in a caller-owned `WORK_QUEUE_ITEM`. On low resources the error holds the context.
     ///

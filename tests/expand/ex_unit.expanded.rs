@@ -1,6 +1,6 @@
 pub(crate) fn heartbeat() {}
 #[allow(non_camel_case_types)]
-/// The work item routine `heartbeat`: names it in generic code (`ExWorkItem<heartbeat>`), with its `ROUTINE` trampoline and queueing helpers.
+/// The Ex work item routine `heartbeat` (`ExQueueWorkItem`), as a type: `ExWorkItem<heartbeat>` and, since it borrows its context, `ReusableExWorkItem<heartbeat>`. Generated beside it: `heartbeat::ROUTINE`, `heartbeat::routine::<T>()`, `heartbeat::initialize`, `heartbeat::new`, `heartbeat::queue`.
 pub(crate) struct heartbeat {}
 impl ::ntwork::Routine for heartbeat {
     type Context = ();
@@ -16,12 +16,9 @@ impl ::ntwork::ExRoutineRef for heartbeat {
     }
 }
 impl heartbeat {
-    /// The `WORKER_THREAD_ROUTINE` of `heartbeat`. Its `Parameter` must come from `heartbeat::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `heartbeat`, and frees it.
+    /// The `WORKER_THREAD_ROUTINE` of `heartbeat`. Its `Parameter` must come from `heartbeat::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `heartbeat`, and frees it. Items queued with it are counted in no `Rundown`: the caller keeps the driver loaded.
     pub(crate) const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = <heartbeat as ::ntwork::ExRoutine>::ROUTINE;
-    /// The raw-protocol routine in the routine pointer type `T` of a
-    /// binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and
-    /// aarch64) or windows-sys's; the same contract as `ROUTINE`. See
-    /// `ntwork::abi`.
+    /// `ROUTINE` of `heartbeat` in the routine pointer type `T` of a binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and aarch64) or windows-sys's (parameterless), with the same contract. See `ntwork::abi`.
     #[must_use]
     pub(crate) fn routine<__NtworkRoutineType: ::ntwork::abi::RoutineType<Self>>() -> __NtworkRoutineType {
         <__NtworkRoutineType as ::ntwork::abi::RoutineType<Self>>::of()

@@ -6,26 +6,46 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::model::{Ex, IoObject, Role, Routine, Unload};
+use crate::model::{Ex, Io, IoItem, IoObject, Role, Routine, Unload};
 
 /// The doc of the routine's type: its role, the item types it can be made
 /// into, and the inherent items generated for it (`listed`).
-pub(super) fn struct_doc(routine: &Routine, _listed: &[String]) -> String {
+pub(super) fn struct_doc(routine: &Routine, listed: &[String]) -> String {
     let name = routine.ident.to_string();
-    format!(
-        " The work item routine `{name}`: names it in generic code (`{}<{name}>`), with its `ROUTINE` trampoline and queueing helpers.",
-        match &routine.role {
-            Role::Ex(_) => "ExWorkItem",
-            Role::Wdf(_) => "ntwork::wdf::WdfWorkItem",
-            Role::Io(_) => "IoWorkItem",
-        }
-    )
+    let what = match &routine.role {
+        Role::Ex(ex) if ex.borrows() => format!(
+            "The Ex work item routine `{name}` (`ExQueueWorkItem`), as a type: `ExWorkItem<{name}>` and, since it borrows its context, `ReusableExWorkItem<{name}>`."
+        ),
+        Role::Ex(_) => format!(
+            "The Ex work item routine `{name}` (`ExQueueWorkItem`), as a type: `ExWorkItem<{name}>`."
+        ),
+        Role::Io(io) if io.item == IoItem::None => format!(
+            "The {}-bound work item routine `{name}` (`IoQueueWorkItemEx`), as a type: `IoWorkItem<{name}>` and `ReusableIoWorkItem<{name}>`.",
+            io.object.noun()
+        ),
+        Role::Io(io) => format!(
+            "The {}-bound work item routine `{name}` (`IoQueueWorkItemEx`), which takes its own item, as a type: `IoWorkItem<{name}>`.",
+            io.object.noun()
+        ),
+        Role::Wdf(_) => format!(
+            "The KMDF work item routine `{name}` (`WdfWorkItemEnqueue`), as a type: `ntwork::wdf::WdfWorkItem<{name}>`."
+        ),
+    };
+    let mut doc = format!(" {what}");
+    if !listed.is_empty() {
+        let items: Vec<String> = listed
+            .iter()
+            .map(|item| format!("`{name}::{item}`"))
+            .collect();
+        doc.push_str(&format!(" Generated beside it: {}.", items.join(", ")));
+    }
+    doc
 }
 
 /// `ROUTINE` of an Ex routine.
 pub(super) fn ex_routine(name: &str) -> String {
     format!(
-        " The `WORKER_THREAD_ROUTINE` of `{name}`. Its `Parameter` must come from `{name}::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `{name}`, and frees it."
+        " The `WORKER_THREAD_ROUTINE` of `{name}`. Its `Parameter` must come from `{name}::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `{name}`, and frees it. Items queued with it are counted in no `Rundown`: the caller keeps the driver loaded."
     )
 }
 
@@ -37,13 +57,25 @@ pub(super) fn io_classic_routine(name: &str) -> String {
 }
 
 /// `routine::<T>()`, for the raw routines the role has.
-pub(super) fn routine_fn(_name: &str, _role: &Role) -> TokenStream {
-    quote! {
-        /// The raw-protocol routine in the routine pointer type `T` of a
-        /// binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and
-        /// aarch64) or windows-sys's; the same contract as `ROUTINE`. See
-        /// `ntwork::abi`.
-    }
+pub(super) fn routine_fn(name: &str, role: &Role) -> TokenStream {
+    const BINDINGS: &str = "`ntwork::ffi`'s or wdk-sys's (`extern \"C\"` on x86_64 and aarch64)";
+    let text = match role {
+        Role::Io(Io {
+            object: IoObject::Device,
+            ..
+        }) => format!(
+            "The raw-protocol routine of `{name}` in the routine pointer type `T` of a binding, {BINDINGS}: for an `IO_WORKITEM_ROUTINE` type `ROUTINE` (`IoQueueWorkItem`), for an `IO_WORKITEM_ROUTINE_EX` type `<{name} as ntwork::IoRoutineWithoutItem>::ROUTINE_EX` (`IoQueueWorkItemEx`, the item from `IoAllocateWorkItem`), with their contracts. For windows-sys's parameterless types: `ntwork::abi::windows_sys_io_routine` and `windows_sys_io_routine_ex`."
+        ),
+        Role::Io(_) => format!(
+            "`<{name} as ntwork::IoRoutineWithoutItem>::ROUTINE_EX`, the `IO_WORKITEM_ROUTINE_EX` of `{name}` for `IoQueueWorkItemEx` (the item from `IoAllocateWorkItem` on the driver object), in the routine pointer type `T` of a binding, {BINDINGS}, with its contract. For windows-sys's parameterless type: `ntwork::abi::windows_sys_io_routine_ex`."
+        ),
+        // KMDF routines have no `routine::<T>()`.
+        Role::Ex(_) | Role::Wdf(_) => format!(
+            "`ROUTINE` of `{name}` in the routine pointer type `T` of a binding: `ntwork::ffi`'s, wdk-sys's (`extern \"C\"` on x86_64 and aarch64) or windows-sys's (parameterless), with the same contract."
+        ),
+    };
+    let text = format!(" {text} See `ntwork::abi`.");
+    quote!(#[doc = #text])
 }
 
 /// `unsafe initialize` of an Ex routine.
@@ -78,26 +110,27 @@ pub(super) fn ex_queue(name: &str, ex: &Ex) -> String {
 pub(super) fn io_initialize() -> TokenStream {
     quote! {
         #[doc(hidden)]
-        /// Device-bound routines have no Ex initializer: queue them with `queue(device, ...)`.
+        /// Io routines have no Ex initializer: queue them with `queue(object, ...)`.
         ///
         /// # Safety
         ///
-        /// Never callable: `Self` is device-bound.
+        /// Never callable: `Self` is bound to a device or driver object.
     }
 }
 
 /// `new` of an Io routine.
 pub(super) fn io_new(name: &str, object: IoObject) -> String {
     format!(
-        " An Io work item for `{name}` bound to the {} object (`IoAllocateWorkItem`); `Err` on low resources.",
+        " An Io work item for `{name}` bound to the {} object (`IoAllocateWorkItem`), holding a counted reference on it; `Err` on low resources.",
         object.noun()
     )
 }
 
 /// `queue` of an Io routine.
-pub(super) fn io_queue(name: &str, _object: IoObject) -> String {
+pub(super) fn io_queue(name: &str, object: IoObject) -> String {
     format!(
-        " Allocates an item for `{name}` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). {ON_LOW_RESOURCES}"
+        " Allocates an item for `{name}` and queues it on `queue`; the queue keeps the {} object referenced until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). {ON_LOW_RESOURCES}",
+        object.noun()
     )
 }
 

@@ -172,7 +172,7 @@ fn routine_fn(frame: &Frame<'_>) -> Helper {
     let t = Ident::new("__NtworkRoutineType", Span::mixed_site());
     let doc = docs::routine_fn(&frame.name, role);
     Helper {
-        listed: Some("routine"),
+        listed: Some("routine::<T>()"),
         item: Item::Fn {
             attrs: quote!(#doc #[must_use]),
             sig: quote!(#vis fn routine<#t: #krate::abi::RoutineType<Self>>() -> #t),
