@@ -132,9 +132,6 @@ pub(crate) struct Context {
     pub(crate) borrowed: bool,
     /// What the checks found in `C`.
     pub(crate) checked: Checked,
-    /// A device routine's borrowed context, reported, standing in as the
-    /// reference made `'static`.
-    pub(crate) repaired: bool,
 }
 
 /// What the checks found in a context type.

@@ -353,6 +353,44 @@ fn stand_ins_follow_errors() {
     assert!(!output.contains("struct"));
 }
 
+/// A stand-in's context is the user's type wherever that type is valid, and
+/// `()` (trait impls) or any `C` (helpers) where it is not.
+#[test]
+fn stand_ins_keep_the_context_type() {
+    for (args, item, has) in [
+        (
+            "",
+            "async fn a(x: Vec<u8>) {}",
+            "type Context = Vec < u8 > ;",
+        ),
+        ("", "fn a(x: u8, y: u8) {}", "type Context = u8 ;"),
+        ("", "fn a(x: &'a u8) {}", "type Context = u8 ;"),
+        // The fix the error names: `x: u32`; or an Ex routine borrowing it.
+        (
+            "device",
+            "fn a(d: &DeviceObject, x: &u32) {}",
+            "type Context = u32 ;",
+        ),
+        (
+            "device",
+            "fn a(d: &DeviceObject, x: &u32) {}",
+            "ExRoutineRef for a",
+        ),
+        // Not `Send`: the helpers keep it, the trait impls cannot.
+        ("", "fn a(x: *mut u8) {}", "type Context = () ;"),
+        ("", "fn a(x: *mut u8) {}", "_context : * mut u8"),
+        // An error in the type itself: no generated item names it.
+        ("", "fn a(x: Cow<'a, str>) {}", "type Context = () ;"),
+        ("", "fn a<T>(x: T) {}", "fn new < C >"),
+    ] {
+        let output = expand_str(args, item);
+        assert!(output.contains(has), "{args} / {item}: {output}");
+    }
+    // Only the borrowed Io context has the Ex reading.
+    let output = expand_str("", "async fn a(d: &DeviceObject, x: u32) {}");
+    assert!(!output.contains("ExRoutine"), "{output}");
+}
+
 /// splitmix64: small, fast, deterministic.
 struct Rng(u64);
 

@@ -5,7 +5,7 @@ async fn broken(batch: Vec<u8>, retries: u32) {
 /// The Ex work item routine `broken` (`ExQueueWorkItem`), as a type: `ExWorkItem<broken>`. Generated beside it: `broken::ROUTINE`, `broken::initialize`, `broken::new`, `broken::queue`.
 struct broken {}
 impl ::ntwork::Routine for broken {
-    type Context = ();
+    type Context = Vec<u8>;
 }
 impl ::ntwork::ExRoutine for broken {
     fn run(_context: Self::Context) {
@@ -20,24 +20,27 @@ impl broken {
     /// # Safety
     ///
     /// `item` is valid for writes, in nonpaged memory, and not queued; it stays valid until the routine has run, and it is queued at most once (the routine takes the context back).
-    unsafe fn initialize<C>(
+    unsafe fn initialize(
         _item: *mut ::ntwork::ffi::WORK_QUEUE_ITEM,
-        _context: C,
-    ) -> ::core::result::Result<(), ::ntwork::AllocError<C>> {
+        _context: Vec<u8>,
+    ) -> ::core::result::Result<(), ::ntwork::AllocError<Vec<u8>>> {
         loop {}
     }
     /// An owned one-shot item for `broken`, holding its context. On low resources the error holds the context.
-    fn new<C>(
-        _context: C,
-    ) -> ::core::result::Result<::ntwork::ExWorkItem<broken>, ::ntwork::AllocError<C>> {
+    fn new(
+        _context: Vec<u8>,
+    ) -> ::core::result::Result<
+        ::ntwork::ExWorkItem<broken>,
+        ::ntwork::AllocError<Vec<u8>>,
+    > {
         loop {}
     }
     /// Allocates an item for `broken` and queues it on `queue`, counted in `rundown` until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources, or once the rundown has started, the error holds the context.
-    fn queue<C>(
+    fn queue(
         _rundown: &'static ::ntwork::Rundown,
-        _context: C,
+        _context: Vec<u8>,
         _queue: ::ntwork::WorkQueue,
-    ) -> ::core::result::Result<(), ::ntwork::QueueError<C>> {
+    ) -> ::core::result::Result<(), ::ntwork::QueueError<Vec<u8>>> {
         loop {}
     }
 }

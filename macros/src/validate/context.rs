@@ -38,7 +38,6 @@ pub(super) fn checked(
         span: first_span(ty),
         borrowed,
         checked,
-        repaired: false,
     }
 }
 
@@ -50,7 +49,6 @@ pub(super) fn invalid(ty: &Type, borrowed: bool) -> Context {
         span: first_span(ty),
         borrowed,
         checked: Checked::Invalid,
-        repaired: false,
     }
 }
 

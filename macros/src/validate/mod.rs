@@ -26,29 +26,11 @@ use role::Choice;
 /// `...`, a second `#[work_item]`) from the function it re-emits.
 pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Routine> {
     let sig = signature::check(item, errors)?;
-    let choice = role::choose(args, &sig.params, errors);
-    let before = errors.count();
-    let mut role = match choice {
+    let role = match role::choose(args, &sig.params, errors) {
         Choice::Ex(unload) => Role::Ex(shape::ex(&sig, unload, errors)),
         Choice::Io(object, at) => Role::Io(shape::io(&item.sig.ident, &sig, object, &at, errors)),
         Choice::Wdf(parent) => Role::Wdf(shape::wdf(&sig, parent, errors)),
     };
-    // A context type is used in generated items only when nothing in the
-    // signature was wrong but the context's own repaired or not-`Send` mistake.
-    let context = match &mut role {
-        Role::Ex(ex) => ex.context.as_mut(),
-        Role::Io(io) => io.context.as_mut(),
-        Role::Wdf(wdf) => wdf.context.as_mut(),
-    };
-    if let Some(context) = context {
-        let not_send = context.checked == crate::model::Checked::NotSend && !sig.c_style;
-        let clean = !sig.generic
-            && before == 0
-            && errors.count() == usize::from(context.repaired) + usize::from(not_send);
-        if !clean {
-            context.checked = crate::model::Checked::Invalid;
-        }
-    }
     Some(Routine {
         vis: item.vis.clone(),
         ident: item.sig.ident.clone(),

@@ -229,17 +229,12 @@ fn io_context(object: IoObject, ty: &Type, sig: &Signature<'_>, errors: &mut Err
     let noun = object.noun();
     errors.push(error(
         reference_prefix(reference),
-        format!("a {noun}-bound routine owns its context: take it by value (`context: C`), since the context is moved to the worker thread (a reference would be `'static` at least)"),
+        format!("a {noun}-bound routine owns its context: take it by value (`context: C`), since the context is moved to the worker thread (a reference would be `'static` at least); a routine that borrows its context from the item that keeps it is an Ex routine run by a `ReusableExWorkItem`, `fn name(context: &C)`"),
     ));
-    // The stand-in's context is this reference made `'static`, so calls
-    // written for it add no errors.
-    let mut context = context::checked(&reference.elem, true, sig, errors);
-    let elem = &reference.elem;
-    context.ty = syn::parse_quote!(&'static #elem);
-    context.span = super::syntax::first_span(ty);
-    context.borrowed = false;
-    context.repaired = true;
-    context
+    if unsized_owned_form(&reference.elem).is_some() {
+        return context::invalid(&reference.elem, true);
+    }
+    context::checked(&reference.elem, true, sig, errors)
 }
 
 /// KMDF: `fn(&C)`, `fn(&C, &RunningWdfWorkItem<'_, name>)`; the context lives
