@@ -157,3 +157,20 @@ fn stand_ins_keep_the_context_type() {
     let output = expand_str("", "async fn a(d: &DeviceObject, x: u32) {}");
     assert!(!output.contains("ExRoutine"), "{output}");
 }
+
+/// A stated Io role whose object is written by value with the other
+/// object's type: reported, never a panic (the fuzzer found one).
+#[test]
+fn a_stated_role_with_the_other_object_by_value_is_reported() {
+    for (args, item) in [
+        ("driver", "fn a(d: DeviceObject, x: u8) {}"),
+        ("device", "fn a(d: DriverObject, x: u8) {}"),
+        ("driver", "fn a(x: u8, d: (DeviceObject)) {}"),
+    ] {
+        let output = expand_str(args, item);
+        assert!(
+            output.contains("contradicts the signature"),
+            "{args} / {item}: {output}"
+        );
+    }
+}

@@ -64,16 +64,18 @@ fn io_object(
         _ if !drivers.is_empty() => IoObject::Driver,
         _ => return None,
     };
-    let named = match object {
-        IoObject::Device => &devices,
-        IoObject::Driver => &drivers,
+    let (named, other) = match object {
+        IoObject::Device => (&devices, &drivers),
+        IoObject::Driver => (&drivers, &devices),
     };
+    // The object's parameter: of its type; or first, as `&Path`; or of the
+    // other object's type (a contradiction, reported below).
     let at = if !named.is_empty() {
         named.clone()
     } else if params.first().is_some_and(|param| lent_path(&param.ty)) {
         vec![0]
     } else {
-        Vec::new()
+        other.clone()
     };
     match args.role {
         Some((StatedRole::Ex, span)) => errors.push(syn::Error::new(

@@ -136,7 +136,9 @@ fn io_shapes(object: IoObject) -> String {
 /// The object comes first, once, as `&Object`: the kernel lends it for the call.
 fn object_params(object: IoObject, sig: &Signature<'_>, at: &[usize], errors: &mut Errors) {
     let (noun, ty) = (object.noun(), object.type_name());
-    let first = at[0];
+    let Some(&first) = at.first() else {
+        return;
+    };
     if first != 0 {
         errors.push(error(
             sig.params[first],
