@@ -1,15 +1,15 @@
-//! The attribute's arguments: none, `ex`, `device`, `driver`, `wdf`,
-//! `parent = device | queue`, `rundown = PATH`, `unsafe(never_unloads)`,
-//! `crate = path`.
+//! The attribute's arguments. `ARGUMENTS` is the one list: what `argument`
+//! accepts and what the errors name, so the two cannot drift apart.
 
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Ident, Span, TokenStream, TokenTree};
 use syn::Path;
 use syn::parse::Parser;
 
 use crate::errors::Errors;
+use crate::model::WdfParent;
 
 /// A role stated in the attribute.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum StatedRole {
     /// `#[work_item(ex)]`.
     Ex,
@@ -21,17 +21,6 @@ pub(crate) enum StatedRole {
     Wdf,
 }
 
-impl StatedRole {
-    pub(crate) fn keyword(self) -> &'static str {
-        match self {
-            StatedRole::Ex => "ex",
-            StatedRole::Device => "device",
-            StatedRole::Driver => "driver",
-            StatedRole::Wdf => "wdf",
-        }
-    }
-}
-
 /// The parsed arguments. Each error has been recorded; what could be read is kept.
 #[derive(Default)]
 pub(crate) struct Args {
@@ -40,210 +29,268 @@ pub(crate) struct Args {
     /// `crate = path`: where the runtime is, instead of `::ntwork`.
     pub(crate) krate: Option<Path>,
     /// `parent = device | queue` (KMDF): the work item's parent kind.
-    pub(crate) parent: Option<(WdfParentKind, Span)>,
+    pub(crate) parent: Option<(WdfParent, Span)>,
     /// `rundown = PATH` (Ex): the `static Rundown` the routine's items count in.
     pub(crate) rundown: Option<(Path, Span)>,
     /// `unsafe(never_unloads)` (Ex): the driver cannot unload, so its items
-    /// count nowhere; the `unsafe` token, which the expansion puts on an
-    /// `unsafe impl` so that `forbid(unsafe_code)` sees it.
-    pub(crate) never_unloads: Option<proc_macro2::Ident>,
+    /// count nowhere; the `unsafe` token, at which the expansion writes the
+    /// `unsafe` block so that `forbid(unsafe_code)` sees it.
+    pub(crate) never_unloads: Option<Ident>,
 }
 
-/// The kind of a KMDF work item's parent.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub(crate) enum WdfParentKind {
-    /// `WdfDevice` (the default).
-    #[default]
-    Device,
-    /// `WdfQueue`.
-    Queue,
+/// What follows an argument's name.
+#[derive(Clone, Copy)]
+enum Form {
+    /// A role keyword, alone.
+    Role(StatedRole),
+    /// `name = value`.
+    Value(Value),
+    /// `unsafe(never_unloads)`.
+    NeverUnloads,
 }
 
-const EXPECTED: &str = "expected `ex`, `device`, `driver`, `wdf`, `parent = device | queue`, `rundown = STATIC`, `unsafe(never_unloads)` or `crate = path::to::ntwork`";
+/// The `name = value` arguments.
+#[derive(Clone, Copy)]
+enum Value {
+    Parent,
+    Rundown,
+    Crate,
+}
+
+/// One accepted argument: its name and how errors show it.
+struct Argument {
+    name: &'static str,
+    shown: &'static str,
+    form: Form,
+}
+
+/// Every accepted argument, in the order errors list them.
+const ARGUMENTS: &[Argument] = &[
+    Argument {
+        name: "ex",
+        shown: "`ex`",
+        form: Form::Role(StatedRole::Ex),
+    },
+    Argument {
+        name: "device",
+        shown: "`device`",
+        form: Form::Role(StatedRole::Device),
+    },
+    Argument {
+        name: "driver",
+        shown: "`driver`",
+        form: Form::Role(StatedRole::Driver),
+    },
+    Argument {
+        name: "wdf",
+        shown: "`wdf`",
+        form: Form::Role(StatedRole::Wdf),
+    },
+    Argument {
+        name: "parent",
+        shown: "`parent = device | queue`",
+        form: Form::Value(Value::Parent),
+    },
+    Argument {
+        name: "rundown",
+        shown: "`rundown = STATIC`",
+        form: Form::Value(Value::Rundown),
+    },
+    Argument {
+        name: "unsafe",
+        shown: "`unsafe(never_unloads)`",
+        form: Form::NeverUnloads,
+    },
+    Argument {
+        name: "crate",
+        shown: "`crate = path::to::ntwork`",
+        form: Form::Value(Value::Crate),
+    },
+];
+
+/// "expected `ex`, `device`, ... or `crate = path::to::ntwork`".
+fn expected() -> String {
+    let shown: Vec<&str> = ARGUMENTS.iter().map(|argument| argument.shown).collect();
+    let (last, rest) = shown.split_last().expect("arguments");
+    format!("expected {} or {last}", rest.join(", "))
+}
 
 /// Parses `args`, recording every error (each at its own token) in `errors`.
 pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> Args {
     let mut parsed = Args::default();
-    let mut crate_span: Option<Span> = None;
     let mut chunk: Vec<TokenTree> = Vec::new();
-    let mut tokens = args.into_iter().peekable();
-    loop {
-        let next = tokens.next();
-        match next {
-            Some(TokenTree::Punct(ref punct)) if punct.as_char() == ',' => {
+    for token in args {
+        match token {
+            TokenTree::Punct(punct) if punct.as_char() == ',' => {
                 if chunk.is_empty() {
-                    errors.push(syn::Error::new(
-                        punct.span(),
-                        format!("expected an argument before `,`: {EXPECTED}"),
-                    ));
+                    let message = format!("expected an argument before `,`: {}", expected());
+                    errors.push(syn::Error::new(punct.span(), message));
                 } else {
-                    argument(
-                        std::mem::take(&mut chunk),
-                        &mut parsed,
-                        &mut crate_span,
-                        errors,
-                    );
+                    argument(&std::mem::take(&mut chunk), &mut parsed, errors);
                 }
             }
-            Some(token) => chunk.push(token),
-            None => {
-                if !chunk.is_empty() {
-                    argument(chunk, &mut parsed, &mut crate_span, errors);
-                }
-                return parsed;
-            }
+            token => chunk.push(token),
         }
     }
+    if !chunk.is_empty() {
+        argument(&chunk, &mut parsed, errors);
+    }
+    parsed
 }
 
-/// One comma-separated argument.
-fn argument(
-    chunk: Vec<TokenTree>,
-    parsed: &mut Args,
-    crate_span: &mut Option<Span>,
-    errors: &mut Errors,
-) {
-    let first = &chunk[0];
+/// One comma-separated argument: its name, then what its form takes.
+fn argument(chunk: &[TokenTree], parsed: &mut Args, errors: &mut Errors) {
+    let (first, rest) = chunk.split_first().expect("a non-empty argument");
     let TokenTree::Ident(ident) = first else {
-        errors.push(syn::Error::new(
-            first.span(),
-            format!("unknown `#[work_item]` argument: {EXPECTED}"),
-        ));
+        let message = format!("unknown `#[work_item]` argument: {}", expected());
+        errors.push(syn::Error::new(first.span(), message));
         return;
     };
     let name = ident.to_string();
-    let role = match name.as_str() {
-        "ex" => Some(StatedRole::Ex),
-        "device" => Some(StatedRole::Device),
-        "driver" => Some(StatedRole::Driver),
-        "wdf" => Some(StatedRole::Wdf),
-        "crate" => None,
-        "parent" => {
-            parent_argument(ident, &chunk[1..], parsed, errors);
-            return;
-        }
-        "rundown" => {
-            rundown_argument(ident, &chunk[1..], parsed, errors);
-            return;
-        }
-        "unsafe" => {
-            never_unloads_argument(ident, &chunk[1..], parsed, errors);
-            return;
-        }
-        _ => {
-            errors.push(syn::Error::new(
-                ident.span(),
-                format!("unknown `#[work_item]` argument `{name}`: {EXPECTED}"),
-            ));
-            return;
-        }
-    };
-    if let Some(role) = role {
-        if let Some(extra) = chunk.get(1) {
-            errors.push(syn::Error::new(
-                extra.span(),
-                format!("unexpected tokens after `{name}`: the role takes no value, write `#[work_item({name})]`"),
-            ));
-            return;
-        }
-        match parsed.role {
-            Some((previous, _)) if previous == role => errors.push(syn::Error::new(
-                ident.span(),
-                format!("duplicate `#[work_item]` argument `{name}`"),
-            )),
-            Some((previous, _)) => errors.push(syn::Error::new(
-                ident.span(),
-                format!(
-                    "conflicting `#[work_item]` arguments: `{}` and `{name}`; a routine is an Ex routine, a device-bound one or a driver-bound one",
-                    previous.keyword()
-                ),
-            )),
-            None => parsed.role = Some((role, ident.span())),
-        }
+    let Some(known) = ARGUMENTS.iter().find(|argument| argument.name == name) else {
+        let message = format!("unknown `#[work_item]` argument `{name}`: {}", expected());
+        errors.push(syn::Error::new(ident.span(), message));
         return;
-    }
-    // `crate = path`
-    let eq = match chunk.get(1) {
-        Some(TokenTree::Punct(punct)) if punct.as_char() == '=' => punct.span(),
-        _ => {
-            errors.push(syn::Error::new(
-                ident.span(),
-                "`crate` needs a path to the ntwork crate: `#[work_item(crate = path::to::ntwork)]`",
-            ));
-            return;
-        }
     };
-    if chunk.len() == 2 {
-        errors.push(syn::Error::new(
-            eq,
-            "expected a path after `crate =`: `#[work_item(crate = path::to::ntwork)]`",
-        ));
-        return;
-    }
-    let rest: TokenStream = chunk[2..].iter().cloned().collect();
-    let path = match Path::parse_mod_style.parse2(rest) {
-        Ok(path) => path,
-        Err(error) => {
-            let message = format!("expected a path to the ntwork crate after `crate =`: {error}");
-            errors.push(syn::Error::new(error.span(), message));
-            return;
+    match known.form {
+        Form::Role(role) => role_argument(ident, role, rest, parsed, errors),
+        Form::Value(value) => {
+            if let Some(tokens) = name_value(ident, value, rest, errors) {
+                value_argument(ident, value, tokens, parsed, errors);
+            }
         }
-    };
-    if crate_span.is_some() {
-        errors.push(syn::Error::new(
-            ident.span(),
-            "duplicate `#[work_item]` argument `crate`",
-        ));
-        return;
+        Form::NeverUnloads => never_unloads_argument(ident, rest, parsed, errors),
     }
-    *crate_span = Some(ident.span());
-    parsed.krate = Some(path);
 }
 
-/// `rundown = PATH`: the static the routine's one-shot items count in.
-fn rundown_argument(
-    ident: &proc_macro2::Ident,
+/// `ex`, `device`, `driver`, `wdf`: one role, stated once.
+fn role_argument(
+    ident: &Ident,
+    role: StatedRole,
     rest: &[TokenTree],
     parsed: &mut Args,
     errors: &mut Errors,
 ) {
-    const USAGE: &str = "`rundown` names the `static Rundown` an Ex routine's items count in: `#[work_item(rundown = WORK)]`";
-    let path = match rest {
-        [TokenTree::Punct(eq), path @ ..] if eq.as_char() == '=' && !path.is_empty() => {
-            match Path::parse_mod_style.parse2(path.iter().cloned().collect()) {
-                Ok(path) => path,
-                Err(error) => {
-                    errors.push(syn::Error::new(error.span(), USAGE));
-                    return;
-                }
-            }
-        }
-        _ => {
-            errors.push(syn::Error::new(ident.span(), USAGE));
-            return;
-        }
-    };
-    if parsed.rundown.is_some() {
+    if let Some(extra) = rest.first() {
         errors.push(syn::Error::new(
-            ident.span(),
-            "duplicate `#[work_item]` argument `rundown`",
+            extra.span(),
+            format!("unexpected tokens after `{ident}`: the role takes no value, write `#[work_item({ident})]`"),
         ));
         return;
     }
-    parsed.rundown = Some((path, ident.span()));
+    match parsed.role {
+        Some((previous, _)) if previous == role => errors.push(duplicate(ident, &ident.to_string())),
+        Some((previous, _)) => errors.push(syn::Error::new(
+            ident.span(),
+            format!(
+                "conflicting `#[work_item]` arguments: `{}` and `{ident}`; a routine has one role: Ex (`ex`), device-bound (`device`), driver-bound (`driver`) or KMDF (`wdf`)",
+                keyword(previous)
+            ),
+        )),
+        None => parsed.role = Some((role, ident.span())),
+    }
+}
+
+/// A stated role's keyword.
+pub(crate) fn keyword(role: StatedRole) -> &'static str {
+    let found = ARGUMENTS
+        .iter()
+        .find(|argument| matches!(argument.form, Form::Role(r) if r == role));
+    found.map_or("", |argument| argument.name)
+}
+
+impl Value {
+    /// The argument written right, and what it means: the one message for
+    /// every malformed form of it.
+    fn usage(self) -> &'static str {
+        match self {
+            Value::Parent => {
+                "expected `parent = device` or `parent = queue`: a KMDF work item's parent kind, as in `#[work_item(wdf, parent = queue)]`"
+            }
+            Value::Rundown => {
+                "expected `rundown = STATIC`: the `static Rundown` an Ex routine's one-shot items count in, as in `#[work_item(rundown = WORK)]`"
+            }
+            Value::Crate => {
+                "expected `crate = path::to::ntwork`: where the ntwork crate is, for crates that re-export it"
+            }
+        }
+    }
+}
+
+/// The value of `name = value`, or the argument's usage at the token that
+/// is missing or wrong.
+fn name_value(
+    ident: &Ident,
+    value: Value,
+    rest: &[TokenTree],
+    errors: &mut Errors,
+) -> Option<TokenStream> {
+    match rest {
+        [TokenTree::Punct(eq), value_tokens @ ..] if eq.as_char() == '=' => {
+            if value_tokens.is_empty() {
+                errors.push(syn::Error::new(eq.span(), value.usage()));
+                return None;
+            }
+            Some(value_tokens.iter().cloned().collect())
+        }
+        _ => {
+            errors.push(syn::Error::new(ident.span(), value.usage()));
+            None
+        }
+    }
+}
+
+/// Reads a `name = value` argument's value and records it once; a value
+/// that does not read is the argument's usage, at the value.
+fn value_argument(
+    ident: &Ident,
+    value: Value,
+    tokens: TokenStream,
+    parsed: &mut Args,
+    errors: &mut Errors,
+) {
+    let span = ident.span();
+    let read = match value {
+        Value::Parent => parent_kind(tokens)
+            .map(|kind| set_once(&mut parsed.parent, (kind, span), ident, errors)),
+        Value::Rundown => {
+            path(tokens).map(|path| set_once(&mut parsed.rundown, (path, span), ident, errors))
+        }
+        Value::Crate => path(tokens).map(|path| set_once(&mut parsed.krate, path, ident, errors)),
+    };
+    if let Err(at) = read {
+        errors.push(syn::Error::new(at, value.usage()));
+    }
+}
+
+/// A path (`WORK`, `crate::WORK`, `::ntwork`), or where it stops reading.
+fn path(tokens: TokenStream) -> Result<Path, Span> {
+    Path::parse_mod_style
+        .parse2(tokens)
+        .map_err(|error| error.span())
+}
+
+/// `device` or `queue`, or the token that is neither.
+fn parent_kind(tokens: TokenStream) -> Result<WdfParent, Span> {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    match &tokens[..] {
+        [TokenTree::Ident(kind)] if kind == "device" => Ok(WdfParent::Device),
+        [TokenTree::Ident(kind)] if kind == "queue" => Ok(WdfParent::Queue),
+        _ => Err(tokens.first().map_or_else(Span::call_site, TokenTree::span)),
+    }
 }
 
 /// `unsafe(never_unloads)`: the caller states that the driver cannot be
 /// unloaded (it has no DriverUnload), as `Rundown::never_unloads` does.
 fn never_unloads_argument(
-    ident: &proc_macro2::Ident,
+    ident: &Ident,
     rest: &[TokenTree],
     parsed: &mut Args,
     errors: &mut Errors,
 ) {
     const USAGE: &str = "`unsafe(never_unloads)` states that the driver cannot be unloaded (it has no DriverUnload), so Ex work needs no rundown: `#[work_item(unsafe(never_unloads))]`";
     let stated = match rest {
-        [TokenTree::Group(group)] if group.delimiter() == proc_macro2::Delimiter::Parenthesis => {
+        [TokenTree::Group(group)] if group.delimiter() == Delimiter::Parenthesis => {
             let inner: Vec<TokenTree> = group.stream().into_iter().collect();
             matches!(&inner[..], [TokenTree::Ident(what)] if what == "never_unloads")
         }
@@ -254,45 +301,109 @@ fn never_unloads_argument(
         return;
     }
     if parsed.never_unloads.is_some() {
-        errors.push(syn::Error::new(
-            ident.span(),
-            "duplicate `#[work_item]` argument `unsafe(never_unloads)`",
-        ));
+        errors.push(duplicate(ident, "unsafe(never_unloads)"));
         return;
     }
     parsed.never_unloads = Some(ident.clone());
 }
 
-/// `parent = device | queue`.
-fn parent_argument(
-    ident: &proc_macro2::Ident,
-    rest: &[TokenTree],
-    parsed: &mut Args,
-    errors: &mut Errors,
-) {
-    const USAGE: &str = "`parent` names a KMDF work item's parent kind: `#[work_item(wdf, parent = device)]` or `#[work_item(wdf, parent = queue)]`";
-    let kind = match rest {
-        [TokenTree::Punct(eq), TokenTree::Ident(kind)] if eq.as_char() == '=' => {
-            match kind.to_string().as_str() {
-                "device" => WdfParentKind::Device,
-                "queue" => WdfParentKind::Queue,
-                _ => {
-                    errors.push(syn::Error::new(kind.span(), USAGE));
-                    return;
-                }
-            }
-        }
-        _ => {
-            errors.push(syn::Error::new(ident.span(), USAGE));
-            return;
-        }
-    };
-    if parsed.parent.is_some() {
-        errors.push(syn::Error::new(
-            ident.span(),
-            "duplicate `#[work_item]` argument `parent`",
-        ));
-        return;
+/// Records an argument's value, or the error that it was given twice.
+fn set_once<T>(slot: &mut Option<T>, value: T, ident: &Ident, errors: &mut Errors) {
+    if slot.is_some() {
+        errors.push(duplicate(ident, &ident.to_string()));
+    } else {
+        *slot = Some(value);
     }
-    parsed.parent = Some((kind, ident.span()));
+}
+
+fn duplicate(ident: &Ident, shown: &str) -> syn::Error {
+    syn::Error::new(
+        ident.span(),
+        format!("duplicate `#[work_item]` argument `{shown}`"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(args: &str) -> (Args, usize) {
+        let mut errors = Errors::default();
+        let parsed = parse(args.parse().expect("tokens"), &mut errors);
+        (parsed, errors.count())
+    }
+
+    /// Every argument the errors name is accepted, written as they show it.
+    #[test]
+    fn every_listed_argument_is_accepted() {
+        for argument in ARGUMENTS {
+            let written = argument
+                .shown
+                .trim_matches('`')
+                .replace(" | queue", "")
+                .replace("path::to::ntwork", "::x")
+                .replace("STATIC", "WORK");
+            let (_, count) = parse_str(&written);
+            assert_eq!(count, 0, "`{written}` is listed but rejected");
+        }
+        assert_eq!(
+            expected(),
+            "expected `ex`, `device`, `driver`, `wdf`, `parent = device | queue`, `rundown = STATIC`, `unsafe(never_unloads)` or `crate = path::to::ntwork`"
+        );
+    }
+
+    /// The attribute's documented argument list names every argument.
+    #[test]
+    fn the_documented_list_is_the_accepted_one() {
+        let doc = include_str!("lib.rs");
+        for argument in ARGUMENTS {
+            assert!(
+                doc.contains(argument.shown),
+                "{} is not documented",
+                argument.shown
+            );
+        }
+    }
+
+    #[test]
+    fn values_are_read() {
+        let (parsed, count) = parse_str("wdf, parent = queue, crate = a::b");
+        assert_eq!(count, 0);
+        assert_eq!(parsed.role.map(|(role, _)| role), Some(StatedRole::Wdf));
+        assert_eq!(parsed.parent.map(|(kind, _)| kind), Some(WdfParent::Queue));
+        assert!(parsed.krate.is_some());
+        let (parsed, count) = parse_str("rundown = self::WORK, unsafe(never_unloads)");
+        assert_eq!(count, 0);
+        assert!(parsed.rundown.is_some() && parsed.never_unloads.is_some());
+    }
+
+    #[test]
+    fn each_malformed_argument_is_one_error() {
+        for args in [
+            "parent",
+            "parent =",
+            "parent = pool",
+            "parent = device queue",
+            "rundown",
+            "rundown = 1",
+            "crate",
+            "crate =",
+            "crate = 3",
+            "unsafe",
+            "unsafe(never)",
+            "ex = 1",
+            "ex, ex",
+            "ex, wdf",
+            "parent = device, parent = queue",
+            "rundown = A, rundown = B",
+            "unsafe(never_unloads), unsafe(never_unloads)",
+            "crate = a, crate = b",
+            "bogus",
+            "1",
+            ",",
+        ] {
+            let (_, count) = parse_str(args);
+            assert_eq!(count, 1, "{args}");
+        }
+    }
 }

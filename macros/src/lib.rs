@@ -1,11 +1,13 @@
 //! The `#[work_item]` attribute of [ntwork](https://docs.rs/ntwork).
 //!
-//! The phases, one module each: `parse` (tokens to syntax, the body kept as
-//! tokens), `args` (the attribute's arguments), `validate` (syntax to the
-//! typed `model`, reading only), `errors` (every error, at the user's
-//! tokens), `expand` (model to tokens: one module per role, each planning its
-//! items) and `expand::fallback` (the same plan as stand-ins after errors). Use the
-//! attribute through `ntwork::work_item`.
+//! The phases, one module each, data flowing one way: `parse` (tokens to
+//! syntax, the body kept as tokens) and `args` (the attribute's arguments),
+//! `validate` (syntax to the `model`, reading only, one module per concern),
+//! `model` (the routine: one variant per role, each with its own data),
+//! `expand` (model to tokens: one module per role, each planning its items)
+//! and `expand::fallback` (the same plan as stand-ins after errors); `errors`
+//! collects every error, each at the user's token. Use the attribute through
+//! `ntwork::work_item`.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc = include_str!("../README.md")]
@@ -34,9 +36,15 @@ use quote::quote;
 /// flush_log::queue(&WORK, b"...".to_vec(), ntwork::WorkQueue::Delayed)?;
 /// ```
 ///
-/// Arguments: none (the role comes from the signature), `ex`, `device`,
-/// `driver`, `wdf`, and `crate = path` (where ntwork is, for re-exports). See
-/// the ntwork crate for what is generated.
+/// Arguments (none: the role comes from the signature):
+///
+/// - `ex`, `device`, `driver`, `wdf`: the role, stated;
+/// - `parent = device | queue` (with `wdf`): the KMDF item's parent kind;
+/// - `rundown = STATIC` (Ex): the `static Rundown` the one-shot items count in;
+/// - `unsafe(never_unloads)` (Ex): the driver cannot unload, so they count nowhere;
+/// - `crate = path::to::ntwork`: where ntwork is, for crates that re-export it.
+///
+/// See the ntwork crate for what is generated.
 #[proc_macro_attribute]
 pub fn work_item(
     args: proc_macro::TokenStream,

@@ -1,8 +1,8 @@
-//! A small typed model of a routine: what `expand` needs, nothing more.
+//! The routine as `validate` found it and `expand` needs it: data only, one
+//! variant per role, each role with its own data.
 
 use proc_macro2::Span;
-use quote::ToTokens;
-use syn::{Ident, Path, PathSegment, Type, Visibility};
+use syn::{Ident, Path, Type, Visibility};
 
 /// A `#[work_item]` routine, as validated.
 pub(crate) struct Routine {
@@ -10,161 +10,141 @@ pub(crate) struct Routine {
     pub(crate) vis: Visibility,
     /// The function's name, which also names the generated type.
     pub(crate) ident: Ident,
-    /// Which path the routine is queued on.
-    pub(crate) role: Role,
-    /// For an Io routine, the kernel object its items are bound to.
-    pub(crate) object: IoObjectKind,
-    /// For a KMDF routine, its items' parent kind.
-    pub(crate) wdf_parent: crate::args::WdfParentKind,
-    /// For an Ex routine, the `static Rundown` stated in the attribute: its
-    /// one-shot items count there, and `name::queue` takes no rundown.
-    pub(crate) rundown: Option<Path>,
-    /// For an Ex routine, `unsafe(never_unloads)`: its items count nowhere;
-    /// the user's `unsafe` token.
-    pub(crate) never_unloads: Option<Ident>,
-    /// The context parameter; `None` for a routine without one (context `()`).
-    pub(crate) context: Option<ContextParam>,
     /// Where the runtime is: `::ntwork`, or the `crate = path` argument.
     pub(crate) krate: Path,
+    /// Which kernel API runs the routine, with what that role needs.
+    pub(crate) role: Role,
 }
 
 /// Which kernel API runs the routine.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Role {
-    /// `ExQueueWorkItem`: `fn(C)`, or (borrowed) `fn(&C)` / `fn()`.
-    Ex {
-        /// The routine only borrows its context, so a reusable item can run it.
-        borrowed: bool,
-    },
-    /// `IoQueueWorkItem`: `fn(&DeviceObject, C)`.
-    Device,
-    /// `IoQueueWorkItemEx`: `fn(&DeviceObject, C, IoWorkItem<name>)`, or
-    /// `fn(&DeviceObject, C, RunningIoWorkItem<'_, name>)` (`lent`).
-    DeviceEx {
-        /// The routine takes its item lent for the call, not kept (no
-        /// counted reference is taken for it).
-        lent: bool,
-    },
-    /// KMDF: `fn(&C)`, or `fn(&C, &RunningWdfWorkItem<'_, name>)` (`takes_item`).
-    Wdf {
-        /// The routine takes its running item.
-        takes_item: bool,
-    },
+    /// `ExQueueWorkItem`: `fn(C)`, `fn(&C)`, `fn()`.
+    Ex(Ex),
+    /// `IoQueueWorkItem(Ex)` on an item bound to a device or driver object.
+    Io(Io),
+    /// KMDF: `fn(&C)`, `fn(&C, &RunningWdfWorkItem<'_, name>)`.
+    Wdf(Wdf),
 }
 
-/// The object an Io routine's items are bound to (`IoAllocateWorkItem`'s argument).
+/// An Ex routine.
+pub(crate) struct Ex {
+    /// The context parameter; `None` for `fn()` (context `()`, borrowed).
+    pub(crate) context: Option<Context>,
+    /// Where its one-shot items are counted for DriverUnload.
+    pub(crate) unload: Unload,
+}
+
+impl Ex {
+    /// Whether the routine only borrows its context, so a reusable item can
+    /// run it (`fn(&C)` and `fn()`).
+    pub(crate) fn borrows(&self) -> bool {
+        self.context.as_ref().is_none_or(|context| context.borrowed)
+    }
+}
+
+/// Where an Ex routine's one-shot items are counted.
+pub(crate) enum Unload {
+    /// In the rundown the caller passes: `name::queue(&RUNDOWN, ctx, q)`.
+    AtTheCall,
+    /// `rundown = PATH`: in that `static Rundown`, named in the routine's type.
+    Rundown(Path),
+    /// `unsafe(never_unloads)`: nowhere; the user's `unsafe` token.
+    NeverUnloads(Ident),
+}
+
+/// An Io routine: device- or driver-bound.
+pub(crate) struct Io {
+    /// The object its items are bound to (`IoAllocateWorkItem`'s argument).
+    pub(crate) object: IoObject,
+    /// The context parameter; `None` for a routine without one (context `()`).
+    /// Borrowed only in a routine reported for it (its stand-in serves both
+    /// readings, see `expand::fallback`).
+    pub(crate) context: Option<Context>,
+    /// How the routine takes its own work item.
+    pub(crate) item: IoItem,
+}
+
+/// The object an Io routine's items are bound to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum IoObjectKind {
-    /// A device object of the driver: `#[work_item(device)]`.
+pub(crate) enum IoObject {
+    /// A device object of the driver: `fn(&DeviceObject, ..)`.
     Device,
-    /// The driver's own DRIVER_OBJECT: `#[work_item(driver)]`.
+    /// The driver's own DRIVER_OBJECT: `fn(&DriverObject, ..)`.
     Driver,
 }
 
-impl IoObjectKind {
+impl IoObject {
     /// The runtime's type for the object.
     pub(crate) fn type_name(self) -> &'static str {
         match self {
-            IoObjectKind::Device => "DeviceObject",
-            IoObjectKind::Driver => "DriverObject",
+            IoObject::Device => "DeviceObject",
+            IoObject::Driver => "DriverObject",
         }
     }
+
+    /// The object in a driver author's words, for docs and messages.
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            IoObject::Device => "device",
+            IoObject::Driver => "driver",
+        }
+    }
+}
+
+/// How an Io routine takes its own work item (`IoQueueWorkItemEx`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum IoItem {
+    /// Not at all: `fn(&DeviceObject, C)`; the item is freed after it returns.
+    None,
+    /// Kept: `IoWorkItem<name>`, which holds a counted reference on the object.
+    Kept,
+    /// Lent for the call: `RunningIoWorkItem<'_, name>`.
+    Lent,
+}
+
+/// A KMDF routine.
+pub(crate) struct Wdf {
+    /// Its items' parent kind.
+    pub(crate) parent: WdfParent,
+    /// The context the item keeps and the callback borrows.
+    pub(crate) context: Option<Context>,
+    /// The routine takes its running item: `fn(&C, &RunningWdfWorkItem<'_, name>)`.
+    pub(crate) takes_item: bool,
+}
+
+/// The kind of a KMDF work item's parent.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub(crate) enum WdfParent {
+    /// `WdfDevice` (the default).
+    #[default]
+    Device,
+    /// `WdfQueue`.
+    Queue,
 }
 
 /// The routine's context parameter.
-pub(crate) struct ContextParam {
-    /// The context type `C` (for `fn(&C)`, the `C` behind the reference).
+pub(crate) struct Context {
+    /// The context type `C`: for `fn(&C)`, the `C` behind the reference.
     pub(crate) ty: Type,
     /// Where trait obligations on `C` are reported: the user's type.
     pub(crate) span: Span,
-    /// Whether `C` can appear in generated items: no error was found in it and
-    /// the function has no generic parameters it could mention.
-    pub(crate) usable: bool,
-    /// Whether `C` can appear in the helpers' signatures: as `usable`, or the
-    /// only error was that `C` is not `Send` (the trait impls then use `()`).
-    pub(crate) in_signatures: bool,
+    /// The routine takes `&C`.
+    pub(crate) borrowed: bool,
+    /// What the checks found in `C`.
+    pub(crate) checked: Checked,
 }
 
-impl ContextParam {
-    /// The context as `stand_in`, reported at `ty`.
-    pub(crate) fn standing_in(ty: &Type, stand_in: Type, usable: bool) -> Self {
-        ContextParam {
-            ty: stand_in,
-            ..ContextParam::new(ty, usable)
-        }
-    }
-
-    pub(crate) fn new(ty: &Type, usable: bool) -> Self {
-        let span = ty
-            .to_token_stream()
-            .into_iter()
-            .next()
-            .map_or_else(Span::call_site, |token| token.span());
-        ContextParam {
-            ty: ty.clone(),
-            span,
-            usable,
-            in_signatures: usable,
-        }
-    }
-}
-
-/// Strips parentheses and invisible groups: `(T)` is `T`.
-pub(crate) fn peel(mut ty: &Type) -> &Type {
-    loop {
-        match ty {
-            Type::Paren(paren) => ty = &paren.elem,
-            Type::Group(group) => ty = &group.elem,
-            _ => return ty,
-        }
-    }
-}
-
-/// The last path segment of a plain path type, such as `IoWorkItem<x>` in
-/// `ntwork::IoWorkItem<x>`.
-pub(crate) fn last_segment(ty: &Type) -> Option<&PathSegment> {
-    match peel(ty) {
-        Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
-        _ => None,
-    }
-}
-
-/// Whether `ty` names the type `name` (a plain path ending in it), behind any
-/// references: how the object parameter of an Io routine is recognized.
-fn mentions(ty: &Type, name: &str) -> bool {
-    let mut ty = peel(ty);
-    while let Type::Reference(reference) = ty {
-        ty = peel(&reference.elem);
-    }
-    last_segment(ty).is_some_and(|segment| segment.ident == name && segment.arguments.is_none())
-}
-
-/// Whether `ty` names a device object: the parameter that makes a routine
-/// device-bound (`&ntwork::DeviceObject`, or a misuse of it).
-pub(crate) fn mentions_device_object(ty: &Type) -> bool {
-    mentions(ty, "DeviceObject")
-}
-
-/// Whether `ty` names the driver object (`&ntwork::DriverObject`).
-pub(crate) fn mentions_driver_object(ty: &Type) -> bool {
-    mentions(ty, "DriverObject")
-}
-
-/// Whether `ty` is a `&RunningWdfWorkItem<...>` (a KMDF routine's own item).
-pub(crate) fn is_running_wdf_item(ty: &Type) -> bool {
-    mentions(ty, "RunningWdfWorkItem")
-        || matches!(peel(ty), Type::Reference(r) if last_segment(&r.elem).is_some_and(|s| s.ident == "RunningWdfWorkItem"))
-}
-
-/// Whether `ty` is an `IoWorkItem<...>` or a `RunningIoWorkItem<...>` (the
-/// item an `IoQueueWorkItemEx` routine receives, kept or lent).
-pub(crate) fn is_io_work_item(ty: &Type) -> bool {
-    last_segment(ty).is_some_and(|segment| {
-        segment.ident == "IoWorkItem" || segment.ident == "RunningIoWorkItem"
-    })
-}
-
-/// Whether `ty` is a `RunningIoWorkItem<...>`: the routine's item lent for the call.
-pub(crate) fn is_lent_io_work_item(ty: &Type) -> bool {
-    last_segment(ty).is_some_and(|segment| segment.ident == "RunningIoWorkItem")
+/// What the checks found in a context type.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Checked {
+    /// Nothing: `C` can appear in every generated item.
+    Valid,
+    /// A valid type reported for not being `Send` (a raw pointer, an `Rc`):
+    /// the helpers' signatures keep it, so calls written for it add no
+    /// errors; the trait impls, whose `Context` must be `Send`, use `()`.
+    NotSend,
+    /// An error in `C` itself (a borrow, an undeclared lifetime, `impl
+    /// Trait`, ...) or a generic function it may mention: no generated item
+    /// names it.
+    Invalid,
 }

@@ -2,7 +2,7 @@ fn flush_device(device: &DeviceObject, lines: Vec<String>) {
     let _ = (device, lines);
 }
 #[allow(non_camel_case_types)]
-/// The work item routine `flush_device`: names it in generic code (`IoWorkItem<flush_device>`), with its `ROUTINE` trampoline and queueing helpers.
+/// The device-bound work item routine `flush_device` (`IoQueueWorkItemEx`), as a type: `IoWorkItem<flush_device>` and `ReusableIoWorkItem<flush_device>`. Generated beside it: `flush_device::ROUTINE`, `flush_device::routine::<T>()`, `flush_device::new`, `flush_device::queue`.
 struct flush_device {}
 impl ::ntwork::Routine for flush_device {
     type Context = Vec<String>;
@@ -28,20 +28,17 @@ impl flush_device {
     const ROUTINE: ::ntwork::ffi::IO_WORKITEM_ROUTINE = ::ntwork::raw::io_routine::<
         flush_device,
     >();
-    /// The raw-protocol routine in the routine pointer type `T` of a
-    /// binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and
-    /// aarch64) or windows-sys's; the same contract as `ROUTINE`. See
-    /// `ntwork::abi`.
+    /// The raw-protocol routine of `flush_device` in the routine pointer type `T` of a binding, `ntwork::ffi`'s or wdk-sys's (`extern "C"` on x86_64 and aarch64): for an `IO_WORKITEM_ROUTINE` type `ROUTINE` (`IoQueueWorkItem`), for an `IO_WORKITEM_ROUTINE_EX` type `ntwork::raw::io_routine_ex::<flush_device>()` (`IoQueueWorkItemEx`, the item from `IoAllocateWorkItem`), with their contracts. For windows-sys's parameterless types: `ntwork::abi::windows_sys_io_routine` and `windows_sys_io_routine_ex`. See `ntwork::abi`.
     #[must_use]
     fn routine<__NtworkRoutineType: ::ntwork::abi::RoutineType<Self>>() -> __NtworkRoutineType {
         <__NtworkRoutineType as ::ntwork::abi::RoutineType<Self>>::of()
     }
     #[doc(hidden)]
-    /// Device-bound routines have no Ex initializer: queue them with `queue(device, ...)`.
+    /// Io routines have no Ex initializer: queue them with `queue(object, ...)`.
     ///
     /// # Safety
     ///
-    /// Never callable: `Self` is device-bound.
+    /// Never callable: `Self` is bound to a device or driver object.
     unsafe fn initialize<C>(
         item: *mut ::ntwork::ffi::WORK_QUEUE_ITEM,
         context: C,
@@ -53,7 +50,7 @@ impl flush_device {
             <Self as ::ntwork::__private::ExInitializer<C>>::initialize(item, context)
         }
     }
-    /// An Io work item for `flush_device` bound to the device object (`IoAllocateWorkItem`); `Err` on low resources.
+    /// An Io work item for `flush_device` bound to the device object (`IoAllocateWorkItem`), holding a counted reference on it; `Err` on low resources.
     fn new(
         object: &::ntwork::DeviceObject,
     ) -> ::core::result::Result<
@@ -62,7 +59,7 @@ impl flush_device {
     > {
         ::ntwork::IoWorkItem::new(object)
     }
-    /// Allocates an item for `flush_device` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    /// Allocates an item for `flush_device` and queues it on `queue`; the queue keeps the device object referenced until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
     fn queue(
         object: &::ntwork::DeviceObject,
         context: Vec<String>,

@@ -4,7 +4,7 @@ fn poll(device: &DeviceObject, count: u32, item: IoWorkItem<poll>) {
     }
 }
 #[allow(non_camel_case_types)]
-/// The work item routine `poll`: names it in generic code (`IoWorkItem<poll>`), with its `ROUTINE` trampoline and queueing helpers.
+/// The device-bound work item routine `poll` (`IoQueueWorkItemEx`), which takes its own item, as a type: `IoWorkItem<poll>`. Generated beside it: `poll::new`, `poll::queue`.
 struct poll {}
 impl ::my_driver::rt::Routine for poll {
     type Context = u32;
@@ -21,11 +21,11 @@ impl ::my_driver::rt::IoRoutine for poll {
 }
 impl poll {
     #[doc(hidden)]
-    /// Device-bound routines have no Ex initializer: queue them with `queue(device, ...)`.
+    /// Io routines have no Ex initializer: queue them with `queue(object, ...)`.
     ///
     /// # Safety
     ///
-    /// Never callable: `Self` is device-bound.
+    /// Never callable: `Self` is bound to a device or driver object.
     unsafe fn initialize<C>(
         item: *mut ::my_driver::rt::ffi::WORK_QUEUE_ITEM,
         context: C,
@@ -39,7 +39,7 @@ impl poll {
             >>::initialize(item, context)
         }
     }
-    /// An Io work item for `poll` bound to the device object (`IoAllocateWorkItem`); `Err` on low resources.
+    /// An Io work item for `poll` bound to the device object (`IoAllocateWorkItem`), holding a counted reference on it; `Err` on low resources.
     fn new(
         object: &::my_driver::rt::DeviceObject,
     ) -> ::core::result::Result<
@@ -48,7 +48,7 @@ impl poll {
     > {
         ::my_driver::rt::IoWorkItem::new(object)
     }
-    /// Allocates an item for `poll` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    /// Allocates an item for `poll` and queues it on `queue`; the queue keeps the device object referenced until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
     fn queue(
         object: &::my_driver::rt::DeviceObject,
         context: u32,

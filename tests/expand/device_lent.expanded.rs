@@ -4,7 +4,7 @@ fn poll(device: &DeviceObject, count: u32, item: RunningIoWorkItem<'_, poll>) {
     }
 }
 #[allow(non_camel_case_types)]
-/// The work item routine `poll`: names it in generic code (`IoWorkItem<poll>`), with its `ROUTINE` trampoline and queueing helpers.
+/// The device-bound work item routine `poll` (`IoQueueWorkItemEx`), which takes its own item, as a type: `IoWorkItem<poll>`. Generated beside it: `poll::new`, `poll::queue`.
 struct poll {}
 impl ::ntwork::Routine for poll {
     type Context = u32;
@@ -21,11 +21,11 @@ impl ::ntwork::IoRoutine for poll {
 }
 impl poll {
     #[doc(hidden)]
-    /// Device-bound routines have no Ex initializer: queue them with `queue(device, ...)`.
+    /// Io routines have no Ex initializer: queue them with `queue(object, ...)`.
     ///
     /// # Safety
     ///
-    /// Never callable: `Self` is device-bound.
+    /// Never callable: `Self` is bound to a device or driver object.
     unsafe fn initialize<C>(
         item: *mut ::ntwork::ffi::WORK_QUEUE_ITEM,
         context: C,
@@ -37,13 +37,13 @@ impl poll {
             <Self as ::ntwork::__private::ExInitializer<C>>::initialize(item, context)
         }
     }
-    /// An Io work item for `poll` bound to the device object (`IoAllocateWorkItem`); `Err` on low resources.
+    /// An Io work item for `poll` bound to the device object (`IoAllocateWorkItem`), holding a counted reference on it; `Err` on low resources.
     fn new(
         object: &::ntwork::DeviceObject,
     ) -> ::core::result::Result<::ntwork::IoWorkItem<poll>, ::ntwork::AllocError> {
         ::ntwork::IoWorkItem::new(object)
     }
-    /// Allocates an item for `poll` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    /// Allocates an item for `poll` and queues it on `queue`; the queue keeps the device object referenced until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
     fn queue(
         object: &::ntwork::DeviceObject,
         context: u32,

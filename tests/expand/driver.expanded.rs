@@ -2,7 +2,7 @@ fn refresh(driver: &DriverObject, generation: u64) {
     let _ = (driver, generation);
 }
 #[allow(non_camel_case_types)]
-/// The work item routine `refresh`: names it in generic code (`IoWorkItem<refresh>`), with its `ROUTINE` trampoline and queueing helpers.
+/// The driver-bound work item routine `refresh` (`IoQueueWorkItemEx`), as a type: `IoWorkItem<refresh>` and `ReusableIoWorkItem<refresh>`. Generated beside it: `refresh::routine::<T>()`, `refresh::new`, `refresh::queue`.
 struct refresh {}
 impl ::ntwork::Routine for refresh {
     type Context = u64;
@@ -24,20 +24,17 @@ impl ::ntwork::IoRoutineWithoutItem for refresh {
     }
 }
 impl refresh {
-    /// The raw-protocol routine in the routine pointer type `T` of a
-    /// binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and
-    /// aarch64) or windows-sys's; the same contract as `ROUTINE`. See
-    /// `ntwork::abi`.
+    /// `ntwork::raw::io_routine_ex::<refresh>()`, the `IO_WORKITEM_ROUTINE_EX` of `refresh` for `IoQueueWorkItemEx` (the item from `IoAllocateWorkItem` on the driver object), in the routine pointer type `T` of a binding, `ntwork::ffi`'s or wdk-sys's (`extern "C"` on x86_64 and aarch64), with its contract. For windows-sys's parameterless type: `ntwork::abi::windows_sys_io_routine_ex`. See `ntwork::abi`.
     #[must_use]
     fn routine<__NtworkRoutineType: ::ntwork::abi::RoutineType<Self>>() -> __NtworkRoutineType {
         <__NtworkRoutineType as ::ntwork::abi::RoutineType<Self>>::of()
     }
     #[doc(hidden)]
-    /// Device-bound routines have no Ex initializer: queue them with `queue(device, ...)`.
+    /// Io routines have no Ex initializer: queue them with `queue(object, ...)`.
     ///
     /// # Safety
     ///
-    /// Never callable: `Self` is device-bound.
+    /// Never callable: `Self` is bound to a device or driver object.
     unsafe fn initialize<C>(
         item: *mut ::ntwork::ffi::WORK_QUEUE_ITEM,
         context: C,
@@ -49,13 +46,13 @@ impl refresh {
             <Self as ::ntwork::__private::ExInitializer<C>>::initialize(item, context)
         }
     }
-    /// An Io work item for `refresh` bound to the driver object (`IoAllocateWorkItem`); `Err` on low resources.
+    /// An Io work item for `refresh` bound to the driver object (`IoAllocateWorkItem`), holding a counted reference on it; `Err` on low resources.
     fn new(
         object: &::ntwork::DriverObject,
     ) -> ::core::result::Result<::ntwork::IoWorkItem<refresh>, ::ntwork::AllocError> {
         ::ntwork::IoWorkItem::new(object)
     }
-    /// Allocates an item for `refresh` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    /// Allocates an item for `refresh` and queues it on `queue`; the queue keeps the driver object referenced until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
     fn queue(
         object: &::ntwork::DriverObject,
         context: u64,

@@ -2,10 +2,10 @@ async fn broken(batch: Vec<u8>, retries: u32) {
     let _ = (batch, retries);
 }
 #[allow(non_camel_case_types)]
-/// The work item routine `broken`: names it in generic code (`ExWorkItem<broken>`), with its `ROUTINE` trampoline and queueing helpers.
+/// The Ex work item routine `broken` (`ExQueueWorkItem`), as a type: `ExWorkItem<broken>`. Generated beside it: `broken::ROUTINE`, `broken::initialize`, `broken::new`, `broken::queue`.
 struct broken {}
 impl ::ntwork::Routine for broken {
-    type Context = ();
+    type Context = Vec<u8>;
 }
 impl ::ntwork::ExRoutine for broken {
     fn run(_context: Self::Context) {
@@ -13,7 +13,7 @@ impl ::ntwork::ExRoutine for broken {
     }
 }
 impl broken {
-    /// The `WORKER_THREAD_ROUTINE` of `broken`. Its `Parameter` must come from `broken::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `broken`, and frees it.
+    /// The `WORKER_THREAD_ROUTINE` of `broken`. Its `Parameter` must come from `broken::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `broken`, and frees it. Items queued with it are counted in no `Rundown`: the caller keeps the driver loaded.
     const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = ::ntwork::raw::ex_routine::<
         broken,
     >();
@@ -21,25 +21,28 @@ impl broken {
     ///
     /// # Safety
     ///
-    /// `item` is valid for writes, in nonpaged memory, and not queued; it stays valid until the routine has run, and it is queued at most once (the routine takes the context back).
-    unsafe fn initialize<C>(
+    /// `item` is valid for writes, in nonpaged memory, and not queued; it stays valid until the routine has run, and it is queued at most once (the routine takes the context back). The item is counted in no `Rundown`: the driver's image stays loaded until the routine has returned (the caller waits for it before its DriverUnload returns, or the driver cannot unload).
+    unsafe fn initialize(
         _item: *mut ::ntwork::ffi::WORK_QUEUE_ITEM,
-        _context: C,
-    ) -> ::core::result::Result<(), ::ntwork::AllocError<C>> {
+        _context: Vec<u8>,
+    ) -> ::core::result::Result<(), ::ntwork::AllocError<Vec<u8>>> {
         loop {}
     }
     /// An owned one-shot item for `broken`, holding its context. On low resources the error holds the context.
-    fn new<C>(
-        _context: C,
-    ) -> ::core::result::Result<::ntwork::ExWorkItem<broken>, ::ntwork::AllocError<C>> {
+    fn new(
+        _context: Vec<u8>,
+    ) -> ::core::result::Result<
+        ::ntwork::ExWorkItem<broken>,
+        ::ntwork::AllocError<Vec<u8>>,
+    > {
         loop {}
     }
     /// Allocates an item for `broken` and queues it on `queue`, counted in `rundown` until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources, or once the rundown has started, the error holds the context.
-    fn queue<C>(
+    fn queue(
         _rundown: &'static ::ntwork::Rundown,
-        _context: C,
+        _context: Vec<u8>,
         _queue: ::ntwork::WorkQueue,
-    ) -> ::core::result::Result<(), ::ntwork::QueueError<C>> {
+    ) -> ::core::result::Result<(), ::ntwork::QueueError<Vec<u8>>> {
         loop {}
     }
 }
@@ -50,5 +53,5 @@ impl broken {
     "a `#[work_item]` routine cannot be `async`: a system worker thread calls it once and runs it to completion, with no executor to poll a future; make it a plain `fn`"
 }
 ::core::compile_error! {
-    "an Ex routine takes at most one parameter, its context: bundle these values into a struct or a tuple and take that (the shapes are `fn name(context: C)`, `fn name(context: &C)`, `fn name()`, `fn name(device: &DeviceObject, context: C)` or `fn name(device: &DeviceObject, context: C, item: IoWorkItem<name>)`)"
+    "an Ex routine takes at most one parameter, its context: bundle these values into a struct or a tuple and take that (the Ex shapes are `fn name(context: C)`, `fn name(context: &C)` or `fn name()`; work bound to a device or to the driver object takes the object first, `fn name(device: &DeviceObject, context: C)`)"
 }

@@ -2,7 +2,7 @@ pub fn tick(count: &AtomicU32) {
     count.fetch_add(1, Ordering::Relaxed);
 }
 #[allow(non_camel_case_types)]
-/// The work item routine `tick`: names it in generic code (`ExWorkItem<tick>`), with its `ROUTINE` trampoline and queueing helpers.
+/// The Ex work item routine `tick` (`ExQueueWorkItem`), as a type: `ExWorkItem<tick>` and, since it borrows its context, `ReusableExWorkItem<tick>`. Generated beside it: `tick::ROUTINE`, `tick::routine::<T>()`, `tick::initialize`, `tick::new`, `tick::queue`.
 pub struct tick {}
 impl ::ntwork::Routine for tick {
     type Context = AtomicU32;
@@ -18,14 +18,11 @@ impl ::ntwork::ExRoutineRef for tick {
     }
 }
 impl tick {
-    /// The `WORKER_THREAD_ROUTINE` of `tick`. Its `Parameter` must come from `tick::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `tick`, and frees it.
+    /// The `WORKER_THREAD_ROUTINE` of `tick`. Its `Parameter` must come from `tick::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `tick`, and frees it. Items queued with it are counted in no `Rundown`: the caller keeps the driver loaded.
     pub const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = ::ntwork::raw::ex_routine::<
         tick,
     >();
-    /// The raw-protocol routine in the routine pointer type `T` of a
-    /// binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and
-    /// aarch64) or windows-sys's; the same contract as `ROUTINE`. See
-    /// `ntwork::abi`.
+    /// `ROUTINE` of `tick` in the routine pointer type `T` of a binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and aarch64) or windows-sys's (parameterless), with the same contract. See `ntwork::abi`.
     #[must_use]
     pub fn routine<__NtworkRoutineType: ::ntwork::abi::RoutineType<Self>>() -> __NtworkRoutineType {
         <__NtworkRoutineType as ::ntwork::abi::RoutineType<Self>>::of()
@@ -34,7 +31,7 @@ impl tick {
     ///
     /// # Safety
     ///
-    /// `item` is valid for writes, in nonpaged memory, and not queued; it stays valid until the routine has run, and it is queued at most once (the routine takes the context back).
+    /// `item` is valid for writes, in nonpaged memory, and not queued; it stays valid until the routine has run, and it is queued at most once (the routine takes the context back). The item is counted in no `Rundown`: the driver's image stays loaded until the routine has returned (the caller waits for it before its DriverUnload returns, or the driver cannot unload).
     pub unsafe fn initialize(
         item: *mut ::ntwork::ffi::WORK_QUEUE_ITEM,
         context: AtomicU32,

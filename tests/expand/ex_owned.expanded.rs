@@ -2,7 +2,7 @@ fn flush_log(batch: Vec<u8>) {
     let _ = batch;
 }
 #[allow(non_camel_case_types)]
-/// The work item routine `flush_log`: names it in generic code (`ExWorkItem<flush_log>`), with its `ROUTINE` trampoline and queueing helpers.
+/// The Ex work item routine `flush_log` (`ExQueueWorkItem`), as a type: `ExWorkItem<flush_log>`. Generated beside it: `flush_log::ROUTINE`, `flush_log::routine::<T>()`, `flush_log::initialize`, `flush_log::new`, `flush_log::queue`.
 struct flush_log {}
 impl ::ntwork::Routine for flush_log {
     type Context = Vec<u8>;
@@ -13,14 +13,11 @@ impl ::ntwork::ExRoutine for flush_log {
     }
 }
 impl flush_log {
-    /// The `WORKER_THREAD_ROUTINE` of `flush_log`. Its `Parameter` must come from `flush_log::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `flush_log`, and frees it.
+    /// The `WORKER_THREAD_ROUTINE` of `flush_log`. Its `Parameter` must come from `flush_log::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `flush_log`, and frees it. Items queued with it are counted in no `Rundown`: the caller keeps the driver loaded.
     const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = ::ntwork::raw::ex_routine::<
         flush_log,
     >();
-    /// The raw-protocol routine in the routine pointer type `T` of a
-    /// binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and
-    /// aarch64) or windows-sys's; the same contract as `ROUTINE`. See
-    /// `ntwork::abi`.
+    /// `ROUTINE` of `flush_log` in the routine pointer type `T` of a binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and aarch64) or windows-sys's (parameterless), with the same contract. See `ntwork::abi`.
     #[must_use]
     fn routine<__NtworkRoutineType: ::ntwork::abi::RoutineType<Self>>() -> __NtworkRoutineType {
         <__NtworkRoutineType as ::ntwork::abi::RoutineType<Self>>::of()
@@ -29,7 +26,7 @@ impl flush_log {
     ///
     /// # Safety
     ///
-    /// `item` is valid for writes, in nonpaged memory, and not queued; it stays valid until the routine has run, and it is queued at most once (the routine takes the context back).
+    /// `item` is valid for writes, in nonpaged memory, and not queued; it stays valid until the routine has run, and it is queued at most once (the routine takes the context back). The item is counted in no `Rundown`: the driver's image stays loaded until the routine has returned (the caller waits for it before its DriverUnload returns, or the driver cannot unload).
     unsafe fn initialize(
         item: *mut ::ntwork::ffi::WORK_QUEUE_ITEM,
         context: Vec<u8>,

@@ -1,6 +1,6 @@
 pub(crate) fn heartbeat() {}
 #[allow(non_camel_case_types)]
-/// The work item routine `heartbeat`: names it in generic code (`ExWorkItem<heartbeat>`), with its `ROUTINE` trampoline and queueing helpers.
+/// The Ex work item routine `heartbeat` (`ExQueueWorkItem`), as a type: `ExWorkItem<heartbeat>` and, since it borrows its context, `ReusableExWorkItem<heartbeat>`. Generated beside it: `heartbeat::ROUTINE`, `heartbeat::routine::<T>()`, `heartbeat::initialize`, `heartbeat::new`, `heartbeat::queue`.
 pub(crate) struct heartbeat {}
 impl ::ntwork::Routine for heartbeat {
     type Context = ();
@@ -16,14 +16,11 @@ impl ::ntwork::ExRoutineRef for heartbeat {
     }
 }
 impl heartbeat {
-    /// The `WORKER_THREAD_ROUTINE` of `heartbeat`. Its `Parameter` must come from `heartbeat::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `heartbeat`, and frees it.
+    /// The `WORKER_THREAD_ROUTINE` of `heartbeat`. Its `Parameter` must come from `heartbeat::initialize`, or from `ntwork::raw::into_parameter` with the routine's context; it takes the context back, runs `heartbeat`, and frees it. Items queued with it are counted in no `Rundown`: the caller keeps the driver loaded.
     pub(crate) const ROUTINE: ::ntwork::ffi::WORKER_THREAD_ROUTINE = ::ntwork::raw::ex_routine::<
         heartbeat,
     >();
-    /// The raw-protocol routine in the routine pointer type `T` of a
-    /// binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and
-    /// aarch64) or windows-sys's; the same contract as `ROUTINE`. See
-    /// `ntwork::abi`.
+    /// `ROUTINE` of `heartbeat` in the routine pointer type `T` of a binding: `ntwork::ffi`'s, wdk-sys's (`extern "C"` on x86_64 and aarch64) or windows-sys's (parameterless), with the same contract. See `ntwork::abi`.
     #[must_use]
     pub(crate) fn routine<__NtworkRoutineType: ::ntwork::abi::RoutineType<Self>>() -> __NtworkRoutineType {
         <__NtworkRoutineType as ::ntwork::abi::RoutineType<Self>>::of()
@@ -32,7 +29,7 @@ impl heartbeat {
     ///
     /// # Safety
     ///
-    /// `item` is valid for writes, in nonpaged memory, and not queued; it stays valid until the routine has run, and it is queued at most once (the routine takes the context back).
+    /// `item` is valid for writes, in nonpaged memory, and not queued; it stays valid until the routine has run, and it is queued at most once (the routine takes the context back). The item is counted in no `Rundown`: the driver's image stays loaded until the routine has returned (the caller waits for it before its DriverUnload returns, or the driver cannot unload).
     pub(crate) unsafe fn initialize(
         item: *mut ::ntwork::ffi::WORK_QUEUE_ITEM,
     ) -> ::core::result::Result<(), ::ntwork::AllocError<()>> {

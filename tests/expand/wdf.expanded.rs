@@ -2,7 +2,7 @@ fn drain(samples: &Samples) {
     let _ = samples;
 }
 #[allow(non_camel_case_types)]
-/// The work item routine `drain`: names it in generic code (`ntwork::wdf::WdfWorkItem<drain>`), with its `ROUTINE` trampoline and queueing helpers.
+/// The KMDF work item routine `drain` (`WdfWorkItemEnqueue`), as a type: `ntwork::wdf::WdfWorkItem<'_, drain>`. Generated beside it: `drain::create`.
 struct drain {}
 impl ::ntwork::Routine for drain {
     type Context = Samples;

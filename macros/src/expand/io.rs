@@ -1,66 +1,60 @@
 //! The Io role (device or driver object): `IoRoutine` (+
 //! `IoRoutineWithoutItem`, + the classic routine for a device), `ROUTINE`,
-//! `new` and `queue`.
+//! `routine::<T>()`, `new` and `queue`.
 
-use proc_macro2::{Ident, Span};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-use super::{Frame, Helper, Impl, Kept, Method, Names, Plan, routine_fn};
-use crate::model::{IoObjectKind, Routine};
+use super::frame::{Frame, Names};
+use super::{Helper, Impl, Item, Kept, Method, Plan, docs, routine_fn};
+use crate::model::{Io, IoItem, IoObject, Routine};
 
-/// How the routine takes its own work item.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Item {
-    /// Not at all: `fn(&DeviceObject, C)`.
-    None,
-    /// Kept: `IoWorkItem<name>`, which holds a counted reference on the object.
-    Kept,
-    /// Lent for the call: `RunningIoWorkItem<'_, name>`.
-    Lent,
+pub(super) fn plan(frame: &Frame<'_>, io: &Io, names: &Names) -> Plan {
+    let mut helpers = Vec::new();
+    if io.item == IoItem::None {
+        // A routine that takes its item has no raw routine: its item
+        // protocol is ntwork's own.
+        helpers.extend(raw_routine(frame, io.object));
+        helpers.push(routine_fn(frame));
+    }
+    helpers.push(initialize(frame, names));
+    helpers.extend(new_and_queue(frame, io, names));
+    Plan {
+        impls: impls(frame, io, names),
+        helpers,
+    }
 }
 
-pub(super) fn plan(frame: &Frame<'_>, names: &Names, item_param: Item) -> Plan {
-    let takes_item = item_param != Item::None;
-    let Routine {
-        vis,
-        ident,
-        krate,
-        object,
-        ..
-    } = frame.routine;
+/// The object's type in the runtime.
+fn object_ty(frame: &Frame<'_>, object: IoObject) -> TokenStream {
+    let krate = &frame.routine.krate;
+    let object_name = Ident::new(object.type_name(), Span::call_site());
+    quote!(#krate::#object_name)
+}
+
+/// `IoRoutine`; without the item also `IoRoutineWithoutItem`, and for a
+/// device the classic routine's marker (the plain `IO_WORKITEM_ROUTINE` gets
+/// NULL for a driver-object item).
+fn impls(frame: &Frame<'_>, io: &Io, names: &Names) -> Vec<Impl> {
+    let Routine { ident, krate, .. } = frame.routine;
     let Names {
         context: ctx,
-        object: device,
+        object,
         item,
-        queue,
         ..
     } = names;
-    let name = &frame.name;
-    let (generics, param_ty, generic_param) =
-        (&frame.generics, &frame.param_ty, &frame.generic_param);
-    let ctx_param = frame.ctx_param(names);
-    let ctx_arg = frame.ctx_arg(names);
-    let object_name = Ident::new(object.type_name(), Span::call_site());
-    let object_ty = quote!(#krate::#object_name);
-    // The plain IO_WORKITEM_ROUTINE gets NULL for a driver-object item.
-    let classic_routine = *object == IoObjectKind::Device;
-    let ctx_pat = if frame.has_context() {
-        quote!(#ctx)
+    let object_ty = object_ty(frame, io.object);
+    let (ctx_pat, call_ctx) = if frame.has_context() {
+        (quote!(#ctx), quote!(#ctx,))
     } else {
-        quote!(())
+        (quote!(()), quote!())
     };
-    let call_ctx = if frame.has_context() {
-        quote!(#ctx,)
-    } else {
-        quote!()
-    };
-
     let run = Method {
-        sig: quote!(fn run(#device: &#object_ty, #ctx_pat: Self::Context, #item: #krate::RunningIoWorkItem<'_, Self>)),
-        body: match item_param {
-            Item::Kept => quote!(#ident(#device, #call_ctx #item.keep());),
-            Item::Lent => quote!(#ident(#device, #call_ctx #item);),
-            Item::None => quote!(#ident(#device, #call_ctx); let _ = #item;),
+        sig: quote!(fn run(#object: &#object_ty, #ctx_pat: Self::Context, #item: #krate::RunningIoWorkItem<'_, Self>)),
+        body: match io.item {
+            IoItem::Kept => quote!(#ident(#object, #call_ctx #item.keep());),
+            IoItem::Lent => quote!(#ident(#object, #call_ctx #item);),
+            IoItem::None => quote!(#ident(#object, #call_ctx); let _ = #item;),
         },
     };
     let mut impls = vec![Impl {
@@ -68,80 +62,95 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, item_param: Item) -> Plan {
         items: quote!(type Object = #object_ty;),
         methods: vec![run],
     }];
-    if !takes_item {
+    if io.item == IoItem::None {
         impls.push(Impl {
             header: quote!(impl #krate::IoRoutineWithoutItem for #ident),
             items: quote!(),
             methods: vec![Method {
-                sig: quote!(fn run_without_item(#device: &#object_ty, #ctx_pat: Self::Context)),
-                body: quote!(#ident(#device, #call_ctx)),
+                sig: quote!(fn run_without_item(#object: &#object_ty, #ctx_pat: Self::Context)),
+                body: quote!(#ident(#object, #call_ctx)),
             }],
         });
     }
+    impls
+}
 
-    let mut helpers = Vec::new();
-    if !takes_item {
-        if classic_routine {
-            let routine_doc = format!(
-                " The `IO_WORKITEM_ROUTINE` of `{name}`, for `IoQueueWorkItem`. Its `Context` must come from `ntwork::raw::into_parameter` with the routine's context; it takes the context back and runs `{name}`."
-            );
-            helpers.push(Helper::Const {
-                item: quote! {
-                    #[doc = #routine_doc]
-                    #vis const ROUTINE: #krate::ffi::IO_WORKITEM_ROUTINE = #krate::raw::io_routine::<#ident>();
-                },
-                kept: Kept::WithoutErrors,
-            });
-        }
-        helpers.push(routine_fn(frame));
-    }
-    // Device routines have no Ex initializer; this one makes calling it a
-    // single error naming IoQueueWorkItem instead of "no function named".
-    let initialize_fn = frame.at_user("initialize");
-    helpers.push(Helper::Fn {
-        attrs: quote! {
-            #[doc(hidden)]
-            /// Device-bound routines have no Ex initializer: queue them with `queue(device, ...)`.
-            ///
-            /// # Safety
-            ///
-            /// Never callable: `Self` is device-bound.
-        },
-        sig: quote! {
-            #vis unsafe fn #initialize_fn<#generic_param>(
-                #item: *mut #krate::ffi::WORK_QUEUE_ITEM,
-                #ctx: #generic_param,
-            ) -> ::core::result::Result<(), #krate::AllocError<#generic_param>>
-            where
-                Self: #krate::__private::ExInitializer<#generic_param>,
-        },
-        body: quote!(unsafe { <Self as #krate::__private::ExInitializer<#generic_param>>::initialize(#item, #ctx) }),
+/// `ROUTINE`, the classic `IO_WORKITEM_ROUTINE`: device routines only.
+fn raw_routine(frame: &Frame<'_>, object: IoObject) -> Option<Helper> {
+    let Routine {
+        vis, ident, krate, ..
+    } = frame.routine;
+    let doc = docs::io_classic_routine(&frame.name);
+    (object == IoObject::Device).then(|| Helper {
+        listed: Some("ROUTINE"),
+        item: Item::Const(quote! {
+            #[doc = #doc]
+            #vis const ROUTINE: #krate::ffi::IO_WORKITEM_ROUTINE = #krate::raw::io_routine::<#ident>();
+        }),
         kept: Kept::WithoutErrors,
-    });
-    let new_doc = format!(
-        " An Io work item for `{name}` bound to the {} object (`IoAllocateWorkItem`); `Err` on low resources.",
-        if classic_routine { "device" } else { "driver" }
-    );
-    let queue_doc = format!(
-        " Allocates an item for `{name}` and queues it on `queue` (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context."
-    );
-    let (new_fn, queue_fn) = (frame.at_user("new"), frame.at_user("queue"));
-    helpers.push(Helper::Fn {
-        attrs: quote!(#[doc = #new_doc]),
-        sig: quote!(#vis fn #new_fn(#device: &#object_ty) -> ::core::result::Result<#krate::IoWorkItem<#ident>, #krate::AllocError>),
-        body: quote!(#krate::IoWorkItem::new(#device)),
-        kept: Kept::Always,
-    });
-    helpers.push(Helper::Fn {
-        attrs: quote!(#[doc = #queue_doc]),
-        sig: quote!(#vis fn #queue_fn #generics(#device: &#object_ty, #ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::AllocError<#param_ty>>),
-        // Without its item, the routine's one-shot block is the context alone.
-        body: if takes_item {
-            quote!(#krate::__private::io_queue::<#ident>(#device, #ctx_arg, #queue))
-        } else {
-            quote!(#krate::__private::io_queue_without_item::<#ident>(#device, #ctx_arg, #queue))
+    })
+}
+
+/// Io routines have no Ex initializer; this hidden one makes calling it a
+/// single error naming IoQueueWorkItem instead of "no function named".
+fn initialize(frame: &Frame<'_>, names: &Names) -> Helper {
+    let Routine { vis, krate, .. } = frame.routine;
+    let (ctx, item, c) = (&names.context, &names.item, &frame.generic_param);
+    let initialize_fn = frame.at_user("initialize");
+    Helper {
+        listed: None,
+        item: Item::Fn {
+            attrs: docs::io_initialize(),
+            sig: quote! {
+                #vis unsafe fn #initialize_fn<#c>(
+                    #item: *mut #krate::ffi::WORK_QUEUE_ITEM,
+                    #ctx: #c,
+                ) -> ::core::result::Result<(), #krate::AllocError<#c>>
+                where
+                    Self: #krate::__private::ExInitializer<#c>,
+            },
+            body: quote!(unsafe { <Self as #krate::__private::ExInitializer<#c>>::initialize(#item, #ctx) }),
         },
-        kept: Kept::Always,
-    });
-    Plan { impls, helpers }
+        kept: Kept::WithoutErrors,
+    }
+}
+
+/// `new(object)` and `queue(object, context, queue)`.
+fn new_and_queue(frame: &Frame<'_>, io: &Io, names: &Names) -> [Helper; 2] {
+    let Routine {
+        vis, ident, krate, ..
+    } = frame.routine;
+    let (object, queue) = (&names.object, &names.queue);
+    let (generics, param_ty) = (&frame.generics, &frame.param_ty);
+    let (ctx_param, ctx_arg) = (frame.ctx_param(names), frame.ctx_arg(names));
+    let object_ty = object_ty(frame, io.object);
+    let new_doc = docs::io_new(&frame.name, io.object);
+    let queue_doc = docs::io_queue(&frame.name, io.object);
+    let (new_fn, queue_fn) = (frame.at_user("new"), frame.at_user("queue"));
+    // Without its item, the routine's one-shot block is the context alone.
+    let queue_once = if io.item == IoItem::None {
+        quote!(io_queue_without_item)
+    } else {
+        quote!(io_queue)
+    };
+    [
+        Helper {
+            listed: Some("new"),
+            item: Item::Fn {
+                attrs: quote!(#[doc = #new_doc]),
+                sig: quote!(#vis fn #new_fn(#object: &#object_ty) -> ::core::result::Result<#krate::IoWorkItem<#ident>, #krate::AllocError>),
+                body: quote!(#krate::IoWorkItem::new(#object)),
+            },
+            kept: Kept::Always,
+        },
+        Helper {
+            listed: Some("queue"),
+            item: Item::Fn {
+                attrs: quote!(#[doc = #queue_doc]),
+                sig: quote!(#vis fn #queue_fn #generics(#object: &#object_ty, #ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::AllocError<#param_ty>>),
+                body: quote!(#krate::__private::#queue_once::<#ident>(#object, #ctx_arg, #queue)),
+            },
+            kept: Kept::Always,
+        },
+    ]
 }

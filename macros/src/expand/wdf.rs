@@ -1,19 +1,15 @@
-//! The KMDF role: `WdfRoutine` with its context-type static, and `create`.
+//! The KMDF role: `WdfRoutine` with its context-type statics, and `create`.
 
-use proc_macro2::{Ident, Span};
+use proc_macro2::{Ident, Literal, Span};
 use quote::quote;
 
-use super::{Frame, Helper, Impl, Kept, Method, Names, Plan, respan};
-use crate::args::WdfParentKind;
-use crate::model::Routine;
+use super::frame::{Frame, Names};
+use super::{Helper, Impl, Item, Kept, Method, Plan, docs, respan};
+use crate::model::{Routine, Wdf, WdfParent};
 
-pub(super) fn plan(frame: &Frame<'_>, names: &Names, takes_item: bool) -> Plan {
+pub(super) fn plan(frame: &Frame<'_>, wdf: &Wdf, names: &Names) -> Plan {
     let Routine {
-        vis,
-        ident,
-        krate,
-        wdf_parent,
-        ..
+        vis, ident, krate, ..
     } = frame.routine;
     let Names {
         context: ctx,
@@ -22,66 +18,15 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, takes_item: bool) -> Plan {
         serialization,
         ..
     } = names;
-    let name = &frame.name;
     let (generics, param_ty) = (&frame.generics, &frame.param_ty);
-
-    let item_ty = quote!(#krate::wdf::RunningWdfWorkItem<'_, Self>);
-    let run = Method {
-        sig: quote!(fn run(#item: &#item_ty)),
-        body: if takes_item {
-            quote!(#ident(#item.context(), #item))
-        } else {
-            quote!(#ident(#item.context()))
-        },
-    };
-    let info = Ident::new("INFO", Span::mixed_site());
-    let c_name = proc_macro2::Literal::c_string(
-        &std::ffi::CString::new(format!("{name}_CONTEXT")).unwrap_or_default(),
-    );
-    let kept_name = proc_macro2::Literal::c_string(
-        &std::ffi::CString::new(format!("{name}_KEPT")).unwrap_or_default(),
-    );
     let parent_ty = Ident::new(
-        match wdf_parent {
-            WdfParentKind::Device => "WdfDevice",
-            WdfParentKind::Queue => "WdfQueue",
+        match wdf.parent {
+            WdfParent::Device => "WdfDevice",
+            WdfParent::Queue => "WdfQueue",
         },
         Span::call_site(),
     );
-    // Under the user's type, so "`Cell<u32>` cannot be shared between threads
-    // safely" (the `Sync` the trait asks of the context) points at it.
-    let wdf_routine = respan(quote!(#krate::wdf::WdfRoutine), frame.c_span);
-    // The context types are what the runtime trusts, so they live in an
-    // `unsafe` trait only the attribute implements (each a static of its own).
-    let impls = vec![
-        Impl {
-            header: quote!(unsafe impl #krate::wdf::WdfContextSpace for #ident),
-            items: quote! {
-                const CONTEXT_TYPE: &'static #krate::wdf::ContextType = {
-                    static #info: #krate::wdf::ContextType =
-                        #krate::wdf::ContextType::new::<#ident>(#c_name, &#info);
-                    &#info
-                };
-                const KEPT_TYPE: &'static #krate::wdf::ContextType = {
-                    static #info: #krate::wdf::ContextType =
-                        #krate::wdf::ContextType::kept(#kept_name, &#info);
-                    &#info
-                };
-            },
-            methods: Vec::new(),
-        },
-        Impl {
-            header: quote!(impl #wdf_routine for #ident),
-            items: quote! {
-                type Parent = #krate::wdf::#parent_ty;
-            },
-            methods: vec![run],
-        },
-    ];
-
-    let create_doc = format!(
-        " Creates a KMDF work item for `{name}` under `parent` (`WdfWorkItemCreate`), with the context moved into its context space. IRQL <= `DISPATCH_LEVEL`."
-    );
+    let create_doc = docs::wdf_create(&frame.name);
     let create_fn = frame.at_user("create");
     // The item lives no longer than the parent's borrow, named: a context
     // type that names a lifetime would make an elided one ambiguous.
@@ -92,17 +37,73 @@ pub(super) fn plan(frame: &Frame<'_>, names: &Names, takes_item: bool) -> Plan {
         let generic_param = &frame.generic_param;
         quote!(<#parent_lt, #generic_param>)
     };
-    let helpers = vec![Helper::Fn {
-        attrs: quote!(#[doc = #create_doc]),
-        sig: quote! {
-            #vis fn #create_fn #create_generics(
-                #parent: &#parent_lt #krate::wdf::#parent_ty,
-                #ctx: #param_ty,
-                #serialization: #krate::wdf::Serialization,
-            ) -> ::core::result::Result<#krate::wdf::WdfWorkItem<#parent_lt, #ident>, #krate::wdf::CreateError<#param_ty>>
+    let create = Helper {
+        listed: Some("create"),
+        item: Item::Fn {
+            attrs: quote!(#[doc = #create_doc]),
+            sig: quote! {
+                #vis fn #create_fn #create_generics(
+                    #parent: &#parent_lt #krate::wdf::#parent_ty,
+                    #ctx: #param_ty,
+                    #serialization: #krate::wdf::Serialization,
+                ) -> ::core::result::Result<#krate::wdf::WdfWorkItem<#parent_lt, #ident>, #krate::wdf::CreateError<#param_ty>>
+            },
+            body: quote!(#krate::wdf::WdfWorkItem::create(#parent, #ctx, #serialization)),
         },
-        body: quote!(#krate::wdf::WdfWorkItem::create(#parent, #ctx, #serialization)),
         kept: Kept::Always,
-    }];
-    Plan { impls, helpers }
+    };
+    let run = Method {
+        sig: quote!(fn run(#item: &#krate::wdf::RunningWdfWorkItem<'_, Self>)),
+        body: if wdf.takes_item {
+            quote!(#ident(#item.context(), #item))
+        } else {
+            quote!(#ident(#item.context()))
+        },
+    };
+    let (context_space, routine) = wdf_routine(frame, &parent_ty, run);
+    Plan {
+        impls: vec![context_space, routine],
+        helpers: vec![create],
+    }
+}
+
+/// `WdfContextSpace`, the two context-type statics (the context's, and the one
+/// that marks a kept item), each once per routine: what the runtime trusts, so
+/// an `unsafe` trait only the attribute implements; and `WdfRoutine`, the
+/// parent kind and `run`.
+fn wdf_routine(frame: &Frame<'_>, parent_ty: &Ident, run: Method) -> (Impl, Impl) {
+    let Routine { ident, krate, .. } = frame.routine;
+    let name = &frame.name;
+    let info = Ident::new("INFO", Span::mixed_site());
+    let c_string = |suffix: &str| {
+        Literal::c_string(&std::ffi::CString::new(format!("{name}_{suffix}")).unwrap_or_default())
+    };
+    let (c_name, kept_name) = (c_string("CONTEXT"), c_string("KEPT"));
+    // Under the user's type, so "`Cell<u32>` cannot be shared between threads
+    // safely" (the `Sync` the trait asks of the context) points at it.
+    let wdf_routine = respan(quote!(#krate::wdf::WdfRoutine), frame.c_span);
+    let context_space = Impl {
+        header: quote!(unsafe impl #krate::wdf::WdfContextSpace for #ident),
+        items: quote! {
+            const CONTEXT_TYPE: &'static #krate::wdf::ContextType = {
+                static #info: #krate::wdf::ContextType =
+                    #krate::wdf::ContextType::new::<#ident>(#c_name, &#info);
+                &#info
+            };
+            const KEPT_TYPE: &'static #krate::wdf::ContextType = {
+                static #info: #krate::wdf::ContextType =
+                    #krate::wdf::ContextType::kept(#kept_name, &#info);
+                &#info
+            };
+        },
+        methods: Vec::new(),
+    };
+    let routine = Impl {
+        header: quote!(impl #wdf_routine for #ident),
+        items: quote! {
+            type Parent = #krate::wdf::#parent_ty;
+        },
+        methods: vec![run],
+    };
+    (context_space, routine)
 }

@@ -1,6 +1,7 @@
 //! A device routine that borrows its context, used from a reusable Io item
 //! as the C code kept one `IO_WORKITEM` in the device extension: the shape is
-//! the one error; the item and its queue call add none.
+//! the one error; the item and its queue call, written for the context type
+//! the fix names (`count: u32`), add none.
 
 use ntwork::{DeviceObject, ReusableIoWorkItem, WorkQueue, work_item};
 
@@ -11,7 +12,7 @@ fn tick(device: &DeviceObject, count: &u32) {
 
 fn add_device(device: &DeviceObject) {
     let item = ReusableIoWorkItem::<tick>::new(device).unwrap();
-    let _ = item.queue(&5, WorkQueue::Delayed);
+    let _ = item.queue(5, WorkQueue::Delayed);
 }
 
 fn main() {

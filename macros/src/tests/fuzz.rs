@@ -1,232 +1,12 @@
-//! Unit tests of the macro, on `proc_macro2` tokens.
-//!
-//! - Expansion snapshots: `tests/expand/<case>.rs` (an attribute and a
-//!   function) against `tests/expand/<case>.expanded.rs` (the expansion,
-//!   formatted by prettyplease). Regenerate them with
-//!   `NTWORK_BLESS=1 cargo test -p ntwork-macros` and review the diff.
-//! - A grammar-based fuzzer: `expand` never panics, and for every item rustc
-//!   could hand it returns items or `compile_error!`s. `NTWORK_FUZZ_CASES=1000000 cargo test -p ntwork-macros
-//!   --release fuzz -- --nocapture` runs a long campaign.
-//!
-//! What an expansion costs is measured by `benches/compile-time/run.sh`.
+//! A grammar-based fuzzer of the whole macro.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
+use proc_macro2::{Group, TokenStream, TokenTree};
 
+use super::with_items_applied;
 use crate::expand;
-
-const EXPAND_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/expand");
-
-/// Splits a snapshot input, `#[work_item(args)] fn ...`, into the attribute's
-/// arguments and the item.
-fn split_input(source: &str) -> (TokenStream, TokenStream) {
-    let tokens: Vec<TokenTree> = source
-        .parse::<TokenStream>()
-        .expect("input tokenizes")
-        .into_iter()
-        .collect();
-    let (TokenTree::Punct(pound), TokenTree::Group(attr)) = (&tokens[0], &tokens[1]) else {
-        panic!("a snapshot input starts with `#[work_item]`");
-    };
-    assert_eq!(pound.as_char(), '#');
-    let mut inner = attr.stream().into_iter();
-    assert!(matches!(inner.next(), Some(TokenTree::Ident(ident)) if ident == "work_item"));
-    let args = match inner.next() {
-        Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Parenthesis => {
-            group.stream()
-        }
-        None => TokenStream::new(),
-        Some(other) => panic!("unexpected `{other}` in the attribute"),
-    };
-    (args, tokens[2..].iter().cloned().collect())
-}
-
-fn pretty(tokens: TokenStream) -> String {
-    let file: syn::File = syn::parse2(tokens).expect("the expansion is a list of items");
-    prettyplease::unparse(&with_items_applied(file).expect("with_items carries items"))
-}
-
-/// The expansion as rustc sees it once `__private::with_items` has run: the
-/// items in its arguments follow the struct it is on.
-fn with_items_applied(file: syn::File) -> syn::Result<syn::File> {
-    let mut items = Vec::new();
-    for mut item in file.items {
-        let mut carried = Vec::new();
-        if let syn::Item::Struct(item) = &mut item {
-            let mut attrs = Vec::new();
-            for attr in item.attrs.drain(..) {
-                let is_carrier = attr
-                    .path()
-                    .segments
-                    .last()
-                    .is_some_and(|segment| segment.ident == "with_items");
-                if is_carrier {
-                    let list = attr.meta.require_list()?;
-                    carried = syn::parse2::<syn::File>(list.tokens.clone())?.items;
-                } else {
-                    attrs.push(attr);
-                }
-            }
-            item.attrs = attrs;
-        }
-        items.push(item);
-        items.extend(carried);
-    }
-    Ok(syn::File { items, ..file })
-}
-
-fn snapshot_cases() -> Vec<PathBuf> {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(EXPAND_DIR)
-        .expect("tests/expand exists")
-        .map(|entry| entry.expect("readable entry").path())
-        .filter(|path| {
-            let name = path
-                .file_name()
-                .and_then(|name| name.to_str())
-                .unwrap_or_default();
-            name.ends_with(".rs") && !name.ends_with(".expanded.rs")
-        })
-        .collect();
-    cases.sort();
-    cases
-}
-
-#[test]
-fn expansion_snapshots() {
-    let bless = std::env::var_os("NTWORK_BLESS").is_some();
-    let cases = snapshot_cases();
-    assert!(
-        cases.len() >= 6,
-        "expected the snapshot cases in {EXPAND_DIR}"
-    );
-    let mut failures = Vec::new();
-    for input in &cases {
-        let source = std::fs::read_to_string(input).expect("readable input");
-        let (args, item) = split_input(&source);
-        let actual = pretty(expand(args, item));
-        let expected_path = input.with_extension("expanded.rs");
-        if bless {
-            std::fs::write(&expected_path, &actual).expect("writable snapshot");
-            continue;
-        }
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        if expected != actual {
-            failures.push(format!("{}:\n{actual}", display(&expected_path)));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "expansions differ from the snapshots (NTWORK_BLESS=1 to regenerate):\n\n{}",
-        failures.join("\n\n")
-    );
-}
-
-fn display(path: &Path) -> String {
-    path.file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-fn expand_str(args: &str, item: &str) -> String {
-    expand(
-        args.parse().expect("args tokenize"),
-        item.parse().expect("item tokenizes"),
-    )
-    .to_string()
-}
-
-fn error_count(output: &str) -> usize {
-    output.matches("compile_error").count()
-}
-
-#[test]
-fn valid_shapes_expand_without_errors() {
-    for (args, item) in [
-        ("", "fn a(x: Vec<u8>) {}"),
-        ("ex", "fn a(x: &u8) {}"),
-        ("", "pub(crate) fn a() {}"),
-        ("", "fn a(x: &'static str) -> () {}"),
-        ("device", "fn a(d: &DeviceObject, x: u8) {}"),
-        ("", "fn a(d: &ntwork::DeviceObject) {}"),
-        (
-            "crate = ::x::y",
-            "fn a(d: &'_ DeviceObject, x: u8, item: IoWorkItem<a>) {}",
-        ),
-        ("", "fn a(f: Box<dyn Fn(&u8) + Send>, ) {}"),
-        ("", "fn a(f: fn(&u8)) {}"),
-    ] {
-        let output = expand_str(args, item);
-        assert_eq!(error_count(&output), 0, "{args} / {item}: {output}");
-        syn::parse_str::<syn::File>(&output).expect("items");
-    }
-}
-
-#[test]
-fn each_misuse_is_one_error() {
-    for (args, item) in [
-        ("", "async fn a(x: u8) {}"),
-        ("", "const fn a(x: u8) {}"),
-        ("", "unsafe fn a(x: u8) {}"),
-        ("", "extern \"C\" fn a(x: u8) {}"),
-        ("", "fn a<T>(x: T) {}"),
-        ("", "fn a(x: u8) where u8: Copy {}"),
-        ("", "fn a(&self) {}"),
-        ("", "fn a(x: u8, ...) {}"),
-        ("", "fn a(x: u8) -> u8 { x }"),
-        ("bogus", "fn a(x: u8) {}"),
-        ("ex, ex", "fn a(x: u8) {}"),
-        ("crate =", "fn a(x: u8) {}"),
-        ("crate", "fn a(x: u8) {}"),
-        ("crate = ::a, crate = ::b", "fn a(x: u8) {}"),
-        (",", "fn a(x: u8) {}"),
-        ("ex = 1", "fn a(x: u8) {}"),
-        ("", "fn a(x: u8, y: u8) {}"),
-        ("", "fn a((x, y): (u8, u8)) {}"),
-        ("", "fn a(x: impl Send) {}"),
-        ("", "fn a(x: &mut u8) {}"),
-        ("", "fn a(x: &'a u8) {}"),
-        ("", "fn a(x: Cow<'_, str>) {}"),
-        ("", "fn a(x: &&u8) {}"),
-        ("", "fn a(x: u8, d: &DeviceObject) {}"),
-        ("", "fn a(d: DeviceObject, x: u8) {}"),
-        ("", "fn a(d: &mut DeviceObject, x: u8) {}"),
-        ("", "fn a(d: &DeviceObject, x: &u8) {}"),
-        ("", "fn a(d: &DeviceObject, i: IoWorkItem<a>, x: u8) {}"),
-        ("", "fn a(d: &DeviceObject, x: u8, i: IoWorkItem<b>) {}"),
-        ("ex", "fn a(d: &DeviceObject, x: u8) {}"),
-        ("device", "fn a(x: u8) {}"),
-        ("", "struct A;"),
-        ("", "fn a(x: u8);"),
-    ] {
-        let output = expand_str(args, item);
-        assert_eq!(error_count(&output), 1, "{args} / {item}: {output}");
-    }
-}
-
-#[test]
-fn errors_are_collected() {
-    let output = expand_str(
-        "ex, bogus",
-        "async unsafe fn a<T>(x: u8, y: u8) -> u8 { 0 }",
-    );
-    assert_eq!(error_count(&output), 6, "{output}");
-}
-
-#[test]
-fn stand_ins_follow_errors() {
-    // The function and a stand-in type stay, so other code keeps compiling.
-    let output = expand_str("", "async fn a(x: u8) {}");
-    assert!(output.contains("async fn a"));
-    assert!(output.contains("struct a"));
-    assert!(output.contains("loop { }"));
-    assert!(!output.contains("__private :: ex_queue"));
-    // A method gets no stand-ins: they could not stand inside an `impl`.
-    let output = expand_str("", "fn a(&self) {}");
-    assert!(!output.contains("struct"));
-}
 
 /// splitmix64: small, fast, deterministic.
 struct Rng(u64);
@@ -359,6 +139,10 @@ const TYPES: &[&str] = &[
     "&dyn Fn(&u8) -> &u8",
     "Vec<Box<dyn Send + 'static>>",
     "&'static mut u8",
+    "&DriverObject",
+    "RunningIoWorkItem<'_, flush>",
+    "&RunningWdfWorkItem<'_, flush>",
+    "*mut c_void",
 ];
 const RETURNS: &[&str] = &[
     "",
@@ -408,6 +192,20 @@ const ARGS: &[&str] = &[
     "crate = super::x, ex",
     "\"ex\"",
     "crate = 3",
+    "driver",
+    "wdf",
+    "wdf, parent = queue",
+    "parent = device",
+    "wdf, parent =",
+    "wdf, parent = pool",
+    "rundown = WORK",
+    "rundown",
+    "rundown = 1",
+    "device, rundown = WORK",
+    "unsafe(never_unloads)",
+    "unsafe(never_unloads), rundown = WORK",
+    "unsafe",
+    "wdf, unsafe(never_unloads)",
 ];
 const INSERTS: &[&str] = &[
     ",", "::", "&", "'a", "fn", "()", "{}", "<", ">", "...", "#", "[x]", "self", "impl", "dyn",

@@ -1,0 +1,174 @@
+//! The context type: `'static`, concrete, and (where the attribute can see
+//! it) `Send`. What the checks find decides where generated items may name it.
+
+use syn::{GenericArgument, Lifetime, PathArguments, Type, TypeParamBound};
+
+use super::signature::Signature;
+use super::syntax::{error, first_span, peel};
+use crate::errors::Errors;
+use crate::model::{Checked, Context};
+
+/// Checks `ty`, the context type `C` (`borrowed` for `fn(&C)`), and says what
+/// was found: anything but `Checked::Valid` comes with an error. The caller
+/// has reported the mistakes of the parameter's shape.
+pub(super) fn checked(
+    ty: &Type,
+    borrowed: bool,
+    sig: &Signature<'_>,
+    errors: &mut Errors,
+) -> Context {
+    let before = errors.count();
+    check_type(ty, &sig.lifetimes, errors);
+    let mut checked = if sig.generic || errors.count() > before {
+        Checked::Invalid
+    } else {
+        Checked::Valid
+    };
+    if let Some(message) = not_send_hint(ty) {
+        // A ported C routine's `*mut c_void` is covered by its own error.
+        if !sig.c_style {
+            errors.push(error(ty, message));
+        }
+        if checked == Checked::Valid {
+            checked = Checked::NotSend;
+        }
+    }
+    Context {
+        ty: ty.clone(),
+        span: first_span(ty),
+        borrowed,
+        checked,
+    }
+}
+
+/// A context type the caller reported as wrong in itself: no generated item
+/// names it.
+pub(super) fn invalid(ty: &Type, borrowed: bool) -> Context {
+    Context {
+        ty: ty.clone(),
+        span: first_span(ty),
+        borrowed,
+        checked: Checked::Invalid,
+    }
+}
+
+/// For an unsized type (`str`, `[T]`, `dyn Trait`), the sized type that owns
+/// one, for the error's suggestion.
+pub(super) fn unsized_owned_form(ty: &Type) -> Option<String> {
+    use quote::ToTokens;
+    match peel(ty) {
+        Type::Slice(slice) => Some(format!("Vec<{}>", slice.elem.to_token_stream())),
+        Type::TraitObject(object) => Some(format!("Box<{}>", object.to_token_stream())),
+        Type::Path(path) if path.qself.is_none() && path.path.is_ident("str") => {
+            Some(String::from("String"))
+        }
+        _ => None,
+    }
+}
+
+/// A lifetime in the context is `'static`, or declared (and reported as such).
+pub(super) fn check_lifetime(lifetime: &Lifetime, declared: &[String], errors: &mut Errors) {
+    if lifetime.ident == "static" || declared.iter().any(|name| lifetime.ident == name) {
+        return;
+    }
+    errors.push(error(
+        lifetime,
+        format!(
+            "a work item's context must be `'static`: it is used later, on a system worker thread, after the caller has returned, so it cannot borrow for `{lifetime}`; use an owned type (`String`, `Box<T>`, `Arc<T>`)"
+        ),
+    ));
+}
+
+/// The error for a context that is a raw pointer or an `Rc`: not `Send`, with
+/// a well-known replacement to name (rustc's own error says only "cannot be
+/// sent between threads safely").
+fn not_send_hint(ty: &Type) -> Option<&'static str> {
+    match peel(ty) {
+        Type::Ptr(_) => Some(
+            "a raw pointer is not `Send`, and a work item's context moves to a system worker thread: wrap it in a newtype that implements `Send` (`struct Irp(*mut IRP); unsafe impl Send for Irp {}`), with a `// SAFETY:` comment saying why the pointee may be used from another thread",
+        ),
+        Type::Path(path)
+            if path.qself.is_none()
+                && path
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|last| last.ident == "Rc") =>
+        {
+            Some(
+                "an `Rc` is not `Send` (its count is not atomic), and a work item's context moves to a system worker thread: use `Arc`",
+            )
+        }
+        _ => None,
+    }
+}
+
+/// The context type has no lifetimes but `'static` (or declared ones) and is
+/// concrete.
+fn check_type(ty: &Type, declared: &[String], errors: &mut Errors) {
+    match ty {
+        Type::Reference(reference) => {
+            match &reference.lifetime {
+                Some(lifetime) => check_lifetime(lifetime, declared, errors),
+                None => errors.push(error(
+                    reference.and_token,
+                    "a work item's context must be `'static`: it is used later, on a system worker thread, so it cannot hold a borrowed reference; use an owned type, or `&'static T`",
+                )),
+            }
+            check_type(&reference.elem, declared, errors);
+        }
+        Type::Path(path) => {
+            if let Some(qself) = &path.qself {
+                check_type(&qself.ty, declared, errors);
+            }
+            for segment in &path.path.segments {
+                check_arguments(&segment.arguments, declared, errors);
+            }
+        }
+        Type::Tuple(tuple) => {
+            for elem in &tuple.elems {
+                check_type(elem, declared, errors);
+            }
+        }
+        Type::Array(array) => check_type(&array.elem, declared, errors),
+        Type::Slice(slice) => check_type(&slice.elem, declared, errors),
+        Type::Paren(paren) => check_type(&paren.elem, declared, errors),
+        Type::Group(group) => check_type(&group.elem, declared, errors),
+        Type::Ptr(ptr) => check_type(&ptr.elem, declared, errors),
+        Type::ImplTrait(impl_trait) => errors.push(error(
+            impl_trait.impl_token,
+            "a `#[work_item]` context cannot be `impl Trait`: that makes the routine generic, and the kernel calls one concrete function; name a concrete type, or take a `Box<dyn Trait + Send>`",
+        )),
+        Type::TraitObject(object) => {
+            for bound in &object.bounds {
+                match bound {
+                    TypeParamBound::Lifetime(lifetime) => check_lifetime(lifetime, declared, errors),
+                    TypeParamBound::Trait(trait_bound) if trait_bound.lifetimes.is_none() => {
+                        for segment in &trait_bound.path.segments {
+                            check_arguments(&segment.arguments, declared, errors);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // Function pointers are higher-ranked (`fn(&T)` is `'static`); macros
+        // and the rest are left to rustc.
+        _ => {}
+    }
+}
+
+fn check_arguments(arguments: &PathArguments, declared: &[String], errors: &mut Errors) {
+    let PathArguments::AngleBracketed(angle) = arguments else {
+        // `Fn(&T)` sugar is higher-ranked.
+        return;
+    };
+    for argument in &angle.args {
+        match argument {
+            GenericArgument::Lifetime(lifetime) => check_lifetime(lifetime, declared, errors),
+            GenericArgument::Type(ty) => check_type(ty, declared, errors),
+            GenericArgument::AssocType(assoc) => check_type(&assoc.ty, declared, errors),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Reading `syn` types: how parameters are recognized, and where errors point.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+use syn::{PatType, PathSegment, Type, TypeReference};
+
+/// An error spanning `tokens`.
+pub(super) fn error(tokens: impl ToTokens, message: impl std::fmt::Display) -> syn::Error {
+    syn::Error::new_spanned(tokens, message)
+}
+
+/// Where obligations on a type are reported: its first token.
+pub(super) fn first_span(ty: &Type) -> Span {
+    ty.to_token_stream()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |token| token.span())
+}
+
+/// Strips parentheses and invisible groups: `(T)` is `T`.
+pub(super) fn peel(mut ty: &Type) -> &Type {
+    loop {
+        match ty {
+            Type::Paren(paren) => ty = &paren.elem,
+            Type::Group(group) => ty = &group.elem,
+            _ => return ty,
+        }
+    }
+}
+
+/// The last path segment of a plain path type, such as `IoWorkItem<x>` in
+/// `ntwork::IoWorkItem<x>`.
+pub(super) fn last_segment(ty: &Type) -> Option<&PathSegment> {
+    match peel(ty) {
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
+        _ => None,
+    }
+}
+
+/// Whether `ty` names the type `name` (a plain path ending in it), behind any
+/// references: how the object parameter of an Io routine is recognized.
+fn mentions(ty: &Type, name: &str) -> bool {
+    let mut ty = peel(ty);
+    while let Type::Reference(reference) = ty {
+        ty = peel(&reference.elem);
+    }
+    last_segment(ty).is_some_and(|segment| segment.ident == name && segment.arguments.is_none())
+}
+
+/// Whether `ty` names a device object: the parameter that makes a routine
+/// device-bound (`&ntwork::DeviceObject`, or a misuse of it).
+pub(super) fn mentions_device_object(ty: &Type) -> bool {
+    mentions(ty, "DeviceObject")
+}
+
+/// Whether `ty` names the driver object (`&ntwork::DriverObject`).
+pub(super) fn mentions_driver_object(ty: &Type) -> bool {
+    mentions(ty, "DriverObject")
+}
+
+/// Whether `ty` is a `&RunningWdfWorkItem<...>` (a KMDF routine's own item).
+pub(super) fn is_running_wdf_item(ty: &Type) -> bool {
+    mentions(ty, "RunningWdfWorkItem")
+        || matches!(peel(ty), Type::Reference(r) if last_segment(&r.elem).is_some_and(|s| s.ident == "RunningWdfWorkItem"))
+}
+
+/// Whether `ty` is an `IoWorkItem<...>` or a `RunningIoWorkItem<...>` (the
+/// item an `IoQueueWorkItemEx` routine receives, kept or lent).
+pub(super) fn is_io_work_item(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|segment| {
+        segment.ident == "IoWorkItem" || segment.ident == "RunningIoWorkItem"
+    })
+}
+
+/// Whether `ty` is a `RunningIoWorkItem<...>`: the routine's item lent for the call.
+pub(super) fn is_lent_io_work_item(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|segment| segment.ident == "RunningIoWorkItem")
+}
+
+/// An item parameter's type behind one reference: `&IoWorkItem<name>` is the
+/// item written by reference, reported as such.
+pub(super) fn item_type(ty: &Type) -> &Type {
+    match peel(ty) {
+        Type::Reference(reference) => peel(&reference.elem),
+        other => other,
+    }
+}
+
+/// `&Path`: how a routine borrows the object the kernel lends it, whatever
+/// name the type was imported under.
+pub(super) fn lent_path(ty: &Type) -> bool {
+    matches!(peel(ty), Type::Reference(r) if r.mutability.is_none() && matches!(peel(&r.elem), Type::Path(_)))
+}
+
+/// A reference type's `&'a mut`, where an error about taking by reference points.
+pub(super) fn reference_prefix(reference: &TypeReference) -> TokenStream {
+    let (and, lifetime, mutability) = (
+        &reference.and_token,
+        &reference.lifetime,
+        &reference.mutability,
+    );
+    quote!(#and #lifetime #mutability)
+}
+
+/// A reference's `&mut`, if it is one.
+pub(super) fn mut_prefix(reference: &TypeReference) -> Option<TokenStream> {
+    let and = &reference.and_token;
+    reference
+        .mutability
+        .as_ref()
+        .map(|mutability| quote!(#and #mutability))
+}
+
+/// The positions of the parameters whose type satisfies `matches`.
+pub(super) fn positions(params: &[&PatType], matches: impl Fn(&Type) -> bool) -> Vec<usize> {
+    params
+        .iter()
+        .enumerate()
+        .filter(|(_, param)| matches(&param.ty))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The parameters not at `positions`, in order.
+pub(super) fn without<'a>(params: &[&'a PatType], positions: &[usize]) -> Vec<&'a PatType> {
+    params
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !positions.contains(i))
+        .map(|(_, param)| *param)
+        .collect()
+}

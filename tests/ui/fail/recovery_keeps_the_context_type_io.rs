@@ -1,0 +1,19 @@
+//! One error (the return type): the stand-in keeps the context type the user
+//! wrote, so the item's queue call, which takes `Routine::Context`, adds
+//! none (it was `()`: an E0308).
+
+use ntwork::{DeviceObject, IoWorkItem, WorkQueue, work_item};
+
+#[work_item]
+fn reset(device: &DeviceObject, attempts: u32) -> u32 {
+    let _ = device;
+    attempts
+}
+
+fn on_error(device: &DeviceObject) {
+    let _ = IoWorkItem::<reset>::new(device).map(|item| item.queue(3, WorkQueue::Delayed));
+}
+
+fn main() {
+    let _ = on_error;
+}

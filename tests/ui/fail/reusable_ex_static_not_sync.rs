@@ -1,0 +1,21 @@
+//! A reusable Ex item in a `static` whose context is not `Sync`: one
+//! mistake, two errors today (the static's `Sync` and `queue_static`'s
+//! bound), both on runtime types; one error needs the bound on the item's
+//! constructor (`tests/ui.rs`, `SEVERAL`).
+
+use std::cell::Cell;
+
+use ntwork::{ReusableExWorkItem, Rundown, WorkQueue, work_item};
+
+static WORK: Rundown = Rundown::new();
+
+#[work_item]
+fn tick(count: &Cell<u32>) {
+    count.set(count.get() + 1);
+}
+
+static TICK: ReusableExWorkItem<tick> = ReusableExWorkItem::new(&WORK, Cell::new(0));
+
+fn main() {
+    let _ = TICK.queue_static(WorkQueue::Delayed);
+}
