@@ -5,8 +5,9 @@ use proc_macro2::{Delimiter, Group, Ident, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
+use super::docs;
 use super::frame::{Frame, Names};
-use super::{Helper, Impl, Item, Kept, Method, Plan, docs, routine_fn};
+use super::plan::{Helper, Impl, Item, Kept, Method, Plan, routine_fn};
 use crate::model::{Ex, Routine, Unload};
 
 pub(super) fn plan(frame: &Frame<'_>, ex: &Ex, names: &Names) -> Plan {

@@ -9,13 +9,14 @@
 //! the fix names (`C` for `&C`), or an Ex routine that borrows it from a
 //! reusable item, so it also implements `ExRoutine` and `ExRoutineRef`.
 
+use super::ex;
 use super::frame::{Frame, Names};
-use super::{Kept, Plan, ex};
+use super::plan::{Kept, Plan};
 use crate::model::Role;
 
 pub(super) fn plan(frame: &Frame<'_>) -> Plan {
     let names = Names::unused();
-    let mut plan = super::plan(frame, &names);
+    let mut plan = super::roles::plan(frame, &names);
     plan.helpers.retain(|helper| helper.kept == Kept::Always);
     if let Role::Io(io) = &frame.routine.role
         && io.context.as_ref().is_some_and(|context| context.borrowed)

@@ -5,8 +5,9 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
+use super::docs;
 use super::frame::{Frame, Names};
-use super::{Helper, Impl, Item, Kept, Method, Plan, docs, routine_fn};
+use super::plan::{Helper, Impl, Item, Kept, Method, Plan, routine_fn};
 use crate::model::{Io, IoItem, IoObject, Routine};
 
 pub(super) fn plan(frame: &Frame<'_>, io: &Io, names: &Names) -> Plan {

@@ -3,8 +3,9 @@
 use proc_macro2::{Ident, Literal, Span};
 use quote::quote;
 
+use super::docs;
 use super::frame::{Frame, Names};
-use super::{Helper, Impl, Item, Kept, Method, Plan, docs, respan};
+use super::plan::{Helper, Impl, Item, Kept, Method, Plan, respan};
 use crate::model::{Routine, Wdf, WdfParent};
 
 pub(super) fn plan(frame: &Frame<'_>, wdf: &Wdf, names: &Names) -> Plan {
