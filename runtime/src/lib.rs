@@ -80,7 +80,7 @@ pub use io::{
 pub use objects::{ARef, AlwaysRefCounted, DeviceObject, DriverObject, IoObject};
 pub use pool::POOL_TAG;
 pub use queue::{Priority, WorkQueue};
-pub use routine::Routine;
+pub use routine::{Routine, SharedContext, WorkContext};
 pub use rundown::Rundown;
 pub use unload::{OpenError, SetUnloadError};
 

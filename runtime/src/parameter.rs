@@ -9,7 +9,7 @@ use crate::pool;
 
 /// Moves `context` into nonpaged pool; the pointer is what a generated
 /// `ROUTINE` takes as its parameter.
-pub fn into_parameter<C: Send + 'static>(context: C) -> Result<*mut c_void, AllocError<C>> {
+pub fn into_parameter<C: crate::WorkContext>(context: C) -> Result<*mut c_void, AllocError<C>> {
     let Some(slot) = pool::allocate_for::<C>() else {
         return Err(AllocError(context));
     };

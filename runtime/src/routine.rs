@@ -49,5 +49,31 @@
 )]
 pub trait Routine: Sized + 'static {
     /// What the routine receives; it crosses to a system worker thread.
-    type Context: Send + 'static;
+    type Context: WorkContext;
 }
+
+/// What a work item's context must be: `Send + 'static`, because it moves to
+/// a system worker thread and is used there after the caller returned. Every
+/// such type is one; the trait exists so that a context that is not `Send` is
+/// one error that says why and names the fix.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be sent between threads safely, so it cannot be a work item's context",
+    label = "not `Send`: the context moves to a system worker thread",
+    note = "for a raw pointer (an IRP, a buffer from C), wrap it in a newtype that implements `Send` (`struct Irp(*mut IRP); unsafe impl Send for Irp {{}}`) with a `// SAFETY:` comment saying why the pointee may be used from another thread; for an `Rc`, use `Arc`"
+)]
+pub trait WorkContext: 'static {}
+
+impl<T: Send + 'static> WorkContext for T {}
+
+/// What a reusable Ex item's context must be: `Send + Sync + 'static`,
+/// because the routine borrows it on a worker thread while the driver holds
+/// the item. Every such type is one; the trait makes a context that is not
+/// `Sync` one error, where the item is made.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be shared between threads safely, so it cannot be the context of a reusable Ex item",
+    label = "not `Sync`",
+    note = "the routine borrows the context on a worker thread while the driver holds the item: use a `Sync` type (atomics, a lock), or the one-shot `ExWorkItem`, which moves its context to the worker"
+)]
+pub trait SharedContext: Send + 'static {}
+
+impl<C: Send + Sync + 'static> SharedContext for C {}

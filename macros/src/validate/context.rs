@@ -24,14 +24,12 @@ pub(super) fn checked(
     } else {
         Checked::Valid
     };
-    if let Some(message) = not_send_hint(ty) {
-        // A ported C routine's `*mut c_void` is covered by its own error.
-        if !sig.c_style {
-            errors.push(error(ty, message));
-        }
-        if checked == Checked::Valid {
-            checked = Checked::NotSend;
-        }
+    // A context that is not `Send` (a raw pointer, an `Rc`) is the runtime's
+    // one error, at the user's type (`ntwork::WorkContext`, which names the
+    // fix), and the generated items keep the type, so no call adds another.
+    // A ported C routine's `*mut c_void` is covered by its own error.
+    if sig.c_style && is_not_send(ty) && checked == Checked::Valid {
+        checked = Checked::NotSend;
     }
     Context {
         ty: ty.clone(),
@@ -79,27 +77,20 @@ pub(super) fn check_lifetime(lifetime: &Lifetime, declared: &[String], errors: &
     ));
 }
 
-/// The error for a context that is a raw pointer or an `Rc`: not `Send`, with
-/// a well-known replacement to name (rustc's own error says only "cannot be
-/// sent between threads safely").
-fn not_send_hint(ty: &Type) -> Option<&'static str> {
+/// A raw pointer or an `Rc`: what a ported C routine's context often is, and
+/// never `Send`.
+fn is_not_send(ty: &Type) -> bool {
     match peel(ty) {
-        Type::Ptr(_) => Some(
-            "a raw pointer is not `Send`, and a work item's context moves to a system worker thread: wrap it in a newtype that implements `Send` (`struct Irp(*mut IRP); unsafe impl Send for Irp {}`), with a `// SAFETY:` comment saying why the pointee may be used from another thread",
-        ),
-        Type::Path(path)
-            if path.qself.is_none()
+        Type::Ptr(_) => true,
+        Type::Path(path) => {
+            path.qself.is_none()
                 && path
                     .path
                     .segments
                     .last()
-                    .is_some_and(|last| last.ident == "Rc") =>
-        {
-            Some(
-                "an `Rc` is not `Send` (its count is not atomic), and a work item's context moves to a system worker thread: use `Arc`",
-            )
+                    .is_some_and(|last| last.ident == "Rc")
         }
-        _ => None,
+        _ => false,
     }
 }
 

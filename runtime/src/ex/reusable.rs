@@ -9,7 +9,7 @@ use crate::error::NotQueued;
 use crate::guard::guard;
 use crate::held;
 use crate::rundown::{Drain, Rundown};
-use crate::{Routine, WorkQueue, ffi};
+use crate::{Routine, SharedContext, WorkQueue, ffi};
 
 /// A reusable Ex work item: queued many times, never more than once at a time.
 ///
@@ -65,9 +65,11 @@ pub struct ReusableExWorkItem<R: Routine> {
 }
 
 // SAFETY: the raw item is only written by the one thread that won `pending`
-// (and then by the kernel); the context is shared with the worker thread, so it
-// must be `Sync` as well as `Send`.
-unsafe impl<R: Routine> Sync for ReusableExWorkItem<R> where R::Context: Sync {}
+// (and then by the kernel); the context is shared with the worker thread, and
+// every item has a `Sync` one: `new`, the only constructor, requires
+// `SharedContext` (`Send + Sync`). Unconditional, so that a context that is
+// not `Sync` is one error, at `new`, not also at the `static` and the queue.
+unsafe impl<R: Routine> Sync for ReusableExWorkItem<R> {}
 // SAFETY: moving the item moves its context; the raw item is unqueued whenever
 // the item can be moved (queueing needs `&'static` or an `Arc` clone).
 unsafe impl<R: Routine> Send for ReusableExWorkItem<R> {}
@@ -78,6 +80,7 @@ impl<R: Routine> ReusableExWorkItem<R> {
     pub const fn new(rundown: &'static Rundown, context: R::Context) -> Self
     where
         R: ExRoutineRef,
+        R::Context: SharedContext,
     {
         Self {
             item: UnsafeCell::new(ffi::WORK_QUEUE_ITEM::new()),
@@ -93,6 +96,7 @@ impl<R: Routine> ReusableExWorkItem<R> {
     pub fn new(rundown: &'static Rundown, context: R::Context) -> Self
     where
         R: ExRoutineRef,
+        R::Context: SharedContext,
     {
         Self {
             item: UnsafeCell::new(ffi::WORK_QUEUE_ITEM::new()),
@@ -120,12 +124,9 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
     /// Queues an item that lives forever (a `static`, or leaked memory).
     /// Callable at IRQL <= `DISPATCH_LEVEL`.
     ///
-    /// The routine borrows the context on a worker thread while other threads may
-    /// hold `&self`, hence `Context: Sync`.
-    pub fn queue_static(&'static self, queue: WorkQueue) -> Result<(), NotQueued>
-    where
-        R::Context: Sync,
-    {
+    /// The routine borrows the context on a worker thread while other threads
+    /// may hold `&self`: the context is `Sync` (`new` requires it).
+    pub fn queue_static(&'static self, queue: WorkQueue) -> Result<(), NotQueued> {
         self.claim()?;
         // SAFETY: `claim` made this thread the only writer; `'static` keeps
         // the memory alive for as long as the kernel may use it.
@@ -143,10 +144,7 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
     /// until the routine has run, so the memory outlives the kernel's use of it.
     /// Callable at IRQL <= `DISPATCH_LEVEL`.
     #[cfg(feature = "alloc")]
-    pub fn queue(self: &alloc::sync::Arc<Self>, queue: WorkQueue) -> Result<(), NotQueued>
-    where
-        R::Context: Sync,
-    {
+    pub fn queue(self: &alloc::sync::Arc<Self>, queue: WorkQueue) -> Result<(), NotQueued> {
         self.claim()?;
         let parameter = alloc::sync::Arc::into_raw(alloc::sync::Arc::clone(self)).cast_mut();
         // SAFETY: `claim` made this thread the only writer; the leaked strong

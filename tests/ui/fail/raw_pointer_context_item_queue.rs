@@ -1,9 +1,7 @@
 //! A device routine whose raw-pointer context is rejected, then its item's
-//! queue call: one mistake, two errors today. The helpers keep the user's
-//! `*mut c_void`, but the trait impls cannot (`Routine::Context` must be
-//! `Send`, checked at the impl), so the stand-in's `Context` is `()` and the
-//! item's `queue`, which takes `Routine::Context`, adds an E0308
-//! (`tests/ui.rs`, `SEVERAL`).
+//! queue call: one error, the runtime's `WorkContext` at the user's type
+//! (naming the newtype fix). The generated items keep `*mut c_void`, so the
+//! item's `queue` adds nothing.
 
 use core::ffi::c_void;
 

@@ -1,7 +1,5 @@
-//! A reusable Ex item in a `static` whose context is not `Sync`: one
-//! mistake, two errors today (the static's `Sync` and `queue_static`'s
-//! bound), both on runtime types; one error needs the bound on the item's
-//! constructor (`tests/ui.rs`, `SEVERAL`).
+//! A reusable Ex item in a `static` whose context is not `Sync`: one error,
+//! at `new` (`SharedContext`), not also at the static and at `queue_static`.
 
 use std::cell::Cell;
 
