@@ -182,6 +182,13 @@ pub const HOST_IRQL_TOO_HIGH: u32 = HOST_DIAGNOSTIC_BASE + 16;
 /// function, 2 which parameter (1-based), 3-4 0.
 pub const HOST_NULL_ARGUMENT: u32 = HOST_DIAGNOSTIC_BASE + 17;
 
+/// Host diagnostic: an IRQL proof of ntwork's disagrees with the simulated
+/// IRQL, where it is made or used (a wrong `unsafe` claim such as
+/// `Passive::assume()` at DISPATCH_LEVEL). Raised by the runtime through
+/// `KeBugCheckEx`. Parameters: 1 the proof's level, 2 the thread's IRQL, 3
+/// the address of the name of the call (`"RundownWait"`...), 4 its length.
+pub const HOST_IRQL_PROOF: u32 = ntwork_sys::host::NTWORK_HOST_IRQL_PROOF;
+
 /// A bug check, as data: the code and the four parameters `KeBugCheckEx` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BugCheck {
@@ -219,6 +226,7 @@ impl BugCheck {
             HOST_EAGER_WAIT_TIMEOUT => "HOST_EAGER_WAIT_TIMEOUT",
             HOST_IRQL_TOO_HIGH => "HOST_IRQL_TOO_HIGH",
             HOST_NULL_ARGUMENT => "HOST_NULL_ARGUMENT",
+            HOST_IRQL_PROOF => "HOST_IRQL_PROOF",
             DRIVER_VERIFIER_DETECTED_VIOLATION => "DRIVER_VERIFIER_DETECTED_VIOLATION",
             DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS => {
                 "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS"

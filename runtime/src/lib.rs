@@ -46,6 +46,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod abi;
+pub mod irql;
 /// The kernel seam: `ntwork-sys`, the work-item types and functions of
 /// `wdm.h` (and KMDF's, with feature `wdf`) under their C names.
 #[doc(inline)]
@@ -63,6 +64,7 @@ mod pool;
 mod queue;
 mod routine;
 mod rundown;
+mod spinlock;
 mod sync;
 mod unload;
 #[cfg(feature = "wdf")]
@@ -82,6 +84,7 @@ pub use pool::POOL_TAG;
 pub use queue::{Priority, WorkQueue};
 pub use routine::{Routine, SharedContext, WorkContext};
 pub use rundown::Rundown;
+pub use spinlock::{SpinLock, SpinLockGuard};
 pub use unload::{OpenError, SetUnloadError};
 
 /// Turns a function into a typed kernel work item routine.

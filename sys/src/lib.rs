@@ -24,6 +24,8 @@ use core::marker::{PhantomData, PhantomPinned};
 
 #[macro_use]
 mod conventions;
+#[cfg(not(target_os = "windows"))]
+pub mod host;
 mod objects;
 #[cfg(feature = "wdf")]
 pub mod wdf;
@@ -158,6 +160,10 @@ pub const POOL_FLAG_NON_PAGED: POOL_FLAGS = 0x0000_0000_0000_0040;
 pub type KPROCESSOR_MODE = i8;
 /// `KernelMode`.
 pub const KernelMode: KPROCESSOR_MODE = 0;
+
+/// `EX_SPIN_LOCK`: a reader/writer spin lock, a `LONG`; 0 is released (the
+/// driver initializes it to zero), in nonpaged memory.
+pub type EX_SPIN_LOCK = i32;
 
 /// `EX_RUNDOWN_REF`: rundown protection. All zero is the initialized state
 /// (`ExInitializeRundownProtection` stores 0), so it can live in a `static`.
@@ -305,6 +311,15 @@ wdk_abi! { NTAPI extern {
 
     /// Leaves a critical region entered with [`KeEnterCriticalRegion`].
     pub fn KeLeaveCriticalRegion();
+
+    /// Acquires an `EX_SPIN_LOCK` exclusively and raises the IRQL to
+    /// `DISPATCH_LEVEL`; returns the IRQL on entry, for the release. Caller
+    /// IRQL <= `DISPATCH_LEVEL`; the lock is not held by the caller already.
+    pub fn ExAcquireSpinLockExclusive(SpinLock: *mut EX_SPIN_LOCK) -> KIRQL;
+
+    /// Releases a lock taken by [`ExAcquireSpinLockExclusive`] and restores
+    /// the IRQL it returned. `DISPATCH_LEVEL`.
+    pub fn ExReleaseSpinLockExclusive(SpinLock: *mut EX_SPIN_LOCK, OldIrql: KIRQL);
 
     /// Puts the calling thread to sleep for `*Interval` (negative: relative, in
     /// 100 ns units). `PASSIVE_LEVEL` (APC_LEVEL if not alertable).

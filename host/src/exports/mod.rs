@@ -7,6 +7,7 @@
 use core::panic::AssertUnwindSafe;
 use std::io::Write as _;
 
+mod irql;
 mod objects;
 mod pool;
 mod sync;
