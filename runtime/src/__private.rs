@@ -3,6 +3,7 @@
 //! uses it.
 
 use crate::error::{AllocError, QueueError};
+use crate::irql::{AtMostDispatch, verify};
 use crate::{ExRoutine, IoRoutine, IoRoutineWithoutItem, Rundown, WorkQueue};
 
 pub use core;
@@ -17,7 +18,9 @@ pub fn ex_queue<R: ExRoutine>(
     rundown: &'static Rundown,
     context: R::Context,
     queue: WorkQueue,
+    irql: &impl AtMostDispatch,
 ) -> Result<(), QueueError<R::Context>> {
+    verify(irql, "name::queue");
     crate::ex::queue_once::<R>(rundown, context, queue)
 }
 
@@ -31,7 +34,9 @@ pub fn ex_queue<R: ExRoutine>(
 pub unsafe fn ex_queue_never_unloads<R: ExRoutineNeverUnloads>(
     context: R::Context,
     queue: WorkQueue,
+    irql: &impl AtMostDispatch,
 ) -> Result<(), AllocError<R::Context>> {
+    verify(irql, "name::queue");
     crate::ex::queue_once_uncounted::<R>(context, queue)
 }
 
@@ -40,7 +45,9 @@ pub unsafe fn ex_queue_never_unloads<R: ExRoutineNeverUnloads>(
 pub fn ex_queue_counted<R: ExRoutineRundown>(
     context: R::Context,
     queue: WorkQueue,
+    irql: &impl AtMostDispatch,
 ) -> Result<(), QueueError<R::Context>> {
+    verify(irql, "name::queue");
     crate::ex::queue_once_counted::<R>(context, queue)
 }
 
@@ -49,7 +56,9 @@ pub fn io_queue<R: IoRoutine>(
     object: &R::Object,
     context: R::Context,
     queue: WorkQueue,
+    irql: &impl AtMostDispatch,
 ) -> Result<(), AllocError<R::Context>> {
+    verify(irql, "name::queue");
     crate::io::queue_once::<R>(object, context, queue)
 }
 
@@ -59,6 +68,8 @@ pub fn io_queue_without_item<R: IoRoutineWithoutItem>(
     object: &R::Object,
     context: R::Context,
     queue: WorkQueue,
+    irql: &impl AtMostDispatch,
 ) -> Result<(), AllocError<R::Context>> {
+    verify(irql, "name::queue");
     crate::io::queue_once_without_item::<R>(object, context, queue)
 }

@@ -127,6 +127,22 @@ impl Passive<'_> {
     }
 }
 
+impl Passive<'_> {
+    /// The proof a work-item routine's body gets: every routine runs at
+    /// `PASSIVE_LEVEL` on a system worker thread (the DDI pages of
+    /// `WORKER_THREAD_ROUTINE`, `IO_WORKITEM_ROUTINE(_EX)`, `EVT_WDF_WORKITEM`).
+    ///
+    /// # Safety
+    ///
+    /// Called by ntwork's routine for the kernel, on the worker thread, before
+    /// the routine's body; the proof lives no longer than the body.
+    #[inline(always)]
+    pub(crate) unsafe fn in_routine() -> Self {
+        check(ffi::PASSIVE_LEVEL, "a work-item routine");
+        Passive(PhantomData)
+    }
+}
+
 impl Apc<'_> {
     /// The proof of code that runs at `APC_LEVEL`.
     ///

@@ -1,6 +1,7 @@
 //! Rundown protection: waiting until counted work is done, and refusing new
 //! work meanwhile. The kernel primitive is `EX_RUNDOWN_REF`.
 
+use crate::irql::{AtMostApc, verify};
 use crate::sync::{AtomicPtr, AtomicU8, Ordering};
 use core::cell::UnsafeCell;
 use core::ffi::c_void;
@@ -425,7 +426,8 @@ impl Rundown {
     /// [`QueueError::Unloading`](crate::QueueError::Unloading) until
     /// [`reopen`](Self::reopen). `PASSIVE_LEVEL`; not from a routine counted
     /// here (it would wait for itself).
-    pub fn wait(&self) {
+    pub fn wait(&self, irql: &impl AtMostApc) {
+        verify(irql, "Rundown::wait");
         if self.counted {
             self.drain.wait();
         }

@@ -16,6 +16,7 @@
 //! ntwork's), so it goes with the driver object and each driver (each image
 //! linking ntwork) has its own.
 
+use crate::irql::{AtMostApc, Passive, verify};
 use core::ffi::c_void;
 use core::fmt;
 use core::ptr::{self, NonNull};
@@ -51,7 +52,7 @@ fn unloading() -> *mut Rundown {
 /// once the unload has taken it.
 #[repr(C)]
 struct UnloadState {
-    unload: Option<fn(&DriverObject)>,
+    unload: Option<fn(&DriverObject, &Passive<'_>)>,
     previous: ffi::PDRIVER_UNLOAD,
     opened: crate::sync::AtomicPtr<Rundown>,
 }
@@ -188,7 +189,12 @@ impl DriverObject {
     /// [`SetUnloadError::InsufficientResources`] when the driver-object
     /// extension cannot be allocated; [`SetUnloadError::AlreadySet`] on a
     /// second call.
-    pub fn set_unload(&self, unload: fn(&DriverObject)) -> Result<(), SetUnloadError> {
+    pub fn set_unload(
+        &self,
+        unload: fn(&DriverObject, &Passive<'_>),
+        irql: &impl AtMostApc,
+    ) -> Result<(), SetUnloadError> {
+        verify(irql, "DriverObject::set_unload");
         let mut extension: *mut c_void = ptr::null_mut();
         // SAFETY: `self` is this driver's live object; the out pointer is
         // valid for a write; the size is the state's.
@@ -253,7 +259,8 @@ impl DriverObject {
     /// ntwork's DriverUnload does first. For a DriverEntry that fails after it
     /// queued Ex work: the I/O manager then unloads the image without calling
     /// DriverUnload. PASSIVE_LEVEL; a second call does nothing.
-    pub fn wait_for_rundowns(&self) {
+    pub fn wait_for_rundowns(&self, irql: &impl AtMostApc) {
+        verify(irql, "DriverObject::wait_for_rundowns");
         let Some(state) = state_of(self) else {
             return;
         };
@@ -283,7 +290,12 @@ impl Rundown {
     ///
     /// [`OpenError::NoUnload`] without ntwork's DriverUnload,
     /// [`OpenError::Unloading`] once it has run.
-    pub fn open(&'static self, driver: &DriverObject) -> Result<(), OpenError> {
+    pub fn open(
+        &'static self,
+        driver: &DriverObject,
+        irql: &impl AtMostApc,
+    ) -> Result<(), OpenError> {
+        verify(irql, "Rundown::open");
         if !self.is_counted() {
             return Ok(());
         }
@@ -363,7 +375,10 @@ unsafe extern "system" fn driver_unload(driver: ffi::PDRIVER_OBJECT) {
     let Some(state) = state_of(driver) else {
         return;
     };
-    driver.wait_for_rundowns();
+    // SAFETY: the I/O manager calls DriverUnload at PASSIVE_LEVEL; the proof
+    // lives for this call.
+    let irql = unsafe { Passive::assume() };
+    driver.wait_for_rundowns(&irql);
     let state = state.as_ptr();
     // SAFETY: `set_unload` wrote the field before it stored this routine in
     // `DriverUnload`, which the I/O manager read to call it: nothing writes
@@ -374,7 +389,7 @@ unsafe extern "system" fn driver_unload(driver: ffi::PDRIVER_OBJECT) {
     // the state lives until after this routine.
     let previous = unsafe { (*state).previous };
     if let Some(unload) = unload {
-        guard(|| unload(driver));
+        guard(|| unload(driver, &irql));
     }
     if let Some(previous) = previous {
         // SAFETY: the DriverUnload the driver (or its framework) had set,

@@ -10,6 +10,7 @@ use super::{ExRoutine, ExRoutineNeverUnloads, ExRoutineRundown};
 use crate::error::{AllocError, QueueError};
 use crate::guard::guard;
 use crate::held;
+use crate::irql::Passive;
 use crate::rundown::Rundown;
 use crate::{WorkQueue, ffi, pool};
 
@@ -223,7 +224,9 @@ pub(crate) unsafe extern "system" fn ex_block<R: ExRoutine>(parameter: *mut c_vo
     let rundown = unsafe { &*rundown };
     // The context is consumed (and dropped) inside the routine's call.
     let held = [Some(rundown.drain().held()), None];
-    held::running(held, || guard(|| R::run(context)));
+    // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
+    let irql = unsafe { Passive::in_routine() };
+    held::running(held, || guard(|| R::run(context, &irql)));
     // SAFETY: `queue` acquired this rundown for this item; released once,
     // after everything that runs in the driver image for it.
     unsafe { rundown.release() };
@@ -242,7 +245,10 @@ pub(crate) unsafe extern "system" fn ex_counted_block<R: ExRoutineRundown>(param
     // (this routine's contract): taken back here, once.
     let (context, ()) = unsafe { take_block::<R::Context, ()>(parameter) };
     held::running([Some(R::RUNDOWN.drain().held()), None], || {
-        guard(|| R::run(context))
+        // SAFETY: ntwork's routine for the kernel, on the worker, before the
+        // body.
+        let irql = unsafe { Passive::in_routine() };
+        guard(|| R::run(context, &irql))
     });
     // SAFETY: `queue_once_counted` acquired `R::RUNDOWN` for this item;
     // released once, after everything that runs in the image for it.
@@ -263,5 +269,7 @@ pub(crate) unsafe extern "system" fn ex_uncounted_block<R: ExRoutineNeverUnloads
     // `queue_once_uncounted` queued once with its context written, now
     // dequeued (this routine's contract): taken back here, once.
     let (context, ()) = unsafe { take_block::<R::Context, ()>(parameter) };
-    guard(|| R::run(context));
+    // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
+    let irql = unsafe { Passive::in_routine() };
+    guard(|| R::run(context, &irql));
 }

@@ -1,5 +1,6 @@
 //! The owned one-shot Ex item: its block allocated up front, queued once.
 
+use crate::irql::{AtMostDispatch, verify};
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
@@ -60,10 +61,14 @@ impl<R: Routine> ExWorkItem<R> {
     ///
     /// The bound is here, not on the type, so an item made for a device- or
     /// driver-bound routine is one error, at this call.
-    pub fn new(context: R::Context) -> Result<Self, AllocError<R::Context>>
+    pub fn new(
+        context: R::Context,
+        irql: &impl AtMostDispatch,
+    ) -> Result<Self, AllocError<R::Context>>
     where
         R: ExRoutine,
     {
+        verify(irql, "ExWorkItem::new");
         let Some(block) = pool::allocate_for::<ExBlock<R::Context>>() else {
             return Err(AllocError(context));
         };
@@ -88,7 +93,9 @@ impl<R: Routine> ExWorkItem<R> {
         self,
         rundown: &'static Rundown,
         queue: WorkQueue,
+        irql: &impl AtMostDispatch,
     ) -> Result<(), QueueError<Self>> {
+        verify(irql, "ExWorkItem::queue");
         if !rundown.acquire() {
             return Err(rundown.refusal(self));
         }

@@ -7,6 +7,7 @@ use core::ffi::c_void;
 use super::ExRoutine;
 use crate::error::AllocError;
 use crate::guard::guard;
+use crate::irql::Passive;
 use crate::{ffi, parameter};
 
 /// `WORKER_THREAD_ROUTINE` of the raw protocol ([`ExRoutine::ROUTINE`]).
@@ -19,7 +20,9 @@ pub(crate) unsafe extern "system" fn ex_raw<R: ExRoutine>(parameter: *mut c_void
     // SAFETY: `parameter` came from `into_parameter` with an `R::Context`, and
     // this is the one call that takes it back (this routine's contract).
     let context = unsafe { parameter::from_parameter::<R::Context>(parameter) };
-    guard(|| R::run(context));
+    // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
+    let irql = unsafe { Passive::in_routine() };
+    guard(|| R::run(context, &irql));
 }
 
 /// The raw-protocol trampolines again, in the ABIs other bindings declare

@@ -8,6 +8,7 @@ use super::ExRoutineRef;
 use crate::error::NotQueued;
 use crate::guard::guard;
 use crate::held;
+use crate::irql::{AtMostDispatch, AtPassive, Passive, verify};
 use crate::rundown::{Drain, Rundown};
 use crate::{Routine, SharedContext, WorkQueue, ffi};
 
@@ -126,7 +127,12 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
     ///
     /// The routine borrows the context on a worker thread while other threads
     /// may hold `&self`: the context is `Sync` (`new` requires it).
-    pub fn queue_static(&'static self, queue: WorkQueue) -> Result<(), NotQueued> {
+    pub fn queue_static(
+        &'static self,
+        queue: WorkQueue,
+        irql: &impl AtMostDispatch,
+    ) -> Result<(), NotQueued> {
+        verify(irql, "ReusableExWorkItem::queue_static");
         self.claim()?;
         // SAFETY: `claim` made this thread the only writer; `'static` keeps
         // the memory alive for as long as the kernel may use it.
@@ -144,7 +150,12 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
     /// until the routine has run, so the memory outlives the kernel's use of it.
     /// Callable at IRQL <= `DISPATCH_LEVEL`.
     #[cfg(feature = "alloc")]
-    pub fn queue(self: &alloc::sync::Arc<Self>, queue: WorkQueue) -> Result<(), NotQueued> {
+    pub fn queue(
+        self: &alloc::sync::Arc<Self>,
+        queue: WorkQueue,
+        irql: &impl AtMostDispatch,
+    ) -> Result<(), NotQueued> {
+        verify(irql, "ReusableExWorkItem::queue");
         self.claim()?;
         let parameter = alloc::sync::Arc::into_raw(alloc::sync::Arc::clone(self)).cast_mut();
         // SAFETY: `claim` made this thread the only writer; the leaked strong
@@ -157,7 +168,8 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
     /// item refuses new work ([`NotQueued::Flushing`]), so a routine that
     /// requeues itself stops. `PASSIVE_LEVEL`; not from the item's own routine
     /// (it would wait for itself).
-    pub fn flush(&self) {
+    pub fn flush(&self, irql: &impl AtPassive) {
+        verify(irql, "ReusableExWorkItem::flush");
         self.flush.wait();
         self.flush.reopen();
     }
@@ -277,7 +289,11 @@ pub(crate) unsafe extern "system" fn ex_reusable_static<R: ExRoutineRef>(paramet
     // routine's contract): live forever, and only shared.
     let item = unsafe { &*parameter.cast::<ReusableExWorkItem<R>>() };
     item.unclaim_before_run();
-    held::running(item.drains(), || guard(|| R::run_ref(item.context())));
+    // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
+    let irql = unsafe { Passive::in_routine() };
+    held::running(item.drains(), || {
+        guard(|| R::run_ref(item.context(), &irql))
+    });
     // SAFETY: the claim this run consumes acquired both.
     unsafe { item.release_after_run() };
 }
@@ -295,7 +311,11 @@ pub(crate) unsafe extern "system" fn ex_reusable_arc<R: ExRoutineRef>(parameter:
         alloc::sync::Arc::from_raw(parameter.cast_const().cast::<ReusableExWorkItem<R>>())
     };
     item.unclaim_before_run();
-    held::running(item.drains(), || guard(|| R::run_ref(item.context())));
+    // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
+    let irql = unsafe { Passive::in_routine() };
+    held::running(item.drains(), || {
+        guard(|| R::run_ref(item.context(), &irql))
+    });
     let rundown = item.rundown();
     // SAFETY: the claim acquired the item's flush protection.
     unsafe { item.release_flush() };

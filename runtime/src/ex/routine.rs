@@ -1,6 +1,7 @@
 //! The Ex role: what a routine must be to run from `ExQueueWorkItem`.
 
 use crate::Routine;
+use crate::irql::Passive;
 use crate::rundown::Rundown;
 
 /// A routine that may run on the Ex path (`ExQueueWorkItem`).
@@ -21,7 +22,8 @@ use crate::rundown::Rundown;
 )]
 pub trait ExRoutine: Routine {
     /// Runs the routine on a worker thread at `PASSIVE_LEVEL`, consuming the context.
-    fn run(context: Self::Context);
+    /// `irql` proves `PASSIVE_LEVEL`, where every routine runs.
+    fn run(context: Self::Context, irql: &Passive<'_>);
 }
 
 /// An Ex routine that only borrows its context, so a [`ReusableExWorkItem`](super::ReusableExWorkItem) can
@@ -34,7 +36,7 @@ pub trait ExRoutine: Routine {
 )]
 pub trait ExRoutineRef: ExRoutine {
     /// Runs the routine with a shared reference to the item's context.
-    fn run_ref(context: &Self::Context);
+    fn run_ref(context: &Self::Context, irql: &Passive<'_>);
 }
 
 /// An Ex routine whose one-shot items count in a rundown named in its type

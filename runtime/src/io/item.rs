@@ -14,6 +14,7 @@ use core::ptr::NonNull;
 use super::block::IoBlock;
 use crate::error::AllocError;
 use crate::guard::guard;
+use crate::irql::{AtMostDispatch, Passive, verify};
 use crate::objects::{AlwaysRefCounted, IoObject};
 use crate::{Routine, WorkQueue, ffi};
 
@@ -41,7 +42,12 @@ pub trait IoRoutine: Routine {
     /// work item, lent for the call: left alone it is freed after the routine;
     /// [`RunningIoWorkItem::queue`] requeues it; [`RunningIoWorkItem::keep`]
     /// makes it an owned, counted [`IoWorkItem`].
-    fn run(object: &Self::Object, context: Self::Context, item: RunningIoWorkItem<'_, Self>);
+    fn run(
+        object: &Self::Object,
+        context: Self::Context,
+        item: RunningIoWorkItem<'_, Self>,
+        irql: &Passive<'_>,
+    );
 }
 
 /// A routine's own work item during its call, lent by the trampoline.
@@ -279,21 +285,23 @@ impl<R: Routine> IoWorkItem<R> {
     /// is one error, at this call.
     ///
     /// Callable at IRQL <= `DISPATCH_LEVEL`.
-    pub fn new<O, B>(object: &B) -> Result<Self, AllocError>
+    pub fn new<O, B>(object: &B, irql: &impl AtMostDispatch) -> Result<Self, AllocError>
     where
         R: IoRoutine<Object = O>,
         B: Borrow<O> + ?Sized,
     {
+        verify(irql, "IoWorkItem::new");
         Self::make(object.borrow(), false)
     }
 
     /// One pool block holding the `IO_WORKITEM` (sized by `IoSizeofWorkItem`)
     /// and the context slot, initialized with `IoInitializeWorkItem`.
-    pub fn new_embedded<O, B>(object: &B) -> Result<Self, AllocError>
+    pub fn new_embedded<O, B>(object: &B, irql: &impl AtMostDispatch) -> Result<Self, AllocError>
     where
         R: IoRoutine<Object = O>,
         B: Borrow<O> + ?Sized,
     {
+        verify(irql, "IoWorkItem::new_embedded");
         Self::make(object.borrow(), true)
     }
 
@@ -357,7 +365,8 @@ impl<R: IoRoutine> IoWorkItem<R> {
     /// [`ReusableIoWorkItem`](crate::ReusableIoWorkItem) instead.
     ///
     /// Callable at IRQL <= `DISPATCH_LEVEL`.
-    pub fn queue(self, context: R::Context, queue: WorkQueue) {
+    pub fn queue(self, context: R::Context, queue: WorkQueue, irql: &impl AtMostDispatch) {
+        verify(irql, "IoWorkItem::queue");
         let this = ManuallyDrop::new(self);
         let object = this.object_ptr();
         // SAFETY: by the invariants the block is ours and unqueued and the
@@ -371,7 +380,13 @@ impl<R: IoRoutine> IoWorkItem<R> {
     /// As [`queue`](Self::queue), with `IoTryQueueWorkItem` (Windows 8): when
     /// no worker can start the item now, nothing is queued and the item and the
     /// context come back. That is an ordinary outcome under load.
-    pub fn try_queue(self, context: R::Context, queue: WorkQueue) -> Result<(), TryQueueError<R>> {
+    pub fn try_queue(
+        self,
+        context: R::Context,
+        queue: WorkQueue,
+        irql: &impl AtMostDispatch,
+    ) -> Result<(), TryQueueError<R>> {
+        verify(irql, "IoWorkItem::try_queue");
         // Read before the hand-over: once queued, the block is the routine's,
         // which may already have run and freed it when the call returns.
         let object = self.object_ptr();
@@ -489,7 +504,9 @@ pub(crate) unsafe extern "system" fn io_block<R: IoRoutine>(
     // returns; `item` is its item and `object` its object, alive for the
     // call; `handed_on` outlives the call.
     let running = unsafe { RunningIoWorkItem::<R>::new(block, item, object, &handed_on) };
-    guard(|| R::run(object, context, running));
+    // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
+    let irql = unsafe { Passive::in_routine() };
+    guard(|| R::run(object, context, running, &irql));
     if !handed_on.get() {
         // SAFETY: lent to the routine, which returned without handing it on
         // (dropped, forgotten, or panicked): still unqueued and ours to free,

@@ -8,6 +8,7 @@ use core::ffi::c_void;
 use super::IoRoutineWithoutItem;
 use crate::error::AllocError;
 use crate::guard::guard;
+use crate::irql::Passive;
 use crate::objects::{DeviceObject, IoObject};
 use crate::{WorkQueue, ffi, parameter};
 
@@ -63,7 +64,9 @@ pub(crate) unsafe extern "system" fn io_raw_ex<R: IoRoutineWithoutItem>(
     // SAFETY: `context` came from `into_parameter` with an `R::Context` and
     // is taken back here, once (this routine's contract).
     let context = unsafe { parameter::from_parameter::<R::Context>(context) };
-    guard(|| R::run_without_item(object, context));
+    // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
+    let irql = unsafe { Passive::in_routine() };
+    guard(|| R::run_without_item(object, context, &irql));
     // SAFETY: `item` came from `IoAllocateWorkItem` and is handed to this
     // routine to free (the contract); the kernel no longer uses it once the
     // routine runs, and it is freed once, here.
@@ -88,7 +91,9 @@ pub(crate) unsafe extern "system" fn io_classic<R: IoRoutineWithoutItem<Object =
     // SAFETY: `context` came from `into_parameter` with an `R::Context` and
     // is taken back here, once (this routine's contract).
     let context = unsafe { parameter::from_parameter::<R::Context>(context) };
-    guard(|| R::run_without_item(device, context));
+    // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
+    let irql = unsafe { Passive::in_routine() };
+    guard(|| R::run_without_item(device, context, &irql));
 }
 
 /// [`io_raw_ex`] with the item pointer of any binding.

@@ -12,6 +12,7 @@ use super::IoRoutineWithoutItem;
 use crate::error::{AllocError, NotQueued, Refused};
 use crate::guard::guard;
 use crate::held;
+use crate::irql::{AtMostDispatch, AtPassive, Passive, verify};
 use crate::objects::IoObject;
 use crate::rundown::Drain;
 use crate::{Routine, WorkQueue, ffi, pool};
@@ -190,12 +191,13 @@ impl<R: Routine> ReusableIoWorkItem<R> {
     /// its own item, is one error, at this call.
     ///
     /// Callable at IRQL <= `DISPATCH_LEVEL`.
-    pub fn new<O, B>(object: &B) -> Result<Self, AllocError>
+    pub fn new<O, B>(object: &B, irql: &impl AtMostDispatch) -> Result<Self, AllocError>
     where
         R: IoRoutineWithoutItem<Object = O>,
         O: IoObject,
         B: Borrow<O> + ?Sized,
     {
+        verify(irql, "ReusableIoWorkItem::new");
         let object: &O = object.borrow();
         let block = pool::allocate_for::<ReusableIoBlock<R::Context>>().ok_or(AllocError(()))?;
         // SAFETY: `object` is a live object of this driver (a borrow of one).
@@ -243,7 +245,13 @@ impl<R: IoRoutineWithoutItem> ReusableIoWorkItem<R> {
     /// already queued or being flushed; then the context comes back.
     ///
     /// Callable at IRQL <= `DISPATCH_LEVEL`.
-    pub fn queue(&self, context: R::Context, queue: WorkQueue) -> Result<(), Refused<R::Context>> {
+    pub fn queue(
+        &self,
+        context: R::Context,
+        queue: WorkQueue,
+        irql: &impl AtMostDispatch,
+    ) -> Result<(), Refused<R::Context>> {
+        verify(irql, "ReusableIoWorkItem::queue");
         let block = self.block();
         if block.state.fetch_or(QUEUED, Ordering::AcqRel) & QUEUED != 0 {
             return Err(Refused {
@@ -282,7 +290,8 @@ impl<R: IoRoutineWithoutItem> ReusableIoWorkItem<R> {
     /// item refuses new work ([`NotQueued::Flushing`]), so a routine that
     /// requeues itself stops. `PASSIVE_LEVEL`; not from the item's own routine
     /// (it would wait for itself).
-    pub fn flush(&self) {
+    pub fn flush(&self, irql: &impl AtPassive) {
+        verify(irql, "ReusableIoWorkItem::flush");
         self.block().flush.wait();
         self.block().flush.reopen();
     }
@@ -348,7 +357,11 @@ pub(crate) unsafe extern "system" fn io_reusable<R: IoRoutineWithoutItem>(
         Some(unsafe { ReusableIoBlock::flush_drain(block) }.held()),
         None,
     ];
-    held::running(held, || guard(|| R::run_without_item(object, context)));
+    // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
+    let irql = unsafe { Passive::in_routine() };
+    held::running(held, || {
+        guard(|| R::run_without_item(object, context, &irql))
+    });
     // SAFETY: the run started above ends here, once.
     unsafe { ReusableIoBlock::finish_run(block) };
 }

@@ -2,6 +2,7 @@
 //! and the raw protocol run.
 
 use super::IoRoutine;
+use crate::irql::Passive;
 
 /// An Io routine that leaves its work item to its owner (declared without the
 /// item parameter). Such a routine can run from a [`ReusableIoWorkItem`](super::ReusableIoWorkItem), and
@@ -14,5 +15,5 @@ use super::IoRoutine;
 )]
 pub trait IoRoutineWithoutItem: IoRoutine {
     /// Runs the routine on a worker thread at `PASSIVE_LEVEL`.
-    fn run_without_item(object: &Self::Object, context: Self::Context);
+    fn run_without_item(object: &Self::Object, context: Self::Context, irql: &Passive<'_>);
 }

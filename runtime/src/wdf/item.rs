@@ -1,6 +1,7 @@
 //! The owned KMDF work item: created under a borrowed parent, which it cannot
 //! outlive; deleted on drop, left to the parent, or kept by it.
 
+use crate::irql::{AtMostDispatch, AtPassive, verify};
 use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
@@ -111,11 +112,13 @@ impl<'p, R: Routine> WdfWorkItem<'p, R> {
         parent: &'p P,
         context: R::Context,
         serialization: Serialization,
+        irql: &impl AtMostDispatch,
     ) -> Result<Self, CreateError<R::Context>>
     where
         R: WdfRoutine<Parent = P>,
         P: WdfParent,
     {
+        verify(irql, "WdfWorkItem::create");
         const {
             assert!(
                 R::CONTEXT_TYPE.size() >= size_of::<Slot<R::Context>>(),
@@ -172,7 +175,8 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
     /// `WdfWorkItemEnqueue`, unless the item is queued and its callback has
     /// not started: then the framework would ignore it, and this says so.
     /// IRQL <= DISPATCH_LEVEL.
-    pub fn enqueue(&self) -> Enqueued {
+    pub fn enqueue(&self, irql: &impl AtMostDispatch) -> Enqueued {
+        verify(irql, "WdfWorkItem::enqueue");
         // SAFETY: by the invariants the item is live, its slot initialized.
         unsafe { enqueue::<R>(self.handle.as_ptr()) }
     }
@@ -180,7 +184,8 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
     /// `WdfWorkItemFlush`: waits until the item is neither queued nor
     /// running. PASSIVE_LEVEL. The callback's own handle has no `flush`: from
     /// inside the callback it would wait for itself.
-    pub fn flush(&self) {
+    pub fn flush(&self, irql: &impl AtPassive) {
+        verify(irql, "WdfWorkItem::flush");
         // SAFETY: by the invariants a live item; not the callback (it has no
         // `WdfWorkItem`).
         unsafe { wdf_ffi::WdfWorkItemFlush(self.handle.as_ptr()) }
@@ -229,7 +234,8 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
     /// The item back with the framework's status: `STATUS_OBJECT_NAME_EXISTS`
     /// if the parent keeps an item of this routine already,
     /// `STATUS_INSUFFICIENT_RESOURCES`, or `STATUS_DELETE_PENDING`.
-    pub fn keep_in_parent(self) -> Result<(), KeepError<'p, R>> {
+    pub fn keep_in_parent(self, irql: &impl AtMostDispatch) -> Result<(), KeepError<'p, R>> {
+        verify(irql, "WdfWorkItem::keep_in_parent");
         let handle = self.handle.as_ptr();
         // SAFETY: by the invariants the item is live (we own it).
         let parent = unsafe { wdf_ffi::WdfWorkItemGetParentObject(handle) };

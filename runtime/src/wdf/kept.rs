@@ -1,6 +1,7 @@
 //! The item a parent keeps: found again through a borrow of the parent, never
 //! a disposed one, and its memory held by the parent's own context space.
 
+use crate::irql::{AtMostDispatch, AtPassive, verify};
 use core::ffi::c_void;
 use core::fmt;
 use core::marker::PhantomData;
@@ -103,14 +104,16 @@ impl<'p, R: Routine> WdfWorkItemRef<'p, R> {
 
 impl<'p, R: WdfRoutine> WdfWorkItemRef<'p, R> {
     /// As [`WdfWorkItem::enqueue`](super::WdfWorkItem::enqueue). IRQL <= DISPATCH_LEVEL.
-    pub fn enqueue(&self) -> Enqueued {
+    pub fn enqueue(&self, irql: &impl AtMostDispatch) -> Enqueued {
+        verify(irql, "WdfWorkItemRef::enqueue");
         // SAFETY: by the invariants the item's memory and slot are live.
         unsafe { enqueue::<R>(self.handle.as_ptr()) }
     }
 
     /// As [`WdfWorkItem::flush`](super::WdfWorkItem::flush). PASSIVE_LEVEL,
     /// not from the item's own callback (the framework's verifier breaks).
-    pub fn flush(&self) {
+    pub fn flush(&self, irql: &impl AtPassive) {
+        verify(irql, "WdfWorkItemRef::flush");
         // SAFETY: by the invariants the item's memory is live.
         unsafe { wdf_ffi::WdfWorkItemFlush(self.handle.as_ptr()) }
     }

@@ -11,6 +11,7 @@ use super::parent::WdfParent;
 use crate::Routine;
 use crate::ffi::wdf::{self as wdf_ffi, WDFWORKITEM};
 use crate::guard::guard;
+use crate::irql::Passive;
 
 /// A KMDF work-item routine.
 ///
@@ -30,7 +31,8 @@ pub trait WdfRoutine: WdfContextSpace + Routine<Context: Sync> {
     type Parent: WdfParent;
 
     /// Runs at PASSIVE_LEVEL on a system worker thread.
-    fn run(item: &RunningWdfWorkItem<'_, Self>);
+    /// `irql` proves `PASSIVE_LEVEL`, where every work-item callback runs.
+    fn run(item: &RunningWdfWorkItem<'_, Self>, irql: &Passive<'_>);
 }
 
 /// The work item as its callback sees it: context, parent, and `enqueue`
@@ -111,5 +113,8 @@ pub(crate) unsafe extern "system" fn callback<R: WdfRoutine>(handle: WDFWORKITEM
     // running and the framework's reference keeps the item, its context and
     // its parent alive until it returns.
     let running = unsafe { RunningWdfWorkItem::<R>::new(handle) };
-    guard(|| R::run(&running));
+    // SAFETY: ntwork's callback for the framework, on the worker, before the
+    // body.
+    let irql = unsafe { Passive::in_routine() };
+    guard(|| R::run(&running, &irql));
 }
