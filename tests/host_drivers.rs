@@ -116,6 +116,7 @@ fn io_work_pending_at_unload_is_legal_and_keeps_the_image_until_the_routine_retu
 #[test]
 fn the_leak_check_runs_when_the_image_is_unmapped_not_at_unload() {
     let exec = Executive::manual();
+    exec.set_driver_verifier(true);
     let driver = exec.load_driver("late-leak");
     let device = driver.create_device();
     let leaked = host::pool::allocate(Layout::new::<u64>());
@@ -145,6 +146,7 @@ unsafe extern "system" fn free_only(_: *mut c_void, _: *mut c_void, item: ffi::P
 #[test]
 fn pool_is_counted_per_driver() {
     let exec = Executive::manual();
+    exec.set_driver_verifier(true);
     let leaky = exec.load_driver("leaky");
     let clean = exec.load_driver("clean");
     let kept = leaky.run(|| host::pool::allocate(Layout::new::<u64>()));
@@ -203,8 +205,9 @@ fn a_deleted_device_lives_until_its_last_reference_drops() {
 }
 
 #[test]
-fn unloading_with_an_io_workitem_not_freed_is_0xc4_0x62() {
+fn unloading_with_an_io_workitem_not_freed_is_0xc4_0x62_under_verifier() {
     let exec = Executive::manual();
+    exec.set_driver_verifier(true);
     let driver = exec.load_driver("leaky-io");
     let device = driver.create_device();
     // SAFETY: a device of the bound executive; leaked on purpose.
@@ -221,8 +224,9 @@ fn unloading_with_an_io_workitem_not_freed_is_0xc4_0x62() {
 }
 
 #[test]
-fn unloading_with_pool_not_freed_is_0xc4_0x62() {
+fn unloading_with_pool_not_freed_is_0xc4_0x62_under_verifier() {
     let exec = Executive::manual();
+    exec.set_driver_verifier(true);
     let driver = exec.load_driver("leaky-pool");
     let _device = driver.create_device();
     let layout = Layout::new::<[u8; 24]>();
@@ -281,4 +285,51 @@ fn unload_on_a_bug_checked_executive_returns_that_bug_check() {
         exec.expect_bug_check()
     };
     assert_eq!(driver.unload(), Err(UnloadError::BugCheck(first)));
+}
+
+/// Windows: 0xC4/0x62 is Driver Verifier's (Pool Tracking); without it a
+/// driver that unloads with pool or `IO_WORKITEM`s not freed leaks them, no
+/// bug check. (An Ex item still queued is 0xCE when the worker reaches the
+/// unmapped image: `ex_work_pending_at_unload_is_0xce_...`.)
+#[test]
+fn without_verifier_a_leak_at_unload_is_no_bug_check() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("retail-leak");
+    let device = driver.create_device();
+    assert!(!host::pool::allocate(Layout::new::<u64>()).is_null());
+    // SAFETY: a device of the bound executive; leaked on purpose.
+    assert!(!unsafe { ffi::IoAllocateWorkItem(device.as_raw()) }.is_null());
+    assert_eq!(driver.unload(), Ok(()));
+    assert!(!exec.is_image_mapped("retail-leak"));
+    assert_eq!(exec.bug_check(), None);
+    assert_eq!(
+        (exec.pool_outstanding(), exec.io_work_items_outstanding()),
+        (1, 1),
+        "leaked, as on Windows"
+    );
+}
+
+/// Verifier counts pool blocks and `IoAllocateWorkItem` items; an item
+/// embedded in a pool block (`IoInitializeWorkItem`) is part of its block.
+#[test]
+fn under_verifier_an_embedded_item_counts_as_its_pool_block() {
+    let exec = Executive::manual();
+    exec.set_driver_verifier(true);
+    let driver = exec.load_driver("embedded");
+    let device = driver.create_device();
+    // SAFETY: no arguments.
+    let size = unsafe { ffi::IoSizeofWorkItem() } as usize;
+    let layout = Layout::from_size_align(size, 16).unwrap();
+    let block = host::pool::allocate(layout);
+    // SAFETY: IoSizeofWorkItem() bytes of pool; never uninitialized (leaked).
+    unsafe { ffi::IoInitializeWorkItem(device.as_raw().cast(), block.cast()) };
+    let name = driver.name().as_ptr() as usize;
+    assert_eq!(
+        driver.unload(),
+        Err(UnloadError::BugCheck(BugCheck::new(
+            bugcheck::DRIVER_VERIFIER_DETECTED_VIOLATION,
+            [0x62, name, 0, 1]
+        ))),
+        "one allocation: the block, not the item in it too"
+    );
 }

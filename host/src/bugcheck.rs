@@ -23,12 +23,24 @@ pub const APC_INDEX_MISMATCH: u32 = 0x01;
 /// `OBJECT_TYPE`), 2 the object, 3 and 4 reserved (0).
 pub const REFERENCE_BY_POINTER: u32 = 0x18;
 
+/// `BAD_POOL_CALLER` (0xC2): a pool call the pool rejects. Subcode 0 from
+/// `ExFreeHeapPool`: no heap owns the address freed (0, 0, address, 0).
+pub const BAD_POOL_CALLER: u32 = 0xC2;
+
+/// `KERNEL_MODE_HEAP_CORRUPTION` (0x13A): the segment heap under the pool
+/// found a corruption. Parameters: 1 the type (0xF: an operation, such as a
+/// free, that is illegal on a free block: a double free), 2 the heap (0 on
+/// the host, which has none), 3 the address, 4 reserved.
+pub const KERNEL_MODE_HEAP_CORRUPTION: u32 = 0x13A;
+
 /// `DRIVER_VERIFIER_DETECTED_VIOLATION` (0xC4). Parameter 1 is the subcode:
 ///
-/// * `0x00` zero-byte pool allocation (IRQL, pool type 0 = NonPagedPool, 0);
-/// * `0x02` nonpaged pool allocated above `DISPATCH_LEVEL` (IRQL, pool type, size);
+/// * `0x00` zero-byte pool allocation (IRQL, pool type, 0);
+/// * `0x01` paged pool allocated above `APC_LEVEL` (IRQL, pool type, size);
+/// * `0x02` nonpaged pool allocated above `DISPATCH_LEVEL` (IRQL, pool type,
+///   size; `NonPagedPoolNx` is 0x200);
 /// * `0x10` freeing an address that no allocation returned (address, 0, 0);
-///   the host also reports a double free this way;
+///   the host also reports a double free this way under Verifier;
 /// * `0x30` / `0x31` bad `KeRaiseIrql` / `KeLowerIrql` (current, requested, 0);
 /// * `0x62` driver unloaded with allocations not freed (driver name, 0, count).
 pub const DRIVER_VERIFIER_DETECTED_VIOLATION: u32 = 0xC4;
@@ -147,11 +159,6 @@ pub const HOST_NOT_IN_TARGET: u32 = HOST_DIAGNOSTIC_BASE + 11;
 /// 2 the item, 3 the block start, 4 the block end.
 pub const HOST_FREED_QUEUED_ITEM: u32 = HOST_DIAGNOSTIC_BASE + 12;
 
-/// Host diagnostic: freeing an address that is not a live pool block (never
-/// allocated, or freed already) without Driver Verifier (with it: 0xC4/0x10).
-/// Parameters: 1 the address, 2-4 0.
-pub const HOST_BAD_POOL_FREE: u32 = HOST_DIAGNOSTIC_BASE + 13;
-
 /// Host diagnostic standing for a KMDF Verifier break (the framework's
 /// verifier breaks into the debugger, it does not bug-check). Parameters: 1
 /// the reason (1: `WdfWorkItemFlush` from inside the item's own callback),
@@ -176,6 +183,15 @@ pub const HOST_EAGER_WAIT_TIMEOUT: u32 = HOST_DIAGNOSTIC_BASE + 15;
 /// page fault at that IRQL crashes or hangs later. Parameters: 1 the
 /// function, 2 the IRQL, 3 the object passed, 4 the function's limit.
 pub const HOST_IRQL_TOO_HIGH: u32 = HOST_DIAGNOSTIC_BASE + 16;
+
+/// Host diagnostic: a function raised an exception (`ExAllocatePool2` with
+/// `POOL_FLAG_RAISE_ON_FAILURE` that fails raises
+/// `STATUS_INSUFFICIENT_RESOURCES`). A driver without an exception handler
+/// for it (every Rust driver) gets a bug check on Windows: 0x7E
+/// SYSTEM_THREAD_EXCEPTION_NOT_HANDLED in a system thread, 0x1E
+/// KMODE_EXCEPTION_NOT_HANDLED otherwise; the host cannot tell which.
+/// Parameters: 1 the status raised, 2 the function, 3-4 0.
+pub const HOST_EXCEPTION_RAISED: u32 = HOST_DIAGNOSTIC_BASE + 18;
 
 /// Host diagnostic: a NULL pointer where the function writes or reads
 /// through it (Windows dereferences it: a page fault). Parameters: 1 the
@@ -214,17 +230,19 @@ impl BugCheck {
             HOST_IO_WORKITEM_OVERRUN => "HOST_IO_WORKITEM_OVERRUN",
             HOST_NOT_IN_TARGET => "HOST_NOT_IN_TARGET",
             HOST_FREED_QUEUED_ITEM => "HOST_FREED_QUEUED_ITEM",
-            HOST_BAD_POOL_FREE => "HOST_BAD_POOL_FREE",
             HOST_WDF_VERIFIER_BREAK => "HOST_WDF_VERIFIER_BREAK",
             HOST_EAGER_WAIT_TIMEOUT => "HOST_EAGER_WAIT_TIMEOUT",
             HOST_IRQL_TOO_HIGH => "HOST_IRQL_TOO_HIGH",
             HOST_NULL_ARGUMENT => "HOST_NULL_ARGUMENT",
+            HOST_EXCEPTION_RAISED => "HOST_EXCEPTION_RAISED",
             DRIVER_VERIFIER_DETECTED_VIOLATION => "DRIVER_VERIFIER_DETECTED_VIOLATION",
             DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS => {
                 "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS"
             }
             WORKER_THREAD_RETURNED_AT_BAD_IRQL => "WORKER_THREAD_RETURNED_AT_BAD_IRQL",
             WORKER_INVALID => "WORKER_INVALID",
+            BAD_POOL_CALLER => "BAD_POOL_CALLER",
+            KERNEL_MODE_HEAP_CORRUPTION => "KERNEL_MODE_HEAP_CORRUPTION",
             WDF_VIOLATION => "WDF_VIOLATION",
             _ => "UNKNOWN_BUG_CHECK",
         }
