@@ -39,14 +39,49 @@ fn returning_inside_a_critical_region_is_apc_index_mismatch() {
         exec.expect_bug_check(),
         BugCheck::new(
             bugcheck::APC_INDEX_MISMATCH,
+            [stay_in_critical_region as *const () as usize, 0, 0xFFFF, 1]
+        ),
+        "(routine, ApcStateIndex, CombinedApcDisable: KernelApcDisable -1 as a USHORT, 1)"
+    );
+}
+
+unsafe extern "system" fn io_stays_in_critical_region(_: ffi::PDEVICE_OBJECT, _: *mut c_void) {
+    // SAFETY: no preconditions; the missing leave is the misuse under test.
+    unsafe { ffi::KeEnterCriticalRegion() };
+}
+
+/// Windows: for Io work the check after the driver's routine is
+/// `IopProcessWorkItem`'s, with the driver's routine and parameter 4 = 0.
+#[test]
+fn an_io_routine_returning_inside_a_critical_region_is_0x01_from_the_io_dispatcher() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("apc.sys");
+    let device = driver.create_device();
+    // SAFETY: a device of the bound executive.
+    let item = unsafe { ffi::IoAllocateWorkItem(device.as_raw()) };
+    // SAFETY: allocated and not queued.
+    unsafe {
+        ffi::IoQueueWorkItem(
+            item,
+            Some(io_stays_in_critical_region),
+            ffi::DelayedWorkQueue,
+            core::ptr::null_mut(),
+        )
+    };
+    assert!(exec.run_next());
+    assert_eq!(
+        exec.expect_bug_check(),
+        BugCheck::new(
+            bugcheck::APC_INDEX_MISMATCH,
             [
-                stay_in_critical_region as *const () as usize,
+                io_stays_in_critical_region as *const () as usize,
                 0,
-                (-1_i64) as usize,
-                1
+                0xFFFF,
+                0
             ]
         )
     );
+    assert_eq!(host::current_irql(), ffi::PASSIVE_LEVEL);
 }
 
 #[test]
@@ -162,7 +197,7 @@ fn uninitializing_a_queued_item_is_0xe4_2_with_the_routine_field() {
         exec.expect_bug_check(),
         BugCheck::new(
             bugcheck::WORKER_INVALID,
-            [2, item, item + 5 * size_of::<usize>(), 0]
+            [2, item, item + 4 * size_of::<usize>(), 0]
         )
     );
 }

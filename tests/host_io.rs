@@ -187,9 +187,9 @@ fn freeing_a_queued_io_workitem_is_worker_invalid_2() {
         exec.expect_bug_check(),
         BugCheck::new(
             bugcheck::WORKER_INVALID,
-            // Parameter 3: the address of the item's Routine field, after
-            // the WORK_QUEUE_ITEM and the object pointer (0x28 on x64).
-            [2, item as usize, item as usize + 5 * size_of::<usize>(), 0]
+            // Parameter 3: the address of the item's Routine field, right
+            // after the WORK_QUEUE_ITEM (0x20 on Windows 10/11 x64).
+            [2, item as usize, item as usize + 4 * size_of::<usize>(), 0]
         )
     );
     assert_eq!(exec.io_work_items_outstanding(), 1, "not freed");

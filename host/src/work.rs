@@ -8,10 +8,7 @@ use core::ffi::c_void;
 use std::boxed::Box;
 use std::sync::Arc;
 
-use ntwork_sys::{
-    self as ffi, IO_WORKITEM, PIO_WORKITEM, PIO_WORKITEM_ROUTINE, PIO_WORKITEM_ROUTINE_EX,
-    WORK_QUEUE_ITEM, WORK_QUEUE_TYPE,
-};
+use ntwork_sys::{self as ffi, IO_WORKITEM, PIO_WORKITEM, WORK_QUEUE_ITEM, WORK_QUEUE_TYPE};
 
 use crate::bugcheck::{
     BugCheck, DRIVER_VERIFIER_DETECTED_VIOLATION, HOST_IO_WORKITEM_OVERRUN,
@@ -21,26 +18,11 @@ use crate::checks::{irql_too_high, negative_queue_type, not_in_target, null_item
 use crate::context::calling_driver;
 use crate::dispatch;
 use crate::faults::FaultSite;
+pub(crate) use crate::io_item::IoRoutine;
 use crate::io_item::{HostIoWorkItem, IO_WORKITEM_SIZE, ROUTINE_FIELD, io_trampoline};
 use crate::objects;
 use crate::state::{Entry, Inner, IoRec, State};
 use crate::version::{WindowsVersion, queue_index_on};
-
-/// Which routine an Io queue call stores.
-#[derive(Clone, Copy)]
-pub(crate) enum IoRoutine {
-    Plain(PIO_WORKITEM_ROUTINE),
-    Ex(PIO_WORKITEM_ROUTINE_EX),
-}
-
-impl IoRoutine {
-    fn address(self) -> Option<usize> {
-        match self {
-            IoRoutine::Plain(r) => r.map(|r| r as usize),
-            IoRoutine::Ex(r) => r.map(|r| r as usize),
-        }
-    }
-}
 
 /// 0xE4/2 for freeing or uninitializing a queued Io item: P3 is the address
 /// of the item's Routine field.
@@ -307,15 +289,9 @@ pub(crate) fn io_queue(inner: &Arc<Inner>, item: PIO_WORKITEM, call: IoQueueCall
     {
         return false;
     }
-    let (plain, ex) = match routine {
-        IoRoutine::Plain(r) => (r, None),
-        IoRoutine::Ex(r) => (None, r),
-    };
     // SAFETY: live and not queued, so only this call writes it.
     unsafe {
-        (*io).routine = plain;
-        (*io).routine_ex = ex;
-        (*io).context = context;
+        (*io).set_routine(routine, context);
         (*io).item.WorkerRoutine = Some(io_trampoline);
         (*io).item.Parameter = io.cast();
     }
