@@ -333,3 +333,68 @@ fn under_verifier_an_embedded_item_counts_as_its_pool_block() {
         "one allocation: the block, not the item in it too"
     );
 }
+
+unsafe extern "system" fn other_nothing(_: *mut c_void) {}
+
+/// Windows faults by address: an Ex routine in the image of a driver that
+/// was unloaded is 0xCE when dispatched, whoever queued it and whatever else
+/// is loaded.
+#[test]
+fn with_two_drivers_ex_work_is_attributed_to_its_routines_image() {
+    let exec = Executive::manual();
+    let a = exec.load_driver("a.sys");
+    let b = exec.load_driver("b.sys");
+    a.add_to_image(nothing as *const ());
+    b.add_to_image(other_nothing as *const ());
+    let mut items = Box::new([WORK_QUEUE_ITEM::new(), WORK_QUEUE_ITEM::new()]);
+    // SAFETY: the boxed items outlive the executive's use of them. B's
+    // routine is queued from A's code: the image decides, not the caller.
+    a.run(|| unsafe {
+        ffi::ExInitializeWorkItem(&mut items[0], Some(other_nothing), null_mut());
+        ffi::ExQueueWorkItem(&mut items[0], ffi::DelayedWorkQueue);
+        ffi::ExInitializeWorkItem(&mut items[1], Some(nothing), null_mut());
+        ffi::ExQueueWorkItem(&mut items[1], ffi::DelayedWorkQueue);
+    });
+    assert_eq!(a.unload(), Ok(()));
+    assert!(exec.run_next(), "B's routine runs: B's image is mapped");
+    assert!(!exec.run_next(), "A's routine does not");
+    let routine = nothing as *const () as usize;
+    assert_eq!(
+        exec.expect_bug_check(),
+        BugCheck::new(
+            bugcheck::DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS,
+            [routine, 8, routine, 0]
+        )
+    );
+    drop(b);
+}
+
+/// With two drivers loaded the host cannot tell an undeclared routine's
+/// image: it stops with a labelled diagnostic rather than guess.
+#[test]
+fn with_two_drivers_an_undeclared_ex_routine_is_a_host_diagnostic() {
+    let exec = Executive::manual();
+    let _a = exec.load_driver("a.sys");
+    let _b = exec.load_driver("b.sys");
+    let mut item = Box::new(WORK_QUEUE_ITEM::new());
+    // SAFETY: the boxed item outlives the executive's use of it.
+    unsafe {
+        ffi::ExInitializeWorkItem(&mut *item, Some(nothing), null_mut());
+        ffi::ExQueueWorkItem(&mut *item, ffi::DelayedWorkQueue);
+    }
+    let stop = exec.expect_bug_check();
+    assert_eq!(
+        stop,
+        BugCheck::new(
+            bugcheck::HOST_ROUTINE_IMAGE_UNKNOWN,
+            [
+                ffi::ExQueueWorkItem as *const () as usize,
+                &raw const *item as usize,
+                nothing as *const () as usize,
+                2
+            ]
+        )
+    );
+    assert!(stop.is_host_diagnostic());
+    assert_eq!(exec.pending(), 0, "not queued");
+}

@@ -193,6 +193,15 @@ pub const HOST_IRQL_TOO_HIGH: u32 = HOST_DIAGNOSTIC_BASE + 16;
 /// Parameters: 1 the status raised, 2 the function, 3-4 0.
 pub const HOST_EXCEPTION_RAISED: u32 = HOST_DIAGNOSTIC_BASE + 18;
 
+/// Host diagnostic: an Ex routine queued while two or more drivers are (or
+/// were) loaded, none of which declared the routine to be in its image
+/// ([`Driver::add_to_image`](crate::Driver::add_to_image)). Windows knows the
+/// image of every address (an Ex routine of an unloaded image is 0xCE when
+/// the worker reaches it); the host's drivers share one test binary, so it
+/// cannot tell which image would be unmapped and stops rather than guess.
+/// Parameters: 1 the function, 2 the item, 3 the routine, 4 drivers loaded.
+pub const HOST_ROUTINE_IMAGE_UNKNOWN: u32 = HOST_DIAGNOSTIC_BASE + 19;
+
 /// Host diagnostic: a NULL pointer where the function writes or reads
 /// through it (Windows dereferences it: a page fault). Parameters: 1 the
 /// function, 2 which parameter (1-based), 3-4 0.
@@ -235,6 +244,7 @@ impl BugCheck {
             HOST_IRQL_TOO_HIGH => "HOST_IRQL_TOO_HIGH",
             HOST_NULL_ARGUMENT => "HOST_NULL_ARGUMENT",
             HOST_EXCEPTION_RAISED => "HOST_EXCEPTION_RAISED",
+            HOST_ROUTINE_IMAGE_UNKNOWN => "HOST_ROUTINE_IMAGE_UNKNOWN",
             DRIVER_VERIFIER_DETECTED_VIOLATION => "DRIVER_VERIFIER_DETECTED_VIOLATION",
             DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS => {
                 "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS"

@@ -141,10 +141,23 @@ impl Driver {
         unsafe { (*self.object.0).DriverUnload }
     }
 
-    /// Runs `f` as this driver's code: Ex work it queues and pool it
-    /// allocates are attributed to this driver (for the unload checks). Work
-    /// routines run in their driver's context by themselves; with one driver
-    /// loaded, every call is attributed to it.
+    /// Declares that `routine` is code of this driver's image. Windows knows
+    /// the image of every address; the host's drivers share the test binary,
+    /// so with two or more drivers loaded an Ex routine must be declared
+    /// (else `ExQueueWorkItem` stops with
+    /// [`HOST_ROUTINE_IMAGE_UNKNOWN`](crate::bugcheck::HOST_ROUTINE_IMAGE_UNKNOWN)).
+    /// With one driver, every routine is its.
+    pub fn add_to_image(&self, routine: *const ()) {
+        self.inner.lock().drivers[self.index]
+            .image
+            .push(routine.addr());
+    }
+
+    /// Runs `f` as this driver's code: pool it allocates is attributed to
+    /// this driver (for Driver Verifier's leak check). Work routines run in
+    /// their image's driver's context by themselves; with one driver loaded,
+    /// every call is attributed to it. (Ex work is attributed by its
+    /// routine's image, not by who queues it: see [`add_to_image`](Self::add_to_image).)
     pub fn run<T>(&self, f: impl FnOnce() -> T) -> T {
         with_driver_context(&self.inner, Some(self.index), f)
     }

@@ -100,6 +100,7 @@ pub(crate) fn create_driver(inner: &Arc<Inner>, name: &Arc<str>) -> (usize, *mut
         name: Arc::clone(name),
         object: Ptr(object),
         state: DriverState::Loaded,
+        image: Vec::new(),
     });
     insert(&mut st, ObjectKind::Driver, block, index, 1);
     (index, object)

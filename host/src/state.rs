@@ -275,6 +275,9 @@ pub(crate) struct DriverRec {
     pub(crate) name: Arc<str>,
     pub(crate) object: Ptr<ntwork_sys::DRIVER_OBJECT>,
     pub(crate) state: DriverState,
+    /// Routines declared to be in the driver's image
+    /// ([`Driver::add_to_image`](crate::Driver::add_to_image)).
+    pub(crate) image: Vec<usize>,
 }
 
 /// An `IO_WORKITEM` the executive knows.

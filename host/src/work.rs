@@ -12,10 +12,11 @@ use ntwork_sys::{self as ffi, IO_WORKITEM, PIO_WORKITEM, WORK_QUEUE_ITEM, WORK_Q
 
 use crate::bugcheck::{
     BugCheck, DRIVER_VERIFIER_DETECTED_VIOLATION, HOST_IO_WORKITEM_OVERRUN,
-    HOST_REINITIALIZED_QUEUED_ITEM, HOST_UNKNOWN_IO_WORKITEM, HOST_UNKNOWN_OBJECT, WORKER_INVALID,
+    HOST_REINITIALIZED_QUEUED_ITEM, HOST_ROUTINE_IMAGE_UNKNOWN, HOST_UNKNOWN_IO_WORKITEM,
+    HOST_UNKNOWN_OBJECT, WORKER_INVALID,
 };
 use crate::checks::{irql_too_high, negative_queue_type, not_in_target, null_item, queue_invalid};
-use crate::context::calling_driver;
+use crate::context::image_of;
 use crate::dispatch;
 use crate::faults::FaultSite;
 pub(crate) use crate::io_item::IoRoutine;
@@ -78,7 +79,13 @@ pub(crate) fn ex_queue(
         let bad = BugCheck::new(WORKER_INVALID, [7, item.addr(), 0, 0]);
         return inner.raise_locked(&mut st, bad);
     };
-    let driver = calling_driver(&st, inner);
+    let driver = match image_of(&st, routine as usize) {
+        Ok(driver) => driver,
+        Err(drivers) => {
+            let bad = [export, item.addr(), routine as usize, drivers];
+            return inner.raise_locked(&mut st, BugCheck::new(HOST_ROUTINE_IMAGE_UNKNOWN, bad));
+        }
+    };
     let entry = Entry::new(routine as usize, routine as usize, 0, driver);
     // SAFETY: valid until dequeued, by the caller's contract.
     let id = unsafe { dispatch::enqueue_locked(inner, &mut st, item, entry, index) };
