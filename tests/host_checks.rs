@@ -65,7 +65,7 @@ fn an_io_routine_returning_inside_a_critical_region_is_0x01_from_the_io_dispatch
             item,
             Some(io_stays_in_critical_region),
             ffi::DelayedWorkQueue,
-            core::ptr::null_mut(),
+            null_mut(),
         )
     };
     assert!(exec.run_next());
@@ -314,4 +314,50 @@ fn a_call_from_a_thread_bound_to_no_executive_aborts_naming_enter() {
     assert!(!success, "the child must not pass: {stderr}");
     assert!(stderr.contains("bound to no live executive"), "{stderr}");
     assert!(stderr.contains("executive.enter()"), "{stderr}");
+}
+
+unsafe extern "system" fn returns_at_dispatch_level(_: *mut c_void) {
+    host::raise_irql(ffi::DISPATCH_LEVEL);
+}
+
+/// A bug check the test never looked at is printed when its executive is
+/// dropped, with the routine's name; one it looked at is not printed.
+#[test]
+fn an_unexpected_bug_check_prints_a_stop_line_naming_the_routine() {
+    if let Some(mode) = std::env::var_os("NTWORK_CHILD") {
+        let exec = Executive::manual();
+        let mut item = WORK_QUEUE_ITEM::new();
+        queue_ex(&mut item, returns_at_dispatch_level);
+        assert!(exec.run_next());
+        if mode == "expected" {
+            assert_eq!(
+                exec.expect_bug_check().code,
+                bugcheck::WORKER_THREAD_RETURNED_AT_BAD_IRQL
+            );
+        }
+        return;
+    }
+    let test = "an_unexpected_bug_check_prints_a_stop_line_naming_the_routine";
+    let (success, stderr) = run_child(test);
+    assert!(success, "{stderr}");
+    assert!(
+        stderr
+            .contains("*** STOP (ntwork host executive): 0xE1 WORKER_THREAD_RETURNED_AT_BAD_IRQL"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("parameter 1: host_checks::returns_at_dispatch_level"),
+        "the routine by name: {stderr}"
+    );
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env("NTWORK_CHILD", "expected")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("*** STOP"),
+        "an expected stop prints nothing: {stderr}"
+    );
 }

@@ -185,7 +185,8 @@ impl Driver {
     /// becomes so during the unload.
     pub fn unload(self) -> Result<(), UnloadError> {
         let export = Self::unload as *const () as usize;
-        if let Some(bug_check) = self.inner.lock().bug_check {
+        let stopped = self.inner.lock().bug_check.is_some();
+        if stopped && let Some(bug_check) = self.inner.take_bug_check_seen() {
             return Err(bug_check.into());
         }
         let object = self.object.0;
@@ -201,6 +202,7 @@ impl Driver {
         let mut st = self.inner.lock();
         st.drivers[self.index].state = DriverState::Unloaded;
         objects::dereference_locked(&self.inner, &mut st, self.object.addr(), export);
+        st.bug_check_seen |= st.bug_check.is_some();
         st.bug_check.map_or(Ok(()), |b| Err(b.into()))
     }
 

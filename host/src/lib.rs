@@ -50,6 +50,7 @@ mod binding;
 mod context;
 mod irql;
 mod panics;
+mod report;
 
 mod dispatch;
 
