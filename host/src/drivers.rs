@@ -244,6 +244,15 @@ impl Driver {
     }
 }
 
+// SAFETY: the handle holds the driver object's memory (`objects::add_handle`
+// at load, released only in `Drop`), so it stays at its address while
+// `&self` lives; `as_raw` returns that one pointer.
+unsafe impl ffi::KeepsDriverObject for Driver {
+    fn driver_object(&self) -> ffi::PDRIVER_OBJECT {
+        self.as_raw()
+    }
+}
+
 impl Drop for Driver {
     /// The handle's hold on the driver object's memory ends (the driver is
     /// not unloaded).
@@ -307,6 +316,15 @@ impl Device {
             .objects
             .get(&self.raw.addr())
             .map_or(0, |rec| rec.refs)
+    }
+}
+
+// SAFETY: each `Device` handle counts in the object's handles, so its
+// memory (object and extension) is not given back while `&self` lives,
+// even after the object manager freed the object; `as_raw` is that pointer.
+unsafe impl ffi::KeepsDeviceObject for Device {
+    fn device_object(&self) -> PDEVICE_OBJECT {
+        self.as_raw()
     }
 }
 

@@ -270,6 +270,20 @@ unsafe extern "C" {
     pub static mut WdfDriverGlobals: PWDF_DRIVER_GLOBALS;
 }
 
+/// A handle that keeps a `WDFDEVICE`'s memory: a test harness's framework
+/// device handle, so code can borrow the device safely from it.
+///
+/// # Safety
+///
+/// [`wdf_device`](Self::wdf_device) returns the same non-NULL handle every
+/// time, and the memory it points to stays valid while `&self` is borrowed
+/// (the framework may have deleted the object; its functions then refuse
+/// the handle).
+pub unsafe trait KeepsWdfDevice {
+    /// The framework device.
+    fn wdf_device(&self) -> WDFDEVICE;
+}
+
 /// The table entry `index` as the function type `F`.
 ///
 /// # Safety
