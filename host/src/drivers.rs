@@ -248,7 +248,7 @@ impl Driver {
 // at load, released only in `Drop`), so it stays at its address while
 // `&self` lives; `as_raw` returns that one pointer.
 unsafe impl ffi::KeepsDriverObject for Driver {
-    fn driver_object(&self) -> ffi::PDRIVER_OBJECT {
+    fn driver_object(&self) -> PDRIVER_OBJECT {
         self.as_raw()
     }
 }
