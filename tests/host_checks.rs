@@ -111,7 +111,7 @@ fn an_io_routine_returning_at_dispatch_reports_the_kernels_io_trampoline() {
             item,
             Some(io_at_dispatch),
             ffi::DelayedWorkQueue,
-            9 as *mut c_void,
+            core::ptr::without_provenance_mut::<c_void>(9),
         )
     };
     assert!(exec.run_next());
