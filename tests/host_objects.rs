@@ -328,3 +328,31 @@ fn handles_keep_their_objects_memory_without_changing_pointer_counts() {
     );
     assert_eq!(exec.bug_check(), None);
 }
+
+/// Windows writes through the NULL out pointer (a page fault); the host
+/// stops with its labelled diagnostic naming the parameter.
+#[test]
+fn a_null_out_pointer_is_a_host_diagnostic() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("null.sys");
+    // SAFETY: the misuse under test; the host checks before writing.
+    let status = unsafe {
+        ffi::IoCreateDevice(
+            driver.as_raw(),
+            0,
+            null_mut(),
+            ffi::FILE_DEVICE_UNKNOWN,
+            0,
+            0,
+            null_mut(),
+        )
+    };
+    assert_eq!(status, ffi::STATUS_INSUFFICIENT_RESOURCES);
+    assert_eq!(
+        exec.expect_bug_check(),
+        BugCheck::new(
+            bugcheck::HOST_NULL_ARGUMENT,
+            [ffi::IoCreateDevice as *const () as usize, 7, 0, 0]
+        )
+    );
+}
