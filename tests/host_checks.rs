@@ -39,14 +39,49 @@ fn returning_inside_a_critical_region_is_apc_index_mismatch() {
         exec.expect_bug_check(),
         BugCheck::new(
             bugcheck::APC_INDEX_MISMATCH,
+            [stay_in_critical_region as *const () as usize, 0, 0xFFFF, 1]
+        ),
+        "(routine, ApcStateIndex, CombinedApcDisable: KernelApcDisable -1 as a USHORT, 1)"
+    );
+}
+
+unsafe extern "system" fn io_stays_in_critical_region(_: ffi::PDEVICE_OBJECT, _: *mut c_void) {
+    // SAFETY: no preconditions; the missing leave is the misuse under test.
+    unsafe { ffi::KeEnterCriticalRegion() };
+}
+
+/// Windows: for Io work the check after the driver's routine is
+/// `IopProcessWorkItem`'s, with the driver's routine and parameter 4 = 0.
+#[test]
+fn an_io_routine_returning_inside_a_critical_region_is_0x01_from_the_io_dispatcher() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("apc.sys");
+    let device = driver.create_device();
+    // SAFETY: a device of the bound executive.
+    let item = unsafe { ffi::IoAllocateWorkItem(device.as_raw()) };
+    // SAFETY: allocated and not queued.
+    unsafe {
+        ffi::IoQueueWorkItem(
+            item,
+            Some(io_stays_in_critical_region),
+            ffi::DelayedWorkQueue,
+            null_mut(),
+        )
+    };
+    assert!(exec.run_next());
+    assert_eq!(
+        exec.expect_bug_check(),
+        BugCheck::new(
+            bugcheck::APC_INDEX_MISMATCH,
             [
-                stay_in_critical_region as *const () as usize,
+                io_stays_in_critical_region as *const () as usize,
                 0,
-                (-1_i64) as usize,
-                1
+                0xFFFF,
+                0
             ]
         )
     );
+    assert_eq!(host::current_irql(), ffi::PASSIVE_LEVEL);
 }
 
 #[test]
@@ -76,7 +111,7 @@ fn an_io_routine_returning_at_dispatch_reports_the_kernels_io_trampoline() {
             item,
             Some(io_at_dispatch),
             ffi::DelayedWorkQueue,
-            9 as *mut c_void,
+            core::ptr::without_provenance_mut::<c_void>(9),
         )
     };
     assert!(exec.run_next());
@@ -162,7 +197,7 @@ fn uninitializing_a_queued_item_is_0xe4_2_with_the_routine_field() {
         exec.expect_bug_check(),
         BugCheck::new(
             bugcheck::WORKER_INVALID,
-            [2, item, item + 5 * size_of::<usize>(), 0]
+            [2, item, item + 4 * size_of::<usize>(), 0]
         )
     );
 }
@@ -279,4 +314,50 @@ fn a_call_from_a_thread_bound_to_no_executive_aborts_naming_enter() {
     assert!(!success, "the child must not pass: {stderr}");
     assert!(stderr.contains("bound to no live executive"), "{stderr}");
     assert!(stderr.contains("executive.enter()"), "{stderr}");
+}
+
+unsafe extern "system" fn returns_at_dispatch_level(_: *mut c_void) {
+    host::raise_irql(ffi::DISPATCH_LEVEL);
+}
+
+/// A bug check the test never looked at is printed when its executive is
+/// dropped, with the routine's name; one it looked at is not printed.
+#[test]
+fn an_unexpected_bug_check_prints_a_stop_line_naming_the_routine() {
+    if let Some(mode) = std::env::var_os("NTWORK_CHILD") {
+        let exec = Executive::manual();
+        let mut item = WORK_QUEUE_ITEM::new();
+        queue_ex(&mut item, returns_at_dispatch_level);
+        assert!(exec.run_next());
+        if mode == "expected" {
+            assert_eq!(
+                exec.expect_bug_check().code,
+                bugcheck::WORKER_THREAD_RETURNED_AT_BAD_IRQL
+            );
+        }
+        return;
+    }
+    let test = "an_unexpected_bug_check_prints_a_stop_line_naming_the_routine";
+    let (success, stderr) = run_child(test);
+    assert!(success, "{stderr}");
+    assert!(
+        stderr
+            .contains("*** STOP (ntwork host executive): 0xE1 WORKER_THREAD_RETURNED_AT_BAD_IRQL"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("parameter 1: host_checks::returns_at_dispatch_level"),
+        "the routine by name: {stderr}"
+    );
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env("NTWORK_CHILD", "expected")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("*** STOP"),
+        "an expected stop prints nothing: {stderr}"
+    );
 }

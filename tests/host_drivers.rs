@@ -116,6 +116,7 @@ fn io_work_pending_at_unload_is_legal_and_keeps_the_image_until_the_routine_retu
 #[test]
 fn the_leak_check_runs_when_the_image_is_unmapped_not_at_unload() {
     let exec = Executive::manual();
+    exec.set_driver_verifier(true);
     let driver = exec.load_driver("late-leak");
     let device = driver.create_device();
     let leaked = host::pool::allocate(Layout::new::<u64>());
@@ -145,6 +146,7 @@ unsafe extern "system" fn free_only(_: *mut c_void, _: *mut c_void, item: ffi::P
 #[test]
 fn pool_is_counted_per_driver() {
     let exec = Executive::manual();
+    exec.set_driver_verifier(true);
     let leaky = exec.load_driver("leaky");
     let clean = exec.load_driver("clean");
     let kept = leaky.run(|| host::pool::allocate(Layout::new::<u64>()));
@@ -203,8 +205,9 @@ fn a_deleted_device_lives_until_its_last_reference_drops() {
 }
 
 #[test]
-fn unloading_with_an_io_workitem_not_freed_is_0xc4_0x62() {
+fn unloading_with_an_io_workitem_not_freed_is_0xc4_0x62_under_verifier() {
     let exec = Executive::manual();
+    exec.set_driver_verifier(true);
     let driver = exec.load_driver("leaky-io");
     let device = driver.create_device();
     // SAFETY: a device of the bound executive; leaked on purpose.
@@ -221,8 +224,9 @@ fn unloading_with_an_io_workitem_not_freed_is_0xc4_0x62() {
 }
 
 #[test]
-fn unloading_with_pool_not_freed_is_0xc4_0x62() {
+fn unloading_with_pool_not_freed_is_0xc4_0x62_under_verifier() {
     let exec = Executive::manual();
+    exec.set_driver_verifier(true);
     let driver = exec.load_driver("leaky-pool");
     let _device = driver.create_device();
     let layout = Layout::new::<[u8; 24]>();
@@ -281,4 +285,116 @@ fn unload_on_a_bug_checked_executive_returns_that_bug_check() {
         exec.expect_bug_check()
     };
     assert_eq!(driver.unload(), Err(UnloadError::BugCheck(first)));
+}
+
+/// Windows: 0xC4/0x62 is Driver Verifier's (Pool Tracking); without it a
+/// driver that unloads with pool or `IO_WORKITEM`s not freed leaks them, no
+/// bug check. (An Ex item still queued is 0xCE when the worker reaches the
+/// unmapped image: `ex_work_pending_at_unload_is_0xce_...`.)
+#[test]
+fn without_verifier_a_leak_at_unload_is_no_bug_check() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("retail-leak");
+    let device = driver.create_device();
+    assert!(!host::pool::allocate(Layout::new::<u64>()).is_null());
+    // SAFETY: a device of the bound executive; leaked on purpose.
+    assert!(!unsafe { ffi::IoAllocateWorkItem(device.as_raw()) }.is_null());
+    assert_eq!(driver.unload(), Ok(()));
+    assert!(!exec.is_image_mapped("retail-leak"));
+    assert_eq!(exec.bug_check(), None);
+    assert_eq!(
+        (exec.pool_outstanding(), exec.io_work_items_outstanding()),
+        (1, 1),
+        "leaked, as on Windows"
+    );
+}
+
+/// Verifier counts pool blocks and `IoAllocateWorkItem` items; an item
+/// embedded in a pool block (`IoInitializeWorkItem`) is part of its block.
+#[test]
+fn under_verifier_an_embedded_item_counts_as_its_pool_block() {
+    let exec = Executive::manual();
+    exec.set_driver_verifier(true);
+    let driver = exec.load_driver("embedded");
+    let device = driver.create_device();
+    // SAFETY: no arguments.
+    let size = unsafe { ffi::IoSizeofWorkItem() } as usize;
+    let layout = Layout::from_size_align(size, 16).unwrap();
+    let block = host::pool::allocate(layout);
+    // SAFETY: IoSizeofWorkItem() bytes of pool; never uninitialized (leaked).
+    unsafe { ffi::IoInitializeWorkItem(device.as_raw().cast(), block.cast()) };
+    let name = driver.name().as_ptr() as usize;
+    assert_eq!(
+        driver.unload(),
+        Err(UnloadError::BugCheck(BugCheck::new(
+            bugcheck::DRIVER_VERIFIER_DETECTED_VIOLATION,
+            [0x62, name, 0, 1]
+        ))),
+        "one allocation: the block, not the item in it too"
+    );
+}
+
+unsafe extern "system" fn other_nothing(_: *mut c_void) {}
+
+/// Windows faults by address: an Ex routine in the image of a driver that
+/// was unloaded is 0xCE when dispatched, whoever queued it and whatever else
+/// is loaded.
+#[test]
+fn with_two_drivers_ex_work_is_attributed_to_its_routines_image() {
+    let exec = Executive::manual();
+    let a = exec.load_driver("a.sys");
+    let b = exec.load_driver("b.sys");
+    a.add_to_image(nothing as *const ());
+    b.add_to_image(other_nothing as *const ());
+    let mut items = Box::new([WORK_QUEUE_ITEM::new(), WORK_QUEUE_ITEM::new()]);
+    // SAFETY: the boxed items outlive the executive's use of them. B's
+    // routine is queued from A's code: the image decides, not the caller.
+    a.run(|| unsafe {
+        ffi::ExInitializeWorkItem(&mut items[0], Some(other_nothing), null_mut());
+        ffi::ExQueueWorkItem(&mut items[0], ffi::DelayedWorkQueue);
+        ffi::ExInitializeWorkItem(&mut items[1], Some(nothing), null_mut());
+        ffi::ExQueueWorkItem(&mut items[1], ffi::DelayedWorkQueue);
+    });
+    assert_eq!(a.unload(), Ok(()));
+    assert!(exec.run_next(), "B's routine runs: B's image is mapped");
+    assert!(!exec.run_next(), "A's routine does not");
+    let routine = nothing as *const () as usize;
+    assert_eq!(
+        exec.expect_bug_check(),
+        BugCheck::new(
+            bugcheck::DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS,
+            [routine, 8, routine, 0]
+        )
+    );
+    drop(b);
+}
+
+/// With two drivers loaded the host cannot tell an undeclared routine's
+/// image: it stops with a labelled diagnostic rather than guess.
+#[test]
+fn with_two_drivers_an_undeclared_ex_routine_is_a_host_diagnostic() {
+    let exec = Executive::manual();
+    let _a = exec.load_driver("a.sys");
+    let _b = exec.load_driver("b.sys");
+    let mut item = Box::new(WORK_QUEUE_ITEM::new());
+    // SAFETY: the boxed item outlives the executive's use of it.
+    unsafe {
+        ffi::ExInitializeWorkItem(&mut *item, Some(nothing), null_mut());
+        ffi::ExQueueWorkItem(&mut *item, ffi::DelayedWorkQueue);
+    }
+    let stop = exec.expect_bug_check();
+    assert_eq!(
+        stop,
+        BugCheck::new(
+            bugcheck::HOST_ROUTINE_IMAGE_UNKNOWN,
+            [
+                ffi::ExQueueWorkItem as *const () as usize,
+                &raw const *item as usize,
+                nothing as *const () as usize,
+                2
+            ]
+        )
+    );
+    assert!(stop.is_host_diagnostic());
+    assert_eq!(exec.pending(), 0, "not queued");
 }

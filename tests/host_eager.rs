@@ -136,7 +136,8 @@ fn a_routine_that_requeues_its_item_waits_for_the_second_run() {
         item: WORK_QUEUE_ITEM::new(),
         runs: AtomicUsize::new(0),
     };
-    let item = &raw mut state.item;
+    // The whole state's pointer: the routine reads the counter after the item.
+    let item = (&raw mut state).cast::<WORK_QUEUE_ITEM>();
     // SAFETY: the state outlives both runs (each queue call waits for its run).
     unsafe {
         ffi::ExInitializeWorkItem(item, Some(requeue_once), item.cast());

@@ -28,7 +28,13 @@ fn log() -> Vec<usize> {
 fn item(routine: ffi::WORKER_THREAD_ROUTINE, parameter: usize) -> Box<WORK_QUEUE_ITEM> {
     let mut item = Box::new(WORK_QUEUE_ITEM::new());
     // SAFETY: the item is writable and not queued.
-    unsafe { ffi::ExInitializeWorkItem(&mut *item, Some(routine), parameter as *mut c_void) };
+    unsafe {
+        ffi::ExInitializeWorkItem(
+            &mut *item,
+            Some(routine),
+            core::ptr::without_provenance_mut(parameter),
+        )
+    };
     item
 }
 
@@ -329,7 +335,11 @@ fn freeing_pool_after_the_item_ran_is_fine() {
     // SAFETY: a fresh block for one item.
     unsafe {
         (&raw mut (*raw).List.Blink).write(null_mut());
-        ffi::ExInitializeWorkItem(raw, Some(record), 9 as *mut c_void);
+        ffi::ExInitializeWorkItem(
+            raw,
+            Some(record),
+            core::ptr::without_provenance_mut::<c_void>(9),
+        );
         ffi::ExQueueWorkItem(raw, ffi::DelayedWorkQueue);
     }
     assert_eq!(exec.pool_outstanding(), 1);

@@ -76,7 +76,7 @@ unsafe extern "system" fn io_countdown(
                 item,
                 Some(io_countdown),
                 ffi::DelayedWorkQueue,
-                (context as usize - 1) as *mut c_void,
+                context.wrapping_byte_sub(1),
             );
         } else {
             ffi::IoFreeWorkItem(item);
@@ -102,7 +102,7 @@ fn io_work_references_the_device_until_the_routine_returns() {
             item,
             Some(io_record),
             ffi::DelayedWorkQueue,
-            0x77 as *mut c_void,
+            core::ptr::without_provenance_mut::<c_void>(0x77),
         )
     };
     assert_eq!(device.reference_count(), 2, "referenced while queued");
@@ -135,7 +135,7 @@ fn an_ex_routine_may_free_its_own_io_workitem() {
             item,
             Some(io_record_and_free),
             ffi::CriticalWorkQueue,
-            5 as *mut c_void,
+            core::ptr::without_provenance_mut::<c_void>(5),
         )
     };
     assert_eq!(exec.run_until_idle(), 1);
@@ -157,7 +157,7 @@ fn an_ex_routine_may_requeue_its_own_io_workitem() {
             item,
             Some(io_countdown),
             ffi::DelayedWorkQueue,
-            3 as *mut c_void,
+            core::ptr::without_provenance_mut::<c_void>(3),
         )
     };
     assert_eq!(exec.run_until_idle(), 3);
@@ -187,9 +187,9 @@ fn freeing_a_queued_io_workitem_is_worker_invalid_2() {
         exec.expect_bug_check(),
         BugCheck::new(
             bugcheck::WORKER_INVALID,
-            // Parameter 3: the address of the item's Routine field, after
-            // the WORK_QUEUE_ITEM and the object pointer (0x28 on x64).
-            [2, item as usize, item as usize + 5 * size_of::<usize>(), 0]
+            // Parameter 3: the address of the item's Routine field, right
+            // after the WORK_QUEUE_ITEM (0x20 on Windows 10/11 x64).
+            [2, item as usize, item as usize + 4 * size_of::<usize>(), 0]
         )
     );
     assert_eq!(exec.io_work_items_outstanding(), 1, "not freed");
@@ -246,7 +246,7 @@ fn initializing_with_an_unknown_object_is_worker_invalid_3() {
     let size = unsafe { ffi::IoSizeofWorkItem() };
     let layout = Layout::from_size_align(size as usize, 16).unwrap();
     let block = host::pool::allocate(layout);
-    let bogus = 0x1000 as *mut c_void;
+    let bogus = core::ptr::without_provenance_mut::<c_void>(0x1000);
     // SAFETY: the block holds IoSizeofWorkItem() bytes, 16-aligned.
     unsafe { ffi::IoInitializeWorkItem(bogus, block.cast()) };
     assert_eq!(
@@ -275,7 +275,7 @@ fn embedded_io_workitems_run_on_a_device_or_a_driver_object_whose_plain_routine_
                 block.cast(),
                 Some(io_record),
                 ffi::DelayedWorkQueue,
-                3 as *mut c_void,
+                core::ptr::without_provenance_mut::<c_void>(3),
             );
         }
         assert_eq!(exec.io_work_items_outstanding(), 1);

@@ -302,3 +302,57 @@ fn allocating_a_driver_object_extension_above_apc_level_is_a_host_diagnostic() {
     );
     assert!(stop.is_host_diagnostic());
 }
+
+/// The handles keep their object's memory (not the object) while they
+/// exist, so code can borrow from them without `unsafe`; no pointer count a
+/// test sees changes.
+#[test]
+fn handles_keep_their_objects_memory_without_changing_pointer_counts() {
+    use ntwork::ffi::{KeepsDeviceObject, KeepsDriverObject};
+    let exec = Executive::manual();
+    let driver = exec.load_driver("keeps.sys");
+    let device = driver.create_device_with_extension(8);
+    assert_eq!(driver.driver_object(), driver.as_raw());
+    assert_eq!(device.device_object(), device.as_raw());
+    assert_eq!((driver.reference_count(), device.reference_count()), (2, 1));
+    let kept = device.clone();
+    assert_eq!(device.reference_count(), 1, "a handle is not a reference");
+    device.delete();
+    assert!(kept.is_freed(), "the object manager freed it");
+    // SAFETY: the handle keeps the memory of the freed device.
+    let extension = unsafe { (*kept.device_object()).DeviceExtension };
+    assert_eq!(
+        extension,
+        kept.extension(),
+        "still readable through the handle"
+    );
+    assert_eq!(exec.bug_check(), None);
+}
+
+/// Windows writes through the NULL out pointer (a page fault); the host
+/// stops with its labelled diagnostic naming the parameter.
+#[test]
+fn a_null_out_pointer_is_a_host_diagnostic() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("null.sys");
+    // SAFETY: the misuse under test; the host checks before writing.
+    let status = unsafe {
+        ffi::IoCreateDevice(
+            driver.as_raw(),
+            0,
+            null_mut(),
+            ffi::FILE_DEVICE_UNKNOWN,
+            0,
+            0,
+            null_mut(),
+        )
+    };
+    assert_eq!(status, ffi::STATUS_INSUFFICIENT_RESOURCES);
+    assert_eq!(
+        exec.expect_bug_check(),
+        BugCheck::new(
+            bugcheck::HOST_NULL_ARGUMENT,
+            [ffi::IoCreateDevice as *const () as usize, 7, 0, 0]
+        )
+    );
+}

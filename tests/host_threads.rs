@@ -161,13 +161,23 @@ fn enter_binds_a_spawned_thread_until_the_guard_drops() {
     let counter = AtomicUsize::new(0);
     let parameter = (&raw const counter).cast_mut().cast();
     let mut item = items(1, bump, parameter);
-    // Raw pointers are not Send: cross the thread as an address.
-    let address = item.as_mut_ptr() as usize;
+    // Raw pointers are not Send: cross the thread in a wrapper that is.
+    struct Item(*mut WORK_QUEUE_ITEM);
+    // SAFETY: only the spawned thread uses the pointer, while the test waits.
+    unsafe impl Send for Item {}
+    impl Item {
+        fn get(&self) -> *mut WORK_QUEUE_ITEM {
+            self.0
+        }
+    }
+    let raw = Item(item.as_mut_ptr());
+    let exec_ref = &exec;
     thread::scope(|scope| {
-        scope.spawn(|| {
+        scope.spawn(move || {
+            let exec = exec_ref;
             let _guard = exec.enter();
             // SAFETY: the item and counter outlive the run below.
-            unsafe { ffi::ExQueueWorkItem(address as *mut WORK_QUEUE_ITEM, ffi::NormalWorkQueue) };
+            unsafe { ffi::ExQueueWorkItem(raw.get(), ffi::NormalWorkQueue) };
         });
     });
     assert_eq!(

@@ -9,26 +9,39 @@ use core::fmt;
 /// `APC_INDEX_MISMATCH` (0x01): a work routine returned inside a critical
 /// region (`KeEnterCriticalRegion` without `KeLeaveCriticalRegion`).
 ///
-/// Parameters: 1 the routine the worker called, 2 the thread's APC state index
-/// (0 on the host: never attached), 3 the thread's kernel APC disable count
-/// (as a negative count, like `KernelApcDisable`, sign-extended), 4 1 (the
-/// check after a system worker routine).
+/// Parameters: 1 the routine, 2 the thread's APC state index (0 on the
+/// host: never attached), 3 `CombinedApcDisable` as a ULONG
+/// (`(SpecialApcDisable << 16) | (KernelApcDisable as u16)`: one open
+/// critical region reads 0xFFFF), 4 1 when the worker checks after an Ex
+/// routine, 0 when the Io dispatcher (`IopProcessWorkItem`) checks right
+/// after a driver's Io routine (parameter 1 is then that routine).
 pub const APC_INDEX_MISMATCH: u32 = 0x01;
 
-/// `REFERENCE_BY_POINTER` (0x18): an object's pointer count went below zero
-/// (`ObfDereferenceObject` once too often).
+/// `REFERENCE_BY_POINTER` (0x18): an object's pointer count went wrong.
 ///
-/// Parameters: 1 the object's type (the host gives the `Type` field of the
-/// DEVICE_OBJECT / DRIVER_OBJECT, 3 or 4, where Windows gives its
-/// `OBJECT_TYPE`), 2 the object, 3 and 4 reserved (0).
+/// Parameters: `ObfDereferenceObject` below zero: (0, object, 2, new count
+/// -1); `ObfReferenceObject` on an object whose count reached 0: (0,
+/// object, 0x10, new count).
 pub const REFERENCE_BY_POINTER: u32 = 0x18;
+
+/// `BAD_POOL_CALLER` (0xC2): a pool call the pool rejects. Subcode 0 from
+/// `ExFreeHeapPool`: no heap owns the address freed (0, 0, address, 0).
+pub const BAD_POOL_CALLER: u32 = 0xC2;
+
+/// `KERNEL_MODE_HEAP_CORRUPTION` (0x13A): the segment heap under the pool
+/// found a corruption. Parameters: 1 the type (0xF: an operation, such as a
+/// free, that is illegal on a free block: a double free), 2 the heap (0 on
+/// the host, which has none), 3 the address, 4 reserved.
+pub const KERNEL_MODE_HEAP_CORRUPTION: u32 = 0x13A;
 
 /// `DRIVER_VERIFIER_DETECTED_VIOLATION` (0xC4). Parameter 1 is the subcode:
 ///
-/// * `0x00` zero-byte pool allocation (IRQL, pool type 0 = NonPagedPool, 0);
-/// * `0x02` nonpaged pool allocated above `DISPATCH_LEVEL` (IRQL, pool type, size);
+/// * `0x00` zero-byte pool allocation (IRQL, pool type, 0);
+/// * `0x01` paged pool allocated above `APC_LEVEL` (IRQL, pool type, size);
+/// * `0x02` nonpaged pool allocated above `DISPATCH_LEVEL` (IRQL, pool type,
+///   size; `NonPagedPoolNx` is 0x200);
 /// * `0x10` freeing an address that no allocation returned (address, 0, 0);
-///   the host also reports a double free this way;
+///   the host also reports a double free this way under Verifier;
 /// * `0x30` / `0x31` bad `KeRaiseIrql` / `KeLowerIrql` (current, requested, 0);
 /// * `0x62` driver unloaded with allocations not freed (driver name, 0, count).
 pub const DRIVER_VERIFIER_DETECTED_VIOLATION: u32 = 0xC4;
@@ -70,10 +83,11 @@ pub const WORKER_INVALID: u32 = 0xE4;
 
 /// The first code of the host's own diagnostics: `0x4E57_0000` ("NW"), a
 /// range no Windows bug check uses. A [`BugCheck`] in this range reports a
-/// mistake Windows does not diagnose at that point (it corrupts memory or
-/// hangs instead), or a limit of the host; [`BugCheck::is_host_diagnostic`]
-/// says so and its name starts with `HOST_`. The table of all of them, with
-/// what Windows does instead, is in `docs/scenarios.md`.
+/// mistake Windows does not diagnose at that point (it corrupts memory,
+/// hangs, or bug-checks later with a code the host cannot predict), or a
+/// limit of the host; [`BugCheck::is_host_diagnostic`] says so, its name
+/// starts with `HOST_`, and [`BugCheck::what_windows_does`] says what
+/// Windows does instead. The table of all of them is in `docs/scenarios.md`.
 pub const HOST_DIAGNOSTIC_BASE: u32 = 0x4E57_0000;
 
 /// Host diagnostic: a Rust panic escaped a routine's body (ntwork's guard
@@ -147,11 +161,6 @@ pub const HOST_NOT_IN_TARGET: u32 = HOST_DIAGNOSTIC_BASE + 11;
 /// 2 the item, 3 the block start, 4 the block end.
 pub const HOST_FREED_QUEUED_ITEM: u32 = HOST_DIAGNOSTIC_BASE + 12;
 
-/// Host diagnostic: freeing an address that is not a live pool block (never
-/// allocated, or freed already) without Driver Verifier (with it: 0xC4/0x10).
-/// Parameters: 1 the address, 2-4 0.
-pub const HOST_BAD_POOL_FREE: u32 = HOST_DIAGNOSTIC_BASE + 13;
-
 /// Host diagnostic standing for a KMDF Verifier break (the framework's
 /// verifier breaks into the debugger, it does not bug-check). Parameters: 1
 /// the reason (1: `WdfWorkItemFlush` from inside the item's own callback),
@@ -177,6 +186,24 @@ pub const HOST_EAGER_WAIT_TIMEOUT: u32 = HOST_DIAGNOSTIC_BASE + 15;
 /// function, 2 the IRQL, 3 the object passed, 4 the function's limit.
 pub const HOST_IRQL_TOO_HIGH: u32 = HOST_DIAGNOSTIC_BASE + 16;
 
+/// Host diagnostic: a function raised an exception (`ExAllocatePool2` with
+/// `POOL_FLAG_RAISE_ON_FAILURE` that fails raises
+/// `STATUS_INSUFFICIENT_RESOURCES`). A driver without an exception handler
+/// for it (every Rust driver) gets a bug check on Windows: 0x7E
+/// SYSTEM_THREAD_EXCEPTION_NOT_HANDLED in a system thread, 0x1E
+/// KMODE_EXCEPTION_NOT_HANDLED otherwise; the host cannot tell which.
+/// Parameters: 1 the status raised, 2 the function, 3-4 0.
+pub const HOST_EXCEPTION_RAISED: u32 = HOST_DIAGNOSTIC_BASE + 18;
+
+/// Host diagnostic: an Ex routine queued while two or more drivers are (or
+/// were) loaded, none of which declared the routine to be in its image
+/// ([`Driver::add_to_image`](crate::Driver::add_to_image)). Windows knows the
+/// image of every address (an Ex routine of an unloaded image is 0xCE when
+/// the worker reaches it); the host's drivers share one test binary, so it
+/// cannot tell which image would be unmapped and stops rather than guess.
+/// Parameters: 1 the function, 2 the item, 3 the routine, 4 drivers loaded.
+pub const HOST_ROUTINE_IMAGE_UNKNOWN: u32 = HOST_DIAGNOSTIC_BASE + 19;
+
 /// Host diagnostic: a NULL pointer where the function writes or reads
 /// through it (Windows dereferences it: a page fault). Parameters: 1 the
 /// function, 2 which parameter (1-based), 3-4 0.
@@ -189,8 +216,9 @@ pub const HOST_NULL_ARGUMENT: u32 = HOST_DIAGNOSTIC_BASE + 17;
 /// the address of the name of the call (`"RundownWait"`...), 4 its length.
 pub const HOST_IRQL_PROOF: u32 = ntwork_sys::host::NTWORK_HOST_IRQL_PROOF;
 
-/// A bug check, as data: the code and the four parameters `KeBugCheckEx` takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A bug check, as data: the code and the four parameters `KeBugCheckEx`
+/// takes. `Debug` and `Display` print them in hex, as a debugger does.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BugCheck {
     /// The bug check code, e.g. [`WORKER_INVALID`].
     pub code: u32,
@@ -209,32 +237,16 @@ impl BugCheck {
         match self.code {
             APC_INDEX_MISMATCH => "APC_INDEX_MISMATCH",
             REFERENCE_BY_POINTER => "REFERENCE_BY_POINTER",
-            HOST_RUST_PANIC => "HOST_RUST_PANIC",
-            HOST_IRQL_ABOVE_DISPATCH => "HOST_IRQL_ABOVE_DISPATCH",
-            HOST_UNKNOWN_IO_WORKITEM => "HOST_UNKNOWN_IO_WORKITEM",
-            HOST_REINITIALIZED_QUEUED_ITEM => "HOST_REINITIALIZED_QUEUED_ITEM",
-            HOST_NULL_WORK_ITEM => "HOST_NULL_WORK_ITEM",
-            HOST_NEGATIVE_QUEUE_TYPE => "HOST_NEGATIVE_QUEUE_TYPE",
-            HOST_UNKNOWN_OBJECT => "HOST_UNKNOWN_OBJECT",
-            HOST_WORKER_STARVATION => "HOST_WORKER_STARVATION",
-            HOST_MANUAL_WAIT_BLOCKS => "HOST_MANUAL_WAIT_BLOCKS",
-            HOST_IO_WORKITEM_OVERRUN => "HOST_IO_WORKITEM_OVERRUN",
-            HOST_NOT_IN_TARGET => "HOST_NOT_IN_TARGET",
-            HOST_FREED_QUEUED_ITEM => "HOST_FREED_QUEUED_ITEM",
-            HOST_BAD_POOL_FREE => "HOST_BAD_POOL_FREE",
-            HOST_WDF_VERIFIER_BREAK => "HOST_WDF_VERIFIER_BREAK",
-            HOST_EAGER_WAIT_TIMEOUT => "HOST_EAGER_WAIT_TIMEOUT",
-            HOST_IRQL_TOO_HIGH => "HOST_IRQL_TOO_HIGH",
-            HOST_NULL_ARGUMENT => "HOST_NULL_ARGUMENT",
-            HOST_IRQL_PROOF => "HOST_IRQL_PROOF",
             DRIVER_VERIFIER_DETECTED_VIOLATION => "DRIVER_VERIFIER_DETECTED_VIOLATION",
+            BAD_POOL_CALLER => "BAD_POOL_CALLER",
             DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS => {
                 "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS"
             }
             WORKER_THREAD_RETURNED_AT_BAD_IRQL => "WORKER_THREAD_RETURNED_AT_BAD_IRQL",
             WORKER_INVALID => "WORKER_INVALID",
             WDF_VIOLATION => "WDF_VIOLATION",
-            _ => "UNKNOWN_BUG_CHECK",
+            KERNEL_MODE_HEAP_CORRUPTION => "KERNEL_MODE_HEAP_CORRUPTION",
+            _ => host_diagnostic(self.code).map_or("UNKNOWN_BUG_CHECK", |(name, _)| name),
         }
     }
 
@@ -244,14 +256,104 @@ impl BugCheck {
         self.code & 0xFFFF_0000 == HOST_DIAGNOSTIC_BASE
     }
 
+    /// For a host diagnostic, what Windows does instead (a bug check of its
+    /// own later, a hang, corruption, or nothing); `None` for a Windows code.
+    pub fn what_windows_does(&self) -> Option<&'static str> {
+        host_diagnostic(self.code).map(|(_, windows)| windows)
+    }
+
     /// Parameter 1, which is the subcode of `0xE4` and `0xC4`.
     pub fn subcode(&self) -> usize {
         self.parameters[0]
     }
 }
 
+/// The host diagnostics: name, and what Windows does instead.
+fn host_diagnostic(code: u32) -> Option<(&'static str, &'static str)> {
+    Some(match code {
+        HOST_RUST_PANIC => (
+            "HOST_RUST_PANIC",
+            "no bug check is a Rust panic's; a panic = \"abort\" driver's panic handler bug-checks with a code of its own",
+        ),
+        HOST_IRQL_ABOVE_DISPATCH => (
+            "HOST_IRQL_ABOVE_DISPATCH",
+            "no check at the call; the call runs above its documented IRQL and may crash later",
+        ),
+        HOST_UNKNOWN_IO_WORKITEM => (
+            "HOST_UNKNOWN_IO_WORKITEM",
+            "uses whatever the memory holds as an IO_WORKITEM",
+        ),
+        HOST_REINITIALIZED_QUEUED_ITEM => (
+            "HOST_REINITIALIZED_QUEUED_ITEM",
+            "not detected: the worker queue is corrupted",
+        ),
+        HOST_NULL_WORK_ITEM => (
+            "HOST_NULL_WORK_ITEM",
+            "dereferences NULL: a page fault, which bug-checks (the code depends on the context)",
+        ),
+        HOST_NEGATIVE_QUEUE_TYPE => (
+            "HOST_NEGATIVE_QUEUE_TYPE",
+            "the signed check lets it through: an undefined priority",
+        ),
+        HOST_UNKNOWN_OBJECT => (
+            "HOST_UNKNOWN_OBJECT",
+            "uses the memory as an object: corruption, or a bug check where a field is checked",
+        ),
+        HOST_WORKER_STARVATION => (
+            "HOST_WORKER_STARVATION",
+            "the work waits: more worker threads up to the maximum, then a hang",
+        ),
+        HOST_MANUAL_WAIT_BLOCKS => (
+            "HOST_MANUAL_WAIT_BLOCKS",
+            "a host limit: Windows's workers would run the work the wait needs",
+        ),
+        HOST_IO_WORKITEM_OVERRUN => (
+            "HOST_IO_WORKITEM_OVERRUN",
+            "writes past the block: corruption",
+        ),
+        HOST_NOT_IN_TARGET => (
+            "HOST_NOT_IN_TARGET",
+            "the release's loader refuses the driver, or its kernel the queue type",
+        ),
+        HOST_FREED_QUEUED_ITEM => (
+            "HOST_FREED_QUEUED_ITEM",
+            "frees the pool; the worker later reads freed memory (0xE4/0 only under Driver Verifier)",
+        ),
+        HOST_WDF_VERIFIER_BREAK => (
+            "HOST_WDF_VERIFIER_BREAK",
+            "KMDF's verifier breaks into the debugger (DbgBreakOnError); no bug check",
+        ),
+        HOST_EAGER_WAIT_TIMEOUT => (
+            "HOST_EAGER_WAIT_TIMEOUT",
+            "a host limit: the queue call would have returned before the item ran",
+        ),
+        HOST_IRQL_TOO_HIGH => (
+            "HOST_IRQL_TOO_HIGH",
+            "no check at the call; a wait or a page fault at that IRQL hangs or bug-checks later",
+        ),
+        HOST_NULL_ARGUMENT => (
+            "HOST_NULL_ARGUMENT",
+            "dereferences NULL: a page fault, which bug-checks (the code depends on the context)",
+        ),
+        HOST_EXCEPTION_RAISED => (
+            "HOST_EXCEPTION_RAISED",
+            "raises an exception; unhandled (a Rust driver has no handler): bug check 0x7E in a system thread, else 0x1E",
+        ),
+        HOST_ROUTINE_IMAGE_UNKNOWN => (
+            "HOST_ROUTINE_IMAGE_UNKNOWN",
+            "a host limit: Windows knows every address's image and faults (0xCE) only if it is unloaded",
+        ),
+        HOST_IRQL_PROOF => (
+            "HOST_IRQL_PROOF",
+            "no check: code that relies on a wrong IRQL claim waits or touches pageable memory at DISPATCH_LEVEL and bug-checks later (0xA, or 0x50 under Driver Verifier)",
+        ),
+        _ => return None,
+    })
+}
+
 impl fmt::Display for BugCheck {
-    /// `0xE4 WORKER_INVALID (0x1, 0x7f..., 0x1, 0x0)`.
+    /// `0xE4 WORKER_INVALID (0x1, 0x7f..., 0x1, 0x0)`; a host diagnostic adds
+    /// `[host diagnostic; Windows: ...]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let [p1, p2, p3, p4] = self.parameters;
         write!(
@@ -260,10 +362,24 @@ impl fmt::Display for BugCheck {
             self.code,
             self.name()
         )?;
-        if self.is_host_diagnostic() {
-            f.write_str(" [host diagnostic: Windows raises no bug check here]")?;
+        if let Some(windows) = self.what_windows_does() {
+            write!(f, " [host diagnostic; Windows: {windows}]")?;
         }
         Ok(())
+    }
+}
+
+impl fmt::Debug for BugCheck {
+    /// `BugCheck(0xE4 WORKER_INVALID, [0x1, 0x7f..., 0x1, 0x0])`: what a
+    /// failing `assert_eq!` shows.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [p1, p2, p3, p4] = self.parameters;
+        write!(
+            f,
+            "BugCheck({:#X} {}, [{p1:#x}, {p2:#x}, {p3:#x}, {p4:#x}])",
+            self.code,
+            self.name()
+        )
     }
 }
 

@@ -34,6 +34,22 @@ pub(crate) fn with_driver_context<T>(
     f()
 }
 
+/// The image that holds `routine`, as Windows knows for every address: the
+/// driver that declared it ([`Driver::add_to_image`](crate::Driver::add_to_image)),
+/// else the only driver ever loaded on the executive. `Err(drivers)` when
+/// two or more were loaded and none declared it: the host cannot tell.
+/// `Ok(None)`: no driver loaded, the routine is the kernel's (or the test's).
+pub(crate) fn image_of(st: &State, routine: usize) -> Result<Option<usize>, usize> {
+    if let Some(index) = st.drivers.iter().position(|d| d.image.contains(&routine)) {
+        return Ok(Some(index));
+    }
+    match st.drivers.len() {
+        0 => Ok(None),
+        1 => Ok(Some(0)),
+        n => Err(n),
+    }
+}
+
 /// The driver whose code is running or calling on this thread: the thread's
 /// driver context, else the only loaded driver.
 pub(crate) fn calling_driver(st: &State, inner: &Inner) -> Option<usize> {

@@ -232,11 +232,10 @@ fn run_taken(inner: &Inner, taken: Taken) {
     inner.items_run.fetch_add(1, Ordering::SeqCst);
     let worker_routine = taken.entry.worker_routine;
     if critical != 0 {
-        // KernelApcDisable counts down from 0, so it reads negative.
-        let disable = (-i64::from(critical)) as usize;
+        let combined = irql::combined_for(critical);
         inner.raise_locked(
             &mut st,
-            BugCheck::new(APC_INDEX_MISMATCH, [worker_routine, 0, disable, 1]),
+            BugCheck::new(APC_INDEX_MISMATCH, [worker_routine, 0, combined, 1]),
         );
     } else if returned_at != PASSIVE_LEVEL {
         let bad = BugCheck::new(

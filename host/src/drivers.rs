@@ -141,10 +141,23 @@ impl Driver {
         unsafe { (*self.object.0).DriverUnload }
     }
 
-    /// Runs `f` as this driver's code: Ex work it queues and pool it
-    /// allocates are attributed to this driver (for the unload checks). Work
-    /// routines run in their driver's context by themselves; with one driver
-    /// loaded, every call is attributed to it.
+    /// Declares that `routine` is code of this driver's image. Windows knows
+    /// the image of every address; the host's drivers share the test binary,
+    /// so with two or more drivers loaded an Ex routine must be declared
+    /// (else `ExQueueWorkItem` stops with
+    /// [`HOST_ROUTINE_IMAGE_UNKNOWN`](crate::bugcheck::HOST_ROUTINE_IMAGE_UNKNOWN)).
+    /// With one driver, every routine is its.
+    pub fn add_to_image(&self, routine: *const ()) {
+        self.inner.lock().drivers[self.index]
+            .image
+            .push(routine.addr());
+    }
+
+    /// Runs `f` as this driver's code: pool it allocates is attributed to
+    /// this driver (for Driver Verifier's leak check). Work routines run in
+    /// their image's driver's context by themselves; with one driver loaded,
+    /// every call is attributed to it. (Ex work is attributed by its
+    /// routine's image, not by who queues it: see [`add_to_image`](Self::add_to_image).)
     pub fn run<T>(&self, f: impl FnOnce() -> T) -> T {
         with_driver_context(&self.inner, Some(self.index), f)
     }
@@ -172,7 +185,8 @@ impl Driver {
     /// becomes so during the unload.
     pub fn unload(self) -> Result<(), UnloadError> {
         let export = Self::unload as *const () as usize;
-        if let Some(bug_check) = self.inner.lock().bug_check {
+        let stopped = self.inner.lock().bug_check.is_some();
+        if stopped && let Some(bug_check) = self.inner.take_bug_check_seen() {
             return Err(bug_check.into());
         }
         let object = self.object.0;
@@ -188,6 +202,7 @@ impl Driver {
         let mut st = self.inner.lock();
         st.drivers[self.index].state = DriverState::Unloaded;
         objects::dereference_locked(&self.inner, &mut st, self.object.addr(), export);
+        st.bug_check_seen |= st.bug_check.is_some();
         st.bug_check.map_or(Ok(()), |b| Err(b.into()))
     }
 
@@ -226,6 +241,15 @@ impl Driver {
             .objects
             .get(&self.object.addr())
             .map_or(0, |rec| rec.refs)
+    }
+}
+
+// SAFETY: the handle holds the driver object's memory (`objects::add_handle`
+// at load, released only in `Drop`), so it stays at its address while
+// `&self` lives; `as_raw` returns that one pointer.
+unsafe impl ffi::KeepsDriverObject for Driver {
+    fn driver_object(&self) -> PDRIVER_OBJECT {
+        self.as_raw()
     }
 }
 
@@ -292,6 +316,15 @@ impl Device {
             .objects
             .get(&self.raw.addr())
             .map_or(0, |rec| rec.refs)
+    }
+}
+
+// SAFETY: each `Device` handle counts in the object's handles, so its
+// memory (object and extension) is not given back while `&self` lives,
+// even after the object manager freed the object; `as_raw` is that pointer.
+unsafe impl ffi::KeepsDeviceObject for Device {
+    fn device_object(&self) -> PDEVICE_OBJECT {
+        self.as_raw()
     }
 }
 

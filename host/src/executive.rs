@@ -30,8 +30,12 @@ use crate::version::{WindowsVersion, queue_index};
 /// with a message that names [`Executive::enter`]: it is never dropped.
 ///
 /// A misuse the kernel answers with a bug check is recorded as a [`BugCheck`]
-/// (the first one wins, from any thread), printed once to stderr, and stops the
-/// executive: nothing more is dispatched and later exported calls do nothing.
+/// (the first one wins, from any thread) and stops the executive: nothing
+/// more is dispatched and later exported calls do nothing. A bug check the
+/// test never looked at ([`bug_check`](Self::bug_check),
+/// [`expect_bug_check`](Self::expect_bug_check), an unload's error) is
+/// printed as a `*** STOP` line, with routine names, when the executive is
+/// dropped.
 pub struct Executive {
     inner: Arc<Inner>,
     /// The thread this executive bound at creation, and its previous binding.
@@ -164,9 +168,11 @@ impl Executive {
         self.inner.items_run.load(Ordering::SeqCst)
     }
 
-    /// The bug check that stopped this executive, if any.
+    /// The bug check that stopped this executive, if any. Looking at it
+    /// marks it expected: it is not printed as a `*** STOP` line when the
+    /// executive is dropped (an unexpected one is).
     pub fn bug_check(&self) -> Option<BugCheck> {
-        self.inner.lock().bug_check
+        self.inner.take_bug_check_seen()
     }
 
     /// The bug check that stopped this executive.
@@ -292,6 +298,7 @@ impl Drop for Executive {
             self.wait_idle();
         }
         dispatch::stop_workers(&self.inner);
+        self.inner.report_unseen();
         self.inner.close();
         let me = std::thread::current().id();
         if let Some((thread, previous)) = self.binding.take()

@@ -27,6 +27,20 @@ pub(crate) fn reset_critical_region() -> u32 {
     CRITICAL.with(|c| c.replace(0))
 }
 
+/// The thread's `CombinedApcDisable` as 0x01 reports it:
+/// `(SpecialApcDisable << 16) | (KernelApcDisable as u16)`, where
+/// `KernelApcDisable` counts down from 0 per open critical region (one open
+/// region reads 0x0000FFFF; the host has no guarded regions).
+pub(crate) fn combined_apc_disable() -> usize {
+    combined_for(CRITICAL.with(Cell::get))
+}
+
+/// `CombinedApcDisable` for a critical-region depth (see
+/// [`combined_apc_disable`]).
+pub(crate) fn combined_for(depth: u32) -> usize {
+    usize::from(0u16.wrapping_sub(depth as u16))
+}
+
 /// Puts back a depth saved by [`reset_critical_region`].
 pub(crate) fn restore_critical_region(depth: u32) {
     CRITICAL.with(|c| c.set(depth));

@@ -19,16 +19,24 @@
 //! assert_eq!((stop.code, stop.parameters[0]), (bugcheck::WORKER_INVALID, 1));
 //! ```
 //!
-//! * [`Executive`]: worker queues (threaded, or [`Executive::manual`] and
-//!   stepped by the test), bound per thread so parallel tests are isolated.
+//! * [`Executive`]: worker queues (threaded, [`Executive::manual`] and
+//!   stepped by the test, or [`Executive::eager`]: every queue call returns
+//!   after a worker ran its item), bound per thread so parallel tests are
+//!   isolated.
 //! * The kernel exports (`ExQueueWorkItem`, `IoAllocateWorkItem`, ...) are
 //!   defined here with the C names and signatures of [`ntwork_sys`].
-//! * [`Driver`] / [`Device`]: fake driver and device objects with the object
-//!   manager's pointer counts, and Windows's unload: DriverUnload, then the
-//!   image unmapped when the driver object's last reference drops (0xC4/0x62
-//!   for leaks then; 0xCE for an Ex routine dispatched into the gone image).
+//! * [`Driver`] / [`Device`]: driver and device objects laid out as `wdm.h`
+//!   (`IoCreateDevice` / `IoDeleteDevice`, device and driver-object
+//!   extensions) with the object manager's pointer counts, and Windows's
+//!   unload: the routine in `DriverUnload`, then the image unmapped when the
+//!   driver object's last reference drops (0xC4/0x62 for leaks then, under
+//!   Driver Verifier; 0xCE for an Ex routine dispatched into the gone image).
+//!   A handle keeps its object's memory ([`ntwork_sys::KeepsDeviceObject`]).
 //! * [`bugcheck`]: the kernel's codes, and the host's own diagnostics in a
-//!   separate range ([`BugCheck::is_host_diagnostic`]).
+//!   separate range ([`BugCheck::is_host_diagnostic`]). A bug check the test
+//!   never looked at is printed as a `*** STOP` line, with routine names,
+//!   when its executive is dropped.
+//! * [`wdf`]: KMDF's function table and object lifetime, a layer above.
 //! * [`WindowsVersion`]: the release the executive behaves as.
 //! * IRQL is simulated per thread: [`raise_irql`], [`at_dispatch_level`].
 //! * [`FaultSite`] / [`FailurePlan`]: Low Resources Simulation.
@@ -53,6 +61,7 @@ mod binding;
 mod context;
 mod irql;
 mod panics;
+mod report;
 
 mod dispatch;
 

@@ -6,7 +6,6 @@
 use core::alloc::Layout;
 use core::fmt;
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::{JoinHandle, ThreadId};
@@ -275,6 +274,9 @@ pub(crate) struct DriverRec {
     pub(crate) name: Arc<str>,
     pub(crate) object: Ptr<ntwork_sys::DRIVER_OBJECT>,
     pub(crate) state: DriverState,
+    /// Routines declared to be in the driver's image
+    /// ([`Driver::add_to_image`](crate::Driver::add_to_image)).
+    pub(crate) image: Vec<usize>,
 }
 
 /// An `IO_WORKITEM` the executive knows.
@@ -292,6 +294,8 @@ pub(crate) struct State {
     pub(crate) queues: Queues,
     pub(crate) workers: Workers,
     pub(crate) bug_check: Option<BugCheck>,
+    /// The test has seen the bug check (it is not printed at the end).
+    pub(crate) bug_check_seen: bool,
     pub(crate) io_items: HashMap<usize, IoRec>,
     pub(crate) objects: HashMap<usize, ObjectRec>,
     /// Objects freed (pointer count reached 0): a later dereference is 0x18.
@@ -310,6 +314,7 @@ impl State {
             queues: Queues::new(),
             workers: Workers::new(),
             bug_check: None,
+            bug_check_seen: false,
             io_items: HashMap::new(),
             objects: HashMap::new(),
             freed: HashMap::new(),
@@ -392,11 +397,9 @@ impl Inner {
             return;
         }
         st.bug_check = Some(bug_check);
-        // Never panics, unlike eprintln!.
-        let _ = writeln!(
-            std::io::stderr(),
-            "*** STOP (ntwork host executive): {bug_check}"
-        );
+        if crate::report::print_when_raised() {
+            crate::report::print(&bug_check);
+        }
         self.wake_all();
     }
 
@@ -414,6 +417,24 @@ impl Inner {
     /// Marks the owning `Executive` dropped.
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
+    }
+
+    /// The bug check, marked seen by the test.
+    pub(crate) fn take_bug_check_seen(&self) -> Option<BugCheck> {
+        let mut st = self.lock();
+        st.bug_check_seen = true;
+        st.bug_check
+    }
+
+    /// Prints the bug check if nobody has seen it (at the executive's end).
+    pub(crate) fn report_unseen(&self) {
+        let st = self.lock();
+        if let Some(bug_check) = st.bug_check
+            && !st.bug_check_seen
+            && !crate::report::print_when_raised()
+        {
+            crate::report::print(&bug_check);
+        }
     }
 
     /// Whether a bug check stopped this executive.

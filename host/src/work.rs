@@ -8,39 +8,22 @@ use core::ffi::c_void;
 use std::boxed::Box;
 use std::sync::Arc;
 
-use ntwork_sys::{
-    self as ffi, IO_WORKITEM, PIO_WORKITEM, PIO_WORKITEM_ROUTINE, PIO_WORKITEM_ROUTINE_EX,
-    WORK_QUEUE_ITEM, WORK_QUEUE_TYPE,
-};
+use ntwork_sys::{self as ffi, IO_WORKITEM, PIO_WORKITEM, WORK_QUEUE_ITEM, WORK_QUEUE_TYPE};
 
 use crate::bugcheck::{
     BugCheck, DRIVER_VERIFIER_DETECTED_VIOLATION, HOST_IO_WORKITEM_OVERRUN,
-    HOST_REINITIALIZED_QUEUED_ITEM, HOST_UNKNOWN_IO_WORKITEM, HOST_UNKNOWN_OBJECT, WORKER_INVALID,
+    HOST_REINITIALIZED_QUEUED_ITEM, HOST_ROUTINE_IMAGE_UNKNOWN, HOST_UNKNOWN_IO_WORKITEM,
+    HOST_UNKNOWN_OBJECT, WORKER_INVALID,
 };
 use crate::checks::{irql_too_high, negative_queue_type, not_in_target, null_item, queue_invalid};
-use crate::context::calling_driver;
+use crate::context::image_of;
 use crate::dispatch;
 use crate::faults::FaultSite;
+pub(crate) use crate::io_item::IoRoutine;
 use crate::io_item::{HostIoWorkItem, IO_WORKITEM_SIZE, ROUTINE_FIELD, io_trampoline};
 use crate::objects;
 use crate::state::{Entry, Inner, IoRec, State};
 use crate::version::{WindowsVersion, queue_index_on};
-
-/// Which routine an Io queue call stores.
-#[derive(Clone, Copy)]
-pub(crate) enum IoRoutine {
-    Plain(PIO_WORKITEM_ROUTINE),
-    Ex(PIO_WORKITEM_ROUTINE_EX),
-}
-
-impl IoRoutine {
-    fn address(self) -> Option<usize> {
-        match self {
-            IoRoutine::Plain(r) => r.map(|r| r as usize),
-            IoRoutine::Ex(r) => r.map(|r| r as usize),
-        }
-    }
-}
 
 /// 0xE4/2 for freeing or uninitializing a queued Io item: P3 is the address
 /// of the item's Routine field.
@@ -96,7 +79,13 @@ pub(crate) fn ex_queue(
         let bad = BugCheck::new(WORKER_INVALID, [7, item.addr(), 0, 0]);
         return inner.raise_locked(&mut st, bad);
     };
-    let driver = calling_driver(&st, inner);
+    let driver = match image_of(&st, routine as usize) {
+        Ok(driver) => driver,
+        Err(drivers) => {
+            let bad = [export, item.addr(), routine as usize, drivers];
+            return inner.raise_locked(&mut st, BugCheck::new(HOST_ROUTINE_IMAGE_UNKNOWN, bad));
+        }
+    };
     let entry = Entry::new(routine as usize, routine as usize, 0, driver);
     // SAFETY: valid until dequeued, by the caller's contract.
     let id = unsafe { dispatch::enqueue_locked(inner, &mut st, item, entry, index) };
@@ -307,15 +296,9 @@ pub(crate) fn io_queue(inner: &Arc<Inner>, item: PIO_WORKITEM, call: IoQueueCall
     {
         return false;
     }
-    let (plain, ex) = match routine {
-        IoRoutine::Plain(r) => (r, None),
-        IoRoutine::Ex(r) => (None, r),
-    };
     // SAFETY: live and not queued, so only this call writes it.
     unsafe {
-        (*io).routine = plain;
-        (*io).routine_ex = ex;
-        (*io).context = context;
+        (*io).set_routine(routine, context);
         (*io).item.WorkerRoutine = Some(io_trampoline);
         (*io).item.Parameter = io.cast();
     }

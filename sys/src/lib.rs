@@ -365,6 +365,34 @@ wdk_abi! { FASTCALL extern {
     pub fn ExRundownCompleted(RunRef: *mut EX_RUNDOWN_REF);
 }}
 
+/// A handle that keeps a `DEVICE_OBJECT`'s memory: a test harness's device
+/// handle, so code can borrow the device safely from it (`&DeviceObject` for
+/// as long as `&self`).
+///
+/// # Safety
+///
+/// [`device_object`](Self::device_object) returns the same non-NULL
+/// `DEVICE_OBJECT` every time, and its memory (the object and its
+/// `DeviceExtension`) stays valid, at the same address, while `&self` is
+/// borrowed, whether or not the object manager has freed the object.
+pub unsafe trait KeepsDeviceObject {
+    /// The device object.
+    fn device_object(&self) -> PDEVICE_OBJECT;
+}
+
+/// A handle that keeps a `DRIVER_OBJECT`'s memory, as
+/// [`KeepsDeviceObject`] for a device.
+///
+/// # Safety
+///
+/// [`driver_object`](Self::driver_object) returns the same non-NULL
+/// `DRIVER_OBJECT` every time, and its memory stays valid, at the same
+/// address, while `&self` is borrowed.
+pub unsafe trait KeepsDriverObject {
+    /// The driver object.
+    fn driver_object(&self) -> PDRIVER_OBJECT;
+}
+
 /// `ExInitializeWorkItem`: an inline in C, so not a kernel export.
 ///
 /// Performs the same three stores as the C macro: `WorkerRoutine`, `Parameter`,

@@ -278,6 +278,20 @@ wdk_abi! { FASTCALL
     ) -> *mut c_void;
 }
 
+/// A handle that keeps a `WDFDEVICE`'s memory: a test harness's framework
+/// device handle, so code can borrow the device safely from it.
+///
+/// # Safety
+///
+/// [`wdf_device`](Self::wdf_device) returns the same non-NULL handle every
+/// time, and the memory it points to stays valid while `&self` is borrowed
+/// (the framework may have deleted the object; its functions then refuse
+/// the handle).
+pub unsafe trait KeepsWdfDevice {
+    /// The framework device.
+    fn wdf_device(&self) -> WDFDEVICE;
+}
+
 unsafe extern "C" {
     /// The driver's framework globals, filled in when it binds the driver.
     pub static mut WdfDriverGlobals: PWDF_DRIVER_GLOBALS;

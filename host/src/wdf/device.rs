@@ -84,6 +84,14 @@ impl WdfDeviceHandle {
     }
 }
 
+// SAFETY: the handle holds an `Arc` of the header the handle value points
+// to, so that memory stays while `&self` lives; `as_raw` is its address.
+unsafe impl w::KeepsWdfDevice for WdfDeviceHandle {
+    fn wdf_device(&self) -> w::WDFDEVICE {
+        self.as_raw()
+    }
+}
+
 impl core::fmt::Debug for WdfDeviceHandle {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_tuple("WdfDeviceHandle")
