@@ -13,6 +13,7 @@
 //! For instruction counts (repeatable), run one path alone under callgrind:
 //! `NTWORK_BENCH_ONLY=raw` or `NTWORK_BENCH_ONLY=ntwork` (see BENCHMARKS.md).
 
+use ntwork::irql::Passive;
 use std::ffi::c_void;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -62,7 +63,7 @@ fn raw_queue(payload: Payload) {
 }
 
 fn typed_queue(payload: Payload) {
-    typed::queue(&WORK, payload, WorkQueue::Delayed).unwrap();
+    typed::queue(&WORK, payload, WorkQueue::Delayed, &Passive::on_host()).unwrap();
 }
 
 fn measure(exec: &Executive, batch: usize, queue: fn(Payload)) -> Duration {

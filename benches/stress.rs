@@ -8,6 +8,7 @@
 //! NTWORK_BENCH_ITEMS=200000 NTWORK_BENCH_RUNS=5 cargo bench --bench stress
 //! ```
 
+use ntwork::irql::Passive;
 use std::time::{Duration, Instant};
 
 use ntwork::{DeviceObject, WorkQueue, work_item};
@@ -46,9 +47,9 @@ fn run(total: usize) -> Duration {
                     let counted = Counted::new(tally, id);
                     let queue = WorkQueue::FIXED[id % WorkQueue::FIXED.len()];
                     if id % 2 == 0 {
-                        ex_stress::queue(&WORK, counted, queue).unwrap();
+                        ex_stress::queue(&WORK, counted, queue, &Passive::on_host()).unwrap();
                     } else {
-                        io_stress::queue(object, counted, queue).unwrap();
+                        io_stress::queue(object, counted, queue, &Passive::on_host()).unwrap();
                     }
                 }
             });

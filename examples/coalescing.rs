@@ -8,26 +8,28 @@
 //! cargo run --example coalescing
 //! ```
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ntwork::{NotQueued, ReusableExWorkItem, WorkQueue, work_item};
+use ntwork::irql::{Dispatch, Passive};
+use ntwork::{NotQueued, ReusableExWorkItem, SpinLock, WorkQueue, work_item};
 use ntwork_host as host;
 use ntwork_host::Executive;
 
 /// Counts this file's Ex work, as a driver's DriverUnload would wait for it.
 static WORK: ntwork::Rundown = ntwork::Rundown::new();
 
-/// Samples the DPC appends and the worker drains.
+/// Samples the DPC appends and the worker drains, under a kernel spin lock
+/// (a DPC cannot wait on a mutex).
 struct Telemetry {
-    samples: Mutex<Vec<u32>>,
+    samples: SpinLock<Vec<u32>>,
     drained: AtomicUsize,
     runs: AtomicUsize,
 }
 
 #[work_item]
-fn drain_telemetry(telemetry: &Telemetry) {
-    let batch = std::mem::take(&mut *telemetry.samples.lock().unwrap());
+fn drain_telemetry(telemetry: &Telemetry, irql: &mut Passive<'_>) {
+    // The lock raises to DISPATCH_LEVEL for this statement only.
+    let batch = std::mem::take(&mut *telemetry.samples.lock(irql));
     telemetry.drained.fetch_add(batch.len(), Ordering::SeqCst);
     telemetry.runs.fetch_add(1, Ordering::SeqCst);
 }
@@ -35,16 +37,18 @@ fn drain_telemetry(telemetry: &Telemetry) {
 static DRAIN: ReusableExWorkItem<drain_telemetry> = ReusableExWorkItem::new(
     &WORK,
     Telemetry {
-        samples: Mutex::new(Vec::new()),
+        samples: SpinLock::new(Vec::new()),
         drained: AtomicUsize::new(0),
         runs: AtomicUsize::new(0),
     },
 );
 
-/// What the DPC does, at DISPATCH_LEVEL.
-fn on_interrupt(sample: u32) -> bool {
-    DRAIN.context().samples.lock().unwrap().push(sample);
-    match DRAIN.queue_static(WorkQueue::Delayed) {
+/// What the DPC does, at DISPATCH_LEVEL (a real DPC routine makes its proof
+/// on entry: `unsafe { Dispatch::assume() }`). It may queue the drain; it may
+/// not wait for it (`DRAIN.flush` needs a `Passive` proof).
+fn on_interrupt(sample: u32, irql: &mut Dispatch<'_>) -> bool {
+    DRAIN.context().samples.lock(irql).push(sample);
+    match DRAIN.queue_static(WorkQueue::Delayed, irql) {
         Ok(()) => true,
         Err(NotQueued::AlreadyQueued) => false, // the pending run picks this sample up
         Err(refused) => panic!("the driver is stopping: {refused}"),
@@ -54,17 +58,19 @@ fn on_interrupt(sample: u32) -> bool {
 fn main() {
     let exec = Executive::manual();
     let driver = exec.load_driver("telemetry.sys");
+    let irql = Passive::on_host();
     {
-        // SAFETY: the host's DRIVER_OBJECT of this driver, kept by its handle.
-        let driver = unsafe { ntwork::DriverObject::from_raw(driver.as_raw()) };
+        let driver = ntwork::DriverObject::of(&driver);
         // DriverEntry: ntwork's DriverUnload waits for WORK.
-        driver.set_unload(|_| {}).expect("DriverEntry");
-        WORK.open(driver).expect("DriverEntry");
+        driver.set_unload(|_, _| {}, &irql).expect("DriverEntry");
+        WORK.open(driver, &irql).expect("DriverEntry");
     }
     let mut queued = 0;
     for burst in 0..5u32 {
         for n in 0..100 {
-            queued += usize::from(host::at_dispatch_level(|| on_interrupt(burst * 100 + n)));
+            queued += usize::from(host::at_dispatch_level(|| {
+                on_interrupt(burst * 100 + n, &mut Dispatch::on_host())
+            }));
         }
         // The worker gets a turn between bursts.
         exec.run_until_idle();
@@ -80,7 +86,7 @@ fn main() {
     assert_eq!(telemetry.runs.load(Ordering::SeqCst), 5);
     driver.unload().expect("unload");
     assert_eq!(
-        DRAIN.queue_static(WorkQueue::Delayed),
+        DRAIN.queue_static(WorkQueue::Delayed, &irql),
         Err(NotQueued::Unloading)
     );
 }

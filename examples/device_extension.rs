@@ -12,10 +12,11 @@
 //! cargo run --example device_extension
 //! ```
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
 
-use ntwork::{DeviceObject, NotQueued, ReusableIoWorkItem, WorkQueue, work_item};
+use ntwork::irql::{Dispatch, Passive};
+use ntwork::{DeviceObject, NotQueued, ReusableIoWorkItem, SpinLock, WorkQueue, work_item};
 use ntwork_host::{self as host, Executive};
 
 /// What AddDevice builds for each device (a C driver's device extension).
@@ -23,7 +24,7 @@ struct Port {
     /// The port's one work item, queued again and again.
     drain: ReusableIoWorkItem<drain_port>,
     /// Filled by the DPC, drained by the work item.
-    samples: Mutex<Vec<u32>>,
+    samples: SpinLock<Vec<u32>>,
     runs: AtomicU32,
     drained: AtomicU32,
 }
@@ -31,17 +32,17 @@ struct Port {
 /// At PASSIVE_LEVEL: takes everything the DPC collected so far. The routine
 /// reaches its port (and so its own item) through the `Arc` it was queued with.
 #[work_item(device)]
-fn drain_port(_device: &DeviceObject, port: Arc<Port>) {
-    let batch = std::mem::take(&mut *port.samples.lock().unwrap());
+fn drain_port(_device: &DeviceObject, port: Arc<Port>, irql: &mut Passive<'_>) {
+    let batch = std::mem::take(&mut *port.samples.lock(irql));
     port.drained.fetch_add(batch.len() as u32, Ordering::SeqCst);
     port.runs.fetch_add(1, Ordering::SeqCst);
 }
 
 /// The DPC, at DISPATCH_LEVEL: record the sample, queue the drain unless it is
 /// already pending (then the pending run picks the sample up).
-fn on_interrupt(port: &Arc<Port>, sample: u32) -> Result<bool, NotQueued> {
-    port.samples.lock().unwrap().push(sample);
-    match port.drain.queue(Arc::clone(port), WorkQueue::Delayed) {
+fn on_interrupt(port: &Arc<Port>, sample: u32, irql: &mut Dispatch<'_>) -> Result<bool, NotQueued> {
+    port.samples.lock(irql).push(sample);
+    match port.drain.queue(Arc::clone(port), WorkQueue::Delayed, irql) {
         Ok(()) => Ok(true),
         Err(refused) if refused.reason == NotQueued::AlreadyQueued => Ok(false),
         // Flushing: the device is stopping; a real DPC would drop the sample.
@@ -53,14 +54,13 @@ fn main() {
     let exec = Executive::new();
     let driver = exec.load_driver("port.sys");
     let host_device = driver.create_device();
-    // SAFETY: this driver created the device; `port` (which keeps a counted
-    // reference of its own) is dropped before the device is deleted.
-    let device = unsafe { DeviceObject::from_raw(host_device.as_raw()) };
+    let device = DeviceObject::of(&host_device);
+    let irql = Passive::on_host();
 
     // AddDevice: the state and its item, allocated once.
     let port = Arc::new(Port {
-        drain: ReusableIoWorkItem::new(device).expect("IoAllocateWorkItem"),
-        samples: Mutex::new(Vec::new()),
+        drain: ReusableIoWorkItem::new(device, &irql).expect("IoAllocateWorkItem"),
+        samples: SpinLock::new(Vec::new()),
         runs: AtomicU32::new(0),
         drained: AtomicU32::new(0),
     });
@@ -69,14 +69,16 @@ fn main() {
     let mut queued = 0;
     for burst in 0..20u32 {
         for n in 0..50 {
-            let newly = host::at_dispatch_level(|| on_interrupt(&port, burst * 50 + n));
+            let newly = host::at_dispatch_level(|| {
+                on_interrupt(&port, burst * 50 + n, &mut Dispatch::on_host())
+            });
             queued += u32::from(newly.expect("the device is running"));
         }
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
 
     // Stop (IRP_MN_STOP_DEVICE / D0Exit): wait for the item, then tear down.
-    port.drain.flush();
+    port.drain.flush(&irql);
     let (runs, drained) = (
         port.runs.load(Ordering::SeqCst),
         port.drained.load(Ordering::SeqCst),

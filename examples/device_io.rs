@@ -8,6 +8,7 @@
 
 use std::sync::Mutex;
 
+use ntwork::irql::Dispatch;
 use ntwork::{DeviceObject, RunningIoWorkItem, WorkQueue, work_item};
 use ntwork_host as host;
 use ntwork_host::Executive;
@@ -51,28 +52,32 @@ fn reset_device(
     // Otherwise `item` drops here: IoFreeWorkItem, inside its own routine.
 }
 
+/// The "interrupt": a DPC, at DISPATCH_LEVEL, queues work for each packet. A
+/// real DPC routine makes its proof on entry: `unsafe { Dispatch::assume() }`.
+fn dpc(object: &DeviceObject, irql: &Dispatch<'_>) {
+    for sequence in 0..4 {
+        let packet = Packet {
+            sequence,
+            bytes: vec![0; 64 * (sequence as usize + 1)],
+        };
+        process_packet::queue(object, packet, WorkQueue::Delayed, irql)
+            .expect("IoAllocateWorkItem");
+    }
+    reset_device::queue(object, 2, WorkQueue::Delayed, irql).expect("IoAllocateWorkItem");
+}
+
 fn main() {
     let exec = Executive::new();
     let driver = exec.load_driver("sample.sys");
     let device = driver.create_device();
-    let object = ntwork_suite::object(&device);
+    let object = DeviceObject::of(&device);
     println!(
         "device {:p} loaded, reference count {}",
         device.as_raw(),
         device.reference_count()
     );
 
-    // The "interrupt": a DPC queues work for each packet.
-    host::at_dispatch_level(|| {
-        for sequence in 0..4 {
-            let packet = Packet {
-                sequence,
-                bytes: vec![0; 64 * (sequence as usize + 1)],
-            };
-            process_packet::queue(object, packet, WorkQueue::Delayed).expect("IoAllocateWorkItem");
-        }
-        reset_device::queue(object, 2, WorkQueue::Delayed).expect("IoAllocateWorkItem");
-    });
+    host::at_dispatch_level(|| dpc(object, &Dispatch::on_host()));
     println!(
         "queued; device reference count now {}",
         device.reference_count()

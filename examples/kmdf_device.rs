@@ -8,18 +8,18 @@
 //! cargo run --example kmdf_device
 //! ```
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ntwork::ffi::wdf as w;
+use ntwork::irql::{Dispatch, Passive};
 use ntwork::wdf::{Enqueued, Serialization, WdfDevice, WdfWorkItemRef};
-use ntwork::work_item;
+use ntwork::{SpinLock, work_item};
 use ntwork_host::wdf::WdfDeviceConfig;
 use ntwork_host::{Executive, at_dispatch_level};
 
 /// The device context: samples the DPC collected, and what the callback did.
 struct DeviceContext {
-    samples: Mutex<Vec<u32>>,
+    samples: SpinLock<Vec<u32>>,
     drained: AtomicUsize,
     callbacks: AtomicUsize,
 }
@@ -27,8 +27,8 @@ struct DeviceContext {
 /// EvtWorkItem: drains every pending sample (an enqueue while queued is
 /// coalesced, so one callback may serve many interrupts).
 #[work_item(wdf)]
-fn drain_samples(context: &DeviceContext) {
-    let batch = std::mem::take(&mut *context.samples.lock().unwrap());
+fn drain_samples(context: &DeviceContext, irql: &mut Passive<'_>) {
+    let batch = std::mem::take(&mut *context.samples.lock(irql));
     context.drained.fetch_add(batch.len(), Ordering::SeqCst);
     context.callbacks.fetch_add(1, Ordering::SeqCst);
 }
@@ -40,14 +40,13 @@ unsafe extern "system" fn device_cleanup(_: w::WDFOBJECT) {
     CLEANED.fetch_add(1, Ordering::SeqCst);
 }
 
-/// The interrupt's DPC: at DISPATCH_LEVEL, with the device the framework
-/// passes, find the item the device keeps, record and enqueue.
-fn dpc(device: &WdfDevice, sample: u32) -> Enqueued {
-    at_dispatch_level(|| {
-        let item = WdfWorkItemRef::<drain_samples>::kept(device).expect("kept in EvtDeviceAdd");
-        item.context().samples.lock().unwrap().push(sample);
-        item.enqueue()
-    })
+/// The interrupt's EvtInterruptDpc: at DISPATCH_LEVEL (a real one makes its
+/// proof on entry, `unsafe { Dispatch::assume() }`), with the device the
+/// framework passes, find the item the device keeps, record and enqueue.
+fn dpc(device: &WdfDevice, sample: u32, irql: &mut Dispatch<'_>) -> Enqueued {
+    let item = WdfWorkItemRef::<drain_samples>::kept(device).expect("kept in EvtDeviceAdd");
+    item.context().samples.lock(irql).push(sample);
+    item.enqueue(irql)
 }
 
 fn main() {
@@ -58,26 +57,31 @@ fn main() {
         cleanup: Some(device_cleanup),
         ..WdfDeviceConfig::default()
     });
-    // SAFETY: the driver's own WDFDEVICE, used until it is deleted below.
-    let device = unsafe { WdfDevice::from_raw(host_device.as_raw()) };
+    let device = WdfDevice::of(&host_device);
+    // EvtDriverDeviceAdd and EvtDeviceD0Exit run at PASSIVE_LEVEL (a real
+    // callback: `unsafe { Passive::assume() }`).
+    let irql = Passive::on_host();
     // The item is created under the device and kept in the device's context
     // space, as C keeps the WDFWORKITEM in its device context.
     drain_samples::create(
         device,
         DeviceContext {
-            samples: Mutex::new(Vec::new()),
+            samples: SpinLock::new(Vec::new()),
             drained: AtomicUsize::new(0),
             callbacks: AtomicUsize::new(0),
         },
         Serialization::None,
+        &irql,
     )
     .expect("WdfWorkItemCreate")
-    .keep_in_parent()
+    .keep_in_parent(&irql)
     .expect("WdfObjectAllocateContext");
 
     let mut coalesced = 0;
     for sample in 0..1000 {
-        if dpc(device, sample) == Enqueued::Coalesced {
+        if at_dispatch_level(|| dpc(device, sample, &mut Dispatch::on_host()))
+            == Enqueued::Coalesced
+        {
             coalesced += 1;
         }
         if sample % 100 == 99 {
@@ -87,7 +91,7 @@ fn main() {
 
     // EvtDeviceD0Exit: no callback may run past this point.
     let item = WdfWorkItemRef::<drain_samples>::kept(device).expect("kept");
-    item.flush();
+    item.flush(&irql);
     let context = item.context();
     println!(
         "1000 interrupts -> {} callbacks ({coalesced} enqueues coalesced), {} samples drained",

@@ -1,6 +1,7 @@
 //! A driver's Ex work from DriverEntry to DriverUnload, on the host executive:
 //! typed work items queued from a DPC, counted in a rundown that ntwork's
-//! DriverUnload waits for, and what ran where.
+//! DriverUnload waits for, and what ran where. Every call that has an IRQL
+//! rule takes a proof of the IRQL its caller runs at (`ntwork::irql`).
 //!
 //! ```text
 //! cargo run --example quickstart
@@ -9,6 +10,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use ntwork::irql::{Dispatch, Passive};
 use ntwork::{DriverObject, QueueError, Rundown, WorkQueue, work_item};
 use ntwork_host as host;
 use ntwork_host::Executive;
@@ -44,33 +46,51 @@ fn flush_log(batch: LogBatch) {
 }
 
 /// A routine without a context, counted in a rundown chosen where it is queued.
+/// It asks for its IRQL proof (`irql: &Passive<'_>`, a worker thread's
+/// PASSIVE_LEVEL) to queue a batch of its own.
 #[work_item]
-fn heartbeat() {
+fn heartbeat(irql: &Passive<'_>) {
     println!(
         "heartbeat   on {:<18}",
         std::thread::current().name().unwrap_or("?")
     );
+    let batch = LogBatch {
+        id: 99,
+        lines: vec![String::from("heartbeat")],
+        written: Arc::new(AtomicUsize::new(0)),
+    };
+    if let Err(refused) = flush_log::queue(batch, WorkQueue::Delayed, irql) {
+        println!("heartbeat   no batch: {refused}");
+    }
+}
+
+/// The DPC: at DISPATCH_LEVEL, where it may queue work but not wait for it.
+/// A real DPC routine makes its proof on entry: `unsafe { Dispatch::assume() }`.
+fn dpc(batch: LogBatch, irql: &Dispatch<'_>) {
+    flush_log::queue(batch, WorkQueue::Delayed, irql).expect("pool allocation");
 }
 
 /// The driver's own unload code: ntwork's DriverUnload runs it after every
 /// Ex routine counted in `WORK` has returned.
-fn driver_unload(_driver: &DriverObject) {
+fn driver_unload(_driver: &DriverObject, _irql: &mut Passive<'_>) {
     println!("unload: every Ex routine has returned; freeing the driver's state");
 }
 
-/// DriverEntry, at PASSIVE_LEVEL.
-fn driver_entry(driver: &DriverObject) -> Result<(), ntwork::ffi::NTSTATUS> {
-    driver.set_unload(driver_unload)?;
-    WORK.open(driver)?;
+/// DriverEntry, at PASSIVE_LEVEL: a real one makes its proof on entry,
+/// `unsafe { Passive::assume() }`.
+fn driver_entry(driver: &DriverObject, irql: &Passive<'_>) -> Result<(), ntwork::ffi::NTSTATUS> {
+    driver.set_unload(driver_unload, irql)?;
+    WORK.open(driver, irql)?;
     Ok(())
 }
 
 fn main() {
     let exec = Executive::new();
     let host_driver = exec.load_driver("quickstart.sys");
-    // SAFETY: the host's DRIVER_OBJECT of this driver, kept by its handle
-    // until the unload below.
-    driver_entry(unsafe { DriverObject::from_raw(host_driver.as_raw()) }).expect("DriverEntry");
+    // On the host, a test thread runs at PASSIVE_LEVEL, and the host checks
+    // every proof against the IRQL it simulates.
+    let irql = Passive::on_host();
+    driver_entry(DriverObject::of(&host_driver), &irql).expect("DriverEntry");
 
     let written = Arc::new(AtomicUsize::new(0));
     for id in 0..6 {
@@ -80,16 +100,16 @@ fn main() {
             lines,
             written: Arc::clone(&written),
         };
-        // At DISPATCH_LEVEL, as a DPC would queue it.
-        host::at_dispatch_level(|| flush_log::queue(batch, WorkQueue::Delayed))
-            .expect("pool allocation");
+        host::at_dispatch_level(|| dpc(batch, &Dispatch::on_host()));
     }
-    heartbeat::queue(&WORK, WorkQueue::Critical).expect("pool allocation");
+    heartbeat::queue(&WORK, WorkQueue::Critical, &irql).expect("pool allocation");
+    exec.wait_idle();
 
     // The I/O manager unloads the driver: ntwork's DriverUnload waits for
-    // every item counted in WORK, then runs `driver_unload`.
+    // every item counted in WORK (none is left running here), then runs
+    // `driver_unload`.
     host_driver.unload().expect("unload");
-    let late = heartbeat::queue(&WORK, WorkQueue::Critical);
+    let late = heartbeat::queue(&WORK, WorkQueue::Critical, &irql);
     assert!(matches!(late, Err(QueueError::Unloading(()))));
     println!("unloaded: a late queue is refused: {late:?}");
 

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use ntwork::irql::Passive;
 use ntwork::{DeviceObject, DriverObject, Rundown, WorkQueue, work_item};
 use ntwork_host::Executive;
 
@@ -34,7 +35,7 @@ fn write_statistics(counters: Arc<AtomicUsize>) {
 /// The driver's own unload code. ntwork's DriverUnload has waited for every
 /// Ex item counted in `WORK` already (nothing keeps the image mapped for
 /// them); Io work keeps its objects, and so the image, by itself.
-fn driver_unload(_driver: &DriverObject) {
+fn driver_unload(_driver: &DriverObject, _irql: &mut Passive<'_>) {
     EX_DONE_AT_UNLOAD.store(EX_DONE.load(Ordering::SeqCst), Ordering::SeqCst);
 }
 
@@ -58,23 +59,22 @@ fn main() {
     let fdo = loaded.create_device();
     let done = Arc::new(AtomicUsize::new(0));
     {
-        // SAFETY: the driver's own objects, used while the driver is loaded.
-        let (driver, device) = unsafe {
-            (
-                DriverObject::from_raw(loaded.as_raw()),
-                DeviceObject::from_raw(fdo.as_raw()),
-            )
-        };
-        // DriverEntry: ntwork's DriverUnload, and the rundown it waits for.
-        driver.set_unload(driver_unload).expect("DriverEntry");
-        WORK.open(driver).expect("DriverEntry");
+        // The driver's own objects, borrowed from the host's handles.
+        let (driver, device) = (DriverObject::of(&loaded), DeviceObject::of(&fdo));
+        // DriverEntry, at PASSIVE_LEVEL (a real one: `unsafe { Passive::assume() }`):
+        // ntwork's DriverUnload, and the rundown it waits for.
+        let irql = Passive::on_host();
+        driver
+            .set_unload(driver_unload, &irql)
+            .expect("DriverEntry");
+        WORK.open(driver, &irql).expect("DriverEntry");
         for _ in 0..4 {
-            write_statistics::queue(&WORK, Arc::clone(&done), WorkQueue::Delayed)
+            write_statistics::queue(&WORK, Arc::clone(&done), WorkQueue::Delayed, &irql)
                 .expect("pool allocation");
         }
-        finish_request::queue(device, Arc::clone(&done), WorkQueue::Delayed)
+        finish_request::queue(device, Arc::clone(&done), WorkQueue::Delayed, &irql)
             .expect("IoAllocateWorkItem");
-        release_cache::queue(driver, Arc::clone(&done), WorkQueue::Delayed)
+        release_cache::queue(driver, Arc::clone(&done), WorkQueue::Delayed, &irql)
             .expect("IoAllocateWorkItem");
     }
 

@@ -1,5 +1,6 @@
 //! The safe Ex path on the host executive: ownership, drops, reuse, failures.
 
+use ntwork::irql::Passive;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -22,7 +23,13 @@ fn an_owned_item_runs_once_and_drops_its_context_once() {
         &[&WORK],
     );
     let tally = Tally::new();
-    count::queue(&WORK, Counted::new(&tally, 7), WorkQueue::Delayed).unwrap();
+    count::queue(
+        &WORK,
+        Counted::new(&tally, 7),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap();
     assert_eq!(
         (tally.ran(), tally.dropped()),
         (0, 0),
@@ -68,8 +75,13 @@ fn ten_thousand_items_from_several_threads_each_run_once() {
                 for i in 0..PER_THREAD {
                     let id = t * PER_THREAD + i;
                     let queue = WorkQueue::FIXED[id % WorkQueue::FIXED.len()];
-                    record::queue(&WORK, (Counted::new(tally, id), Arc::clone(seen)), queue)
-                        .unwrap();
+                    record::queue(
+                        &WORK,
+                        (Counted::new(tally, id), Arc::clone(seen)),
+                        queue,
+                        &Passive::on_host(),
+                    )
+                    .unwrap();
                 }
             });
         }
@@ -89,7 +101,7 @@ fn ten_thousand_items_from_several_threads_each_run_once() {
 fn an_item_dropped_unqueued_drops_its_context_and_frees_its_block() {
     let exec = Executive::manual();
     let tally = Tally::new();
-    let item = count::new(Counted::new(&tally, 1)).unwrap();
+    let item = count::new(Counted::new(&tally, 1), &Passive::on_host()).unwrap();
     assert_eq!(item.context().id, 1);
     assert_eq!(exec.pool_outstanding(), 1);
     drop(item);
@@ -101,7 +113,8 @@ fn an_item_dropped_unqueued_drops_its_context_and_frees_its_block() {
 fn into_context_gives_the_context_back_without_running() {
     let exec = Executive::manual();
     let tally = Tally::new();
-    let mut item: ExWorkItem<count> = count::new(Counted::new(&tally, 1)).unwrap();
+    let mut item: ExWorkItem<count> =
+        count::new(Counted::new(&tally, 1), &Passive::on_host()).unwrap();
     item.context_mut().id = 9;
     let context = item.into_context();
     assert_eq!(context.id, 9);
@@ -122,14 +135,20 @@ fn a_failed_allocation_is_an_err_that_returns_the_context() {
     );
     let tally = Tally::new();
     exec.fail_allocations(FaultSite::Pool, FailurePlan::Next(1));
-    let err = count::queue(&WORK, Counted::new(&tally, 3), WorkQueue::Delayed).unwrap_err();
+    let err = count::queue(
+        &WORK,
+        Counted::new(&tally, 3),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap_err();
     assert_eq!(err.to_string(), "out of nonpaged pool for a work item");
     let context = err.into_inner();
     assert_eq!(context.id, 3);
     assert_eq!(tally.dropped(), 0, "nothing was lost");
     assert_eq!(exec.pool_outstanding(), 0);
     // The next allocation succeeds again.
-    count::queue(&WORK, context, WorkQueue::Delayed).unwrap();
+    count::queue(&WORK, context, WorkQueue::Delayed, &Passive::on_host()).unwrap();
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!((tally.ran(), tally.dropped()), (1, 1));
 }
@@ -169,16 +188,18 @@ fn a_reusable_item_refuses_a_second_queue_while_pending() {
         "a_reusable_item_refuses_a_second_queue_while_pending.sys",
         &[&WORK],
     );
-    ITEM.queue_static(WorkQueue::Delayed).unwrap();
+    ITEM.queue_static(WorkQueue::Delayed, &Passive::on_host())
+        .unwrap();
     assert!(ITEM.is_pending());
     assert_eq!(
-        ITEM.queue_static(WorkQueue::Delayed),
+        ITEM.queue_static(WorkQueue::Delayed, &Passive::on_host()),
         Err(NotQueued::AlreadyQueued)
     );
     assert_eq!(exec.pending(), 1);
     assert_eq!(exec.run_until_idle(), 1);
     assert!(!ITEM.is_pending());
-    ITEM.queue_static(WorkQueue::Critical).unwrap();
+    ITEM.queue_static(WorkQueue::Critical, &Passive::on_host())
+        .unwrap();
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!(ITEM.context().load(Ordering::SeqCst), 2);
     assert_eq!(exec.bug_check(), None);
@@ -195,7 +216,7 @@ fn countdown(state: &Countdown) {
     state.runs.fetch_add(1, Ordering::SeqCst);
     if state.left.fetch_sub(1, Ordering::SeqCst) > 1 {
         let me = state.me.get().and_then(std::sync::Weak::upgrade).unwrap();
-        me.queue(WorkQueue::Delayed)
+        me.queue(WorkQueue::Delayed, &Passive::on_host())
             .expect("the pending flag clears before the routine runs");
     }
 }
@@ -218,7 +239,7 @@ fn a_reusable_item_may_requeue_itself_and_the_queue_holds_its_reference() {
         },
     ));
     item.context().me.set(Arc::downgrade(&item)).unwrap();
-    item.queue(WorkQueue::Delayed).unwrap();
+    item.queue(WorkQueue::Delayed, &Passive::on_host()).unwrap();
     assert_eq!(Arc::strong_count(&item), 2, "the queue holds one reference");
     assert_eq!(exec.run_until_idle(), 5);
     assert_eq!(item.context().runs.load(Ordering::SeqCst), 5);
@@ -245,8 +266,20 @@ fn a_panicking_routine_is_a_bug_check_not_a_crash() {
         &[&WORK],
     );
     let tally = Tally::new();
-    explode::queue(&WORK, Counted::new(&tally, 0), WorkQueue::Delayed).unwrap();
-    count::queue(&WORK, Counted::new(&tally, 1), WorkQueue::Delayed).unwrap();
+    explode::queue(
+        &WORK,
+        Counted::new(&tally, 0),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap();
+    count::queue(
+        &WORK,
+        Counted::new(&tally, 1),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap();
     exec.run_until_idle();
     let check = exec.expect_bug_check();
     assert_eq!(check.code, bugcheck::HOST_RUST_PANIC);
@@ -269,14 +302,18 @@ fn a_routine_without_context_queues_without_allocating_a_context() {
         "a_routine_without_context_queues_without_allocating_a_context.sys",
         &[&WORK],
     );
-    let item = unit::new().unwrap();
-    item.queue(&WORK, WorkQueue::custom_priority(20).unwrap())
-        .unwrap();
+    let item = unit::new(&Passive::on_host()).unwrap();
+    item.queue(
+        &WORK,
+        WorkQueue::custom_priority(20).unwrap(),
+        &Passive::on_host(),
+    )
+    .unwrap();
     assert_eq!(
         exec.pending_in(WorkQueue::custom_priority(20).unwrap().as_raw()),
         1
     );
-    unit::queue(&WORK, WorkQueue::Background).unwrap();
+    unit::queue(&WORK, WorkQueue::Background, &Passive::on_host()).unwrap();
     assert_eq!(exec.run_until_idle(), 2);
     assert_eq!(exec.pool_outstanding(), 0);
 }
@@ -294,14 +331,19 @@ fn a_failed_allocation_under_a_stated_rundown_releases_it_and_returns_the_contex
     let _driver = ntwork_suite::load_ex_driver(&exec, "own.sys", &[&OWN]);
     let tally = Tally::new();
     exec.fail_allocations(FaultSite::Pool, FailurePlan::Next(1));
-    let err = count_in_own::queue(Counted::new(&tally, 7), WorkQueue::Delayed).unwrap_err();
+    let err = count_in_own::queue(
+        Counted::new(&tally, 7),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap_err();
     let context = err.into_inner();
     assert_eq!((context.id, tally.dropped()), (7, 0), "nothing was lost");
-    count_in_own::queue(context, WorkQueue::Delayed).unwrap();
+    count_in_own::queue(context, WorkQueue::Delayed, &Passive::on_host()).unwrap();
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!((tally.ran(), tally.dropped()), (1, 1));
     // Nothing is counted any more: the failed queue released what it took.
-    OWN.wait();
+    OWN.wait(&Passive::on_host());
     assert_eq!((exec.bug_check(), exec.pool_outstanding()), (None, 0));
 }
 
@@ -317,15 +359,24 @@ fn a_routine_of_a_driver_that_never_unloads_queues_without_a_rundown() {
     let exec = Executive::manual();
     let tally = Tally::new();
     for id in 0..3 {
-        count_forever::queue(Counted::new(&tally, id), WorkQueue::Delayed).unwrap();
+        count_forever::queue(
+            Counted::new(&tally, id),
+            WorkQueue::Delayed,
+            &Passive::on_host(),
+        )
+        .unwrap();
     }
     assert_eq!(exec.run_until_idle(), 3);
     assert_eq!((tally.ran(), tally.dropped()), (3, 3));
     // Low resources: the context comes back, nothing is lost.
     exec.fail_allocations(FaultSite::Pool, FailurePlan::Next(1));
-    let back = count_forever::queue(Counted::new(&tally, 9), WorkQueue::Delayed)
-        .unwrap_err()
-        .into_inner();
+    let back = count_forever::queue(
+        Counted::new(&tally, 9),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap_err()
+    .into_inner();
     assert_eq!((back.id, tally.dropped()), (9, 3));
     drop(back);
     assert_eq!((exec.bug_check(), exec.pool_outstanding()), (None, 0));

@@ -504,7 +504,7 @@ impl ntwork::Routine for Boom {
 }
 
 impl ExRoutine for Boom {
-    fn run(_: ()) {
+    fn run(_: (), _: &mut ntwork::irql::Passive<'_>) {
         panic!("boom (expected by the test)");
     }
 }

@@ -4,6 +4,7 @@
 
 use core::ffi::c_void;
 use core::ptr::null_mut;
+use ntwork::irql::Passive;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{self, ThreadId};
 
@@ -93,7 +94,7 @@ impl ntwork::Routine for Count {
 }
 
 impl ExRoutine for Count {
-    fn run(context: Counted) {
+    fn run(context: Counted, _: &mut Passive<'_>) {
         context.mark_ran();
     }
 }
@@ -109,9 +110,9 @@ fn safe_items_on_a_threaded_executive_run_once_and_are_freed() {
     );
     let tally = Tally::new();
     for id in 0..50 {
-        ExWorkItem::<Count>::new(Counted::new(&tally, id))
+        ExWorkItem::<Count>::new(Counted::new(&tally, id), &Passive::on_host())
             .unwrap()
-            .queue(&WORK, WorkQueue::Delayed)
+            .queue(&WORK, WorkQueue::Delayed, &Passive::on_host())
             .unwrap();
     }
     let ran = exec.run_until_idle();

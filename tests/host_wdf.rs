@@ -81,6 +81,23 @@ fn create(
 }
 
 #[test]
+fn work_item_create_above_dispatch_level_is_stopped_and_creates_nothing() {
+    let exec = Executive::manual();
+    let (_driver, device) = device(&exec);
+    let dirql = ntwork::ffi::DISPATCH_LEVEL + 3;
+    let old = ntwork_host::raise_irql(dirql);
+    let (status, item) = create(device.as_raw().cast(), Some(noop), None, None);
+    ntwork_host::lower_irql(old);
+    assert!(
+        item.is_null(),
+        "no item above DISPATCH_LEVEL (status {status:#x})"
+    );
+    let stop = exec.expect_bug_check();
+    assert_eq!(stop.code, bugcheck::HOST_IRQL_ABOVE_DISPATCH);
+    assert_eq!(stop.parameters[1], usize::from(dirql));
+}
+
+#[test]
 fn work_item_create_checks_in_kmdfs_order() {
     let exec = Executive::manual();
     let (_driver, device) = device(&exec);

@@ -5,6 +5,7 @@
 
 use core::ffi::c_void;
 use core::ptr::null_mut;
+use ntwork::irql::Passive;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -311,9 +312,9 @@ fn a_manual_wait_that_cannot_end_is_a_host_diagnostic() {
     }
     let exec = Executive::manual();
     let _driver = ntwork_suite::load_ex_driver(&exec, "pending.sys", &[&UNLOAD]);
-    pending::queue(&UNLOAD, 7, ntwork::WorkQueue::Delayed).unwrap();
+    pending::queue(&UNLOAD, 7, ntwork::WorkQueue::Delayed, &Passive::on_host()).unwrap();
     // DriverUnload waits for its Ex work, but nothing runs it.
-    UNLOAD.wait();
+    UNLOAD.wait(&Passive::on_host());
     let stop = exec.expect_bug_check();
     assert_eq!(stop.code, bugcheck::HOST_MANUAL_WAIT_BLOCKS);
     assert_eq!(stop.parameters[2], 1, "one item pending");

@@ -1,6 +1,7 @@
 //! The safe Io path on the host executive: device references, requeue, free,
 //! embedded items, try-queue and allocation failures.
 
+use ntwork::irql::Passive;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -31,6 +32,7 @@ fn the_device_is_referenced_while_work_is_pending_and_released_after() {
             object,
             (Counted::new(&tally, id), device.as_raw() as usize),
             WorkQueue::Delayed,
+            &Passive::on_host(),
         )
         .unwrap();
     }
@@ -54,7 +56,7 @@ fn requeue(_device: &DeviceObject, state: (u32, Arc<AtomicUsize>), item: IoWorkI
     let (left, runs) = state;
     runs.fetch_add(1, Ordering::SeqCst);
     if left > 0 {
-        item.queue((left - 1, runs), WorkQueue::Delayed);
+        item.queue((left - 1, runs), WorkQueue::Delayed, &Passive::on_host());
     }
 }
 
@@ -63,10 +65,14 @@ fn a_routine_that_requeues_itself_n_times_runs_n_plus_one_times() {
     let exec = Executive::manual();
     let driver = exec.load_driver("requeue.sys");
     let device = driver.create_device();
-    let item = requeue::new(ntwork_suite::object(&device)).unwrap();
+    let item = requeue::new(ntwork_suite::object(&device), &Passive::on_host()).unwrap();
     assert_eq!(exec.io_work_items_outstanding(), 1);
     let runs = Arc::new(AtomicUsize::new(0));
-    item.queue((9, Arc::clone(&runs)), WorkQueue::Delayed);
+    item.queue(
+        (9, Arc::clone(&runs)),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    );
     assert_eq!(exec.run_until_idle(), 10);
     assert_eq!(runs.load(Ordering::SeqCst), 10);
     assert_eq!(
@@ -97,7 +103,13 @@ fn a_routine_that_borrows_its_item_requeues_it_without_a_reference_of_its_own() 
     let base = device.reference_count();
     let object = ntwork_suite::object(&device);
     let runs = Arc::new(AtomicUsize::new(0));
-    poll::queue(object, (3, Arc::clone(&runs)), WorkQueue::Delayed).unwrap();
+    poll::queue(
+        object,
+        (3, Arc::clone(&runs)),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap();
     for run in 1..=4 {
         // Only the queue's reference: the lent item takes none, even requeued.
         assert_eq!(device.reference_count(), base + 1);
@@ -145,6 +157,7 @@ fn a_lent_item_that_cannot_be_try_queued_comes_back_and_can_be_queued() {
         ntwork_suite::object(&device),
         Arc::clone(&log),
         WorkQueue::Delayed,
+        &Passive::on_host(),
     )
     .unwrap();
     // First run: no worker free for the try; the item and the log come back.
@@ -184,7 +197,12 @@ fn a_lent_item_kept_beyond_the_call_holds_its_own_reference() {
     let driver = exec.load_driver("park.sys");
     let device = driver.create_device();
     let base = device.reference_count();
-    park::queue(ntwork_suite::object(&device), WorkQueue::Delayed).unwrap();
+    park::queue(
+        ntwork_suite::object(&device),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap();
     assert!(exec.run_next());
     assert_eq!(
         device.reference_count(),
@@ -193,7 +211,7 @@ fn a_lent_item_kept_beyond_the_call_holds_its_own_reference() {
     );
     assert_eq!(exec.io_work_items_outstanding(), 1);
     let item = KEPT.lock().unwrap().take().unwrap();
-    item.queue((), WorkQueue::Delayed);
+    item.queue((), WorkQueue::Delayed, &Passive::on_host());
     assert!(exec.run_next());
     drop(KEPT.lock().unwrap().take());
     assert_eq!(device.reference_count(), base);
@@ -218,6 +236,7 @@ fn a_routine_that_drops_its_item_frees_it_exactly_once() {
         ntwork_suite::object(&device),
         Counted::new(&tally, 0),
         WorkQueue::Delayed,
+        &Passive::on_host(),
     )
     .unwrap();
     assert_eq!(exec.io_work_items_outstanding(), 1);
@@ -238,13 +257,19 @@ fn an_allocation_failure_returns_err_and_leaks_nothing() {
     let object = ntwork_suite::object(&device);
 
     exec.fail_allocations(FaultSite::IoAllocateWorkItem, FailurePlan::Next(1));
-    let err = handle::queue(object, (Counted::new(&tally, 1), 0), WorkQueue::Delayed).unwrap_err();
+    let err = handle::queue(
+        object,
+        (Counted::new(&tally, 1), 0),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap_err();
     assert_eq!(err.into_inner().0.id, 1, "the context comes back");
     assert_eq!(exec.pool_outstanding(), 0, "the context slot was freed");
 
     exec.fail_allocations(FaultSite::Pool, FailurePlan::Next(1));
-    assert!(IoWorkItem::<handle>::new(object).is_err());
-    assert!(IoWorkItem::<handle>::new_embedded(object).is_ok_and(drop_it));
+    assert!(IoWorkItem::<handle>::new(object, &Passive::on_host()).is_err());
+    assert!(IoWorkItem::<handle>::new_embedded(object, &Passive::on_host()).is_ok_and(drop_it));
 
     assert_eq!(exec.io_work_items_outstanding(), 0);
     assert_eq!(exec.pool_outstanding(), 0);
@@ -275,11 +300,17 @@ fn a_one_shot_routine_without_its_item_puts_only_the_context_in_pool() {
     let pings = Arc::new(AtomicUsize::new(0));
 
     // As C: the IO_WORKITEM and one pool block for the context.
-    ping::queue(object, Arc::clone(&pings), WorkQueue::Delayed).unwrap();
+    ping::queue(
+        object,
+        Arc::clone(&pings),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap();
     assert_eq!(exec.io_work_items_outstanding(), 1);
     assert_eq!(exec.pool_outstanding(), 1);
     // A routine without a context needs no pool at all.
-    wake::queue(object, WorkQueue::Delayed).unwrap();
+    wake::queue(object, WorkQueue::Delayed, &Passive::on_host()).unwrap();
     assert_eq!(exec.io_work_items_outstanding(), 2);
     assert_eq!(exec.pool_outstanding(), 1);
     assert_eq!(device.reference_count(), base + 2);
@@ -295,14 +326,28 @@ fn a_one_shot_routine_without_its_item_puts_only_the_context_in_pool() {
     // The item comes first: when the context's block cannot be had, the item
     // is freed again and the context comes back.
     exec.fail_allocations(FaultSite::Pool, FailurePlan::Next(1));
-    let err = ping::queue(object, Arc::clone(&pings), WorkQueue::Delayed).unwrap_err();
+    let err = ping::queue(
+        object,
+        Arc::clone(&pings),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap_err();
     assert_eq!(
         Arc::strong_count(&err.into_inner()),
         2,
         "the context comes back"
     );
     exec.fail_allocations(FaultSite::IoAllocateWorkItem, FailurePlan::Next(1));
-    assert!(ping::queue(object, Arc::clone(&pings), WorkQueue::Delayed).is_err());
+    assert!(
+        ping::queue(
+            object,
+            Arc::clone(&pings),
+            WorkQueue::Delayed,
+            &Passive::on_host()
+        )
+        .is_err()
+    );
     assert_eq!(Arc::strong_count(&pings), 1);
     assert_eq!(exec.io_work_items_outstanding(), 0);
     assert_eq!(exec.pool_outstanding(), 0);
@@ -322,7 +367,9 @@ fn an_embedded_item_is_one_block_and_is_uninitialized_before_it_is_freed() {
     let driver = exec.load_driver("embedded.sys");
     let device = driver.create_device();
     let runs = Arc::new(AtomicUsize::new(0));
-    let item = IoWorkItem::<requeue>::new_embedded(ntwork_suite::object(&device)).unwrap();
+    let item =
+        IoWorkItem::<requeue>::new_embedded(ntwork_suite::object(&device), &Passive::on_host())
+            .unwrap();
     assert!(item.is_embedded());
     assert_eq!(
         exec.pool_outstanding(),
@@ -334,7 +381,11 @@ fn an_embedded_item_is_one_block_and_is_uninitialized_before_it_is_freed() {
         1,
         "initialized with IoInitializeWorkItem"
     );
-    item.queue((2, Arc::clone(&runs)), WorkQueue::Delayed);
+    item.queue(
+        (2, Arc::clone(&runs)),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    );
     assert_eq!(exec.run_until_idle(), 3);
     assert_eq!(runs.load(Ordering::SeqCst), 3);
     assert_eq!(exec.io_work_items_outstanding(), 0, "uninitialized");
@@ -350,7 +401,7 @@ fn try_queue_hands_back_the_item_and_context_when_no_worker_is_free() {
     let device = driver.create_device();
     let base = device.reference_count();
     let tally = Tally::new();
-    let item = drop_item::new(ntwork_suite::object(&device)).unwrap();
+    let item = drop_item::new(ntwork_suite::object(&device), &Passive::on_host()).unwrap();
     assert_eq!(
         device.reference_count(),
         base + 1,
@@ -359,7 +410,11 @@ fn try_queue_hands_back_the_item_and_context_when_no_worker_is_free() {
 
     exec.fail_allocations(FaultSite::TryQueue, FailurePlan::Next(1));
     let back = item
-        .try_queue(Counted::new(&tally, 4), WorkQueue::Delayed)
+        .try_queue(
+            Counted::new(&tally, 4),
+            WorkQueue::Delayed,
+            &Passive::on_host(),
+        )
         .unwrap_err();
     assert_eq!(back.context.id, 4);
     assert_eq!(
@@ -370,7 +425,7 @@ fn try_queue_hands_back_the_item_and_context_when_no_worker_is_free() {
     assert_eq!(exec.pending(), 0);
 
     back.item
-        .try_queue(back.context, WorkQueue::Delayed)
+        .try_queue(back.context, WorkQueue::Delayed, &Passive::on_host())
         .unwrap();
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!((tally.ran(), tally.dropped()), (1, 1));
@@ -384,7 +439,7 @@ fn a_dropped_unqueued_item_is_freed() {
     let exec = Executive::manual();
     let driver = exec.load_driver("drop.sys");
     let device = driver.create_device();
-    let item = handle::new(ntwork_suite::object(&device)).unwrap();
+    let item = handle::new(ntwork_suite::object(&device), &Passive::on_host()).unwrap();
     assert_eq!(item.object().as_raw(), device.as_raw());
     drop(item);
     assert_eq!(exec.io_work_items_outstanding(), 0);
@@ -405,6 +460,7 @@ fn io_work_pending_at_unload_runs_after_driver_unload_and_then_the_image_goes() 
         ntwork_suite::object(&device),
         (Counted::new(&tally, 0), device.as_raw() as usize),
         WorkQueue::Delayed,
+        &Passive::on_host(),
     )
     .unwrap();
     driver.unload().unwrap();
@@ -468,8 +524,8 @@ fn items_are_made_from_a_counted_device_with_the_routine_inferred_from_the_field
     let base = device.reference_count();
     let counted = ntwork::ARef::from(ntwork_suite::object(&device));
     let extension = Extension {
-        retry: IoWorkItem::new(&counted).unwrap(),
-        again: ntwork::ReusableIoWorkItem::new(&counted).unwrap(),
+        retry: IoWorkItem::new(&counted, &Passive::on_host()).unwrap(),
+        again: ntwork::ReusableIoWorkItem::new(&counted, &Passive::on_host()).unwrap(),
     };
     assert_eq!(
         device.reference_count(),
@@ -479,10 +535,10 @@ fn items_are_made_from_a_counted_device_with_the_routine_inferred_from_the_field
     let count = Arc::new(AtomicUsize::new(0));
     extension
         .retry
-        .queue(Arc::clone(&count), WorkQueue::Delayed);
+        .queue(Arc::clone(&count), WorkQueue::Delayed, &Passive::on_host());
     extension
         .again
-        .queue(Arc::clone(&count), WorkQueue::Delayed)
+        .queue(Arc::clone(&count), WorkQueue::Delayed, &Passive::on_host())
         .unwrap();
     assert_eq!(exec.run_until_idle(), 2);
     assert_eq!(count.load(Ordering::SeqCst), 2);

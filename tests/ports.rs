@@ -1,6 +1,7 @@
 //! C patterns from real drivers, ported as a new user would write them, run on
 //! the threaded host.
 
+use ntwork::irql::Passive;
 use std::sync::Mutex;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -46,7 +47,7 @@ fn send_request(device: &DeviceObject, request: Request) {
 fn send_request_at_passive(device: &DeviceObject, code: u32, input: Vec<u8>) -> Result<usize, i32> {
     let (done, status) = mpsc::sync_channel(1);
     let request = Request { code, input, done };
-    send_request::queue(device, request, WorkQueue::Delayed)
+    send_request::queue(device, request, WorkQueue::Delayed, &Passive::on_host())
         .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
     status
         .recv_timeout(Duration::from_secs(10))
@@ -110,6 +111,7 @@ fn a_caller_that_stops_waiting_leaves_the_routine_nothing_dangling() {
                 done,
             },
             WorkQueue::Delayed,
+            &Passive::on_host(),
         )
         .unwrap();
         // The waiter gives up before the routine runs, and its frame is gone.

@@ -2,6 +2,7 @@
 //! driver-bound items, reusable Io items, flush and rundown, and what happens
 //! when a context's destructor or a routine panics.
 
+use ntwork::irql::Passive;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -62,7 +63,7 @@ fn an_owned_io_item_holds_a_reference_and_gives_it_up_when_freed() {
     let driver = exec.load_driver("owned.sys");
     let device = driver.create_device();
     let base = device.reference_count();
-    let item = poll::new(ntwork_suite::object(&device)).unwrap();
+    let item = poll::new(ntwork_suite::object(&device), &Passive::on_host()).unwrap();
     assert_eq!(device.reference_count(), base + 1);
     drop(item);
     assert_eq!(device.reference_count(), base);
@@ -93,6 +94,7 @@ fn a_routine_may_keep_its_item_beyond_the_call_as_a_counted_reference() {
         ntwork_suite::object(&device),
         Counted::new(&tally, 1),
         WorkQueue::Delayed,
+        &Passive::on_host(),
     )
     .unwrap();
     assert_eq!(exec.run_until_idle(), 1);
@@ -107,7 +109,11 @@ fn a_routine_may_keep_its_item_beyond_the_call_as_a_counted_reference() {
         "the kept item references the device"
     );
     // Later, from anywhere: queue it again.
-    kept.queue(Counted::new(&tally, 2), WorkQueue::Delayed);
+    kept.queue(
+        Counted::new(&tally, 2),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    );
     assert_eq!(exec.run_until_idle(), 1);
     drop(KEPT.lock().unwrap().pop());
     assert_eq!(tally.ran(), 2);
@@ -125,12 +131,12 @@ fn a_driver_bound_item_keeps_the_image_after_driver_unload_until_its_routine_ret
     let loaded = exec.load_driver("cache.sys");
     let tally = Tally::new();
     {
-        // SAFETY: the driver object of the loaded driver, used while it is loaded.
-        let driver = unsafe { DriverObject::from_raw(loaded.as_raw()) };
+        let driver = DriverObject::of(&loaded);
         rebuild_cache::queue(
             driver,
             (Counted::new(&tally, 1), loaded.as_raw() as usize),
             WorkQueue::Delayed,
+            &Passive::on_host(),
         )
         .unwrap();
     }
@@ -157,7 +163,7 @@ fn an_item_passes_through_a_pvoid_context_without_allocating() {
     let driver = exec.load_driver("pvoid.sys");
     let device = driver.create_device();
     let tally = Tally::new();
-    let item = carry::new(ntwork_suite::object(&device)).unwrap();
+    let item = carry::new(ntwork_suite::object(&device), &Passive::on_host()).unwrap();
     let (pool, items) = (exec.pool_outstanding(), exec.io_work_items_outstanding());
     // What an IRP completion routine's Context parameter would carry.
     let context: *mut core::ffi::c_void = item.into_raw();
@@ -168,7 +174,11 @@ fn an_item_passes_through_a_pvoid_context_without_allocating() {
     );
     // SAFETY: `context` came from `IoWorkItem::<carry>::into_raw`, taken back once.
     let item = unsafe { IoWorkItem::<carry>::from_raw(context) };
-    item.queue(Counted::new(&tally, 1), WorkQueue::Delayed);
+    item.queue(
+        Counted::new(&tally, 1),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    );
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!(tally.ran(), 1);
     assert_eq!(
@@ -194,19 +204,20 @@ fn rebuild_cache(driver: &DriverObject, context: (Counted, usize)) {
 fn driver_bound_items_reference_the_driver_object_until_the_routine_returns() {
     let exec = Executive::manual();
     let loaded = exec.load_driver("cache.sys");
-    // SAFETY: the driver object of the loaded driver, used while it is loaded.
-    let driver = unsafe { DriverObject::from_raw(loaded.as_raw()) };
+    let driver = DriverObject::of(&loaded);
     let tally = Tally::new();
-    let item = IoWorkItem::<rebuild_cache>::new(driver).unwrap();
+    let item = IoWorkItem::<rebuild_cache>::new(driver, &Passive::on_host()).unwrap();
     item.queue(
         (Counted::new(&tally, 1), loaded.as_raw() as usize),
         WorkQueue::Delayed,
+        &Passive::on_host(),
     );
-    let reusable = ReusableIoWorkItem::<rebuild_cache>::new(driver).unwrap();
+    let reusable = ReusableIoWorkItem::<rebuild_cache>::new(driver, &Passive::on_host()).unwrap();
     reusable
         .queue(
             (Counted::new(&tally, 2), loaded.as_raw() as usize),
             WorkQueue::Delayed,
+            &Passive::on_host(),
         )
         .unwrap();
     assert_eq!(exec.run_until_idle(), 2);
@@ -236,7 +247,11 @@ fn rescan(_device: &DeviceObject, context: (Arc<Port>, u32)) {
     if hops > 0
         && port
             .rescan
-            .queue((Arc::clone(&port), hops - 1), WorkQueue::Delayed)
+            .queue(
+                (Arc::clone(&port), hops - 1),
+                WorkQueue::Delayed,
+                &Passive::on_host(),
+            )
             .is_ok()
     {
         port.queued.fetch_add(1, Ordering::SeqCst);
@@ -251,7 +266,8 @@ fn a_reusable_io_item_queued_from_four_threads_runs_once_per_successful_queue() 
     let driver = exec.load_driver("port.sys");
     let device = driver.create_device();
     let port = Arc::new(Port {
-        rescan: ReusableIoWorkItem::new(ntwork_suite::object(&device)).unwrap(),
+        rescan: ReusableIoWorkItem::new(ntwork_suite::object(&device), &Passive::on_host())
+            .unwrap(),
         runs: AtomicUsize::new(0),
         queued: AtomicUsize::new(0),
     });
@@ -263,10 +279,11 @@ fn a_reusable_io_item_queued_from_four_threads_runs_once_per_successful_queue() 
                 let _bound = exec.enter();
                 for i in 0..ATTEMPTS {
                     let hops = ((t + i) % 3) as u32;
-                    match port
-                        .rescan
-                        .queue((Arc::clone(port), hops), WorkQueue::Delayed)
-                    {
+                    match port.rescan.queue(
+                        (Arc::clone(port), hops),
+                        WorkQueue::Delayed,
+                        &Passive::on_host(),
+                    ) {
                         Ok(()) => {
                             port.queued.fetch_add(1, Ordering::SeqCst);
                         }
@@ -280,7 +297,7 @@ fn a_reusable_io_item_queued_from_four_threads_runs_once_per_successful_queue() 
         }
     });
     exec.wait_idle();
-    port.rescan.flush();
+    port.rescan.flush(&Passive::on_host());
     assert_eq!(exec.bug_check(), None);
     let (runs, queued) = (
         port.runs.load(Ordering::SeqCst),
@@ -321,22 +338,25 @@ fn flush_returns_only_after_the_routine_returned_and_refuses_work_meanwhile() {
     let driver = exec.load_driver("slow.sys");
     let device = driver.create_device();
     let state = Arc::new(Slow {
-        item: ReusableIoWorkItem::new(ntwork_suite::object(&device)).unwrap(),
+        item: ReusableIoWorkItem::new(ntwork_suite::object(&device), &Passive::on_host()).unwrap(),
         returned: AtomicBool::new(false),
     });
     state
         .item
-        .queue(Arc::clone(&state), WorkQueue::Delayed)
+        .queue(Arc::clone(&state), WorkQueue::Delayed, &Passive::on_host())
         .unwrap();
     std::thread::scope(|s| {
         let flusher = s.spawn(|| {
             let _bound = exec.enter();
-            state.item.flush();
+            state.item.flush(&Passive::on_host());
             state.returned.load(Ordering::SeqCst)
         });
         // While the flush waits, the item takes no new work.
         while !flusher.is_finished() {
-            if let Err(back) = state.item.queue(Arc::clone(&state), WorkQueue::Delayed)
+            if let Err(back) =
+                state
+                    .item
+                    .queue(Arc::clone(&state), WorkQueue::Delayed, &Passive::on_host())
                 && back.reason == NotQueued::Flushing
             {
                 break;
@@ -359,12 +379,12 @@ fn a_reusable_io_item_dropped_while_queued_is_freed_by_its_last_run() {
     let device = driver.create_device();
     let base = device.reference_count();
     let state = Arc::new(Slow {
-        item: ReusableIoWorkItem::new(ntwork_suite::object(&device)).unwrap(),
+        item: ReusableIoWorkItem::new(ntwork_suite::object(&device), &Passive::on_host()).unwrap(),
         returned: AtomicBool::new(false),
     });
     state
         .item
-        .queue(Arc::clone(&state), WorkQueue::Delayed)
+        .queue(Arc::clone(&state), WorkQueue::Delayed, &Passive::on_host())
         .unwrap();
     // The only other owner of the state is the queued context.
     drop(state);
@@ -402,8 +422,14 @@ fn a_rundown_waits_for_running_ex_work_and_then_refuses_new_work() {
         &[&UNLOAD],
     );
     let tally = Tally::new();
-    slow_ex::queue(&UNLOAD, Counted::new(&tally, 1), WorkQueue::Delayed).unwrap();
-    UNLOAD.wait();
+    slow_ex::queue(
+        &UNLOAD,
+        Counted::new(&tally, 1),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap();
+    UNLOAD.wait(&Passive::on_host());
     assert!(
         SLOW_EX_DONE.load(Ordering::SeqCst),
         "wait returned before the routine"
@@ -414,7 +440,12 @@ fn a_rundown_waits_for_running_ex_work_and_then_refuses_new_work() {
         "the context was dropped inside the rundown"
     );
     assert!(UNLOAD.is_running_down());
-    let refused = slow_ex::queue(&UNLOAD, Counted::new(&tally, 2), WorkQueue::Delayed);
+    let refused = slow_ex::queue(
+        &UNLOAD,
+        Counted::new(&tally, 2),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    );
     let Err(QueueError::Unloading(back)) = refused else {
         panic!("queued after the rundown: {refused:?}");
     };
@@ -422,8 +453,14 @@ fn a_rundown_waits_for_running_ex_work_and_then_refuses_new_work() {
     drop(back);
     // A driver that restarts the subsystem reopens it.
     assert!(UNLOAD.reopen());
-    slow_ex::queue(&UNLOAD, Counted::new(&tally, 3), WorkQueue::Delayed).unwrap();
-    UNLOAD.wait();
+    slow_ex::queue(
+        &UNLOAD,
+        Counted::new(&tally, 3),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap();
+    UNLOAD.wait(&Passive::on_host());
     assert_eq!(tally.ran(), 0, "Counted::mark_ran is not called by slow_ex");
     assert_eq!(tally.dropped(), 3);
     exec.wait_idle();
@@ -450,15 +487,18 @@ fn flushing_a_reusable_ex_item_waits_for_its_routine() {
         &FLUSHED,
         AtomicUsize::new(0),
     ));
-    item.queue(WorkQueue::Delayed).unwrap();
-    item.flush();
+    item.queue(WorkQueue::Delayed, &Passive::on_host()).unwrap();
+    item.flush(&Passive::on_host());
     assert_eq!(item.context().load(Ordering::SeqCst), 1);
     assert!(!item.is_pending());
-    item.queue(WorkQueue::Delayed).unwrap();
+    item.queue(WorkQueue::Delayed, &Passive::on_host()).unwrap();
     exec.wait_idle();
     assert_eq!(item.context().load(Ordering::SeqCst), 2);
-    FLUSHED.wait();
-    assert_eq!(item.queue(WorkQueue::Delayed), Err(NotQueued::Unloading));
+    FLUSHED.wait(&Passive::on_host());
+    assert_eq!(
+        item.queue(WorkQueue::Delayed, &Passive::on_host()),
+        Err(NotQueued::Unloading)
+    );
     assert_eq!(exec.bug_check(), None);
 }
 
@@ -480,7 +520,7 @@ fn an_unqueued_item_whose_context_panics_in_drop_still_frees_its_block() {
     let exec = Executive::manual();
     let drops = Arc::new(AtomicUsize::new(0));
     let item: ExWorkItem<owns_explosive> =
-        owns_explosive::new(ExplodesOnDrop(Arc::clone(&drops))).unwrap();
+        owns_explosive::new(ExplodesOnDrop(Arc::clone(&drops)), &Passive::on_host()).unwrap();
     assert_eq!(exec.pool_outstanding(), 1);
     let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(item)));
     assert!(unwound.is_err());
@@ -506,7 +546,7 @@ fn a_panic_in_the_last_arc_drop_of_a_reusable_item_stays_inside_the_routine() {
         &EXPLOSIVE,
         ExplodesOnDrop(Arc::clone(&drops)),
     ));
-    item.queue(WorkQueue::Delayed).unwrap();
+    item.queue(WorkQueue::Delayed, &Passive::on_host()).unwrap();
     drop(item); // the queue holds the last reference
     assert!(exec.run_next(), "the panic did not escape to the test");
     assert_eq!(drops.load(Ordering::SeqCst), 1);
@@ -515,7 +555,7 @@ fn a_panic_in_the_last_arc_drop_of_a_reusable_item_stays_inside_the_routine() {
         "the host reports the panic in the routine"
     );
     // The rundown was released after the drop, despite the panic.
-    EXPLOSIVE.wait();
+    EXPLOSIVE.wait(&Passive::on_host());
 }
 
 static STATED: Rundown = Rundown::new();
@@ -541,14 +581,23 @@ fn a_rundown_named_in_the_routine_counts_its_items_and_then_refuses_them() {
         &[&STATED],
     );
     let tally = Tally::new();
-    slow_stated::queue(Counted::new(&tally, 1), WorkQueue::Delayed).unwrap();
-    STATED.wait();
+    slow_stated::queue(
+        Counted::new(&tally, 1),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap();
+    STATED.wait(&Passive::on_host());
     assert!(
         STATED_DONE.load(Ordering::SeqCst),
         "wait returned before the routine"
     );
     assert_eq!((tally.ran(), tally.dropped()), (1, 1));
-    let refused = slow_stated::queue(Counted::new(&tally, 2), WorkQueue::Delayed);
+    let refused = slow_stated::queue(
+        Counted::new(&tally, 2),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    );
     let Err(QueueError::Unloading(back)) = refused else {
         panic!("queued after the rundown: {refused:?}");
     };
@@ -566,9 +615,9 @@ static OTHER_WORK: Rundown = Rundown::new();
 #[work_item]
 fn unload_from_the_routine(own: bool) {
     if own {
-        WAITS_FOR_ITSELF.wait();
+        WAITS_FOR_ITSELF.wait(&Passive::on_host());
     } else {
-        OTHER_WORK.wait();
+        OTHER_WORK.wait(&Passive::on_host());
     }
 }
 
@@ -580,12 +629,24 @@ fn waiting_for_its_own_rundown_inside_the_routine_is_reported_not_a_hang() {
         "waiting_for_its_own_rundown_inside_the_r.sys",
         &[&WAITS_FOR_ITSELF, &OTHER_WORK],
     );
-    unload_from_the_routine::queue(&WAITS_FOR_ITSELF, false, WorkQueue::Delayed).unwrap();
+    unload_from_the_routine::queue(
+        &WAITS_FOR_ITSELF,
+        false,
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap();
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!(exec.bug_check(), None, "another rundown's wait is fine");
     assert!(OTHER_WORK.is_running_down());
 
-    unload_from_the_routine::queue(&WAITS_FOR_ITSELF, true, WorkQueue::Delayed).unwrap();
+    unload_from_the_routine::queue(
+        &WAITS_FOR_ITSELF,
+        true,
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap();
     assert!(
         exec.run_next(),
         "the routine returned instead of waiting forever"
@@ -597,7 +658,7 @@ fn waiting_for_its_own_rundown_inside_the_routine_is_reported_not_a_hang() {
 
 #[work_item(device)]
 fn flush_own_item(_device: &DeviceObject, port: Arc<ReusableIoWorkItem<flush_own_item>>) {
-    port.flush();
+    port.flush(&Passive::on_host());
 }
 
 #[test]
@@ -606,8 +667,10 @@ fn flushing_a_reusable_item_from_its_own_routine_is_reported_not_a_hang() {
     let driver = exec.load_driver("selfflush.sys");
     let device = driver.create_device();
     let object = ntwork_suite::object(&device);
-    let item = Arc::new(ReusableIoWorkItem::<flush_own_item>::new(object).unwrap());
-    item.queue(Arc::clone(&item), WorkQueue::Delayed).unwrap();
+    let item =
+        Arc::new(ReusableIoWorkItem::<flush_own_item>::new(object, &Passive::on_host()).unwrap());
+    item.queue(Arc::clone(&item), WorkQueue::Delayed, &Passive::on_host())
+        .unwrap();
     assert!(
         exec.run_next(),
         "the routine returned instead of waiting forever"

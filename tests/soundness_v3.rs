@@ -3,6 +3,7 @@
 //! named after what holds now; each failed before its fix (the comment says
 //! how).
 
+use ntwork::irql::Passive;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -39,8 +40,8 @@ fn io_try_queue_reads_nothing_after_the_hand_over() {
     let base = device.reference_count();
     for round in 0..100 {
         let item: IoWorkItem<frees_its_item_at_once> =
-            IoWorkItem::new(object(&device)).expect("IoAllocateWorkItem");
-        if let Err(refused) = item.try_queue(round, WorkQueue::Delayed) {
+            IoWorkItem::new(object(&device), &Passive::on_host()).expect("IoAllocateWorkItem");
+        if let Err(refused) = item.try_queue(round, WorkQueue::Delayed, &Passive::on_host()) {
             panic!("an idle worker was there: {refused:?}");
         }
     }
@@ -82,7 +83,7 @@ static UNLOAD_RAN: std::sync::Mutex<Option<mpsc::Sender<()>>> = std::sync::Mutex
 /// A DriverUnload that does not wait for anything: before v3 it returned while
 /// the Ex routine still ran, and the image went under it (0xCE). Now the wait
 /// is ntwork's, before this code runs.
-fn unload_that_never_waits(_driver: &DriverObject) {
+fn unload_that_never_waits(_driver: &DriverObject, _irql: &mut Passive<'_>) {
     if let Some(sender) = UNLOAD_RAN.lock().unwrap().take() {
         sender.send(()).unwrap();
     }
@@ -93,8 +94,10 @@ fn a_driver_unload_that_never_waits_still_has_its_ex_work_waited_for() {
     let exec = Executive::new();
     let host_driver = exec.load_driver("neverwaits.sys");
     let driver = driver_object(&host_driver);
-    driver.set_unload(unload_that_never_waits).unwrap();
-    NEVER_WAITED.open(driver).unwrap();
+    driver
+        .set_unload(unload_that_never_waits, &Passive::on_host())
+        .unwrap();
+    NEVER_WAITED.open(driver, &Passive::on_host()).unwrap();
 
     let (unload_tx, unload_rx) = mpsc::channel();
     *UNLOAD_RAN.lock().unwrap() = Some(unload_tx);
@@ -110,6 +113,7 @@ fn a_driver_unload_that_never_waits_still_has_its_ex_work_waited_for() {
             returned: Arc::clone(&returned),
         },
         WorkQueue::Delayed,
+        &Passive::on_host(),
     )
     .unwrap();
     std::thread::scope(|s| {
@@ -155,13 +159,21 @@ fn work_under_a_rundown_nobody_waits_for_is_refused() {
     let exec = Executive::manual();
     let _driver = load_ex_driver(&exec, "named.sys", &[&NAMED]);
     let tally = Tally::new();
-    let item = ExWorkItem::<counted_in_named>::new(Counted::new(&tally, 1)).unwrap();
-    let Err(QueueError::NotOpen(item)) = item.queue(&ELSEWHERE, WorkQueue::Delayed) else {
+    let item =
+        ExWorkItem::<counted_in_named>::new(Counted::new(&tally, 1), &Passive::on_host()).unwrap();
+    let Err(QueueError::NotOpen(item)) =
+        item.queue(&ELSEWHERE, WorkQueue::Delayed, &Passive::on_host())
+    else {
         panic!("queued under a rundown that was never opened");
     };
     assert_eq!(item.context().id, 1, "the item came back");
     // Through the rundown the routine names, it runs.
-    counted_in_named::queue(Counted::new(&tally, 2), WorkQueue::Delayed).unwrap();
+    counted_in_named::queue(
+        Counted::new(&tally, 2),
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap();
     assert_eq!(exec.run_until_idle(), 1);
     drop(item);
     assert_eq!((tally.ran(), tally.dropped()), (1, 2));
@@ -180,7 +192,7 @@ fn late_ex(_: u32) {}
 #[work_item(driver)]
 fn reopens_after_unload(_driver: &DriverObject, _: u32) {
     LATE_REOPEN.store(REOPENED_LATE.reopen(), Ordering::SeqCst);
-    let refused = late_ex::queue(&REOPENED_LATE, 7, WorkQueue::Delayed);
+    let refused = late_ex::queue(&REOPENED_LATE, 7, WorkQueue::Delayed, &Passive::on_host());
     LATE_QUEUE_REFUSED.store(
         matches!(refused, Err(QueueError::Unloading(7))),
         Ordering::SeqCst,
@@ -191,7 +203,13 @@ fn reopens_after_unload(_driver: &DriverObject, _: u32) {
 fn a_rundown_the_unload_waited_for_never_reopens() {
     let exec = Executive::manual();
     let host_driver = load_ex_driver(&exec, "reopen.sys", &[&REOPENED_LATE]);
-    reopens_after_unload::queue(driver_object(&host_driver), 1, WorkQueue::Delayed).unwrap();
+    reopens_after_unload::queue(
+        driver_object(&host_driver),
+        1,
+        WorkQueue::Delayed,
+        &Passive::on_host(),
+    )
+    .unwrap();
     host_driver
         .unload()
         .expect("unload with Io work pending is legal");
@@ -220,20 +238,26 @@ fn a_rundown_opens_only_for_a_driver_whose_unload_waits_for_it() {
     let exec = Executive::manual();
     let host_driver = exec.load_driver("nounload.sys");
     let driver = driver_object(&host_driver);
-    assert_eq!(WITHOUT_UNLOAD.open(driver), Err(OpenError::NoUnload));
+    assert_eq!(
+        WITHOUT_UNLOAD.open(driver, &Passive::on_host()),
+        Err(OpenError::NoUnload)
+    );
     assert!(matches!(
-        late_ex::queue(&WITHOUT_UNLOAD, 1, WorkQueue::Delayed),
+        late_ex::queue(&WITHOUT_UNLOAD, 1, WorkQueue::Delayed, &Passive::on_host()),
         Err(QueueError::NotOpen(1))
     ));
-    driver.set_unload(|_| {}).unwrap();
-    assert_eq!(driver.set_unload(|_| {}), Err(SetUnloadError::AlreadySet));
-    assert_eq!(WITHOUT_UNLOAD.open(driver), Ok(()));
+    driver.set_unload(|_, _| {}, &Passive::on_host()).unwrap();
     assert_eq!(
-        WITHOUT_UNLOAD.open(driver),
+        driver.set_unload(|_, _| {}, &Passive::on_host()),
+        Err(SetUnloadError::AlreadySet)
+    );
+    assert_eq!(WITHOUT_UNLOAD.open(driver, &Passive::on_host()), Ok(()));
+    assert_eq!(
+        WITHOUT_UNLOAD.open(driver, &Passive::on_host()),
         Ok(()),
         "opening twice does nothing"
     );
-    late_ex::queue(&WITHOUT_UNLOAD, 2, WorkQueue::Delayed).unwrap();
+    late_ex::queue(&WITHOUT_UNLOAD, 2, WorkQueue::Delayed, &Passive::on_host()).unwrap();
     assert_eq!(exec.run_until_idle(), 1);
 }
 
@@ -251,7 +275,10 @@ fn ntwork_unload_keeps_the_unload_set_before_it_and_calls_it_last() {
     let host_driver = exec.load_driver("chain.sys");
     host_driver.set_unload(Some(framework_unload));
     driver_object(&host_driver)
-        .set_unload(|_| CHAIN.lock().unwrap().push("driver"))
+        .set_unload(
+            |_, _| CHAIN.lock().unwrap().push("driver"),
+            &Passive::on_host(),
+        )
         .unwrap();
     host_driver.unload().expect("unload");
     assert_eq!(*CHAIN.lock().unwrap(), ["driver", "framework"]);
@@ -281,7 +308,7 @@ fn a_forgotten_lent_item_is_freed_when_its_routine_returns() {
     exec.set_driver_verifier(true);
     let host_driver = exec.load_driver("forget.sys");
     let device = host_driver.create_device();
-    forgets_its_item::queue(object(&device), 1, WorkQueue::Delayed).unwrap();
+    forgets_its_item::queue(object(&device), 1, WorkQueue::Delayed, &Passive::on_host()).unwrap();
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!(exec.io_work_items_outstanding(), 0);
     assert_eq!(exec.pool_outstanding(), 0);
@@ -315,7 +342,7 @@ fn a_panic_whose_payload_panics_when_dropped_ends_as_the_host_diagnostic() {
     static WORK: Rundown = Rundown::new();
     let exec = Executive::manual();
     let _driver = load_ex_driver(&exec, "payload.sys", &[&WORK]);
-    panics_with_a_bad_payload::queue(&WORK, 1, WorkQueue::Delayed).unwrap();
+    panics_with_a_bad_payload::queue(&WORK, 1, WorkQueue::Delayed, &Passive::on_host()).unwrap();
     assert!(exec.run_next(), "the process is still here");
     assert_eq!(PAYLOAD_RAN.load(Ordering::SeqCst), 1);
     let stop = exec.expect_bug_check();
@@ -331,6 +358,7 @@ mod kmdf {
     use std::time::Duration;
 
     use ntwork::ffi::wdf as w;
+    use ntwork::irql::Passive;
     use ntwork::wdf::{Enqueued, RunningWdfWorkItem, Serialization, WdfDevice, WdfWorkItemRef};
     use ntwork::work_item;
     use ntwork_host::Executive;
@@ -338,9 +366,7 @@ mod kmdf {
     use ntwork_suite::{Counted, Tally};
 
     fn wdf_device(handle: &ntwork_host::wdf::WdfDeviceHandle) -> &WdfDevice {
-        // SAFETY: the test's WDFDEVICE, whose memory the host's handle keeps
-        // while the borrow lasts.
-        unsafe { WdfDevice::from_raw(handle.as_raw()) }
+        WdfDevice::of(handle)
     }
 
     #[work_item(wdf)]
@@ -362,7 +388,8 @@ mod kmdf {
         if let Some(open) = gate.open.lock().unwrap().take() {
             open.recv().unwrap();
         }
-        let found = WdfWorkItemRef::<sibling_a>::kept(item.parent()).map(|a| a.enqueue());
+        let found = WdfWorkItemRef::<sibling_a>::kept(item.parent())
+            .map(|a| a.enqueue(&Passive::on_host()));
         *FOUND.lock().unwrap() = Some(found);
     }
 
@@ -380,10 +407,15 @@ mod kmdf {
         let (open_tx, open_rx) = mpsc::channel();
         {
             let device = wdf_device(&handle);
-            sibling_a::create(device, AtomicUsize::new(0), Serialization::None)
-                .unwrap()
-                .keep_in_parent()
-                .unwrap();
+            sibling_a::create(
+                device,
+                AtomicUsize::new(0),
+                Serialization::None,
+                &Passive::on_host(),
+            )
+            .unwrap()
+            .keep_in_parent(&Passive::on_host())
+            .unwrap();
             sibling_b::create(
                 device,
                 Gate {
@@ -391,12 +423,13 @@ mod kmdf {
                     open: Mutex::new(Some(open_rx)),
                 },
                 Serialization::None,
+                &Passive::on_host(),
             )
             .unwrap()
-            .keep_in_parent()
+            .keep_in_parent(&Passive::on_host())
             .unwrap();
             let b = WdfWorkItemRef::<sibling_b>::kept(device).unwrap();
-            assert_eq!(b.enqueue(), Enqueued::Queued);
+            assert_eq!(b.enqueue(&Passive::on_host()), Enqueued::Queued);
         }
         started_rx.recv().unwrap();
         std::thread::scope(|s| {
@@ -461,9 +494,10 @@ mod kmdf {
                     tally: Arc::clone(&tally),
                 },
                 Serialization::None,
+                &Passive::on_host(),
             )
             .unwrap();
-            assert_eq!(item.enqueue(), Enqueued::Queued);
+            assert_eq!(item.enqueue(&Passive::on_host()), Enqueued::Queued);
             item.leave_to_parent();
         }
         assert_eq!(

@@ -7,6 +7,7 @@
 //! cargo test --release --test stress -- --ignored
 //! ```
 
+use ntwork::irql::Passive;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -52,9 +53,9 @@ fn run(total: usize) {
                     let context = (Counted::new(tally, id), Arc::clone(seen));
                     let queue = WorkQueue::FIXED[id % WorkQueue::FIXED.len()];
                     if id % 2 == 0 {
-                        ex_stress::queue(&WORK, context, queue).unwrap();
+                        ex_stress::queue(&WORK, context, queue, &Passive::on_host()).unwrap();
                     } else {
-                        io_stress::queue(object, context, queue).unwrap();
+                        io_stress::queue(object, context, queue, &Passive::on_host()).unwrap();
                     }
                 }
             });

@@ -2,6 +2,7 @@
 //! flush ordering, serialization, disposal before the parent's cleanup, the
 //! context dropped once, and many enqueues from several threads.
 
+use ntwork::irql::Passive;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -48,25 +49,28 @@ fn device(
 }
 
 fn wdf_device(handle: &ntwork_host::wdf::WdfDeviceHandle) -> &WdfDevice {
-    // SAFETY: the test's WDFDEVICE; the host's handle keeps its memory while
-    // the borrow lasts, and the test deletes it only after the items it
-    // created under this borrow are gone or left to it.
-    unsafe { WdfDevice::from_raw(handle.as_raw()) }
+    WdfDevice::of(handle)
 }
 
 #[test]
 fn an_enqueue_of_a_queued_item_coalesces_and_the_callback_drains_everything() {
     let exec = Executive::manual();
     let (driver, handle) = device(&exec, WdfDeviceConfig::default());
-    let item = drain::create(wdf_device(&handle), Samples::new(), Serialization::None).unwrap();
+    let item = drain::create(
+        wdf_device(&handle),
+        Samples::new(),
+        Serialization::None,
+        &Passive::on_host(),
+    )
+    .unwrap();
     item.context().pending.lock().unwrap().extend([1, 2, 3]);
-    assert_eq!(item.enqueue(), Enqueued::Queued);
+    assert_eq!(item.enqueue(&Passive::on_host()), Enqueued::Queued);
     item.context().pending.lock().unwrap().push(4);
-    assert_eq!(item.enqueue(), Enqueued::Coalesced);
+    assert_eq!(item.enqueue(&Passive::on_host()), Enqueued::Coalesced);
     assert_eq!(exec.run_until_idle(), 1, "one callback for both enqueues");
     assert_eq!(item.context().drained.load(Ordering::SeqCst), 4);
     assert_eq!(
-        item.enqueue(),
+        item.enqueue(&Passive::on_host()),
         Enqueued::Queued,
         "no longer queued once the callback ran"
     );
@@ -94,6 +98,7 @@ fn a_missing_parent_and_an_incompatible_level_are_the_frameworks_statuses() {
         wdf_device(&handle),
         Samples::new(),
         Serialization::Automatic,
+        &Passive::on_host(),
     )
     .unwrap_err();
     assert_eq!(refused.status, w::STATUS_WDF_INCOMPATIBLE_EXECUTION_LEVEL);
@@ -103,7 +108,15 @@ fn a_missing_parent_and_an_incompatible_level_are_the_frameworks_statuses() {
         "the context comes back"
     );
     // Unserialized is fine there.
-    assert!(drain::create(wdf_device(&handle), Samples::new(), Serialization::None).is_ok());
+    assert!(
+        drain::create(
+            wdf_device(&handle),
+            Samples::new(),
+            Serialization::None,
+            &Passive::on_host()
+        )
+        .is_ok()
+    );
     // No parent at all, through the raw table.
     unsafe extern "system" fn never_runs(_: w::WDFWORKITEM) {}
     let mut config = w::WDF_WORKITEM_CONFIG::init(Some(never_runs));
@@ -136,13 +149,14 @@ fn flush_returns_only_after_the_callback_returned() {
         wdf_device(&handle),
         (AtomicBool::new(false), AtomicBool::new(false)),
         Serialization::None,
+        &Passive::on_host(),
     )
     .unwrap();
-    item.enqueue();
+    item.enqueue(&Passive::on_host());
     while !item.context().0.load(Ordering::SeqCst) {
         std::thread::yield_now();
     }
-    item.flush();
+    item.flush(&Passive::on_host());
     assert!(
         item.context().1.load(Ordering::SeqCst),
         "flush returned while the callback ran"
@@ -173,9 +187,10 @@ fn flush_from_inside_the_callback_returns_at_once_and_is_a_verifier_break_only_w
             wdf_device(&handle),
             AtomicBool::new(false),
             Serialization::None,
+            &Passive::on_host(),
         )
         .unwrap();
-        item.enqueue();
+        item.enqueue(&Passive::on_host());
         assert_eq!(exec.run_until_idle(), 1, "the flush did not hang");
         assert!(item.context().load(Ordering::SeqCst));
         if verifier {
@@ -225,9 +240,10 @@ fn deleting_the_parent_disposes_the_item_first_and_drops_its_context_once() {
         wdf_device(&handle),
         Noted(Counted::new(&tally, 0)),
         Serialization::None,
+        &Passive::on_host(),
     )
     .unwrap();
-    item.enqueue();
+    item.enqueue(&Passive::on_host());
     exec.run_until_idle();
     // The parent owns it; PnP removal deletes the parent.
     item.leave_to_parent();
@@ -272,13 +288,14 @@ fn automatic_serialization_runs_callbacks_of_one_device_one_at_a_time() {
                 wdf_device(&handle),
                 Arc::clone(&shared),
                 Serialization::Automatic,
+                &Passive::on_host(),
             )
             .unwrap()
         })
         .collect();
     for _ in 0..5 {
         for item in &items {
-            item.enqueue();
+            item.enqueue(&Passive::on_host());
         }
         exec.wait_idle();
     }
@@ -301,7 +318,13 @@ fn ten_thousand_enqueues_from_four_threads_drain_every_entry() {
     const PER_THREAD: usize = 2_500;
     let exec = Executive::new();
     let (_driver, handle) = device(&exec, WdfDeviceConfig::default());
-    let item = drain::create(wdf_device(&handle), Samples::new(), Serialization::None).unwrap();
+    let item = drain::create(
+        wdf_device(&handle),
+        Samples::new(),
+        Serialization::None,
+        &Passive::on_host(),
+    )
+    .unwrap();
     let coalesced = AtomicUsize::new(0);
     std::thread::scope(|s| {
         for t in 0..THREADS {
@@ -314,7 +337,7 @@ fn ten_thousand_enqueues_from_four_threads_drain_every_entry() {
                         .lock()
                         .unwrap()
                         .push((t * PER_THREAD + i) as u32);
-                    if item.enqueue() == Enqueued::Coalesced {
+                    if item.enqueue(&Passive::on_host()) == Enqueued::Coalesced {
                         coalesced.fetch_add(1, Ordering::SeqCst);
                     }
                 }
@@ -322,7 +345,7 @@ fn ten_thousand_enqueues_from_four_threads_drain_every_entry() {
         }
     });
     exec.wait_idle();
-    item.flush();
+    item.flush(&Passive::on_host());
     let samples = item.context();
     assert_eq!(
         samples.drained.load(Ordering::SeqCst),
@@ -350,13 +373,19 @@ fn a_queue_parent_leads_to_its_device() {
     let raw_queue = handle.create_queue();
     // SAFETY: the test's WDFQUEUE, alive until its device is deleted.
     let queue = unsafe { ntwork::wdf::WdfQueue::from_raw(raw_queue) };
-    let item = on_queue::create(queue, AtomicUsize::new(0), Serialization::None).unwrap();
+    let item = on_queue::create(
+        queue,
+        AtomicUsize::new(0),
+        Serialization::None,
+        &Passive::on_host(),
+    )
+    .unwrap();
     assert_eq!(
         item.parent().as_raw(),
         raw_queue,
         "the parent, typed as a queue"
     );
-    item.enqueue();
+    item.enqueue(&Passive::on_host());
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!(item.context().load(Ordering::SeqCst), 1);
     item.leave_to_parent();
@@ -366,26 +395,25 @@ fn a_queue_parent_leads_to_its_device() {
 }
 
 #[test]
-fn create_and_enqueue_above_dispatch_and_flush_above_passive_are_stopped() {
-    // WdfWorkItemCreate at DIRQL: the context comes back with the stop.
-    let exec = Executive::manual();
-    let (_driver, handle) = device(&exec, WdfDeviceConfig::default());
+fn raw_enqueue_above_dispatch_and_flush_above_passive_are_stopped() {
+    // The safe calls cannot be made there: no proof exists above
+    // DISPATCH_LEVEL, and `flush` takes only a `Passive` one (ui cases
+    // irql_*). The raw calls are the host's to stop, as KMDF's verifier does.
     let dirql = ntwork::ffi::DISPATCH_LEVEL + 3;
-    let old = ntwork_host::raise_irql(dirql);
-    let refused = drain::create(wdf_device(&handle), Samples::new(), Serialization::None);
-    ntwork_host::lower_irql(old);
-    let error = refused.expect_err("no item above DISPATCH_LEVEL");
-    assert_eq!(error.context.drained.load(Ordering::SeqCst), 0);
-    let stop = exec.expect_bug_check();
-    assert_eq!(stop.code, bugcheck::HOST_IRQL_ABOVE_DISPATCH);
-    assert_eq!(stop.parameters[1], usize::from(dirql));
 
     // WdfWorkItemEnqueue at DIRQL: nothing is queued.
     let exec = Executive::manual();
     let (_driver, handle) = device(&exec, WdfDeviceConfig::default());
-    let item = drain::create(wdf_device(&handle), Samples::new(), Serialization::None).unwrap();
+    let item = drain::create(
+        wdf_device(&handle),
+        Samples::new(),
+        Serialization::None,
+        &Passive::on_host(),
+    )
+    .unwrap();
     let old = ntwork_host::raise_irql(dirql);
-    item.enqueue();
+    // SAFETY: a live item of this driver; only the IRQL is wrong.
+    unsafe { ntwork::ffi::wdf::WdfWorkItemEnqueue(item.as_raw()) };
     ntwork_host::lower_irql(old);
     let stop = exec.expect_bug_check();
     assert_eq!(stop.code, bugcheck::HOST_IRQL_ABOVE_DISPATCH);
@@ -401,11 +429,21 @@ fn create_and_enqueue_above_dispatch_and_flush_above_passive_are_stopped() {
     assert_eq!(item.context().callbacks.load(Ordering::SeqCst), 0);
     item.leave_to_parent();
 
-    // WdfWorkItemFlush at DISPATCH_LEVEL (it waits: PASSIVE_LEVEL only).
+    // WdfWorkItemFlush at DISPATCH_LEVEL (it waits: PASSIVE_LEVEL only). The
+    // safe `flush` cannot be called there (its proof is a compile error,
+    // tests/ui/irql_flush_from_dpc.rs); the raw call is the host's to stop.
     let exec = Executive::manual();
     let (_driver, handle) = device(&exec, WdfDeviceConfig::default());
-    let item = drain::create(wdf_device(&handle), Samples::new(), Serialization::None).unwrap();
-    ntwork_host::at_dispatch_level(|| item.flush());
+    let item = drain::create(
+        wdf_device(&handle),
+        Samples::new(),
+        Serialization::None,
+        &Passive::on_host(),
+    )
+    .unwrap();
+    // SAFETY: a live item of this driver; the call's IRQL is what the test
+    // gets wrong, and the host stops it before it waits.
+    ntwork_host::at_dispatch_level(|| unsafe { ntwork::ffi::wdf::WdfWorkItemFlush(item.as_raw()) });
     let stop = exec.expect_bug_check();
     assert_eq!(stop.code, bugcheck::HOST_IRQL_TOO_HIGH);
     assert_eq!(
@@ -466,9 +504,10 @@ fn an_item_deleted_inside_its_own_callback_is_cleaned_up_inside_the_delete_and_f
         wdf_device(&handle),
         (Counted::new(&tally, 0), Arc::clone(&tally)),
         Serialization::None,
+        &Passive::on_host(),
     )
     .unwrap();
-    assert_eq!(item.enqueue(), Enqueued::Queued);
+    assert_eq!(item.enqueue(&Passive::on_host()), Enqueued::Queued);
     // The callback deletes it: the driver gives up its ownership first.
     item.leave_to_parent();
     TEST_EXECUTIVE.with(|e| e.set(&exec));
@@ -502,9 +541,10 @@ fn unload_disposes_items_left_to_their_device_and_leaks_nothing() {
             wdf_device(&handle),
             Counted::new(&tally, id),
             Serialization::None,
+            &Passive::on_host(),
         )
         .unwrap();
-        item.enqueue();
+        item.enqueue(&Passive::on_host());
         item.leave_to_parent();
     }
     assert_eq!(exec.run_until_idle(), 3);
@@ -543,7 +583,13 @@ fn on_device_add(device: bindgen_wdf::WDFDEVICE) -> WdfWorkItem<'static, drain> 
     // SAFETY: a live WDFDEVICE of this driver, not deleted while the item lives
     // (the test drops the item first).
     let device = unsafe { WdfDevice::from_raw(device.cast()) };
-    drain::create(device, Samples::new(), Serialization::None).unwrap()
+    drain::create(
+        device,
+        Samples::new(),
+        Serialization::None,
+        &Passive::on_host(),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -553,7 +599,7 @@ fn a_wdk_sys_device_handle_goes_in_with_a_pointer_cast() {
     let theirs: bindgen_wdf::WDFDEVICE = handle.as_raw().cast();
     let item = on_device_add(theirs);
     item.context().pending.lock().unwrap().push(9);
-    assert_eq!(item.enqueue(), Enqueued::Queued);
+    assert_eq!(item.enqueue(&Passive::on_host()), Enqueued::Queued);
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!(item.context().drained.load(Ordering::SeqCst), 1);
     drop(item);
@@ -575,9 +621,10 @@ fn an_item_kept_by_its_device_is_reached_again_through_the_device_and_disposed_w
         wdf_device(&handle),
         Counted::new(&tally, 1),
         Serialization::None,
+        &Passive::on_host(),
     )
     .unwrap()
-    .keep_in_parent()
+    .keep_in_parent(&Passive::on_host())
     .unwrap();
     assert!(
         WdfWorkItemRef::<noted_unordered>::kept(wdf_device(&other)).is_none(),
@@ -588,9 +635,10 @@ fn an_item_kept_by_its_device_is_reached_again_through_the_device_and_disposed_w
         wdf_device(&handle),
         Counted::new(&tally, 2),
         Serialization::None,
+        &Passive::on_host(),
     )
     .unwrap();
-    let refused = second.keep_in_parent().unwrap_err();
+    let refused = second.keep_in_parent(&Passive::on_host()).unwrap_err();
     assert_eq!(refused.status, w::STATUS_OBJECT_NAME_EXISTS);
     assert_eq!(refused.item.context().id, 2);
     drop(refused);
@@ -602,10 +650,10 @@ fn an_item_kept_by_its_device_is_reached_again_through_the_device_and_disposed_w
     for _ in 0..2 {
         let item = WdfWorkItemRef::<noted_unordered>::kept(wdf_device(&handle)).expect("kept");
         assert_eq!(item.context().id, 1);
-        assert_eq!(item.enqueue(), Enqueued::Queued);
-        assert_eq!(item.enqueue(), Enqueued::Coalesced);
+        assert_eq!(item.enqueue(&Passive::on_host()), Enqueued::Queued);
+        assert_eq!(item.enqueue(&Passive::on_host()), Enqueued::Coalesced);
         assert_eq!(exec.run_until_idle(), 1);
-        item.flush();
+        item.flush(&Passive::on_host());
     }
     assert_eq!(tally.ran(), 2);
     assert_eq!(tally.dropped(), 1, "the framework keeps the kept item");

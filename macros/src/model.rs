@@ -14,6 +14,9 @@ pub(crate) struct Routine {
     pub(crate) krate: Path,
     /// Which kernel API runs the routine, with what that role needs.
     pub(crate) role: Role,
+    /// The function's last parameter is `irql: &Passive<'_>`, which the
+    /// trampoline lends (not among the role's parameters).
+    pub(crate) takes_irql: bool,
 }
 
 /// Which kernel API runs the routine.

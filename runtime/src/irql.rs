@@ -68,11 +68,11 @@ pub trait Irql: sealed::Sealed {
 pub trait AtMostDispatch: Irql {}
 
 /// A proof that the IRQL is at most `APC_LEVEL`: what a rundown wait and
-/// paged memory need.
+/// pageable code or memory need.
 #[diagnostic::on_unimplemented(
-    message = "this call waits, so it needs IRQL <= APC_LEVEL; this code holds a `{Self}` proof",
+    message = "this call waits or touches pageable memory, so it needs IRQL <= APC_LEVEL; this code holds a `{Self}` proof",
     label = "the IRQL this code runs at is too high",
-    note = "waiting at DISPATCH_LEVEL is a bug check (a DPC or spin-lock holder cannot wait): wait from DriverUnload, a work-item routine or another PASSIVE_LEVEL path, and let the DPC queue work that waits"
+    note = "a wait or a page fault at DISPATCH_LEVEL is a bug check (a DPC or spin-lock holder can do neither): call it from DriverUnload, a work-item routine or another PASSIVE_LEVEL path, and let the DPC queue work that does it"
 )]
 pub trait AtMostApc: AtMostDispatch {}
 
@@ -84,31 +84,43 @@ pub trait AtMostApc: AtMostDispatch {}
 )]
 pub trait AtPassive: AtMostApc {}
 
-macro_rules! proof {
-    ($name:ident, $level:expr, $($bound:ident),*) => {
-        impl sealed::Sealed for $name<'_> {}
-        impl Irql for $name<'_> {
-            const LEVEL: KIRQL = $level;
-        }
-        $(impl $bound for $name<'_> {})*
+// Written out, not generated: an unmet bound's help lists these lines.
+impl sealed::Sealed for Passive<'_> {}
+impl sealed::Sealed for Apc<'_> {}
+impl sealed::Sealed for Dispatch<'_> {}
 
-        impl core::fmt::Debug for $name<'_> {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str(stringify!($name))
-            }
-        }
-    };
+impl Irql for Passive<'_> {
+    const LEVEL: KIRQL = ffi::PASSIVE_LEVEL;
+}
+impl Irql for Apc<'_> {
+    const LEVEL: KIRQL = ffi::APC_LEVEL;
+}
+impl Irql for Dispatch<'_> {
+    const LEVEL: KIRQL = ffi::DISPATCH_LEVEL;
 }
 
-proof!(
-    Passive,
-    ffi::PASSIVE_LEVEL,
-    AtMostDispatch,
-    AtMostApc,
-    AtPassive
-);
-proof!(Apc, ffi::APC_LEVEL, AtMostDispatch, AtMostApc);
-proof!(Dispatch, ffi::DISPATCH_LEVEL, AtMostDispatch);
+impl AtMostDispatch for Passive<'_> {}
+impl AtMostDispatch for Apc<'_> {}
+impl AtMostDispatch for Dispatch<'_> {}
+impl AtMostApc for Passive<'_> {}
+impl AtMostApc for Apc<'_> {}
+impl AtPassive for Passive<'_> {}
+
+impl core::fmt::Debug for Passive<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Passive")
+    }
+}
+impl core::fmt::Debug for Apc<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Apc")
+    }
+}
+impl core::fmt::Debug for Dispatch<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Dispatch")
+    }
+}
 
 impl Passive<'_> {
     /// The proof of code the kernel runs at `PASSIVE_LEVEL`.

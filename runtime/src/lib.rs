@@ -5,6 +5,7 @@
 //! time: above all, a device-bound item on the Ex path.
 //!
 //! ```
+//! use ntwork::irql::{Dispatch, Passive};
 //! use ntwork::{DriverObject, Rundown, WorkQueue, work_item};
 //!
 //! /// Counts this driver's Ex work; ntwork's DriverUnload waits for it.
@@ -15,21 +16,28 @@
 //!     assert_eq!(batch, b"hello");
 //! }
 //!
+//! fn driver_entry(driver: &DriverObject, irql: &Passive<'_>) {
+//!     driver.set_unload(|_driver, _irql| { /* the driver's own unload code */ }, irql).unwrap();
+//!     WORK.open(driver, irql).unwrap();
+//! }
+//!
+//! fn dpc(irql: &Dispatch<'_>) {
+//!     flush_log::queue(b"hello".to_vec(), WorkQueue::Delayed, irql).unwrap();
+//! }
+//!
 //! # let exec = ntwork_host::Executive::manual();
 //! # let host_driver = exec.load_driver("log.sys");
-//! # // SAFETY: the test's driver object, kept by its host handle.
-//! # let driver: &DriverObject = unsafe { DriverObject::from_raw(host_driver.as_raw()) };
-//! // DriverEntry:
-//! driver.set_unload(|_driver| { /* the driver's own unload code */ }).unwrap();
-//! WORK.open(driver).unwrap();
-//!
-//! // A DPC:
-//! flush_log::queue(b"hello".to_vec(), WorkQueue::Delayed).unwrap();
+//! // A real driver makes its proofs where the kernel fixes the IRQL
+//! // (`unsafe { Passive::assume() }` in DriverEntry); the host checks these.
+//! driver_entry(DriverObject::of(&host_driver), &Passive::on_host());
+//! ntwork_host::at_dispatch_level(|| dpc(&Dispatch::on_host()));
 //! # assert_eq!(exec.run_until_idle(), 1);
 //! # host_driver.unload().unwrap(); // ntwork's DriverUnload waits for WORK
 //! ```
 //!
-//! Kernel objects are borrowed ([`&DeviceObject`](DeviceObject)) or counted
+//! Every call with an IRQL rule takes a proof of the caller's IRQL
+//! ([`irql`]): queueing at most `DISPATCH_LEVEL`, waiting at `PASSIVE_LEVEL`,
+//! checked at compile time. Kernel objects are borrowed ([`&DeviceObject`](DeviceObject)) or counted
 //! ([`ARef`]); nothing safe outlives the object it points to. The crate is
 //! `no_std` and allocates through the kernel's pool exports. The `ntwork-host`
 //! crate runs the same code on Linux with the kernel's semantics and bug checks.
@@ -128,6 +136,7 @@ pub use unload::{OpenError, SetUnloadError};
 /// - `crate = path`: where ntwork is, for crates that re-export it.
 ///
 /// ```
+/// use ntwork::irql::Passive;
 /// use ntwork::{DriverObject, Rundown, WorkQueue, work_item};
 ///
 /// static WORK: Rundown = Rundown::new();
@@ -139,11 +148,11 @@ pub use unload::{OpenError, SetUnloadError};
 ///
 /// let exec = ntwork_host::Executive::manual();
 /// let host_driver = exec.load_driver("log.sys");
-/// // SAFETY: the test's driver object, kept by its host handle.
-/// let driver = unsafe { DriverObject::from_raw(host_driver.as_raw()) };
-/// driver.set_unload(|_| {}).unwrap(); // DriverEntry
-/// WORK.open(driver).unwrap();
-/// flush_log::queue(vec!["a".into()], WorkQueue::Delayed).unwrap();
+/// let driver = DriverObject::of(&host_driver);
+/// let irql = Passive::on_host(); // DriverEntry's: `unsafe { Passive::assume() }`
+/// driver.set_unload(|_, _| {}, &irql).unwrap(); // DriverEntry
+/// WORK.open(driver, &irql).unwrap();
+/// flush_log::queue(vec!["a".into()], WorkQueue::Delayed, &irql).unwrap();
 /// assert_eq!(exec.run_until_idle(), 1);
 /// host_driver.unload().unwrap(); // waits for WORK, like `flush_log::queue(&WORK, ..)`
 /// ```
@@ -151,6 +160,7 @@ pub use unload::{OpenError, SetUnloadError};
 /// # Example
 ///
 /// ```
+/// use ntwork::irql::{Dispatch, Passive};
 /// use ntwork::{DeviceObject, DriverObject, WorkQueue, work_item};
 ///
 /// #[work_item]
@@ -167,19 +177,19 @@ pub use unload::{OpenError, SetUnloadError};
 ///
 /// let exec = ntwork_host::Executive::manual();
 /// let driver = exec.load_driver("sample.sys");
-/// // SAFETY: the test's driver object, kept by its host handle.
-/// let driver_object = unsafe { DriverObject::from_raw(driver.as_raw()) };
-/// driver_object.set_unload(|_| {}).unwrap(); // DriverEntry
-/// WORK.open(driver_object).unwrap();
+/// let driver_object = DriverObject::of(&driver);
+/// let irql = Passive::on_host();
+/// driver_object.set_unload(|_, _| {}, &irql).unwrap(); // DriverEntry
+/// WORK.open(driver_object, &irql).unwrap();
 /// let host_device = driver.create_device();
-/// // SAFETY: a device this driver created and has not deleted.
-/// let device = unsafe { DeviceObject::from_raw(host_device.as_raw()) };
+/// let device = DeviceObject::of(&host_device);
 ///
 /// // From a DPC: queueing is allowed up to DISPATCH_LEVEL.
-/// ntwork_host::at_dispatch_level(|| {
-///     flush_log::queue(&WORK, vec!["started".into()], WorkQueue::Delayed).unwrap();
-///     reset::queue(device, 1, WorkQueue::Delayed).unwrap();
-/// });
+/// fn dpc(device: &DeviceObject, irql: &Dispatch<'_>) {
+///     flush_log::queue(&WORK, vec!["started".into()], WorkQueue::Delayed, irql).unwrap();
+///     reset::queue(device, 1, WorkQueue::Delayed, irql).unwrap();
+/// }
+/// ntwork_host::at_dispatch_level(|| dpc(device, &Dispatch::on_host()));
 /// assert_eq!(exec.run_until_idle(), 2);
 /// driver.unload().unwrap();
 /// ```
@@ -193,7 +203,8 @@ pub use unload::{OpenError, SetUnloadError};
 /// #[work_item(device)]
 /// fn reset(device: &DeviceObject, attempt: u32) {}
 ///
-/// let item = ExWorkItem::<reset>::new(1); // `reset` cannot be queued on the Ex path
+/// # let irql = ntwork::irql::Passive::on_host();
+/// let item = ExWorkItem::<reset>::new(1, &irql); // `reset` cannot be queued on the Ex path
 /// ```
 ///
 /// The role is checked where an item is made (`new`, `create`, the reusable

@@ -49,8 +49,7 @@ pub unsafe trait AlwaysRefCounted {
 /// # let exec = ntwork_host::Executive::manual();
 /// # let driver = exec.load_driver("aref.sys");
 /// # let host_device = driver.create_device();
-/// // SAFETY: a device object this driver created and has not deleted.
-/// let device: &DeviceObject = unsafe { DeviceObject::from_raw(host_device.as_raw()) };
+/// let device: &DeviceObject = DeviceObject::of(&host_device);
 /// let kept: ARef<DeviceObject> = ARef::from(device); // ObfReferenceObject
 /// assert_eq!(host_device.reference_count(), 2);
 /// drop(kept);                                        // ObfDereferenceObject
@@ -248,6 +247,14 @@ impl DeviceObject {
         // valid reference to it.
         unsafe { &*raw.cast::<DeviceObject>() }
     }
+
+    /// Borrows the device object a handle keeps (a test harness's device,
+    /// such as the host executive's), for as long as the handle is borrowed.
+    pub fn of(handle: &impl ffi::KeepsDeviceObject) -> &DeviceObject {
+        // SAFETY: `KeepsDeviceObject` promises a non-NULL object whose memory
+        // stays valid while `handle` is borrowed, which bounds the result.
+        unsafe { DeviceObject::from_raw(handle.device_object()) }
+    }
 }
 
 impl DriverObject {
@@ -275,6 +282,14 @@ impl DriverObject {
         // is a zero-sized transparent wrapper, so any non-null address is a
         // valid reference to it.
         unsafe { &*raw.cast::<DriverObject>() }
+    }
+
+    /// Borrows the driver object a handle keeps (a test harness's driver,
+    /// such as the host executive's), for as long as the handle is borrowed.
+    pub fn of(handle: &impl ffi::KeepsDriverObject) -> &DriverObject {
+        // SAFETY: `KeepsDriverObject` promises a non-NULL object whose memory
+        // stays valid while `handle` is borrowed, which bounds the result.
+        unsafe { DriverObject::from_raw(handle.driver_object()) }
     }
 }
 

@@ -14,6 +14,7 @@
 /// helpers) implements this trait and its role trait:
 ///
 /// ```
+/// use ntwork::irql::Passive;
 /// use ntwork::{DriverObject, ExRoutine, ExWorkItem, Routine, Rundown, WorkQueue};
 ///
 /// static WORK: Rundown = Rundown::new();
@@ -25,20 +26,20 @@
 /// }
 ///
 /// impl ExRoutine for Flush {
-///     fn run(batch: Vec<u8>) {
+///     fn run(batch: Vec<u8>, _irql: &mut Passive<'_>) {
 ///         assert_eq!(batch, [1, 2]);
 ///     }
 /// }
 ///
 /// let exec = ntwork_host::Executive::manual();
 /// # let host_driver = exec.load_driver("flush.sys");
-/// # // SAFETY: the test's driver object, kept by its host handle.
-/// # let driver = unsafe { DriverObject::from_raw(host_driver.as_raw()) };
-/// # driver.set_unload(|_| {}).unwrap();
-/// # WORK.open(driver).unwrap();
-/// ExWorkItem::<Flush>::new(vec![1, 2])
+/// # let driver = DriverObject::of(&host_driver);
+/// let irql = Passive::on_host();
+/// # driver.set_unload(|_, _| {}, &irql).unwrap();
+/// # WORK.open(driver, &irql).unwrap();
+/// ExWorkItem::<Flush>::new(vec![1, 2], &irql)
 ///     .unwrap()
-///     .queue(&WORK, WorkQueue::Delayed)
+///     .queue(&WORK, WorkQueue::Delayed, &irql)
 ///     .unwrap();
 /// assert_eq!(exec.run_until_idle(), 1);
 /// ```

@@ -263,6 +263,7 @@ fn delay_a_millisecond() {
 /// for good.
 ///
 /// ```
+/// use ntwork::irql::Passive;
 /// use ntwork::{DriverObject, QueueError, Rundown, WorkQueue, work_item};
 ///
 /// static WORK: Rundown = Rundown::new();
@@ -272,23 +273,23 @@ fn delay_a_millisecond() {
 ///     assert_eq!(lines.len(), 1);
 /// }
 ///
-/// fn driver_unload(_driver: &DriverObject) {
+/// fn driver_unload(_driver: &DriverObject, _irql: &mut Passive<'_>) {
 ///     // WORK has been waited for: no Ex routine runs any more.
 /// }
 ///
 /// let exec = ntwork_host::Executive::manual();
 /// let host_driver = exec.load_driver("log.sys");
-/// // DriverEntry:
-/// // SAFETY: the test's driver object, kept by its host handle.
-/// let driver = unsafe { DriverObject::from_raw(host_driver.as_raw()) };
-/// driver.set_unload(driver_unload).unwrap();
-/// WORK.open(driver).unwrap();
+/// // DriverEntry (its proof: `unsafe { Passive::assume() }`):
+/// let driver = DriverObject::of(&host_driver);
+/// let irql = Passive::on_host();
+/// driver.set_unload(driver_unload, &irql).unwrap();
+/// WORK.open(driver, &irql).unwrap();
 ///
-/// flush_log::queue(&WORK, vec!["started".into()], WorkQueue::Delayed).unwrap();
+/// flush_log::queue(&WORK, vec!["started".into()], WorkQueue::Delayed, &irql).unwrap();
 /// exec.run_until_idle();
 ///
 /// host_driver.unload().unwrap(); // ntwork's DriverUnload: waits for WORK, then `driver_unload`
-/// let refused = flush_log::queue(&WORK, vec!["late".into()], WorkQueue::Delayed);
+/// let refused = flush_log::queue(&WORK, vec!["late".into()], WorkQueue::Delayed, &irql);
 /// assert!(matches!(refused, Err(QueueError::Unloading(lines)) if lines == ["late"]));
 /// ```
 ///

@@ -52,7 +52,7 @@ fn unloading() -> *mut Rundown {
 /// once the unload has taken it.
 #[repr(C)]
 struct UnloadState {
-    unload: Option<fn(&DriverObject, &Passive<'_>)>,
+    unload: Option<fn(&DriverObject, &mut Passive<'_>)>,
     previous: ffi::PDRIVER_UNLOAD,
     opened: crate::sync::AtomicPtr<Rundown>,
 }
@@ -191,7 +191,7 @@ impl DriverObject {
     /// second call.
     pub fn set_unload(
         &self,
-        unload: fn(&DriverObject, &Passive<'_>),
+        unload: fn(&DriverObject, &mut Passive<'_>),
         irql: &impl AtMostApc,
     ) -> Result<(), SetUnloadError> {
         verify(irql, "DriverObject::set_unload");
@@ -377,7 +377,7 @@ unsafe extern "system" fn driver_unload(driver: ffi::PDRIVER_OBJECT) {
     };
     // SAFETY: the I/O manager calls DriverUnload at PASSIVE_LEVEL; the proof
     // lives for this call.
-    let irql = unsafe { Passive::assume() };
+    let mut irql = unsafe { Passive::assume() };
     driver.wait_for_rundowns(&irql);
     let state = state.as_ptr();
     // SAFETY: `set_unload` wrote the field before it stored this routine in
@@ -389,7 +389,7 @@ unsafe extern "system" fn driver_unload(driver: ffi::PDRIVER_OBJECT) {
     // the state lives until after this routine.
     let previous = unsafe { (*state).previous };
     if let Some(unload) = unload {
-        guard(|| unload(driver, &irql));
+        guard(|| unload(driver, &mut irql));
     }
     if let Some(previous) = previous {
         // SAFETY: the DriverUnload the driver (or its framework) had set,

@@ -393,6 +393,20 @@ pub unsafe trait KeepsDriverObject {
     fn driver_object(&self) -> PDRIVER_OBJECT;
 }
 
+// SAFETY: a borrow of a handle keeps what the handle keeps, for as long.
+unsafe impl<T: KeepsDeviceObject + ?Sized> KeepsDeviceObject for &T {
+    fn device_object(&self) -> PDEVICE_OBJECT {
+        (**self).device_object()
+    }
+}
+
+// SAFETY: a borrow of a handle keeps what the handle keeps, for as long.
+unsafe impl<T: KeepsDriverObject + ?Sized> KeepsDriverObject for &T {
+    fn driver_object(&self) -> PDRIVER_OBJECT {
+        (**self).driver_object()
+    }
+}
+
 /// `ExInitializeWorkItem`: an inline in C, so not a kernel export.
 ///
 /// Performs the same three stores as the C macro: `WorkerRoutine`, `Parameter`,

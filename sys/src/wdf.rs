@@ -292,6 +292,13 @@ pub unsafe trait KeepsWdfDevice {
     fn wdf_device(&self) -> WDFDEVICE;
 }
 
+// SAFETY: a borrow of a handle keeps what the handle keeps, for as long.
+unsafe impl<T: KeepsWdfDevice + ?Sized> KeepsWdfDevice for &T {
+    fn wdf_device(&self) -> WDFDEVICE {
+        (**self).wdf_device()
+    }
+}
+
 unsafe extern "C" {
     /// The driver's framework globals, filled in when it binds the driver.
     pub static mut WdfDriverGlobals: PWDF_DRIVER_GLOBALS;

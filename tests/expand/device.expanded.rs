@@ -13,13 +13,18 @@ impl ::ntwork::IoRoutine for flush_device {
         object: &::ntwork::DeviceObject,
         context: Self::Context,
         item: ::ntwork::RunningIoWorkItem<'_, Self>,
+        _: &mut ::ntwork::irql::Passive<'_>,
     ) {
         flush_device(object, context);
         let _ = item;
     }
 }
 impl ::ntwork::IoRoutineWithoutItem for flush_device {
-    fn run_without_item(object: &::ntwork::DeviceObject, context: Self::Context) {
+    fn run_without_item(
+        object: &::ntwork::DeviceObject,
+        context: Self::Context,
+        _: &mut ::ntwork::irql::Passive<'_>,
+    ) {
         flush_device(object, context)
     }
 }
@@ -50,23 +55,25 @@ impl flush_device {
             <Self as ::ntwork::__private::ExInitializer<C>>::initialize(item, context)
         }
     }
-    /// An Io work item for `flush_device` bound to the device object (`IoAllocateWorkItem`), holding a counted reference on it; `Err` on low resources.
+    /// An Io work item for `flush_device` bound to the device object (`IoAllocateWorkItem`), holding a counted reference on it; `irql` proves IRQL <= `DISPATCH_LEVEL`. `Err` on low resources.
     fn new(
         object: &::ntwork::DeviceObject,
+        irql: &impl ::ntwork::irql::AtMostDispatch,
     ) -> ::core::result::Result<
         ::ntwork::IoWorkItem<flush_device>,
         ::ntwork::AllocError,
     > {
-        ::ntwork::IoWorkItem::new(object)
+        ::ntwork::IoWorkItem::new(object, irql)
     }
-    /// Allocates an item for `flush_device` and queues it on `queue`; the queue keeps the device object referenced until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    /// Allocates an item for `flush_device` and queues it on `queue`; the queue keeps the device object referenced until the routine returns; `irql` proves IRQL <= `DISPATCH_LEVEL`. On low resources the error holds the context.
     fn queue(
         object: &::ntwork::DeviceObject,
         context: Vec<String>,
         queue: ::ntwork::WorkQueue,
+        irql: &impl ::ntwork::irql::AtMostDispatch,
     ) -> ::core::result::Result<(), ::ntwork::AllocError<Vec<String>>> {
         ::ntwork::__private::io_queue_without_item::<
             flush_device,
-        >(object, context, queue)
+        >(object, context, queue, irql)
     }
 }

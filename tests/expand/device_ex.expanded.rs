@@ -15,6 +15,7 @@ impl ::my_driver::rt::IoRoutine for poll {
         object: &::my_driver::rt::DeviceObject,
         context: Self::Context,
         item: ::my_driver::rt::RunningIoWorkItem<'_, Self>,
+        _: &mut ::my_driver::rt::irql::Passive<'_>,
     ) {
         poll(object, context, item.keep());
     }
@@ -39,21 +40,23 @@ impl poll {
             >>::initialize(item, context)
         }
     }
-    /// An Io work item for `poll` bound to the device object (`IoAllocateWorkItem`), holding a counted reference on it; `Err` on low resources.
+    /// An Io work item for `poll` bound to the device object (`IoAllocateWorkItem`), holding a counted reference on it; `irql` proves IRQL <= `DISPATCH_LEVEL`. `Err` on low resources.
     fn new(
         object: &::my_driver::rt::DeviceObject,
+        irql: &impl ::my_driver::rt::irql::AtMostDispatch,
     ) -> ::core::result::Result<
         ::my_driver::rt::IoWorkItem<poll>,
         ::my_driver::rt::AllocError,
     > {
-        ::my_driver::rt::IoWorkItem::new(object)
+        ::my_driver::rt::IoWorkItem::new(object, irql)
     }
-    /// Allocates an item for `poll` and queues it on `queue`; the queue keeps the device object referenced until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    /// Allocates an item for `poll` and queues it on `queue`; the queue keeps the device object referenced until the routine returns; `irql` proves IRQL <= `DISPATCH_LEVEL`. On low resources the error holds the context.
     fn queue(
         object: &::my_driver::rt::DeviceObject,
         context: u32,
         queue: ::my_driver::rt::WorkQueue,
+        irql: &impl ::my_driver::rt::irql::AtMostDispatch,
     ) -> ::core::result::Result<(), ::my_driver::rt::AllocError<u32>> {
-        ::my_driver::rt::__private::io_queue::<poll>(object, context, queue)
+        ::my_driver::rt::__private::io_queue::<poll>(object, context, queue, irql)
     }
 }

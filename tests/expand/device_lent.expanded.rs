@@ -15,6 +15,7 @@ impl ::ntwork::IoRoutine for poll {
         object: &::ntwork::DeviceObject,
         context: Self::Context,
         item: ::ntwork::RunningIoWorkItem<'_, Self>,
+        _: &mut ::ntwork::irql::Passive<'_>,
     ) {
         poll(object, context, item);
     }
@@ -37,18 +38,20 @@ impl poll {
             <Self as ::ntwork::__private::ExInitializer<C>>::initialize(item, context)
         }
     }
-    /// An Io work item for `poll` bound to the device object (`IoAllocateWorkItem`), holding a counted reference on it; `Err` on low resources.
+    /// An Io work item for `poll` bound to the device object (`IoAllocateWorkItem`), holding a counted reference on it; `irql` proves IRQL <= `DISPATCH_LEVEL`. `Err` on low resources.
     fn new(
         object: &::ntwork::DeviceObject,
+        irql: &impl ::ntwork::irql::AtMostDispatch,
     ) -> ::core::result::Result<::ntwork::IoWorkItem<poll>, ::ntwork::AllocError> {
-        ::ntwork::IoWorkItem::new(object)
+        ::ntwork::IoWorkItem::new(object, irql)
     }
-    /// Allocates an item for `poll` and queues it on `queue`; the queue keeps the device object referenced until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    /// Allocates an item for `poll` and queues it on `queue`; the queue keeps the device object referenced until the routine returns; `irql` proves IRQL <= `DISPATCH_LEVEL`. On low resources the error holds the context.
     fn queue(
         object: &::ntwork::DeviceObject,
         context: u32,
         queue: ::ntwork::WorkQueue,
+        irql: &impl ::ntwork::irql::AtMostDispatch,
     ) -> ::core::result::Result<(), ::ntwork::AllocError<u32>> {
-        ::ntwork::__private::io_queue::<poll>(object, context, queue)
+        ::ntwork::__private::io_queue::<poll>(object, context, queue, irql)
     }
 }

@@ -13,13 +13,18 @@ impl ::ntwork::IoRoutine for refresh {
         object: &::ntwork::DriverObject,
         context: Self::Context,
         item: ::ntwork::RunningIoWorkItem<'_, Self>,
+        _: &mut ::ntwork::irql::Passive<'_>,
     ) {
         refresh(object, context);
         let _ = item;
     }
 }
 impl ::ntwork::IoRoutineWithoutItem for refresh {
-    fn run_without_item(object: &::ntwork::DriverObject, context: Self::Context) {
+    fn run_without_item(
+        object: &::ntwork::DriverObject,
+        context: Self::Context,
+        _: &mut ::ntwork::irql::Passive<'_>,
+    ) {
         refresh(object, context)
     }
 }
@@ -46,18 +51,22 @@ impl refresh {
             <Self as ::ntwork::__private::ExInitializer<C>>::initialize(item, context)
         }
     }
-    /// An Io work item for `refresh` bound to the driver object (`IoAllocateWorkItem`), holding a counted reference on it; `Err` on low resources.
+    /// An Io work item for `refresh` bound to the driver object (`IoAllocateWorkItem`), holding a counted reference on it; `irql` proves IRQL <= `DISPATCH_LEVEL`. `Err` on low resources.
     fn new(
         object: &::ntwork::DriverObject,
+        irql: &impl ::ntwork::irql::AtMostDispatch,
     ) -> ::core::result::Result<::ntwork::IoWorkItem<refresh>, ::ntwork::AllocError> {
-        ::ntwork::IoWorkItem::new(object)
+        ::ntwork::IoWorkItem::new(object, irql)
     }
-    /// Allocates an item for `refresh` and queues it on `queue`; the queue keeps the driver object referenced until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources the error holds the context.
+    /// Allocates an item for `refresh` and queues it on `queue`; the queue keeps the driver object referenced until the routine returns; `irql` proves IRQL <= `DISPATCH_LEVEL`. On low resources the error holds the context.
     fn queue(
         object: &::ntwork::DriverObject,
         context: u64,
         queue: ::ntwork::WorkQueue,
+        irql: &impl ::ntwork::irql::AtMostDispatch,
     ) -> ::core::result::Result<(), ::ntwork::AllocError<u64>> {
-        ::ntwork::__private::io_queue_without_item::<refresh>(object, context, queue)
+        ::ntwork::__private::io_queue_without_item::<
+            refresh,
+        >(object, context, queue, irql)
     }
 }

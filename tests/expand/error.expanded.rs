@@ -8,7 +8,7 @@ impl ::ntwork::Routine for broken {
     type Context = Vec<u8>;
 }
 impl ::ntwork::ExRoutine for broken {
-    fn run(_context: Self::Context) {
+    fn run(_context: Self::Context, _: &mut ::ntwork::irql::Passive<'_>) {
         loop {}
     }
 }
@@ -28,20 +28,22 @@ impl broken {
     ) -> ::core::result::Result<(), ::ntwork::AllocError<Vec<u8>>> {
         loop {}
     }
-    /// An owned one-shot item for `broken`, holding its context. On low resources the error holds the context.
+    /// An owned one-shot item for `broken`, holding its context; `irql` proves IRQL <= `DISPATCH_LEVEL`. On low resources the error holds the context.
     fn new(
         _context: Vec<u8>,
+        _irql: &impl ::ntwork::irql::AtMostDispatch,
     ) -> ::core::result::Result<
         ::ntwork::ExWorkItem<broken>,
         ::ntwork::AllocError<Vec<u8>>,
     > {
         loop {}
     }
-    /// Allocates an item for `broken` and queues it on `queue`, counted in `rundown` until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources, or once the rundown has started, the error holds the context.
+    /// Allocates an item for `broken` and queues it on `queue`, counted in `rundown` until the routine returns; `irql` proves IRQL <= `DISPATCH_LEVEL`. On low resources, or once the rundown has started, the error holds the context.
     fn queue(
         _rundown: &'static ::ntwork::Rundown,
         _context: Vec<u8>,
         _queue: ::ntwork::WorkQueue,
+        _irql: &impl ::ntwork::irql::AtMostDispatch,
     ) -> ::core::result::Result<(), ::ntwork::QueueError<Vec<u8>>> {
         loop {}
     }

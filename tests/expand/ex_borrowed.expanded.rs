@@ -8,12 +8,12 @@ impl ::ntwork::Routine for tick {
     type Context = AtomicU32;
 }
 impl ::ntwork::ExRoutine for tick {
-    fn run(context: Self::Context) {
+    fn run(context: Self::Context, _: &mut ::ntwork::irql::Passive<'_>) {
         tick(&context)
     }
 }
 impl ::ntwork::ExRoutineRef for tick {
-    fn run_ref(context: &Self::Context) {
+    fn run_ref(context: &Self::Context, _: &mut ::ntwork::irql::Passive<'_>) {
         tick(context)
     }
 }
@@ -38,21 +38,23 @@ impl tick {
     ) -> ::core::result::Result<(), ::ntwork::AllocError<AtomicU32>> {
         unsafe { ::ntwork::__private::ex_initialize::<tick>(item, context) }
     }
-    /// An owned one-shot item for `tick`, holding its context. On low resources the error holds the context.
+    /// An owned one-shot item for `tick`, holding its context; `irql` proves IRQL <= `DISPATCH_LEVEL`. On low resources the error holds the context.
     pub fn new(
         context: AtomicU32,
+        irql: &impl ::ntwork::irql::AtMostDispatch,
     ) -> ::core::result::Result<
         ::ntwork::ExWorkItem<tick>,
         ::ntwork::AllocError<AtomicU32>,
     > {
-        ::ntwork::ExWorkItem::new(context)
+        ::ntwork::ExWorkItem::new(context, irql)
     }
-    /// Allocates an item for `tick` and queues it on `queue`, counted in `rundown` until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources, or once the rundown has started, the error holds the context.
+    /// Allocates an item for `tick` and queues it on `queue`, counted in `rundown` until the routine returns; `irql` proves IRQL <= `DISPATCH_LEVEL`. On low resources, or once the rundown has started, the error holds the context.
     pub fn queue(
         rundown: &'static ::ntwork::Rundown,
         context: AtomicU32,
         queue: ::ntwork::WorkQueue,
+        irql: &impl ::ntwork::irql::AtMostDispatch,
     ) -> ::core::result::Result<(), ::ntwork::QueueError<AtomicU32>> {
-        ::ntwork::__private::ex_queue::<tick>(rundown, context, queue)
+        ::ntwork::__private::ex_queue::<tick>(rundown, context, queue, irql)
     }
 }

@@ -8,7 +8,7 @@ impl ::ntwork::Routine for flush_log {
     type Context = Vec<u8>;
 }
 impl ::ntwork::ExRoutine for flush_log {
-    fn run(context: Self::Context) {
+    fn run(context: Self::Context, _: &mut ::ntwork::irql::Passive<'_>) {
         flush_log(context)
     }
 }
@@ -33,21 +33,23 @@ impl flush_log {
     ) -> ::core::result::Result<(), ::ntwork::AllocError<Vec<u8>>> {
         unsafe { ::ntwork::__private::ex_initialize::<flush_log>(item, context) }
     }
-    /// An owned one-shot item for `flush_log`, holding its context. On low resources the error holds the context.
+    /// An owned one-shot item for `flush_log`, holding its context; `irql` proves IRQL <= `DISPATCH_LEVEL`. On low resources the error holds the context.
     fn new(
         context: Vec<u8>,
+        irql: &impl ::ntwork::irql::AtMostDispatch,
     ) -> ::core::result::Result<
         ::ntwork::ExWorkItem<flush_log>,
         ::ntwork::AllocError<Vec<u8>>,
     > {
-        ::ntwork::ExWorkItem::new(context)
+        ::ntwork::ExWorkItem::new(context, irql)
     }
-    /// Allocates an item for `flush_log` and queues it on `queue`, counted in `rundown` until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources, or once the rundown has started, the error holds the context.
+    /// Allocates an item for `flush_log` and queues it on `queue`, counted in `rundown` until the routine returns; `irql` proves IRQL <= `DISPATCH_LEVEL`. On low resources, or once the rundown has started, the error holds the context.
     fn queue(
         rundown: &'static ::ntwork::Rundown,
         context: Vec<u8>,
         queue: ::ntwork::WorkQueue,
+        irql: &impl ::ntwork::irql::AtMostDispatch,
     ) -> ::core::result::Result<(), ::ntwork::QueueError<Vec<u8>>> {
-        ::ntwork::__private::ex_queue::<flush_log>(rundown, context, queue)
+        ::ntwork::__private::ex_queue::<flush_log>(rundown, context, queue, irql)
     }
 }

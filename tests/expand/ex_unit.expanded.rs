@@ -6,12 +6,12 @@ impl ::ntwork::Routine for heartbeat {
     type Context = ();
 }
 impl ::ntwork::ExRoutine for heartbeat {
-    fn run((): Self::Context) {
+    fn run((): Self::Context, _: &mut ::ntwork::irql::Passive<'_>) {
         heartbeat()
     }
 }
 impl ::ntwork::ExRoutineRef for heartbeat {
-    fn run_ref(_: &Self::Context) {
+    fn run_ref(_: &Self::Context, _: &mut ::ntwork::irql::Passive<'_>) {
         heartbeat()
     }
 }
@@ -35,18 +35,21 @@ impl heartbeat {
     ) -> ::core::result::Result<(), ::ntwork::AllocError<()>> {
         unsafe { ::ntwork::__private::ex_initialize::<heartbeat>(item, ()) }
     }
-    /// An owned one-shot item for `heartbeat`, holding its context. On low resources the error holds the context.
-    pub(crate) fn new() -> ::core::result::Result<
+    /// An owned one-shot item for `heartbeat`, holding its context; `irql` proves IRQL <= `DISPATCH_LEVEL`. On low resources the error holds the context.
+    pub(crate) fn new(
+        irql: &impl ::ntwork::irql::AtMostDispatch,
+    ) -> ::core::result::Result<
         ::ntwork::ExWorkItem<heartbeat>,
         ::ntwork::AllocError<()>,
     > {
-        ::ntwork::ExWorkItem::new(())
+        ::ntwork::ExWorkItem::new((), irql)
     }
-    /// Allocates an item for `heartbeat` and queues it on `queue`, counted in `rundown` until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources, or once the rundown has started, the error holds the context.
+    /// Allocates an item for `heartbeat` and queues it on `queue`, counted in `rundown` until the routine returns; `irql` proves IRQL <= `DISPATCH_LEVEL`. On low resources, or once the rundown has started, the error holds the context.
     pub(crate) fn queue(
         rundown: &'static ::ntwork::Rundown,
         queue: ::ntwork::WorkQueue,
+        irql: &impl ::ntwork::irql::AtMostDispatch,
     ) -> ::core::result::Result<(), ::ntwork::QueueError<()>> {
-        ::ntwork::__private::ex_queue::<heartbeat>(rundown, (), queue)
+        ::ntwork::__private::ex_queue::<heartbeat>(rundown, (), queue, irql)
     }
 }

@@ -24,20 +24,24 @@ unsafe impl ::ntwork::wdf::WdfContextSpace for drain {
 }
 impl ::ntwork::wdf::WdfRoutine for drain {
     type Parent = ::ntwork::wdf::WdfDevice;
-    fn run(item: &::ntwork::wdf::RunningWdfWorkItem<'_, Self>) {
+    fn run(
+        item: &::ntwork::wdf::RunningWdfWorkItem<'_, Self>,
+        _: &mut ::ntwork::irql::Passive<'_>,
+    ) {
         drain(item.context())
     }
 }
 impl drain {
-    /// Creates a KMDF work item for `drain` under `parent` (`WdfWorkItemCreate`), with the context moved into its context space. IRQL <= `DISPATCH_LEVEL`.
+    /// Creates a KMDF work item for `drain` under `parent` (`WdfWorkItemCreate`), with the context moved into its context space; `irql` proves IRQL <= `DISPATCH_LEVEL`.
     fn create<'__parent>(
         parent: &'__parent ::ntwork::wdf::WdfDevice,
         context: Samples,
         serialization: ::ntwork::wdf::Serialization,
+        irql: &impl ::ntwork::irql::AtMostDispatch,
     ) -> ::core::result::Result<
         ::ntwork::wdf::WdfWorkItem<'__parent, drain>,
         ::ntwork::wdf::CreateError<Samples>,
     > {
-        ::ntwork::wdf::WdfWorkItem::create(parent, context, serialization)
+        ::ntwork::wdf::WdfWorkItem::create(parent, context, serialization, irql)
     }
 }

@@ -57,19 +57,15 @@ impl Drop for Counted {
 }
 
 /// The safe device object of a host device, borrowed for as long as the test
-/// holds the host's handle (the device is not deleted while it does).
+/// holds the host's handle (which keeps the object's memory).
 pub fn object(device: &ntwork_host::Device) -> &ntwork::DeviceObject {
-    // SAFETY: a device the test's driver created; it is not deleted while
-    // `device` (and so the returned borrow) lives.
-    unsafe { ntwork::DeviceObject::from_raw(device.as_raw()) }
+    ntwork::DeviceObject::of(device)
 }
 
 /// This driver's object, borrowed for as long as the test holds the host's
 /// handle (which keeps the object's memory).
 pub fn driver_object(driver: &ntwork_host::Driver) -> &ntwork::DriverObject {
-    // SAFETY: the test's own driver; the host's handle keeps the object's
-    // memory while `driver` (and so the returned borrow) lives.
-    unsafe { ntwork::DriverObject::from_raw(driver.as_raw()) }
+    ntwork::DriverObject::of(driver)
 }
 
 /// What DriverEntry of a driver with Ex work does: loads `name` on `exec`,
@@ -81,9 +77,12 @@ pub fn load_ex_driver(
 ) -> ntwork_host::Driver {
     let driver = exec.load_driver(name);
     let object = driver_object(&driver);
-    object.set_unload(|_| {}).expect("a fresh driver object");
+    let irql = ntwork::irql::Passive::on_host();
+    object
+        .set_unload(|_, _| {}, &irql)
+        .expect("a fresh driver object");
     for rundown in rundowns {
-        rundown.open(object).expect("a rundown of this test");
+        rundown.open(object, &irql).expect("a rundown of this test");
     }
     driver
 }

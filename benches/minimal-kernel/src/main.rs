@@ -19,6 +19,7 @@ use core::ffi::c_void;
 use std::hint::black_box;
 use std::time::Instant;
 
+use ntwork::irql::Passive;
 use ntwork::{
     DeviceObject, DriverObject, IoWorkItem, Rundown, RunningIoWorkItem, WorkQueue, ffi, work_item,
 };
@@ -41,7 +42,10 @@ fn typed(payload: Payload) {
 }
 
 fn ntwork_ex(payload: Payload) {
-    if typed::queue(&WORK, payload, WorkQueue::Delayed).is_err() {
+    // SAFETY: the bench's queueing code stands for a DPC or a dispatch routine,
+    // which make their proof on entry; this minimal kernel has no IRQL to break.
+    let irql = unsafe { Passive::assume() };
+    if typed::queue(&WORK, payload, WorkQueue::Delayed, &irql).is_err() {
         std::process::abort();
     }
 }
@@ -56,7 +60,10 @@ fn typed_stated(payload: Payload) {
 }
 
 fn ntwork_ex_stated(payload: Payload) {
-    if typed_stated::queue(payload, WorkQueue::Delayed).is_err() {
+    // SAFETY: the bench's queueing code stands for a DPC or a dispatch routine,
+    // which make their proof on entry; this minimal kernel has no IRQL to break.
+    let irql = unsafe { Passive::assume() };
+    if typed_stated::queue(payload, WorkQueue::Delayed, &irql).is_err() {
         std::process::abort();
     }
 }
@@ -110,7 +117,10 @@ static FOREVER: Rundown = {
 };
 
 fn ntwork_ex_forever(payload: Payload) {
-    if typed::queue(&FOREVER, payload, WorkQueue::Delayed).is_err() {
+    // SAFETY: the bench's queueing code stands for a DPC or a dispatch routine,
+    // which make their proof on entry; this minimal kernel has no IRQL to break.
+    let irql = unsafe { Passive::assume() };
+    if typed::queue(&FOREVER, payload, WorkQueue::Delayed, &irql).is_err() {
         std::process::abort();
     }
 }
@@ -124,7 +134,10 @@ fn typed_never(payload: Payload) {
 }
 
 fn ntwork_ex_never(payload: Payload) {
-    if typed_never::queue(payload, WorkQueue::Delayed).is_err() {
+    // SAFETY: the bench's queueing code stands for a DPC or a dispatch routine,
+    // which make their proof on entry; this minimal kernel has no IRQL to break.
+    let irql = unsafe { Passive::assume() };
+    if typed_never::queue(payload, WorkQueue::Delayed, &irql).is_err() {
         std::process::abort();
     }
 }
@@ -162,7 +175,10 @@ fn typed_io(device: &DeviceObject, payload: Payload) {
 }
 
 fn ntwork_io(device: &DeviceObject, payload: Payload) {
-    if typed_io::queue(device, payload, WorkQueue::Delayed).is_err() {
+    // SAFETY: the bench's queueing code stands for a DPC or a dispatch routine,
+    // which make their proof on entry; this minimal kernel has no IRQL to break.
+    let irql = unsafe { Passive::assume() };
+    if typed_io::queue(device, payload, WorkQueue::Delayed, &irql).is_err() {
         std::process::abort();
     }
 }
@@ -181,7 +197,10 @@ fn typed_io_lent(
 }
 
 fn ntwork_io_lent(device: &DeviceObject, payload: Payload) {
-    if typed_io_lent::queue(device, payload, WorkQueue::Delayed).is_err() {
+    // SAFETY: the bench's queueing code stands for a DPC or a dispatch routine,
+    // which make their proof on entry; this minimal kernel has no IRQL to break.
+    let irql = unsafe { Passive::assume() };
+    if typed_io_lent::queue(device, payload, WorkQueue::Delayed, &irql).is_err() {
         std::process::abort();
     }
 }
@@ -196,7 +215,10 @@ fn typed_io_item(device: &DeviceObject, payload: Payload, item: IoWorkItem<typed
 }
 
 fn ntwork_io_item(device: &DeviceObject, payload: Payload) {
-    if typed_io_item::queue(device, payload, WorkQueue::Delayed).is_err() {
+    // SAFETY: the bench's queueing code stands for a DPC or a dispatch routine,
+    // which make their proof on entry; this minimal kernel has no IRQL to break.
+    let irql = unsafe { Passive::assume() };
+    if typed_io_item::queue(device, payload, WorkQueue::Delayed, &irql).is_err() {
         std::process::abort();
     }
 }
@@ -282,9 +304,11 @@ fn run(path: &str, n: usize) {
 fn driver_entry() {
     // SAFETY: the minimal kernel's driver object lives for the process.
     let driver = unsafe { DriverObject::from_raw(kernel::driver()) };
-    driver.set_unload(|_| {}).expect("the extension");
-    WORK.open(driver).expect("opened");
-    STATED.open(driver).expect("opened");
+    // SAFETY: main stands for DriverEntry, at PASSIVE_LEVEL.
+    let irql = unsafe { Passive::assume() };
+    driver.set_unload(|_, _| {}, &irql).expect("the extension");
+    WORK.open(driver, &irql).expect("opened");
+    STATED.open(driver, &irql).expect("opened");
 }
 
 fn main() {

@@ -5,6 +5,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use ntwork::ffi::wdf::WDFDEVICE;
 use ntwork::ffi::{NTSTATUS, STATUS_SUCCESS};
+use ntwork::irql::{AtMostDispatch, Passive};
 use ntwork::wdf::{Serialization, WdfDevice, WdfWorkItemRef};
 use ntwork::work_item;
 
@@ -27,18 +28,21 @@ fn drain_samples(samples: &Samples) {
 ///
 /// # Safety
 ///
-/// `device` is the device just created, not deleted while this runs.
+/// `device` is the device just created, not deleted while this runs; the
+/// caller runs at PASSIVE_LEVEL (EvtDriverDeviceAdd does).
 pub unsafe fn device_added(device: WDFDEVICE) -> NTSTATUS {
     // SAFETY: the caller's contract; the item below is left to the device.
     let device = unsafe { WdfDevice::from_raw(device) };
+    // SAFETY: the caller runs at PASSIVE_LEVEL for this call (the contract).
+    let irql = unsafe { Passive::assume() };
     let samples = Samples {
         pending: AtomicU32::new(0),
         drained: AtomicU32::new(0),
     };
-    let created = drain_samples::create(device, samples, Serialization::None);
-    match created.map(|item| item.keep_in_parent()) {
+    let created = drain_samples::create(device, samples, Serialization::None, &irql);
+    match created.map(|item| item.keep_in_parent(&irql)) {
         Ok(Ok(())) => {
-            sample_arrived(device);
+            sample_arrived(device, &irql);
             STATUS_SUCCESS
         }
         // The item is dropped (deleted) with the error.
@@ -47,19 +51,19 @@ pub unsafe fn device_added(device: WDFDEVICE) -> NTSTATUS {
     }
 }
 
-/// The device's interrupt (its DPC, at DISPATCH_LEVEL): a sample, and the
-/// kept item enqueued.
-fn sample_arrived(device: &WdfDevice) {
+/// A sample (from the device's EvtInterruptDpc, at DISPATCH_LEVEL, or
+/// PASSIVE_LEVEL code): counted, and the kept item enqueued.
+fn sample_arrived(device: &WdfDevice, irql: &impl AtMostDispatch) {
     if let Some(item) = WdfWorkItemRef::<drain_samples>::kept(device) {
         item.context().pending.fetch_add(1, Ordering::AcqRel);
-        let _ = item.enqueue();
+        let _ = item.enqueue(irql);
     }
 }
 
 /// EvtDeviceD0Exit: no callback runs past this point.
 #[allow(dead_code, reason = "registered by a driver's PnP power callbacks")]
-fn device_stopping(device: &WdfDevice) {
+fn device_stopping(device: &WdfDevice, irql: &Passive<'_>) {
     if let Some(item) = WdfWorkItemRef::<drain_samples>::kept(device) {
-        item.flush();
+        item.flush(irql);
     }
 }

@@ -10,7 +10,7 @@ use ntwork::ffi;
 
 /// The addresses, never called from here.
 #[allow(dead_code, reason = "nothing reads the table: linking it is the check")]
-pub struct Imports(pub [*const (); 26]);
+pub struct Imports(pub [*const (); 28]);
 
 // SAFETY: read-only function addresses.
 unsafe impl Sync for Imports {}
@@ -44,5 +44,7 @@ pub static ntwork_ffi_imports: Imports = Imports([
     ffi::ExRundownCompleted as *const (),
     ffi::KeEnterCriticalRegion as *const (),
     ffi::KeLeaveCriticalRegion as *const (),
+    ffi::ExAcquireSpinLockExclusive as *const (),
+    ffi::ExReleaseSpinLockExclusive as *const (),
     ffi::KeDelayExecutionThread as *const (),
 ]);

@@ -21,6 +21,7 @@ use ntwork::ffi::{
     FILE_DEVICE_UNKNOWN, IoCreateDevice, IoDeleteDevice, NTSTATUS, PDEVICE_OBJECT, PDRIVER_OBJECT,
     STATUS_SUCCESS, ULONG, UNICODE_STRING,
 };
+use ntwork::irql::Passive;
 use ntwork::{DeviceObject, DriverObject};
 
 /// The driver's allocator for its `Arc`s (wdk-alloc's role).
@@ -65,12 +66,15 @@ pub unsafe extern "system" fn DriverEntry(
     // SAFETY: this driver's object, alive until its DriverUnload returned;
     // nothing below stores another routine in its `DriverUnload`.
     let driver = unsafe { DriverObject::from_raw(driver) };
-    match work::started(driver, driver_unload) {
+    // SAFETY: the I/O manager calls DriverEntry at PASSIVE_LEVEL; the proof
+    // lives for this call.
+    let irql = unsafe { Passive::assume() };
+    match work::started(driver, driver_unload, &irql) {
         Ok(()) => STATUS_SUCCESS,
         Err(status) => {
             // A failed DriverEntry is unloaded without DriverUnload: wait for
             // the Ex work it queued here.
-            driver.wait_for_rundowns();
+            driver.wait_for_rundowns(&irql);
             status
         }
     }
@@ -102,7 +106,10 @@ unsafe extern "system" fn add_device(driver: PDRIVER_OBJECT, _pdo: PDEVICE_OBJEC
     // SAFETY: the device this driver just created; deleted only by
     // `driver_unload`, after its port is stopped and dropped.
     let device = unsafe { DeviceObject::from_raw(fdo) };
-    match work::device_added(device) {
+    // SAFETY: the PnP manager calls AddDevice at PASSIVE_LEVEL; the proof
+    // lives for this call.
+    let irql = unsafe { Passive::assume() };
+    match work::device_added(device, &irql) {
         Ok(port) => {
             // SAFETY: the extension is this device's, zeroed, and ours.
             unsafe { (*(*fdo).DeviceExtension.cast::<DeviceExtension>()).port = Some(port) };
@@ -119,7 +126,7 @@ unsafe extern "system" fn add_device(driver: PDRIVER_OBJECT, _pdo: PDEVICE_OBJEC
 /// The driver's unload code, which ntwork's `DriverUnload` runs after every
 /// Ex routine counted in the driver's rundown has returned: stop and delete
 /// each device. PASSIVE_LEVEL.
-fn driver_unload(driver: &DriverObject) {
+fn driver_unload(driver: &DriverObject, irql: &mut Passive<'_>) {
     // SAFETY: the driver's device list, walked before any entry is deleted.
     let mut next = unsafe { (*driver.as_raw()).DeviceObject };
     while !next.is_null() {
@@ -129,7 +136,7 @@ fn driver_unload(driver: &DriverObject) {
             next = (*device).NextDevice;
             let extension = (*device).DeviceExtension.cast::<DeviceExtension>();
             if let Some(port) = (*extension).port.take() {
-                port.stop();
+                port.stop(irql);
             }
             IoDeleteDevice(device);
         }

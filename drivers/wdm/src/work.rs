@@ -6,6 +6,7 @@ use core::ffi::c_void;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use ntwork::ffi::NTSTATUS;
+use ntwork::irql::{AtMostDispatch, Passive};
 use ntwork::{
     DeviceObject, DriverObject, IoWorkItem, ReusableIoWorkItem, Rundown, RunningIoWorkItem,
     WorkQueue, work_item,
@@ -91,52 +92,58 @@ impl Port {
         }
     }
 
-    /// The device's interrupt, at DISPATCH_LEVEL: count a sample and queue
-    /// the drain unless it is pending (then that run takes the sample too).
-    pub fn interrupt(self: &Arc<Self>) {
+    /// A sample (from the device's interrupt DPC, at DISPATCH_LEVEL, or
+    /// PASSIVE_LEVEL code): count it and queue the drain unless it is pending
+    /// (then that run takes the sample too).
+    pub fn sample_arrived(self: &Arc<Self>, irql: &impl AtMostDispatch) {
         self.samples.fetch_add(1, Ordering::AcqRel);
-        let _ = self.drain.queue(Arc::clone(self), WorkQueue::Delayed);
+        let _ = self.drain.queue(Arc::clone(self), WorkQueue::Delayed, irql);
     }
 
-    /// A link event: the parked item goes again.
-    pub fn link_changed(self: &Arc<Self>) {
+    /// A link event (a DPC, or PASSIVE_LEVEL code): the parked item goes again.
+    pub fn link_changed(self: &Arc<Self>, irql: &impl AtMostDispatch) {
         let raw = self.parked.swap(core::ptr::null_mut(), Ordering::AcqRel);
         if !raw.is_null() {
             // SAFETY: as in `free_parked`.
             let item = unsafe { IoWorkItem::<watch_link>::from_raw(raw) };
-            item.queue(Arc::clone(self), WorkQueue::Delayed);
+            item.queue(Arc::clone(self), WorkQueue::Delayed, irql);
         }
     }
 
-    /// Stop: nothing of this port runs or stays queued after it returns.
-    pub fn stop(&self) {
-        self.drain.flush();
+    /// Stop, at PASSIVE_LEVEL: nothing of this port runs or stays queued
+    /// after it returns.
+    pub fn stop(&self, irql: &Passive<'_>) {
+        self.drain.flush(irql);
         self.free_parked(self.parked.swap(core::ptr::null_mut(), Ordering::AcqRel));
     }
 }
 
 /// DriverEntry: ntwork's DriverUnload (running `unload` once the Ex work is
 /// done), the rundown it waits for, then Ex work and driver-bound work.
-pub fn started(driver: &DriverObject, unload: fn(&DriverObject)) -> Result<(), NTSTATUS> {
-    driver.set_unload(unload)?;
-    WORK.open(driver)?;
-    record_start::queue(&WORK, 1, WorkQueue::Delayed)?;
-    rebuild_cache::queue(driver, 1, WorkQueue::Delayed)?;
+pub fn started(
+    driver: &DriverObject,
+    unload: fn(&DriverObject, &mut Passive<'_>),
+    irql: &Passive<'_>,
+) -> Result<(), NTSTATUS> {
+    driver.set_unload(unload, irql)?;
+    WORK.open(driver, irql)?;
+    record_start::queue(&WORK, 1, WorkQueue::Delayed, irql)?;
+    rebuild_cache::queue(driver, 1, WorkQueue::Delayed, irql)?;
     Ok(())
 }
 
 /// AddDevice: the device's port, and its first work.
-pub fn device_added(device: &DeviceObject) -> Result<Arc<Port>, NTSTATUS> {
+pub fn device_added(device: &DeviceObject, irql: &Passive<'_>) -> Result<Arc<Port>, NTSTATUS> {
     let port = Arc::new(Port {
-        drain: ReusableIoWorkItem::new(device)?,
+        drain: ReusableIoWorkItem::new(device, irql)?,
         parked: AtomicPtr::new(core::ptr::null_mut()),
         samples: AtomicU32::new(0),
     });
-    probe_device::queue(device, 0, WorkQueue::Delayed)?;
-    retry_reset::queue(device, 3, WorkQueue::Delayed)?;
-    IoWorkItem::<watch_link>::new(device)?.queue(Arc::clone(&port), WorkQueue::Delayed);
-    record_device::queue(1, WorkQueue::Delayed)?;
-    port.interrupt();
-    port.link_changed();
+    probe_device::queue(device, 0, WorkQueue::Delayed, irql)?;
+    retry_reset::queue(device, 3, WorkQueue::Delayed, irql)?;
+    IoWorkItem::<watch_link>::new(device, irql)?.queue(Arc::clone(&port), WorkQueue::Delayed, irql);
+    record_device::queue(1, WorkQueue::Delayed, irql)?;
+    port.sample_arrived(irql);
+    port.link_changed(irql);
     Ok(port)
 }

@@ -87,7 +87,9 @@ pub(super) fn ex_initialize(name: &str) -> TokenStream {
 
 /// `new` of an Ex routine.
 pub(super) fn ex_new(name: &str) -> String {
-    format!(" An owned one-shot item for `{name}`, holding its context. {ON_LOW_RESOURCES}")
+    format!(
+        " An owned one-shot item for `{name}`, holding its context; `irql` proves IRQL <= `DISPATCH_LEVEL`. {ON_LOW_RESOURCES}"
+    )
 }
 
 /// `queue` of an Ex routine, counted as `ex.unload` says.
@@ -97,12 +99,12 @@ pub(super) fn ex_queue(name: &str, ex: &Ex) -> String {
         Unload::Rundown(path) => format!("`{}`", quote!(#path).to_string().replace(' ', "")),
         Unload::NeverUnloads(_) => {
             return format!(
-                " Allocates an item for `{name}` and queues it on `queue`, counted nowhere: the driver cannot unload (`unsafe(never_unloads)`). Callable at IRQL <= `DISPATCH_LEVEL`. {ON_LOW_RESOURCES}"
+                " Allocates an item for `{name}` and queues it on `queue`, counted nowhere: the driver cannot unload (`unsafe(never_unloads)`). `irql` proves IRQL <= `DISPATCH_LEVEL`. {ON_LOW_RESOURCES}"
             );
         }
     };
     format!(
-        " Allocates an item for `{name}` and queues it on `queue`, counted in {counted_in} until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). On low resources, or once the rundown has started, the error holds the context."
+        " Allocates an item for `{name}` and queues it on `queue`, counted in {counted_in} until the routine returns; `irql` proves IRQL <= `DISPATCH_LEVEL`. On low resources, or once the rundown has started, the error holds the context."
     )
 }
 
@@ -121,7 +123,7 @@ pub(super) fn io_initialize() -> TokenStream {
 /// `new` of an Io routine.
 pub(super) fn io_new(name: &str, object: IoObject) -> String {
     format!(
-        " An Io work item for `{name}` bound to the {} object (`IoAllocateWorkItem`), holding a counted reference on it; `Err` on low resources.",
+        " An Io work item for `{name}` bound to the {} object (`IoAllocateWorkItem`), holding a counted reference on it; `irql` proves IRQL <= `DISPATCH_LEVEL`. `Err` on low resources.",
         object.noun()
     )
 }
@@ -129,7 +131,7 @@ pub(super) fn io_new(name: &str, object: IoObject) -> String {
 /// `queue` of an Io routine.
 pub(super) fn io_queue(name: &str, object: IoObject) -> String {
     format!(
-        " Allocates an item for `{name}` and queues it on `queue`; the queue keeps the {} object referenced until the routine returns (callable at IRQL <= `DISPATCH_LEVEL`). {ON_LOW_RESOURCES}",
+        " Allocates an item for `{name}` and queues it on `queue`; the queue keeps the {} object referenced until the routine returns; `irql` proves IRQL <= `DISPATCH_LEVEL`. {ON_LOW_RESOURCES}",
         object.noun()
     )
 }
@@ -137,7 +139,7 @@ pub(super) fn io_queue(name: &str, object: IoObject) -> String {
 /// `create` of a KMDF routine.
 pub(super) fn wdf_create(name: &str) -> String {
     format!(
-        " Creates a KMDF work item for `{name}` under `parent` (`WdfWorkItemCreate`), with the context moved into its context space. IRQL <= `DISPATCH_LEVEL`."
+        " Creates a KMDF work item for `{name}` under `parent` (`WdfWorkItemCreate`), with the context moved into its context space; `irql` proves IRQL <= `DISPATCH_LEVEL`."
     )
 }
 

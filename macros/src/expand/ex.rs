@@ -23,18 +23,19 @@ pub(super) fn plan(frame: &Frame<'_>, ex: &Ex, names: &Names) -> Plan {
 pub(super) fn role_impls(frame: &Frame<'_>, names: &Names, borrows: bool) -> Vec<Impl> {
     let Routine { ident, krate, .. } = frame.routine;
     let ctx = &names.context;
+    let irql = frame.run_irql(names);
     let run = match (borrows, frame.has_context()) {
         (_, false) => Method {
-            sig: quote!(fn run((): Self::Context)),
-            body: quote!(#ident()),
+            sig: quote!(fn run((): Self::Context, #irql)),
+            body: frame.call(&[], names),
         },
         (true, true) => Method {
-            sig: quote!(fn run(#ctx: Self::Context)),
-            body: quote!(#ident(&#ctx)),
+            sig: quote!(fn run(#ctx: Self::Context, #irql)),
+            body: frame.call(&[quote!(&#ctx)], names),
         },
         (false, true) => Method {
-            sig: quote!(fn run(#ctx: Self::Context)),
-            body: quote!(#ident(#ctx)),
+            sig: quote!(fn run(#ctx: Self::Context, #irql)),
+            body: frame.call(&[quote!(#ctx)], names),
         },
     };
     let mut impls = vec![Impl {
@@ -45,13 +46,13 @@ pub(super) fn role_impls(frame: &Frame<'_>, names: &Names, borrows: bool) -> Vec
     if borrows {
         let run_ref = if frame.has_context() {
             Method {
-                sig: quote!(fn run_ref(#ctx: &Self::Context)),
-                body: quote!(#ident(#ctx)),
+                sig: quote!(fn run_ref(#ctx: &Self::Context, #irql)),
+                body: frame.call(&[quote!(#ctx)], names),
             }
         } else {
             Method {
-                sig: quote!(fn run_ref(_: &Self::Context)),
-                body: quote!(#ident()),
+                sig: quote!(fn run_ref(_: &Self::Context, #irql)),
+                body: frame.call(&[], names),
             }
         };
         impls.push(Impl {
@@ -95,6 +96,7 @@ fn helpers(frame: &Frame<'_>, ex: &Ex, names: &Names) -> Vec<Helper> {
     let name = &frame.name;
     let (generics, param_ty) = (&frame.generics, &frame.param_ty);
     let (ctx_param, ctx_arg, item) = (frame.ctx_param(names), frame.ctx_arg(names), &names.item);
+    let (irql_param, irql) = (frame.dispatch_param(names), &names.irql);
     let routine_doc = docs::ex_routine(name);
     let new_doc = docs::ex_new(name);
     let initialize_doc = docs::ex_initialize(name);
@@ -127,8 +129,8 @@ fn helpers(frame: &Frame<'_>, ex: &Ex, names: &Names) -> Vec<Helper> {
             listed: Some("new"),
             item: Item::Fn {
                 attrs: quote!(#[doc = #new_doc]),
-                sig: quote!(#vis fn #new_fn #generics(#ctx_param) -> ::core::result::Result<#krate::ExWorkItem<#ident>, #krate::AllocError<#param_ty>>),
-                body: quote!(#krate::ExWorkItem::new(#ctx_arg)),
+                sig: quote!(#vis fn #new_fn #generics(#ctx_param #irql_param) -> ::core::result::Result<#krate::ExWorkItem<#ident>, #krate::AllocError<#param_ty>>),
+                body: quote!(#krate::ExWorkItem::new(#ctx_arg, #irql)),
             },
             kept: Kept::Always,
         },
@@ -144,6 +146,7 @@ fn queue(frame: &Frame<'_>, ex: &Ex, names: &Names) -> Helper {
     let (generics, param_ty) = (&frame.generics, &frame.param_ty);
     let (ctx_param, ctx_arg) = (frame.ctx_param(names), frame.ctx_arg(names));
     let (queue, rundown) = (&names.queue, &names.rundown);
+    let (irql_param, irql) = (frame.dispatch_param(names), &names.irql);
     let queue_fn = frame.at_user("queue");
     let doc = docs::ex_queue(&frame.name, ex);
     let item = match &ex.unload {
@@ -152,21 +155,21 @@ fn queue(frame: &Frame<'_>, ex: &Ex, names: &Names) -> Helper {
             // own for clippy's safety comment: the comment goes above the
             // attribute, as for `#[unsafe(no_mangle)]`.
             attrs: quote!(#[doc = #doc] #[allow(clippy::undocumented_unsafe_blocks)]),
-            sig: quote!(#vis fn #queue_fn #generics(#ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::AllocError<#param_ty>>),
+            sig: quote!(#vis fn #queue_fn #generics(#ctx_param #queue: #krate::WorkQueue, #irql_param) -> ::core::result::Result<(), #krate::AllocError<#param_ty>>),
             body: user_unsafe(
                 unsafe_token,
-                quote!(#krate::__private::ex_queue_never_unloads::<#ident>(#ctx_arg, #queue)),
+                quote!(#krate::__private::ex_queue_never_unloads::<#ident>(#ctx_arg, #queue, #irql)),
             ),
         },
         Unload::Rundown(_) => Item::Fn {
             attrs: quote!(#[doc = #doc]),
-            sig: quote!(#vis fn #queue_fn #generics(#ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::QueueError<#param_ty>>),
-            body: quote!(#krate::__private::ex_queue_counted::<#ident>(#ctx_arg, #queue)),
+            sig: quote!(#vis fn #queue_fn #generics(#ctx_param #queue: #krate::WorkQueue, #irql_param) -> ::core::result::Result<(), #krate::QueueError<#param_ty>>),
+            body: quote!(#krate::__private::ex_queue_counted::<#ident>(#ctx_arg, #queue, #irql)),
         },
         Unload::AtTheCall => Item::Fn {
             attrs: quote!(#[doc = #doc]),
-            sig: quote!(#vis fn #queue_fn #generics(#rundown: &'static #krate::Rundown, #ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::QueueError<#param_ty>>),
-            body: quote!(#krate::__private::ex_queue::<#ident>(#rundown, #ctx_arg, #queue)),
+            sig: quote!(#vis fn #queue_fn #generics(#rundown: &'static #krate::Rundown, #ctx_param #queue: #krate::WorkQueue, #irql_param) -> ::core::result::Result<(), #krate::QueueError<#param_ty>>),
+            body: quote!(#krate::__private::ex_queue::<#ident>(#rundown, #ctx_arg, #queue, #irql)),
         },
     };
     Helper {

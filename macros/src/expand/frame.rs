@@ -17,6 +17,7 @@ pub(super) struct Names {
     pub(super) rundown: Ident,
     pub(super) parent: Ident,
     pub(super) serialization: Ident,
+    pub(super) irql: Ident,
 }
 
 impl Names {
@@ -38,6 +39,7 @@ impl Names {
             rundown: name("rundown"),
             parent: name("parent"),
             serialization: name("serialization"),
+            irql: name("irql"),
         }
     }
 }
@@ -110,6 +112,32 @@ impl<'a> Frame<'a> {
             name,
             Span::call_site().located_at(self.routine.ident.span()),
         )
+    }
+
+    /// The run method's proof parameter, named when the routine takes it:
+    /// a worker thread runs every routine at PASSIVE_LEVEL.
+    pub(super) fn run_irql(&self, names: &Names) -> TokenStream {
+        let krate = &self.routine.krate;
+        let irql = if self.routine.takes_irql {
+            names.irql.to_token_stream()
+        } else {
+            quote!(_)
+        };
+        quote!(#irql: &mut #krate::irql::Passive<'_>)
+    }
+
+    /// The user function's arguments: `args`, then the proof if it takes one.
+    pub(super) fn call(&self, args: &[TokenStream], names: &Names) -> TokenStream {
+        let ident = &self.routine.ident;
+        let irql = self.routine.takes_irql.then_some(&names.irql);
+        quote!(#ident(#(#args,)* #irql))
+    }
+
+    /// A helper's proof parameter: `irql: &impl AtMostDispatch`, what
+    /// queueing, allocating and creating items need.
+    pub(super) fn dispatch_param(&self, names: &Names) -> TokenStream {
+        let (krate, irql) = (&self.routine.krate, &names.irql);
+        quote!(#irql: &impl #krate::irql::AtMostDispatch)
     }
 
     pub(super) fn has_context(&self) -> bool {

@@ -45,17 +45,34 @@ fn impls(frame: &Frame<'_>, io: &Io, names: &Names) -> Vec<Impl> {
         ..
     } = names;
     let object_ty = object_ty(frame, io.object);
-    let (ctx_pat, call_ctx) = if frame.has_context() {
-        (quote!(#ctx), quote!(#ctx,))
+    let (ctx_pat, ctx_arg) = if frame.has_context() {
+        (quote!(#ctx), Some(quote!(#ctx)))
     } else {
-        (quote!(()), quote!())
+        (quote!(()), None)
+    };
+    let irql = frame.run_irql(names);
+    let args = |item_arg: Option<TokenStream>| {
+        let args: Vec<TokenStream> = [Some(quote!(#object)), ctx_arg.clone(), item_arg]
+            .into_iter()
+            .flatten()
+            .collect();
+        frame.call(&args, names)
     };
     let run = Method {
-        sig: quote!(fn run(#object: &#object_ty, #ctx_pat: Self::Context, #item: #krate::RunningIoWorkItem<'_, Self>)),
+        sig: quote!(fn run(#object: &#object_ty, #ctx_pat: Self::Context, #item: #krate::RunningIoWorkItem<'_, Self>, #irql)),
         body: match io.item {
-            IoItem::Kept => quote!(#ident(#object, #call_ctx #item.keep());),
-            IoItem::Lent => quote!(#ident(#object, #call_ctx #item);),
-            IoItem::None => quote!(#ident(#object, #call_ctx); let _ = #item;),
+            IoItem::Kept => {
+                let call = args(Some(quote!(#item.keep())));
+                quote!(#call;)
+            }
+            IoItem::Lent => {
+                let call = args(Some(quote!(#item)));
+                quote!(#call;)
+            }
+            IoItem::None => {
+                let call = args(None);
+                quote!(#call; let _ = #item;)
+            }
         },
     };
     let mut impls = vec![Impl {
@@ -68,8 +85,8 @@ fn impls(frame: &Frame<'_>, io: &Io, names: &Names) -> Vec<Impl> {
             header: quote!(impl #krate::IoRoutineWithoutItem for #ident),
             items: quote!(),
             methods: vec![Method {
-                sig: quote!(fn run_without_item(#object: &#object_ty, #ctx_pat: Self::Context)),
-                body: quote!(#ident(#object, #call_ctx)),
+                sig: quote!(fn run_without_item(#object: &#object_ty, #ctx_pat: Self::Context, #irql)),
+                body: args(None),
             }],
         });
     }
@@ -124,6 +141,7 @@ fn new_and_queue(frame: &Frame<'_>, io: &Io, names: &Names) -> [Helper; 2] {
     let (object, queue) = (&names.object, &names.queue);
     let (generics, param_ty) = (&frame.generics, &frame.param_ty);
     let (ctx_param, ctx_arg) = (frame.ctx_param(names), frame.ctx_arg(names));
+    let (irql_param, irql) = (frame.dispatch_param(names), &names.irql);
     let object_ty = object_ty(frame, io.object);
     let new_doc = docs::io_new(&frame.name, io.object);
     let queue_doc = docs::io_queue(&frame.name, io.object);
@@ -139,8 +157,8 @@ fn new_and_queue(frame: &Frame<'_>, io: &Io, names: &Names) -> [Helper; 2] {
             listed: Some("new"),
             item: Item::Fn {
                 attrs: quote!(#[doc = #new_doc]),
-                sig: quote!(#vis fn #new_fn(#object: &#object_ty) -> ::core::result::Result<#krate::IoWorkItem<#ident>, #krate::AllocError>),
-                body: quote!(#krate::IoWorkItem::new(#object)),
+                sig: quote!(#vis fn #new_fn(#object: &#object_ty, #irql_param) -> ::core::result::Result<#krate::IoWorkItem<#ident>, #krate::AllocError>),
+                body: quote!(#krate::IoWorkItem::new(#object, #irql)),
             },
             kept: Kept::Always,
         },
@@ -148,8 +166,8 @@ fn new_and_queue(frame: &Frame<'_>, io: &Io, names: &Names) -> [Helper; 2] {
             listed: Some("queue"),
             item: Item::Fn {
                 attrs: quote!(#[doc = #queue_doc]),
-                sig: quote!(#vis fn #queue_fn #generics(#object: &#object_ty, #ctx_param #queue: #krate::WorkQueue) -> ::core::result::Result<(), #krate::AllocError<#param_ty>>),
-                body: quote!(#krate::__private::#queue_once::<#ident>(#object, #ctx_arg, #queue)),
+                sig: quote!(#vis fn #queue_fn #generics(#object: &#object_ty, #ctx_param #queue: #krate::WorkQueue, #irql_param) -> ::core::result::Result<(), #krate::AllocError<#param_ty>>),
+                body: quote!(#krate::__private::#queue_once::<#ident>(#object, #ctx_arg, #queue, #irql)),
             },
             kept: Kept::Always,
         },

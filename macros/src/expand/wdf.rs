@@ -27,6 +27,7 @@ pub(super) fn plan(frame: &Frame<'_>, wdf: &Wdf, names: &Names) -> Plan {
         },
         Span::call_site(),
     );
+    let (irql_param, irql) = (frame.dispatch_param(names), &names.irql);
     let create_doc = docs::wdf_create(&frame.name);
     let create_fn = frame.at_user("create");
     // The item lives no longer than the parent's borrow, named: a context
@@ -47,19 +48,21 @@ pub(super) fn plan(frame: &Frame<'_>, wdf: &Wdf, names: &Names) -> Plan {
                     #parent: &#parent_lt #krate::wdf::#parent_ty,
                     #ctx: #param_ty,
                     #serialization: #krate::wdf::Serialization,
+                    #irql_param,
                 ) -> ::core::result::Result<#krate::wdf::WdfWorkItem<#parent_lt, #ident>, #krate::wdf::CreateError<#param_ty>>
             },
-            body: quote!(#krate::wdf::WdfWorkItem::create(#parent, #ctx, #serialization)),
+            body: quote!(#krate::wdf::WdfWorkItem::create(#parent, #ctx, #serialization, #irql)),
         },
         kept: Kept::Always,
     };
+    let run_irql = frame.run_irql(names);
+    let mut args = vec![quote!(#item.context())];
+    if wdf.takes_item {
+        args.push(quote!(#item));
+    }
     let run = Method {
-        sig: quote!(fn run(#item: &#krate::wdf::RunningWdfWorkItem<'_, Self>)),
-        body: if wdf.takes_item {
-            quote!(#ident(#item.context(), #item))
-        } else {
-            quote!(#ident(#item.context()))
-        },
+        sig: quote!(fn run(#item: &#krate::wdf::RunningWdfWorkItem<'_, Self>, #run_irql)),
+        body: frame.call(&args, names),
     };
     let (context_space, routine) = wdf_routine(frame, &parent_ty, run);
     Plan {

@@ -2,9 +2,10 @@
 //! spanned at the user's token. One module per concern: `signature` (the
 //! function as a whole), `role` (stated or read from the signature, and the
 //! arguments only some roles take), `shape` (each role's parameters),
-//! `context` (the context type) and `syntax` (reading `syn` types).
+//! `context` (the context type), `irql` (the optional IRQL proof) and `syntax` (reading `syn` types).
 
 mod context;
+mod irql;
 mod role;
 mod shape;
 mod signature;
@@ -25,7 +26,8 @@ use role::Choice;
 /// Reads `item` only; the caller strips what was reported (a C-variadic
 /// `...`, a second `#[work_item]`) from the function it re-emits.
 pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Routine> {
-    let sig = signature::check(item, errors)?;
+    let mut sig = signature::check(item, errors)?;
+    let takes_irql = irql::split(&mut sig.params, errors);
     let role = match role::choose(args, &sig.params, errors) {
         Choice::Ex(unload) => Role::Ex(shape::ex(&sig, unload, errors)),
         Choice::Io(object, at) => Role::Io(shape::io(&item.sig.ident, &sig, object, &at, errors)),
@@ -39,5 +41,6 @@ pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option
             .clone()
             .unwrap_or_else(|| syn::parse_quote!(::ntwork)),
         role,
+        takes_irql,
     })
 }

@@ -225,8 +225,8 @@ pub(crate) unsafe extern "system" fn ex_block<R: ExRoutine>(parameter: *mut c_vo
     // The context is consumed (and dropped) inside the routine's call.
     let held = [Some(rundown.drain().held()), None];
     // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
-    let irql = unsafe { Passive::in_routine() };
-    held::running(held, || guard(|| R::run(context, &irql)));
+    let mut irql = unsafe { Passive::in_routine() };
+    held::running(held, || guard(|| R::run(context, &mut irql)));
     // SAFETY: `queue` acquired this rundown for this item; released once,
     // after everything that runs in the driver image for it.
     unsafe { rundown.release() };
@@ -247,8 +247,8 @@ pub(crate) unsafe extern "system" fn ex_counted_block<R: ExRoutineRundown>(param
     held::running([Some(R::RUNDOWN.drain().held()), None], || {
         // SAFETY: ntwork's routine for the kernel, on the worker, before the
         // body.
-        let irql = unsafe { Passive::in_routine() };
-        guard(|| R::run(context, &irql))
+        let mut irql = unsafe { Passive::in_routine() };
+        guard(|| R::run(context, &mut irql))
     });
     // SAFETY: `queue_once_counted` acquired `R::RUNDOWN` for this item;
     // released once, after everything that runs in the image for it.
@@ -270,6 +270,6 @@ pub(crate) unsafe extern "system" fn ex_uncounted_block<R: ExRoutineNeverUnloads
     // dequeued (this routine's contract): taken back here, once.
     let (context, ()) = unsafe { take_block::<R::Context, ()>(parameter) };
     // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
-    let irql = unsafe { Passive::in_routine() };
-    guard(|| R::run(context, &irql));
+    let mut irql = unsafe { Passive::in_routine() };
+    guard(|| R::run(context, &mut irql));
 }

@@ -19,6 +19,7 @@ use crate::{Routine, WorkQueue, ffi, pool};
 /// cannot happen. Dropping an unqueued item drops its context and frees it.
 ///
 /// ```
+/// use ntwork::irql::Passive;
 /// use ntwork::{DriverObject, ExWorkItem, Rundown, WorkQueue, work_item};
 ///
 /// static WORK: Rundown = Rundown::new();
@@ -30,12 +31,12 @@ use crate::{Routine, WorkQueue, ffi, pool};
 ///
 /// let exec = ntwork_host::Executive::manual();
 /// # let host_driver = exec.load_driver("log.sys");
-/// # // SAFETY: the test's driver object, kept by its host handle.
-/// # let driver = unsafe { DriverObject::from_raw(host_driver.as_raw()) };
-/// # driver.set_unload(|_| {}).unwrap();
-/// WORK.open(driver).unwrap(); // DriverEntry, after `set_unload`
-/// let item: ExWorkItem<flush_log> = flush_log::new(vec!["a".into(), "b".into()]).unwrap();
-/// item.queue(&WORK, WorkQueue::Delayed).unwrap();
+/// # let driver = DriverObject::of(&host_driver);
+/// let irql = Passive::on_host(); // a driver's: `unsafe { Passive::assume() }` in DriverEntry
+/// # driver.set_unload(|_, _| {}, &irql).unwrap();
+/// WORK.open(driver, &irql).unwrap(); // DriverEntry, after `set_unload`
+/// let item: ExWorkItem<flush_log> = flush_log::new(vec!["a".into(), "b".into()], &irql).unwrap();
+/// item.queue(&WORK, WorkQueue::Delayed, &irql).unwrap();
 /// assert_eq!(exec.run_until_idle(), 1);
 /// ```
 ///

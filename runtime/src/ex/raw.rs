@@ -21,8 +21,8 @@ pub(crate) unsafe extern "system" fn ex_raw<R: ExRoutine>(parameter: *mut c_void
     // this is the one call that takes it back (this routine's contract).
     let context = unsafe { parameter::from_parameter::<R::Context>(parameter) };
     // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
-    let irql = unsafe { Passive::in_routine() };
-    guard(|| R::run(context, &irql));
+    let mut irql = unsafe { Passive::in_routine() };
+    guard(|| R::run(context, &mut irql));
 }
 
 /// The raw-protocol trampolines again, in the ABIs other bindings declare

@@ -28,6 +28,7 @@ use crate::{Routine, SharedContext, WorkQueue, ffi};
 /// Every queue is counted in the item's [`Rundown`].
 ///
 /// ```
+/// use ntwork::irql::Passive;
 /// use ntwork::{DriverObject, NotQueued, ReusableExWorkItem, Rundown, WorkQueue, work_item};
 /// use std::sync::atomic::{AtomicU32, Ordering};
 ///
@@ -42,12 +43,12 @@ use crate::{Routine, SharedContext, WorkQueue, ffi};
 ///
 /// let exec = ntwork_host::Executive::manual();
 /// # let host_driver = exec.load_driver("tick.sys");
-/// # // SAFETY: the test's driver object, kept by its host handle.
-/// # let driver = unsafe { DriverObject::from_raw(host_driver.as_raw()) };
-/// # driver.set_unload(|_| {}).unwrap();
-/// WORK.open(driver).unwrap(); // DriverEntry, after `set_unload`
-/// TICK.queue_static(WorkQueue::Delayed).unwrap();
-/// assert_eq!(TICK.queue_static(WorkQueue::Delayed), Err(NotQueued::AlreadyQueued));
+/// # let driver = DriverObject::of(&host_driver);
+/// let irql = Passive::on_host(); // a driver's: `unsafe { Passive::assume() }` in DriverEntry
+/// # driver.set_unload(|_, _| {}, &irql).unwrap();
+/// WORK.open(driver, &irql).unwrap(); // DriverEntry, after `set_unload`
+/// TICK.queue_static(WorkQueue::Delayed, &irql).unwrap();
+/// assert_eq!(TICK.queue_static(WorkQueue::Delayed, &irql), Err(NotQueued::AlreadyQueued));
 /// exec.run_until_idle();
 /// assert_eq!(TICK.context().load(Ordering::Relaxed), 1);
 /// ```
@@ -290,9 +291,9 @@ pub(crate) unsafe extern "system" fn ex_reusable_static<R: ExRoutineRef>(paramet
     let item = unsafe { &*parameter.cast::<ReusableExWorkItem<R>>() };
     item.unclaim_before_run();
     // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
-    let irql = unsafe { Passive::in_routine() };
+    let mut irql = unsafe { Passive::in_routine() };
     held::running(item.drains(), || {
-        guard(|| R::run_ref(item.context(), &irql))
+        guard(|| R::run_ref(item.context(), &mut irql))
     });
     // SAFETY: the claim this run consumes acquired both.
     unsafe { item.release_after_run() };
@@ -312,9 +313,9 @@ pub(crate) unsafe extern "system" fn ex_reusable_arc<R: ExRoutineRef>(parameter:
     };
     item.unclaim_before_run();
     // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
-    let irql = unsafe { Passive::in_routine() };
+    let mut irql = unsafe { Passive::in_routine() };
     held::running(item.drains(), || {
-        guard(|| R::run_ref(item.context(), &irql))
+        guard(|| R::run_ref(item.context(), &mut irql))
     });
     let rundown = item.rundown();
     // SAFETY: the claim acquired the item's flush protection.

@@ -23,7 +23,7 @@ use crate::rundown::Rundown;
 pub trait ExRoutine: Routine {
     /// Runs the routine on a worker thread at `PASSIVE_LEVEL`, consuming the context.
     /// `irql` proves `PASSIVE_LEVEL`, where every routine runs.
-    fn run(context: Self::Context, irql: &Passive<'_>);
+    fn run(context: Self::Context, irql: &mut Passive<'_>);
 }
 
 /// An Ex routine that only borrows its context, so a [`ReusableExWorkItem`](super::ReusableExWorkItem) can
@@ -36,7 +36,7 @@ pub trait ExRoutine: Routine {
 )]
 pub trait ExRoutineRef: ExRoutine {
     /// Runs the routine with a shared reference to the item's context.
-    fn run_ref(context: &Self::Context, irql: &Passive<'_>);
+    fn run_ref(context: &Self::Context, irql: &mut Passive<'_>);
 }
 
 /// An Ex routine whose one-shot items count in a rundown named in its type

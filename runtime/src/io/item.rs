@@ -46,7 +46,7 @@ pub trait IoRoutine: Routine {
         object: &Self::Object,
         context: Self::Context,
         item: RunningIoWorkItem<'_, Self>,
-        irql: &Passive<'_>,
+        irql: &mut Passive<'_>,
     );
 }
 
@@ -79,9 +79,8 @@ pub trait IoRoutine: Routine {
 /// let exec = ntwork_host::Executive::manual();
 /// let driver = exec.load_driver("poll.sys");
 /// let host_device = driver.create_device();
-/// // SAFETY: a device this driver created and has not deleted.
-/// let device = unsafe { DeviceObject::from_raw(host_device.as_raw()) };
-/// poll::queue(device, 2, WorkQueue::Delayed).unwrap();
+/// let device = DeviceObject::of(&host_device);
+/// poll::queue(device, 2, WorkQueue::Delayed, &ntwork::irql::Passive::on_host()).unwrap();
 /// assert_eq!(exec.run_until_idle(), 3);
 /// assert_eq!(exec.io_work_items_outstanding(), 0);
 /// ```
@@ -200,24 +199,25 @@ impl<R: IoRoutine> fmt::Debug for RunningIoWorkItem<'_, R> {
 /// context) without allocating.
 ///
 /// ```
+/// use ntwork::irql::Passive;
 /// use ntwork::{DeviceObject, IoWorkItem, WorkQueue, work_item};
 ///
 /// /// Polls the device, then requeues itself until `left` runs out.
 /// #[work_item(device)]
-/// fn poll(device: &DeviceObject, left: u32, item: IoWorkItem<poll>) {
+/// fn poll(device: &DeviceObject, left: u32, item: IoWorkItem<poll>, irql: &Passive<'_>) {
 ///     if left > 0 {
-///         item.queue(left - 1, WorkQueue::Delayed);
+///         item.queue(left - 1, WorkQueue::Delayed, irql);
 ///     } // else `item` drops here: IoFreeWorkItem, inside its own routine
 /// }
 ///
 /// let exec = ntwork_host::Executive::manual();
 /// let driver = exec.load_driver("poll.sys");
 /// let host_device = driver.create_device();
-/// // SAFETY: a device this driver created and has not deleted.
-/// let device = unsafe { DeviceObject::from_raw(host_device.as_raw()) };
+/// let device = DeviceObject::of(&host_device);
+/// let irql = Passive::on_host();
 ///
-/// let item = poll::new(device).expect("IoAllocateWorkItem");
-/// item.queue(2, WorkQueue::Delayed);
+/// let item = poll::new(device, &irql).expect("IoAllocateWorkItem");
+/// item.queue(2, WorkQueue::Delayed, &irql);
 /// assert_eq!(exec.run_until_idle(), 3);
 /// assert_eq!(host_device.reference_count(), 1);
 /// ```
@@ -505,8 +505,8 @@ pub(crate) unsafe extern "system" fn io_block<R: IoRoutine>(
     // call; `handed_on` outlives the call.
     let running = unsafe { RunningIoWorkItem::<R>::new(block, item, object, &handed_on) };
     // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
-    let irql = unsafe { Passive::in_routine() };
-    guard(|| R::run(object, context, running, &irql));
+    let mut irql = unsafe { Passive::in_routine() };
+    guard(|| R::run(object, context, running, &mut irql));
     if !handed_on.get() {
         // SAFETY: lent to the routine, which returned without handing it on
         // (dropped, forgotten, or panicked): still unqueued and ours to free,

@@ -65,8 +65,8 @@ pub(crate) unsafe extern "system" fn io_raw_ex<R: IoRoutineWithoutItem>(
     // is taken back here, once (this routine's contract).
     let context = unsafe { parameter::from_parameter::<R::Context>(context) };
     // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
-    let irql = unsafe { Passive::in_routine() };
-    guard(|| R::run_without_item(object, context, &irql));
+    let mut irql = unsafe { Passive::in_routine() };
+    guard(|| R::run_without_item(object, context, &mut irql));
     // SAFETY: `item` came from `IoAllocateWorkItem` and is handed to this
     // routine to free (the contract); the kernel no longer uses it once the
     // routine runs, and it is freed once, here.
@@ -92,8 +92,8 @@ pub(crate) unsafe extern "system" fn io_classic<R: IoRoutineWithoutItem<Object =
     // is taken back here, once (this routine's contract).
     let context = unsafe { parameter::from_parameter::<R::Context>(context) };
     // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
-    let irql = unsafe { Passive::in_routine() };
-    guard(|| R::run_without_item(device, context, &irql));
+    let mut irql = unsafe { Passive::in_routine() };
+    guard(|| R::run_without_item(device, context, &mut irql));
 }
 
 /// [`io_raw_ex`] with the item pointer of any binding.

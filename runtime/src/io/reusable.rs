@@ -123,6 +123,7 @@ impl<C> ReusableIoBlock<C> {
 /// ```
 /// use std::sync::Arc;
 /// use std::sync::atomic::{AtomicU32, Ordering};
+/// use ntwork::irql::{Dispatch, Passive};
 /// use ntwork::{DeviceObject, NotQueued, ReusableIoWorkItem, WorkQueue, work_item};
 ///
 /// /// What AddDevice sets up for each device: the state and its work item.
@@ -141,24 +142,28 @@ impl<C> ReusableIoBlock<C> {
 /// let exec = ntwork_host::Executive::manual();
 /// let driver = exec.load_driver("port.sys");
 /// let host_device = driver.create_device();
-/// // SAFETY: a device this driver created; it outlives `port`.
-/// let device = unsafe { DeviceObject::from_raw(host_device.as_raw()) };
+/// let device = DeviceObject::of(&host_device);
+/// let irql = Passive::on_host(); // AddDevice and stop run at PASSIVE_LEVEL
 /// let port = Arc::new(Port {
-///     rescan: ReusableIoWorkItem::new(device).unwrap(),
+///     rescan: ReusableIoWorkItem::new(device, &irql).unwrap(),
 ///     changes: AtomicU32::new(0),
 ///     scans: AtomicU32::new(0),
 /// });
 ///
-/// // From the DPC, at DISPATCH_LEVEL: coalesce while a rescan is pending.
-/// for _ in 0..3 {
+/// // The DPC, at DISPATCH_LEVEL: coalesce while a rescan is pending. It may
+/// // queue; it may not flush (`flush` takes a `Passive` proof only).
+/// fn dpc(port: &Arc<Port>, irql: &Dispatch<'_>) {
 ///     port.changes.fetch_add(1, Ordering::SeqCst);
-///     match port.rescan.queue(Arc::clone(&port), WorkQueue::Delayed) {
+///     match port.rescan.queue(Arc::clone(port), WorkQueue::Delayed, irql) {
 ///         Ok(()) => {}
 ///         Err(refused) => assert_eq!(refused.reason, NotQueued::AlreadyQueued),
 ///     }
 /// }
+/// for _ in 0..3 {
+///     ntwork_host::at_dispatch_level(|| dpc(&port, &Dispatch::on_host()));
+/// }
 /// exec.run_until_idle();
-/// port.rescan.flush(); // at stop: nothing queued or running after this
+/// port.rescan.flush(&irql); // at stop: nothing queued or running after this
 /// assert_eq!(port.scans.load(Ordering::SeqCst), 1);
 /// ```
 ///
@@ -358,9 +363,9 @@ pub(crate) unsafe extern "system" fn io_reusable<R: IoRoutineWithoutItem>(
         None,
     ];
     // SAFETY: ntwork's routine for the kernel, on the worker, before the body.
-    let irql = unsafe { Passive::in_routine() };
+    let mut irql = unsafe { Passive::in_routine() };
     held::running(held, || {
-        guard(|| R::run_without_item(object, context, &irql))
+        guard(|| R::run_without_item(object, context, &mut irql))
     });
     // SAFETY: the run started above ends here, once.
     unsafe { ReusableIoBlock::finish_run(block) };

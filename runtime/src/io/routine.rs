@@ -15,5 +15,5 @@ use crate::irql::Passive;
 )]
 pub trait IoRoutineWithoutItem: IoRoutine {
     /// Runs the routine on a worker thread at `PASSIVE_LEVEL`.
-    fn run_without_item(object: &Self::Object, context: Self::Context, irql: &Passive<'_>);
+    fn run_without_item(object: &Self::Object, context: Self::Context, irql: &mut Passive<'_>);
 }

@@ -21,6 +21,7 @@ use crate::ffi::wdf::{self as wdf_ffi, WDFOBJECT, WDFWORKITEM};
 /// ```
 /// use std::sync::atomic::{AtomicU32, Ordering};
 ///
+/// use ntwork::irql::{Dispatch, Passive};
 /// use ntwork::wdf::{Enqueued, Serialization, WdfDevice, WdfWorkItemRef};
 /// use ntwork::work_item;
 ///
@@ -32,17 +33,22 @@ use crate::ffi::wdf::{self as wdf_ffi, WDFOBJECT, WDFWORKITEM};
 /// let exec = ntwork_host::Executive::manual();
 /// let driver = exec.load_driver("kmdf.sys");
 /// let host_device = driver.create_wdf_device(Default::default());
-/// // SAFETY: a WDFDEVICE of this driver, used while it exists.
-/// let device = unsafe { WdfDevice::from_raw(host_device.as_raw()) };
-/// // EvtDriverDeviceAdd: create the item under the device, kept by it.
-/// drain::create(device, AtomicU32::new(0), Serialization::None)
+/// let device = WdfDevice::of(&host_device);
+/// // EvtDriverDeviceAdd, at PASSIVE_LEVEL: create the item under the device,
+/// // kept by it.
+/// let irql = Passive::on_host();
+/// drain::create(device, AtomicU32::new(0), Serialization::None, &irql)
 ///     .unwrap()
-///     .keep_in_parent()
+///     .keep_in_parent(&irql)
 ///     .unwrap();
 /// // Later, from the DPC, with the device the framework passes in:
-/// let item = WdfWorkItemRef::<drain>::kept(device).expect("kept by this device");
-/// item.context().fetch_add(1, Ordering::SeqCst);
-/// assert_eq!(item.enqueue(), Enqueued::Queued);
+/// fn dpc(device: &WdfDevice, irql: &Dispatch<'_>) -> Enqueued {
+///     let item = WdfWorkItemRef::<drain>::kept(device).expect("kept by this device");
+///     item.context().fetch_add(1, Ordering::SeqCst);
+///     item.enqueue(irql)
+/// }
+/// let enqueued = ntwork_host::at_dispatch_level(|| dpc(device, &Dispatch::on_host()));
+/// assert_eq!(enqueued, Enqueued::Queued);
 /// assert_eq!(exec.run_until_idle(), 1);
 /// host_device.delete(); // the framework disposes the item with its device
 /// ```

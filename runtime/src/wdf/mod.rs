@@ -7,6 +7,7 @@
 //!
 //! ```
 //! use core::sync::atomic::{AtomicU32, Ordering};
+//! use ntwork::irql::Passive;
 //! use ntwork::wdf::{Enqueued, Serialization, WdfDevice, WdfWorkItem};
 //! use ntwork::work_item;
 //!
@@ -18,11 +19,12 @@
 //! let exec = ntwork_host::Executive::manual();
 //! let driver = exec.load_driver("kmdf.sys");
 //! let host_device = driver.create_wdf_device(Default::default());
-//! // SAFETY: a WDFDEVICE of this driver, used while it exists.
-//! let device = unsafe { WdfDevice::from_raw(host_device.as_raw()) };
-//! let item = WdfWorkItem::<drain>::create(device, AtomicU32::new(3), Serialization::None).unwrap();
-//! assert_eq!(item.enqueue(), Enqueued::Queued);
-//! assert_eq!(item.enqueue(), Enqueued::Coalesced);
+//! let device = WdfDevice::of(&host_device);
+//! let irql = Passive::on_host(); // EvtDriverDeviceAdd's: `unsafe { Passive::assume() }`
+//! let item = WdfWorkItem::<drain>::create(device, AtomicU32::new(3), Serialization::None, &irql)
+//!     .unwrap();
+//! assert_eq!(item.enqueue(&irql), Enqueued::Queued);
+//! assert_eq!(item.enqueue(&irql), Enqueued::Coalesced);
 //! exec.run_until_idle();
 //! assert_eq!(item.context().load(Ordering::SeqCst), 0);
 //! ```

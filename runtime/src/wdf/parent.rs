@@ -79,6 +79,19 @@ parent_type!(
     wdf_ffi::WDFQUEUE
 );
 
+impl WdfDevice {
+    /// Borrows the device a handle keeps (a test harness's framework device,
+    /// such as the host executive's), for as long as the handle is borrowed.
+    /// Items created under this borrow cannot outlive the handle.
+    pub fn of(handle: &impl wdf_ffi::KeepsWdfDevice) -> &WdfDevice {
+        // SAFETY: `KeepsWdfDevice` promises a non-NULL handle whose memory
+        // stays valid while `handle` is borrowed, which bounds the result; a
+        // device the framework has deleted meanwhile is refused by its
+        // functions, not used as memory.
+        unsafe { WdfDevice::from_raw(handle.wdf_device()) }
+    }
+}
+
 mod sealed {
     pub trait Sealed {}
 }

@@ -32,7 +32,7 @@ pub trait WdfRoutine: WdfContextSpace + Routine<Context: Sync> {
 
     /// Runs at PASSIVE_LEVEL on a system worker thread.
     /// `irql` proves `PASSIVE_LEVEL`, where every work-item callback runs.
-    fn run(item: &RunningWdfWorkItem<'_, Self>, irql: &Passive<'_>);
+    fn run(item: &RunningWdfWorkItem<'_, Self>, irql: &mut Passive<'_>);
 }
 
 /// The work item as its callback sees it: context, parent, and `enqueue`
@@ -115,6 +115,6 @@ pub(crate) unsafe extern "system" fn callback<R: WdfRoutine>(handle: WDFWORKITEM
     let running = unsafe { RunningWdfWorkItem::<R>::new(handle) };
     // SAFETY: ntwork's callback for the framework, on the worker, before the
     // body.
-    let irql = unsafe { Passive::in_routine() };
-    guard(|| R::run(&running, &irql));
+    let mut irql = unsafe { Passive::in_routine() };
+    guard(|| R::run(&running, &mut irql));
 }

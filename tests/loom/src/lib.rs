@@ -203,8 +203,11 @@ pub fn new_driver() -> &'static DriverObject {
 pub fn opened(rundown: Rundown) -> (&'static Rundown, &'static DriverObject) {
     let rundown: &'static Rundown = Box::leak(Box::new(rundown));
     let driver = new_driver();
-    driver.set_unload(|_| {}).expect("a fresh driver");
-    rundown.open(driver).expect("a driver with ntwork's DriverUnload");
+    let irql = ntwork::irql::Passive::on_host();
+    driver.set_unload(|_, _| {}, &irql).expect("a fresh driver");
+    rundown
+        .open(driver, &irql)
+        .expect("a driver with ntwork's DriverUnload");
     (rundown, driver)
 }
 
@@ -219,6 +222,19 @@ pub fn unload(driver: &DriverObject) {
     }
 }
 
+/// Every thread of a model runs at PASSIVE_LEVEL: the IRQL proofs the models
+/// make (and the routines' own) agree with it.
+#[unsafe(no_mangle)]
+pub extern "system" fn KeGetCurrentIrql() -> ntwork::ffi::KIRQL {
+    ntwork::ffi::PASSIVE_LEVEL
+}
+
+/// A proof that disagrees with the IRQL stops the model.
+#[unsafe(no_mangle)]
+pub extern "system" fn KeBugCheckEx(code: ULONG, p1: usize, p2: usize, p3: usize, p4: usize) {
+    panic!("bug check {code:#x} ({p1:#x}, {p2:#x}, {p3:#x}, {p4:#x})");
+}
+
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn IoAllocateDriverObjectExtension(
     driver: PDRIVER_OBJECT,
@@ -227,7 +243,10 @@ pub unsafe extern "system" fn IoAllocateDriverObjectExtension(
     extension: *mut *mut c_void,
 ) -> NTSTATUS {
     let mut books = books();
-    if books.extensions.contains_key(&(driver as usize, key as usize)) {
+    if books
+        .extensions
+        .contains_key(&(driver as usize, key as usize))
+    {
         // SAFETY: the caller's out pointer.
         unsafe { *extension = core::ptr::null_mut() };
         return STATUS_OBJECT_NAME_COLLISION;

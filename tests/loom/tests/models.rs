@@ -11,6 +11,7 @@
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
+use ntwork::irql::Passive;
 use ntwork::{
     DeviceObject, NotQueued, QueueError, ReusableExWorkItem, ReusableIoWorkItem, Rundown,
     WorkQueue, work_item,
@@ -50,10 +51,6 @@ fn borrowed(runs: &Arc<Runs>) {
     runs.returned.fetch_add(1, Ordering::SeqCst);
 }
 
-fn leak<T>(value: T) -> &'static T {
-    Box::leak(Box::new(value))
-}
-
 /// A reusable item shared the way the kernel holds it (a std `Arc`).
 type Shared = std::sync::Arc<ReusableExWorkItem<borrowed>>;
 
@@ -63,7 +60,7 @@ fn reusable(rundown: &'static Rundown, runs: &Arc<Runs>) -> Shared {
 
 /// Queues `item`, and if that worked runs one item as a worker would.
 fn queue_then_run(item: &Shared) -> Result<(), NotQueued> {
-    let outcome = item.queue(WorkQueue::Delayed);
+    let outcome = item.queue(WorkQueue::Delayed, &Passive::on_host());
     if outcome.is_ok() {
         assert!(run_one(), "a successful queue left an item to run");
     }
@@ -83,14 +80,15 @@ fn rundown_wait_returns_only_after_every_counted_routine() {
             let queuer = {
                 let runs = Arc::clone(&runs);
                 thread::spawn(move || {
-                    let outcome = once::queue(rundown, runs, WorkQueue::Delayed);
+                    let outcome =
+                        once::queue(rundown, runs, WorkQueue::Delayed, &Passive::on_host());
                     if outcome.is_ok() {
                         assert!(run_one());
                     }
                     outcome
                 })
             };
-            rundown.wait();
+            rundown.wait(&Passive::on_host());
             let returned_at_wait = runs.returned();
             match queuer.join().unwrap() {
                 Ok(()) => assert_eq!(returned_at_wait, 1, "wait returned before the routine did"),
@@ -127,7 +125,7 @@ fn a_reusable_item_runs_once_per_successful_queue() {
         }
         assert!(queued >= 1, "one of two queues always wins");
         assert_eq!(runs.returned(), queued);
-        rundown.wait();
+        rundown.wait(&Passive::on_host());
     });
 }
 
@@ -139,12 +137,12 @@ fn flush_returns_only_after_the_routine_returned() {
         let (rundown, _driver) = opened(Rundown::new());
         let runs = Runs::new();
         let item = reusable(rundown, &runs);
-        item.queue(WorkQueue::Delayed).unwrap();
+        item.queue(WorkQueue::Delayed, &Passive::on_host()).unwrap();
         let worker = thread::spawn(|| assert!(run_one()));
-        item.flush();
+        item.flush(&Passive::on_host());
         assert_eq!(runs.returned(), 1, "flush returned before the routine did");
         worker.join().unwrap();
-        rundown.wait();
+        rundown.wait(&Passive::on_host());
     });
 }
 
@@ -160,11 +158,11 @@ fn flush_racing_a_queue_loses_no_run() {
             let item = std::sync::Arc::clone(&item);
             thread::spawn(move || queue_then_run(&item))
         };
-        item.flush();
+        item.flush(&Passive::on_host());
         let outcome = queuer.join().unwrap();
         assert!(matches!(outcome, Ok(()) | Err(NotQueued::Flushing)));
         assert_eq!(runs.returned(), usize::from(outcome.is_ok()));
-        rundown.wait();
+        rundown.wait(&Passive::on_host());
     });
 }
 
@@ -179,7 +177,7 @@ fn both_rundown_waiters_return_only_after_the_routine() {
         let queuer = {
             let runs = Arc::clone(&runs);
             thread::spawn(move || {
-                let outcome = once::queue(rundown, runs, WorkQueue::Delayed);
+                let outcome = once::queue(rundown, runs, WorkQueue::Delayed, &Passive::on_host());
                 if outcome.is_ok() {
                     assert!(run_one());
                 }
@@ -189,11 +187,11 @@ fn both_rundown_waiters_return_only_after_the_routine() {
         let waiter = {
             let runs = Arc::clone(&runs);
             thread::spawn(move || {
-                rundown.wait();
+                rundown.wait(&Passive::on_host());
                 runs.returned()
             })
         };
-        rundown.wait();
+        rundown.wait(&Passive::on_host());
         let returned_here = runs.returned();
         let returned_there = waiter.join().unwrap();
         let queued = usize::from(queuer.join().unwrap());
@@ -216,19 +214,25 @@ fn racing_wait_and_reopen_keep_the_count() {
         let restarters: Vec<_> = (0..2)
             .map(|_| {
                 thread::spawn(move || {
-                    rundown.wait();
+                    rundown.wait(&Passive::on_host());
                     rundown.reopen();
                 })
             })
             .collect();
-        let queued = once::queue(rundown, Arc::clone(&runs), WorkQueue::Delayed).is_ok();
+        let queued = once::queue(
+            rundown,
+            Arc::clone(&runs),
+            WorkQueue::Delayed,
+            &Passive::on_host(),
+        )
+        .is_ok();
         if queued {
             assert!(run_one());
         }
         for restarter in restarters {
             restarter.join().unwrap();
         }
-        rundown.wait();
+        rundown.wait(&Passive::on_host());
         assert_eq!(runs.returned(), usize::from(queued));
     });
 }
@@ -252,7 +256,7 @@ fn a_static_reusable_item_is_counted_until_its_routine_returned() {
             let queuers: Vec<_> = (0..2)
                 .map(|_| {
                     thread::spawn(move || {
-                        let outcome = item.queue_static(WorkQueue::Delayed);
+                        let outcome = item.queue_static(WorkQueue::Delayed, &Passive::on_host());
                         if outcome.is_ok() {
                             assert!(run_one());
                         }
@@ -260,7 +264,7 @@ fn a_static_reusable_item_is_counted_until_its_routine_returned() {
                     })
                 })
                 .collect();
-            rundown.wait();
+            rundown.wait(&Passive::on_host());
             let returned_at_wait = runs.returned();
             let mut queued = 0;
             for queuer in queuers {
@@ -318,7 +322,7 @@ fn io_queue_then_run(
     item: &ReusableIoWorkItem<io_once>,
     runs: &Arc<Runs>,
 ) -> Result<(), NotQueued> {
-    match item.queue(Arc::clone(runs), WorkQueue::Delayed) {
+    match item.queue(Arc::clone(runs), WorkQueue::Delayed, &Passive::on_host()) {
         Ok(()) => {
             assert!(run_one(), "a successful queue left an item to run");
             Ok(())
@@ -335,7 +339,9 @@ fn a_reusable_io_item_runs_once_per_successful_queue() {
     model("a_reusable_io_item_runs_once_per_successful_queue", || {
         let device = device();
         let runs = Runs::new();
-        let item = std::sync::Arc::new(ReusableIoWorkItem::<io_once>::new(device).unwrap());
+        let item = std::sync::Arc::new(
+            ReusableIoWorkItem::<io_once>::new(device, &Passive::on_host()).unwrap(),
+        );
         let queuers: Vec<_> = (0..2)
             .map(|_| {
                 let item = std::sync::Arc::clone(&item);
@@ -367,8 +373,9 @@ fn dropping_a_reusable_io_item_while_it_runs_frees_it_once() {
         || {
             let device = device();
             let runs = Runs::new();
-            let item = ReusableIoWorkItem::<io_once>::new(device).unwrap();
-            item.queue(Arc::clone(&runs), WorkQueue::Delayed).unwrap();
+            let item = ReusableIoWorkItem::<io_once>::new(device, &Passive::on_host()).unwrap();
+            item.queue(Arc::clone(&runs), WorkQueue::Delayed, &Passive::on_host())
+                .unwrap();
             let worker = thread::spawn(|| assert!(run_one()));
             drop(item);
             worker.join().unwrap();
@@ -384,10 +391,11 @@ fn io_flush_returns_only_after_the_routine_returned() {
     model("io_flush_returns_only_after_the_routine_returned", || {
         let device = device();
         let runs = Runs::new();
-        let item = ReusableIoWorkItem::<io_once>::new(device).unwrap();
-        item.queue(Arc::clone(&runs), WorkQueue::Delayed).unwrap();
+        let item = ReusableIoWorkItem::<io_once>::new(device, &Passive::on_host()).unwrap();
+        item.queue(Arc::clone(&runs), WorkQueue::Delayed, &Passive::on_host())
+            .unwrap();
         let worker = thread::spawn(|| assert!(run_one()));
-        item.flush();
+        item.flush(&Passive::on_host());
         assert_eq!(runs.returned(), 1, "flush returned before the routine did");
         assert!(!item.is_pending());
         worker.join().unwrap();
@@ -408,7 +416,10 @@ fn rescan(_device: &DeviceObject, port: Arc<Port>) {
     let first = port.runs.started.fetch_add(1, Ordering::SeqCst) == 0;
     if first {
         // The flag cleared before the routine ran, so only a flush refuses.
-        if let Err(refused) = port.rescan.queue(Arc::clone(&port), WorkQueue::Delayed) {
+        if let Err(refused) =
+            port.rescan
+                .queue(Arc::clone(&port), WorkQueue::Delayed, &Passive::on_host())
+        {
             assert_eq!(refused.reason, NotQueued::Flushing);
         }
     }
@@ -417,7 +428,7 @@ fn rescan(_device: &DeviceObject, port: Arc<Port>) {
 
 fn port(device: &DeviceObject, runs: &Arc<Runs>) -> Arc<Port> {
     Arc::new(Port {
-        rescan: ReusableIoWorkItem::new(device).unwrap(),
+        rescan: ReusableIoWorkItem::new(device, &Passive::on_host()).unwrap(),
         runs: Arc::clone(runs),
     })
 }
@@ -431,12 +442,12 @@ fn io_flush_stops_a_self_requeueing_routine() {
         let runs = Runs::new();
         let port = port(device, &runs);
         port.rescan
-            .queue(Arc::clone(&port), WorkQueue::Delayed)
+            .queue(Arc::clone(&port), WorkQueue::Delayed, &Passive::on_host())
             .unwrap();
         let worker = thread::spawn(|| {
             run_all();
         });
-        port.rescan.flush();
+        port.rescan.flush(&Passive::on_host());
         let started = runs.started.load(Ordering::SeqCst);
         assert_eq!(
             runs.returned(),
@@ -466,7 +477,7 @@ fn a_reusable_io_item_dropped_by_its_own_routine_is_freed_once() {
             let runs = Runs::new();
             let port = port(device, &runs);
             port.rescan
-                .queue(Arc::clone(&port), WorkQueue::Delayed)
+                .queue(Arc::clone(&port), WorkQueue::Delayed, &Passive::on_host())
                 .unwrap();
             let worker = thread::spawn(|| {
                 run_all();
@@ -492,7 +503,8 @@ fn driver_unload_waits_for_every_counted_routine_and_the_rundown_never_reopens()
             let queuer = {
                 let runs = Arc::clone(&runs);
                 thread::spawn(move || {
-                    let outcome = once::queue(rundown, runs, WorkQueue::Delayed);
+                    let outcome =
+                        once::queue(rundown, runs, WorkQueue::Delayed, &Passive::on_host());
                     if outcome.is_ok() {
                         assert!(run_one());
                     }
@@ -502,10 +514,21 @@ fn driver_unload_waits_for_every_counted_routine_and_the_rundown_never_reopens()
             unload(driver);
             let returned_at_unload = runs.returned();
             if queuer.join().unwrap() {
-                assert_eq!(returned_at_unload, 1, "the unload returned before the routine did");
+                assert_eq!(
+                    returned_at_unload, 1,
+                    "the unload returned before the routine did"
+                );
             }
-            assert!(!rundown.reopen(), "a rundown reopened after the unload waited for it");
-            match once::queue(rundown, Runs::new(), WorkQueue::Delayed) {
+            assert!(
+                !rundown.reopen(),
+                "a rundown reopened after the unload waited for it"
+            );
+            match once::queue(
+                rundown,
+                Runs::new(),
+                WorkQueue::Delayed,
+                &Passive::on_host(),
+            ) {
                 Err(QueueError::Unloading(_)) => {}
                 other => panic!("a queue after the unload: {:?}", other.map(|_| ())),
             }
@@ -522,14 +545,19 @@ fn a_reopen_racing_the_driver_unload_cannot_reopen_after_it() {
         || {
             let (rundown, driver) = opened(Rundown::new());
             let restarter = thread::spawn(move || {
-                rundown.wait();
+                rundown.wait(&Passive::on_host());
                 rundown.reopen()
             });
             unload(driver);
             let _ = restarter.join().unwrap();
             assert!(!rundown.reopen());
             assert!(matches!(
-                once::queue(rundown, Runs::new(), WorkQueue::Delayed),
+                once::queue(
+                    rundown,
+                    Runs::new(),
+                    WorkQueue::Delayed,
+                    &Passive::on_host()
+                ),
                 Err(QueueError::Unloading(_))
             ));
         },

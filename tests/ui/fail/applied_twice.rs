@@ -1,5 +1,6 @@
 //! The attribute twice on one routine (a merge that kept both lines).
 
+use ntwork::irql::Passive;
 use ntwork::work_item;
 
 #[work_item]
@@ -9,5 +10,5 @@ fn rescan(count: u32) {
 }
 
 fn main() {
-    let _ = rescan::new(1);
+    let _ = rescan::new(1, &Passive::on_host());
 }

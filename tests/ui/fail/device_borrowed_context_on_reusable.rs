@@ -3,6 +3,7 @@
 //! the one error; the item and its queue call, written for the context type
 //! the fix names (`count: u32`), add none.
 
+use ntwork::irql::Passive;
 use ntwork::{DeviceObject, ReusableIoWorkItem, WorkQueue, work_item};
 
 #[work_item(device)]
@@ -11,8 +12,8 @@ fn tick(device: &DeviceObject, count: &u32) {
 }
 
 fn add_device(device: &DeviceObject) {
-    let item = ReusableIoWorkItem::<tick>::new(device).unwrap();
-    let _ = item.queue(5, WorkQueue::Delayed);
+    let item = ReusableIoWorkItem::<tick>::new(device, &Passive::on_host()).unwrap();
+    let _ = item.queue(5, WorkQueue::Delayed, &Passive::on_host());
 }
 
 fn main() {

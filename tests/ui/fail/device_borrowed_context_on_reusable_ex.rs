@@ -6,6 +6,7 @@
 //! implemented, the context expected as `&'static u32`, and `queue_static`'s
 //! bound).
 
+use ntwork::irql::Passive;
 use ntwork::{DeviceObject, ReusableExWorkItem, Rundown, WorkQueue, work_item};
 
 static WORK: Rundown = Rundown::new();
@@ -18,5 +19,5 @@ fn tick(device: &DeviceObject, count: &u32) {
 static TICK: ReusableExWorkItem<tick> = ReusableExWorkItem::new(&WORK, 0);
 
 fn main() {
-    let _ = TICK.queue_static(WorkQueue::Delayed);
+    let _ = TICK.queue_static(WorkQueue::Delayed, &Passive::on_host());
 }

@@ -1,6 +1,7 @@
 //! The central mistake: a device-bound routine put on the Ex path, in
 //! expression position.
 
+use ntwork::irql::Passive;
 use ntwork::{DeviceObject, ExWorkItem, work_item};
 
 #[work_item(device)]
@@ -9,5 +10,5 @@ fn flush(device: &DeviceObject, batch: Vec<u8>) {
 }
 
 fn main() {
-    let _ = ExWorkItem::<flush>::new(vec![1, 2, 3]);
+    let _ = ExWorkItem::<flush>::new(vec![1, 2, 3], &Passive::on_host());
 }

@@ -1,6 +1,7 @@
 //! A device-bound routine kept in an Ex item of a device extension: the
 //! item's type names it, and making the item is the one error.
 
+use ntwork::irql::Passive;
 use ntwork::{DeviceObject, ExWorkItem, work_item};
 
 #[work_item(device)]
@@ -14,7 +15,7 @@ struct Extension {
 
 fn start() -> Extension {
     Extension {
-        retry: ExWorkItem::new(vec![1, 2, 3]).unwrap(),
+        retry: ExWorkItem::new(vec![1, 2, 3], &Passive::on_host()).unwrap(),
     }
 }
 

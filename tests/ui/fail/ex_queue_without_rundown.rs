@@ -1,5 +1,6 @@
 // Ex work is always counted in a rundown that DriverUnload waits for: there
 // is no way to queue it without one.
+use ntwork::irql::Passive;
 use ntwork::{WorkQueue, work_item};
 
 #[work_item]
@@ -8,5 +9,5 @@ fn flush_log(lines: Vec<String>) {
 }
 
 fn main() {
-    let _ = flush_log::queue(vec![], WorkQueue::Delayed);
+    let _ = flush_log::queue(vec![], WorkQueue::Delayed, &Passive::on_host());
 }

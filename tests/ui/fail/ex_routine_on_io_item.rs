@@ -1,6 +1,7 @@
 //! An Ex routine where an Io item is required: the item a port from C
 //! allocates in AddDevice names the wrong routine.
 
+use ntwork::irql::Passive;
 use ntwork::{DeviceObject, IoWorkItem, work_item};
 
 #[work_item]
@@ -9,7 +10,7 @@ fn flush(batch: Vec<u8>) {
 }
 
 fn allocate_retry(device: &DeviceObject) -> IoWorkItem<flush> {
-    IoWorkItem::new(device).unwrap()
+    IoWorkItem::new(device, &Passive::on_host()).unwrap()
 }
 
 fn main() {

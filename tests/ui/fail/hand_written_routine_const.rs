@@ -12,7 +12,7 @@ impl Routine for Flush {
 impl ExRoutine for Flush {
     const ROUTINE: ffi::WORKER_THREAD_ROUTINE = ntwork::raw::ex_routine::<Flush>();
 
-    fn run(_batch: Vec<u8>) {}
+    fn run(_batch: Vec<u8>, _irql: &mut ntwork::irql::Passive<'_>) {}
 }
 
 fn main() {}

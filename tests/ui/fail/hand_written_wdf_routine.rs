@@ -13,7 +13,7 @@ impl Routine for Drain {
 impl WdfRoutine for Drain {
     type Parent = WdfDevice;
 
-    fn run(_item: &RunningWdfWorkItem<'_, Self>) {}
+    fn run(_item: &RunningWdfWorkItem<'_, Self>, _irql: &mut ntwork::irql::Passive<'_>) {}
 }
 
 fn main() {}

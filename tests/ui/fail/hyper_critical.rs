@@ -1,3 +1,4 @@
+use ntwork::irql::Passive;
 use ntwork::{Rundown, WorkQueue, work_item};
 
 static UNLOAD: Rundown = Rundown::new();
@@ -8,5 +9,5 @@ fn flush(batch: Vec<u8>) {
 }
 
 fn main() {
-    let _ = flush::queue(&UNLOAD, vec![1], WorkQueue::HyperCritical);
+    let _ = flush::queue(&UNLOAD, vec![1], WorkQueue::HyperCritical, &Passive::on_host());
 }

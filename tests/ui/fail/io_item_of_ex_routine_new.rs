@@ -1,3 +1,4 @@
+use ntwork::irql::Passive;
 use ntwork::{DeviceObject, IoWorkItem, work_item};
 
 #[work_item]
@@ -6,7 +7,7 @@ fn flush(batch: Vec<u8>) {
 }
 
 fn make(device: &DeviceObject) {
-    let _ = IoWorkItem::<flush>::new(device);
+    let _ = IoWorkItem::<flush>::new(device, &Passive::on_host());
 }
 
 fn main() {}

@@ -1,3 +1,4 @@
+use ntwork::irql::Passive;
 use ntwork::{DeviceObject, ReusableIoWorkItem, RunningIoWorkItem, WorkQueue, work_item};
 
 #[work_item(device)]
@@ -9,7 +10,7 @@ fn rescan(_device: &DeviceObject, pass: u32, item: RunningIoWorkItem<'_, rescan>
 
 // AddDevice keeps one item in the device extension for the routine above.
 fn add_device(device: &DeviceObject) {
-    let _ = ReusableIoWorkItem::<rescan>::new(device);
+    let _ = ReusableIoWorkItem::<rescan>::new(device, &Passive::on_host());
 }
 
 fn main() {

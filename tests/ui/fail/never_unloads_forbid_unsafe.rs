@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+use ntwork::irql::Passive;
 use ntwork::{WorkQueue, work_item};
 
 #[work_item(unsafe(never_unloads))]
@@ -11,5 +12,5 @@ fn flush(batch: Vec<u8>) {
 }
 
 fn main() {
-    let _ = flush::queue(vec![1], WorkQueue::Delayed);
+    let _ = flush::queue(vec![1], WorkQueue::Delayed, &Passive::on_host());
 }

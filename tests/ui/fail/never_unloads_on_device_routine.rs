@@ -1,5 +1,6 @@
 //! `unsafe(never_unloads)` is for Ex work: Io work keeps its device referenced.
 
+use ntwork::irql::Passive;
 use ntwork::{DeviceObject, WorkQueue, work_item};
 
 #[work_item(device, unsafe(never_unloads))]
@@ -8,7 +9,7 @@ fn reset(device: &DeviceObject, attempt: u32) {
 }
 
 fn on_error(device: &DeviceObject) {
-    let _ = reset::queue(device, 1, WorkQueue::Delayed);
+    let _ = reset::queue(device, 1, WorkQueue::Delayed, &Passive::on_host());
 }
 
 fn main() {

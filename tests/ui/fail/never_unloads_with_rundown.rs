@@ -1,6 +1,7 @@
 //! A driver that cannot unload counts its Ex work nowhere: a rundown too is a
 //! contradiction.
 
+use ntwork::irql::Passive;
 use ntwork::{Rundown, WorkQueue, work_item};
 
 static WORK: Rundown = Rundown::new();
@@ -11,5 +12,5 @@ fn flush(batch: Vec<u8>) {
 }
 
 fn main() {
-    let _ = flush::queue(vec![1], WorkQueue::Delayed);
+    let _ = flush::queue(vec![1], WorkQueue::Delayed, &Passive::on_host());
 }

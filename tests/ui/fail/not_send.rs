@@ -1,6 +1,7 @@
 //! An `Rc` context: the one error names `Arc`; the queue call written for it
 //! adds none.
 
+use ntwork::irql::Passive;
 use std::rc::Rc;
 
 use ntwork::{Rundown, WorkQueue, work_item};
@@ -13,5 +14,5 @@ fn flush(batch: Rc<Vec<u8>>) {
 }
 
 fn main() {
-    let _ = flush::queue(&WORK, Rc::new(vec![1]), WorkQueue::Delayed);
+    let _ = flush::queue(&WORK, Rc::new(vec![1]), WorkQueue::Delayed, &Passive::on_host());
 }

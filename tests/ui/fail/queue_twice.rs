@@ -1,3 +1,4 @@
+use ntwork::irql::Passive;
 use ntwork::{Rundown, WorkQueue, work_item};
 
 static UNLOAD: Rundown = Rundown::new();
@@ -8,7 +9,7 @@ fn flush(batch: Vec<u8>) {
 }
 
 fn main() {
-    let item = flush::new(vec![1, 2, 3]).unwrap();
-    item.queue(&UNLOAD, WorkQueue::Delayed);
-    item.queue(&UNLOAD, WorkQueue::Delayed);
+    let item = flush::new(vec![1, 2, 3], &Passive::on_host()).unwrap();
+    item.queue(&UNLOAD, WorkQueue::Delayed, &Passive::on_host());
+    item.queue(&UNLOAD, WorkQueue::Delayed, &Passive::on_host());
 }

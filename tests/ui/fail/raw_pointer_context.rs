@@ -1,6 +1,7 @@
 //! A port that passes the IRP as a raw pointer: the one error names the
 //! `Send` newtype; the queue call written for it adds none.
 
+use ntwork::irql::Passive;
 use core::ffi::c_void;
 
 use ntwork::{Rundown, WorkQueue, work_item};
@@ -13,7 +14,7 @@ fn complete_later(irp: *mut c_void) {
 }
 
 fn on_dispatch(irp: *mut c_void) {
-    let _ = complete_later::queue(&WORK, irp, WorkQueue::Delayed);
+    let _ = complete_later::queue(&WORK, irp, WorkQueue::Delayed, &Passive::on_host());
 }
 
 fn main() {

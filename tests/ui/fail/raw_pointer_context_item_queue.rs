@@ -3,6 +3,7 @@
 //! (naming the newtype fix). The generated items keep `*mut c_void`, so the
 //! item's `queue` adds nothing.
 
+use ntwork::irql::Passive;
 use core::ffi::c_void;
 
 use ntwork::{DeviceObject, IoWorkItem, WorkQueue, work_item};
@@ -13,8 +14,8 @@ fn complete_later(device: &DeviceObject, irp: *mut c_void) {
 }
 
 fn on_dispatch(device: &DeviceObject, irp: *mut c_void) {
-    let _ = complete_later::queue(device, irp, WorkQueue::Delayed);
-    let _ = IoWorkItem::<complete_later>::new(device).map(|item| item.queue(irp, WorkQueue::Delayed));
+    let _ = complete_later::queue(device, irp, WorkQueue::Delayed, &Passive::on_host());
+    let _ = IoWorkItem::<complete_later>::new(device, &Passive::on_host()).map(|item| item.queue(irp, WorkQueue::Delayed, &Passive::on_host()));
 }
 
 fn main() {

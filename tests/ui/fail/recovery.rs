@@ -1,6 +1,7 @@
 //! One error (the `async`), and nothing else: the stand-in items keep every
 //! other use of the routine, and the routine beside it, compiling.
 
+use ntwork::irql::Passive;
 use ntwork::{ExWorkItem, Rundown, WorkQueue, work_item};
 
 static UNLOAD: Rundown = Rundown::new();
@@ -16,11 +17,11 @@ fn fine(batch: Vec<u8>) {
 }
 
 fn uses(item: ExWorkItem<broken>) {
-    item.queue(&UNLOAD, WorkQueue::Delayed);
-    let _ = broken::new(vec![1]).map(|item| item.queue(&UNLOAD, WorkQueue::Normal));
-    let _ = broken::queue(&UNLOAD, vec![2], WorkQueue::Delayed);
+    item.queue(&UNLOAD, WorkQueue::Delayed, &Passive::on_host());
+    let _ = broken::new(vec![1], &Passive::on_host()).map(|item| item.queue(&UNLOAD, WorkQueue::Normal, &Passive::on_host()));
+    let _ = broken::queue(&UNLOAD, vec![2], WorkQueue::Delayed, &Passive::on_host());
     let _ = broken::ROUTINE;
-    let _ = fine::queue(&UNLOAD, vec![3], WorkQueue::Delayed);
+    let _ = fine::queue(&UNLOAD, vec![3], WorkQueue::Delayed, &Passive::on_host());
     let _ = fine::ROUTINE;
 }
 

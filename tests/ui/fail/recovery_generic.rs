@@ -1,5 +1,6 @@
 //! A generic routine: one error, and calls written against it still check.
 
+use ntwork::irql::Passive;
 use ntwork::{Rundown, WorkQueue, work_item};
 
 static UNLOAD: Rundown = Rundown::new();
@@ -10,8 +11,8 @@ fn broken<T: Send + 'static>(value: T) {
 }
 
 fn uses() {
-    let _ = broken::queue(&UNLOAD, 1_u8, WorkQueue::Delayed);
-    let _ = broken::queue(&UNLOAD, "text", WorkQueue::Delayed);
+    let _ = broken::queue(&UNLOAD, 1_u8, WorkQueue::Delayed, &Passive::on_host());
+    let _ = broken::queue(&UNLOAD, "text", WorkQueue::Delayed, &Passive::on_host());
 }
 
 fn main() {

@@ -2,6 +2,7 @@
 //! wrote, so an item made through the runtime's own type, which takes
 //! `Routine::Context`, adds none (it was `()`: an E0308).
 
+use ntwork::irql::Passive;
 use ntwork::{ExWorkItem, Rundown, WorkQueue, work_item};
 
 static UNLOAD: Rundown = Rundown::new();
@@ -12,5 +13,5 @@ async fn flush(batch: Vec<u8>) {
 }
 
 fn main() {
-    let _ = ExWorkItem::<flush>::new(vec![1]).map(|item| item.queue(&UNLOAD, WorkQueue::Delayed));
+    let _ = ExWorkItem::<flush>::new(vec![1], &Passive::on_host()).map(|item| item.queue(&UNLOAD, WorkQueue::Delayed, &Passive::on_host()));
 }

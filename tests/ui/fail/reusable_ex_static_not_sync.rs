@@ -1,6 +1,7 @@
 //! A reusable Ex item in a `static` whose context is not `Sync`: one error,
 //! at `new` (`SharedContext`), not also at the static and at `queue_static`.
 
+use ntwork::irql::Passive;
 use std::cell::Cell;
 
 use ntwork::{ReusableExWorkItem, Rundown, WorkQueue, work_item};
@@ -15,5 +16,5 @@ fn tick(count: &Cell<u32>) {
 static TICK: ReusableExWorkItem<tick> = ReusableExWorkItem::new(&WORK, Cell::new(0));
 
 fn main() {
-    let _ = TICK.queue_static(WorkQueue::Delayed);
+    let _ = TICK.queue_static(WorkQueue::Delayed, &Passive::on_host());
 }

@@ -1,6 +1,7 @@
 //! A `const` Rundown is a new value at every use: DriverUnload would wait on
 //! another one. The rundown must be a `static`.
 
+use ntwork::irql::Passive;
 use ntwork::{Rundown, WorkQueue, work_item};
 
 const WORK: Rundown = Rundown::new();
@@ -11,5 +12,5 @@ fn flush(batch: Vec<u8>) {
 }
 
 fn main() {
-    let _ = flush::queue(vec![1], WorkQueue::Delayed);
+    let _ = flush::queue(vec![1], WorkQueue::Delayed, &Passive::on_host());
 }

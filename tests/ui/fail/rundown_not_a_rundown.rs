@@ -1,5 +1,6 @@
 //! `rundown =` names the driver's `static Rundown`, not some other static.
 
+use ntwork::irql::Passive;
 use std::sync::atomic::AtomicU32;
 
 use ntwork::{WorkQueue, work_item};
@@ -12,5 +13,5 @@ fn flush(batch: Vec<u8>) {
 }
 
 fn main() {
-    let _ = flush::queue(vec![1], WorkQueue::Delayed);
+    let _ = flush::queue(vec![1], WorkQueue::Delayed, &Passive::on_host());
 }

@@ -1,5 +1,6 @@
 //! A rundown is for Ex work: Io work keeps its device referenced instead.
 
+use ntwork::irql::Passive;
 use ntwork::{DeviceObject, Rundown, WorkQueue, work_item};
 
 static WORK: Rundown = Rundown::new();
@@ -10,7 +11,7 @@ fn reset(device: &DeviceObject, attempt: u32) {
 }
 
 fn on_error(device: &DeviceObject) {
-    let _ = reset::queue(device, 1, WorkQueue::Delayed);
+    let _ = reset::queue(device, 1, WorkQueue::Delayed, &Passive::on_host());
 }
 
 fn main() {

@@ -2,6 +2,7 @@
 //! borrowed parent: dropping the context would delete that item from inside
 //! the framework's own disposal.
 
+use ntwork::irql::Passive;
 use ntwork::wdf::{Serialization, WdfDevice, WdfWorkItem};
 use ntwork::work_item;
 
@@ -16,8 +17,8 @@ struct Holder<'p> {
 fn outer(_holder: &Holder<'static>) {}
 
 fn add_device(device: &WdfDevice) {
-    let child = inner::create(device, 0, Serialization::None).unwrap();
-    let _ = outer::create(device, Holder { _child: child }, Serialization::None);
+    let child = inner::create(device, 0, Serialization::None, &Passive::on_host()).unwrap();
+    let _ = outer::create(device, Holder { _child: child }, Serialization::None, &Passive::on_host());
 }
 
 fn main() {}

@@ -1,5 +1,6 @@
 //! An Ex routine where a KMDF routine is required.
 
+use ntwork::irql::Passive;
 use ntwork::wdf::{Serialization, WdfDevice, WdfWorkItem};
 use ntwork::work_item;
 
@@ -9,7 +10,7 @@ fn flush(batch: Vec<u8>) {
 }
 
 fn add(device: &WdfDevice) -> WdfWorkItem<flush> {
-    WdfWorkItem::create(device, vec![1], Serialization::None).unwrap()
+    WdfWorkItem::create(device, vec![1], Serialization::None, &Passive::on_host()).unwrap()
 }
 
 fn main() {

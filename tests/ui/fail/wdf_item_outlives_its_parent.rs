@@ -1,6 +1,7 @@
 //! A KMDF item created under the parent its callback lends cannot be kept
 //! past the callback (it would outlive the device once it is removed).
 
+use ntwork::irql::Passive;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU32;
 
@@ -14,7 +15,7 @@ fn helper(_count: &AtomicU32) {}
 
 #[work_item(wdf)]
 fn spawner(_count: &AtomicU32, item: &RunningWdfWorkItem<'_, spawner>) {
-    let made = helper::create(item.parent(), AtomicU32::new(0), Serialization::None).unwrap();
+    let made = helper::create(item.parent(), AtomicU32::new(0), Serialization::None, &Passive::on_host()).unwrap();
     *KEPT.lock().unwrap() = Some(made);
 }
 

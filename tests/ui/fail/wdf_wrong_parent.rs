@@ -1,5 +1,6 @@
 //! A work item's parent here is a device; a queue handle is another kind.
 
+use ntwork::irql::Passive;
 use std::sync::atomic::AtomicU32;
 
 use ntwork::wdf::{Serialization, WdfQueue};
@@ -11,7 +12,7 @@ fn drain(count: &AtomicU32) {
 }
 
 fn create(queue: &WdfQueue) {
-    let _ = drain::create(queue, AtomicU32::new(0), Serialization::None);
+    let _ = drain::create(queue, AtomicU32::new(0), Serialization::None, &Passive::on_host());
 }
 
 fn main() {}

@@ -1,3 +1,4 @@
+use ntwork::irql::Passive;
 use ntwork::{DeviceObject, WorkQueue, work_item};
 
 #[work_item]
@@ -6,7 +7,7 @@ fn flush(device: &DeviceObject, batch: Vec<u8>) {
 }
 
 fn queue(device: &DeviceObject) {
-    let _ = flush::queue(device, 7_u8, WorkQueue::Delayed);
+    let _ = flush::queue(device, 7_u8, WorkQueue::Delayed, &Passive::on_host());
 }
 
 fn main() {

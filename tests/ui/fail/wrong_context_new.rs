@@ -1,3 +1,4 @@
+use ntwork::irql::Passive;
 use ntwork::work_item;
 
 #[work_item]
@@ -6,5 +7,5 @@ fn flush(batch: Vec<u8>) {
 }
 
 fn main() {
-    let _ = flush::new("not a batch");
+    let _ = flush::new("not a batch", &Passive::on_host());
 }

@@ -1,3 +1,4 @@
+use ntwork::irql::Passive;
 use ntwork::{Rundown, WorkQueue, work_item};
 
 static UNLOAD: Rundown = Rundown::new();
@@ -8,5 +9,5 @@ fn flush(batch: Vec<u8>) {
 }
 
 fn main() {
-    let _ = flush::queue(&UNLOAD, 42_u32, WorkQueue::Delayed);
+    let _ = flush::queue(&UNLOAD, 42_u32, WorkQueue::Delayed, &Passive::on_host());
 }

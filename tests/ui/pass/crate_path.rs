@@ -1,5 +1,7 @@
 //! `crate = path`: a crate that re-exports ntwork under another name.
 
+use ntwork::irql::Dispatch;
+
 mod runtime {
     pub use ::ntwork as rt;
 }
@@ -19,6 +21,7 @@ fn main() {
         &'static runtime::rt::Rundown,
         u32,
         runtime::rt::WorkQueue,
+        &Dispatch<'static>,
     ) -> Result<(), runtime::rt::QueueError<u32>> = reexported::queue;
     let _ = reexported_device::ROUTINE;
 }

@@ -1,5 +1,7 @@
 //! Every device shape: with and without a context, with its item back.
 
+use ntwork::irql::Passive;
+use ntwork::irql::Dispatch;
 use ntwork::{
     AllocError, DeviceObject, IoRoutine, IoWorkItem, RunningIoWorkItem, WorkQueue, ffi, work_item,
 };
@@ -18,7 +20,7 @@ fn stated(device: &ntwork::DeviceObject, count: u32) {
 #[work_item(device)]
 fn requeue(device: &DeviceObject, count: u32, item: IoWorkItem<requeue>) {
     if count > 0 {
-        item.queue(count - 1, WorkQueue::Delayed);
+        item.queue(count - 1, WorkQueue::Delayed, &Passive::on_host());
     }
     let _ = device;
 }
@@ -59,13 +61,13 @@ fn main() {
     assert_io::<item_only>();
     assert_io::<lent>();
     assert_io::<lent_elided>();
-    let _: fn(&DeviceObject, u32, WorkQueue) -> Result<(), AllocError<u32>> = lent::queue;
+    let _: fn(&DeviceObject, u32, WorkQueue, &Dispatch<'static>) -> Result<(), AllocError<u32>> = lent::queue;
     let _: ffi::PIO_WORKITEM_ROUTINE = Some(flush::ROUTINE);
     let _: ffi::PIO_WORKITEM_ROUTINE = Some(no_context::ROUTINE);
     let _: ffi::PIO_WORKITEM_ROUTINE_EX = Some(const { ntwork::raw::io_routine_ex::<flush>() });
-    let _: fn(&DeviceObject) -> Result<IoWorkItem<flush>, AllocError> = flush::new;
-    let _: fn(&DeviceObject, Vec<String>, WorkQueue) -> Result<(), AllocError<Vec<String>>> =
+    let _: fn(&DeviceObject, &Dispatch<'static>) -> Result<IoWorkItem<flush>, AllocError> = flush::new;
+    let _: fn(&DeviceObject, Vec<String>, WorkQueue, &Dispatch<'static>) -> Result<(), AllocError<Vec<String>>> =
         flush::queue;
-    let _: fn(&DeviceObject, WorkQueue) -> Result<(), AllocError> = no_context::queue;
-    let _: fn(&DeviceObject, u32, WorkQueue) -> Result<(), AllocError<u32>> = requeue::queue;
+    let _: fn(&DeviceObject, WorkQueue, &Dispatch<'static>) -> Result<(), AllocError> = no_context::queue;
+    let _: fn(&DeviceObject, u32, WorkQueue, &Dispatch<'static>) -> Result<(), AllocError<u32>> = requeue::queue;
 }

@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use ntwork::irql::Dispatch;
 use ntwork::{
     AllocError, ExRoutine, ExRoutineRef, ExWorkItem, QueueError, ReusableExWorkItem, Rundown, WorkQueue,
     ffi, work_item,
@@ -50,11 +51,11 @@ fn main() {
     assert_ref::<unit>();
     let _: ffi::WORKER_THREAD_ROUTINE = owned::ROUTINE;
     let _: ffi::PWORKER_THREAD_ROUTINE = Some(unit::ROUTINE);
-    let _: fn(Vec<u8>) -> Result<ExWorkItem<owned>, AllocError<Vec<u8>>> = owned::new;
-    let _: fn(&'static Rundown, AtomicU32, WorkQueue) -> Result<(), QueueError<AtomicU32>> =
+    let _: fn(Vec<u8>, &Dispatch<'static>) -> Result<ExWorkItem<owned>, AllocError<Vec<u8>>> = owned::new;
+    let _: fn(&'static Rundown, AtomicU32, WorkQueue, &Dispatch<'static>) -> Result<(), QueueError<AtomicU32>> =
         borrowed::queue;
-    let _: fn() -> Result<ExWorkItem<unit>, AllocError> = unit::new;
-    let _: fn(&'static Rundown, WorkQueue) -> Result<(), QueueError> = unit::queue;
+    let _: fn(&Dispatch<'static>) -> Result<ExWorkItem<unit>, AllocError> = unit::new;
+    let _: fn(&'static Rundown, WorkQueue, &Dispatch<'static>) -> Result<(), QueueError> = unit::queue;
     let _: unsafe fn(
         *mut ffi::WORK_QUEUE_ITEM,
         &'static str,

@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+use ntwork::irql::Dispatch;
 use ntwork::{DeviceObject, IoWorkItem, WorkQueue, work_item};
 
 #[work_item]
@@ -27,8 +28,8 @@ fn device_ex(device: &DeviceObject, value: u32, item: IoWorkItem<device_ex>) {
 }
 
 fn main() {
-    let _: fn(&'static ntwork::Rundown, u32, WorkQueue) -> Result<(), ntwork::QueueError<u32>> =
+    let _: fn(&'static ntwork::Rundown, u32, WorkQueue, &Dispatch<'static>) -> Result<(), ntwork::QueueError<u32>> =
         owned::queue;
     let _ = (borrowed::ROUTINE, device::ROUTINE);
-    let _: fn(&DeviceObject, u32, WorkQueue) -> Result<(), ntwork::AllocError<u32>> = device_ex::queue;
+    let _: fn(&DeviceObject, u32, WorkQueue, &Dispatch<'static>) -> Result<(), ntwork::AllocError<u32>> = device_ex::queue;
 }

@@ -1,6 +1,7 @@
 // The right way to carry a device past the call that lent it: a counted
 // reference (`ObfReferenceObject`), which keeps the device object alive
 // however long the Ex work waits.
+use ntwork::irql::Passive;
 use ntwork::{ARef, DeviceObject, Rundown, WorkQueue, work_item};
 
 static WORK: Rundown = Rundown::new();
@@ -21,7 +22,7 @@ fn on_request(device: &DeviceObject, id: u32) {
         device: ARef::from(device),
         id,
     };
-    let _ = log_request::queue(&WORK, request, WorkQueue::Delayed);
+    let _ = log_request::queue(&WORK, request, WorkQueue::Delayed, &Passive::on_host());
 }
 
 fn main() {}

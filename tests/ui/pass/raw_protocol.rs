@@ -1,6 +1,7 @@
 //! The raw protocol: `ROUTINE` and `initialize` for callers who manage
 //! `WORK_QUEUE_ITEM` / `PIO_WORKITEM` memory themselves.
 
+use ntwork::irql::Dispatch;
 use ntwork::{DeviceObject, IoWorkItem, ffi, raw, work_item};
 
 #[work_item]
@@ -45,7 +46,7 @@ unsafe fn queue_classic(item: ffi::PIO_WORKITEM) -> Result<(), ntwork::AllocErro
 }
 
 fn main() {
-    let _: fn(&DeviceObject, u32, ntwork::WorkQueue) -> Result<(), ntwork::AllocError<u32>> =
+    let _: fn(&DeviceObject, u32, ntwork::WorkQueue, &Dispatch<'static>) -> Result<(), ntwork::AllocError<u32>> =
         extended::queue;
     let _ = (EX, IO_EX, queue_raw as unsafe fn(_) -> _, queue_classic as unsafe fn(_) -> _);
 }

@@ -1,6 +1,7 @@
 //! The generated helpers run on the host executive: an owned, a borrowed and a
 //! unit routine, through `queue`, `new` and a reusable item.
 
+use ntwork::irql::Passive;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use ntwork::{DriverObject, QueueError, ReusableExWorkItem, Rundown, WorkQueue, work_item};
@@ -29,28 +30,27 @@ static TICK: ReusableExWorkItem<borrowed> = ReusableExWorkItem::new(&UNLOAD, Ato
 fn main() {
     let exec = ntwork_host::Executive::manual();
     let host_driver = exec.load_driver("run_on_host.sys");
-    // SAFETY: the test's driver object, kept by its host handle.
-    let driver = unsafe { DriverObject::from_raw(host_driver.as_raw()) };
+    let driver = DriverObject::of(&host_driver);
     // Before DriverEntry opens it, the rundown counts nothing.
     assert!(matches!(
-        unit::queue(&UNLOAD, WorkQueue::Critical),
+        unit::queue(&UNLOAD, WorkQueue::Critical, &Passive::on_host()),
         Err(QueueError::NotOpen(()))
     ));
-    driver.set_unload(|_| {}).unwrap();
-    UNLOAD.open(driver).unwrap();
-    owned::queue(&UNLOAD, b"hello".to_vec(), WorkQueue::Delayed).unwrap();
-    owned::new(b"hello".to_vec())
+    driver.set_unload(|_, _| {}, &Passive::on_host()).unwrap();
+    UNLOAD.open(driver, &Passive::on_host()).unwrap();
+    owned::queue(&UNLOAD, b"hello".to_vec(), WorkQueue::Delayed, &Passive::on_host()).unwrap();
+    owned::new(b"hello".to_vec(), &Passive::on_host())
         .unwrap()
-        .queue(&UNLOAD, WorkQueue::Normal)
+        .queue(&UNLOAD, WorkQueue::Normal, &Passive::on_host())
         .unwrap();
-    unit::queue(&UNLOAD, WorkQueue::Critical).unwrap();
-    TICK.queue_static(WorkQueue::Delayed).unwrap();
+    unit::queue(&UNLOAD, WorkQueue::Critical, &Passive::on_host()).unwrap();
+    TICK.queue_static(WorkQueue::Delayed, &Passive::on_host()).unwrap();
     assert_eq!(exec.run_until_idle(), 4);
     assert_eq!(RAN.load(Ordering::SeqCst), 12);
     assert_eq!(TICK.context().load(Ordering::SeqCst), 1);
     host_driver.unload().unwrap();
     assert!(matches!(
-        owned::queue(&UNLOAD, Vec::new(), WorkQueue::Delayed),
+        owned::queue(&UNLOAD, Vec::new(), WorkQueue::Delayed, &Passive::on_host()),
         Err(QueueError::Unloading(_))
     ));
 }

@@ -12,6 +12,7 @@ mod ntwork_shadow {
     pub struct Option;
     pub struct Some;
 }
+use ntwork::irql::Dispatch;
 #[allow(unused_imports)]
 use ntwork_shadow::{Option, Result, Some};
 
@@ -49,6 +50,7 @@ fn main() {
         &'static ::ntwork::Rundown,
         u16,
         ::ntwork::WorkQueue,
+        &Dispatch<'static>,
     ) -> ::core::result::Result<(), ::ntwork::QueueError<u16>> = local::queue;
     let _ = (local_unit::ROUTINE, outer::inner::nested::ROUTINE);
     outer::use_super();

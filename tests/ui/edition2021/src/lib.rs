@@ -44,10 +44,15 @@ pub fn device(device: &DeviceObject, value: u32) {
 
 /// Device with its item.
 #[work_item(device)]
-pub fn device_ex(device: &DeviceObject, value: u32, item: IoWorkItem<device_ex>) {
+pub fn device_ex(
+    device: &DeviceObject,
+    value: u32,
+    item: IoWorkItem<device_ex>,
+    irql: &ntwork::irql::Passive<'_>,
+) {
     let _ = device;
     if value > 0 {
-        item.queue(value - 1, WorkQueue::Delayed);
+        item.queue(value - 1, WorkQueue::Delayed, irql);
     }
 }
 
@@ -71,10 +76,13 @@ pub static UNLOAD: Rundown = Rundown::new();
 ///
 /// # Errors
 /// On low resources.
-pub fn go(device: &DeviceObject) -> Result<(), ntwork::AllocError<u32>> {
-    let _ = owned::queue(&UNLOAD, Vec::new(), WorkQueue::Delayed);
-    let _ = unit::queue(&UNLOAD, WorkQueue::Normal);
-    let _ = inner::nested::queue(&UNLOAD, 1, WorkQueue::Normal);
-    let _ = device_unit::queue(device, WorkQueue::Delayed);
-    device::queue(device, 3, WorkQueue::Delayed)
+pub fn go(
+    device: &DeviceObject,
+    irql: &ntwork::irql::Dispatch<'_>,
+) -> Result<(), ntwork::AllocError<u32>> {
+    let _ = owned::queue(&UNLOAD, Vec::new(), WorkQueue::Delayed, irql);
+    let _ = unit::queue(&UNLOAD, WorkQueue::Normal, irql);
+    let _ = inner::nested::queue(&UNLOAD, 1, WorkQueue::Normal, irql);
+    let _ = device_unit::queue(device, WorkQueue::Delayed, irql);
+    device::queue(device, 3, WorkQueue::Delayed, irql)
 }

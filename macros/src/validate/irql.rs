@@ -1,0 +1,79 @@
+//! The routine's IRQL proof: an optional last parameter `irql: &Passive<'_>`
+//! (or `&mut Passive<'_>`, to take a spin lock with it). A system worker
+//! thread runs every work-item routine at PASSIVE_LEVEL, so the trampoline
+//! lends the body that proof; the routine's ABI is unchanged.
+
+use quote::quote;
+use syn::{PatType, Type};
+
+use super::syntax::{error, last_segment, peel, positions};
+use crate::errors::Errors;
+
+/// The fix every message names.
+const SHAPE: &str = "`irql: &Passive<'_>`, after the other parameters";
+
+/// Removes the proof parameters from `params`; returns whether the routine
+/// takes one. Each misuse (a proof by value, by `&mut`, of another level, not
+/// last, twice) is one error at its parameter.
+pub(super) fn split(params: &mut Vec<&PatType>, errors: &mut Errors) -> bool {
+    let at = positions(params, |ty| proof_level(ty).is_some());
+    for (n, &position) in at.iter().enumerate() {
+        let param = params[position];
+        if n > 0 {
+            errors.push(error(
+                param,
+                "a work-item routine takes one IRQL proof: remove this one (the routine runs at PASSIVE_LEVEL throughout)",
+            ));
+        } else if position + 1 != params.len() {
+            errors.push(error(
+                param,
+                format!("the IRQL proof comes last in a work-item routine: {SHAPE}"),
+            ));
+        } else {
+            check(&param.ty, errors);
+        }
+    }
+    let takes = !at.is_empty();
+    let mut position = 0;
+    params.retain(|_| {
+        position += 1;
+        !at.contains(&(position - 1))
+    });
+    takes
+}
+
+/// `&Passive<'_>` or `&mut Passive<'_>`: lent, and the level a worker
+/// thread runs at.
+fn check(ty: &Type, errors: &mut Errors) {
+    let Type::Reference(reference) = peel(ty) else {
+        errors.push(error(
+            ty,
+            format!(
+                "the worker thread lends the IRQL proof for the call: take it by reference, {SHAPE}"
+            ),
+        ));
+        return;
+    };
+    if let Some(level) = proof_level(&reference.elem)
+        && level != "Passive"
+    {
+        let elem = &reference.elem;
+        errors.push(error(
+            quote!(#elem),
+            format!("a work-item routine runs at PASSIVE_LEVEL (a system worker thread), not at the level `{level}` proves: take {SHAPE}; a `&Passive` is accepted wherever `AtMostApc` or `AtMostDispatch` is asked"),
+        ));
+    }
+}
+
+/// `Passive`, `Apc` or `Dispatch` when `ty` names an IRQL proof of ntwork's
+/// (a path ending in it, behind any references).
+fn proof_level(ty: &Type) -> Option<&'static str> {
+    let mut ty = peel(ty);
+    while let Type::Reference(reference) = ty {
+        ty = peel(&reference.elem);
+    }
+    let segment = last_segment(ty)?;
+    ["Passive", "Apc", "Dispatch"]
+        .into_iter()
+        .find(|level| segment.ident == level)
+}

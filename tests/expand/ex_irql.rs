@@ -1,0 +1,4 @@
+#[work_item(rundown = WORK)]
+fn drain(pending: &Pending, irql: &Passive<'_>) {
+    pending.rundown.wait(irql);
+}

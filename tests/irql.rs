@@ -1,0 +1,121 @@
+//! The host checks every IRQL proof against the IRQL it simulates: a wrong
+//! `unsafe` claim, or a proof used after the IRQL moved under it, stops the
+//! test as the labelled host diagnostic `HOST_IRQL_PROOF`, naming the call.
+//! The proofs the runtime makes itself (a routine's, a spin lock's) agree.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use ntwork::irql::{Dispatch, Passive};
+use ntwork::{DriverObject, Rundown, SpinLock, WorkQueue, ffi, work_item};
+use ntwork_host::{BugCheck, Executive, at_dispatch_level, bugcheck};
+
+/// The call a `HOST_IRQL_PROOF` stop names (its parameters 3 and 4).
+fn named_call(stop: &BugCheck) -> &'static str {
+    let [_, _, address, length] = stop.parameters;
+    // SAFETY: the runtime passes the address and length of a `&'static str`.
+    let bytes = unsafe { std::slice::from_raw_parts(address as *const u8, length) };
+    std::str::from_utf8(bytes).expect("a call's name")
+}
+
+fn expect_proof_stop(exec: &Executive, level: u8, actual: u8, call: &str) {
+    let stop = exec.expect_bug_check();
+    assert_eq!(stop.code, bugcheck::HOST_IRQL_PROOF, "{stop}");
+    assert!(stop.is_host_diagnostic());
+    assert_eq!(
+        stop.parameters[..2],
+        [usize::from(level), usize::from(actual)]
+    );
+    assert_eq!(named_call(&stop), call);
+}
+
+#[test]
+fn a_passive_claim_at_dispatch_level_is_a_host_diagnostic() {
+    let exec = Executive::manual();
+    at_dispatch_level(|| {
+        // SAFETY: deliberately wrong: this code runs at DISPATCH_LEVEL.
+        let _claim = unsafe { Passive::assume() };
+    });
+    expect_proof_stop(
+        &exec,
+        ffi::PASSIVE_LEVEL,
+        ffi::DISPATCH_LEVEL,
+        "Passive::assume",
+    );
+}
+
+#[test]
+fn a_dispatch_proof_at_passive_level_is_a_host_diagnostic() {
+    let exec = Executive::manual();
+    let _claim = Dispatch::on_host();
+    expect_proof_stop(
+        &exec,
+        ffi::DISPATCH_LEVEL,
+        ffi::PASSIVE_LEVEL,
+        "Dispatch::on_host",
+    );
+}
+
+#[work_item]
+fn noted(level: &'static AtomicU8) {
+    level.store(ntwork_host::current_irql(), Ordering::SeqCst);
+}
+
+#[test]
+fn a_proof_used_after_the_irql_was_raised_under_it_is_a_host_diagnostic() {
+    static WORK: Rundown = Rundown::new();
+    let exec = Executive::manual();
+    let host_driver = exec.load_driver("raised.sys");
+    let irql = Passive::on_host();
+    let driver = DriverObject::of(&host_driver);
+    driver.set_unload(|_, _| {}, &irql).unwrap();
+    WORK.open(driver, &irql).unwrap();
+    static LEVEL: AtomicU8 = AtomicU8::new(u8::MAX);
+    // Raised behind the proof's back (a raw KeRaiseIrql): the proof is stale.
+    let old = ntwork_host::raise_irql(ffi::DISPATCH_LEVEL);
+    let queued = noted::queue(&WORK, &LEVEL, WorkQueue::Delayed, &irql);
+    ntwork_host::lower_irql(old);
+    expect_proof_stop(
+        &exec,
+        ffi::PASSIVE_LEVEL,
+        ffi::DISPATCH_LEVEL,
+        "name::queue",
+    );
+    drop(queued);
+}
+
+#[test]
+fn the_proofs_the_runtime_makes_agree_with_the_host() {
+    static LOCK: SpinLock<u32> = SpinLock::new(0);
+    static LEVEL: AtomicU8 = AtomicU8::new(u8::MAX);
+    static WORK: Rundown = Rundown::new();
+    let exec = Executive::manual();
+    let host_driver = exec.load_driver("agree.sys");
+    let mut irql = Passive::on_host();
+    let driver = DriverObject::of(&host_driver);
+    driver.set_unload(|_, _| {}, &irql).unwrap();
+    WORK.open(driver, &irql).unwrap();
+    {
+        let mut guard = LOCK.lock(&mut irql);
+        assert_eq!(
+            ntwork_host::current_irql(),
+            ffi::DISPATCH_LEVEL,
+            "the lock raised"
+        );
+        let (value, dispatch) = guard.split();
+        *value += 1;
+        noted::queue(&WORK, &LEVEL, WorkQueue::Delayed, dispatch).unwrap();
+    }
+    assert_eq!(
+        ntwork_host::current_irql(),
+        ffi::PASSIVE_LEVEL,
+        "the guard lowered"
+    );
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!(
+        LEVEL.load(Ordering::SeqCst),
+        ffi::PASSIVE_LEVEL,
+        "the routine's proof"
+    );
+    assert_eq!(exec.bug_check(), None);
+    host_driver.unload().unwrap();
+}

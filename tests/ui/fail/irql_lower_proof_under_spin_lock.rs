@@ -1,0 +1,25 @@
+//! The lock borrows the caller's PASSIVE_LEVEL proof for the guard's life:
+//! under the lock the IRQL is DISPATCH_LEVEL, so the old proof cannot be used.
+
+use ntwork::irql::Passive;
+use ntwork::{ReusableExWorkItem, Rundown, SpinLock};
+
+static WORK: Rundown = Rundown::new();
+
+#[ntwork::work_item]
+fn rescan(changes: &u32) {
+    let _ = changes;
+}
+
+static RESCAN: ReusableExWorkItem<rescan> = ReusableExWorkItem::new(&WORK, 0);
+static STATE: SpinLock<u32> = SpinLock::new(0);
+
+fn stop(irql: &mut Passive<'_>) {
+    let state = STATE.lock(irql);
+    RESCAN.flush(irql);
+    drop(state);
+}
+
+fn main() {
+    let _ = stop;
+}
