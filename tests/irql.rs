@@ -119,3 +119,51 @@ fn the_proofs_the_runtime_makes_agree_with_the_host() {
     assert_eq!(exec.bug_check(), None);
     host_driver.unload().unwrap();
 }
+
+/// The stop path of `tests/ui/fail/irql_ported_stop_dpc.rs`, fixed the way
+/// the error's note says: the DPC queues a routine, which waits at
+/// PASSIVE_LEVEL.
+#[test]
+fn the_ported_stop_dpc_queues_its_wait_to_a_routine() {
+    use std::sync::atomic::AtomicBool;
+
+    static PORT_WORK: Rundown = Rundown::new();
+    static STOP_WORK: Rundown = Rundown::new();
+    static STOPPING: AtomicBool = AtomicBool::new(false);
+    static SLOW_DONE: AtomicBool = AtomicBool::new(false);
+    static STOPPED_AFTER_SLOW: AtomicBool = AtomicBool::new(false);
+
+    #[work_item(rundown = PORT_WORK)]
+    fn slow() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        SLOW_DONE.store(true, Ordering::SeqCst);
+    }
+
+    #[work_item(rundown = STOP_WORK)]
+    fn finish_stop(irql: &Passive<'_>) {
+        PORT_WORK.wait(irql);
+        STOPPED_AFTER_SLOW.store(SLOW_DONE.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
+    fn stop_dpc(irql: &Dispatch<'_>) {
+        STOPPING.store(true, Ordering::SeqCst);
+        finish_stop::queue(WorkQueue::Delayed, irql).expect("pool");
+    }
+
+    let exec = Executive::new();
+    let host_driver = exec.load_driver("stop.sys");
+    let irql = Passive::on_host();
+    let driver = DriverObject::of(&host_driver);
+    driver.set_unload(|_, _| {}, &irql).unwrap();
+    PORT_WORK.open(driver, &irql).unwrap();
+    STOP_WORK.open(driver, &irql).unwrap();
+    slow::queue(WorkQueue::Delayed, &irql).unwrap();
+    at_dispatch_level(|| stop_dpc(&Dispatch::on_host()));
+    exec.wait_idle();
+    assert!(STOPPING.load(Ordering::SeqCst));
+    assert!(
+        STOPPED_AFTER_SLOW.load(Ordering::SeqCst),
+        "the wait saw the slow routine return"
+    );
+    assert_eq!(exec.bug_check(), None);
+}

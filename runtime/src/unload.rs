@@ -16,7 +16,7 @@
 //! ntwork's), so it goes with the driver object and each driver (each image
 //! linking ntwork) has its own.
 
-use crate::irql::{AtMostApc, Passive, verify};
+use crate::irql::{AtMostApc, AtMostDispatch, Passive, verify};
 use core::ffi::c_void;
 use core::fmt;
 use core::ptr::{self, NonNull};
@@ -181,7 +181,8 @@ impl DriverObject {
     /// then the DriverUnload that was set before, if any (a KMDF driver's
     /// framework sets one in `WdfDriverCreate`: call this after it).
     ///
-    /// Call it once, in DriverEntry, at `PASSIVE_LEVEL`. A driver that never
+    /// Call it once, in DriverEntry (`IoAllocateDriverObjectExtension`:
+    /// IRQL <= `DISPATCH_LEVEL`). A driver that never
     /// calls it (and sets no DriverUnload otherwise) cannot be unloaded.
     ///
     /// # Errors
@@ -192,7 +193,7 @@ impl DriverObject {
     pub fn set_unload(
         &self,
         unload: fn(&DriverObject, &mut Passive<'_>),
-        irql: &impl AtMostApc,
+        irql: &impl AtMostDispatch,
     ) -> Result<(), SetUnloadError> {
         verify(irql, "DriverObject::set_unload");
         let mut extension: *mut c_void = ptr::null_mut();
@@ -283,8 +284,9 @@ impl Rundown {
     /// them. Opening twice for the same driver does nothing; a
     /// [`never_unloads`](Rundown::never_unloads) rundown is always open.
     ///
-    /// Call it in DriverEntry (or AddDevice), at IRQL <= `APC_LEVEL`, after
-    /// [`DriverObject::set_unload`].
+    /// Call it in DriverEntry (or AddDevice), after
+    /// [`DriverObject::set_unload`] (`IoGetDriverObjectExtension`: IRQL <=
+    /// `DISPATCH_LEVEL`).
     ///
     /// # Errors
     ///
@@ -293,7 +295,7 @@ impl Rundown {
     pub fn open(
         &'static self,
         driver: &DriverObject,
-        irql: &impl AtMostApc,
+        irql: &impl AtMostDispatch,
     ) -> Result<(), OpenError> {
         verify(irql, "Rundown::open");
         if !self.is_counted() {
