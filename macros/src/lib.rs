@@ -33,8 +33,12 @@ use quote::quote;
 /// #[ntwork::work_item]
 /// fn flush_log(batch: Vec<u8>) { /* at PASSIVE_LEVEL on a system worker thread */ }
 ///
-/// flush_log::queue(&WORK, b"...".to_vec(), ntwork::WorkQueue::Delayed)?;
+/// // in a DPC, with its `irql: &Dispatch<'_>` proof:
+/// flush_log::queue(&WORK, b"...".to_vec(), ntwork::WorkQueue::Delayed, irql)?;
 /// ```
+///
+/// The function may end with `irql: &Passive<'_>` (or `&mut`): the proof that
+/// it runs at PASSIVE_LEVEL, lent by ntwork's routine.
 ///
 /// Arguments (none: the role comes from the signature):
 ///

@@ -47,7 +47,7 @@ impl Ex {
 
 /// Where an Ex routine's one-shot items are counted.
 pub(crate) enum Unload {
-    /// In the rundown the caller passes: `name::queue(&RUNDOWN, ctx, q)`.
+    /// In the rundown the caller passes: `name::queue(&RUNDOWN, ctx, q, irql)`.
     AtTheCall,
     /// `rundown = PATH`: in that `static Rundown`, named in the routine's type.
     Rundown(Path),

@@ -99,22 +99,31 @@ pub use unload::{OpenError, SetUnloadError};
 ///
 /// The function stays as written (callable from unit tests). Beside it the
 /// attribute generates a type of the same name (`struct name {}`, so generic
-/// code can say `ExWorkItem<name>`), the routine trait impl, the typed
-/// `extern "system"` trampoline `name::ROUTINE`, and queueing helpers.
+/// code can say `ExWorkItem<name>`), the routine trait impls, and the typed
+/// helpers below; the routine the kernel calls is ntwork's own
+/// ([`raw`]), picked by that type.
 ///
 /// # Roles and shapes
 ///
 /// | signature | role | helpers |
 /// |---|---|---|
-/// | `fn name(ctx: C)` | Ex, owns its context ([`ExRoutine`]) | `new(ctx)`, `queue(&rundown, ctx, q)`, `unsafe initialize(item, ctx)` |
+/// | `fn name(ctx: C)` | Ex, owns its context ([`ExRoutine`]) | `new(ctx, irql)`, `queue(&rundown, ctx, q, irql)`, `unsafe initialize(item, ctx)`, `ROUTINE`, `routine::<T>()` |
 /// | `fn name(ctx: &C)`, `fn name()` | Ex, borrows ([`ExRoutineRef`] too: usable by [`ReusableExWorkItem`]) | as above (no `ctx` for `fn()`) |
-/// | `fn name(device: &DeviceObject, ctx: C)` | device-bound ([`IoRoutine`], [`IoRoutineWithoutItem`]: usable by [`ReusableIoWorkItem`]); the item is freed after it returns | `new(device)`, `queue(device, ctx, q)` |
-/// | `fn name(device: &DeviceObject, ctx: C, item: RunningIoWorkItem<'_, name>)` | device-bound, gets its item back lent for the call (`IoQueueWorkItemEx`): requeue it or drop it | as above |
+/// | `fn name(device: &DeviceObject, ctx: C)` | device-bound ([`IoRoutine`], [`IoRoutineWithoutItem`]: usable by [`ReusableIoWorkItem`]); the item is freed after it returns | `new(device, irql)`, `queue(device, ctx, q, irql)`, `ROUTINE`, `routine::<T>()` |
+/// | `fn name(device: &DeviceObject, ctx: C, item: RunningIoWorkItem<'_, name>)` | device-bound, gets its item back lent for the call (`IoQueueWorkItemEx`): requeue it or drop it | `new(device, irql)`, `queue(device, ctx, q, irql)` |
 /// | `fn name(device: &DeviceObject, ctx: C, item: IoWorkItem<name>)` | the same, the item kept (a counted reference on the device), so it may outlive the call | as above |
+/// | `fn name(driver: &DriverObject, ctx: C)` (and with its item, as above) | driver-bound: an `IO_WORKITEM` bound to this driver's object, for work that belongs to no device but must not outlive the image | `new(driver, irql)`, `queue(driver, ctx, q, irql)` |
+/// | `#[work_item(wdf)] fn name(ctx: &C)`, `fn name(ctx: &C, item: &RunningWdfWorkItem<'_, name>)` | KMDF ([`wdf::WdfRoutine`], feature `wdf`): a `WDFWORKITEM` whose context space keeps `C` | `create(parent, ctx, serialization, irql)` |
+///
+/// Every shape may end with `irql: &Passive<'_>` (or `&mut Passive<'_>`, to
+/// take a [`SpinLock`]): the proof that the routine runs at `PASSIVE_LEVEL`,
+/// lent by ntwork's routine (the kernel's signature is unchanged). Every
+/// helper's `irql` is a proof of IRQL <= `DISPATCH_LEVEL` ([`irql`]).
 ///
 /// Ex work is counted in a [`Rundown`] that DriverUnload waits for; Io work
 /// keeps its object (and so the driver image) referenced until the routine
-/// returns. Contexts cross to a worker thread, so they are `Send + 'static`.
+/// returns; KMDF work belongs to its parent. Contexts cross to a worker
+/// thread, so they are `Send + 'static`.
 ///
 /// # Arguments
 ///
@@ -124,12 +133,12 @@ pub use unload::{OpenError, SetUnloadError};
 ///   the signature is a compile error. `wdf, parent = queue`: a KMDF item
 ///   under a queue;
 /// - `rundown = STATIC` (Ex): the `static Rundown` the routine's one-shot
-///   items count in, named in its type. `name::queue(ctx, q)` then takes no
+///   items count in, named in its type. `name::queue(ctx, q, irql)` then takes no
 ///   rundown, and the trampoline releases the static by its address, the C
 ///   shape exactly (`BENCHMARKS.md`, (a'));
 /// - `unsafe(never_unloads)` (Ex): the driver cannot be unloaded (no
 ///   DriverUnload is set, by it or by its framework), so its Ex work counts
-///   nowhere: `name::queue(ctx, q)`
+///   nowhere: `name::queue(ctx, q, irql)`
 ///   takes no rundown and makes no protection calls, the unprotected C shape
 ///   ((b')). The `unsafe` is the caller's claim, as for
 ///   [`Rundown::never_unloads`]; `forbid(unsafe_code)` rejects it;

@@ -75,12 +75,13 @@ pub unsafe fn ex_initialize<R: ExRoutine>(
     Ok(())
 }
 
-/// The Ex initializer behind `name::initialize`. Only Ex routines have one, so a
-/// device-bound routine's stand-in `initialize` fails at the caller's code.
+/// The Ex initializer behind `name::initialize`. Only Ex routines have one, so
+/// the stand-in `initialize` of a device- or driver-bound routine fails at the
+/// caller's code.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is device-bound, so it cannot be initialized as a WORK_QUEUE_ITEM for ExQueueWorkItem",
-    label = "a device-bound routine",
-    note = "device-bound work goes through IoQueueWorkItem: `{Self}::queue(device, context, queue)` or `ntwork::IoWorkItem<{Self}>`"
+    message = "`{Self}` is bound to a device or driver object, so it cannot be initialized as a WORK_QUEUE_ITEM for ExQueueWorkItem",
+    label = "an Io routine (device- or driver-bound)",
+    note = "Io work goes through IoQueueWorkItem: `{Self}::queue(object, context, queue, irql)` or `ntwork::IoWorkItem<{Self}>`"
 )]
 pub trait ExInitializer<C> {
     /// See [`ex_initialize`].
