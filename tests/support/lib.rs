@@ -86,3 +86,9 @@ pub fn load_ex_driver(
     }
     driver
 }
+
+/// The README's code blocks, compiled and run as doc tests so they cannot
+/// drift from the API.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
