@@ -7,17 +7,20 @@ use core::ffi::c_void;
 use core::fmt;
 use core::marker::{PhantomData, PhantomPinned};
 use core::ops::Deref;
+use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
 use crate::ffi;
 
-/// Kernel memory that Rust reads and writes only through kernel calls.
-///
-/// Zero-sized here: ntwork never touches an object's fields, so a reference to
-/// it asserts nothing about its bytes; `UnsafeCell` and `PhantomPinned` say the
-/// kernel may change it behind a shared reference and that it never moves.
+/// Kernel memory that the kernel changes behind Rust's back (Rust-for-Linux's
+/// `Opaque`): the size of the declared object, so a reference covers the
+/// fields ntwork reads and writes through it (a driver object's
+/// `DriverUnload`, a device's `DeviceExtension`) and a pointer derived from it
+/// may access them; `UnsafeCell` lets the kernel write them behind a shared
+/// reference, `MaybeUninit` asserts nothing about their bytes, and
+/// `PhantomPinned` that the object never moves.
 #[repr(transparent)]
-struct Opaque<T>(UnsafeCell<[u8; 0]>, PhantomData<T>, PhantomPinned);
+struct Opaque<T>(UnsafeCell<MaybeUninit<T>>, PhantomPinned);
 
 /// A kernel object whose lifetime the object manager counts.
 ///
@@ -145,8 +148,10 @@ macro_rules! kernel_object {
         // SAFETY: the kernel synchronizes its objects; ntwork only passes the
         // pointer to kernel functions callable from any thread.
         unsafe impl Send for $name {}
-        // SAFETY: `&Self` exposes only the object's address, for kernel calls
-        // that may come from any thread; ntwork never reads the object.
+        // SAFETY: `&Self` exposes the object's address, for kernel calls that
+        // may come from any thread; the fields ntwork reads or writes through
+        // it are ones the kernel documents for this driver's use at the
+        // callers' IRQL (`DriverUnload` in DriverEntry, `DeviceExtension`).
         unsafe impl Sync for $name {}
 
         impl $name {
@@ -242,9 +247,10 @@ impl DeviceObject {
     /// under them; use the functional device object this driver creates.
     pub unsafe fn from_raw<'a>(raw: ffi::PDEVICE_OBJECT) -> &'a DeviceObject {
         debug_assert!(!raw.is_null(), "DeviceObject::from_raw(NULL)");
-        // SAFETY: the caller guarantees a live object for `'a`; `DeviceObject`
-        // is a zero-sized transparent wrapper, so any non-null address is a
-        // valid reference to it.
+        // SAFETY: the caller guarantees a live `DEVICE_OBJECT` for `'a`, which
+        // the kernel allocated (aligned, at least the declared size);
+        // `DeviceObject` is a transparent `Opaque` of it, whose `UnsafeCell`
+        // allows the kernel's writes while the reference lives.
         unsafe { &*raw.cast::<DeviceObject>() }
     }
 
@@ -278,9 +284,10 @@ impl DriverObject {
     /// was there before it.
     pub unsafe fn from_raw<'a>(raw: ffi::PDRIVER_OBJECT) -> &'a DriverObject {
         debug_assert!(!raw.is_null(), "DriverObject::from_raw(NULL)");
-        // SAFETY: the caller guarantees a live object for `'a`; `DriverObject`
-        // is a zero-sized transparent wrapper, so any non-null address is a
-        // valid reference to it.
+        // SAFETY: the caller guarantees this driver's live `DRIVER_OBJECT` for
+        // `'a` (aligned, the declared size); `DriverObject` is a transparent
+        // `Opaque` of it, whose `UnsafeCell` allows the kernel's writes while
+        // the reference lives.
         unsafe { &*raw.cast::<DriverObject>() }
     }
 

@@ -20,9 +20,10 @@ thread_local! {
     static QUEUE: RefCell<VecDeque<*mut WORK_QUEUE_ITEM>> = RefCell::new(VecDeque::with_capacity(16));
 }
 
-/// A device object for the Io path: only its address matters here.
+/// A device object for the Io path: only its address matters here, but a
+/// `&DeviceObject` covers the declared `DEVICE_OBJECT` (0x150 bytes on x64).
 pub fn device() -> PDEVICE_OBJECT {
-    static DEVICE: [u64; 8] = [0; 8];
+    static DEVICE: [u64; 42] = [0; 42];
     (&raw const DEVICE).cast_mut().cast()
 }
 

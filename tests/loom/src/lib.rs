@@ -185,7 +185,9 @@ pub fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
 
 /// A fresh object address for a device or driver object (never read).
 pub fn new_object() -> *mut c_void {
-    Box::into_raw(Box::new(0u64)).cast()
+    // SAFETY: a zeroed DEVICE_OBJECT is a valid one (integers, pointers),
+    // leaked for the model; a `&DeviceObject` covers its declared size.
+    unsafe { alloc_zeroed(Layout::new::<ntwork::ffi::DEVICE_OBJECT>()).cast() }
 }
 
 /// A fresh driver: a zeroed `DRIVER_OBJECT` (no DriverUnload yet), leaked.
