@@ -42,13 +42,19 @@ pub(crate) unsafe fn enqueue_locked(
     mut entry: Entry,
     index: usize,
 ) -> u64 {
-    // SAFETY: the caller guarantees `item` is valid for writes; a
-    // self-linked entry is non-NULL, which is all "queued" means to callers.
-    unsafe {
-        let list = &raw mut (*item).List;
-        (&raw mut (*list).Flink).write(list);
-        (&raw mut (*list).Blink).write(list);
-    }
+    // A self-linked entry is non-NULL, which is all "queued" means to callers.
+    // SAFETY: `item` points to a `WORK_QUEUE_ITEM` (this fn's contract), whose
+    // `List` entry is inline; `&raw mut` makes no reference.
+    let list = unsafe { &raw mut (*item).List };
+    // SAFETY: `list` is inside `*item`, so its `Flink` field is too.
+    let flink = unsafe { &raw mut (*list).Flink };
+    // SAFETY: `flink` is an aligned field of `*item`, which is valid for
+    // writes until it is dequeued (this fn's contract).
+    unsafe { flink.write(list) };
+    // SAFETY: `list` is inside `*item`, so its `Blink` field is too.
+    let blink = unsafe { &raw mut (*list).Blink };
+    // SAFETY: `blink` is an aligned field of `*item`, valid for writes.
+    unsafe { blink.write(list) };
     st.queues.next_id = st.queues.next_id.wrapping_add(1);
     entry.id = st.queues.next_id;
     entry.item = Ptr(item);
@@ -173,14 +179,19 @@ fn take_locked(inner: &Inner, st: &mut State, queue: Option<usize>) -> Option<Ta
     let entry = st.queues.ready[priority].remove(position)?;
     st.queues.queued.remove(&entry.item.addr());
     let item = entry.item.0;
-    // SAFETY: a queued item stays valid until the worker removes it (the
+    // A queued item stays valid until the worker removes it (the
     // ExQueueWorkItem contract; the pool refuses to free a queued one).
     // This is that removal: read the routine, then clear Flink.
-    let (routine, parameter) = unsafe {
-        let read = ((*item).WorkerRoutine, (*item).Parameter);
-        (&raw mut (*item).List.Flink).write(core::ptr::null_mut());
-        read
-    };
+    // SAFETY: `item` was queued until just now, so it is valid for reads.
+    let routine = unsafe { (*item).WorkerRoutine };
+    // SAFETY: `item` is still valid for reads (not yet removed).
+    let parameter = unsafe { (*item).Parameter };
+    // SAFETY: `item` points to a live `WORK_QUEUE_ITEM` whose `List` entry
+    // is inline; `&raw mut` makes no reference.
+    let flink = unsafe { &raw mut (*item).List.Flink };
+    // SAFETY: `flink` is an aligned field of the item, which stays valid for
+    // writes until this removal, done under the executive's lock.
+    unsafe { flink.write(core::ptr::null_mut()) };
     // An Ex routine whose image is gone: the worker jumps into unmapped
     // memory, which the kernel reports as 0xCE (execute, at the routine).
     if image_gone(st, &entry) {

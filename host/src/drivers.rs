@@ -62,15 +62,18 @@ impl core::error::Error for UnloadError {}
 /// `driver` is a live driver object of the calling thread's executive,
 /// being unloaded (PASSIVE_LEVEL).
 pub unsafe extern "system" fn delete_devices_on_unload(driver: PDRIVER_OBJECT) {
-    // SAFETY: the caller's live driver object; each device is read before it
-    // is deleted (deleting unlinks it from the list).
-    unsafe {
-        let mut device = (*driver).DeviceObject;
-        while !device.is_null() {
-            let next = (*device).NextDevice;
-            ffi::IoDeleteDevice(device);
-            device = next;
-        }
+    // Each device's successor is read before it is deleted (deleting
+    // unlinks it from the list).
+    // SAFETY: `driver` is a live driver object (this fn's contract).
+    let mut device = unsafe { (*driver).DeviceObject };
+    while !device.is_null() {
+        // SAFETY: `device` is non-NULL and in the driver's device list, which
+        // links only live devices (a device leaves it when deleted).
+        let next = unsafe { (*device).NextDevice };
+        // SAFETY: `device` is a live device object of the calling thread's
+        // executive, deleted once, at PASSIVE_LEVEL (unload).
+        unsafe { ffi::IoDeleteDevice(device) };
+        device = next;
     }
 }
 
@@ -211,14 +214,21 @@ impl Driver {
         let _st = self.inner.lock();
         // SAFETY: the driver object is live (loaded) and its device list is
         // written under the executive's lock, which is held.
-        unsafe {
-            let mut device = (*self.object.0).DeviceObject;
-            while !device.is_null() {
-                if (*device).ReferenceCount != 0 || !(*device).AttachedDevice.is_null() {
-                    return true;
-                }
-                device = (*device).NextDevice;
+        let mut device = unsafe { (*self.object.0).DeviceObject };
+        while !device.is_null() {
+            // SAFETY: `device` is non-NULL and in the device list, which links
+            // only live devices (a device leaves it when deleted or freed).
+            if unsafe { (*device).ReferenceCount } != 0 {
+                return true;
             }
+            // SAFETY: `device` is still a live listed device (the lock is
+            // held, so it cannot be unlinked meanwhile).
+            if unsafe { !(*device).AttachedDevice.is_null() } {
+                return true;
+            }
+            // SAFETY: `device` is a live listed device; its `NextDevice` link
+            // is written only under the executive's lock, which is held.
+            device = unsafe { (*device).NextDevice };
         }
         false
     }

@@ -122,10 +122,16 @@ const _: () = {
 /// `parameter` is a queued `HostIoWorkItem` that a worker has just dequeued.
 pub(crate) unsafe extern "system" fn io_trampoline(parameter: *mut c_void) {
     let io = parameter.cast::<HostIoWorkItem>();
-    // SAFETY: see the function's contract; the item is valid until the
-    // routine runs (it may free it), so everything is read first.
-    let (io_object, routine, context) =
-        unsafe { ((*io).io_object, (*io).routine(), (*io).context) };
+    // The item is valid until the routine runs (it may free it), so
+    // everything is read first.
+    let (io_object, routine, context) = {
+        // SAFETY: `parameter` is a `HostIoWorkItem` a worker just dequeued
+        // (this fn's contract), so it is live and initialized, its routine
+        // and context filled in by the queue call; the borrow ends here,
+        // before the routine runs.
+        let item = unsafe { &*io };
+        (item.io_object, item.routine(), item.context)
+    };
     match routine {
         IoRoutine::Ex(Some(routine_ex)) => {
             // SAFETY: the driver queued this routine with this context and item.
@@ -138,7 +144,8 @@ pub(crate) unsafe extern "system" fn io_trampoline(parameter: *mut c_void) {
             } else {
                 io_object.cast()
             };
-            // SAFETY: as above, for an IO_WORKITEM_ROUTINE.
+            // SAFETY: the driver queued this `IO_WORKITEM_ROUTINE` with this
+            // context, on this device (or on its driver object: NULL).
             unsafe { routine(device, context) };
         }
         _ => {}

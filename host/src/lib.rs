@@ -46,6 +46,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc = include_str!("../README.md")]
+#![deny(clippy::multiple_unsafe_ops_per_block)]
 
 // The layers, bottom up: the state and its locks; the thread binding, IRQL
 // and driver context; dispatch beside the state; the object manager, pool,

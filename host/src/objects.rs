@@ -81,19 +81,27 @@ pub(crate) fn create_driver(inner: &Arc<Inner>, name: &Arc<str>) -> (usize, *mut
         .collect();
     let block = allocate_zeroed(size_of::<DRIVER_OBJECT>() + 2 * (full.len() + 1));
     let object = block.memory.0.cast::<DRIVER_OBJECT>();
-    // SAFETY: the block holds the object, then the name's characters,
-    // zeroed and 16-aligned; both are written before anyone sees them.
-    unsafe {
-        let buffer = block.memory.0.add(size_of::<DRIVER_OBJECT>()).cast::<u16>();
-        buffer.copy_from_nonoverlapping(full.as_ptr(), full.len());
-        (&raw mut (*object).Type).write(IO_TYPE_DRIVER);
-        (&raw mut (*object).Size).write(size_of::<DRIVER_OBJECT>() as i16);
-        (&raw mut (*object).DriverName).write(UNICODE_STRING {
-            Length: (2 * full.len()) as u16,
-            MaximumLength: (2 * full.len() + 2) as u16,
-            Buffer: buffer,
-        });
-    }
+    // The block holds the object, then the name's characters (and a zero
+    // terminator), zeroed and 16-aligned; both are written before anyone
+    // sees them.
+    // SAFETY: the block is `size_of::<DRIVER_OBJECT>()` bytes and more, so
+    // the offset stays inside it.
+    let buffer = unsafe { block.memory.0.add(size_of::<DRIVER_OBJECT>()) }.cast::<u16>();
+    // SAFETY: `buffer` has room for `full.len() + 1` characters and is
+    // 2-aligned (a 16-aligned block, an even object size); the fresh block
+    // cannot overlap `full`.
+    unsafe { buffer.copy_from_nonoverlapping(full.as_ptr(), full.len()) };
+    // SAFETY: `object` starts the fresh, 16-aligned block, which only this
+    // call can reach until `insert`; all-zero bytes are a valid
+    // `DRIVER_OBJECT` (integers, pointers, `None`).
+    let driver = unsafe { &mut *object };
+    driver.Type = IO_TYPE_DRIVER;
+    driver.Size = size_of::<DRIVER_OBJECT>() as i16;
+    driver.DriverName = UNICODE_STRING {
+        Length: (2 * full.len()) as u16,
+        MaximumLength: (2 * full.len() + 2) as u16,
+        Buffer: buffer,
+    };
     let mut st = inner.lock();
     let index = st.drivers.len();
     st.drivers.push(DriverRec {
@@ -121,22 +129,31 @@ pub(crate) fn create_device_locked(
     let driver_object = st.drivers[driver].object.0;
     let block = allocate_zeroed(DEVICE_OBJECT_SIZE + extension.next_multiple_of(ALIGNMENT));
     let device = block.memory.0.cast::<DEVICE_OBJECT>();
-    // SAFETY: the block holds the object and its extension, zeroed and
-    // 16-aligned; the driver object is live (the caller found it in the
-    // object table) and its device list is written under the executive's lock.
-    unsafe {
-        (&raw mut (*device).Type).write(IO_TYPE_DEVICE);
-        (&raw mut (*device).Size).write((DEVICE_OBJECT_SIZE + extension) as u16);
-        (&raw mut (*device).DriverObject).write(driver_object);
-        (&raw mut (*device).NextDevice).write((*driver_object).DeviceObject);
-        (&raw mut (*device).DeviceType).write(device_type);
-        (&raw mut (*device).StackSize).write(1);
-        if extension > 0 {
-            let at = block.memory.0.add(DEVICE_OBJECT_SIZE);
-            (&raw mut (*device).DeviceExtension).write(at.cast::<c_void>());
-        }
-        (&raw mut (*driver_object).DeviceObject).write(device);
+    // The block holds the object and its extension, zeroed and 16-aligned.
+    // SAFETY: `device` starts the fresh block (`DEVICE_OBJECT_SIZE` bytes and
+    // more), which only this call can reach until `insert`; all-zero bytes
+    // are a valid `DEVICE_OBJECT` (integers and pointers).
+    let fresh = unsafe { &mut *device };
+    // SAFETY: the driver object is live (the caller found it in the object
+    // table); `&raw mut` makes no reference.
+    let head = unsafe { &raw mut (*driver_object).DeviceObject };
+    fresh.Type = IO_TYPE_DEVICE;
+    fresh.Size = (DEVICE_OBJECT_SIZE + extension) as u16;
+    fresh.DriverObject = driver_object;
+    // SAFETY: `head` is the live driver object's list head, aligned, written
+    // only under the executive's lock, which the caller holds (`st`).
+    fresh.NextDevice = unsafe { head.read() };
+    fresh.DeviceType = device_type;
+    fresh.StackSize = 1;
+    if extension > 0 {
+        // SAFETY: the extension starts `DEVICE_OBJECT_SIZE` bytes into the
+        // block, which is that long plus the extension's rounded size.
+        let at = unsafe { block.memory.0.add(DEVICE_OBJECT_SIZE) };
+        fresh.DeviceExtension = at.cast::<c_void>();
     }
+    // SAFETY: `head` is the live driver object's list head, aligned; the
+    // executive's lock, held, serializes its writers.
+    unsafe { head.write(device) };
     insert(st, ObjectKind::Device, block, driver, handles);
     if let Some(rec) = st.objects.get_mut(&driver_object.addr()) {
         rec.refs += 1;
@@ -385,16 +402,29 @@ pub(crate) fn driver_extension(st: &State, driver_object: usize, client: usize) 
 ///
 /// Both are live objects of this module, accessed under the executive's lock.
 unsafe fn unlink_device(driver: *mut DRIVER_OBJECT, device: *mut DEVICE_OBJECT) {
-    // SAFETY: the function's contract: the list links only the host's live
-    // devices (a device leaves it when deleted or freed).
-    unsafe {
-        let mut link = &raw mut (*driver).DeviceObject;
-        while !(*link).is_null() {
-            if *link == device {
-                *link = (*device).NextDevice;
-                return;
-            }
-            link = &raw mut (**link).NextDevice;
+    // `link` is the driver's list head, then a listed device's `NextDevice`:
+    // the list links only the host's live devices (a device leaves it when
+    // deleted or freed), so every link is a field of a live object.
+    // SAFETY: `driver` is a live driver object (this fn's contract);
+    // `&raw mut` makes no reference.
+    let mut link = unsafe { &raw mut (*driver).DeviceObject };
+    loop {
+        // SAFETY: `link` is a field of a live object, aligned, and the list
+        // is accessed under the executive's lock (this fn's contract).
+        let next = unsafe { *link };
+        if next.is_null() {
+            return;
         }
+        if next == device {
+            // SAFETY: `device` is a live device object (this fn's contract).
+            let after = unsafe { (*device).NextDevice };
+            // SAFETY: `link` is a field of a live object, and the
+            // executive's lock, held, serializes the list's writers.
+            unsafe { *link = after };
+            return;
+        }
+        // SAFETY: `next` is a listed, live device; `&raw mut` makes no
+        // reference.
+        link = unsafe { &raw mut (*next).NextDevice };
     }
 }

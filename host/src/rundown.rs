@@ -27,17 +27,23 @@ const ONE: usize = 2;
 ///
 /// `run_ref` is a valid, aligned `EX_RUNDOWN_REF` only accessed atomically.
 unsafe fn count<'a>(run_ref: *mut EX_RUNDOWN_REF) -> &'a AtomicUsize {
-    // SAFETY: the caller's contract; `Count` is a `usize` at offset 0.
-    unsafe { AtomicUsize::from_ptr(&raw mut (*run_ref).Count) }
+    // SAFETY: `run_ref` points to an `EX_RUNDOWN_REF` (this fn's contract);
+    // `&raw mut` names its `Count` field without a reference.
+    let count = unsafe { &raw mut (*run_ref).Count };
+    // SAFETY: `count` is the `usize` at offset 0 of a valid, aligned
+    // `EX_RUNDOWN_REF`, so aligned for `AtomicUsize` (same size and
+    // alignment), and only accessed atomically (this fn's contract).
+    unsafe { AtomicUsize::from_ptr(count) }
 }
 
 /// `ExAcquireRundownProtection`.
 ///
 /// # Safety
 ///
-/// As for [`count`].
+/// `run_ref` is a valid, aligned `EX_RUNDOWN_REF` only accessed atomically.
 pub(crate) unsafe fn acquire(run_ref: *mut EX_RUNDOWN_REF) -> bool {
-    // SAFETY: forwarded.
+    // SAFETY: `run_ref` is a valid, aligned `EX_RUNDOWN_REF` only accessed
+    // atomically (this fn's contract), as `count` requires.
     let count = unsafe { count(run_ref) };
     count
         .fetch_update(Ordering::Acquire, Ordering::Relaxed, |c| {
@@ -50,9 +56,11 @@ pub(crate) unsafe fn acquire(run_ref: *mut EX_RUNDOWN_REF) -> bool {
 ///
 /// # Safety
 ///
-/// As for [`count`]; the caller holds protection.
+/// `run_ref` is a valid, aligned `EX_RUNDOWN_REF` only accessed atomically;
+/// the caller holds protection.
 pub(crate) unsafe fn release(run_ref: *mut EX_RUNDOWN_REF) {
-    // SAFETY: forwarded.
+    // SAFETY: `run_ref` is a valid, aligned `EX_RUNDOWN_REF` only accessed
+    // atomically (this fn's contract), as `count` requires.
     unsafe { count(run_ref) }.fetch_sub(ONE, Ordering::Release);
 }
 
@@ -69,9 +77,10 @@ pub(crate) unsafe fn release(run_ref: *mut EX_RUNDOWN_REF) {
 ///
 /// # Safety
 ///
-/// As for [`count`].
+/// `run_ref` is a valid, aligned `EX_RUNDOWN_REF` only accessed atomically.
 pub(crate) unsafe fn wait(run_ref: *mut EX_RUNDOWN_REF, export: usize) {
-    // SAFETY: forwarded.
+    // SAFETY: `run_ref` is a valid, aligned `EX_RUNDOWN_REF` only accessed
+    // atomically (this fn's contract), as `count` requires.
     let count = unsafe { count(run_ref) };
     count.fetch_or(ACTIVE, Ordering::AcqRel);
     // It must wait (holders remain): at PASSIVE_LEVEL or APC_LEVEL only.
@@ -108,9 +117,10 @@ pub(crate) unsafe fn wait(run_ref: *mut EX_RUNDOWN_REF, export: usize) {
 ///
 /// # Safety
 ///
-/// As for [`count`].
+/// `run_ref` is a valid, aligned `EX_RUNDOWN_REF` only accessed atomically.
 pub(crate) unsafe fn initialize(run_ref: *mut EX_RUNDOWN_REF) {
-    // SAFETY: forwarded.
+    // SAFETY: `run_ref` is a valid, aligned `EX_RUNDOWN_REF` only accessed
+    // atomically (this fn's contract), as `count` requires.
     unsafe { count(run_ref) }.store(0, Ordering::Release);
 }
 
@@ -118,8 +128,9 @@ pub(crate) unsafe fn initialize(run_ref: *mut EX_RUNDOWN_REF) {
 ///
 /// # Safety
 ///
-/// As for [`count`].
+/// `run_ref` is a valid, aligned `EX_RUNDOWN_REF` only accessed atomically.
 pub(crate) unsafe fn completed(run_ref: *mut EX_RUNDOWN_REF) {
-    // SAFETY: forwarded.
+    // SAFETY: `run_ref` is a valid, aligned `EX_RUNDOWN_REF` only accessed
+    // atomically (this fn's contract), as `count` requires.
     unsafe { count(run_ref) }.store(ACTIVE, Ordering::Release);
 }

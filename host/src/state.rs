@@ -49,7 +49,8 @@ impl<T> fmt::Debug for Ptr<T> {
 // code that owns what it points to; moving the pointer value between threads
 // carries no access with it.
 unsafe impl<T> Send for Ptr<T> {}
-// SAFETY: as for `Send`: `&Ptr` gives only the pointer value.
+// SAFETY: `&Ptr` gives only the pointer value; a `Ptr` is dereferenced only
+// under the executive's lock or by the code that owns its pointee.
 unsafe impl<T> Sync for Ptr<T> {}
 
 /// How an executive runs work.
@@ -332,15 +333,19 @@ impl Drop for State {
     fn drop(&mut self) {
         for (_, rec) in self.objects.drain() {
             for extension in rec.extensions {
-                // SAFETY: nothing can reach the executive's objects any more.
+                // SAFETY: nothing can reach the executive's objects any more,
+                // and the extension's record is drained, so released once.
                 unsafe { extension.block.release() };
             }
-            // SAFETY: as above.
+            // SAFETY: the executive is gone, so nothing reaches the object's
+            // memory; its record is drained, so released once.
             unsafe { rec.block.release() };
         }
         for (_, freed) in self.freed.drain() {
             if let Some(block) = freed.block {
-                // SAFETY: as above.
+                // SAFETY: a freed object's memory, kept only for its host
+                // handles, which are gone with the executive; drained, so
+                // released once.
                 unsafe { block.release() };
             }
         }

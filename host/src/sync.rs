@@ -133,7 +133,8 @@ mod imp {
 
     // SAFETY: pthread condition variables are thread-safe.
     unsafe impl Sync for Condvar {}
-    // SAFETY: as above; it is moved only before first use.
+    // SAFETY: a pthread condition variable may be used from any thread, and
+    // it is moved only before first use (the invariants).
     unsafe impl Send for Condvar {}
 
     impl Condvar {

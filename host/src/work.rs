@@ -64,8 +64,12 @@ pub(crate) fn ex_queue(
     {
         return;
     }
-    // SAFETY: the caller guarantees `item` is a valid WORK_QUEUE_ITEM.
-    let (flink, routine) = unsafe { ((*item).List.Flink, (*item).WorkerRoutine) };
+    // SAFETY: `item` is non-NULL (checked) and a valid WORK_QUEUE_ITEM, as
+    // `ExQueueWorkItem`, the one caller, requires of its `WorkItem`.
+    let flink = unsafe { (*item).List.Flink };
+    // SAFETY: `item` is a valid WORK_QUEUE_ITEM (`ExQueueWorkItem`'s
+    // contract on its `WorkItem`), and non-NULL (checked).
+    let routine = unsafe { (*item).WorkerRoutine };
     if !flink.is_null() {
         return inner.raise_locked(&mut st, queue_invalid(1, item.addr(), queue_type));
     }
@@ -87,7 +91,8 @@ pub(crate) fn ex_queue(
         }
     };
     let entry = Entry::new(routine as usize, routine as usize, 0, driver);
-    // SAFETY: valid until dequeued, by the caller's contract.
+    // SAFETY: `ExQueueWorkItem`'s `WorkItem` stays valid until its routine
+    // runs, so for reads and writes until it is dequeued.
     let id = unsafe { dispatch::enqueue_locked(inner, &mut st, item, entry, index) };
     drop(st);
     dispatch::eager_wait(inner, id);
@@ -296,17 +301,22 @@ pub(crate) fn io_queue(inner: &Arc<Inner>, item: PIO_WORKITEM, call: IoQueueCall
     {
         return false;
     }
-    // SAFETY: live and not queued, so only this call writes it.
-    unsafe {
-        (*io).set_routine(routine, context);
-        (*io).item.WorkerRoutine = Some(io_trampoline);
-        (*io).item.Parameter = io.cast();
-    }
+    // SAFETY: a tracked IO_WORKITEM is live (freeing removes it from the
+    // table) and not queued (Flink checked), so only this call writes it; the
+    // borrow ends before the item is queued.
+    let host_item = unsafe { &mut *io };
+    host_item.set_routine(routine, context);
+    host_item.item.WorkerRoutine = Some(io_trampoline);
+    host_item.item.Parameter = io.cast();
     objects::reference_locked(inner, &mut st, io_object, export);
     let trampoline = io_trampoline as *const () as usize;
     let entry = Entry::new(trampoline, routine_address, io_object, Some(driver));
-    // SAFETY: a tracked IO_WORKITEM cannot be freed while queued (0xE4/2).
-    let id = unsafe { dispatch::enqueue_locked(inner, &mut st, &raw mut (*io).item, entry, index) };
+    // SAFETY: `io` is a live, tracked IO_WORKITEM; `&raw mut` names its
+    // inner item without a reference.
+    let inner_item = unsafe { &raw mut (*io).item };
+    // SAFETY: a tracked IO_WORKITEM cannot be freed while queued (0xE4/2), so
+    // `inner_item` stays valid for reads and writes until it is dequeued.
+    let id = unsafe { dispatch::enqueue_locked(inner, &mut st, inner_item, entry, index) };
     drop(st);
     dispatch::eager_wait(inner, id);
     true

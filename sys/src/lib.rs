@@ -18,6 +18,7 @@
 #![doc = include_str!("../README.md")]
 #![no_std]
 #![allow(non_camel_case_types, non_snake_case, non_upper_case_globals)]
+#![deny(clippy::multiple_unsafe_ops_per_block)]
 
 use core::ffi::c_void;
 use core::marker::{PhantomData, PhantomPinned};
@@ -421,13 +422,23 @@ pub unsafe fn ExInitializeWorkItem(
     Routine: PWORKER_THREAD_ROUTINE,
     Context: *mut c_void,
 ) {
-    // SAFETY: the caller guarantees `Item` is valid for writes; raw field
-    // writes never create a reference to memory that may be uninitialized.
-    unsafe {
-        (&raw mut (*Item).WorkerRoutine).write(Routine);
-        (&raw mut (*Item).Parameter).write(Context);
-        (&raw mut (*Item).List.Flink).write(core::ptr::null_mut());
-    }
+    // SAFETY: `Item` points to a `WORK_QUEUE_ITEM` (this fn's contract), so
+    // its `WorkerRoutine` field is inside that allocation; `&raw mut` names
+    // the field without a reference to memory that may be uninitialized.
+    let routine = unsafe { &raw mut (*Item).WorkerRoutine };
+    // SAFETY: `routine` is a field of `*Item`, which is valid for writes, and
+    // aligned as the field; a raw write neither reads nor drops the old value.
+    unsafe { routine.write(Routine) };
+    // SAFETY: `Item` points to a `WORK_QUEUE_ITEM`, so its `Parameter` field
+    // is inside that allocation; no reference is made.
+    let parameter = unsafe { &raw mut (*Item).Parameter };
+    // SAFETY: `parameter` is a field of `*Item`, valid for writes and aligned.
+    unsafe { parameter.write(Context) };
+    // SAFETY: `Item` points to a `WORK_QUEUE_ITEM`, whose `List` entry is
+    // inline, so `List.Flink` is inside that allocation; no reference is made.
+    let flink = unsafe { &raw mut (*Item).List.Flink };
+    // SAFETY: `flink` is a field of `*Item`, valid for writes and aligned.
+    unsafe { flink.write(core::ptr::null_mut()) };
 }
 
 #[cfg(target_pointer_width = "64")]

@@ -314,15 +314,17 @@ pub unsafe fn WdfWorkItemCreate(
     Attributes: *mut WDF_OBJECT_ATTRIBUTES,
     WorkItem: *mut WDFWORKITEM,
 ) -> NTSTATUS {
-    // SAFETY: the caller's contract; entry 379 is `PFN_WDFWORKITEMCREATE`.
-    unsafe {
-        table_function::<PFN_WDFWORKITEMCREATE, WdfWorkItemCreateTableIndex>()(
-            WdfDriverGlobals,
-            Config,
-            Attributes,
-            WorkItem,
-        )
-    }
+    // SAFETY: the framework has bound the driver (this fn's contract), so its
+    // table is filled in; entry 379 is `PFN_WDFWORKITEMCREATE`.
+    let create = unsafe { table_function::<PFN_WDFWORKITEMCREATE, WdfWorkItemCreateTableIndex>() };
+    // SAFETY: the framework wrote `WdfDriverGlobals` when it bound the driver,
+    // before any of the driver's code ran, and nothing writes it after; this
+    // reads the pointer by value.
+    let globals = unsafe { WdfDriverGlobals };
+    // SAFETY: `create` is the framework's `WdfWorkItemCreate`; `Config`,
+    // `Attributes` and `WorkItem` are valid pointers and IRQL <=
+    // DISPATCH_LEVEL (this fn's contract).
+    unsafe { create(globals, Config, Attributes, WorkItem) }
 }
 
 /// `WdfWorkItemEnqueue`.
@@ -331,13 +333,17 @@ pub unsafe fn WdfWorkItemCreate(
 ///
 /// The framework has bound the driver; `WorkItem` is a live work item; IRQL <= DISPATCH_LEVEL.
 pub unsafe fn WdfWorkItemEnqueue(WorkItem: WDFWORKITEM) {
-    // SAFETY: the caller's contract; entry 380 is `PFN_WDFWORKITEMENQUEUE`.
-    unsafe {
-        table_function::<PFN_WDFWORKITEMENQUEUE, WdfWorkItemEnqueueTableIndex>()(
-            WdfDriverGlobals,
-            WorkItem,
-        )
-    }
+    // SAFETY: the framework has bound the driver (this fn's contract), so its
+    // table is filled in; entry 380 is `PFN_WDFWORKITEMENQUEUE`.
+    let enqueue =
+        unsafe { table_function::<PFN_WDFWORKITEMENQUEUE, WdfWorkItemEnqueueTableIndex>() };
+    // SAFETY: the framework wrote `WdfDriverGlobals` when it bound the driver,
+    // before any of the driver's code ran, and nothing writes it after; this
+    // reads the pointer by value.
+    let globals = unsafe { WdfDriverGlobals };
+    // SAFETY: `enqueue` is the framework's `WdfWorkItemEnqueue`; `WorkItem` is
+    // a live work item and IRQL <= DISPATCH_LEVEL (this fn's contract).
+    unsafe { enqueue(globals, WorkItem) }
 }
 
 /// `WdfWorkItemGetParentObject`.
@@ -346,13 +352,18 @@ pub unsafe fn WdfWorkItemEnqueue(WorkItem: WDFWORKITEM) {
 ///
 /// The framework has bound the driver; `WorkItem` is a live work item.
 pub unsafe fn WdfWorkItemGetParentObject(WorkItem: WDFWORKITEM) -> WDFOBJECT {
-    // SAFETY: the caller's contract; entry 381 is `PFN_WDFWORKITEMGETPARENTOBJECT`.
-    unsafe {
-        table_function::<PFN_WDFWORKITEMGETPARENTOBJECT, WdfWorkItemGetParentObjectTableIndex>()(
-            WdfDriverGlobals,
-            WorkItem,
-        )
-    }
+    // SAFETY: the framework has bound the driver (this fn's contract), so its
+    // table is filled in; entry 381 is `PFN_WDFWORKITEMGETPARENTOBJECT`.
+    let get_parent = unsafe {
+        table_function::<PFN_WDFWORKITEMGETPARENTOBJECT, WdfWorkItemGetParentObjectTableIndex>()
+    };
+    // SAFETY: the framework wrote `WdfDriverGlobals` when it bound the driver,
+    // before any of the driver's code ran, and nothing writes it after; this
+    // reads the pointer by value.
+    let globals = unsafe { WdfDriverGlobals };
+    // SAFETY: `get_parent` is the framework's `WdfWorkItemGetParentObject`;
+    // `WorkItem` is a live work item (this fn's contract).
+    unsafe { get_parent(globals, WorkItem) }
 }
 
 /// `WdfWorkItemFlush`.
@@ -362,13 +373,18 @@ pub unsafe fn WdfWorkItemGetParentObject(WorkItem: WDFWORKITEM) -> WDFOBJECT {
 /// The framework has bound the driver; `WorkItem` is a live work item;
 /// PASSIVE_LEVEL, not from the item's own callback.
 pub unsafe fn WdfWorkItemFlush(WorkItem: WDFWORKITEM) {
-    // SAFETY: the caller's contract; entry 382 has the enqueue shape.
-    unsafe {
-        table_function::<PFN_WDFWORKITEMENQUEUE, WdfWorkItemFlushTableIndex>()(
-            WdfDriverGlobals,
-            WorkItem,
-        )
-    }
+    // SAFETY: the framework has bound the driver (this fn's contract), so its
+    // table is filled in; entry 382 (`PFN_WDFWORKITEMFLUSH`) has the enqueue
+    // shape.
+    let flush = unsafe { table_function::<PFN_WDFWORKITEMENQUEUE, WdfWorkItemFlushTableIndex>() };
+    // SAFETY: the framework wrote `WdfDriverGlobals` when it bound the driver,
+    // before any of the driver's code ran, and nothing writes it after; this
+    // reads the pointer by value.
+    let globals = unsafe { WdfDriverGlobals };
+    // SAFETY: `flush` is the framework's `WdfWorkItemFlush`; `WorkItem` is a
+    // live work item, at PASSIVE_LEVEL and not from its own callback (this
+    // fn's contract).
+    unsafe { flush(globals, WorkItem) }
 }
 
 /// `WdfObjectDelete`.
@@ -377,10 +393,16 @@ pub unsafe fn WdfWorkItemFlush(WorkItem: WDFWORKITEM) {
 ///
 /// The framework has bound the driver; `Object` is a live object the driver may delete.
 pub unsafe fn WdfObjectDelete(Object: WDFOBJECT) {
-    // SAFETY: the caller's contract; entry 208 is `PFN_WDFOBJECTDELETE`.
-    unsafe {
-        table_function::<PFN_WDFOBJECTDELETE, WdfObjectDeleteTableIndex>()(WdfDriverGlobals, Object)
-    }
+    // SAFETY: the framework has bound the driver (this fn's contract), so its
+    // table is filled in; entry 208 is `PFN_WDFOBJECTDELETE`.
+    let delete = unsafe { table_function::<PFN_WDFOBJECTDELETE, WdfObjectDeleteTableIndex>() };
+    // SAFETY: the framework wrote `WdfDriverGlobals` when it bound the driver,
+    // before any of the driver's code ran, and nothing writes it after; this
+    // reads the pointer by value.
+    let globals = unsafe { WdfDriverGlobals };
+    // SAFETY: `delete` is the framework's `WdfObjectDelete`; `Object` is a live
+    // object the driver may delete (this fn's contract).
+    unsafe { delete(globals, Object) }
 }
 
 /// `WdfObjectReferenceActual` (`WdfObjectReference` / `WdfObjectReferenceWithTag`):
@@ -397,16 +419,19 @@ pub unsafe fn WdfObjectReferenceActual(
     Line: i32,
     File: *const c_char,
 ) {
-    // SAFETY: the caller's contract; entry 205 is `PFN_WDFOBJECTREFERENCEACTUAL`.
-    unsafe {
-        table_function::<PFN_WDFOBJECTREFERENCEACTUAL, WdfObjectReferenceActualTableIndex>()(
-            WdfDriverGlobals,
-            Handle,
-            Tag,
-            Line,
-            File,
-        )
-    }
+    // SAFETY: the framework has bound the driver (this fn's contract), so its
+    // table is filled in; entry 205 is `PFN_WDFOBJECTREFERENCEACTUAL`.
+    let reference = unsafe {
+        table_function::<PFN_WDFOBJECTREFERENCEACTUAL, WdfObjectReferenceActualTableIndex>()
+    };
+    // SAFETY: the framework wrote `WdfDriverGlobals` when it bound the driver,
+    // before any of the driver's code ran, and nothing writes it after; this
+    // reads the pointer by value.
+    let globals = unsafe { WdfDriverGlobals };
+    // SAFETY: `reference` is the framework's `WdfObjectReferenceActual`;
+    // `Handle` is live or referenced by the caller, at IRQL <=
+    // DISPATCH_LEVEL (this fn's contract).
+    unsafe { reference(globals, Handle, Tag, Line, File) }
 }
 
 /// `WdfObjectDereferenceActual`: drops a reference taken with
@@ -422,16 +447,20 @@ pub unsafe fn WdfObjectDereferenceActual(
     Line: i32,
     File: *const c_char,
 ) {
-    // SAFETY: the caller's contract; entry 206 has the reference shape.
-    unsafe {
-        table_function::<PFN_WDFOBJECTREFERENCEACTUAL, WdfObjectDereferenceActualTableIndex>()(
-            WdfDriverGlobals,
-            Handle,
-            Tag,
-            Line,
-            File,
-        )
-    }
+    // SAFETY: the framework has bound the driver (this fn's contract), so its
+    // table is filled in; entry 206 (`PFN_WDFOBJECTDEREFERENCEACTUAL`) has
+    // the reference shape.
+    let dereference = unsafe {
+        table_function::<PFN_WDFOBJECTREFERENCEACTUAL, WdfObjectDereferenceActualTableIndex>()
+    };
+    // SAFETY: the framework wrote `WdfDriverGlobals` when it bound the driver,
+    // before any of the driver's code ran, and nothing writes it after; this
+    // reads the pointer by value.
+    let globals = unsafe { WdfDriverGlobals };
+    // SAFETY: `dereference` is the framework's `WdfObjectDereferenceActual`;
+    // the caller owns the reference on `Handle` it drops, at IRQL <=
+    // DISPATCH_LEVEL (this fn's contract).
+    unsafe { dereference(globals, Handle, Tag, Line, File) }
 }
 
 /// `WdfObjectAllocateContext`: context space of another type for an existing
@@ -448,15 +477,20 @@ pub unsafe fn WdfObjectAllocateContext(
     ContextAttributes: *mut WDF_OBJECT_ATTRIBUTES,
     Context: *mut *mut c_void,
 ) -> NTSTATUS {
-    // SAFETY: the caller's contract; entry 203 is `PFN_WDFOBJECTALLOCATECONTEXT`.
-    unsafe {
-        table_function::<PFN_WDFOBJECTALLOCATECONTEXT, WdfObjectAllocateContextTableIndex>()(
-            WdfDriverGlobals,
-            Handle,
-            ContextAttributes,
-            Context,
-        )
-    }
+    // SAFETY: `Handle` is a live framework object (this fn's contract), so
+    // the framework has bound the driver and filled in its table; entry 203 is
+    // `PFN_WDFOBJECTALLOCATECONTEXT`.
+    let allocate_context = unsafe {
+        table_function::<PFN_WDFOBJECTALLOCATECONTEXT, WdfObjectAllocateContextTableIndex>()
+    };
+    // SAFETY: the framework wrote `WdfDriverGlobals` when it bound the driver,
+    // before any of the driver's code ran, and nothing writes it after; this
+    // reads the pointer by value.
+    let globals = unsafe { WdfDriverGlobals };
+    // SAFETY: `allocate_context` is the framework's `WdfObjectAllocateContext`;
+    // `Handle` is live, `ContextAttributes` initialized with a context type
+    // and no parent, `Context` valid for a write (this fn's contract).
+    unsafe { allocate_context(globals, Handle, ContextAttributes, Context) }
 }
 
 /// `WdfObjectGetTypedContextWorker` (what `WDF_DECLARE_CONTEXT_TYPE`'s accessor calls).
@@ -469,11 +503,20 @@ pub unsafe fn WdfObjectGetTypedContextWorker(
     Handle: WDFOBJECT,
     TypeInfo: PCWDF_OBJECT_CONTEXT_TYPE_INFO,
 ) -> *mut c_void {
-    // SAFETY: the caller's contract; entry 202 is `PFN_WDFOBJECTGETTYPEDCONTEXTWORKER`.
-    unsafe {
+    // SAFETY: the framework has bound the driver (this fn's contract), so its
+    // table is filled in; entry 202 is `PFN_WDFOBJECTGETTYPEDCONTEXTWORKER`.
+    let get_context = unsafe {
         table_function::<PFN_WDFOBJECTGETTYPEDCONTEXTWORKER, WdfObjectGetTypedContextWorkerTableIndex>(
-        )(WdfDriverGlobals, Handle, TypeInfo)
-    }
+        )
+    };
+    // SAFETY: the framework wrote `WdfDriverGlobals` when it bound the driver,
+    // before any of the driver's code ran, and nothing writes it after; this
+    // reads the pointer by value.
+    let globals = unsafe { WdfDriverGlobals };
+    // SAFETY: `get_context` is the framework's
+    // `WdfObjectGetTypedContextWorker`; `Handle` is live and `TypeInfo` a
+    // context type's static info (this fn's contract).
+    unsafe { get_context(globals, Handle, TypeInfo) }
 }
 
 #[cfg(target_pointer_width = "64")]

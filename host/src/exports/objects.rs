@@ -168,7 +168,8 @@ pub(crate) unsafe extern "system" fn IoAllocateDriverObjectExtension(
         let size = DriverObjectExtensionSize as usize;
         match objects::allocate_driver_extension(&mut st, object, client, size) {
             Some(extension) => {
-                // SAFETY: as above.
+                // SAFETY: `DriverObjectExtension` was checked non-NULL, so it
+                // is valid for a write (this export's contract).
                 unsafe { DriverObjectExtension.write(extension) };
                 STATUS_SUCCESS
             }

@@ -89,6 +89,8 @@ fn allocate(flags: POOL_FLAGS, size: SIZE_T, tag: ULONG, export: usize) -> *mut 
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "system" fn ExFreePoolWithTag(P: *mut c_void, Tag: ULONG) {
     let _ = Tag;
-    // SAFETY: forwarded; the pool ignores the layout of a tracked block.
+    // SAFETY: nothing uses `P` after it is freed (this export's contract),
+    // which is all `pool::free` needs; it ignores the layout of a tracked
+    // block, and raises a bug check for any other pointer.
     guarded((), || unsafe { pool::free(P.cast(), Layout::new::<u8>()) });
 }

@@ -11,7 +11,9 @@ use ntwork_sys::{BOOLEAN, EX_RUNDOWN_REF, KPROCESSOR_MODE, NTSTATUS, STATUS_SUCC
 /// `RunRef` is a valid `EX_RUNDOWN_REF`.
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "system" fn ExInitializeRundownProtection(RunRef: *mut EX_RUNDOWN_REF) {
-    // SAFETY: forwarded.
+    // SAFETY: `RunRef` is a valid `EX_RUNDOWN_REF` (this export's contract),
+    // so aligned; drivers treat it as opaque and reach it only through these
+    // exports, which access it atomically.
     unsafe { crate::rundown::initialize(RunRef) }
 }
 
@@ -22,7 +24,9 @@ pub(crate) unsafe extern "system" fn ExInitializeRundownProtection(RunRef: *mut 
 /// `RunRef` is a valid `EX_RUNDOWN_REF`.
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "system" fn ExReInitializeRundownProtection(RunRef: *mut EX_RUNDOWN_REF) {
-    // SAFETY: forwarded.
+    // SAFETY: `RunRef` is a valid `EX_RUNDOWN_REF` (this export's contract),
+    // so aligned; drivers treat it as opaque and reach it only through these
+    // exports, which access it atomically.
     unsafe { crate::rundown::initialize(RunRef) }
 }
 
@@ -35,7 +39,9 @@ pub(crate) unsafe extern "system" fn ExReInitializeRundownProtection(RunRef: *mu
 pub(crate) unsafe extern "system" fn ExAcquireRundownProtection(
     RunRef: *mut EX_RUNDOWN_REF,
 ) -> BOOLEAN {
-    // SAFETY: forwarded.
+    // SAFETY: `RunRef` is a valid `EX_RUNDOWN_REF` (this export's contract),
+    // so aligned; drivers treat it as opaque and reach it only through these
+    // exports, which access it atomically.
     BOOLEAN::from(unsafe { crate::rundown::acquire(RunRef) })
 }
 
@@ -46,7 +52,9 @@ pub(crate) unsafe extern "system" fn ExAcquireRundownProtection(
 /// `RunRef` is a valid `EX_RUNDOWN_REF` the caller holds protection on.
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "system" fn ExReleaseRundownProtection(RunRef: *mut EX_RUNDOWN_REF) {
-    // SAFETY: forwarded.
+    // SAFETY: `RunRef` is a valid `EX_RUNDOWN_REF` the caller holds
+    // protection on (this export's contract), so aligned; drivers reach it
+    // only through these exports, which access it atomically.
     unsafe { crate::rundown::release(RunRef) }
 }
 
@@ -60,7 +68,9 @@ pub(crate) unsafe extern "system" fn ExWaitForRundownProtectionRelease(
     RunRef: *mut EX_RUNDOWN_REF,
 ) {
     let export = ExWaitForRundownProtectionRelease as *const () as usize;
-    // SAFETY: forwarded.
+    // SAFETY: `RunRef` is a valid `EX_RUNDOWN_REF` (this export's contract),
+    // so aligned; drivers treat it as opaque and reach it only through these
+    // exports, which access it atomically.
     unsafe { crate::rundown::wait(RunRef, export) }
 }
 
@@ -71,7 +81,9 @@ pub(crate) unsafe extern "system" fn ExWaitForRundownProtectionRelease(
 /// `RunRef` is a valid `EX_RUNDOWN_REF`.
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "system" fn ExRundownCompleted(RunRef: *mut EX_RUNDOWN_REF) {
-    // SAFETY: forwarded.
+    // SAFETY: `RunRef` is a valid `EX_RUNDOWN_REF` (this export's contract),
+    // so aligned; drivers treat it as opaque and reach it only through these
+    // exports, which access it atomically.
     unsafe { crate::rundown::completed(RunRef) }
 }
 
@@ -108,7 +120,8 @@ pub(crate) unsafe extern "system" fn KeDelayExecutionThread(
     Interval: *mut i64,
 ) -> NTSTATUS {
     let _ = (WaitMode, Alertable);
-    // SAFETY: the caller's contract.
+    // SAFETY: `Interval` is valid for reads (this export's contract) and,
+    // pointing to an `i64` (`LARGE_INTEGER`), aligned.
     let interval = unsafe { Interval.read() };
     if interval < 0 {
         std::thread::sleep(std::time::Duration::from_nanos(

@@ -113,7 +113,7 @@ pub(crate) unsafe extern "system" fn IoQueueWorkItemEx(
 ///
 /// # Safety
 ///
-/// As for [`IoQueueWorkItemEx`].
+/// `WorkerRoutine` may be called with the item's object, `Context` and the item.
 #[unsafe(no_mangle)]
 pub(crate) unsafe extern "system" fn IoTryQueueWorkItem(
     IoWorkItem: PIO_WORKITEM,

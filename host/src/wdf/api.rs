@@ -119,7 +119,9 @@ unsafe extern "system" fn WdfObjectAllocateContext(
     let Some(handle) = object_of(Handle, FX_TYPE_OBJECT, export) else {
         return w::STATUS_INVALID_PARAMETER;
     };
-    // SAFETY: the caller's attributes, if any.
+    // SAFETY: `ContextAttributes` is NULL or points to the driver's
+    // initialized `WDF_OBJECT_ATTRIBUTES` (KMDF's contract); the borrow is
+    // copied at once.
     let Some(attributes) = (unsafe { ContextAttributes.as_ref() }).copied() else {
         return w::STATUS_WDF_PARENT_NOT_SPECIFIED;
     };

@@ -99,7 +99,9 @@ fn destroy(handle: usize) {
 
 /// Frees a work item's `IO_WORKITEM` through the kernel's export.
 fn free_io_work_item(io: PIO_WORKITEM) {
-    // SAFETY: the work item's own IO_WORKITEM, not queued (see `destroy`).
+    // SAFETY: the destroyed work item's own IO_WORKITEM, freed once (its
+    // object is out of the table); not queued, because every pending enqueue
+    // holds a reference on the object until its callback has run.
     unsafe { ffi::IoFreeWorkItem(io) };
 }
 

@@ -66,7 +66,8 @@ pub(super) unsafe extern "system" fn WdfWorkItemCreate(
     if irql_above(export, 0, ffi::DISPATCH_LEVEL) {
         return w::STATUS_INVALID_DEVICE_STATE;
     }
-    // SAFETY: the caller's attributes, if any.
+    // SAFETY: `Attributes` is NULL or points to the driver's initialized
+    // `WDF_OBJECT_ATTRIBUTES` (KMDF's contract); the borrow is copied at once.
     let attributes = unsafe { Attributes.as_ref() }.copied();
     let attributes = match attributes_for_parent(attributes.as_ref()) {
         Ok(attributes) => attributes,

@@ -121,12 +121,17 @@ pub unsafe fn table_function<F: Copy, const INDEX: usize>() -> F {
              targets (ntwork-sys features kmdf-1-15, kmdf-1-31; default 1.33)"
         );
     };
-    // SAFETY: the caller's contract: a filled-in table, which has
-    // `WdfFunctionTableNumEntries` entries (more than `INDEX`, checked above),
-    // whose entry `INDEX` has type `F`.
-    unsafe {
-        let table = WdfFunctions;
-        let function = *table.add(INDEX);
-        core::mem::transmute_copy::<WDFFUNC, F>(&function)
-    }
+    // SAFETY: the framework wrote `WdfFunctions` when it bound the driver
+    // (this fn's contract), before any of the driver's code ran, and nothing
+    // writes it after; this reads the pointer by value.
+    let table = unsafe { WdfFunctions };
+    // SAFETY: the bound table has `WdfFunctionTableNumEntries` entries, more
+    // than `INDEX` (checked above), so `table + INDEX` stays inside it.
+    let entry = unsafe { table.add(INDEX) };
+    // SAFETY: `entry` is inside the table the framework filled in, so it is
+    // aligned and initialized; the table is never written after binding.
+    let function = unsafe { *entry };
+    // SAFETY: entry `INDEX` holds a function of type `F` (this fn's contract),
+    // and `F` has the size of `WDFFUNC` (checked above).
+    unsafe { core::mem::transmute_copy::<WDFFUNC, F>(&function) }
 }
