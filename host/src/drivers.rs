@@ -11,7 +11,7 @@ use ntwork_sys::{self as ffi, PDEVICE_OBJECT, PDRIVER_OBJECT};
 use crate::bugcheck::BugCheck;
 use crate::context::with_driver_context;
 use crate::objects;
-use crate::state::{DriverState, Inner, Ptr};
+use crate::state::{DriverState, Inner, ObjectKind, Ptr};
 
 /// Why [`Driver::unload`] did not unload the driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +128,25 @@ impl Driver {
             inner: Arc::clone(&self.inner),
             raw: Ptr(raw),
         }
+    }
+
+    /// A handle on a device this driver created through `IoCreateDevice`
+    /// (as ntwork's `Device::create` does), so a test can check it like one
+    /// from [`create_device`](Self::create_device): the handle keeps the
+    /// object's memory from now on. `None` if `device` is not a device of
+    /// this driver that the object manager still has (deleted and freed, or
+    /// never made by it).
+    pub fn device(&self, device: PDEVICE_OBJECT) -> Option<Device> {
+        let mut st = self.inner.lock();
+        let rec = st.objects.get(&device.addr())?;
+        if rec.kind != ObjectKind::Device || rec.driver != self.index {
+            return None;
+        }
+        objects::add_handle(&mut st, device.addr());
+        Some(Device {
+            inner: Arc::clone(&self.inner),
+            raw: Ptr(device),
+        })
     }
 
     /// Sets the driver object's `DriverUnload` field, as DriverEntry does;
@@ -300,6 +319,16 @@ impl Device {
     pub fn extension(&self) -> *mut c_void {
         // SAFETY: this handle keeps the device object's memory.
         unsafe { (*self.raw.0).DeviceExtension }
+    }
+
+    /// The `DeviceExtensionSize` the device was created with, as a debugger
+    /// reads it: the object's `Size` field (`sizeof(DEVICE_OBJECT)` plus the
+    /// extension, a `USHORT`) less `sizeof(DEVICE_OBJECT)`.
+    pub fn extension_size(&self) -> usize {
+        // SAFETY: this handle keeps the device object's memory; `Size` is
+        // written once, by `IoCreateDevice`.
+        let size = unsafe { (*self.raw.0).Size };
+        usize::from(size.wrapping_sub(objects::DEVICE_OBJECT_SIZE as u16))
     }
 
     /// `IoDeleteDevice`: unlinks the device from its driver and drops the

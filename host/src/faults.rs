@@ -11,6 +11,9 @@ pub enum FaultSite {
     Pool,
     /// `IoTryQueueWorkItem` returns `FALSE`: nothing queued, no reference kept.
     TryQueue,
+    /// `IoCreateDevice` returns `STATUS_INSUFFICIENT_RESOURCES` (the object
+    /// manager found no pool for the object) and creates nothing.
+    IoCreateDevice,
 }
 
 /// Which calls at a [`FaultSite`] fail. Setting a plan restarts its counting.
@@ -44,13 +47,13 @@ impl Plan {
 /// The plans of one executive.
 #[derive(Debug)]
 pub(crate) struct Faults {
-    plans: [Plan; 3],
+    plans: [Plan; 4],
 }
 
 impl Faults {
     pub(crate) const fn new() -> Self {
         Self {
-            plans: [Plan::NEVER; 3],
+            plans: [Plan::NEVER; 4],
         }
     }
 
@@ -59,6 +62,7 @@ impl Faults {
             FaultSite::IoAllocateWorkItem => 0,
             FaultSite::Pool => 1,
             FaultSite::TryQueue => 2,
+            FaultSite::IoCreateDevice => 3,
         }
     }
 

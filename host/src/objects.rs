@@ -34,7 +34,7 @@ pub(crate) const IO_TYPE_DEVICE: i16 = 3;
 
 /// `sizeof(DEVICE_OBJECT)` in `wdm.h` (0x150 on 64-bit, 0xB8 on 32-bit); the
 /// extension follows it, as `IoCreateDevice` lays it out.
-const DEVICE_OBJECT_SIZE: usize = if size_of::<usize>() == 8 { 0x150 } else { 0xB8 };
+pub(crate) const DEVICE_OBJECT_SIZE: usize = if size_of::<usize>() == 8 { 0x150 } else { 0xB8 };
 /// `MEMORY_ALLOCATION_ALIGNMENT`.
 const ALIGNMENT: usize = 16;
 

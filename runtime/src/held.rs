@@ -1,7 +1,8 @@
 //! What the routine running on this thread holds: the addresses of the drains
-//! (a `Rundown`, a reusable item's flush protection) its run is counted in. A
-//! wait for one of them from inside that routine waits for the routine itself:
-//! on Windows it never returns. Host builds (where panics unwind) report it as
+//! (a `Rundown`, a reusable item's flush protection) its run is counted in,
+//! and the device extensions it holds a guard on (`ExtensionRef`). A wait for
+//! one of them from this thread waits for the thread itself: on Windows it
+//! never returns. Host builds (where panics unwind) report it as
 //! a panic in the routine, which the host executive reports as a labelled host
 //! diagnostic instead of hanging the test; driver builds compile all of this
 //! away. Addresses are only compared, never turned back into pointers.
@@ -29,6 +30,31 @@ mod imp {
 
     pub(super) fn is_held(address: usize) -> bool {
         HELD.with(|list| list.borrow().contains(&address))
+    }
+
+    std::thread_local! {
+        /// The drains this thread holds a guard on (`ExtensionRef`).
+        static GUARDS: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn guard_taken(address: usize) {
+        // A thread being torn down has no list: nothing to record then.
+        let _ = GUARDS.try_with(|list| list.borrow_mut().push(address));
+    }
+
+    pub(super) fn guard_released(address: usize) {
+        let _ = GUARDS.try_with(|list| {
+            let mut list = list.borrow_mut();
+            if let Some(at) = list.iter().rposition(|&held| held == address) {
+                list.swap_remove(at);
+            }
+        });
+    }
+
+    pub(super) fn holds_guard(address: usize) -> bool {
+        GUARDS
+            .try_with(|list| list.borrow().contains(&address))
+            .unwrap_or(false)
     }
 }
 
@@ -67,4 +93,35 @@ pub(crate) fn assert_not_held(address: usize) {
     }
     #[cfg(not(all(any(feature = "std", all(panic = "unwind", unix)), not(loom))))]
     let _ = address;
+}
+
+/// Records that this thread took a guard on the drain at `address` (host
+/// builds; a guard cannot leave its thread).
+#[inline(always)]
+pub(crate) fn guard_taken(address: usize) {
+    #[cfg(all(any(feature = "std", all(panic = "unwind", unix)), not(loom)))]
+    imp::guard_taken(address);
+    #[cfg(not(all(any(feature = "std", all(panic = "unwind", unix)), not(loom))))]
+    let _ = address;
+}
+
+/// Records that this thread released a guard on the drain at `address`.
+#[inline(always)]
+pub(crate) fn guard_released(address: usize) {
+    #[cfg(all(any(feature = "std", all(panic = "unwind", unix)), not(loom)))]
+    imp::guard_released(address);
+    #[cfg(not(all(any(feature = "std", all(panic = "unwind", unix)), not(loom))))]
+    let _ = address;
+}
+
+/// Panics (host builds) with `message` if this thread holds a guard on the
+/// drain at `address`: waiting for that drain would wait for this thread.
+#[inline(always)]
+pub(crate) fn assert_no_guard(address: usize, message: &'static str) {
+    #[cfg(all(any(feature = "std", all(panic = "unwind", unix)), not(loom)))]
+    if imp::holds_guard(address) {
+        panic!("{message}");
+    }
+    #[cfg(not(all(any(feature = "std", all(panic = "unwind", unix)), not(loom))))]
+    let _ = (address, message);
 }

@@ -61,6 +61,7 @@ pub mod irql;
 pub use ntwork_sys as ffi;
 pub mod raw;
 
+mod device;
 mod error;
 mod ex;
 mod guard;
@@ -81,6 +82,7 @@ pub mod wdf;
 #[doc(hidden)]
 pub mod __private;
 
+pub use device::{CreateDeviceError, Device, DeviceOptions, ExtensionRef};
 pub use error::{AllocError, NotQueued, QueueError, Refused};
 pub use ex::{ExRoutine, ExRoutineRef, ExWorkItem, ReusableExWorkItem};
 pub use io::{

@@ -65,7 +65,7 @@ impl Drain {
 
     /// Not open yet: acquires fail until [`open`](Self::open).
     #[cfg(not(loom))]
-    const fn unopened() -> Self {
+    pub(crate) const fn unopened() -> Self {
         Self {
             rundown: UnsafeCell::new(ffi::EX_RUNDOWN_REF {
                 Count: EX_RUNDOWN_ACTIVE,
@@ -85,7 +85,7 @@ impl Drain {
 
     /// As above; loom's atomics cannot be made in a `const fn`.
     #[cfg(loom)]
-    fn unopened() -> Self {
+    pub(crate) fn unopened() -> Self {
         Self {
             rundown: UnsafeCell::new(ffi::EX_RUNDOWN_REF {
                 Count: EX_RUNDOWN_ACTIVE,

@@ -1,9 +1,10 @@
 //! A WDM driver on ntwork: `DriverEntry` registers `AddDevice` and installs
 //! ntwork's `DriverUnload` (which waits for the driver's Ex work, then runs
-//! `driver_unload`); `AddDevice` creates the device and its port; every
-//! work-item path runs from there (`work.rs`, the only file that uses
-//! ntwork's safe API). Linked into a `.sys` by `.ci/drivers`; what the
-//! kernel does not provide is in `driver-support` (see `drivers/README.md`).
+//! `driver_unload`); `AddDevice` creates the device with its port as the
+//! typed device extension (`ntwork::Device<Port>`); every work-item path
+//! runs from there (`work.rs`, the only file that uses ntwork's safe API).
+//! Linked into a `.sys` by `.ci/drivers`; what the kernel does not provide
+//! is in `driver-support` (see `drivers/README.md`).
 //!
 //! The shape of a PnP driver without its IRP handling: the devices are
 //! deleted in `DriverUnload` here, where a PnP driver deletes each at
@@ -11,20 +12,17 @@
 
 #![no_std]
 
-extern crate alloc;
-
 mod imports;
 mod work;
 
-use alloc::sync::Arc;
+use ntwork::DriverObject;
 use ntwork::ffi::{
-    FILE_DEVICE_UNKNOWN, IoCreateDevice, IoDeleteDevice, NTSTATUS, PDEVICE_OBJECT, PDRIVER_OBJECT,
-    STATUS_SUCCESS, ULONG, UNICODE_STRING,
+    NTSTATUS, PDEVICE_OBJECT, PDRIVER_OBJECT, STATUS_SUCCESS, ULONG, UNICODE_STRING,
 };
 use ntwork::irql::Passive;
-use ntwork::{DeviceObject, DriverObject};
 
-/// The driver's allocator for its `Arc`s (wdk-alloc's role).
+/// The driver's allocator (wdk-alloc's role): ntwork's `alloc` feature
+/// links the `alloc` crate, which needs one.
 #[global_allocator]
 static ALLOCATOR: driver_support::PoolAllocator = driver_support::PoolAllocator;
 
@@ -39,12 +37,6 @@ struct DriverExtension {
     add_device: Option<DriverAddDevice>,
     count: ULONG,
     service_key_name: UNICODE_STRING,
-}
-
-/// The device extension: the device's port, written by `AddDevice`.
-#[repr(C)]
-struct DeviceExtension {
-    port: Option<Arc<work::Port>>,
 }
 
 /// The image's entry point (`/ENTRY:DriverEntry`).
@@ -86,40 +78,14 @@ pub unsafe extern "system" fn DriverEntry(
 ///
 /// Called by the PnP manager with this driver's object and a PDO.
 unsafe extern "system" fn add_device(driver: PDRIVER_OBJECT, _pdo: PDEVICE_OBJECT) -> NTSTATUS {
-    let mut fdo: PDEVICE_OBJECT = core::ptr::null_mut();
-    // SAFETY: a valid driver object; the extension is zeroed by the kernel
-    // (a `None` port); `fdo` is valid for the write.
-    let status = unsafe {
-        IoCreateDevice(
-            driver,
-            size_of::<DeviceExtension>() as ULONG,
-            core::ptr::null_mut(),
-            FILE_DEVICE_UNKNOWN,
-            0,
-            0,
-            &mut fdo,
-        )
-    };
-    if status != STATUS_SUCCESS {
-        return status;
-    }
-    // SAFETY: the device this driver just created; deleted only by
-    // `driver_unload`, after its port is stopped and dropped.
-    let device = unsafe { DeviceObject::from_raw(fdo) };
+    // SAFETY: the PnP manager passes this driver's object, live for the call.
+    let driver = unsafe { DriverObject::from_raw(driver) };
     // SAFETY: the PnP manager calls AddDevice at PASSIVE_LEVEL; the proof
     // lives for this call.
     let irql = unsafe { Passive::assume() };
-    match work::device_added(device, &irql) {
-        Ok(port) => {
-            // SAFETY: the extension is this device's, zeroed, and ours.
-            unsafe { (*(*fdo).DeviceExtension.cast::<DeviceExtension>()).port = Some(port) };
-            STATUS_SUCCESS
-        }
-        Err(status) => {
-            // SAFETY: created above, holding nothing of ours.
-            unsafe { IoDeleteDevice(fdo) };
-            status
-        }
+    match work::device_added(driver, &irql) {
+        Ok(()) => STATUS_SUCCESS,
+        Err(status) => status,
     }
 }
 
@@ -127,18 +93,15 @@ unsafe extern "system" fn add_device(driver: PDRIVER_OBJECT, _pdo: PDEVICE_OBJEC
 /// Ex routine counted in the driver's rundown has returned: stop and delete
 /// each device. PASSIVE_LEVEL.
 fn driver_unload(driver: &DriverObject, irql: &mut Passive<'_>) {
-    // SAFETY: the driver's device list, walked before any entry is deleted.
+    // SAFETY: the driver's device list (wdm.h's layout), read before any
+    // entry is deleted; only this driver adds to it (AddDevice).
     let mut next = unsafe { (*driver.as_raw()).DeviceObject };
     while !next.is_null() {
         let device = next;
-        // SAFETY: a live device of this driver; its extension is ours.
-        unsafe {
-            next = (*device).NextDevice;
-            let extension = (*device).DeviceExtension.cast::<DeviceExtension>();
-            if let Some(port) = (*extension).port.take() {
-                port.stop(irql);
-            }
-            IoDeleteDevice(device);
-        }
+        // SAFETY: a live device of this driver, read before its delete.
+        next = unsafe { (*device).NextDevice };
+        // SAFETY: every device of this driver is one `work::device_added`
+        // created; each is in the list once, and nothing uses it after.
+        unsafe { work::device_removed(device, irql) };
     }
 }

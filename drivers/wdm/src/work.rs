@@ -1,15 +1,14 @@
 //! All of the driver's use of ntwork: one routine per work-item path, and
 //! the three moments the kernel glue (`lib.rs`) calls in.
 
-use alloc::sync::Arc;
 use core::ffi::c_void;
 use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
-use ntwork::ffi::NTSTATUS;
+use ntwork::ffi::{FILE_DEVICE_UNKNOWN, NTSTATUS, PDEVICE_OBJECT};
 use ntwork::irql::{AtMostDispatch, Passive};
 use ntwork::{
-    DeviceObject, DriverObject, IoWorkItem, ReusableIoWorkItem, Rundown, RunningIoWorkItem,
-    WorkQueue, work_item,
+    Device, DeviceObject, DeviceOptions, DriverObject, IoWorkItem, ReusableIoWorkItem, Rundown,
+    RunningIoWorkItem, WorkQueue, work_item,
 };
 
 /// Counts the driver's Ex work: opened in DriverEntry, waited for by
@@ -55,22 +54,26 @@ fn retry_reset(device: &DeviceObject, attempts: u32, item: RunningIoWorkItem<'_,
 }
 
 /// The routine keeps its item (a counted reference): parked in the port
-/// until the next link event queues it again.
+/// until the next link event queues it again; freed if the device is going.
 #[work_item(device)]
-fn watch_link(device: &DeviceObject, port: Arc<Port>, item: IoWorkItem<watch_link>) {
-    core::hint::black_box(device.as_raw());
-    port.park(item);
+fn watch_link(device: &DeviceObject, _: (), item: IoWorkItem<watch_link>, irql: &Passive<'_>) {
+    if let Some(port) = device.extension::<Port>(irql) {
+        port.park(item);
+    }
 }
 
-/// The port's reusable item: many queues, one pending run at a time.
+/// The port's reusable item: many queues, one pending run at a time. It
+/// finds the port in its device's extension.
 #[work_item(device)]
-fn drain_port(device: &DeviceObject, port: Arc<Port>) {
-    core::hint::black_box(device.as_raw());
-    let drained = port.samples.swap(0, Ordering::AcqRel);
-    EVENTS.fetch_add(drained, Ordering::Relaxed);
+fn drain_port(device: &DeviceObject, _: (), irql: &Passive<'_>) {
+    if let Some(port) = device.extension::<Port>(irql) {
+        let drained = port.samples.swap(0, Ordering::AcqRel);
+        EVENTS.fetch_add(drained, Ordering::Relaxed);
+    }
 }
 
-/// A device's state, what AddDevice builds (kept in the device extension).
+/// A device's state: its extension, built by AddDevice once the device
+/// exists, dropped when the device is deleted.
 pub struct Port {
     drain: ReusableIoWorkItem<drain_port>,
     /// A `watch_link` item between two link events (`IoWorkItem::into_raw`).
@@ -81,10 +84,10 @@ pub struct Port {
 impl Port {
     fn park(&self, item: IoWorkItem<watch_link>) {
         let old = self.parked.swap(item.into_raw(), Ordering::AcqRel);
-        self.free_parked(old);
+        Self::free_parked(old);
     }
 
-    fn free_parked(&self, raw: *mut c_void) {
+    fn free_parked(raw: *mut c_void) {
         if !raw.is_null() {
             // SAFETY: only `park` stores into `parked`, an `into_raw` of a
             // `watch_link` item, and the swap took it out once.
@@ -95,26 +98,33 @@ impl Port {
     /// A sample (from the device's interrupt DPC, at DISPATCH_LEVEL, or
     /// PASSIVE_LEVEL code): count it and queue the drain unless it is pending
     /// (then that run takes the sample too).
-    pub fn sample_arrived(self: &Arc<Self>, irql: &impl AtMostDispatch) {
+    pub fn sample_arrived(&self, irql: &impl AtMostDispatch) {
         self.samples.fetch_add(1, Ordering::AcqRel);
-        let _ = self.drain.queue(Arc::clone(self), WorkQueue::Delayed, irql);
+        let _ = self.drain.queue((), WorkQueue::Delayed, irql);
     }
 
     /// A link event (a DPC, or PASSIVE_LEVEL code): the parked item goes again.
-    pub fn link_changed(self: &Arc<Self>, irql: &impl AtMostDispatch) {
+    pub fn link_changed(&self, irql: &impl AtMostDispatch) {
         let raw = self.parked.swap(core::ptr::null_mut(), Ordering::AcqRel);
         if !raw.is_null() {
             // SAFETY: as in `free_parked`.
             let item = unsafe { IoWorkItem::<watch_link>::from_raw(raw) };
-            item.queue(Arc::clone(self), WorkQueue::Delayed, irql);
+            item.queue((), WorkQueue::Delayed, irql);
         }
     }
 
-    /// Stop, at PASSIVE_LEVEL: nothing of this port runs or stays queued
-    /// after it returns.
+    /// Stop, at PASSIVE_LEVEL: the drain is neither queued nor running after
+    /// it returns.
     pub fn stop(&self, irql: &Passive<'_>) {
         self.drain.flush(irql);
-        self.free_parked(self.parked.swap(core::ptr::null_mut(), Ordering::AcqRel));
+    }
+}
+
+impl Drop for Port {
+    /// The device is being deleted: a parked item (which references the
+    /// device) goes with the port.
+    fn drop(&mut self) {
+        Self::free_parked(*self.parked.get_mut());
     }
 }
 
@@ -132,18 +142,41 @@ pub fn started(
     Ok(())
 }
 
-/// AddDevice: the device's port, and its first work.
-pub fn device_added(device: &DeviceObject, irql: &Passive<'_>) -> Result<Arc<Port>, NTSTATUS> {
-    let port = Arc::new(Port {
-        drain: ReusableIoWorkItem::new(device, irql)?,
-        parked: AtomicPtr::new(core::ptr::null_mut()),
-        samples: AtomicU32::new(0),
-    });
-    probe_device::queue(device, 0, WorkQueue::Delayed, irql)?;
-    retry_reset::queue(device, 3, WorkQueue::Delayed, irql)?;
-    IoWorkItem::<watch_link>::new(device, irql)?.queue(Arc::clone(&port), WorkQueue::Delayed, irql);
+/// AddDevice: the functional device object with its port as the
+/// extension, its first work, and the device given to its object (taken
+/// back by [`device_removed`]). A failure deletes the device.
+pub fn device_added(driver: &DriverObject, irql: &Passive<'_>) -> Result<(), NTSTATUS> {
+    let options = DeviceOptions::new(FILE_DEVICE_UNKNOWN);
+    let device = Device::create_with(driver, options, irql, |device| {
+        Ok::<_, NTSTATUS>(Port {
+            drain: ReusableIoWorkItem::new(device, irql)?,
+            parked: AtomicPtr::new(core::ptr::null_mut()),
+            samples: AtomicU32::new(0),
+        })
+    })?;
+    let object = device.object();
+    probe_device::queue(object, 0, WorkQueue::Delayed, irql)?;
+    retry_reset::queue(object, 3, WorkQueue::Delayed, irql)?;
+    IoWorkItem::<watch_link>::new(object, irql)?.queue((), WorkQueue::Delayed, irql);
     record_device::queue(1, WorkQueue::Delayed, irql)?;
-    port.sample_arrived(irql);
-    port.link_changed(irql);
-    Ok(port)
+    device.extension().sample_arrived(irql);
+    device.extension().link_changed(irql);
+    let _fdo = device.into_raw();
+    Ok(())
+}
+
+/// Removal (`IRP_MN_REMOVE_DEVICE`; this driver's unload): stop the port,
+/// delete the device, which drops the port.
+///
+/// # Safety
+///
+/// `fdo` is a device [`device_added`] created, removed once; nothing uses
+/// it after this call.
+pub unsafe fn device_removed(fdo: PDEVICE_OBJECT, irql: &Passive<'_>) {
+    // SAFETY: `device_added` gave the device up with `into_raw` as a
+    // `Device<Port>`; this is its one removal, and nothing uses `fdo` after
+    // the delete (the contract).
+    let device = unsafe { Device::<Port>::from_raw(fdo) };
+    device.extension().stop(irql);
+    device.delete(irql);
 }

@@ -77,7 +77,9 @@ fn null_argument<T>(
 /// `IoCreateDevice`: a device object with `DeviceExtensionSize` zeroed bytes
 /// of extension, at the head of the driver's device list; the name,
 /// characteristics and exclusivity are not modelled (the host has no object
-/// namespace). PASSIVE_LEVEL.
+/// namespace). `*DeviceObject` is NULL on failure
+/// ([`FaultSite::IoCreateDevice`](crate::FaultSite::IoCreateDevice) injects
+/// one). PASSIVE_LEVEL.
 ///
 /// # Safety
 ///
@@ -104,9 +106,15 @@ pub(crate) unsafe extern "system" fn IoCreateDevice(
         {
             return STATUS_INSUFFICIENT_RESOURCES;
         }
+        // SAFETY: checked non-NULL; the caller's out pointer. NULL until a
+        // device exists, as Windows leaves it on failure.
+        unsafe { DeviceObject.write(core::ptr::null_mut()) };
         let Some(driver) = driver_of(&inner, &mut st, object, export) else {
             return STATUS_INSUFFICIENT_RESOURCES;
         };
+        if st.faults.should_fail(FaultSite::IoCreateDevice) {
+            return STATUS_INSUFFICIENT_RESOURCES;
+        }
         let size = DeviceExtensionSize as usize;
         let device = objects::create_device_locked(&mut st, driver, size, DeviceType, 0);
         // SAFETY: checked non-NULL; the caller's out pointer.

@@ -1,0 +1,679 @@
+//! Typed WDM device extensions: the device object a driver creates, with its
+//! state in `DeviceExtension`, dropped exactly once when the device is
+//! deleted, and reachable from a borrowed [`DeviceObject`] by the routines and
+//! DPCs that run for it.
+//!
+//! # Layout
+//!
+//! [`Device::create`] asks `IoCreateDevice` for a header and then `E` (see
+//! [`extension_size`]). The header says whose extension it is and guards `E`:
+//!
+//! | field | what |
+//! |---|---|
+//! | `magic` | `"ntwkDEV1"`: an ntwork extension of this layout |
+//! | `this` | the header's own address: equal to `DeviceExtension` |
+//! | `type_id` | `TypeId::of::<E>()` |
+//! | `value` | where `E` is (after the header, aligned for `E`) |
+//! | `guards` | rundown protection (`EX_RUNDOWN_REF`) each [`ExtensionRef`] holds |
+//!
+//! # Invariants
+//!
+//! For a device that [`Device::create`] (or `create_with`) made:
+//!
+//! - the header is written once, before any code but the creator can see the
+//!   device, and its fixed fields (`magic`, `this`, `type_id`, `value`) are
+//!   never written again; `guards` is touched only through the rundown
+//!   exports. The memory is the object's: it stays until the object's last
+//!   reference drops.
+//! - `value` holds an initialized `E` exactly while `guards` is open: it
+//!   opens after `E` is written and is run down (for good) before `E` is
+//!   dropped, which happens once, in [`Device`]'s delete, before
+//!   `IoDeleteDevice`.
+//! - a [`Device`] owns the device (the creator's reference and the right to
+//!   delete it); there is one per device, or none once it was given to the
+//!   object ([`Device::into_raw`]) until [`Device::from_raw`] takes it back.
+
+use core::any::TypeId;
+use core::convert::Infallible;
+use core::ffi::c_void;
+use core::fmt;
+use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
+use core::ops::Deref;
+use core::ptr::{self, NonNull};
+
+use crate::ffi::{self, NTSTATUS, ULONG};
+use crate::held;
+use crate::irql::{AtMostDispatch, AtPassive, expect_passive, verify};
+use crate::objects::{DeviceObject, DriverObject};
+use crate::rundown::Drain;
+
+/// `"ntwkDEV1"`: the first word of an ntwork extension (the `1` is the
+/// header's layout: a new layout gets a new magic).
+const MAGIC: u64 = u64::from_le_bytes(*b"ntwkDEV1");
+
+/// `sizeof(DEVICE_OBJECT)` in `wdm.h` (`dt nt!_DEVICE_OBJECT`: 0x150 on x64
+/// and arm64, 0xB8 on x86): the object's `Size` field is this plus the
+/// extension's size.
+const DEVICE_OBJECT_SIZE: usize = if size_of::<usize>() == 8 { 0x150 } else { 0xB8 };
+
+/// `STATUS_NAME_TOO_LONG`: a name a `UNICODE_STRING` cannot hold.
+const STATUS_NAME_TOO_LONG: NTSTATUS = 0xC000_0106_u32 as NTSTATUS;
+/// `STATUS_DATATYPE_MISALIGNMENT`: the kernel gave an extension the header
+/// cannot live in (never on Windows: it is `MEMORY_ALLOCATION_ALIGNMENT`
+/// aligned).
+const STATUS_DATATYPE_MISALIGNMENT: NTSTATUS = 0x8000_0002_u32 as NTSTATUS;
+
+/// The start of every ntwork device extension (the module's table).
+#[repr(C)]
+struct Header {
+    magic: u64,
+    this: *const Header,
+    type_id: TypeId,
+    value: *mut c_void,
+    guards: Drain,
+}
+
+const HEADER: usize = size_of::<Header>();
+
+/// The `DeviceExtensionSize` [`Device::create`] asks for: the header, then
+/// `E` at the header's end rounded up to `E`'s alignment (the extension is
+/// aligned for the header; more alignment costs up to the difference).
+/// `Size` is a `USHORT`, so the size is kept at least a header modulo
+/// 0x10000: then the lookup's check of `Size` never refuses an ntwork device.
+pub(crate) const fn extension_size<E>() -> usize {
+    let slack = align_of::<E>().saturating_sub(align_of::<Header>());
+    let size = HEADER + slack + size_of::<E>();
+    if size % 0x1_0000 < HEADER {
+        size + HEADER
+    } else {
+        size
+    }
+}
+
+/// How `IoCreateDevice` makes the device: its type and characteristics,
+/// whether it is exclusive, and its name (none for a PnP functional device).
+///
+/// ```
+/// use ntwork::DeviceOptions;
+/// use ntwork::ffi::FILE_DEVICE_UNKNOWN;
+///
+/// /// `\Device\Port0`, UTF-16.
+/// const NAME: [u16; 13] = {
+///     let text = *b"\\Device\\Port0";
+///     let mut name = [0; 13];
+///     let mut i = 0;
+///     while i < 13 {
+///         name[i] = text[i] as u16;
+///         i += 1;
+///     }
+///     name
+/// };
+/// const FILE_DEVICE_SECURE_OPEN: u32 = 0x100;
+///
+/// let fdo = DeviceOptions::new(FILE_DEVICE_UNKNOWN).characteristics(FILE_DEVICE_SECURE_OPEN);
+/// let control = DeviceOptions::new(FILE_DEVICE_UNKNOWN).name(&NAME).exclusive(true);
+/// # let _ = (fdo, control);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub struct DeviceOptions<'a> {
+    device_type: ULONG,
+    characteristics: ULONG,
+    exclusive: bool,
+    name: Option<&'a [u16]>,
+}
+
+impl<'a> DeviceOptions<'a> {
+    /// An unnamed, non-exclusive device of `device_type` (`FILE_DEVICE_*`),
+    /// no characteristics.
+    pub const fn new(device_type: ULONG) -> Self {
+        Self {
+            device_type,
+            characteristics: 0,
+            exclusive: false,
+            name: None,
+        }
+    }
+
+    /// `DeviceCharacteristics` (`FILE_DEVICE_SECURE_OPEN`, ...).
+    pub const fn characteristics(mut self, characteristics: ULONG) -> Self {
+        self.characteristics = characteristics;
+        self
+    }
+
+    /// `Exclusive`: one open handle at a time.
+    pub const fn exclusive(mut self, exclusive: bool) -> Self {
+        self.exclusive = exclusive;
+        self
+    }
+
+    /// `DeviceName`, UTF-16 without a terminator (`\Device\Name`); at most
+    /// 32767 characters (a `UNICODE_STRING` counts bytes in a `u16`).
+    pub const fn name(mut self, name: &'a [u16]) -> Self {
+        self.name = Some(name);
+        self
+    }
+}
+
+/// `IoCreateDevice` failed (or was not called: a name too long for a
+/// `UNICODE_STRING`): its status, and what the call was given (the
+/// extension, from [`Device::create`]; `()` from [`Device::create_with`],
+/// whose initializer never ran).
+pub struct CreateDeviceError<T = ()> {
+    status: NTSTATUS,
+    given: T,
+}
+
+impl<T> CreateDeviceError<T> {
+    /// The status: `IoCreateDevice`'s (`STATUS_INSUFFICIENT_RESOURCES`,
+    /// `STATUS_OBJECT_NAME_COLLISION` for a name in use, ...), or
+    /// `STATUS_NAME_TOO_LONG` for a name it was not given.
+    pub const fn status(&self) -> NTSTATUS {
+        self.status
+    }
+
+    /// What the failed call was given.
+    pub fn into_inner(self) -> T {
+        self.given
+    }
+}
+
+impl<T> From<CreateDeviceError<T>> for NTSTATUS {
+    fn from(error: CreateDeviceError<T>) -> Self {
+        error.status
+    }
+}
+
+impl<T> fmt::Debug for CreateDeviceError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateDeviceError")
+            .field("status", &format_args!("{:#010x}", self.status as u32))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Display for CreateDeviceError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "IoCreateDevice failed with status {:#010x}",
+            self.status as u32
+        )
+    }
+}
+
+impl<T> core::error::Error for CreateDeviceError<T> {}
+
+/// A device object this driver created, with its extension `E`: what C keeps
+/// in `DEVICE_OBJECT.DeviceExtension`, typed, initialized after
+/// `IoCreateDevice` and dropped exactly once when the device is deleted.
+///
+/// The owner reaches `E` directly ([`extension`](Self::extension)); code that
+/// only has the device (an Io routine, a DPC, a dispatch routine) reaches it
+/// through [`DeviceObject::extension`], a guard that the delete waits for.
+/// `E` is shared by those threads, so it is `Send + Sync + 'static`: interior
+/// state goes in atomics or a [`SpinLock`](crate::SpinLock).
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use ntwork::irql::{Dispatch, Passive};
+/// use ntwork::{Device, DeviceObject, DeviceOptions, DriverObject};
+/// use ntwork::ffi::FILE_DEVICE_UNKNOWN;
+///
+/// /// The device extension.
+/// struct Port {
+///     interrupts: AtomicU32,
+/// }
+///
+/// /// The DPC gets the device; the extension is a guard away.
+/// fn dpc(device: &DeviceObject, irql: &Dispatch<'_>) {
+///     if let Some(port) = device.extension::<Port>(irql) {
+///         port.interrupts.fetch_add(1, Ordering::Relaxed);
+///     }
+/// }
+///
+/// # let exec = ntwork_host::Executive::manual();
+/// # let host_driver = exec.load_driver("port.sys");
+/// let driver = DriverObject::of(&host_driver);
+/// let irql = Passive::on_host(); // AddDevice's: `unsafe { Passive::assume() }`
+/// let port = Port { interrupts: AtomicU32::new(0) };
+/// let device = Device::create(driver, port, DeviceOptions::new(FILE_DEVICE_UNKNOWN), &irql)?;
+///
+/// ntwork_host::at_dispatch_level(|| dpc(device.object(), &Dispatch::on_host()));
+/// assert_eq!(device.extension().interrupts.load(Ordering::Relaxed), 1);
+///
+/// device.delete(&irql); // IRP_MN_REMOVE_DEVICE: waits for guards, drops `Port`, IoDeleteDevice
+/// # Ok::<(), ntwork::ffi::NTSTATUS>(())
+/// ```
+///
+/// # Deleting
+///
+/// [`delete`](Self::delete) refuses new guards and waits for the ones held,
+/// drops `E`, then calls `IoDeleteDevice`. The object's memory stays until
+/// its last reference drops (queued Io work holds one), and from then on
+/// [`DeviceObject::extension`] returns `None`. Work still queued runs after
+/// the delete: it sees `None`; flush the extension's reusable items on the
+/// stop path first if the routine must not miss the state.
+///
+/// Dropping a `Device` deletes it the same way, so a failed AddDevice path
+/// (`?` after the create) deletes its device as C does. `delete` and drop
+/// wait, so both need `PASSIVE_LEVEL`: `delete` takes the proof, and a drop
+/// above `PASSIVE_LEVEL` is reported by the host executive (a driver has no
+/// check: the wait would bug-check there). A device given to its object
+/// ([`into_raw`](Self::into_raw)) is deleted by whoever takes it back
+/// ([`from_raw`](Self::from_raw)); ntwork's DriverUnload deletes nothing: a
+/// device left at unload keeps its driver object referenced (the image stays
+/// mapped) and its extension is never dropped.
+#[must_use = "dropping a Device deletes it (IoDeleteDevice)"]
+pub struct Device<E> {
+    object: NonNull<ffi::DEVICE_OBJECT>,
+    header: NonNull<Header>,
+    value: NonNull<E>,
+    _owns: PhantomData<E>,
+}
+
+// SAFETY: the owner hands out `&E` and drops `E` (on any thread, at
+// PASSIVE_LEVEL), while routines on other threads may hold `&E`: moving the
+// owner needs `E: Send + Sync`. The device object is the kernel's, callable
+// from any thread.
+unsafe impl<E: Send + Sync> Send for Device<E> {}
+// SAFETY: `&Device<E>` gives `&E` and `&DeviceObject` only.
+unsafe impl<E: Send + Sync> Sync for Device<E> {}
+
+/// The parts of a created device whose header is written and whose
+/// extension is not yet (its guards unopened).
+struct Created<E> {
+    object: NonNull<ffi::DEVICE_OBJECT>,
+    header: NonNull<Header>,
+    value: NonNull<E>,
+}
+
+/// `IoDeleteDevice` when dropped: what deletes a device whose creation or
+/// delete did not finish (an initializer that failed, an `E` whose drop
+/// panicked on the host).
+struct DeleteOnDrop(NonNull<ffi::DEVICE_OBJECT>);
+
+impl Drop for DeleteOnDrop {
+    fn drop(&mut self) {
+        // SAFETY: the device this driver created and owns; deleted once,
+        // here (the value is made once per device and not copied).
+        unsafe { ffi::IoDeleteDevice(self.0.as_ptr()) };
+    }
+}
+
+impl<E: Send + Sync + 'static> Device<E> {
+    /// `IoCreateDevice` with room for `extension`, which it then holds:
+    /// AddDevice's functional device object, or a control device. The
+    /// extension is reachable from the device from this call's return.
+    /// `PASSIVE_LEVEL`.
+    ///
+    /// An extension that needs the device to be made (a work item bound to
+    /// it) is built by [`create_with`](Self::create_with).
+    ///
+    /// # Errors
+    ///
+    /// [`CreateDeviceError`] with `IoCreateDevice`'s status and `extension`
+    /// back.
+    pub fn create(
+        driver: &DriverObject,
+        extension: E,
+        options: DeviceOptions<'_>,
+        irql: &impl AtPassive,
+    ) -> Result<Self, CreateDeviceError<E>> {
+        verify(irql, "Device::create");
+        match Self::allocate(driver, options) {
+            // SAFETY: just created, its header written and nothing else.
+            Ok(created) => Ok(unsafe { Self::publish(created, extension) }),
+            Err(status) => Err(CreateDeviceError {
+                status,
+                given: extension,
+            }),
+        }
+    }
+
+    /// `IoCreateDevice`, then `init` builds the extension with the new
+    /// device at hand: the C order, where AddDevice fills the extension in
+    /// after the create (`IoAllocateWorkItem(fdo)` for the item the
+    /// extension keeps). Until `init` returns, [`DeviceObject::extension`]
+    /// on the device returns `None` (work `init` queues may run already).
+    /// `PASSIVE_LEVEL`.
+    ///
+    /// # Errors
+    ///
+    /// `init`'s error, after the device is deleted; or a failed
+    /// `IoCreateDevice` (`init` not called) as `X`: any error type that a
+    /// [`CreateDeviceError`] converts into, such as `NTSTATUS`.
+    pub fn create_with<X: From<CreateDeviceError>>(
+        driver: &DriverObject,
+        options: DeviceOptions<'_>,
+        irql: &impl AtPassive,
+        init: impl FnOnce(&DeviceObject) -> Result<E, X>,
+    ) -> Result<Self, X> {
+        verify(irql, "Device::create_with");
+        let created = Self::allocate(driver, options)
+            .map_err(|status| CreateDeviceError { status, given: () })?;
+        // Deletes the device if `init` fails (or panics on the host).
+        let deleting = DeleteOnDrop(created.object);
+        // SAFETY: the device this call created; it is deleted only when
+        // `deleting` drops, after the borrow's last use in `init`.
+        let object = unsafe { DeviceObject::from_raw(created.object.as_ptr()) };
+        let extension = init(object)?;
+        core::mem::forget(deleting);
+        // SAFETY: created above, its header written and nothing else.
+        Ok(unsafe { Self::publish(created, extension) })
+    }
+
+    /// `IoCreateDevice` with room for the header and `E`, and the header
+    /// written with its guards unopened.
+    fn allocate(driver: &DriverObject, options: DeviceOptions<'_>) -> Result<Created<E>, NTSTATUS> {
+        let size = ULONG::try_from(extension_size::<E>())
+            .map_err(|_| ffi::STATUS_INSUFFICIENT_RESOURCES)?;
+        let mut name = match options.name {
+            Some(name) => {
+                let bytes = u16::try_from(2 * name.len()).map_err(|_| STATUS_NAME_TOO_LONG)?;
+                Some(ffi::UNICODE_STRING {
+                    Length: bytes,
+                    MaximumLength: bytes,
+                    // IoCreateDevice only reads the name.
+                    Buffer: name.as_ptr().cast_mut(),
+                })
+            }
+            None => None,
+        };
+        let name = name.as_mut().map_or(ptr::null_mut(), ptr::from_mut);
+        let mut raw: ffi::PDEVICE_OBJECT = ptr::null_mut();
+        // SAFETY: `driver` is this driver's live object; `name` is NULL or a
+        // UNICODE_STRING over `options.name`, live for the call; `raw` is
+        // valid for the write; PASSIVE_LEVEL (the caller's proof).
+        let status = unsafe {
+            ffi::IoCreateDevice(
+                driver.as_raw(),
+                size,
+                name,
+                options.device_type,
+                options.characteristics,
+                u8::from(options.exclusive),
+                &mut raw,
+            )
+        };
+        if status < 0 {
+            return Err(status);
+        }
+        let object = NonNull::new(raw).ok_or(ffi::STATUS_INSUFFICIENT_RESOURCES)?;
+        let deleting = DeleteOnDrop(object);
+        // SAFETY: the device object IoCreateDevice just made, laid out as
+        // wdm.h declares it; only this thread knows it.
+        let extension = unsafe { (*raw).DeviceExtension };
+        if extension.is_null() || !extension.cast::<Header>().is_aligned() {
+            return Err(STATUS_DATATYPE_MISALIGNMENT);
+        }
+        let header = extension.cast::<Header>();
+        let at = (header.addr() + HEADER).next_multiple_of(align_of::<E>());
+        let value = header.cast::<E>().with_addr(at);
+        // SAFETY: `size` zeroed bytes of extension, aligned for a header,
+        // that only this thread knows yet; the header is its first bytes.
+        unsafe {
+            header.write(Header {
+                magic: MAGIC,
+                this: header,
+                type_id: TypeId::of::<E>(),
+                value: value.cast(),
+                guards: Drain::unopened(),
+            });
+        }
+        core::mem::forget(deleting);
+        Ok(Created {
+            object,
+            // SAFETY: `header` is the non-NULL extension.
+            header: unsafe { NonNull::new_unchecked(header) },
+            // SAFETY: `value` is inside the extension (not NULL).
+            value: unsafe { NonNull::new_unchecked(value) },
+        })
+    }
+
+    /// Writes the extension and opens its guards: from now on routines reach it.
+    ///
+    /// # Safety
+    ///
+    /// `created` comes from [`allocate`](Self::allocate), its device not
+    /// deleted, and this is its one publish.
+    unsafe fn publish(created: Created<E>, extension: E) -> Self {
+        // SAFETY: `value` is inside the extension, aligned for `E`, with
+        // `size_of::<E>()` bytes before its end (`extension_size`), and no
+        // one reads it before the guards open (the invariants).
+        unsafe { created.value.as_ptr().write(extension) };
+        // SAFETY: the header `allocate` wrote, live with the object.
+        let header = unsafe { created.header.as_ref() };
+        // The write above happens before every guard's acquire.
+        let _ = header.guards.open(|| Ok::<(), Infallible>(()));
+        Self {
+            object: created.object,
+            header: created.header,
+            value: created.value,
+            _owns: PhantomData,
+        }
+    }
+}
+
+impl<E> Device<E> {
+    /// The device object, for as long as the owner is borrowed (queue work
+    /// on it, take an [`ARef`](crate::ARef) to keep it).
+    pub fn object(&self) -> &DeviceObject {
+        // SAFETY: the owner holds the creator's reference and deletes only
+        // by value, so the object lives while `self` is borrowed.
+        unsafe { DeviceObject::from_raw(self.object.as_ptr()) }
+    }
+
+    /// The extension, for as long as the owner is borrowed: no guard is
+    /// needed, since only the owner deletes it.
+    pub fn extension(&self) -> &E {
+        // SAFETY: initialized while the device is not deleted (the
+        // invariants), and deleting takes the owner by value.
+        unsafe { self.value.as_ref() }
+    }
+
+    /// Deletes the device: refuses new guards and waits for those held
+    /// ([`DeviceObject::extension`]), drops the extension, then
+    /// `IoDeleteDevice`. The object's memory stays while references remain
+    /// (queued Io work); their routines find no extension. `PASSIVE_LEVEL`;
+    /// not from a thread that holds a guard on this device (it would wait
+    /// for itself).
+    pub fn delete(self, irql: &impl AtPassive) {
+        verify(irql, "Device::delete");
+        let mut this = ManuallyDrop::new(self);
+        this.destroy();
+    }
+
+    /// Gives the device to its object: nothing deletes it until
+    /// [`from_raw`](Self::from_raw) takes it back (at `IRP_MN_REMOVE_DEVICE`,
+    /// or in the driver's unload for a device of a non-PnP driver). The
+    /// extension stays reachable through [`DeviceObject::extension`].
+    #[must_use = "the device is deleted only by the Device that from_raw makes of this pointer"]
+    pub fn into_raw(self) -> ffi::PDEVICE_OBJECT {
+        ManuallyDrop::new(self).object.as_ptr()
+    }
+
+    /// Takes back a device given with [`into_raw`](Self::into_raw).
+    ///
+    /// # Safety
+    ///
+    /// `device` is what `into_raw` of a `Device<E>` (this `E`) returned, and
+    /// no other `from_raw` took it back. Deleting the result ends every
+    /// borrow of the device made from the raw pointer
+    /// ([`DeviceObject::from_raw`]): none is used after it.
+    ///
+    /// # Panics
+    ///
+    /// If `device` has no ntwork extension of type `E` (the first half of
+    /// the contract, checked).
+    pub unsafe fn from_raw(device: ffi::PDEVICE_OBJECT) -> Self
+    where
+        E: 'static,
+    {
+        // SAFETY: a device this driver created and did not delete (the
+        // contract), live for this call.
+        let object = unsafe { DeviceObject::from_raw(device) };
+        let header = header_of::<E>(object).expect("Device::from_raw: not a Device<E> of ntwork");
+        Self {
+            // SAFETY: `device` is the object borrowed above, not NULL.
+            object: unsafe { NonNull::new_unchecked(device) },
+            header: NonNull::from(header),
+            // SAFETY: `value` of an ntwork header is inside the extension.
+            value: unsafe { NonNull::new_unchecked(header.value.cast()) },
+            _owns: PhantomData,
+        }
+    }
+
+    /// The delete; `self` is not used after it.
+    fn destroy(&mut self) {
+        // SAFETY: the header of the device this owner holds, live with it.
+        let header = unsafe { self.header.as_ref() };
+        held::assert_no_guard(
+            held::address_of(&header.guards),
+            "Device::delete (or its drop) on a thread that holds an ExtensionRef of the \
+             device: the delete waits for every guard, this one included, so on Windows it \
+             never returns. Drop the guard first",
+        );
+        header.guards.wait();
+        // IoDeleteDevice even if the extension's drop panics (host builds).
+        let deleting = DeleteOnDrop(self.object);
+        // SAFETY: the guards are run down for good, so no `&E` exists but
+        // through this owner, which is being deleted; `E` was initialized at
+        // publish and is dropped once, here (the invariants).
+        unsafe { ptr::drop_in_place(self.value.as_ptr()) };
+        drop(deleting);
+    }
+}
+
+impl<E> Drop for Device<E> {
+    /// Deletes the device, as [`delete`](Device::delete). `PASSIVE_LEVEL`
+    /// (checked on the host).
+    fn drop(&mut self) {
+        expect_passive("Device::drop");
+        self.destroy();
+    }
+}
+
+impl<E> fmt::Debug for Device<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Device").field(&self.object).finish()
+    }
+}
+
+/// The ntwork header of `device`'s extension for type `E`, if it has one:
+/// the object's `Size` leaves room for a header, `DeviceExtension` is
+/// aligned for one, and it starts with the magic, its own address and `E`'s
+/// type id.
+fn header_of<E: 'static>(device: &DeviceObject) -> Option<&Header> {
+    let raw = device.as_raw();
+    // SAFETY: `device` is a live `DEVICE_OBJECT` laid out as wdm.h declares
+    // it (a borrow of one); `IoCreateDevice` wrote `Size` and nothing
+    // writes it after.
+    let size = unsafe { (*raw).Size };
+    // SAFETY: as above; `DeviceExtension` is written by IoCreateDevice only.
+    let extension = unsafe { (*raw).DeviceExtension };
+    let room = size.wrapping_sub(DEVICE_OBJECT_SIZE as u16);
+    let header = extension.cast::<Header>();
+    if header.is_null() || !header.is_aligned() || usize::from(room) < HEADER {
+        return None;
+    }
+    // SAFETY: the extension has at least a header's bytes (`Size`) and is
+    // aligned for one; IoCreateDevice zeroed them, and a device that ntwork
+    // did not create keeps its first words still while it is asked (the
+    // documented rule for raw-created devices).
+    let magic = unsafe { (*header).magic };
+    // SAFETY: as above: the second word of those bytes.
+    let this = unsafe { (*header).this };
+    if magic != MAGIC || this != header.cast_const() {
+        return None;
+    }
+    // SAFETY: the magic and the header's own address: `Device::create`
+    // wrote this header, whose fixed fields are never written again and
+    // whose memory lives with the object (the invariants).
+    let header = unsafe { &*header };
+    (header.type_id == TypeId::of::<E>()).then_some(header)
+}
+
+impl DeviceObject {
+    /// The extension of type `E` that [`Device::create`] gave this device,
+    /// held for the guard's life: the delete waits for the guard. `None`
+    /// once the delete started (or before `create_with`'s initializer
+    /// returned), and for a device without an ntwork extension of type `E`.
+    /// IRQL <= `DISPATCH_LEVEL` (a routine, a DPC, a dispatch routine).
+    ///
+    /// An ntwork extension is recognized by its header: the object's `Size`
+    /// leaves room for one, and it starts with ntwork's magic, the header's
+    /// own address and `TypeId::of::<E>()`; a device `IoCreateDevice`
+    /// made directly has a zeroed extension, which never matches. A device
+    /// the driver created itself must not put ntwork's magic followed by
+    /// the extension's own address at the start of its extension, nor
+    /// write those first words while another thread may ask for its
+    /// extension (the read would race with the write).
+    ///
+    /// Hold the guard briefly: the delete (at remove or unload) waits for it,
+    /// and the thread that holds it must not delete the device.
+    pub fn extension<E: Send + Sync + 'static>(
+        &self,
+        irql: &impl AtMostDispatch,
+    ) -> Option<ExtensionRef<'_, E>> {
+        verify(irql, "DeviceObject::extension");
+        let header = header_of::<E>(self)?;
+        if !header.guards.acquire() {
+            return None;
+        }
+        held::guard_taken(held::address_of(&header.guards));
+        Some(ExtensionRef {
+            header,
+            // SAFETY: `value` of an ntwork header is inside the extension.
+            value: unsafe { NonNull::new_unchecked(header.value.cast()) },
+            _not_send: PhantomData,
+        })
+    }
+}
+
+/// A device's extension `E`, held: the device's delete waits until the guard
+/// drops, so `&E` stays valid for its life. From [`DeviceObject::extension`].
+///
+/// The guard stays on its thread (not `Send`), where the host can tell a
+/// thread that holds one and deletes the device.
+///
+/// # Invariants
+///
+/// `header` is an ntwork header (of an extension of type `E` at `value`) on
+/// whose guards this value holds one acquisition.
+#[must_use = "the guard holds the extension; dropping it at once makes the call useless"]
+pub struct ExtensionRef<'a, E> {
+    header: &'a Header,
+    value: NonNull<E>,
+    /// `&'a E` for variance, and a raw pointer: not `Send`.
+    _not_send: PhantomData<(&'a E, *const ())>,
+}
+
+// SAFETY: `&ExtensionRef` gives `&E` only, which `E: Sync` lets any thread
+// use.
+unsafe impl<E: Sync> Sync for ExtensionRef<'_, E> {}
+
+impl<E> Deref for ExtensionRef<'_, E> {
+    type Target = E;
+
+    fn deref(&self) -> &E {
+        // SAFETY: `E` stays initialized while the guards are held (the
+        // module's invariants), and this guard holds them (its invariants).
+        unsafe { self.value.as_ref() }
+    }
+}
+
+impl<E> Drop for ExtensionRef<'_, E> {
+    fn drop(&mut self) {
+        held::guard_released(held::address_of(&self.header.guards));
+        // SAFETY: this guard's one acquisition (the invariants), given up once.
+        unsafe { self.header.guards.release() };
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for ExtensionRef<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ExtensionRef").field(&**self).finish()
+    }
+}
