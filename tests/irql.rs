@@ -25,7 +25,13 @@ fn expect_proof_stop(exec: &Executive, level: u8, actual: u8, call: &str) {
         stop.parameters[..2],
         [usize::from(level), usize::from(actual)]
     );
-    assert_eq!(named_call(&stop), call);
+    if cfg!(miri) {
+        // Strict provenance: an address passed as a parameter cannot be read
+        // back; the name's length is what Miri can check.
+        assert_eq!(stop.parameters[3], call.len());
+    } else {
+        assert_eq!(named_call(&stop), call);
+    }
 }
 
 #[test]

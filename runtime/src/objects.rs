@@ -6,8 +6,8 @@ use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::fmt;
 use core::marker::{PhantomData, PhantomPinned};
-use core::ops::Deref;
 use core::mem::MaybeUninit;
+use core::ops::Deref;
 use core::ptr::NonNull;
 
 use crate::ffi;

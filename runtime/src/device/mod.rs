@@ -33,29 +33,26 @@
 //!   delete it); there is one per device, or none once it was given to the
 //!   object ([`Device::into_raw`]) until [`Device::from_raw`] takes it back.
 
+mod extension;
+mod header;
+mod options;
+
+pub use extension::ExtensionRef;
+pub use options::{CreateDeviceError, DeviceOptions};
+
 use core::any::TypeId;
 use core::convert::Infallible;
-use core::ffi::c_void;
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
-use core::ops::Deref;
 use core::ptr::{self, NonNull};
 
 use crate::ffi::{self, NTSTATUS, ULONG};
 use crate::held;
-use crate::irql::{AtMostDispatch, AtPassive, expect_passive, verify};
+use crate::irql::{AtPassive, expect_passive, verify};
 use crate::objects::{DeviceObject, DriverObject};
 use crate::rundown::Drain;
-
-/// `"ntwkDEV1"`: the first word of an ntwork extension (the `1` is the
-/// header's layout: a new layout gets a new magic).
-const MAGIC: u64 = u64::from_le_bytes(*b"ntwkDEV1");
-
-/// `sizeof(DEVICE_OBJECT)` in `wdm.h` (`dt nt!_DEVICE_OBJECT`: 0x150 on x64
-/// and arm64, 0xB8 on x86): the object's `Size` field is this plus the
-/// extension's size.
-const DEVICE_OBJECT_SIZE: usize = if size_of::<usize>() == 8 { 0x150 } else { 0xB8 };
+use header::{HEADER, Header, MAGIC, extension_size, header_of};
 
 /// `STATUS_NAME_TOO_LONG`: a name a `UNICODE_STRING` cannot hold.
 const STATUS_NAME_TOO_LONG: NTSTATUS = 0xC000_0106_u32 as NTSTATUS;
@@ -63,147 +60,6 @@ const STATUS_NAME_TOO_LONG: NTSTATUS = 0xC000_0106_u32 as NTSTATUS;
 /// cannot live in (never on Windows: it is `MEMORY_ALLOCATION_ALIGNMENT`
 /// aligned).
 const STATUS_DATATYPE_MISALIGNMENT: NTSTATUS = 0x8000_0002_u32 as NTSTATUS;
-
-/// The start of every ntwork device extension (the module's table).
-#[repr(C)]
-struct Header {
-    magic: u64,
-    this: *const Header,
-    type_id: TypeId,
-    value: *mut c_void,
-    guards: Drain,
-}
-
-const HEADER: usize = size_of::<Header>();
-
-/// The `DeviceExtensionSize` [`Device::create`] asks for: the header, then
-/// `E` at the header's end rounded up to `E`'s alignment (the extension is
-/// aligned for the header; more alignment costs up to the difference).
-/// `Size` is a `USHORT`, so the size is kept at least a header modulo
-/// 0x10000: then the lookup's check of `Size` never refuses an ntwork device.
-pub(crate) const fn extension_size<E>() -> usize {
-    let slack = align_of::<E>().saturating_sub(align_of::<Header>());
-    let size = HEADER + slack + size_of::<E>();
-    if size % 0x1_0000 < HEADER {
-        size + HEADER
-    } else {
-        size
-    }
-}
-
-/// How `IoCreateDevice` makes the device: its type and characteristics,
-/// whether it is exclusive, and its name (none for a PnP functional device).
-///
-/// ```
-/// use ntwork::DeviceOptions;
-/// use ntwork::ffi::FILE_DEVICE_UNKNOWN;
-///
-/// /// `\Device\Port0`, UTF-16.
-/// const NAME: [u16; 13] = {
-///     let text = *b"\\Device\\Port0";
-///     let mut name = [0; 13];
-///     let mut i = 0;
-///     while i < 13 {
-///         name[i] = text[i] as u16;
-///         i += 1;
-///     }
-///     name
-/// };
-/// const FILE_DEVICE_SECURE_OPEN: u32 = 0x100;
-///
-/// let fdo = DeviceOptions::new(FILE_DEVICE_UNKNOWN).characteristics(FILE_DEVICE_SECURE_OPEN);
-/// let control = DeviceOptions::new(FILE_DEVICE_UNKNOWN).name(&NAME).exclusive(true);
-/// # let _ = (fdo, control);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[must_use]
-pub struct DeviceOptions<'a> {
-    device_type: ULONG,
-    characteristics: ULONG,
-    exclusive: bool,
-    name: Option<&'a [u16]>,
-}
-
-impl<'a> DeviceOptions<'a> {
-    /// An unnamed, non-exclusive device of `device_type` (`FILE_DEVICE_*`),
-    /// no characteristics.
-    pub const fn new(device_type: ULONG) -> Self {
-        Self {
-            device_type,
-            characteristics: 0,
-            exclusive: false,
-            name: None,
-        }
-    }
-
-    /// `DeviceCharacteristics` (`FILE_DEVICE_SECURE_OPEN`, ...).
-    pub const fn characteristics(mut self, characteristics: ULONG) -> Self {
-        self.characteristics = characteristics;
-        self
-    }
-
-    /// `Exclusive`: one open handle at a time.
-    pub const fn exclusive(mut self, exclusive: bool) -> Self {
-        self.exclusive = exclusive;
-        self
-    }
-
-    /// `DeviceName`, UTF-16 without a terminator (`\Device\Name`); at most
-    /// 32767 characters (a `UNICODE_STRING` counts bytes in a `u16`).
-    pub const fn name(mut self, name: &'a [u16]) -> Self {
-        self.name = Some(name);
-        self
-    }
-}
-
-/// `IoCreateDevice` failed (or was not called: a name too long for a
-/// `UNICODE_STRING`): its status, and what the call was given (the
-/// extension, from [`Device::create`]; `()` from [`Device::create_with`],
-/// whose initializer never ran).
-pub struct CreateDeviceError<T = ()> {
-    status: NTSTATUS,
-    given: T,
-}
-
-impl<T> CreateDeviceError<T> {
-    /// The status: `IoCreateDevice`'s (`STATUS_INSUFFICIENT_RESOURCES`,
-    /// `STATUS_OBJECT_NAME_COLLISION` for a name in use, ...), or
-    /// `STATUS_NAME_TOO_LONG` for a name it was not given.
-    pub const fn status(&self) -> NTSTATUS {
-        self.status
-    }
-
-    /// What the failed call was given.
-    pub fn into_inner(self) -> T {
-        self.given
-    }
-}
-
-impl<T> From<CreateDeviceError<T>> for NTSTATUS {
-    fn from(error: CreateDeviceError<T>) -> Self {
-        error.status
-    }
-}
-
-impl<T> fmt::Debug for CreateDeviceError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateDeviceError")
-            .field("status", &format_args!("{:#010x}", self.status as u32))
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T> fmt::Display for CreateDeviceError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "IoCreateDevice failed with status {:#010x}",
-            self.status as u32
-        )
-    }
-}
-
-impl<T> core::error::Error for CreateDeviceError<T> {}
 
 /// A device object this driver created, with its extension `E`: what C keeps
 /// in `DEVICE_OBJECT.DeviceExtension`, typed, initialized after
@@ -558,122 +414,5 @@ impl<E> Drop for Device<E> {
 impl<E> fmt::Debug for Device<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Device").field(&self.object).finish()
-    }
-}
-
-/// The ntwork header of `device`'s extension for type `E`, if it has one:
-/// the object's `Size` leaves room for a header, `DeviceExtension` is
-/// aligned for one, and it starts with the magic, its own address and `E`'s
-/// type id.
-fn header_of<E: 'static>(device: &DeviceObject) -> Option<&Header> {
-    let raw = device.as_raw();
-    // SAFETY: `device` is a live `DEVICE_OBJECT` laid out as wdm.h declares
-    // it (a borrow of one); `IoCreateDevice` wrote `Size` and nothing
-    // writes it after.
-    let size = unsafe { (*raw).Size };
-    // SAFETY: as above; `DeviceExtension` is written by IoCreateDevice only.
-    let extension = unsafe { (*raw).DeviceExtension };
-    let room = size.wrapping_sub(DEVICE_OBJECT_SIZE as u16);
-    let header = extension.cast::<Header>();
-    if header.is_null() || !header.is_aligned() || usize::from(room) < HEADER {
-        return None;
-    }
-    // SAFETY: the extension has at least a header's bytes (`Size`) and is
-    // aligned for one; IoCreateDevice zeroed them, and a device that ntwork
-    // did not create keeps its first words still while it is asked (the
-    // documented rule for raw-created devices).
-    let magic = unsafe { (*header).magic };
-    // SAFETY: as above: the second word of those bytes.
-    let this = unsafe { (*header).this };
-    if magic != MAGIC || this != header.cast_const() {
-        return None;
-    }
-    // SAFETY: the magic and the header's own address: `Device::create`
-    // wrote this header, whose fixed fields are never written again and
-    // whose memory lives with the object (the invariants).
-    let header = unsafe { &*header };
-    (header.type_id == TypeId::of::<E>()).then_some(header)
-}
-
-impl DeviceObject {
-    /// The extension of type `E` that [`Device::create`] gave this device,
-    /// held for the guard's life: the delete waits for the guard. `None`
-    /// once the delete started (or before `create_with`'s initializer
-    /// returned), and for a device without an ntwork extension of type `E`.
-    /// IRQL <= `DISPATCH_LEVEL` (a routine, a DPC, a dispatch routine).
-    ///
-    /// An ntwork extension is recognized by its header: the object's `Size`
-    /// leaves room for one, and it starts with ntwork's magic, the header's
-    /// own address and `TypeId::of::<E>()`; a device `IoCreateDevice`
-    /// made directly has a zeroed extension, which never matches. A device
-    /// the driver created itself must not put ntwork's magic followed by
-    /// the extension's own address at the start of its extension, nor
-    /// write those first words while another thread may ask for its
-    /// extension (the read would race with the write).
-    ///
-    /// Hold the guard briefly: the delete (at remove or unload) waits for it,
-    /// and the thread that holds it must not delete the device.
-    pub fn extension<E: Send + Sync + 'static>(
-        &self,
-        irql: &impl AtMostDispatch,
-    ) -> Option<ExtensionRef<'_, E>> {
-        verify(irql, "DeviceObject::extension");
-        let header = header_of::<E>(self)?;
-        if !header.guards.acquire() {
-            return None;
-        }
-        held::guard_taken(held::address_of(&header.guards));
-        Some(ExtensionRef {
-            header,
-            // SAFETY: `value` of an ntwork header is inside the extension.
-            value: unsafe { NonNull::new_unchecked(header.value.cast()) },
-            _not_send: PhantomData,
-        })
-    }
-}
-
-/// A device's extension `E`, held: the device's delete waits until the guard
-/// drops, so `&E` stays valid for its life. From [`DeviceObject::extension`].
-///
-/// The guard stays on its thread (not `Send`), where the host can tell a
-/// thread that holds one and deletes the device.
-///
-/// # Invariants
-///
-/// `header` is an ntwork header (of an extension of type `E` at `value`) on
-/// whose guards this value holds one acquisition.
-#[must_use = "the guard holds the extension; dropping it at once makes the call useless"]
-pub struct ExtensionRef<'a, E> {
-    header: &'a Header,
-    value: NonNull<E>,
-    /// `&'a E` for variance, and a raw pointer: not `Send`.
-    _not_send: PhantomData<(&'a E, *const ())>,
-}
-
-// SAFETY: `&ExtensionRef` gives `&E` only, which `E: Sync` lets any thread
-// use.
-unsafe impl<E: Sync> Sync for ExtensionRef<'_, E> {}
-
-impl<E> Deref for ExtensionRef<'_, E> {
-    type Target = E;
-
-    fn deref(&self) -> &E {
-        // SAFETY: `E` stays initialized while the guards are held (the
-        // module's invariants), and this guard holds them (its invariants).
-        unsafe { self.value.as_ref() }
-    }
-}
-
-impl<E> Drop for ExtensionRef<'_, E> {
-    fn drop(&mut self) {
-        held::guard_released(held::address_of(&self.header.guards));
-        // SAFETY: this guard's one acquisition (the invariants), given up once.
-        unsafe { self.header.guards.release() };
-    }
-}
-
-impl<E: fmt::Debug> fmt::Debug for ExtensionRef<'_, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("ExtensionRef").field(&**self).finish()
     }
 }

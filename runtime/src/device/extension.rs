@@ -1,0 +1,97 @@
+//! The extension reached from a borrowed device object: a guard that the
+//! device's delete waits for.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::ops::Deref;
+use core::ptr::NonNull;
+
+#[cfg(doc)]
+use super::Device;
+use super::header::{Header, header_of};
+use crate::held;
+use crate::irql::{AtMostDispatch, verify};
+use crate::objects::DeviceObject;
+
+impl DeviceObject {
+    /// The extension of type `E` that [`Device::create`] gave this device,
+    /// held for the guard's life: the delete waits for the guard. `None`
+    /// once the delete started (or before `create_with`'s initializer
+    /// returned), and for a device without an ntwork extension of type `E`.
+    /// IRQL <= `DISPATCH_LEVEL` (a routine, a DPC, a dispatch routine).
+    ///
+    /// An ntwork extension is recognized by its header: the object's `Size`
+    /// leaves room for one, and it starts with ntwork's magic, the header's
+    /// own address and `TypeId::of::<E>()`; a device `IoCreateDevice`
+    /// made directly has a zeroed extension, which never matches. A device
+    /// the driver created itself must not put ntwork's magic followed by
+    /// the extension's own address at the start of its extension, nor
+    /// write those first words while another thread may ask for its
+    /// extension (the read would race with the write).
+    ///
+    /// Hold the guard briefly: the delete (at remove or unload) waits for it,
+    /// and the thread that holds it must not delete the device.
+    pub fn extension<E: Send + Sync + 'static>(
+        &self,
+        irql: &impl AtMostDispatch,
+    ) -> Option<ExtensionRef<'_, E>> {
+        verify(irql, "DeviceObject::extension");
+        let header = header_of::<E>(self)?;
+        if !header.guards.acquire() {
+            return None;
+        }
+        held::guard_taken(held::address_of(&header.guards));
+        Some(ExtensionRef {
+            header,
+            // SAFETY: `value` of an ntwork header is inside the extension.
+            value: unsafe { NonNull::new_unchecked(header.value.cast()) },
+            _not_send: PhantomData,
+        })
+    }
+}
+
+/// A device's extension `E`, held: the device's delete waits until the guard
+/// drops, so `&E` stays valid for its life. From [`DeviceObject::extension`].
+///
+/// The guard stays on its thread (not `Send`), where the host can tell a
+/// thread that holds one and deletes the device.
+///
+/// # Invariants
+///
+/// `header` is an ntwork header (of an extension of type `E` at `value`) on
+/// whose guards this value holds one acquisition.
+#[must_use = "the guard holds the extension; dropping it at once makes the call useless"]
+pub struct ExtensionRef<'a, E> {
+    header: &'a Header,
+    value: NonNull<E>,
+    /// `&'a E` for variance, and a raw pointer: not `Send`.
+    _not_send: PhantomData<(&'a E, *const ())>,
+}
+
+// SAFETY: `&ExtensionRef` gives `&E` only, which `E: Sync` lets any thread
+// use.
+unsafe impl<E: Sync> Sync for ExtensionRef<'_, E> {}
+
+impl<E> Deref for ExtensionRef<'_, E> {
+    type Target = E;
+
+    fn deref(&self) -> &E {
+        // SAFETY: `E` stays initialized while the guards are held (the
+        // module's invariants), and this guard holds them (its invariants).
+        unsafe { self.value.as_ref() }
+    }
+}
+
+impl<E> Drop for ExtensionRef<'_, E> {
+    fn drop(&mut self) {
+        held::guard_released(held::address_of(&self.header.guards));
+        // SAFETY: this guard's one acquisition (the invariants), given up once.
+        unsafe { self.header.guards.release() };
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for ExtensionRef<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ExtensionRef").field(&**self).finish()
+    }
+}
