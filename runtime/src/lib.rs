@@ -115,7 +115,7 @@ pub use unload::{OpenError, SetUnloadError};
 /// | `fn name(device: &DeviceObject, ctx: C, item: RunningIoWorkItem<'_, name>)` | device-bound, gets its item back lent for the call (`IoQueueWorkItemEx`): requeue it or drop it | `new(device, irql)`, `queue(device, ctx, q, irql)` |
 /// | `fn name(device: &DeviceObject, ctx: C, item: IoWorkItem<name>)` | the same, the item kept (a counted reference on the device), so it may outlive the call | as above |
 /// | `fn name(driver: &DriverObject, ctx: C)` (and with its item, as above) | driver-bound: an `IO_WORKITEM` bound to this driver's object, for work that belongs to no device but must not outlive the image | `new(driver, irql)`, `queue(driver, ctx, q, irql)` |
-/// | `#[work_item(wdf)] fn name(ctx: &C)`, `fn name(ctx: &C, item: &RunningWdfWorkItem<'_, name>)` | KMDF ([`wdf::WdfRoutine`], feature `wdf`): a `WDFWORKITEM` whose context space keeps `C` | `create(parent, ctx, serialization, irql)` |
+/// | `#[work_item(wdf)] fn name(ctx: &C)`, `fn name(ctx: &C, item: &RunningWdfWorkItem<'_, name>)` | KMDF (`wdf::WdfRoutine`, feature `wdf`): a `WDFWORKITEM` whose context space keeps `C` | `create(parent, ctx, serialization, irql)` |
 ///
 /// Every shape may end with `irql: &Passive<'_>` (or `&mut Passive<'_>`, to
 /// take a [`SpinLock`]): the proof that the routine runs at `PASSIVE_LEVEL`,

@@ -233,7 +233,7 @@ pub(crate) unsafe extern "system" fn ex_block<R: ExRoutine>(parameter: *mut c_vo
 }
 
 /// `WORKER_THREAD_ROUTINE` of a one-shot item of a routine that names its
-/// rundown ([`ExRoutineRundown`](crate::ex::ExRoutineRundown)).
+/// rundown ([`ExRoutineRundown`]).
 ///
 /// # Safety
 ///
@@ -256,7 +256,7 @@ pub(crate) unsafe extern "system" fn ex_counted_block<R: ExRoutineRundown>(param
 }
 
 /// `WORKER_THREAD_ROUTINE` of a one-shot item of a driver that cannot unload
-/// ([`ExRoutineNeverUnloads`](crate::ex::ExRoutineNeverUnloads)).
+/// ([`ExRoutineNeverUnloads`]).
 ///
 /// # Safety
 ///

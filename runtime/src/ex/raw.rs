@@ -10,7 +10,7 @@ use crate::guard::guard;
 use crate::irql::Passive;
 use crate::{ffi, parameter};
 
-/// `WORKER_THREAD_ROUTINE` of the raw protocol ([`ExRoutine::ROUTINE`]).
+/// `WORKER_THREAD_ROUTINE` of the raw protocol (the routine struct's `ROUTINE`).
 ///
 /// # Safety
 ///

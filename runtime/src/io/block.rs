@@ -15,7 +15,7 @@ use crate::{WorkQueue, ffi, pool};
 /// # Invariants
 ///
 /// `embedded` is right from allocation on. `raw` and `object` are written
-/// when an [`IoWorkItem`] owns the block; a one-shot block's are written only
+/// when an [`IoWorkItem`](crate::IoWorkItem) owns the block; a one-shot block's are written only
 /// if its routine keeps it (until then the kernel passes both to the routine).
 #[repr(C)]
 pub(crate) struct IoBlock<C> {

@@ -472,7 +472,7 @@ pub(crate) fn queue_once<R: IoRoutine>(
 /// `IO_WORKITEM_ROUTINE_EX` of [`IoWorkItem<R>`](crate::IoWorkItem) and of the
 /// one-shot `queue` helper of a routine that takes its item: `context` is the
 /// item's block. (A routine without its item is queued one-shot with
-/// [`io_raw_ex`], the context alone in pool.)
+/// [`io_raw_ex`](super::raw::io_raw_ex), the context alone in pool.)
 ///
 /// # Safety
 ///

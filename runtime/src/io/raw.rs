@@ -46,7 +46,7 @@ pub(crate) fn queue_once_without_item<R: IoRoutineWithoutItem>(
     Ok(())
 }
 
-/// `IO_WORKITEM_ROUTINE_EX` of the raw protocol ([`IoRoutineWithoutItem::ROUTINE_EX`]).
+/// `IO_WORKITEM_ROUTINE_EX` of the raw protocol (the routine struct's `ROUTINE_EX`).
 ///
 /// # Safety
 ///
