@@ -12,16 +12,21 @@
 //!   a wait started) in a loom atomic per `EX_RUNDOWN_REF`; the waiter sleeps
 //!   until the last holder's release signals it, as on Windows.
 //! - Bookkeeping that is not a synchronization point in the kernel (pool
-//!   blocks, `IO_WORKITEM`s, object references) sits in a std mutex, which
-//!   loom does not schedule around, so it adds no interleavings; the models
-//!   read it through [`pool_blocks`], [`io_items`] and [`references`].
+//!   blocks, `IO_WORKITEM`s, object references, devices) sits in a std
+//!   mutex, which loom does not schedule around, so it adds no interleavings;
+//!   the models read it through [`pool_blocks`], [`io_items`], [`references`]
+//!   and [`devices`].
 //! - Misuse the kernel bug-checks (an item queued twice, freed while queued,
-//!   a reference dropped below zero, a release without an acquire) panics,
-//!   which fails the model.
+//!   a reference dropped below zero, a release without an acquire, a device
+//!   deleted twice) panics, which fails the model.
 //! - `KeDelayExecutionThread` yields; pool is the system allocator, zeroed.
 //! - Driver objects are zeroed `DRIVER_OBJECT`s with the driver-object
 //!   extension exports; [`unload`] calls the object's `DriverUnload`, as the
 //!   I/O manager does.
+//! - `IoCreateDevice` makes a device as wdm.h lays it out (the object, then
+//!   its extension, in one zeroed 16-aligned block) holding the creator's
+//!   reference; `IoDeleteDevice` drops that reference, and the block is freed
+//!   at the last one, so a deleted device stays readable while referenced.
 
 #![allow(non_snake_case, clippy::missing_safety_doc)]
 
@@ -32,10 +37,11 @@ use std::collections::{HashMap, VecDeque};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::{Condvar, Mutex};
 use ntwork::ffi::{
-    BOOLEAN, DRIVER_OBJECT, EX_RUNDOWN_REF, IO_WORKITEM_ROUTINE_EX, KPROCESSOR_MODE, LONG_PTR,
-    NTSTATUS, PDEVICE_OBJECT, PDRIVER_OBJECT, PIO_WORKITEM, PIO_WORKITEM_ROUTINE,
+    BOOLEAN, DEVICE_OBJECT, DRIVER_OBJECT, EX_RUNDOWN_REF, IO_WORKITEM_ROUTINE_EX, KPROCESSOR_MODE,
+    LONG_PTR, NTSTATUS, PDEVICE_OBJECT, PDRIVER_OBJECT, PIO_WORKITEM, PIO_WORKITEM_ROUTINE,
     PIO_WORKITEM_ROUTINE_EX, POOL_FLAGS, SIZE_T, STATUS_INSUFFICIENT_RESOURCES,
-    STATUS_OBJECT_NAME_COLLISION, STATUS_SUCCESS, ULONG, WORK_QUEUE_ITEM, WORK_QUEUE_TYPE,
+    STATUS_OBJECT_NAME_COLLISION, STATUS_SUCCESS, ULONG, UNICODE_STRING, WORK_QUEUE_ITEM,
+    WORK_QUEUE_TYPE,
 };
 use ntwork::{DriverObject, Rundown};
 
@@ -65,6 +71,14 @@ struct Books {
     rundowns: HashMap<usize, std::sync::Arc<RundownRef>>,
     /// Driver-object extensions, by (driver, client address).
     extensions: HashMap<(usize, usize), usize>,
+    /// `IoCreateDevice`'s devices whose block is not freed yet, by address.
+    devices: HashMap<usize, DeviceBlock>,
+}
+
+/// A device's block (object and extension) and whether it was deleted.
+struct DeviceBlock {
+    layout: Layout,
+    deleted: bool,
 }
 
 struct Kernel {
@@ -151,7 +165,14 @@ pub fn io_items() -> usize {
     books().io_items.len()
 }
 
-/// References taken on `object` and not dropped.
+/// Devices from `IoCreateDevice` whose memory is not freed yet (deleted
+/// ones that are still referenced included).
+pub fn devices() -> usize {
+    books().devices.len()
+}
+
+/// References taken on `object` and not dropped (a device from
+/// `IoCreateDevice` counts its creator's until `IoDeleteDevice`).
 pub fn references(object: *mut c_void) -> isize {
     books()
         .references
@@ -477,14 +498,113 @@ pub unsafe extern "system" fn ObfReferenceObject(object: *mut c_void) -> LONG_PT
 
 #[unsafe(no_mangle)]
 pub unsafe extern "system" fn ObfDereferenceObject(object: *mut c_void) -> LONG_PTR {
-    let mut books = books();
-    let count = books.references.entry(object as usize).or_insert(0);
+    dereference(&mut books(), object as usize)
+}
+
+/// Drops a reference; the last one of a deleted device frees its block.
+fn dereference(books: &mut Books, object: usize) -> LONG_PTR {
+    let count = books.references.entry(object).or_insert(0);
     *count -= 1;
+    let count = *count;
+    assert!(count >= 0, "0x18: a reference dropped that was never taken");
+    if count > 0 {
+        return count;
+    }
+    let Some(device) = books.devices.get(&object) else {
+        return count;
+    };
+    // Only IoDeleteDevice drops the creator's reference.
     assert!(
-        *count >= 0,
-        "0x18: a reference dropped that was never taken"
+        device.deleted,
+        "0x18: a live device's last reference dropped"
     );
-    *count
+    let layout = books.devices.remove(&object).unwrap().layout;
+    books.references.remove(&object);
+    // The block's rundown references (an extension's guards) go with it: a
+    // later block at this address starts from its own memory.
+    let block = object..object + layout.size();
+    books.rundowns.retain(|&at, _| !block.contains(&at));
+    // SAFETY: from IoCreateDevice's `alloc_zeroed` with this layout; freed
+    // once (removed from the books above), when nothing references it.
+    unsafe { dealloc(object as *mut u8, layout) };
+    count
+}
+
+/// `sizeof(DEVICE_OBJECT)` in wdm.h (what ntwork's header lookup subtracts
+/// from `Size`): the extension starts right after it.
+const DEVICE_OBJECT_SIZE: usize = if size_of::<usize>() == 8 { 0x150 } else { 0xB8 };
+
+/// `IO_TYPE_DEVICE`.
+const IO_TYPE_DEVICE: i16 = 3;
+
+/// The name, characteristics and exclusivity are not modelled (no object
+/// namespace), nor the driver's device list (nothing ntwork reads).
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn IoCreateDevice(
+    driver: PDRIVER_OBJECT,
+    extension_size: ULONG,
+    _: *mut UNICODE_STRING,
+    device_type: ULONG,
+    characteristics: ULONG,
+    _: BOOLEAN,
+    out: *mut PDEVICE_OBJECT,
+) -> NTSTATUS {
+    // SAFETY: the caller's out pointer; NULL unless a device is made, as
+    // Windows leaves it on failure.
+    unsafe { *out = core::ptr::null_mut() };
+    let extension_size = extension_size as usize;
+    let Some(size) = DEVICE_OBJECT_SIZE.checked_add(extension_size) else {
+        return STATUS_INSUFFICIENT_RESOURCES;
+    };
+    // `Size` is a USHORT in wdm.h: the kernel refuses what does not fit.
+    let Ok(object_size) = u16::try_from(size) else {
+        return STATUS_INSUFFICIENT_RESOURCES;
+    };
+    // MEMORY_ALLOCATION_ALIGNMENT, as the kernel's pool gives it.
+    let layout = Layout::from_size_align(size.next_multiple_of(16), 16).unwrap();
+    // SAFETY: a non-zero layout.
+    let block = unsafe { alloc_zeroed(layout) };
+    if block.is_null() {
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    let device = block.cast::<DEVICE_OBJECT>();
+    // SAFETY: a fresh zeroed block of at least DEVICE_OBJECT_SIZE bytes
+    // (more than the declared fields), which only this call knows; all-zero
+    // bytes are a valid DEVICE_OBJECT (integers and pointers).
+    unsafe {
+        (*device).Type = IO_TYPE_DEVICE;
+        (*device).Size = object_size;
+        (*device).DriverObject = driver;
+        (*device).Characteristics = characteristics;
+        (*device).DeviceType = device_type;
+        (*device).StackSize = 1;
+        if extension_size > 0 {
+            (*device).DeviceExtension = block.add(DEVICE_OBJECT_SIZE).cast();
+        }
+    }
+    let mut books = books();
+    books.devices.insert(
+        device as usize,
+        DeviceBlock {
+            layout,
+            deleted: false,
+        },
+    );
+    // The creator's reference, which IoDeleteDevice drops.
+    books.references.insert(device as usize, 1);
+    // SAFETY: the caller's out pointer.
+    unsafe { *out = device };
+    STATUS_SUCCESS
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "system" fn IoDeleteDevice(device: PDEVICE_OBJECT) {
+    let mut books = books();
+    let entry = books.devices.get_mut(&(device as usize));
+    let entry = entry.expect("IoDeleteDevice: not a live device of IoCreateDevice");
+    assert!(!entry.deleted, "IoDeleteDevice: deleted twice");
+    entry.deleted = true;
+    dereference(&mut books, device as usize);
 }
 
 // Linked but not used by the models.

@@ -9,15 +9,17 @@
 #![cfg(loom)]
 
 use loom::sync::Arc;
-use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::thread;
+use ntwork::ffi::{FILE_DEVICE_UNKNOWN, NTSTATUS, STATUS_INSUFFICIENT_RESOURCES};
 use ntwork::irql::Passive;
 use ntwork::{
-    DeviceObject, NotQueued, QueueError, ReusableExWorkItem, ReusableIoWorkItem, Rundown,
-    WorkQueue, work_item,
+    ARef, Device, DeviceObject, DeviceOptions, NotQueued, QueueError, ReusableExWorkItem,
+    ReusableIoWorkItem, Rundown, WorkQueue, work_item,
 };
 use ntwork_loom::{
-    io_items, model, new_object, opened, pool_blocks, references, run_all, run_one, unload,
+    devices, io_items, model, new_driver, new_object, opened, pool_blocks, references, run_all,
+    run_one, unload,
 };
 
 /// Counts routine starts and returns.
@@ -560,6 +562,156 @@ fn a_reopen_racing_the_driver_unload_cannot_reopen_after_it() {
                 ),
                 Err(QueueError::Unloading(_))
             ));
+        },
+    );
+}
+
+// Typed device extensions: `Device::<E>::create` publishes `E` behind the
+// header's guards (a rundown), `DeviceObject::extension` holds one, and
+// `Device::delete` runs them down before dropping `E` and `IoDeleteDevice`.
+
+/// What happened to an extension, kept outside it (the extension's own
+/// memory is gone once it is dropped).
+struct Fate {
+    drops: AtomicUsize,
+    uses_at_drop: AtomicUsize,
+}
+
+/// A device extension that knows whether a guard is using it.
+struct Counter {
+    uses: AtomicUsize,
+    in_use: AtomicBool,
+    fate: Arc<Fate>,
+}
+
+impl Counter {
+    fn new() -> (Self, Arc<Fate>) {
+        let fate = Arc::new(Fate {
+            drops: AtomicUsize::new(0),
+            uses_at_drop: AtomicUsize::new(0),
+        });
+        let counter = Self {
+            uses: AtomicUsize::new(0),
+            in_use: AtomicBool::new(false),
+            fate: Arc::clone(&fate),
+        };
+        (counter, fate)
+    }
+}
+
+impl Drop for Counter {
+    fn drop(&mut self) {
+        assert!(
+            !self.in_use.load(Ordering::SeqCst),
+            "the extension dropped while a guard used it"
+        );
+        let uses = self.uses.load(Ordering::SeqCst);
+        self.fate.uses_at_drop.store(uses, Ordering::SeqCst);
+        self.fate.drops.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Uses the device's `Counter` through a guard, as a DPC would; whether it
+/// got one.
+fn use_counter(device: &DeviceObject) -> bool {
+    let Some(counter) = device.extension::<Counter>(&Passive::on_host()) else {
+        return false;
+    };
+    counter.in_use.store(true, Ordering::SeqCst);
+    counter.uses.fetch_add(1, Ordering::SeqCst);
+    counter.in_use.store(false, Ordering::SeqCst);
+    true
+}
+
+/// `Device::delete` racing a DPC that takes the extension: the DPC gets
+/// `None`, or its use happened before the extension was dropped (the drop
+/// sees it finished); the extension is dropped once; after the delete the
+/// lookup returns `None` from the still-referenced object, whose memory the
+/// last reference frees.
+#[test]
+fn a_device_delete_waits_for_every_extension_guard() {
+    model("a_device_delete_waits_for_every_extension_guard", || {
+        let driver = new_driver();
+        let irql = Passive::on_host();
+        let (counter, fate) = Counter::new();
+        let options = DeviceOptions::new(FILE_DEVICE_UNKNOWN);
+        let device = Device::create(driver, counter, options, &irql).unwrap();
+        // The DPC's caller keeps the object alive, as a queued DPC's device
+        // must be; the guard is taken on the DPC's thread (it is not Send).
+        let held = ARef::from(device.object());
+        let kept = ARef::from(device.object());
+        let dpc = thread::spawn(move || use_counter(&held));
+        device.delete(&irql);
+        assert_eq!(fate.drops.load(Ordering::SeqCst), 1, "dropped once");
+        assert!(
+            kept.extension::<Counter>(&irql).is_none(),
+            "an extension after the delete"
+        );
+        let used = dpc.join().unwrap();
+        assert_eq!(
+            fate.uses_at_drop.load(Ordering::SeqCst),
+            usize::from(used),
+            "a guard's use not finished when the extension dropped"
+        );
+        assert_eq!(devices(), 1, "freed while referenced");
+        drop(kept);
+        assert_eq!(devices(), 0, "the last reference did not free the device");
+        assert_eq!(Arc::strong_count(&fate), 1, "the extension was not dropped");
+    });
+}
+
+/// A port as AddDevice builds it with `create_with`: its reusable Io item is
+/// bound to the device it lives in.
+struct Poller {
+    poll: ReusableIoWorkItem<poll>,
+    runs: Arc<Runs>,
+}
+
+/// The item's routine reaches the state through its device, as C's routine
+/// reads `DeviceExtension`.
+#[work_item(device)]
+fn poll(device: &DeviceObject, _: ()) {
+    let poller = device.extension::<Poller>(&Passive::on_host());
+    let poller = poller.expect("the extension is there until the flush returned");
+    poller.runs.started.fetch_add(1, Ordering::SeqCst);
+    poller.runs.returned.fetch_add(1, Ordering::SeqCst);
+}
+
+/// The stop path with an extension's reusable Io item: flush, then delete,
+/// racing the routine. The routine finds the extension (the flush waited for
+/// it); the delete drops the item (its `IO_WORKITEM`, block and device
+/// reference), and the device's memory goes with the queue's reference,
+/// which may be the last.
+#[test]
+fn a_flushed_extension_item_then_device_delete_releases_everything() {
+    model(
+        "a_flushed_extension_item_then_device_delete_releases_everything",
+        || {
+            let driver = new_driver();
+            let irql = Passive::on_host();
+            let runs = Runs::new();
+            let options = DeviceOptions::new(FILE_DEVICE_UNKNOWN);
+            let device = Device::create_with(driver, options, &irql, |object| {
+                let poll = ReusableIoWorkItem::new(object, &irql)
+                    .map_err(|_| STATUS_INSUFFICIENT_RESOURCES)?;
+                let runs = Arc::clone(&runs);
+                Ok::<_, NTSTATUS>(Poller { poll, runs })
+            })
+            .unwrap();
+            device
+                .extension()
+                .poll
+                .queue((), WorkQueue::Delayed, &irql)
+                .unwrap();
+            let worker = thread::spawn(|| assert!(run_one()));
+            device.extension().poll.flush(&irql);
+            assert_eq!(runs.returned(), 1, "flush returned before the routine did");
+            device.delete(&irql);
+            worker.join().unwrap();
+            assert_eq!(pool_blocks(), 0, "pool block leaked");
+            assert_eq!(io_items(), 0, "IO_WORKITEM leaked");
+            assert_eq!(devices(), 0, "device memory leaked");
+            assert_eq!(Arc::strong_count(&runs), 1, "the extension was not dropped");
         },
     );
 }
