@@ -6,15 +6,13 @@ use core::marker::PhantomData;
 use core::ops::Deref;
 use core::ptr::NonNull;
 
-#[cfg(doc)]
-use super::Device;
 use super::header::{Header, header_of};
 use crate::held;
 use crate::irql::{AtMostDispatch, verify};
 use crate::objects::DeviceObject;
 
 impl DeviceObject {
-    /// The extension of type `E` that [`Device::create`] gave this device,
+    /// The extension of type `E` that [`Device::create`](super::Device::create) gave this device,
     /// held for the guard's life: the delete waits for the guard. `None`
     /// once the delete started (or before `create_with`'s initializer
     /// returned), and for a device without an ntwork extension of type `E`.

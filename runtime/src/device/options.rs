@@ -2,8 +2,6 @@
 
 use core::fmt;
 
-#[cfg(doc)]
-use super::Device;
 use crate::ffi::{NTSTATUS, ULONG};
 
 /// How `IoCreateDevice` makes the device: its type and characteristics,
@@ -73,7 +71,7 @@ impl<'a> DeviceOptions<'a> {
 
 /// `IoCreateDevice` failed (or was not called: a name too long for a
 /// `UNICODE_STRING`): its status, and what the call was given (the
-/// extension, from [`Device::create`]; `()` from [`Device::create_with`],
+/// extension, from [`Device::create`](super::Device::create); `()` from [`Device::create_with`](super::Device::create_with),
 /// whose initializer never ran).
 pub struct CreateDeviceError<T = ()> {
     pub(super) status: NTSTATUS,
