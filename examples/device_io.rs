@@ -6,10 +6,8 @@
 //! cargo run --example device_io
 //! ```
 
-use std::sync::Mutex;
-
-use ntwork::irql::Dispatch;
-use ntwork::{DeviceObject, RunningIoWorkItem, WorkQueue, work_item};
+use ntwork::irql::{Dispatch, Passive};
+use ntwork::{DeviceObject, RunningIoWorkItem, SpinLock, WorkQueue, work_item};
 use ntwork_host as host;
 use ntwork_host::Executive;
 
@@ -19,11 +17,13 @@ struct Packet {
     bytes: Vec<u8>,
 }
 
-static RECEIVED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// The sequence numbers processed, as a driver keeps shared state: under a
+/// spin lock (a routine may run on any worker).
+static RECEIVED: SpinLock<Vec<u32>> = SpinLock::new(Vec::new());
 
 /// Processes one packet at PASSIVE_LEVEL; the device stays referenced until it returns.
 #[work_item(device)]
-fn process_packet(device: &DeviceObject, packet: Packet) {
+fn process_packet(device: &DeviceObject, packet: Packet, irql: &mut Passive<'_>) {
     println!(
         "process_packet seq {} ({} bytes) for device {:p} on {}",
         packet.sequence,
@@ -31,7 +31,7 @@ fn process_packet(device: &DeviceObject, packet: Packet) {
         device.as_raw(),
         std::thread::current().name().unwrap_or("?"),
     );
-    RECEIVED.lock().unwrap().push(packet.sequence);
+    RECEIVED.lock(irql).push(packet.sequence);
 }
 
 /// Retries a reset a few times by requeueing its own item (IoQueueWorkItemEx).
@@ -88,7 +88,7 @@ fn main() {
         "idle; device reference count back to {}",
         device.reference_count()
     );
-    let mut received = RECEIVED.lock().unwrap().clone();
+    let mut received = RECEIVED.lock(&mut Passive::on_host()).clone();
     received.sort();
     assert_eq!(received, [0, 1, 2, 3]);
 

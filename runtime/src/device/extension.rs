@@ -28,7 +28,9 @@ impl DeviceObject {
     /// extension (the read would race with the write).
     ///
     /// Hold the guard briefly: the delete (at remove or unload) waits for it,
-    /// and the thread that holds it must not delete the device.
+    /// and the thread that holds it must not delete the device. A guard that
+    /// is never dropped (`mem::forget`) makes the delete wait forever, as a
+    /// rundown acquisition never released does in C: safe, but a hang.
     pub fn extension<E: Send + Sync + 'static>(
         &self,
         irql: &impl AtMostDispatch,
