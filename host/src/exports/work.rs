@@ -71,16 +71,14 @@ pub(crate) unsafe extern "system" fn IoQueueWorkItem(
     Context: *mut c_void,
 ) {
     let export = IoQueueWorkItem as *const () as usize;
-    guarded(false, || {
-        let call = IoQueueCall {
-            routine: IoRoutine::Plain(WorkerRoutine),
-            queue_type: QueueType,
-            context: Context,
-            try_queue: false,
-            export,
-        };
-        work::io_queue(&current(), IoWorkItem, call)
-    });
+    io_queue_export(
+        IoWorkItem,
+        IoRoutine::Plain(WorkerRoutine),
+        QueueType,
+        Context,
+        false,
+        export,
+    );
 }
 
 /// `IoQueueWorkItemEx`.
@@ -96,16 +94,14 @@ pub(crate) unsafe extern "system" fn IoQueueWorkItemEx(
     Context: *mut c_void,
 ) {
     let export = IoQueueWorkItemEx as *const () as usize;
-    guarded(false, || {
-        let call = IoQueueCall {
-            routine: IoRoutine::Ex(WorkerRoutine),
-            queue_type: QueueType,
-            context: Context,
-            try_queue: false,
-            export,
-        };
-        work::io_queue(&current(), IoWorkItem, call)
-    });
+    io_queue_export(
+        IoWorkItem,
+        IoRoutine::Ex(WorkerRoutine),
+        QueueType,
+        Context,
+        false,
+        export,
+    );
 }
 
 /// `IoTryQueueWorkItem`: `FALSE` (nothing queued, no reference kept) under
@@ -122,16 +118,14 @@ pub(crate) unsafe extern "system" fn IoTryQueueWorkItem(
     Context: *mut c_void,
 ) -> BOOLEAN {
     let export = IoTryQueueWorkItem as *const () as usize;
-    let queued = guarded(false, || {
-        let call = IoQueueCall {
-            routine: IoRoutine::Ex(WorkerRoutine),
-            queue_type: QueueType,
-            context: Context,
-            try_queue: true,
-            export,
-        };
-        work::io_queue(&current(), IoWorkItem, call)
-    });
+    let queued = io_queue_export(
+        IoWorkItem,
+        IoRoutine::Ex(WorkerRoutine),
+        QueueType,
+        Context,
+        true,
+        export,
+    );
     BOOLEAN::from(queued)
 }
 
@@ -170,4 +164,25 @@ pub(crate) unsafe extern "system" fn IoInitializeWorkItem(
 pub(crate) unsafe extern "system" fn IoUninitializeWorkItem(IoWorkItem: PIO_WORKITEM) {
     let export = IoUninitializeWorkItem as *const () as usize;
     guarded((), || work::io_uninitialize(&current(), IoWorkItem, export));
+}
+
+/// The three Io queue exports: one call into the executive, guarded.
+fn io_queue_export(
+    item: PIO_WORKITEM,
+    routine: IoRoutine,
+    queue_type: WORK_QUEUE_TYPE,
+    context: *mut c_void,
+    try_queue: bool,
+    export: usize,
+) -> bool {
+    guarded(false, || {
+        let call = IoQueueCall {
+            routine,
+            queue_type,
+            context,
+            try_queue,
+            export,
+        };
+        work::io_queue(&current(), item, call)
+    })
 }
