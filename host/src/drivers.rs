@@ -303,7 +303,10 @@ impl fmt::Debug for Driver {
 /// clone) keeps the DEVICE_OBJECT's memory while it exists, so pointers from
 /// it stay dereferenceable; once the object manager has freed the device
 /// (deleted and no reference left) the executive no longer accepts it, and
-/// a dereference is bug check 0x18.
+/// a dereference is bug check 0x18. (The host never gives a device's memory
+/// back, handle or not: a driver's `Device<E>` holds its device by address,
+/// and this handle's [`delete`](Self::delete), the default DriverUnload or
+/// the executive's drop can drop the creator's reference behind it.)
 pub struct Device {
     inner: Arc<Inner>,
     raw: Ptr<ffi::DEVICE_OBJECT>,

@@ -26,6 +26,7 @@ use crate::irql::current_irql;
 use crate::state::{
     Block, DriverExtension, DriverRec, DriverState, Freed, Inner, ObjectKind, ObjectRec, Ptr, State,
 };
+use crate::sync::Mutex;
 
 /// `IO_TYPE_DRIVER`.
 pub(crate) const IO_TYPE_DRIVER: i16 = 4;
@@ -38,9 +39,25 @@ pub(crate) const DEVICE_OBJECT_SIZE: usize = if size_of::<usize>() == 8 { 0x150 
 /// `MEMORY_ALLOCATION_ALIGNMENT`.
 const ALIGNMENT: usize = 16;
 
+/// The memory of every device object the object manager freed, or that an
+/// executive still had when it was dropped: never given back. A driver holds
+/// its own devices by address (ntwork's `Device<E>` relies on the creator's
+/// reference, as on Windows), and safe host code can drop that reference
+/// behind it (a handle's [`delete`](crate::Device::delete), the default
+/// DriverUnload, dropping the executive): its reads then stay reads of the
+/// device's own bytes, and what it passes to an export is still 0x18 or an
+/// unknown object. Kept in a static, so leak checkers see it as reachable.
+static RETIRED_DEVICES: Mutex<Vec<Block>> = Mutex::new(Vec::new());
+
+/// Keeps a device object's memory for the rest of the process.
+pub(crate) fn retire_device(block: Block) {
+    RETIRED_DEVICES.lock().push(block);
+}
+
 /// `size` zeroed bytes, 16-aligned (at least one byte).
 pub(crate) fn allocate_zeroed(size: usize) -> Block {
-    let layout = Layout::from_size_align(size.max(1), ALIGNMENT).unwrap_or(Layout::new::<u128>());
+    let layout = Layout::from_size_align(size.max(1), ALIGNMENT)
+        .expect("an object larger than the address space");
     // SAFETY: a layout of non-zero size.
     let memory = unsafe { std::alloc::alloc_zeroed(layout) };
     if memory.is_null() {
@@ -127,7 +144,11 @@ pub(crate) fn create_device_locked(
     handles: usize,
 ) -> PDEVICE_OBJECT {
     let driver_object = st.drivers[driver].object.0;
-    let block = allocate_zeroed(DEVICE_OBJECT_SIZE + extension.next_multiple_of(ALIGNMENT));
+    let size = extension
+        .checked_next_multiple_of(ALIGNMENT)
+        .and_then(|rounded| rounded.checked_add(DEVICE_OBJECT_SIZE))
+        .expect("an object larger than the address space");
+    let block = allocate_zeroed(size);
     let device = block.memory.0.cast::<DEVICE_OBJECT>();
     // The block holds the object and its extension, zeroed and 16-aligned.
     // SAFETY: `device` starts the fresh block (`DEVICE_OBJECT_SIZE` bytes and
@@ -267,7 +288,10 @@ fn free_locked(inner: &Inner, st: &mut State, object: usize, export: usize) {
         // SAFETY: the driver object is freed, and its extensions with it.
         unsafe { extension.block.release() };
     }
-    let block = if rec.handles > 0 {
+    let block = if kind == ObjectKind::Device {
+        retire_device(rec.block);
+        None
+    } else if rec.handles > 0 {
         Some(rec.block)
     } else {
         // SAFETY: freed by the object manager and named by no handle.

@@ -337,8 +337,12 @@ impl Drop for State {
                 // and the extension's record is drained, so released once.
                 unsafe { extension.block.release() };
             }
-            // SAFETY: the executive is gone, so nothing reaches the object's
-            // memory; its record is drained, so released once.
+            if rec.kind == ObjectKind::Device {
+                crate::objects::retire_device(rec.block);
+                continue;
+            }
+            // SAFETY: the executive is gone, so nothing reaches a driver
+            // object's memory; its record is drained, so released once.
             unsafe { rec.block.release() };
         }
         for (_, freed) in self.freed.drain() {
