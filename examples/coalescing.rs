@@ -29,7 +29,9 @@ struct Telemetry {
 #[work_item]
 fn drain_telemetry(telemetry: &Telemetry, irql: &mut Passive<'_>) {
     // The lock raises to DISPATCH_LEVEL for this statement only.
-    let batch = std::mem::take(&mut *telemetry.samples.lock(irql));
+    let batch = telemetry
+        .samples
+        .lock(irql, |samples, _| std::mem::take(samples));
     telemetry.drained.fetch_add(batch.len(), Ordering::SeqCst);
     telemetry.runs.fetch_add(1, Ordering::SeqCst);
 }
@@ -47,7 +49,10 @@ static DRAIN: ReusableExWorkItem<drain_telemetry> = ReusableExWorkItem::new(
 /// on entry: `unsafe { Dispatch::assume() }`). It may queue the drain; it may
 /// not wait for it (`DRAIN.flush` needs a `Passive` proof).
 fn on_interrupt(sample: u32, irql: &mut Dispatch<'_>) -> bool {
-    DRAIN.context().samples.lock(irql).push(sample);
+    DRAIN
+        .context()
+        .samples
+        .lock(irql, |samples, _| samples.push(sample));
     match DRAIN.queue_static(WorkQueue::Delayed, irql) {
         Ok(()) => true,
         Err(NotQueued::AlreadyQueued) => false, // the pending run picks this sample up

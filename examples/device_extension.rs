@@ -67,7 +67,9 @@ fn drain_samples(device: &DeviceObject, _: (), irql: &mut Passive<'_>) {
     let Some(port) = device.extension::<PortExtension>(irql) else {
         return;
     };
-    let taken = core::mem::replace(&mut port.samples.lock(irql).count, 0);
+    let taken = port
+        .samples
+        .lock(irql, |samples, _| core::mem::replace(&mut samples.count, 0));
     port.drained.fetch_add(taken as u32, Ordering::SeqCst);
     port.runs.fetch_add(1, Ordering::SeqCst);
 }
@@ -78,15 +80,13 @@ fn dpc(device: &DeviceObject, sample: u32, irql: &mut Dispatch<'_>) -> bool {
     let Some(port) = device.extension::<PortExtension>(irql) else {
         return false;
     };
-    {
-        let mut guard = port.samples.lock(irql);
-        let samples = &mut *guard;
+    port.samples.lock(irql, |samples, _| {
         // Full: the sample is lost, as in C.
         if let Some(slot) = samples.values.get_mut(samples.count) {
             *slot = sample;
             samples.count += 1;
         }
-    }
+    });
     match port.drain.queue((), WorkQueue::Delayed, irql) {
         Ok(()) => true,
         Err(refused) if refused.reason == NotQueued::AlreadyQueued => false,

@@ -31,7 +31,7 @@ fn process_packet(device: &DeviceObject, packet: Packet, irql: &mut Passive<'_>)
         device.as_raw(),
         std::thread::current().name().unwrap_or("?"),
     );
-    RECEIVED.lock(irql).push(packet.sequence);
+    RECEIVED.lock(irql, |received, _| received.push(packet.sequence));
 }
 
 /// Retries a reset a few times by requeueing its own item (IoQueueWorkItemEx).
@@ -88,7 +88,7 @@ fn main() {
         "idle; device reference count back to {}",
         device.reference_count()
     );
-    let mut received = RECEIVED.lock(&mut Passive::on_host()).clone();
+    let mut received = RECEIVED.lock(&mut Passive::on_host(), |received, _| received.clone());
     received.sort();
     assert_eq!(received, [0, 1, 2, 3]);
 

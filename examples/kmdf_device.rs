@@ -28,7 +28,9 @@ struct DeviceContext {
 /// coalesced, so one callback may serve many interrupts).
 #[work_item(wdf)]
 fn drain_samples(context: &DeviceContext, irql: &mut Passive<'_>) {
-    let batch = std::mem::take(&mut *context.samples.lock(irql));
+    let batch = context
+        .samples
+        .lock(irql, |samples, _| std::mem::take(samples));
     context.drained.fetch_add(batch.len(), Ordering::SeqCst);
     context.callbacks.fetch_add(1, Ordering::SeqCst);
 }
@@ -45,7 +47,9 @@ unsafe extern "system" fn device_cleanup(_: w::WDFOBJECT) {
 /// framework passes, find the item the device keeps, record and enqueue.
 fn dpc(device: &WdfDevice, sample: u32, irql: &mut Dispatch<'_>) -> Enqueued {
     let item = WdfWorkItemRef::<drain_samples>::kept(device).expect("kept in EvtDeviceAdd");
-    item.context().samples.lock(irql).push(sample);
+    item.context()
+        .samples
+        .lock(irql, |samples, _| samples.push(sample));
     item.enqueue(irql)
 }
 

@@ -190,28 +190,30 @@ fn an_initializer_that_keeps_the_device_and_panics() {
 
 static LOCK: SpinLock<u32> = SpinLock::new(0);
 
-#[work_item]
-fn forgets_the_guard(_device: &DeviceObject, _: u32, irql: &mut Passive<'_>) {
-    std::mem::forget(LOCK.lock(irql));
-    // The PASSIVE_LEVEL proof is usable again, at DISPATCH_LEVEL.
-    let _: &Passive<'_> = irql;
+#[work_item(device)]
+fn panics_under_the_lock(_device: &DeviceObject, _: u32, irql: &mut Passive<'_>) {
+    LOCK.lock(irql, |value, _| {
+        *value += 1;
+        panic!("a routine's panic while it holds a spin lock");
+    });
 }
 
-/// Not fixed (see the review report): a forgotten `SpinLockGuard` ends the
-/// borrow of the lower proof while the IRQL stays raised, so safe code holds
-/// a `Passive` proof at DISPATCH_LEVEL and the routine returns there: 0xE1
-/// on Windows. The host detects it (and any use of the stale proof); the
-/// types do not prevent it. Closing it needs a closure-scoped lock.
+/// The review found that a forgotten `SpinLockGuard` (`mem::forget`) ended
+/// the borrow of the lower proof with the IRQL still raised: a `Passive`
+/// proof at DISPATCH_LEVEL, and the routine returned there (0xE1). The lock
+/// is now a closure whose scope ntwork ends, so there is no guard to forget;
+/// a panic inside it (host builds unwind) still releases the lock and lowers
+/// the IRQL before the routine returns: the host reports the panic, not 0xE1.
 #[test]
-fn a_forgotten_spin_lock_guard_is_0xe1_detected_not_prevented() {
+fn a_panic_under_a_spin_lock_releases_it_and_lowers_the_irql() {
     let exec = Executive::manual();
-    let driver = exec.load_driver("forget.sys");
+    let driver = exec.load_driver("panic.sys");
     let host = driver.create_device();
-    let irql = Passive::on_host();
-    forgets_the_guard::queue(DeviceObject::of(&host), 0, WorkQueue::Delayed, &irql).unwrap();
+    let mut irql = Passive::on_host();
+    panics_under_the_lock::queue(DeviceObject::of(&host), 0, WorkQueue::Delayed, &irql).unwrap();
     exec.run_until_idle();
-    assert_eq!(
-        exec.expect_bug_check().code,
-        bugcheck::WORKER_THREAD_RETURNED_AT_BAD_IRQL
-    );
+    assert_eq!(exec.expect_bug_check().code, bugcheck::HOST_RUST_PANIC);
+    assert_eq!(ntwork_host::current_irql(), ntwork::ffi::PASSIVE_LEVEL);
+    // Released: taking it again does not spin.
+    assert_eq!(LOCK.lock(&mut irql, |value, _| *value), 1);
 }

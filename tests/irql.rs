@@ -100,21 +100,19 @@ fn the_proofs_the_runtime_makes_agree_with_the_host() {
     let driver = DriverObject::of(&host_driver);
     driver.set_unload(|_, _| {}, &irql).unwrap();
     WORK.open(driver, &irql).unwrap();
-    {
-        let mut guard = LOCK.lock(&mut irql);
+    LOCK.lock(&mut irql, |value, dispatch| {
         assert_eq!(
             ntwork_host::current_irql(),
             ffi::DISPATCH_LEVEL,
             "the lock raised"
         );
-        let (value, dispatch) = guard.split();
         *value += 1;
         noted::queue(&WORK, &LEVEL, WorkQueue::Delayed, dispatch).unwrap();
-    }
+    });
     assert_eq!(
         ntwork_host::current_irql(),
         ffi::PASSIVE_LEVEL,
-        "the guard lowered"
+        "the lock lowered"
     );
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!(

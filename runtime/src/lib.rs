@@ -94,7 +94,7 @@ pub use pool::POOL_TAG;
 pub use queue::{Priority, WorkQueue};
 pub use routine::{Routine, SharedContext, WorkContext};
 pub use rundown::Rundown;
-pub use spinlock::{SpinLock, SpinLockGuard};
+pub use spinlock::SpinLock;
 pub use unload::{OpenError, SetUnloadError};
 
 /// Turns a function into a typed kernel work item routine.

@@ -1,11 +1,14 @@
 //! A kernel spin lock around a value: `EX_SPIN_LOCK` taken exclusively, which
 //! raises the IRQL to `DISPATCH_LEVEL` for as long as it is held. Raising is
 //! an IRQL proof's business: the lock borrows the caller's lower proof
-//! mutably while the guard lives, and hands out a [`Dispatch`] one.
+//! mutably for the locked scope, and hands a [`Dispatch`] one to the closure
+//! that runs in it. The scope is a closure, not a guard, because a guard can
+//! be forgotten (`mem::forget`): its borrow of the lower proof would end with
+//! the IRQL still raised, and safe code would hold a `PASSIVE_LEVEL` proof at
+//! `DISPATCH_LEVEL`.
 
 use core::cell::UnsafeCell;
 use core::fmt;
-use core::ops::{Deref, DerefMut};
 
 use crate::ffi::{self, KIRQL};
 use crate::irql::{AtMostDispatch, Dispatch, verify};
@@ -22,22 +25,22 @@ use crate::irql::{AtMostDispatch, Dispatch, verify};
 /// static SAMPLES: SpinLock<[u32; 4]> = SpinLock::new([0; 4]);
 ///
 /// fn dpc(irql: &mut Dispatch<'_>) {
-///     SAMPLES.lock(irql)[0] += 1;
+///     SAMPLES.lock(irql, |samples, _| samples[0] += 1);
 /// }
 ///
 /// # let _exec = ntwork_host::Executive::manual();
 /// let mut irql = Passive::on_host();
-/// {
-///     let mut samples = SAMPLES.lock(&mut irql); // DISPATCH_LEVEL from here
-///     let (samples, dispatch) = samples.split();
+/// SAMPLES.lock(&mut irql, |samples, dispatch| {
+///     // DISPATCH_LEVEL in here: `dispatch` is what the scope proves, and
+///     // `irql` cannot be used (the lock borrows it).
 ///     samples[1] += 1;
-///     let _: &Dispatch<'_> = dispatch; // what the lock's scope proves
-/// } // back to PASSIVE_LEVEL
+///     let _: &Dispatch<'_> = dispatch;
+/// }); // back to PASSIVE_LEVEL
 /// ntwork_host::at_dispatch_level(|| {
 ///     // SAFETY: the test runs this as the DPC would, at DISPATCH_LEVEL.
 ///     dpc(&mut unsafe { Dispatch::assume() });
 /// });
-/// assert_eq!(*SAMPLES.lock(&mut irql), [1, 1, 0, 0]);
+/// assert_eq!(SAMPLES.lock(&mut irql, |samples, _| *samples), [1, 1, 0, 0]);
 /// ```
 ///
 /// # Invariants
@@ -66,24 +69,49 @@ impl<T> SpinLock<T> {
         }
     }
 
-    /// Acquires the lock: the IRQL goes to `DISPATCH_LEVEL` until the guard
-    /// drops. `irql` is the caller's proof of IRQL <= `DISPATCH_LEVEL`,
-    /// borrowed mutably for the guard's life, so nothing in the lock's scope
-    /// can use it (the IRQL is no longer what it says).
-    pub fn lock<'a, P: AtMostDispatch>(&'a self, irql: &'a mut P) -> SpinLockGuard<'a, T> {
+    /// Runs `f` with the lock held and the value: the IRQL is `DISPATCH_LEVEL`
+    /// until `f` returns (or unwinds, in host builds), when the lock is
+    /// released and the IRQL restored. `irql` is the caller's proof of IRQL
+    /// <= `DISPATCH_LEVEL`, borrowed mutably for the scope, so `f` cannot use
+    /// it (the IRQL is no longer what it says); `f` gets the scope's
+    /// `Dispatch` proof instead, shared, for calls allowed at
+    /// `DISPATCH_LEVEL` (queueing work). A lock needs a proof borrowed
+    /// mutably, so `f` cannot take a spin lock: not this one again, which
+    /// would spin forever at `DISPATCH_LEVEL`.
+    ///
+    /// ```
+    /// # use ntwork::SpinLock;
+    /// # use ntwork::irql::Passive;
+    /// # let _exec = ntwork_host::Executive::manual();
+    /// # let mut irql = Passive::on_host();
+    /// let pending: SpinLock<Vec<u32>> = SpinLock::new(Vec::new());
+    /// pending.lock(&mut irql, |pending, _| pending.push(7));
+    /// let batch = pending.lock(&mut irql, |pending, _| core::mem::take(pending));
+    /// assert_eq!(batch, [7]);
+    /// ```
+    pub fn lock<P: AtMostDispatch, R>(
+        &self,
+        irql: &mut P,
+        f: impl FnOnce(&mut T, &Dispatch<'_>) -> R,
+    ) -> R {
         verify(irql, "SpinLock::lock");
         // SAFETY: an `EX_SPIN_LOCK` of this lock (the invariants), in memory
         // that lives while `self` is borrowed; the caller is at IRQL <=
-        // DISPATCH_LEVEL (its proof) and does not hold it (a guard borrows
-        // `self`, and a second `lock` needs the proof the first borrowed).
+        // DISPATCH_LEVEL (its proof) and does not hold it: a holder is inside
+        // some `f`, which has only a shared proof, and `lock` needs a
+        // mutable one.
         let old = unsafe { ffi::ExAcquireSpinLockExclusive(self.lock.get()) };
-        SpinLockGuard {
-            lock: self,
-            old,
-            // SAFETY: the IRQL is DISPATCH_LEVEL until the guard drops, and
-            // the proof is borrowed no longer than the guard.
-            irql: unsafe { Dispatch::raised() },
-        }
+        // INVARIANT: this thread holds the lock, acquired at `old`.
+        let held = Held { lock: self, old };
+        // SAFETY: the IRQL is DISPATCH_LEVEL until `held` drops, after `f`
+        // returned, and the proof is lent to `f` only for the call.
+        let dispatch = unsafe { Dispatch::raised() };
+        // SAFETY: this thread holds the lock (`held`), so it alone reaches
+        // the value until `held` drops; the borrow is lent to `f` only.
+        let value = unsafe { &mut *self.value.get() };
+        let result = f(value, &dispatch);
+        drop(held);
+        result
     }
 
     /// The value, through a unique borrow of the lock (no one else can hold
@@ -110,61 +138,22 @@ impl<T> fmt::Debug for SpinLock<T> {
     }
 }
 
-/// A held [`SpinLock`]: the value, and the proof that the IRQL is
-/// `DISPATCH_LEVEL` while it is held.
+/// The lock held for one [`SpinLock::lock`] call: its drop releases it (also
+/// when the closure unwinds, in host builds). Private, so it cannot be
+/// forgotten.
 ///
 /// # Invariants
 ///
 /// This thread holds `lock`, acquired at `old`, which the drop restores.
-pub struct SpinLockGuard<'a, T> {
+struct Held<'a, T> {
     lock: &'a SpinLock<T>,
     old: KIRQL,
-    irql: Dispatch<'a>,
 }
 
-impl<'a, T> SpinLockGuard<'a, T> {
-    /// The proof the lock's scope gives: `DISPATCH_LEVEL`.
-    pub fn irql(&self) -> &Dispatch<'a> {
-        &self.irql
-    }
-
-    /// The value and the proof together (the value mutably).
-    pub fn split(&mut self) -> (&mut T, &Dispatch<'a>) {
-        // SAFETY: this thread holds the lock (the invariants), so it alone
-        // reaches the value, for as long as the guard is borrowed.
-        let value = unsafe { &mut *self.lock.value.get() };
-        (value, &self.irql)
-    }
-}
-
-impl<T> Deref for SpinLockGuard<'_, T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        // SAFETY: this thread holds the lock (the invariants), so no one
-        // writes the value while the guard is borrowed.
-        unsafe { &*self.lock.value.get() }
-    }
-}
-
-impl<T> DerefMut for SpinLockGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: this thread holds the lock (the invariants), so it alone
-        // reaches the value, for as long as the guard is borrowed mutably.
-        unsafe { &mut *self.lock.value.get() }
-    }
-}
-
-impl<T> Drop for SpinLockGuard<'_, T> {
+impl<T> Drop for Held<'_, T> {
     fn drop(&mut self) {
         // SAFETY: this thread holds the lock, acquired at `old` (the
         // invariants); released once, here, which restores that IRQL.
         unsafe { ffi::ExReleaseSpinLockExclusive(self.lock.lock.get(), self.old) };
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for SpinLockGuard<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("SpinLockGuard").field(&**self).finish()
     }
 }

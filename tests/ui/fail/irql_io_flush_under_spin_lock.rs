@@ -1,4 +1,4 @@
-//! Holding a spin lock is DISPATCH_LEVEL: the guard's proof cannot flush.
+//! Holding a spin lock is DISPATCH_LEVEL: the lock's proof cannot flush.
 
 use ntwork::irql::Passive;
 use ntwork::{DeviceObject, ReusableIoWorkItem, SpinLock, work_item};
@@ -14,10 +14,10 @@ struct Port {
 }
 
 fn stop(port: &Port, irql: &mut Passive<'_>) {
-    let mut pending = port.pending.lock(irql);
-    let (pending, dispatch) = pending.split();
-    *pending = 0;
-    port.drain.flush(dispatch);
+    port.pending.lock(irql, |pending, dispatch| {
+        *pending = 0;
+        port.drain.flush(dispatch);
+    });
 }
 
 fn main() {

@@ -1,4 +1,4 @@
-//! The lock borrows the caller's PASSIVE_LEVEL proof for the guard's life:
+//! The lock borrows the caller's PASSIVE_LEVEL proof for the locked scope:
 //! under the lock the IRQL is DISPATCH_LEVEL, so the old proof cannot be used.
 
 use ntwork::irql::Passive;
@@ -15,9 +15,10 @@ static RESCAN: ReusableExWorkItem<rescan> = ReusableExWorkItem::new(&WORK, 0);
 static STATE: SpinLock<u32> = SpinLock::new(0);
 
 fn stop(irql: &mut Passive<'_>) {
-    let state = STATE.lock(irql);
-    RESCAN.flush(irql);
-    drop(state);
+    STATE.lock(irql, |state, _| {
+        *state = 0;
+        RESCAN.flush(irql);
+    });
 }
 
 fn main() {

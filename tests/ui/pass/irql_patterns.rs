@@ -29,14 +29,14 @@ fn stop_ticking(stopped: Arc<AtomicU32>, irql: &Passive<'_>) {
 }
 
 /// Requeues its own item with the proof it was lent, then takes a spin lock
-/// with the same proof (`&mut`: the guard borrows it).
+/// with the same proof (`&mut`: the lock borrows it for its scope).
 #[work_item(device)]
 fn poll(device: &DeviceObject, left: u32, item: IoWorkItem<poll>, irql: &mut Passive<'_>) {
     let _ = device;
     if left > 0 {
         item.queue(left - 1, WorkQueue::Delayed, irql);
     }
-    *SAMPLES.lock(irql) += 1;
+    SAMPLES.lock(irql, |samples, _| *samples += 1);
 }
 
 /// A driver's own pageable helper, stated with the same traits.
@@ -48,11 +48,11 @@ fn read_configuration(irql: &impl AtMostApc) -> u32 {
 /// The DPC: queues (at most DISPATCH_LEVEL) under a spin lock, with the
 /// lock's proof.
 fn dpc(device: &DeviceObject, irql: &mut Dispatch<'_>) {
-    let mut samples = SAMPLES.lock(irql);
-    let (samples, dispatch) = samples.split();
-    *samples += 1;
-    let _ = TICK.queue_static(WorkQueue::Delayed, dispatch);
-    poll::queue(device, 1, WorkQueue::Delayed, dispatch).unwrap();
+    SAMPLES.lock(irql, |samples, dispatch| {
+        *samples += 1;
+        let _ = TICK.queue_static(WorkQueue::Delayed, dispatch);
+        poll::queue(device, 1, WorkQueue::Delayed, dispatch).unwrap();
+    });
 }
 
 fn main() {
@@ -66,7 +66,7 @@ fn main() {
 
     ntwork_host::at_dispatch_level(|| dpc(device, &mut Dispatch::on_host()));
     assert_eq!(exec.run_until_idle(), 3, "tick, poll and its requeue");
-    assert_eq!(*SAMPLES.lock(&mut irql), 3, "the DPC's and both polls'");
+    assert_eq!(SAMPLES.lock(&mut irql, |samples, _| *samples), 3, "the DPC's and both polls'");
 
     let stopped = Arc::new(AtomicU32::new(0));
     stop_ticking::queue(&WORK, Arc::clone(&stopped), WorkQueue::Delayed, &irql).unwrap();

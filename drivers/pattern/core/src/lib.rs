@@ -146,7 +146,7 @@ fn report_overflow(dropped: u32, irql: &mut Passive<'_>) {
     REPORTS.fetch_add(1, Ordering::Relaxed);
     // Low on pool: no spare; drops wait in their device's count until one is.
     if let Ok(next) = report_overflow::new(0, irql) {
-        let old = SPARE_REPORT.lock(irql).replace(next);
+        let old = SPARE_REPORT.lock(irql, |spare, _| spare.replace(next));
         drop(old);
     }
 }
@@ -154,31 +154,31 @@ fn report_overflow(dropped: u32, irql: &mut Passive<'_>) {
 impl Sensor {
     /// Takes what the ring holds and folds it into the stats.
     fn drain_ring(&self, irql: &mut Passive<'_>) {
-        let (readings, len) = {
-            let mut ring = self.ring.lock(irql);
+        let (readings, len) = self.ring.lock(irql, |ring, _| {
             let taken = (ring.readings, ring.len);
             ring.len = 0;
             taken
-        };
-        self.stats.lock(irql).fold(&readings[..len]);
+        });
+        self.stats
+            .lock(irql, |stats, _| stats.fold(&readings[..len]));
     }
 
     /// The device's stats so far. At IRQL <= DISPATCH_LEVEL.
     pub fn stats<P: AtMostDispatch>(&self, irql: &mut P) -> Stats {
-        let mut stats = *self.stats.lock(irql);
+        let mut stats = self.stats.lock(irql, |stats, _| *stats);
         stats.dropped = self.dropped.load(Ordering::Relaxed);
         stats
     }
 
     /// Readings in the ring, not yet drained. At IRQL <= DISPATCH_LEVEL.
     pub fn waiting<P: AtMostDispatch>(&self, irql: &mut P) -> usize {
-        self.ring.lock(irql).len
+        self.ring.lock(irql, |ring, _| ring.len)
     }
 
     /// Hands this device's unreported drops to the spare report, if it is
     /// free, and queues it.
     fn report_drops(&self, irql: &mut Dispatch<'_>) -> bool {
-        let Some(mut report) = SPARE_REPORT.lock(irql).take() else {
+        let Some(mut report) = SPARE_REPORT.lock(irql, |spare, _| spare.take()) else {
             return false;
         };
         let dropped = self.unreported.swap(0, Ordering::AcqRel);
@@ -213,7 +213,7 @@ pub fn driver_entry(driver: &DriverObject, irql: &mut Passive<'_>) -> Result<(),
     let spare = report_overflow::new(0, irql)?;
     driver.set_unload(unload, irql)?;
     WORK.open(driver, irql)?;
-    let old = SPARE_REPORT.lock(irql).replace(spare);
+    let old = SPARE_REPORT.lock(irql, |slot, _| slot.replace(spare));
     drop(old);
     Ok(())
 }
@@ -243,26 +243,27 @@ pub fn device_added(device: &DeviceObject, irql: &Passive<'_>) -> Result<Arc<Sen
 /// The drain is queued under the ring's lock, so once [`device_removed`] has
 /// marked the ring, no call queues it again.
 pub fn dpc(sensor: &Arc<Sensor>, reading: u32, irql: &mut Dispatch<'_>) -> Sampled {
-    let stored = {
-        let mut guard = sensor.ring.lock(irql);
-        let (ring, irql) = guard.split();
+    // None: the device is removed; Some(None): the ring is full.
+    let Some(stored) = sensor.ring.lock(irql, |ring, irql| {
         if ring.removed {
-            return Sampled::Removed;
+            return None;
         }
         if ring.len == RING_CAPACITY {
-            None
+            Some(None)
         } else {
             ring.readings[ring.len] = reading;
             ring.len += 1;
             // A pending drain takes this reading too (`AlreadyQueued`).
-            Some(
+            Some(Some(
                 ring.len >= DRAIN_THRESHOLD
                     && sensor
                         .drain
                         .queue(Arc::clone(sensor), WorkQueue::Delayed, irql)
                         .is_ok(),
-            )
+            ))
         }
+    }) else {
+        return Sampled::Removed;
     };
     match stored {
         Some(drain_queued) => Sampled::Stored { drain_queued },
@@ -283,7 +284,7 @@ pub fn dpc(sensor: &Arc<Sensor>, reading: u32, irql: &mut Dispatch<'_>) -> Sampl
 /// (its drain item, its reference on the device) goes with the last `Arc`,
 /// normally this one, before `IoDeleteDevice`.
 pub fn device_removed(sensor: Arc<Sensor>, irql: &mut Passive<'_>) -> Stats {
-    sensor.ring.lock(irql).removed = true;
+    sensor.ring.lock(irql, |ring, _| ring.removed = true);
     sensor.drain.flush(irql);
     sensor.drain_ring(irql);
     sensor.stats(irql)
@@ -292,7 +293,7 @@ pub fn device_removed(sensor: Arc<Sensor>, irql: &mut Passive<'_>) -> Stats {
 /// The driver's own unload code, which ntwork's DriverUnload runs once every
 /// report counted in [`WORK`] has returned: frees the spare report.
 pub fn unload(_driver: &DriverObject, irql: &mut Passive<'_>) {
-    let spare = SPARE_REPORT.lock(irql).take();
+    let spare = SPARE_REPORT.lock(irql, |spare, _| spare.take());
     drop(spare);
 }
 
