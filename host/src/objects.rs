@@ -24,9 +24,9 @@ use crate::bugcheck::{
 };
 use crate::irql::current_irql;
 use crate::state::{
-    Block, DriverExtension, DriverRec, DriverState, Freed, Inner, ObjectKind, ObjectRec, Ptr, State,
+    Block, DriverExtension, DriverRec, DriverState, Freed, Inner, ObjectKind, ObjectRec, Ptr,
+    State, retire_device,
 };
-use crate::sync::Mutex;
 
 /// `IO_TYPE_DRIVER`.
 pub(crate) const IO_TYPE_DRIVER: i16 = 4;
@@ -38,21 +38,6 @@ pub(crate) const IO_TYPE_DEVICE: i16 = 3;
 pub(crate) const DEVICE_OBJECT_SIZE: usize = if size_of::<usize>() == 8 { 0x150 } else { 0xB8 };
 /// `MEMORY_ALLOCATION_ALIGNMENT`.
 const ALIGNMENT: usize = 16;
-
-/// The memory of every device object the object manager freed, or that an
-/// executive still had when it was dropped: never given back. A driver holds
-/// its own devices by address (ntwork's `Device<E>` relies on the creator's
-/// reference, as on Windows), and safe host code can drop that reference
-/// behind it (a handle's [`delete`](crate::Device::delete), the default
-/// DriverUnload, dropping the executive): its reads then stay reads of the
-/// device's own bytes, and what it passes to an export is still 0x18 or an
-/// unknown object. Kept in a static, so leak checkers see it as reachable.
-static RETIRED_DEVICES: Mutex<Vec<Block>> = Mutex::new(Vec::new());
-
-/// Keeps a device object's memory for the rest of the process.
-pub(crate) fn retire_device(block: Block) {
-    RETIRED_DEVICES.lock().push(block);
-}
 
 /// `size` zeroed bytes, 16-aligned (at least one byte).
 pub(crate) fn allocate_zeroed(size: usize) -> Block {

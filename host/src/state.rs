@@ -338,7 +338,7 @@ impl Drop for State {
                 unsafe { extension.block.release() };
             }
             if rec.kind == ObjectKind::Device {
-                crate::objects::retire_device(rec.block);
+                retire_device(rec.block);
                 continue;
             }
             // SAFETY: the executive is gone, so nothing reaches a driver
@@ -454,4 +454,19 @@ impl Inner {
     pub(crate) fn is_same(&self, other: &Arc<Inner>) -> bool {
         core::ptr::eq(self, Arc::as_ptr(other))
     }
+}
+
+/// The memory of every device object the object manager freed, or that an
+/// executive still had when it was dropped: never given back. A driver holds
+/// its own devices by address (ntwork's `Device<E>` relies on the creator's
+/// reference, as on Windows), and safe host code can drop that reference
+/// behind it (a handle's [`delete`](crate::Device::delete), the default
+/// DriverUnload, dropping the executive): its reads then stay reads of the
+/// device's own bytes, and what it passes to an export is still 0x18 or an
+/// unknown object. Kept in a static, so leak checkers see it as reachable.
+static RETIRED_DEVICES: Mutex<Vec<Block>> = Mutex::new(Vec::new());
+
+/// Keeps a device object's memory for the rest of the process.
+pub(crate) fn retire_device(block: Block) {
+    RETIRED_DEVICES.lock().push(block);
 }
