@@ -360,6 +360,16 @@ fn io_allocate_fails_every_nth_call() {
 }
 
 #[test]
+fn io_allocate_fails_only_the_nth_call() {
+    let (exec, device) = setup();
+    exec.fail_allocations(FaultSite::IoAllocateWorkItem, FailurePlan::Nth(2));
+    let results: Vec<bool> = (0..5).map(|_| allocate(&device).is_null()).collect();
+    assert_eq!(results, [false, true, false, false, false]);
+    exec.fail_allocations(FaultSite::IoAllocateWorkItem, FailurePlan::Nth(0));
+    assert!(!allocate(&device).is_null(), "Nth(0) never fails");
+}
+
+#[test]
 fn pool_fails_the_next_n_and_every_nth_calls() {
     let exec = Executive::manual();
     let layout = Layout::new::<u64>();

@@ -43,7 +43,9 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ntwork::ffi::{
-    FILE_DEVICE_UNKNOWN, NTSTATUS, PDEVICE_OBJECT, STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS,
+    FILE_DEVICE_SECURE_OPEN, FILE_DEVICE_UNKNOWN, NTSTATUS, PDEVICE_OBJECT, STATUS_CANCELLED,
+    STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER, STATUS_PENDING, STATUS_SUCCESS,
+    STATUS_UNSUCCESSFUL,
 };
 use ntwork::irql::{Dispatch, Passive};
 use ntwork::{
@@ -53,15 +55,6 @@ use ntwork::{
 use ntwork_host::{self as host, Executive, FailurePlan, FaultSite};
 
 // ---- Constants the C takes from ntddk.h, ntddkbd.h and poclass.h ----------
-
-/// Not in `ntwork::ffi` (`STATUS_INVALID_PARAMETER` only under `ffi::wdf`):
-/// the statuses the driver completes IRPs with.
-const STATUS_INVALID_PARAMETER: NTSTATUS = 0xC000_000D_u32 as NTSTATUS;
-const STATUS_PENDING: NTSTATUS = 0x0000_0103;
-const STATUS_UNSUCCESSFUL: NTSTATUS = 0xC000_0001_u32 as NTSTATUS;
-const STATUS_CANCELLED: NTSTATUS = 0xC000_0120_u32 as NTSTATUS;
-/// `FILE_DEVICE_SECURE_OPEN`, as `i8042AddDevice` passes it.
-const FILE_DEVICE_SECURE_OPEN: u32 = 0x100;
 
 /// `KEYBOARD_INPUT_DATA.Flags`.
 const KEY_BREAK: u16 = 1;
@@ -181,7 +174,7 @@ fn power_work(device: &DeviceObject, _: (), irql: &mut Passive<'_>) {
     if kbd.new_caps.load(Ordering::SeqCst) != kbd.reported_caps.load(Ordering::SeqCst) {
         // Capabilities changed: the waiting IRP fails, the interface is
         // re-announced so the power manager asks for the caps again.
-        let waiting = kbd.power_irp.lock(irql).take();
+        let waiting = kbd.power_irp.lock(irql, |slot, _| slot.take());
         if let Some(irp) = waiting {
             irp.complete(STATUS_UNSUCCESSFUL, 0);
         }
@@ -193,7 +186,7 @@ fn power_work(device: &DeviceObject, _: (), irql: &mut Passive<'_>) {
         kbd.interface_state_changes.fetch_add(1, Ordering::SeqCst);
     }
 
-    let waiting = kbd.power_irp.lock(irql).take();
+    let waiting = kbd.power_irp.lock(irql, |slot, _| slot.take());
     if let Some(irp) = waiting {
         let key = kbd.last_power_key.swap(0, Ordering::SeqCst);
         irp.complete(STATUS_SUCCESS, key);
@@ -329,29 +322,31 @@ fn get_sys_button_event(device: &DeviceObject, irp: Irp, irql: &mut Passive<'_>)
         irp.complete(STATUS_INVALID_PARAMETER, 0);
         return STATUS_INVALID_PARAMETER;
     };
-    let refused = {
-        let mut slot = kbd.power_irp.lock(irql);
+    // Pended, or a key to complete with, or a second pending IRP (refused).
+    let outcome = kbd.power_irp.lock(irql, |slot, _| {
         if slot.is_some() {
-            // A second pending IRP for this IOCTL.
-            Some(irp)
-        } else {
-            match kbd.last_power_key.swap(0, Ordering::SeqCst) {
-                0 => {
-                    *slot = Some(irp); // IoMarkIrpPending
-                    return STATUS_PENDING;
-                }
-                key => {
-                    drop(slot);
-                    irp.complete(STATUS_SUCCESS, key);
-                    return STATUS_SUCCESS;
-                }
-            }
+            return Err(irp);
         }
-    };
-    if let Some(irp) = refused {
-        irp.complete(STATUS_INVALID_PARAMETER, 0);
+        match kbd.last_power_key.swap(0, Ordering::SeqCst) {
+            0 => {
+                *slot = Some(irp); // IoMarkIrpPending
+                Ok(None)
+            }
+            key => Ok(Some((irp, key))),
+        }
+    });
+    // Completed after the lock is released, as C does.
+    match outcome {
+        Ok(None) => STATUS_PENDING,
+        Ok(Some((irp, key))) => {
+            irp.complete(STATUS_SUCCESS, key);
+            STATUS_SUCCESS
+        }
+        Err(irp) => {
+            irp.complete(STATUS_INVALID_PARAMETER, 0);
+            STATUS_INVALID_PARAMETER
+        }
     }
-    STATUS_INVALID_PARAMETER
 }
 
 /// What the remove saw (the test's view).
@@ -375,7 +370,7 @@ fn remove_device(fdo: PDEVICE_OBJECT, flush: bool, irql: &mut Passive<'_>) -> Re
         kbd.power_work_item.flush(irql);
         kbd.debug_work_item.flush(irql);
     }
-    let waiting = kbd.power_irp.lock(irql).take();
+    let waiting = kbd.power_irp.lock(irql, |slot, _| slot.take());
     if let Some(irp) = waiting {
         irp.complete(STATUS_CANCELLED, 0);
     }
@@ -607,9 +602,8 @@ fn add_device_fails_cleanly_when_the_second_item_cannot_be_allocated() {
     let irql = Passive::on_host();
     let drops = Arc::new(AtomicUsize::new(0));
 
-    exec.fail_allocations(FaultSite::IoAllocateWorkItem, FailurePlan::EveryNth(2));
+    exec.fail_allocations(FaultSite::IoAllocateWorkItem, FailurePlan::Nth(2));
     let status = add_device(DriverObject::of(&driver), &drops, &irql).unwrap_err();
-    exec.fail_allocations(FaultSite::IoAllocateWorkItem, FailurePlan::Never);
 
     assert_eq!(status, STATUS_INSUFFICIENT_RESOURCES);
     assert_eq!(drops.load(Ordering::SeqCst), 0, "no extension was built");
@@ -713,24 +707,30 @@ fn lazy_items_behind_a_spin_lock() {
                 .object()
                 .extension::<LateExtension>(&dispatch)
                 .unwrap();
-            let mut slot = ext.power_work_item.lock(&mut dispatch);
-            let (slot, irql) = slot.split();
-            slot.as_ref()
-                .map(|item| item.queue(key, WorkQueue::Delayed, irql).is_ok())
+            ext.power_work_item.lock(&mut dispatch, |slot, irql| {
+                slot.as_ref()
+                    .map(|item| item.queue(key, WorkQueue::Delayed, irql).is_ok())
+            })
         })
     };
     assert_eq!(queue(1), None);
 
     // IOCTL_INTERNAL_KEYBOARD_CONNECT, at PASSIVE_LEVEL.
     let item = ReusableIoWorkItem::new(device.object(), &irql).unwrap();
-    *device.extension().power_work_item.lock(&mut irql) = Some(item);
+    device
+        .extension()
+        .power_work_item
+        .lock(&mut irql, |slot, _| *slot = Some(item));
 
     assert_eq!(queue(2), Some(true));
     assert_eq!(queue(3), Some(false), "already queued");
     assert_eq!(exec.run_until_idle(), 1);
 
     // Remove: take the item out under the lock, flush it outside.
-    let item = device.extension().power_work_item.lock(&mut irql).take();
+    let item = device
+        .extension()
+        .power_work_item
+        .lock(&mut irql, |slot, _| slot.take());
     if let Some(item) = &item {
         item.flush(&irql);
     }

@@ -23,6 +23,10 @@ pub enum FailurePlan {
     Next(u32),
     /// Every `n`th call fails (the `n`th, `2n`th, ...); `EveryNth(0)` never fails.
     EveryNth(u32),
+    /// Only the `n`th call fails (the first is 1): an allocation in the middle
+    /// of a sequence, such as AddDevice's second work item. `Nth(0)` never
+    /// fails.
+    Nth(u32),
     /// No call fails (the default).
     Never,
 }
@@ -94,6 +98,7 @@ impl Faults {
             }
             FailurePlan::EveryNth(0) => false,
             FailurePlan::EveryNth(n) => plan.calls.is_multiple_of(u64::from(n)),
+            FailurePlan::Nth(n) => plan.calls == u64::from(n),
         }
     }
 }

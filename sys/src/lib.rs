@@ -28,10 +28,12 @@ mod conventions;
 #[cfg(not(target_os = "windows"))]
 pub mod host;
 mod objects;
+mod status;
 #[cfg(feature = "wdf")]
 pub mod wdf;
 
 pub use objects::{DEVICE_OBJECT, DRIVER_OBJECT, DRIVER_UNLOAD, PDRIVER_UNLOAD, UNICODE_STRING};
+pub use status::*;
 
 /// `LIST_ENTRY`: a node of a doubly linked list.
 #[repr(C)]
@@ -140,15 +142,12 @@ pub type PDRIVER_OBJECT = *mut DRIVER_OBJECT;
 
 /// `NTSTATUS`.
 pub type NTSTATUS = i32;
-/// `STATUS_SUCCESS`.
-pub const STATUS_SUCCESS: NTSTATUS = 0;
-/// `STATUS_INSUFFICIENT_RESOURCES`.
-pub const STATUS_INSUFFICIENT_RESOURCES: NTSTATUS = 0xC000_009A_u32 as NTSTATUS;
-/// `STATUS_OBJECT_NAME_COLLISION`: `IoAllocateDriverObjectExtension` found an
-/// extension with that identification address already.
-pub const STATUS_OBJECT_NAME_COLLISION: NTSTATUS = 0xC000_0035_u32 as NTSTATUS;
-/// `FILE_DEVICE_UNKNOWN`.
+/// `FILE_DEVICE_UNKNOWN`: a `DeviceType` for a device of no other type.
 pub const FILE_DEVICE_UNKNOWN: ULONG = 0x22;
+/// `FILE_DEVICE_SECURE_OPEN`: a `DeviceCharacteristics` flag; the device's
+/// security descriptor applies to opens of names in its namespace too. Most
+/// drivers set it.
+pub const FILE_DEVICE_SECURE_OPEN: ULONG = 0x100;
 /// `LONG_PTR`.
 pub type LONG_PTR = isize;
 /// `SIZE_T`.

@@ -217,13 +217,12 @@ pub const STATUS_INFO_LENGTH_MISMATCH: NTSTATUS = 0xC000_0004_u32 as NTSTATUS;
 /// `STATUS_OBJECT_NAME_EXISTS` (a success code): `WdfObjectAllocateContext`
 /// found context space of that type already and returned it.
 pub const STATUS_OBJECT_NAME_EXISTS: NTSTATUS = 0x4000_0000;
-/// `STATUS_DELETE_PENDING`: the object is being deleted.
-pub const STATUS_DELETE_PENDING: NTSTATUS = 0xC000_0056_u32 as NTSTATUS;
-/// `STATUS_INVALID_PARAMETER`.
-pub const STATUS_INVALID_PARAMETER: NTSTATUS = 0xC000_000D_u32 as NTSTATUS;
-/// `STATUS_INVALID_DEVICE_STATE`.
-pub const STATUS_INVALID_DEVICE_STATE: NTSTATUS = 0xC000_0184_u32 as NTSTATUS;
-pub use super::STATUS_INSUFFICIENT_RESOURCES;
+// The framework's common statuses, also here for code that names them
+// through this module.
+pub use super::{
+    STATUS_DELETE_PENDING, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_STATE,
+    STATUS_INVALID_PARAMETER,
+};
 
 // The table's function types. wdfworkitem.h and wdfobject.h declare each
 // `(NTAPI *PFN_...)`, except `(FASTCALL *PFN_WDFOBJECTGETTYPEDCONTEXTWORKER)`

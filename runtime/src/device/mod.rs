@@ -47,19 +47,12 @@ use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ptr::{self, NonNull};
 
-use crate::ffi::{self, NTSTATUS, ULONG};
+use crate::ffi::{self, NTSTATUS, STATUS_DATATYPE_MISALIGNMENT, STATUS_NAME_TOO_LONG, ULONG};
 use crate::held;
 use crate::irql::{AtPassive, expect_passive, verify};
 use crate::objects::{DeviceObject, DriverObject};
 use crate::rundown::Drain;
 use header::{HEADER, Header, MAGIC, extension_size, header_of};
-
-/// `STATUS_NAME_TOO_LONG`: a name a `UNICODE_STRING` cannot hold.
-const STATUS_NAME_TOO_LONG: NTSTATUS = 0xC000_0106_u32 as NTSTATUS;
-/// `STATUS_DATATYPE_MISALIGNMENT`: the kernel gave an extension the header
-/// cannot live in (never on Windows: it is `MEMORY_ALLOCATION_ALIGNMENT`
-/// aligned).
-const STATUS_DATATYPE_MISALIGNMENT: NTSTATUS = 0x8000_0002_u32 as NTSTATUS;
 
 /// A device object this driver created, with its extension `E`: what C keeps
 /// in `DEVICE_OBJECT.DeviceExtension`, typed, initialized after

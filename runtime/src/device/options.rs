@@ -9,7 +9,7 @@ use crate::ffi::{NTSTATUS, ULONG};
 ///
 /// ```
 /// use ntwork::DeviceOptions;
-/// use ntwork::ffi::FILE_DEVICE_UNKNOWN;
+/// use ntwork::ffi::{FILE_DEVICE_SECURE_OPEN, FILE_DEVICE_UNKNOWN};
 ///
 /// /// `\Device\Port0`, UTF-16.
 /// const NAME: [u16; 13] = {
@@ -22,7 +22,6 @@ use crate::ffi::{NTSTATUS, ULONG};
 ///     }
 ///     name
 /// };
-/// const FILE_DEVICE_SECURE_OPEN: u32 = 0x100;
 ///
 /// let fdo = DeviceOptions::new(FILE_DEVICE_UNKNOWN).characteristics(FILE_DEVICE_SECURE_OPEN);
 /// let control = DeviceOptions::new(FILE_DEVICE_UNKNOWN).name(&NAME).exclusive(true);
