@@ -114,6 +114,26 @@ use header::{HEADER, Header, MAGIC, extension_size, header_of};
 /// ([`from_raw`](Self::from_raw)); ntwork's DriverUnload deletes nothing: a
 /// device left at unload keeps its driver object referenced (the image stays
 /// mapped) and its extension is never dropped.
+///
+/// # State made after AddDevice
+///
+/// `E` is built once, at the create. What C fills in later (an
+/// `IO_WORKITEM` allocated when a class driver connects, a pointer set at
+/// start) is a field of `E` that starts empty: an atomic, or
+/// `SpinLock<Option<T>>` set at PASSIVE_LEVEL and read under the lock from
+/// the DPC. A flush needs the PASSIVE_LEVEL proof the lock borrows, so the
+/// remove path takes the item out under the lock and flushes it after.
+///
+/// # DPCs
+///
+/// A DPC's `DeferredContext` is a raw pointer: pass the device object (not
+/// the extension) and borrow it on entry (`DeviceObject::from_raw`, whose
+/// contract the remove path keeps by `KeFlushQueuedDpcs` before the delete);
+/// the DPC then reaches `E` with [`DeviceObject::extension`], which is `None`
+/// once the delete began.
+///
+/// `create_with`'s closure names its error type when nothing else does:
+/// `Ok::<_, NTSTATUS>(extension)`.
 #[must_use = "dropping a Device deletes it (IoDeleteDevice)"]
 pub struct Device<E> {
     object: NonNull<ffi::DEVICE_OBJECT>,

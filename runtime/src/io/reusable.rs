@@ -117,8 +117,12 @@ impl<C> ReusableIoBlock<C> {
 /// the routine may queue the item again. [`flush`](Self::flush) waits until it
 /// is neither queued nor running: call it at stop or surprise removal before
 /// freeing what the routine uses. The item holds a counted reference on its
-/// object; the routine reaches the state that holds the item through its own
-/// context, typically an `Arc` of that state.
+/// object (so a device with one item has the creator's reference and the
+/// item's, plus one per queued run). The routine reaches the state that holds
+/// the item in one of two ways: in a typed device extension
+/// ([`Device<E>`](crate::Device), the C layout), through the device it is
+/// given (`device.extension::<E>(irql)`), with a context of `()`; or through
+/// its own context, an `Arc` of that state, as below.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -188,7 +192,8 @@ unsafe impl<R: Routine> Sync for ReusableIoWorkItem<R> {}
 
 impl<R: Routine> ReusableIoWorkItem<R> {
     /// `IoAllocateWorkItem` for `object`, with the item's state; `Err` on low
-    /// resources. Takes a counted reference on `object`.
+    /// resources. Takes a counted reference on `object` (kept until the item
+    /// drops).
     ///
     /// `object` is the routine's object (`O`), borrowed or counted:
     /// `&DeviceObject` or `&ARef<DeviceObject>`. The role bound is here, not
