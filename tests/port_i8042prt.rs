@@ -404,6 +404,13 @@ fn dpc(device: &DeviceObject, input: KeyboardInputData) -> Dpc {
     host::at_dispatch_level(|| kbd_dpc(device, input, &mut Dispatch::on_host()))
 }
 
+/// No `IO_WORKITEM` and no pool left, and no bug check.
+fn assert_nothing_left(exec: &Executive) {
+    assert_eq!(exec.io_work_items_outstanding(), 0);
+    assert_eq!(exec.pool_outstanding(), 0);
+    assert_eq!(exec.bug_check(), None);
+}
+
 #[test]
 fn power_keys_complete_the_button_event_at_passive_level() {
     let exec = Executive::manual();
@@ -537,9 +544,7 @@ fn power_keys_complete_the_button_event_at_passive_level() {
     // After the remove the device answers nothing, and nothing is left.
     assert_eq!(dpc(device, press(KEYBOARD_POWER_CODE)), Dpc::Gone);
     assert!(device.extension::<KeyboardExtension>(&irql).is_none());
-    assert_eq!(exec.io_work_items_outstanding(), 0);
-    assert_eq!(exec.pool_outstanding(), 0);
-    assert_eq!(exec.bug_check(), None);
+    assert_nothing_left(&exec);
     drop(host_device);
     driver.unload().expect("DriverUnload");
 }
@@ -586,9 +591,7 @@ fn remove_without_flush_while_the_power_item_is_queued() {
     );
     assert_eq!(host_device.reference_count(), 0);
     assert!(host_device.is_freed(), "the last reference was the queue's");
-    assert_eq!(exec.io_work_items_outstanding(), 0);
-    assert_eq!(exec.pool_outstanding(), 0);
-    assert_eq!(exec.bug_check(), None);
+    assert_nothing_left(&exec);
     drop(host_device);
     driver.unload().expect("DriverUnload");
 }
@@ -607,9 +610,7 @@ fn add_device_fails_cleanly_when_the_second_item_cannot_be_allocated() {
 
     assert_eq!(status, STATUS_INSUFFICIENT_RESOURCES);
     assert_eq!(drops.load(Ordering::SeqCst), 0, "no extension was built");
-    assert_eq!(exec.io_work_items_outstanding(), 0);
-    assert_eq!(exec.pool_outstanding(), 0);
-    assert_eq!(exec.bug_check(), None);
+    assert_nothing_left(&exec);
     driver.unload().expect("DriverUnload: no device left");
 }
 
@@ -655,9 +656,7 @@ fn power_key_bursts_on_worker_threads() {
     assert_eq!(removed.power_runs, queued, "one run per successful queue");
     assert_eq!(drops.load(Ordering::SeqCst), 1);
     exec.wait_idle();
-    assert_eq!(exec.io_work_items_outstanding(), 0);
-    assert_eq!(exec.pool_outstanding(), 0);
-    assert_eq!(exec.bug_check(), None);
+    assert_nothing_left(&exec);
     drop(host_device);
     driver.unload().expect("DriverUnload");
 }
@@ -737,8 +736,6 @@ fn lazy_items_behind_a_spin_lock() {
     drop(item);
     assert_eq!(device.extension().runs.load(Ordering::SeqCst), 2);
     device.delete(&irql);
-    assert_eq!(exec.io_work_items_outstanding(), 0);
-    assert_eq!(exec.pool_outstanding(), 0);
-    assert_eq!(exec.bug_check(), None);
+    assert_nothing_left(&exec);
     driver.unload().expect("DriverUnload");
 }
