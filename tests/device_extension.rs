@@ -445,6 +445,37 @@ fn a_failed_create_hands_the_extension_back() {
     driver.unload().unwrap();
 }
 
+/// A device given to its object and never taken back: ntwork's DriverUnload
+/// deletes nothing, so, as on Windows, the device keeps the driver object and
+/// the image stays loaded, silently, with the extension never dropped. The
+/// host's sign of it is the image still mapped after the unload.
+#[test]
+fn a_device_never_taken_back_keeps_the_image_mapped_after_unload() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("forgot.sys");
+    // No DriverUnload of the host's (which deletes every device): the
+    // driver's own, which forgets this one.
+    driver.set_unload(None);
+    let irql = Passive::on_host();
+    DriverObject::of(&driver)
+        .set_unload(|_, _| {}, &irql)
+        .unwrap();
+    let tally = Tally::new();
+    let raw = Device::create(DriverObject::of(&driver), port(&tally), options(), &irql)
+        .unwrap()
+        .into_raw();
+    driver
+        .unload()
+        .expect("DriverUnload runs: the device is not open");
+    assert!(
+        exec.is_image_mapped("forgot.sys"),
+        "the device holds the driver object"
+    );
+    assert_eq!(tally.dropped(), 0, "nothing deleted the device");
+    assert_eq!(exec.bug_check(), None, "legal on Windows too");
+    let _ = raw;
+}
+
 #[test]
 fn a_device_given_to_its_object_is_taken_back_and_deleted_once() {
     let exec = Executive::manual();
