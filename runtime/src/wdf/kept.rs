@@ -5,7 +5,7 @@ use crate::irql::{AtMostDispatch, AtPassive, verify};
 use core::ffi::c_void;
 use core::fmt;
 use core::marker::PhantomData;
-use core::ptr::NonNull;
+use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, Ordering};
 
 use super::context::{Enqueued, WdfContextSpace, enqueue, slot};
@@ -98,6 +98,13 @@ impl<'p, R: Routine> WdfWorkItemRef<'p, R> {
         if unsafe { slot::<R>(handle.as_ptr()) }.is_deleted() {
             return None;
         }
+        // SAFETY: a live item (the parent's space still holds its reference,
+        // and the parent is borrowed); this reference keeps the item and its
+        // context (dropped at the last reference) for as long as the value
+        // lends them, past the parent's cleanup; given up in `Drop`.
+        unsafe {
+            wdf_ffi::WdfObjectReferenceActual(handle.as_ptr().cast(), ref_tag(), 0, ptr::null());
+        }
         // INVARIANT: an item of `R` kept by the parent borrowed for 'p, not
         // disposed when looked up.
         Some(WdfWorkItemRef {
@@ -134,6 +141,27 @@ impl<'p, R: WdfRoutine> WdfWorkItemRef<'p, R> {
     pub fn as_raw(&self) -> WDFWORKITEM {
         self.handle.as_ptr()
     }
+}
+
+impl<R: Routine> Drop for WdfWorkItemRef<'_, R> {
+    fn drop(&mut self) {
+        // SAFETY: the reference `kept` took on this live item, given up once
+        // with its tag; the destroy callback drops the context at the last.
+        unsafe {
+            wdf_ffi::WdfObjectDereferenceActual(
+                self.handle.as_ptr().cast(),
+                ref_tag(),
+                0,
+                ptr::null(),
+            );
+        }
+    }
+}
+
+/// The tag of the references a [`WdfWorkItemRef`] holds.
+fn ref_tag() -> *mut c_void {
+    static REF_TAG: u8 = 0;
+    ptr::from_ref(&REF_TAG).cast_mut().cast()
 }
 
 impl<R: Routine> fmt::Debug for WdfWorkItemRef<'_, R> {
