@@ -190,7 +190,7 @@ pub(crate) unsafe fn kept_slot<'a>(
 
 /// The tag of the reference a parent's space holds on the item it keeps.
 pub(crate) fn tag<R: WdfContextSpace>() -> *mut c_void {
-    core::ptr::from_ref(R::KEPT_TYPE).cast_mut().cast()
+    ptr::from_ref(R::KEPT_TYPE).cast_mut().cast()
 }
 
 /// `EVT_WDF_OBJECT_CONTEXT_CLEANUP` of a parent's space that keeps an item of
@@ -211,18 +211,13 @@ pub(crate) unsafe extern "system" fn release_kept<R: WdfContextSpace>(parent: WD
         // only accessed atomically.
         let slot = unsafe { kept_slot(space) };
         // Emptied so the reference is released once.
-        let handle = slot.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        let handle = slot.swap(ptr::null_mut(), Ordering::AcqRel);
         if !handle.is_null() {
             // SAFETY: the handle `keep_in_parent` wrote, with the reference it
             // took under this tag; the reference keeps the item live until
             // this call gives it up, once.
             unsafe {
-                wdf_ffi::WdfObjectDereferenceActual(
-                    handle.cast(),
-                    tag::<R>(),
-                    0,
-                    core::ptr::null(),
-                );
+                wdf_ffi::WdfObjectDereferenceActual(handle.cast(), tag::<R>(), 0, ptr::null());
             }
         }
     }
