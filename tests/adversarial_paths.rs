@@ -243,12 +243,12 @@ fn kept_watched(context: &Watched) {
     assert_eq!(context.data.len(), 4);
 }
 
-/// `WdfWorkItemRef::kept` lends the context for the parent's borrow, but the
-/// reference it returns holds no framework reference: the parent's removal
-/// (`WdfDeviceHandle::delete`, during the borrow that `WdfDevice::of` says a
-/// deleted device may outlive) runs the parent's cleanup, which drops the
-/// kept reference, and the context is dropped while the `WdfWorkItemRef`
-/// still lends it.
+/// `WdfWorkItemRef::kept` lends the context for the parent's borrow. Before
+/// the fix the reference it returned held no framework reference: the
+/// parent's removal (`WdfDeviceHandle::delete`, during the borrow that
+/// `WdfDevice::of` says a deleted device may outlive) ran the parent's
+/// cleanup, which dropped the kept reference, and the context was dropped
+/// while the `WdfWorkItemRef` still lent it. Now the ref holds its own.
 #[test]
 fn a_kept_item_ref_does_not_lend_its_context_past_the_parents_removal() {
     let exec = Executive::manual();

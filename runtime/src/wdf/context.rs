@@ -20,6 +20,36 @@ use crate::sync::{AtomicU8, Ordering};
 #[repr(transparent)]
 pub struct ContextType(WDF_OBJECT_CONTEXT_TYPE_INFO);
 
+/// A parent's `KEPT_TYPE` space: the handle of the item it keeps, and a spin
+/// lock that orders a lookup's reference (`WdfWorkItemRef::kept`, on any
+/// thread) against the parent's cleanup releasing the item. Zeroed by the
+/// framework: a null handle and a released lock.
+#[repr(C)]
+pub(crate) struct KeptSlot {
+    pub(crate) handle: core::sync::atomic::AtomicPtr<wdf_ffi::WDFWORKITEM__>,
+    lock: core::cell::UnsafeCell<crate::ffi::EX_SPIN_LOCK>,
+}
+
+impl KeptSlot {
+    /// Runs `f` on the handle with the slot's lock held (at DISPATCH_LEVEL,
+    /// for the few instructions of a lookup or a release). The caller is at
+    /// IRQL <= DISPATCH_LEVEL, as every KMDF callback that can reach a parent.
+    pub(crate) fn locked<T>(
+        &self,
+        f: impl FnOnce(&core::sync::atomic::AtomicPtr<wdf_ffi::WDFWORKITEM__>) -> T,
+    ) -> T {
+        // SAFETY: the slot's own `EX_SPIN_LOCK`, zeroed (released) by the
+        // framework and used only here, by one acquire and one release per
+        // call; the caller is at IRQL <= DISPATCH_LEVEL and `f` takes no
+        // other lock.
+        let old = unsafe { crate::ffi::ExAcquireSpinLockExclusive(self.lock.get()) };
+        let result = f(&self.handle);
+        // SAFETY: acquired above at `old` by this thread, released once.
+        unsafe { crate::ffi::ExReleaseSpinLockExclusive(self.lock.get(), old) };
+        result
+    }
+}
+
 // SAFETY: the info is immutable after construction; its pointers are to
 // `'static` data (the name and the info itself).
 unsafe impl Sync for ContextType {}
@@ -43,7 +73,7 @@ impl ContextType {
         Self(WDF_OBJECT_CONTEXT_TYPE_INFO {
             Size: size_of::<WDF_OBJECT_CONTEXT_TYPE_INFO>() as u32,
             ContextName: name.as_ptr(),
-            ContextSize: size_of::<WDFWORKITEM>(),
+            ContextSize: size_of::<KeptSlot>(),
             UniqueType: (this as *const ContextType).cast(),
             EvtDriverGetUniqueContextType: None,
         })

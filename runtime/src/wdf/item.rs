@@ -266,7 +266,8 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
         let slot = unsafe { super::kept::kept_slot(space) };
         // Release: a `kept` that finds the handle finds the slot `create`
         // wrote and the reference taken above.
-        slot.store(handle, core::sync::atomic::Ordering::Release);
+        slot.handle
+            .store(handle, core::sync::atomic::Ordering::Release);
         // INVARIANT (of `WdfWorkItemRef::kept`): from here the framework alone
         // deletes the item, with its parent, and the parent's space holds a
         // reference on it until the parent's cleanup.

@@ -6,9 +6,9 @@ use core::ffi::c_void;
 use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::Ordering;
 
-use super::context::{Enqueued, WdfContextSpace, enqueue, slot};
+use super::context::{Enqueued, KeptSlot, WdfContextSpace, enqueue, slot};
 use super::parent::WdfParent;
 use super::running::WdfRoutine;
 use crate::Routine;
@@ -90,21 +90,32 @@ impl<'p, R: Routine> WdfWorkItemRef<'p, R> {
         // (`WdfContextSpace`'s contract: no other routine's type), aligned,
         // live with the parent for 'p, and only accessed atomically.
         let kept = unsafe { kept_slot(space) };
-        // Null until `keep_in_parent` stored it (and after the parent's
-        // cleanup released it).
-        let handle = NonNull::new(kept.load(Ordering::Acquire))?;
-        // SAFETY: the parent's space holds a reference on the item until the
-        // parent's cleanup, after 'p: its memory and slot are live.
-        if unsafe { slot::<R>(handle.as_ptr()) }.is_deleted() {
-            return None;
-        }
-        // SAFETY: a live item (the parent's space still holds its reference,
-        // and the parent is borrowed); this reference keeps the item and its
-        // context (dropped at the last reference) for as long as the value
-        // lends them, past the parent's cleanup; given up in `Drop`.
-        unsafe {
-            wdf_ffi::WdfObjectReferenceActual(handle.as_ptr().cast(), ref_tag(), 0, ptr::null());
-        }
+        // Under the slot's lock, so the parent's cleanup (on another thread)
+        // cannot release the item between the read and the reference.
+        let handle = kept.locked(|handle| {
+            // Null until `keep_in_parent` stored it (and after the parent's
+            // cleanup released it).
+            let handle = NonNull::new(handle.load(Ordering::Acquire))?;
+            // SAFETY: the slot holds the handle, so the parent's space still
+            // holds its reference (the cleanup empties the slot under this
+            // lock before releasing it): the item's memory and slot are live.
+            if unsafe { slot::<R>(handle.as_ptr()) }.is_deleted() {
+                return None;
+            }
+            // SAFETY: a live item, as above; this reference keeps the item
+            // and its context (dropped at the last reference) for as long as
+            // the value lends them, past the parent's cleanup; given up in
+            // `Drop`. IRQL DISPATCH_LEVEL (the slot's lock) is allowed.
+            unsafe {
+                wdf_ffi::WdfObjectReferenceActual(
+                    handle.as_ptr().cast(),
+                    ref_tag(),
+                    0,
+                    ptr::null(),
+                );
+            }
+            Some(handle)
+        })?;
         // INVARIANT: an item of `R` kept by the parent borrowed for 'p, not
         // disposed when looked up.
         Some(WdfWorkItemRef {
@@ -170,22 +181,21 @@ impl<R: Routine> fmt::Debug for WdfWorkItemRef<'_, R> {
     }
 }
 
-/// A parent's `KEPT_TYPE` space: one handle, read and written atomically,
-/// because the space is findable (by `kept` on another thread: a DPC) from the
-/// moment the framework allocated it, before `keep_in_parent` stores the
-/// handle.
+/// A parent's `KEPT_TYPE` space ([`KeptSlot`]): its handle is read and
+/// written atomically, because the space is findable (by `kept` on another
+/// thread: a DPC) from the moment the framework allocated it, before
+/// `keep_in_parent` stores the handle.
 ///
 /// # Safety
 ///
 /// `space` is a live, aligned `KEPT_TYPE` space (zeroed when allocated: a
-/// valid, null `AtomicPtr`) that lives for `'a` and is only ever accessed
-/// atomically.
-pub(crate) unsafe fn kept_slot<'a>(
-    space: NonNull<c_void>,
-) -> &'a AtomicPtr<wdf_ffi::WDFWORKITEM__> {
-    // SAFETY: the caller guarantees a live, aligned slot of one pointer,
-    // accessed only atomically, for 'a.
-    unsafe { AtomicPtr::from_ptr(space.as_ptr().cast()) }
+/// null handle and a released lock) that lives for `'a` and is only ever
+/// accessed through the returned reference.
+pub(crate) unsafe fn kept_slot<'a>(space: NonNull<c_void>) -> &'a KeptSlot {
+    // SAFETY: the caller guarantees a live, aligned, zero-initialized
+    // `KeptSlot` for 'a, shared only through `&KeptSlot` (atomics and the
+    // slot's own lock).
+    unsafe { space.cast::<KeptSlot>().as_ref() }
 }
 
 /// The tag of the reference a parent's space holds on the item it keeps.
@@ -210,8 +220,9 @@ pub(crate) unsafe extern "system" fn release_kept<R: WdfContextSpace>(parent: WD
         // (`WdfContextSpace`'s contract), aligned, live during the cleanup and
         // only accessed atomically.
         let slot = unsafe { kept_slot(space) };
-        // Emptied so the reference is released once.
-        let handle = slot.swap(ptr::null_mut(), Ordering::AcqRel);
+        // Emptied so the reference is released once; under the slot's lock,
+        // so a lookup has either taken its own reference or will find none.
+        let handle = slot.locked(|handle| handle.swap(ptr::null_mut(), Ordering::AcqRel));
         if !handle.is_null() {
             // SAFETY: the handle `keep_in_parent` wrote, with the reference it
             // took under this tag; the reference keeps the item live until
