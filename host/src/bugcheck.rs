@@ -163,8 +163,9 @@ pub const HOST_FREED_QUEUED_ITEM: u32 = HOST_DIAGNOSTIC_BASE + 12;
 
 /// Host diagnostic standing for a KMDF Verifier break (the framework's
 /// verifier breaks into the debugger, it does not bug-check). Parameters: 1
-/// the reason (1: `WdfWorkItemFlush` from inside the item's own callback),
-/// 2 the object, 3 the function, 4 0.
+/// the reason (1: `WdfWorkItemFlush` from inside the item's own callback,
+/// 2: `WdfWorkItemEnqueue` of an item being deleted, 3: `WdfObjectDelete`
+/// of a device), 2 the object, 3 the function, 4 0.
 pub const HOST_WDF_VERIFIER_BREAK: u32 = HOST_DIAGNOSTIC_BASE + 14;
 
 /// Host diagnostic: on an eager executive

@@ -133,7 +133,7 @@ fn initialize(frame: &Frame<'_>, names: &Names) -> Helper {
     }
 }
 
-/// `new(object)` and `queue(object, context, queue)`.
+/// `new(object, irql)` and `queue(object, context, queue, irql)`.
 fn new_and_queue(frame: &Frame<'_>, io: &Io, names: &Names) -> [Helper; 2] {
     let Routine {
         vis, ident, krate, ..

@@ -141,7 +141,7 @@ unsafe fn queue_new_counted<C, S: Copy>(
     })
 }
 
-/// The one-shot Ex queue behind `name::queue(context, queue)` of a routine of
+/// The one-shot Ex queue behind `name::queue(context, queue, irql)` of a routine of
 /// a driver that cannot unload: the block, as C code without protection.
 #[inline]
 pub(crate) fn queue_once_uncounted<R: ExRoutineNeverUnloads>(
@@ -154,7 +154,7 @@ pub(crate) fn queue_once_uncounted<R: ExRoutineNeverUnloads>(
         .map_err(AllocError)
 }
 
-/// The one-shot Ex queue behind `name::queue(context, queue)` of a routine
+/// The one-shot Ex queue behind `name::queue(context, queue, irql)` of a routine
 /// that names its rundown: the rundown never stored.
 #[inline]
 pub(crate) fn queue_once_counted<R: ExRoutineRundown>(
@@ -166,7 +166,7 @@ pub(crate) fn queue_once_counted<R: ExRoutineRundown>(
     unsafe { queue_new_counted(R::RUNDOWN, context, (), ex_counted_block::<R>, queue) }
 }
 
-/// The one-shot Ex queue behind `name::queue(&rundown, context, queue)`:
+/// The one-shot Ex queue behind `name::queue(&rundown, context, queue, irql)`:
 /// the same block as `ExWorkItem::new` + `queue`, the rundown stored in it.
 #[inline]
 pub(crate) fn queue_once<R: ExRoutine>(

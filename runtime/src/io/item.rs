@@ -450,7 +450,7 @@ impl<R: IoRoutine> fmt::Debug for IoWorkItem<R> {
     }
 }
 
-/// The one-shot Io queue behind `name::queue(object, context, queue)`: no
+/// The one-shot Io queue behind `name::queue(object, context, queue, irql)`: no
 /// reference is taken, because the queue references the object from the call
 /// on and nothing else keeps it.
 pub(crate) fn queue_once<R: IoRoutine>(

@@ -5,7 +5,7 @@
 //! Each file holds both halves of one hand-off: `block` the pool block of an
 //! item; `item` the role, the owned item, its lent form during the routine, and the
 //! routine that lends it; `reusable` the reusable item and its routine; `raw`
-//! the raw protocol (`ROUTINE_EX`, the classic `ROUTINE`) and the one-shot
+//! the raw protocol (`raw::io_routine_ex`, the classic `ROUTINE`) and the one-shot
 //! queue of routines that do not take their item; `routine` the
 //! routines that leave their item to its owner.
 

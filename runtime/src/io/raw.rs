@@ -1,4 +1,4 @@
-//! The raw protocol of Io routines (`ROUTINE_EX` for `IoQueueWorkItemEx`, the
+//! The raw protocol of Io routines (`raw::io_routine_ex` for `IoQueueWorkItemEx`, the
 //! classic `ROUTINE` for `IoQueueWorkItem`), in each binding's ABI, and the
 //! one-shot queue of a routine that does not take its item, which is that
 //! protocol on an item ntwork allocates: the C shape exactly.
@@ -46,7 +46,7 @@ pub(crate) fn queue_once_without_item<R: IoRoutineWithoutItem>(
     Ok(())
 }
 
-/// `IO_WORKITEM_ROUTINE_EX` of the raw protocol (the routine struct's `ROUTINE_EX`).
+/// `IO_WORKITEM_ROUTINE_EX` of the raw protocol ([`raw::io_routine_ex`](crate::raw::io_routine_ex)).
 ///
 /// # Safety
 ///

@@ -6,7 +6,7 @@ use crate::irql::Passive;
 
 /// An Io routine that leaves its work item to its owner (declared without the
 /// item parameter). Such a routine can run from a [`ReusableIoWorkItem`](super::ReusableIoWorkItem), and
-/// through the raw protocol (`ROUTINE_EX`, and for device routines the classic
+/// through the raw protocol (`raw::io_routine_ex`, and for device routines the classic
 /// `IoQueueWorkItem` routine).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` takes its own work item, so it cannot run from an item someone else owns",
