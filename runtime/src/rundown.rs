@@ -425,7 +425,7 @@ impl Rundown {
     /// DriverUnload waits for every opened rundown anyway, so DriverUnload need
     /// not call this). From now on queueing fails with
     /// [`QueueError::Unloading`](crate::QueueError::Unloading) until
-    /// [`reopen`](Self::reopen). `PASSIVE_LEVEL`; not from a routine counted
+    /// [`reopen`](Self::reopen). IRQL <= `APC_LEVEL`; not from a routine counted
     /// here (it would wait for itself).
     pub fn wait(&self, irql: &impl AtMostApc) {
         verify(irql, "Rundown::wait");

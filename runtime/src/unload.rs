@@ -182,7 +182,7 @@ impl DriverObject {
     /// framework sets one in `WdfDriverCreate`: call this after it).
     ///
     /// Call it once, in DriverEntry (`IoAllocateDriverObjectExtension`:
-    /// IRQL <= `DISPATCH_LEVEL`). A driver that never
+    /// IRQL <= `APC_LEVEL`, stricter than the proof this asks for). A driver that never
     /// calls it (and sets no DriverUnload otherwise) cannot be unloaded.
     ///
     /// # Errors
@@ -259,7 +259,7 @@ impl DriverObject {
     /// Waits for every [`Rundown`] opened for this driver, for good: what
     /// ntwork's DriverUnload does first. For a DriverEntry that fails after it
     /// queued Ex work: the I/O manager then unloads the image without calling
-    /// DriverUnload. PASSIVE_LEVEL; a second call does nothing.
+    /// DriverUnload. IRQL <= `APC_LEVEL`; a second call does nothing.
     pub fn wait_for_rundowns(&self, irql: &impl AtMostApc) {
         verify(irql, "DriverObject::wait_for_rundowns");
         let Some(state) = state_of(self) else {
