@@ -278,16 +278,26 @@ fn driver_object_extensions_are_keyed_zeroed_and_allocated_once() {
 }
 
 #[test]
-fn allocating_a_driver_object_extension_above_apc_level_is_a_host_diagnostic() {
+fn a_driver_object_extension_is_allocated_at_dispatch_level_and_not_above() {
     let exec = Executive::manual();
     let driver = exec.load_driver("irql.sys");
     let mut extension: *mut c_void = null_mut();
+    // The DDI page allows IRQL <= DISPATCH_LEVEL.
     let status = ntwork_host::at_dispatch_level(|| {
         // SAFETY: the loaded driver's object; a valid out pointer.
         unsafe {
             ffi::IoAllocateDriverObjectExtension(driver.as_raw(), key(&KEY_A), 8, &mut extension)
         }
     });
+    assert_eq!(status, ffi::STATUS_SUCCESS);
+    assert!(!extension.is_null());
+    assert!(exec.bug_check().is_none());
+    let old = ntwork_host::raise_irql(ffi::HIGH_LEVEL);
+    // SAFETY: the loaded driver's object; a valid out pointer.
+    let status = unsafe {
+        ffi::IoAllocateDriverObjectExtension(driver.as_raw(), key(&KEY_B), 8, &mut extension)
+    };
+    ntwork_host::lower_irql(old);
     assert_eq!(status, ffi::STATUS_INSUFFICIENT_RESOURCES);
     assert!(extension.is_null());
     let stop = exec.expect_bug_check();
@@ -295,9 +305,9 @@ fn allocating_a_driver_object_extension_above_apc_level_is_a_host_diagnostic() {
     assert_eq!(
         stop.parameters[1..],
         [
-            usize::from(ffi::DISPATCH_LEVEL),
+            usize::from(ffi::HIGH_LEVEL),
             driver.as_raw() as usize,
-            usize::from(ffi::APC_LEVEL)
+            usize::from(ffi::DISPATCH_LEVEL)
         ]
     );
     assert!(stop.is_host_diagnostic());

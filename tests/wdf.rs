@@ -431,7 +431,7 @@ fn raw_enqueue_above_dispatch_and_flush_above_passive_are_stopped() {
 
     // WdfWorkItemFlush at DISPATCH_LEVEL (it waits: PASSIVE_LEVEL only). The
     // safe `flush` cannot be called there (its proof is a compile error,
-    // tests/ui/irql_flush_from_dpc.rs); the raw call is the host's to stop.
+    // tests/ui/fail/irql_flush_from_dpc.rs); the raw call is the host's to stop.
     let exec = Executive::manual();
     let (_driver, handle) = device(&exec, WdfDeviceConfig::default());
     let item = drain::create(

@@ -179,10 +179,10 @@ pub const HOST_WDF_VERIFIER_BREAK: u32 = HOST_DIAGNOSTIC_BASE + 14;
 pub const HOST_EAGER_WAIT_TIMEOUT: u32 = HOST_DIAGNOSTIC_BASE + 15;
 
 /// Host diagnostic: a function called above the highest IRQL its
-/// documentation allows, where that limit is below `DISPATCH_LEVEL`
-/// (`IoCreateDevice` / `IoDeleteDevice`: PASSIVE_LEVEL;
-/// `ExWaitForRundownProtectionRelease`, `IoAllocateDriverObjectExtension`:
-/// APC_LEVEL). The retail kernel does not check at the call; a wait or a
+/// documentation allows (`IoCreateDevice` / `IoDeleteDevice`: PASSIVE_LEVEL;
+/// a blocking `ExWaitForRundownProtectionRelease`: APC_LEVEL;
+/// `IoAllocateDriverObjectExtension` / `IoGetDriverObjectExtension`:
+/// DISPATCH_LEVEL). The retail kernel does not check at the call; a wait or a
 /// page fault at that IRQL crashes or hangs later. Parameters: 1 the
 /// function, 2 the IRQL, 3 the object passed, 4 the function's limit.
 pub const HOST_IRQL_TOO_HIGH: u32 = HOST_DIAGNOSTIC_BASE + 16;

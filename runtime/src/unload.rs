@@ -152,7 +152,7 @@ fn key() -> *mut c_void {
 /// ntwork's state of `driver`, if `set_unload` made it.
 fn state_of(driver: &DriverObject) -> Option<NonNull<UnloadState>> {
     // SAFETY: `driver` is this driver's live object (a borrow of it); the
-    // lookup has no other precondition (IRQL <= APC_LEVEL, the caller's).
+    // lookup has no other precondition (IRQL <= DISPATCH_LEVEL, which every caller's proof gives).
     let extension = unsafe { ffi::IoGetDriverObjectExtension(driver.as_raw(), key()) };
     NonNull::new(extension.cast::<UnloadState>())
 }
@@ -182,7 +182,7 @@ impl DriverObject {
     /// framework sets one in `WdfDriverCreate`: call this after it).
     ///
     /// Call it once, in DriverEntry (`IoAllocateDriverObjectExtension`:
-    /// IRQL <= `APC_LEVEL`, stricter than the proof this asks for). A driver that never
+    /// IRQL <= `DISPATCH_LEVEL`, the proof this asks for). A driver that never
     /// calls it (and sets no DriverUnload otherwise) cannot be unloaded.
     ///
     /// # Errors
