@@ -277,8 +277,11 @@ fn driver_object_extensions_are_keyed_zeroed_and_allocated_once() {
     assert_eq!(exec.bug_check(), None);
 }
 
+/// `IoAllocateDriverObjectExtension` is documented at IRQL <= DISPATCH_LEVEL
+/// (it allocates nonpaged pool): a DPC may call it, and only above that
+/// level is it the host's diagnostic.
 #[test]
-fn allocating_a_driver_object_extension_above_apc_level_is_a_host_diagnostic() {
+fn allocating_a_driver_object_extension_above_dispatch_level_is_a_host_diagnostic() {
     let exec = Executive::manual();
     let driver = exec.load_driver("irql.sys");
     let mut extension: *mut c_void = null_mut();
@@ -288,6 +291,15 @@ fn allocating_a_driver_object_extension_above_apc_level_is_a_host_diagnostic() {
             ffi::IoAllocateDriverObjectExtension(driver.as_raw(), key(&KEY_A), 8, &mut extension)
         }
     });
+    assert_eq!(status, ffi::STATUS_SUCCESS);
+    assert!(!extension.is_null());
+    assert_eq!(exec.bug_check(), None);
+    let old = ntwork_host::raise_irql(ffi::HIGH_LEVEL);
+    // SAFETY: as above.
+    let status = unsafe {
+        ffi::IoAllocateDriverObjectExtension(driver.as_raw(), key(&KEY_B), 8, &mut extension)
+    };
+    ntwork_host::lower_irql(old);
     assert_eq!(status, ffi::STATUS_INSUFFICIENT_RESOURCES);
     assert!(extension.is_null());
     let stop = exec.expect_bug_check();
@@ -295,9 +307,9 @@ fn allocating_a_driver_object_extension_above_apc_level_is_a_host_diagnostic() {
     assert_eq!(
         stop.parameters[1..],
         [
-            usize::from(ffi::DISPATCH_LEVEL),
+            usize::from(ffi::HIGH_LEVEL),
             driver.as_raw() as usize,
-            usize::from(ffi::APC_LEVEL)
+            usize::from(ffi::DISPATCH_LEVEL)
         ]
     );
     assert!(stop.is_host_diagnostic());

@@ -180,9 +180,10 @@ pub const HOST_EAGER_WAIT_TIMEOUT: u32 = HOST_DIAGNOSTIC_BASE + 15;
 /// Host diagnostic: a function called above the highest IRQL its
 /// documentation allows, where that limit is below `DISPATCH_LEVEL`
 /// (`IoCreateDevice` / `IoDeleteDevice`: PASSIVE_LEVEL;
-/// `ExWaitForRundownProtectionRelease`, `IoAllocateDriverObjectExtension`:
-/// APC_LEVEL). The retail kernel does not check at the call; a wait or a
-/// page fault at that IRQL crashes or hangs later. Parameters: 1 the
+/// `ExWaitForRundownProtectionRelease`: APC_LEVEL), and the driver-object
+/// extensions above theirs (`DISPATCH_LEVEL`). The retail kernel does not
+/// check at the call; a wait or a page fault at that IRQL crashes or hangs
+/// later. Parameters: 1 the
 /// function, 2 the IRQL, 3 the object passed, 4 the function's limit.
 pub const HOST_IRQL_TOO_HIGH: u32 = HOST_DIAGNOSTIC_BASE + 16;
 

@@ -5,9 +5,9 @@
 use core::ffi::c_void;
 
 use ntwork_sys::{
-    APC_LEVEL, BOOLEAN, DISPATCH_LEVEL, LONG_PTR, NTSTATUS, PASSIVE_LEVEL, PDEVICE_OBJECT,
-    PDRIVER_OBJECT, STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_NAME_COLLISION, STATUS_SUCCESS,
-    ULONG, UNICODE_STRING,
+    BOOLEAN, DISPATCH_LEVEL, LONG_PTR, NTSTATUS, PASSIVE_LEVEL, PDEVICE_OBJECT, PDRIVER_OBJECT,
+    STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_NAME_COLLISION, STATUS_SUCCESS, ULONG,
+    UNICODE_STRING,
 };
 
 use super::guarded;
@@ -140,7 +140,9 @@ pub(crate) unsafe extern "system" fn IoDeleteDevice(DeviceObject: PDEVICE_OBJECT
 /// `IoAllocateDriverObjectExtension`: zeroed nonpaged memory keyed by
 /// `ClientIdentificationAddress`, freed with the driver object;
 /// `STATUS_OBJECT_NAME_COLLISION` (and NULL) if the key has one. The out
-/// pointer is set to NULL first, as Windows does. IRQL <= APC_LEVEL.
+/// pointer is set to NULL first, as Windows does. IRQL <= DISPATCH_LEVEL
+/// (the DDI page; the kernel allocates nonpaged pool and links the extension
+/// under a raise to DISPATCH_LEVEL).
 ///
 /// # Safety
 ///
@@ -164,7 +166,7 @@ pub(crate) unsafe extern "system" fn IoAllocateDriverObjectExtension(
         }
         // SAFETY: checked non-NULL; the caller's out pointer.
         unsafe { DriverObjectExtension.write(core::ptr::null_mut()) };
-        if irql_above(&inner, &mut st, APC_LEVEL, object, export)
+        if irql_above(&inner, &mut st, DISPATCH_LEVEL, object, export)
             || driver_of(&inner, &mut st, object, export).is_none()
         {
             return STATUS_INSUFFICIENT_RESOURCES;
