@@ -6,8 +6,9 @@
 //! ASan in `.ci/run`).
 
 use ntwork::irql::{Dispatch, Passive};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use ntwork::{Rundown, SpinLock};
+use ntwork::{DriverObject, Rundown, SpinLock, WorkQueue, work_item};
 use ntwork_host::Executive;
 use ntwork_suite::driver_object;
 
@@ -34,4 +35,66 @@ fn set_unload_and_open_under_a_spin_lock_are_what_windows_allows() {
     assert_eq!(host_driver.unload(), Ok(()));
     assert!(UNDER_LOCK.is_running_down(), "the unload waited for it");
     assert_eq!(exec.bug_check(), None);
+}
+
+// ---- set_unload after the I/O manager began the unload ---------------------
+
+static LATE: Rundown = Rundown::new();
+static LATE_GO: AtomicBool = AtomicBool::new(false);
+static LATE_STARTED: AtomicBool = AtomicBool::new(false);
+static LATE_REFUSED: AtomicUsize = AtomicUsize::new(0);
+
+#[work_item(rundown = LATE)]
+fn late_ex(_: u32) {}
+
+/// Io work bound to the driver object: the queue's reference keeps the
+/// image mapped past DriverUnload, so this routine still runs driver code
+/// after the I/O manager called the DriverUnload the driver had (a KMDF
+/// driver's framework sets one; the host's default stands for it).
+#[work_item(driver)]
+fn installs_unload_late(driver: &DriverObject, _: u32, irql: &mut Passive<'_>) {
+    LATE_STARTED.store(true, Ordering::SeqCst);
+    while !LATE_GO.load(Ordering::SeqCst) {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    if driver.set_unload(|_, _| {}, irql).is_err() {
+        LATE_REFUSED.fetch_add(1, Ordering::SeqCst);
+        return;
+    }
+    if LATE.open(driver, irql).is_err() {
+        LATE_REFUSED.fetch_add(1, Ordering::SeqCst);
+        return;
+    }
+    if late_ex::queue(0, WorkQueue::Delayed, irql).is_err() {
+        LATE_REFUSED.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// `set_unload` wrote ntwork's DriverUnload into a driver object whose
+/// unload the I/O manager had already invoked (with the routine that was
+/// there), so nothing would ever wait for a rundown opened after it: Ex work
+/// queued under it ran in the unmapped image (0xCE). The I/O manager sets
+/// `DRVO_UNLOAD_INVOKED` before it calls DriverUnload; `set_unload` now
+/// refuses once it is set, and rundowns refuse to open for that driver.
+#[test]
+fn set_unload_after_the_unload_began_is_refused() {
+    let exec = Executive::new();
+    let host_driver = exec.load_driver("lateunload.sys");
+    let driver = driver_object(&host_driver);
+    installs_unload_late::queue(driver, 0, WorkQueue::Delayed, &Passive::on_host()).unwrap();
+    while !LATE_STARTED.load(Ordering::SeqCst) {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    {
+        let _bound = exec.enter();
+        assert_eq!(
+            host_driver.unload(),
+            Ok(()),
+            "the host's default DriverUnload"
+        );
+    }
+    LATE_GO.store(true, Ordering::SeqCst);
+    exec.wait_idle();
+    assert_eq!(exec.bug_check(), None);
+    assert_eq!(LATE_REFUSED.load(Ordering::SeqCst), 1, "refused");
 }
