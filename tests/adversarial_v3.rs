@@ -8,8 +8,10 @@
 use ntwork::irql::{Dispatch, Passive};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use ntwork::wdf::{Serialization, WdfDevice};
 use ntwork::{DriverObject, Rundown, SpinLock, WorkQueue, work_item};
 use ntwork_host::Executive;
+use ntwork_host::wdf::WdfDeviceConfig;
 use ntwork_suite::driver_object;
 
 // ---- DriverEntry's calls under a spin lock ---------------------------------
@@ -97,4 +99,55 @@ fn set_unload_after_the_unload_began_is_refused() {
     exec.wait_idle();
     assert_eq!(exec.bug_check(), None);
     assert_eq!(LATE_REFUSED.load(Ordering::SeqCst), 1, "refused");
+}
+
+// ---- a KMDF item deleted under a spin lock ---------------------------------
+
+static WDF_DROP_IRQL: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+struct RecordsIrql;
+
+impl Drop for RecordsIrql {
+    fn drop(&mut self) {
+        WDF_DROP_IRQL.store(ntwork_host::current_irql().into(), Ordering::SeqCst);
+    }
+}
+
+#[work_item(wdf)]
+fn wdf_probe(_: &RecordsIrql) {}
+
+/// Dropping a `WdfWorkItem` is `WdfObjectDelete`, which KMDF allows at
+/// DISPATCH_LEVEL; a work item's dispose and destroy callbacks are passive
+/// (`FxWorkItem` marks them so), so the framework defers them, and the
+/// context ntwork drops in the destroy callback is dropped at PASSIVE_LEVEL.
+/// The host disposed at once, on the DPC's thread: it dropped the context at
+/// DISPATCH_LEVEL (a false stop for a context that needs PASSIVE_LEVEL to
+/// drop, such as a `Device<E>`) and waited there for a running callback (a
+/// hang if that callback takes the spin lock the deleter holds).
+#[test]
+fn a_kmdf_item_deleted_under_a_spin_lock_drops_its_context_at_passive_level() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("wdflock.sys");
+    let handle = driver.create_wdf_device(WdfDeviceConfig::default());
+    let device = WdfDevice::of(&handle);
+    let mut irql = Passive::on_host();
+    let item = wdf_probe::create(device, RecordsIrql, Serialization::None, &irql).unwrap();
+    let slot = SpinLock::new(Some(item));
+    slot.lock(&mut irql, |item, _| drop(item.take()));
+    assert_eq!(
+        WDF_DROP_IRQL.load(Ordering::SeqCst),
+        usize::MAX,
+        "the dispose is deferred, not run at DISPATCH_LEVEL"
+    );
+    exec.run_until_idle();
+    assert_eq!(exec.bug_check(), None);
+    assert_eq!(
+        WDF_DROP_IRQL.load(Ordering::SeqCst),
+        0,
+        "dropped at PASSIVE_LEVEL"
+    );
+    assert_eq!(exec.io_work_items_outstanding(), 0);
+    handle.delete();
+    assert_eq!(driver.unload(), Ok(()));
+    assert_eq!(exec.bug_check(), None);
 }

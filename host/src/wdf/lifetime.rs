@@ -19,10 +19,11 @@ use std::vec::Vec;
 
 use ntwork_sys::{self as ffi, PIO_WORKITEM};
 
-use super::object::{Kind, Lifecycle, handle_ptr, lock, wait_changed};
+use super::object::{Kind, Lifecycle, device_of, handle_ptr, lock, wait_changed};
 use crate::binding::current;
 use crate::bugcheck::{BugCheck, HOST_MANUAL_WAIT_BLOCKS};
 use crate::dispatch::manual_wait_blocks;
+use crate::irql::current_irql;
 
 /// One more reference on a live object (`ADDREF`).
 pub(super) fn reference(handle: usize) {
@@ -102,6 +103,68 @@ fn free_io_work_item(io: PIO_WORKITEM) {
     // SAFETY: the destroyed work item's own IO_WORKITEM, freed once (its
     // object is out of the table); not queued, because every pending enqueue
     // holds a reference on the object until its callback has run.
+    unsafe { ffi::IoFreeWorkItem(io) };
+}
+
+/// `DeleteObject` above PASSIVE_LEVEL of an object whose dispose is passive
+/// (a work item: `FxWorkItem` marks its callbacks passive, and its dispose
+/// waits for its callback): KMDF defers the delete to the device's dispose
+/// list (`FxObject::QueueDeferredDisposeLocked`, `FxDisposeList`), which a
+/// system work item processes at PASSIVE_LEVEL. Here an `IO_WORKITEM` of the
+/// item's WDM device runs the delete; the object keeps a reference until
+/// then. `false` (the caller deletes now) for another kind, at
+/// PASSIVE_LEVEL, or when no `IO_WORKITEM` can be had.
+pub(super) fn delete_deferred_above_passive(handle: usize) -> bool {
+    if current_irql() == ffi::PASSIVE_LEVEL {
+        return false;
+    }
+    let device = {
+        let reg = lock();
+        let is_item = reg
+            .objects
+            .get(&handle)
+            .is_some_and(|o| matches!(o.kind, Kind::WorkItem(_)));
+        let device = device_of(&reg, handle).and_then(|d| match &reg.objects[&d].kind {
+            Kind::Device(state) => Some(state.device.as_raw()),
+            _ => None,
+        });
+        match device {
+            Some(device) if is_item => device,
+            _ => return false,
+        }
+    };
+    // SAFETY: the live WDM device under the item's framework device.
+    let io = unsafe { ffi::IoAllocateWorkItem(device) };
+    if io.is_null() {
+        return false;
+    }
+    reference(handle);
+    // SAFETY: a fresh IO_WORKITEM of a live device; `deferred_delete` takes
+    // the reference taken above back, once, and frees the item.
+    unsafe {
+        ffi::IoQueueWorkItemEx(
+            io,
+            Some(deferred_delete),
+            ffi::DelayedWorkQueue,
+            handle_ptr(handle).cast(),
+        )
+    };
+    true
+}
+
+/// The dispose list's work item: the deferred `DeleteObject`, at
+/// PASSIVE_LEVEL, then the reference the deferral took.
+unsafe extern "system" fn deferred_delete(
+    _: *mut core::ffi::c_void,
+    context: *mut core::ffi::c_void,
+    io: PIO_WORKITEM,
+) {
+    let handle = context.addr();
+    delete(handle, deferred_delete as *const () as usize);
+    release(handle);
+    // SAFETY: this routine's own IO_WORKITEM, allocated for this one run;
+    // freeing it in its routine is allowed (the queue's reference on the
+    // device lasts until the routine returns).
     unsafe { ffi::IoFreeWorkItem(io) };
 }
 
