@@ -8,7 +8,7 @@
 use ntwork::irql::{Dispatch, Passive};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use ntwork::wdf::{Serialization, WdfDevice};
+use ntwork::wdf::{Serialization, WdfDevice, WdfWorkItemRef};
 use ntwork::{DriverObject, Rundown, SpinLock, WorkQueue, work_item};
 use ntwork_host::Executive;
 use ntwork_host::wdf::WdfDeviceConfig;
@@ -148,6 +148,57 @@ fn a_kmdf_item_deleted_under_a_spin_lock_drops_its_context_at_passive_level() {
     );
     assert_eq!(exec.io_work_items_outstanding(), 0);
     handle.delete();
+    assert_eq!(driver.unload(), Ok(()));
+    assert_eq!(exec.bug_check(), None);
+}
+
+static KEPT_DROP_IRQL: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+struct KeptRecordsIrql;
+
+impl Drop for KeptRecordsIrql {
+    fn drop(&mut self) {
+        KEPT_DROP_IRQL.store(ntwork_host::current_irql().into(), Ordering::SeqCst);
+    }
+}
+
+#[work_item(wdf)]
+fn wdf_kept_probe(_: &KeptRecordsIrql) {}
+
+/// The last reference on an item can be a `WdfWorkItemRef`'s, once the
+/// parent was removed during its borrow; dropping it under a spin lock is
+/// the framework's last release at DISPATCH_LEVEL, and KMDF defers the
+/// passive destroy callbacks (`FxObjectStateDeferedDestroy`): the context
+/// is dropped at PASSIVE_LEVEL.
+#[test]
+fn a_kept_ref_released_last_under_a_spin_lock_drops_the_context_at_passive_level() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("keptlock.sys");
+    let handle = driver.create_wdf_device(WdfDeviceConfig::default());
+    let device = WdfDevice::of(&handle);
+    let mut irql = Passive::on_host();
+    wdf_kept_probe::create(device, KeptRecordsIrql, Serialization::None, &irql)
+        .unwrap()
+        .keep_in_parent(&irql)
+        .unwrap();
+    let kept = WdfWorkItemRef::<wdf_kept_probe>::kept(device).expect("kept");
+    handle.delete();
+    assert_eq!(KEPT_DROP_IRQL.load(Ordering::SeqCst), usize::MAX, "lent");
+    let slot = SpinLock::new(Some(kept));
+    slot.lock(&mut irql, |kept, _| drop(kept.take()));
+    assert_eq!(
+        KEPT_DROP_IRQL.load(Ordering::SeqCst),
+        usize::MAX,
+        "the destroy is deferred, not run at DISPATCH_LEVEL"
+    );
+    exec.run_until_idle();
+    assert_eq!(exec.bug_check(), None);
+    assert_eq!(
+        KEPT_DROP_IRQL.load(Ordering::SeqCst),
+        0,
+        "dropped at PASSIVE_LEVEL"
+    );
+    assert_eq!(exec.io_work_items_outstanding(), 0);
     assert_eq!(driver.unload(), Ok(()));
     assert_eq!(exec.bug_check(), None);
 }

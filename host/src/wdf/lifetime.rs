@@ -12,14 +12,17 @@
 //!   `EvtCleanupCallback`, inside the call that disposes;
 //! * destruction at the last reference (`ProcessDestroy`): a cleanup not yet
 //!   called, then every context's `EvtDestroyCallback`, then the memory (and
-//!   every context space) goes.
+//!   every context space) goes;
+//! * a work item's callbacks are passive: deleted, or released for the last
+//!   time, above PASSIVE_LEVEL, its dispose or destroy is deferred to
+//!   PASSIVE_LEVEL (KMDF's dispose list; here an `IO_WORKITEM`).
 
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
 use ntwork_sys::{self as ffi, PIO_WORKITEM};
 
-use super::object::{Kind, Lifecycle, device_of, handle_ptr, lock, wait_changed};
+use super::object::{Kind, Lifecycle, handle_ptr, lock, wait_changed};
 use crate::binding::current;
 use crate::bugcheck::{BugCheck, HOST_MANUAL_WAIT_BLOCKS};
 use crate::dispatch::manual_wait_blocks;
@@ -42,7 +45,9 @@ pub(super) fn release(handle: usize) {
         object.refs -= 1;
         object.refs == 0
     };
-    if last {
+    // A work item's destroy callbacks are passive: at a higher IRQL KMDF
+    // defers them to its dispose list.
+    if last && !(defers_at(handle) && defer(handle, Some(deferred_destroy))) {
         destroy(handle);
     }
 }
@@ -108,43 +113,54 @@ fn free_io_work_item(io: PIO_WORKITEM) {
 
 /// `DeleteObject` above PASSIVE_LEVEL of an object whose dispose is passive
 /// (a work item: `FxWorkItem` marks its callbacks passive, and its dispose
-/// waits for its callback): KMDF defers the delete to the device's dispose
-/// list (`FxObject::QueueDeferredDisposeLocked`, `FxDisposeList`), which a
-/// system work item processes at PASSIVE_LEVEL. Here an `IO_WORKITEM` of the
-/// item's WDM device runs the delete; the object keeps a reference until
+/// waits for its callback): KMDF defers the delete to a dispose list
+/// (`FxObject::QueueDeferredDisposeLocked`, `FxDisposeList`), which a system
+/// work item processes at PASSIVE_LEVEL; the object keeps a reference until
 /// then. `false` (the caller deletes now) for another kind, at
 /// PASSIVE_LEVEL, or when no `IO_WORKITEM` can be had.
 pub(super) fn delete_deferred_above_passive(handle: usize) -> bool {
-    if current_irql() == ffi::PASSIVE_LEVEL {
-        return false;
-    }
-    let device = {
-        let reg = lock();
-        let is_item = reg
-            .objects
-            .get(&handle)
-            .is_some_and(|o| matches!(o.kind, Kind::WorkItem(_)));
-        let device = device_of(&reg, handle).and_then(|d| match &reg.objects[&d].kind {
-            Kind::Device(state) => Some(state.device.as_raw()),
-            _ => None,
-        });
-        match device {
-            Some(device) if is_item => device,
-            _ => return false,
-        }
-    };
-    // SAFETY: the live WDM device under the item's framework device.
-    let io = unsafe { ffi::IoAllocateWorkItem(device) };
-    if io.is_null() {
+    if !defers_at(handle) {
         return false;
     }
     reference(handle);
-    // SAFETY: a fresh IO_WORKITEM of a live device; `deferred_delete` takes
-    // the reference taken above back, once, and frees the item.
+    if defer(handle, Some(deferred_delete)) {
+        return true;
+    }
+    // Not deferred: the caller deletes now, and the reference goes back
+    // (the creation reference remains, so this is not the last).
+    release(handle);
+    false
+}
+
+/// Whether `handle` is a work item and the IRQL is above PASSIVE_LEVEL:
+/// its dispose and destroy then wait for PASSIVE_LEVEL.
+fn defers_at(handle: usize) -> bool {
+    current_irql() != ffi::PASSIVE_LEVEL
+        && lock()
+            .objects
+            .get(&handle)
+            .is_some_and(|o| matches!(o.kind, Kind::WorkItem(_)))
+}
+
+/// Queues `routine` with `handle` on an `IO_WORKITEM` of the object's
+/// driver object (the dispose list's system work item): it runs at
+/// PASSIVE_LEVEL and keeps the driver object, so the image, until it returns.
+fn defer(handle: usize, routine: ffi::PIO_WORKITEM_ROUTINE_EX) -> bool {
+    let Some(driver) = lock().objects.get(&handle).map(|o| o.driver) else {
+        return false;
+    };
+    // SAFETY: the object's live driver object (an object of the driver
+    // exists, and its driver object outlives it).
+    let io = unsafe { ffi::IoAllocateWorkItem(driver.0.cast()) };
+    if io.is_null() {
+        return false;
+    }
+    // SAFETY: a fresh IO_WORKITEM of a live driver object; the routine frees
+    // it and does the job for `handle` once.
     unsafe {
         ffi::IoQueueWorkItemEx(
             io,
-            Some(deferred_delete),
+            routine,
             ffi::DelayedWorkQueue,
             handle_ptr(handle).cast(),
         )
@@ -152,8 +168,8 @@ pub(super) fn delete_deferred_above_passive(handle: usize) -> bool {
     true
 }
 
-/// The dispose list's work item: the deferred `DeleteObject`, at
-/// PASSIVE_LEVEL, then the reference the deferral took.
+/// The dispose list's deferred `DeleteObject`, at PASSIVE_LEVEL, then the
+/// reference the deferral took.
 unsafe extern "system" fn deferred_delete(
     _: *mut core::ffi::c_void,
     context: *mut core::ffi::c_void,
@@ -164,7 +180,19 @@ unsafe extern "system" fn deferred_delete(
     release(handle);
     // SAFETY: this routine's own IO_WORKITEM, allocated for this one run;
     // freeing it in its routine is allowed (the queue's reference on the
-    // device lasts until the routine returns).
+    // object lasts until the routine returns).
+    unsafe { ffi::IoFreeWorkItem(io) };
+}
+
+/// The dispose list's deferred destroy (`FxObjectStateDeferedDestroy`), at
+/// PASSIVE_LEVEL.
+unsafe extern "system" fn deferred_destroy(
+    _: *mut core::ffi::c_void,
+    context: *mut core::ffi::c_void,
+    io: PIO_WORKITEM,
+) {
+    destroy(context.addr());
+    // SAFETY: as in `deferred_delete`.
     unsafe { ffi::IoFreeWorkItem(io) };
 }
 
