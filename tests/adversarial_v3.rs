@@ -9,8 +9,12 @@ use ntwork::irql::{Dispatch, Passive};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use ntwork::{DriverObject, ReusableExWorkItem, Rundown, SpinLock, WorkQueue, work_item};
-use ntwork_host::Executive;
+use ntwork::ffi::FILE_DEVICE_UNKNOWN;
+use ntwork::{
+    Device, DeviceOptions, DriverObject, ReusableExWorkItem, Rundown, SpinLock, WorkQueue,
+    work_item,
+};
+use ntwork_host::{Executive, bugcheck};
 use ntwork_suite::{driver_object, load_ex_driver};
 
 // ---- DriverEntry's calls under a spin lock ---------------------------------
@@ -36,6 +40,33 @@ fn set_unload_and_open_under_a_spin_lock_are_what_windows_allows() {
     assert_eq!(host_driver.unload(), Ok(()));
     assert!(UNDER_LOCK.is_running_down(), "the unload waited for it");
     assert_eq!(exec.bug_check(), None);
+}
+
+// ---- a device dropped under a spin lock ----------------------------------
+
+/// What remains, pinned: `Device<E>`'s drop deletes the device
+/// (`IoDeleteDevice`, PASSIVE_LEVEL; the guards' wait), and `Drop` takes no
+/// proof, so safe code can drop one at DISPATCH_LEVEL, here under a
+/// `SpinLock`. A driver has no check there (Windows bug-checks later, 0xA,
+/// or hangs); the host stops the test with its IRQL diagnostic, so a test
+/// of the remove path finds it. The remove path deletes with `delete(&irql)`.
+#[test]
+fn a_device_dropped_under_a_spin_lock_is_the_hosts_irql_diagnostic() {
+    let exec = Executive::manual();
+    let host_driver = exec.load_driver("droplocked.sys");
+    let driver = driver_object(&host_driver);
+    let mut irql = Passive::on_host();
+    let options = DeviceOptions::new(FILE_DEVICE_UNKNOWN);
+    let device = Device::create(driver, AtomicUsize::new(0), options, &irql).unwrap();
+    let slot = SpinLock::new(Some(device));
+    slot.lock(&mut irql, |device, _| drop(device.take()));
+    let stop = exec.expect_bug_check();
+    assert_eq!(stop.code, bugcheck::HOST_IRQL_PROOF);
+    assert_eq!(
+        (stop.parameters[0], stop.parameters[1]),
+        (0, 2),
+        "PASSIVE_LEVEL expected, DISPATCH_LEVEL found"
+    );
 }
 
 // ---- set_unload after the I/O manager began the unload ---------------------

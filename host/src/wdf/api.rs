@@ -26,8 +26,9 @@ use super::workitem::{
 /// `WdfObjectDelete`: disposes the object and its children inside the call
 /// (cleanup callbacks included, also from the object's own callback); the
 /// memory goes at the last reference. A work item deleted above
-/// PASSIVE_LEVEL is disposed later, at PASSIVE_LEVEL, as KMDF defers it. A device (a PnP device's object) does
-/// not allow it: a verifier break, nothing deleted.
+/// PASSIVE_LEVEL is disposed later, at PASSIVE_LEVEL, as KMDF defers it. A
+/// device (a PnP device's object) does not allow it: a verifier break,
+/// nothing deleted.
 unsafe extern "system" fn WdfObjectDelete(_: PWDF_DRIVER_GLOBALS, Object: WDFOBJECT) {
     let export = WdfObjectDelete as *const () as usize;
     let Some(handle) = object_of(Object, FX_TYPE_OBJECT, export) else {
