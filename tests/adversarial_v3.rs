@@ -9,10 +9,10 @@ use ntwork::irql::{Dispatch, Passive};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use ntwork::ffi::FILE_DEVICE_UNKNOWN;
+use ntwork::ffi::{FILE_DEVICE_UNKNOWN, NTSTATUS, STATUS_DELETE_PENDING};
 use ntwork::{
-    Device, DeviceOptions, DriverObject, ReusableExWorkItem, Rundown, SpinLock, WorkQueue,
-    work_item,
+    Device, DeviceOptions, DriverObject, OpenError, ReusableExWorkItem, Rundown, SetUnloadError,
+    SpinLock, WorkQueue, work_item,
 };
 use ntwork_host::{Executive, bugcheck};
 use ntwork_suite::{driver_object, load_ex_driver};
@@ -89,7 +89,10 @@ fn installs_unload_late(driver: &DriverObject, _: u32, irql: &mut Passive<'_>) {
     while !LATE_GO.load(Ordering::SeqCst) {
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
-    if driver.set_unload(|_, _| {}, irql).is_err() {
+    if let Err(refused) = driver.set_unload(|_, _| {}, irql) {
+        assert_eq!(refused, SetUnloadError::Unloading);
+        assert_eq!(NTSTATUS::from(refused), STATUS_DELETE_PENDING);
+        assert_eq!(LATE.open(driver, irql), Err(OpenError::NoUnload));
         LATE_REFUSED.fetch_add(1, Ordering::SeqCst);
         return;
     }
