@@ -277,12 +277,14 @@ fn driver_object_extensions_are_keyed_zeroed_and_allocated_once() {
     assert_eq!(exec.bug_check(), None);
 }
 
+/// `IoAllocateDriverObjectExtension` is documented at IRQL <= DISPATCH_LEVEL
+/// (it allocates nonpaged pool): a DPC may call it, and only above that
+/// level is it the host's diagnostic.
 #[test]
-fn a_driver_object_extension_is_allocated_at_dispatch_level_and_not_above() {
+fn allocating_a_driver_object_extension_above_dispatch_level_is_a_host_diagnostic() {
     let exec = Executive::manual();
     let driver = exec.load_driver("irql.sys");
     let mut extension: *mut c_void = null_mut();
-    // The DDI page allows IRQL <= DISPATCH_LEVEL.
     let status = ntwork_host::at_dispatch_level(|| {
         // SAFETY: the loaded driver's object; a valid out pointer.
         unsafe {
@@ -291,9 +293,9 @@ fn a_driver_object_extension_is_allocated_at_dispatch_level_and_not_above() {
     });
     assert_eq!(status, ffi::STATUS_SUCCESS);
     assert!(!extension.is_null());
-    assert!(exec.bug_check().is_none());
+    assert_eq!(exec.bug_check(), None);
     let old = ntwork_host::raise_irql(ffi::HIGH_LEVEL);
-    // SAFETY: the loaded driver's object; a valid out pointer.
+    // SAFETY: as above.
     let status = unsafe {
         ffi::IoAllocateDriverObjectExtension(driver.as_raw(), key(&KEY_B), 8, &mut extension)
     };

@@ -163,9 +163,8 @@ pub const HOST_FREED_QUEUED_ITEM: u32 = HOST_DIAGNOSTIC_BASE + 12;
 
 /// Host diagnostic standing for a KMDF Verifier break (the framework's
 /// verifier breaks into the debugger, it does not bug-check). Parameters: 1
-/// the reason (1: `WdfWorkItemFlush` from inside the item's own callback,
-/// 2: `WdfWorkItemEnqueue` of an item being deleted, 3: `WdfObjectDelete`
-/// of a device), 2 the object, 3 the function, 4 0.
+/// the reason (1: `WdfWorkItemFlush` from inside the item's own callback),
+/// 2 the object, 3 the function, 4 0.
 pub const HOST_WDF_VERIFIER_BREAK: u32 = HOST_DIAGNOSTIC_BASE + 14;
 
 /// Host diagnostic: on an eager executive
@@ -179,11 +178,12 @@ pub const HOST_WDF_VERIFIER_BREAK: u32 = HOST_DIAGNOSTIC_BASE + 14;
 pub const HOST_EAGER_WAIT_TIMEOUT: u32 = HOST_DIAGNOSTIC_BASE + 15;
 
 /// Host diagnostic: a function called above the highest IRQL its
-/// documentation allows (`IoCreateDevice` / `IoDeleteDevice`: PASSIVE_LEVEL;
-/// a blocking `ExWaitForRundownProtectionRelease`: APC_LEVEL;
-/// `IoAllocateDriverObjectExtension` / `IoGetDriverObjectExtension`:
-/// DISPATCH_LEVEL). The retail kernel does not check at the call; a wait or a
-/// page fault at that IRQL crashes or hangs later. Parameters: 1 the
+/// documentation allows, where that limit is below `DISPATCH_LEVEL`
+/// (`IoCreateDevice` / `IoDeleteDevice`: PASSIVE_LEVEL;
+/// `ExWaitForRundownProtectionRelease`: APC_LEVEL), and the driver-object
+/// extensions above theirs (`DISPATCH_LEVEL`). The retail kernel does not
+/// check at the call; a wait or a page fault at that IRQL crashes or hangs
+/// later. Parameters: 1 the
 /// function, 2 the IRQL, 3 the object passed, 4 the function's limit.
 pub const HOST_IRQL_TOO_HIGH: u32 = HOST_DIAGNOSTIC_BASE + 16;
 

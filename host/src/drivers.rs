@@ -5,6 +5,7 @@
 use core::ffi::c_void;
 use core::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use ntwork_sys::{self as ffi, PDEVICE_OBJECT, PDRIVER_OBJECT};
 
@@ -218,6 +219,17 @@ impl Driver {
         if self.devices_in_use() {
             return Err(UnloadError::DevicesInUse);
         }
+        // The I/O manager marks the object before it calls DriverUnload
+        // (ReactOS `IopUnloadDriver`); atomically here, since driver code
+        // may read the flag meanwhile (`set_unload`).
+        // SAFETY: the driver object is live (loaded); only the field's
+        // address is taken.
+        let flags = unsafe { &raw mut (*object).Flags };
+        // SAFETY: a 4-aligned `ULONG` of the live driver object, which only
+        // atomic accesses touch once the driver runs (this one, and the
+        // runtime's read in `set_unload`).
+        let flags = unsafe { AtomicU32::from_ptr(flags) };
+        flags.fetch_or(ffi::DRVO_UNLOAD_INVOKED, Ordering::SeqCst);
         // SAFETY: the routine the driver stored for its driver object, called
         // once, at PASSIVE_LEVEL, as the I/O manager calls it.
         self.run(|| unsafe { routine(object) });

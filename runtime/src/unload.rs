@@ -26,6 +26,7 @@ use crate::guard::guard;
 use crate::objects::DriverObject;
 use crate::rundown::Rundown;
 use crate::sync::Ordering;
+use core::sync::atomic::{AtomicU32, Ordering as CoreOrdering, fence};
 
 /// The key of ntwork's driver-object extension: its address identifies it.
 static EXTENSION_KEY: u8 = 0;
@@ -38,6 +39,28 @@ fn unloading() -> *mut Rundown {
     ptr::from_ref(&UNLOADING).cast_mut().cast()
 }
 
+/// Its address ends the list once `set_unload` armed it (a list head of NULL
+/// is a state not armed yet, which no rundown opens on). Never read through.
+static EMPTY: u8 = 0;
+
+fn empty() -> *mut Rundown {
+    ptr::from_ref(&EMPTY).cast_mut().cast()
+}
+
+/// Whether the I/O manager has begun unloading `driver`: it sets
+/// `DRVO_UNLOAD_INVOKED` before it reads and calls the DriverUnload routine.
+fn unload_invoked(driver: &DriverObject) -> bool {
+    let raw = driver.as_raw();
+    // SAFETY: `raw` is this driver's live object (the borrow), laid out as
+    // wdm.h declares it; only the field's address is taken.
+    let flags = unsafe { &raw mut (*raw).Flags };
+    // SAFETY: a 4-aligned `ULONG` of the live object, which the kernel
+    // writes (under its I/O database lock) and ntwork only reads, with an
+    // atomic load, for as long as the borrow of the object.
+    let flags = unsafe { AtomicU32::from_ptr(flags) };
+    flags.load(CoreOrdering::SeqCst) & ffi::DRVO_UNLOAD_INVOKED != 0
+}
+
 /// ntwork's part of the driver object: what its DriverUnload does.
 ///
 /// # Invariants
@@ -47,9 +70,11 @@ fn unloading() -> *mut Rundown {
 /// freed with the driver object. `unload` and `previous` are written once, by
 /// the `set_unload` call that allocated the extension, before it sets the
 /// driver's `DriverUnload`; they are read only by [`driver_unload`], which the
-/// I/O manager calls after DriverEntry returned. `opened` is the head of a
-/// list of `'static` rundowns linked through `Rundown::next`, or `unloading()`
-/// once the unload has taken it.
+/// I/O manager calls after DriverEntry returned. `opened` is NULL until
+/// `set_unload` armed it (no rundown opens then), then the head of a list of
+/// `'static` rundowns linked through `Rundown::next` and ended by `empty()`,
+/// or `unloading()` once the unload has taken it (or `set_unload` found the
+/// unload begun: nothing would wait for the list).
 #[repr(C)]
 struct UnloadState {
     unload: Option<fn(&DriverObject, &mut Passive<'_>)>,
@@ -66,6 +91,13 @@ pub enum SetUnloadError {
     /// ntwork's DriverUnload is installed already (`set_unload` is called
     /// once, in DriverEntry).
     AlreadySet,
+    /// The I/O manager has begun unloading the driver (`DRVO_UNLOAD_INVOKED`):
+    /// the DriverUnload it calls may be the one that was there before, so no
+    /// rundown opens for the driver any more. (`set_unload` called late, from
+    /// code that runs after the unload began: an Io routine bound to the
+    /// driver object.) The routine given may still run, if the I/O manager
+    /// read ntwork's.
+    Unloading,
 }
 
 impl SetUnloadError {
@@ -74,6 +106,7 @@ impl SetUnloadError {
         match self {
             SetUnloadError::InsufficientResources => ffi::STATUS_INSUFFICIENT_RESOURCES,
             SetUnloadError::AlreadySet => ffi::STATUS_OBJECT_NAME_COLLISION,
+            SetUnloadError::Unloading => ffi::STATUS_DELETE_PENDING,
         }
     }
 }
@@ -91,6 +124,7 @@ impl fmt::Display for SetUnloadError {
                 "out of nonpaged pool for ntwork's driver-object extension"
             }
             SetUnloadError::AlreadySet => "ntwork's DriverUnload is installed already",
+            SetUnloadError::Unloading => "the I/O manager has begun unloading the driver",
         })
     }
 }
@@ -189,13 +223,17 @@ impl DriverObject {
     ///
     /// [`SetUnloadError::InsufficientResources`] when the driver-object
     /// extension cannot be allocated; [`SetUnloadError::AlreadySet`] on a
-    /// second call.
+    /// second call; [`SetUnloadError::Unloading`] once the I/O manager has
+    /// begun unloading the driver.
     pub fn set_unload(
         &self,
         unload: fn(&DriverObject, &mut Passive<'_>),
         irql: &impl AtMostDispatch,
     ) -> Result<(), SetUnloadError> {
         verify(irql, "DriverObject::set_unload");
+        if unload_invoked(self) {
+            return Err(SetUnloadError::Unloading);
+        }
         let mut extension: *mut c_void = ptr::null_mut();
         // SAFETY: `self` is this driver's live object; the out pointer is
         // valid for a write; the size is the state's.
@@ -210,10 +248,12 @@ impl DriverObject {
         if status == ffi::STATUS_OBJECT_NAME_COLLISION {
             return Err(SetUnloadError::AlreadySet);
         }
-        let state = extension.cast::<UnloadState>();
-        if status != ffi::STATUS_SUCCESS || state.is_null() {
+        let Some(allocated) =
+            NonNull::new(extension.cast::<UnloadState>()).filter(|_| status == ffi::STATUS_SUCCESS)
+        else {
             return Err(SetUnloadError::InsufficientResources);
-        }
+        };
+        let state = allocated.as_ptr();
         debug_assert!(state.is_aligned(), "pool is aligned for the state");
         let raw = self.as_raw();
         // loom's atomics are objects of the model, not bit patterns: the model
@@ -248,10 +288,24 @@ impl DriverObject {
         // SAFETY: a field of the fresh extension that this call alone writes,
         // before ntwork's routine becomes the DriverUnload (the invariants).
         unsafe { previous_slot.write(previous) };
-        // SAFETY: a field of the live driver object; written once, here,
-        // from DriverEntry, before the I/O manager can read it.
+        // SAFETY: a field of the live driver object, written once, here;
+        // the I/O manager reads it only after it set `DRVO_UNLOAD_INVOKED`,
+        // which the check below looks at after this write.
         unsafe { driver_unload_slot.write(Some(driver_unload)) };
-        Ok(())
+        // The I/O manager sets the flag, then reads the routine; this wrote
+        // the routine, then reads the flag: either the flag is seen here, or
+        // the I/O manager calls ntwork's routine, which waits for the list.
+        fence(CoreOrdering::SeqCst);
+        let invoked = unload_invoked(self);
+        // SAFETY: the state this call allocated, live with the driver object.
+        let opened = unsafe { opened_list(allocated) };
+        let armed = if invoked { unloading() } else { empty() };
+        // Arms the list (or closes it for good); a failed DriverEntry's
+        // `wait_for_rundowns` may have closed it already.
+        match opened.compare_exchange(ptr::null_mut(), armed, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) if !invoked => Ok(()),
+            _ => Err(SetUnloadError::Unloading),
+        }
     }
 }
 
@@ -269,7 +323,7 @@ impl DriverObject {
         // than this borrow).
         let opened = unsafe { opened_list(state) };
         let mut next = opened.swap(unloading(), Ordering::AcqRel);
-        while !next.is_null() && next != unloading() {
+        while !next.is_null() && next != unloading() && next != empty() {
             // SAFETY: the list holds `&'static Rundown`s (`push`).
             let rundown = unsafe { &*next };
             rundown.drain().wait_final();
@@ -351,6 +405,10 @@ fn push(
     let this = ptr::from_ref(rundown).cast_mut();
     let mut next = head.load(Ordering::Acquire);
     loop {
+        if next.is_null() {
+            // `set_unload` has not armed the list (yet): nothing would wait.
+            return Err(OpenError::NoUnload);
+        }
         if next == unloading() {
             return Err(OpenError::Unloading);
         }

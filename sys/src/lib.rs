@@ -32,7 +32,10 @@ mod status;
 #[cfg(feature = "wdf")]
 pub mod wdf;
 
-pub use objects::{DEVICE_OBJECT, DRIVER_OBJECT, DRIVER_UNLOAD, PDRIVER_UNLOAD, UNICODE_STRING};
+pub use objects::{
+    DEVICE_OBJECT, DRIVER_OBJECT, DRIVER_UNLOAD, DRVO_UNLOAD_INVOKED, PDRIVER_UNLOAD,
+    UNICODE_STRING,
+};
 pub use status::*;
 
 /// `LIST_ENTRY`: a node of a doubly linked list.

@@ -55,6 +55,10 @@ pub struct DEVICE_OBJECT {
     _marker: Opaque,
 }
 
+/// `DRVO_UNLOAD_INVOKED` of `DRIVER_OBJECT::Flags` (`wdm.h`): the I/O manager
+/// sets it before it calls the driver's DriverUnload.
+pub const DRVO_UNLOAD_INVOKED: ULONG = 0x0000_0001;
+
 /// `DRIVER_OBJECT`, as in `wdm.h`.
 #[repr(C)]
 pub struct DRIVER_OBJECT {

@@ -141,7 +141,8 @@ pub(crate) unsafe extern "system" fn IoDeleteDevice(DeviceObject: PDEVICE_OBJECT
 /// `ClientIdentificationAddress`, freed with the driver object;
 /// `STATUS_OBJECT_NAME_COLLISION` (and NULL) if the key has one. The out
 /// pointer is set to NULL first, as Windows does. IRQL <= DISPATCH_LEVEL
-/// (the DDI page; it allocates nonpaged pool under a spin lock).
+/// (the DDI page; the kernel allocates nonpaged pool and links the extension
+/// under a raise to DISPATCH_LEVEL).
 ///
 /// # Safety
 ///

@@ -14,7 +14,7 @@ use ntwork_sys::wdf::{
 use ntwork_sys::{DISPATCH_LEVEL, NTSTATUS, STATUS_SUCCESS};
 
 use super::globals::{irql_above, null_parameter, object_of, verifier_break};
-use super::lifetime::{delete, reference, release};
+use super::lifetime::{delete, delete_deferred_above_passive, reference, release};
 use super::object::{FX_TYPE_OBJECT, Kind, Lifecycle, find_context, lock};
 use super::status;
 use super::validate::object_attributes;
@@ -25,8 +25,10 @@ use super::workitem::{
 
 /// `WdfObjectDelete`: disposes the object and its children inside the call
 /// (cleanup callbacks included, also from the object's own callback); the
-/// memory goes at the last reference. A device (a PnP device's object) does
-/// not allow it: a verifier break, nothing deleted.
+/// memory goes at the last reference. A work item deleted above
+/// PASSIVE_LEVEL is disposed later, at PASSIVE_LEVEL, as KMDF defers it. A
+/// device (a PnP device's object) does not allow it: a verifier break,
+/// nothing deleted.
 unsafe extern "system" fn WdfObjectDelete(_: PWDF_DRIVER_GLOBALS, Object: WDFOBJECT) {
     let export = WdfObjectDelete as *const () as usize;
     let Some(handle) = object_of(Object, FX_TYPE_OBJECT, export) else {
@@ -41,6 +43,9 @@ unsafe extern "system" fn WdfObjectDelete(_: PWDF_DRIVER_GLOBALS, Object: WDFOBJ
         .is_some_and(|o| matches!(o.kind, Kind::Device(_)));
     if device {
         return verifier_break(3, handle, export);
+    }
+    if delete_deferred_above_passive(handle) {
+        return;
     }
     delete(handle, export);
 }

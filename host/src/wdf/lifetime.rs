@@ -12,7 +12,10 @@
 //!   `EvtCleanupCallback`, inside the call that disposes;
 //! * destruction at the last reference (`ProcessDestroy`): a cleanup not yet
 //!   called, then every context's `EvtDestroyCallback`, then the memory (and
-//!   every context space) goes.
+//!   every context space) goes;
+//! * a work item's callbacks are passive: deleted, or released for the last
+//!   time, above PASSIVE_LEVEL, its dispose or destroy is deferred to
+//!   PASSIVE_LEVEL (KMDF's dispose list; here an `IO_WORKITEM`).
 
 use std::time::{Duration, Instant};
 use std::vec::Vec;
@@ -23,6 +26,7 @@ use super::object::{Kind, Lifecycle, handle_ptr, lock, wait_changed};
 use crate::binding::current;
 use crate::bugcheck::{BugCheck, HOST_MANUAL_WAIT_BLOCKS};
 use crate::dispatch::manual_wait_blocks;
+use crate::irql::current_irql;
 
 /// One more reference on a live object (`ADDREF`).
 pub(super) fn reference(handle: usize) {
@@ -41,7 +45,9 @@ pub(super) fn release(handle: usize) {
         object.refs -= 1;
         object.refs == 0
     };
-    if last {
+    // A work item's destroy callbacks are passive: at a higher IRQL KMDF
+    // defers them to its dispose list.
+    if last && !(defers_at(handle) && defer(handle, Some(deferred_destroy))) {
         destroy(handle);
     }
 }
@@ -102,6 +108,91 @@ fn free_io_work_item(io: PIO_WORKITEM) {
     // SAFETY: the destroyed work item's own IO_WORKITEM, freed once (its
     // object is out of the table); not queued, because every pending enqueue
     // holds a reference on the object until its callback has run.
+    unsafe { ffi::IoFreeWorkItem(io) };
+}
+
+/// `DeleteObject` above PASSIVE_LEVEL of an object whose dispose is passive
+/// (a work item: `FxWorkItem` marks its callbacks passive, and its dispose
+/// waits for its callback): KMDF defers the delete to a dispose list
+/// (`FxObject::QueueDeferredDisposeLocked`, `FxDisposeList`), which a system
+/// work item processes at PASSIVE_LEVEL; the object keeps a reference until
+/// then. `false` (the caller deletes now) for another kind, at
+/// PASSIVE_LEVEL, or when no `IO_WORKITEM` can be had.
+pub(super) fn delete_deferred_above_passive(handle: usize) -> bool {
+    if !defers_at(handle) {
+        return false;
+    }
+    reference(handle);
+    if defer(handle, Some(deferred_delete)) {
+        return true;
+    }
+    // Not deferred: the caller deletes now, and the reference goes back
+    // (the creation reference remains, so this is not the last).
+    release(handle);
+    false
+}
+
+/// Whether `handle` is a work item and the IRQL is above PASSIVE_LEVEL:
+/// its dispose and destroy then wait for PASSIVE_LEVEL.
+fn defers_at(handle: usize) -> bool {
+    current_irql() != ffi::PASSIVE_LEVEL
+        && lock()
+            .objects
+            .get(&handle)
+            .is_some_and(|o| matches!(o.kind, Kind::WorkItem(_)))
+}
+
+/// Queues `routine` with `handle` on an `IO_WORKITEM` of the object's
+/// driver object (the dispose list's system work item): it runs at
+/// PASSIVE_LEVEL and keeps the driver object, so the image, until it returns.
+fn defer(handle: usize, routine: ffi::PIO_WORKITEM_ROUTINE_EX) -> bool {
+    let Some(driver) = lock().objects.get(&handle).map(|o| o.driver) else {
+        return false;
+    };
+    // SAFETY: the object's live driver object (an object of the driver
+    // exists, and its driver object outlives it).
+    let io = unsafe { ffi::IoAllocateWorkItem(driver.0.cast()) };
+    if io.is_null() {
+        return false;
+    }
+    // SAFETY: a fresh IO_WORKITEM of a live driver object; the routine frees
+    // it and does the job for `handle` once.
+    unsafe {
+        ffi::IoQueueWorkItemEx(
+            io,
+            routine,
+            ffi::DelayedWorkQueue,
+            handle_ptr(handle).cast(),
+        )
+    };
+    true
+}
+
+/// The dispose list's deferred `DeleteObject`, at PASSIVE_LEVEL, then the
+/// reference the deferral took.
+unsafe extern "system" fn deferred_delete(
+    _: *mut core::ffi::c_void,
+    context: *mut core::ffi::c_void,
+    io: PIO_WORKITEM,
+) {
+    let handle = context.addr();
+    delete(handle, deferred_delete as *const () as usize);
+    release(handle);
+    // SAFETY: this routine's own IO_WORKITEM, allocated for this one run;
+    // freeing it in its routine is allowed (the queue's reference on the
+    // object lasts until the routine returns).
+    unsafe { ffi::IoFreeWorkItem(io) };
+}
+
+/// The dispose list's deferred destroy (`FxObjectStateDeferedDestroy`), at
+/// PASSIVE_LEVEL.
+unsafe extern "system" fn deferred_destroy(
+    _: *mut core::ffi::c_void,
+    context: *mut core::ffi::c_void,
+    io: PIO_WORKITEM,
+) {
+    destroy(context.addr());
+    // SAFETY: as in `deferred_delete`.
     unsafe { ffi::IoFreeWorkItem(io) };
 }
 
