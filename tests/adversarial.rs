@@ -134,6 +134,9 @@ fn an_extension_whose_drop_reenters_sees_no_extension_of_its_own() {
     })
     .unwrap();
     drop(device);
+    // The drop deletes on a worker; so does the inner device's drop.
+    assert_eq!(seen.load(Ordering::SeqCst), 0);
+    assert_eq!(exec.run_until_idle(), 2);
     assert_eq!(seen.load(Ordering::SeqCst), 5);
     assert_eq!(exec.bug_check(), None);
 }

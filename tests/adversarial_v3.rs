@@ -14,7 +14,7 @@ use ntwork::{
     Device, DeviceOptions, DriverObject, OpenError, ReusableExWorkItem, Rundown, SetUnloadError,
     SpinLock, WorkQueue, work_item,
 };
-use ntwork_host::{Executive, bugcheck};
+use ntwork_host::Executive;
 use ntwork_suite::{driver_object, load_ex_driver};
 
 // ---- DriverEntry's calls under a spin lock ---------------------------------
@@ -44,29 +44,27 @@ fn set_unload_and_open_under_a_spin_lock_are_what_windows_allows() {
 
 // ---- a device dropped under a spin lock ----------------------------------
 
-/// What remains, pinned: `Device<E>`'s drop deletes the device
-/// (`IoDeleteDevice`, PASSIVE_LEVEL; the guards' wait), and `Drop` takes no
-/// proof, so safe code can drop one at DISPATCH_LEVEL, here under a
-/// `SpinLock`. A driver has no check there (Windows bug-checks later, 0xA,
-/// or hangs); the host stops the test with its IRQL diagnostic, so a test
-/// of the remove path finds it. The remove path deletes with `delete(&irql)`.
+/// `Device<E>`'s delete is PASSIVE_LEVEL (`IoDeleteDevice`, the guards'
+/// wait) and `Drop` takes no proof, so safe code can drop one at
+/// DISPATCH_LEVEL, here under a `SpinLock`. Before, the drop deleted at
+/// once (Windows: 0xA or a hang; the host: its IRQL diagnostic); now it
+/// queues the delete on the device's own work item, run at PASSIVE_LEVEL.
 #[test]
-fn a_device_dropped_under_a_spin_lock_is_the_hosts_irql_diagnostic() {
+fn a_device_dropped_under_a_spin_lock_is_deleted_on_a_worker() {
     let exec = Executive::manual();
     let host_driver = exec.load_driver("droplocked.sys");
     let driver = driver_object(&host_driver);
     let mut irql = Passive::on_host();
     let options = DeviceOptions::new(FILE_DEVICE_UNKNOWN);
     let device = Device::create(driver, AtomicUsize::new(0), options, &irql).unwrap();
+    let host = host_driver.device(device.object().as_raw()).unwrap();
     let slot = SpinLock::new(Some(device));
     slot.lock(&mut irql, |device, _| drop(device.take()));
-    let stop = exec.expect_bug_check();
-    assert_eq!(stop.code, bugcheck::HOST_IRQL_PROOF);
-    assert_eq!(
-        (stop.parameters[0], stop.parameters[1]),
-        (0, 2),
-        "PASSIVE_LEVEL expected, DISPATCH_LEVEL found"
-    );
+    assert_eq!(exec.bug_check(), None);
+    assert!(!host.is_freed());
+    assert_eq!(exec.run_until_idle(), 1);
+    assert!(host.is_freed());
+    assert_eq!(exec.bug_check(), None);
 }
 
 // ---- set_unload after the I/O manager began the unload ---------------------

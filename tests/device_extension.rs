@@ -16,7 +16,7 @@ use ntwork::{
     Device, DeviceObject, DeviceOptions, DriverObject, NotQueued, ReusableIoWorkItem, WorkQueue,
     work_item,
 };
-use ntwork_host::{Executive, FailurePlan, FaultSite, bugcheck};
+use ntwork_host::{Executive, FailurePlan, FaultSite};
 use ntwork_suite::{Counted, Tally};
 
 /// The extension most tests use: a counter, and a drop witness.
@@ -141,6 +141,10 @@ fn the_extension_is_dropped_once_by_delete_and_once_by_drop() {
         Device::create(DriverObject::of(&driver), port(&tally), options(), &irql).unwrap();
     let host = driver.device(dropped.object().as_raw()).unwrap();
     drop(dropped); // the AddDevice error path: `?` after the create
+    // The drop queued the delete for a system worker thread.
+    assert_eq!(tally.dropped(), 1);
+    assert!(!host.is_freed());
+    assert_eq!(exec.run_until_idle(), 1);
     assert_eq!(tally.dropped(), 2);
     assert!(host.is_freed());
 
@@ -508,21 +512,66 @@ fn a_device_given_to_its_object_is_taken_back_and_deleted_once() {
     driver.unload().unwrap();
 }
 
+/// Records the IRQL its drop runs at.
+struct DropLevel(Arc<AtomicUsize>);
+
+impl Drop for DropLevel {
+    fn drop(&mut self) {
+        let level = usize::from(ntwork_host::current_irql());
+        self.0.store(level + 1, Ordering::SeqCst);
+    }
+}
+
+/// `IoDeleteDevice` and the guards' wait are PASSIVE_LEVEL, and `Drop` takes
+/// no proof: the drop queues the delete, so a device dropped in a DPC is
+/// deleted (and its extension dropped) on a worker, at PASSIVE_LEVEL.
 #[test]
-fn a_drop_above_passive_level_is_the_hosts_irql_diagnostic() {
+fn a_drop_at_dispatch_level_deletes_on_a_worker_at_passive_level() {
     let exec = Executive::manual();
     let driver = exec.load_driver("irql.sys");
     let irql = Passive::on_host();
+    let level = Arc::new(AtomicUsize::new(0));
+    let extension = DropLevel(Arc::clone(&level));
+    let device = Device::create(DriverObject::of(&driver), extension, options(), &irql).unwrap();
+    let host = driver.device(device.object().as_raw()).unwrap();
+    ntwork_host::at_dispatch_level(|| drop(device));
+    assert_eq!(exec.bug_check(), None);
+    assert_eq!(
+        level.load(Ordering::SeqCst),
+        0,
+        "nothing dropped at DISPATCH_LEVEL"
+    );
+    assert!(!host.is_freed(), "the queued delete references the device");
+    assert_eq!(exec.run_until_idle(), 1);
+    assert_eq!(
+        level.load(Ordering::SeqCst),
+        1,
+        "dropped at PASSIVE_LEVEL (0), once"
+    );
+    assert!(host.is_freed());
+    assert_eq!(exec.bug_check(), None);
+    driver.unload().unwrap();
+}
+
+/// A drop on the thread that holds a guard does not wait for itself: the
+/// worker's delete waits until the guard is dropped.
+#[test]
+fn a_drop_while_this_thread_holds_a_guard_deletes_once_the_guard_is_gone() {
+    let exec = Executive::new();
+    let driver = exec.load_driver("guarded.sys");
+    let irql = Passive::on_host();
     let tally = Tally::new();
     let device = Device::create(DriverObject::of(&driver), port(&tally), options(), &irql).unwrap();
-    ntwork_host::at_dispatch_level(|| drop(device));
-    let stop = exec.expect_bug_check();
-    assert_eq!(stop.code, bugcheck::HOST_IRQL_PROOF);
-    assert_eq!(
-        (stop.parameters[0], stop.parameters[1]),
-        (0, 2),
-        "PASSIVE_LEVEL expected, DISPATCH_LEVEL found"
-    );
+    let host = driver.device(device.object().as_raw()).unwrap();
+    let held = DeviceObject::of(&host).extension::<Port>(&irql).unwrap();
+    drop(device);
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(tally.dropped(), 0, "the delete waits for the guard");
+    drop(held);
+    exec.wait_idle();
+    assert_eq!(tally.dropped(), 1);
+    assert!(host.is_freed());
+    assert_eq!(exec.bug_check(), None);
 }
 
 #[test]

@@ -424,8 +424,8 @@ fn power_keys_complete_the_button_event_at_passive_level() {
     let device = DeviceObject::of(&host_device);
     assert_eq!(
         exec.io_work_items_outstanding(),
-        2,
-        "PowerWorkItem and DebugWorkItem"
+        3,
+        "PowerWorkItem, DebugWorkItem and the device's drop item"
     );
 
     // The class driver connects: the IRP pends until the hook work item runs.
@@ -435,14 +435,14 @@ fn power_keys_complete_the_button_event_at_passive_level() {
     );
     assert_eq!(
         exec.io_work_items_outstanding(),
-        3,
+        4,
         "the one-shot hook item"
     );
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!(*log.lock().unwrap(), [(1, STATUS_SUCCESS, 0)]);
     assert_eq!(
         exec.io_work_items_outstanding(),
-        2,
+        3,
         "the hook item was freed after its routine"
     );
 

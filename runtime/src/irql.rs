@@ -229,15 +229,6 @@ pub(crate) fn verify<P: Irql>(_proof: &P, what: &'static str) {
     check(P::LEVEL, what);
 }
 
-/// Checks, on the host, that the thread runs at `PASSIVE_LEVEL` where no
-/// proof can be asked for (a `Drop` that waits): a drop above it is the same
-/// labelled host diagnostic as a wrong proof. In a driver this is not
-/// compiled.
-#[inline(always)]
-pub(crate) fn expect_passive(what: &'static str) {
-    check(ffi::PASSIVE_LEVEL, what);
-}
-
 #[inline(always)]
 fn check(level: KIRQL, what: &'static str) {
     #[cfg(any(feature = "std", all(panic = "unwind", unix)))]

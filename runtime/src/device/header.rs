@@ -4,12 +4,13 @@
 use core::any::TypeId;
 use core::ffi::c_void;
 
+use crate::ffi;
 use crate::objects::DeviceObject;
 use crate::rundown::Drain;
 
-/// `"ntwkDEV1"`: the first word of an ntwork extension (the `1` is the
+/// `"ntwkDEV2"`: the first word of an ntwork extension (the `2` is the
 /// header's layout: a new layout gets a new magic).
-pub(super) const MAGIC: u64 = u64::from_le_bytes(*b"ntwkDEV1");
+pub(super) const MAGIC: u64 = u64::from_le_bytes(*b"ntwkDEV2");
 
 /// `sizeof(DEVICE_OBJECT)` in `wdm.h` (`dt nt!_DEVICE_OBJECT`: 0x150 on x64
 /// and arm64, 0xB8 on x86): the object's `Size` field is this plus the
@@ -23,6 +24,9 @@ pub(super) struct Header {
     pub(super) this: *const Header,
     pub(super) type_id: TypeId,
     pub(super) value: *mut c_void,
+    /// The `IO_WORKITEM` of the device's drop, which deletes it on a
+    /// system worker thread.
+    pub(super) item: ffi::PIO_WORKITEM,
     pub(super) guards: Drain,
 }
 

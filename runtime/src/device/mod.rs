@@ -10,10 +10,11 @@
 //!
 //! | field | what |
 //! |---|---|
-//! | `magic` | `"ntwkDEV1"`: an ntwork extension of this layout |
+//! | `magic` | `"ntwkDEV2"`: an ntwork extension of this layout |
 //! | `this` | the header's own address: equal to `DeviceExtension` |
 //! | `type_id` | `TypeId::of::<E>()` |
 //! | `value` | where `E` is (after the header, aligned for `E`) |
+//! | `item` | the `IO_WORKITEM` that deletes the device when a [`Device`] is dropped |
 //! | `guards` | rundown protection (`EX_RUNDOWN_REF`) each [`ExtensionRef`] holds |
 //!
 //! # Invariants
@@ -29,6 +30,9 @@
 //!   opens after `E` is written and is run down (for good) before `E` is
 //!   dropped, which happens once, in [`Device`]'s delete, before
 //!   `IoDeleteDevice`.
+//! - `item` came from `IoAllocateWorkItem` for the device when it was
+//!   created; it is queued once (a [`Device`] dropped: its routine deletes
+//!   the device and frees it) or freed once (the delete), never both.
 //! - a [`Device`] owns the device (the creator's reference and the right to
 //!   delete it); there is one per device, or none once it was given to the
 //!   object ([`Device::into_raw`]) until [`Device::from_raw`] takes it back.
@@ -42,15 +46,18 @@ pub use options::{CreateDeviceError, DeviceOptions};
 
 use core::any::TypeId;
 use core::convert::Infallible;
+use core::ffi::c_void;
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ptr::{self, NonNull};
 
 use crate::ffi::{self, NTSTATUS, STATUS_DATATYPE_MISALIGNMENT, STATUS_NAME_TOO_LONG, ULONG};
+use crate::guard::guard;
 use crate::held;
-use crate::irql::{AtPassive, expect_passive, verify};
+use crate::irql::{AtPassive, verify};
 use crate::objects::{DeviceObject, DriverObject};
+use crate::queue::WorkQueue;
 use crate::rundown::Drain;
 use header::{HEADER, Header, MAGIC, extension_size, header_of};
 
@@ -99,17 +106,20 @@ use header::{HEADER, Header, MAGIC, extension_size, header_of};
 /// # Deleting
 ///
 /// [`delete`](Self::delete) refuses new guards and waits for the ones held,
-/// drops `E`, then calls `IoDeleteDevice`. The object's memory stays until
+/// drops `E`, frees the drop's work item, then calls `IoDeleteDevice`. The object's memory stays until
 /// its last reference drops (queued Io work holds one), and from then on
 /// [`DeviceObject::extension`] returns `None`. Work still queued runs after
 /// the delete: it sees `None`; flush the extension's reusable items on the
 /// stop path first if the routine must not miss the state.
 ///
-/// Dropping a `Device` deletes it the same way, so a failed AddDevice path
-/// (`?` after the create) deletes its device as C does. `delete` and drop
-/// wait, so both need `PASSIVE_LEVEL`: `delete` takes the proof, and a drop
-/// above `PASSIVE_LEVEL` is reported by the host executive (a driver has no
-/// check: the wait would bug-check there). A device given to its object
+/// `delete` waits, so it needs `PASSIVE_LEVEL` and takes the proof. A drop
+/// cannot ask for one and may happen at `DISPATCH_LEVEL` (under a
+/// [`SpinLock`](crate::SpinLock), in a DPC), so dropping a `Device` queues
+/// the same delete on a work item the create allocated for it
+/// (`IoQueueWorkItemEx`: it cannot fail), and a system worker thread deletes
+/// the device at `PASSIVE_LEVEL`. A failed AddDevice path (`?` after the
+/// create) so deletes its device as C does, a moment later; the queued item
+/// keeps the device (and the image) until it has run. A device given to its object
 /// ([`into_raw`](Self::into_raw)) is deleted by whoever takes it back
 /// ([`from_raw`](Self::from_raw)); ntwork's DriverUnload deletes nothing: a
 /// device left at unload keeps its driver object referenced (the image stays
@@ -156,18 +166,29 @@ struct Created<E> {
     object: NonNull<ffi::DEVICE_OBJECT>,
     header: NonNull<Header>,
     value: NonNull<E>,
+    item: ffi::PIO_WORKITEM,
 }
 
-/// `IoDeleteDevice` when dropped: what deletes a device whose creation or
-/// delete did not finish (an initializer that failed, an `E` whose drop
-/// panicked on the host).
-struct DeleteOnDrop(NonNull<ffi::DEVICE_OBJECT>);
+/// `IoFreeWorkItem` of the device's drop item, then `IoDeleteDevice`, when
+/// dropped: what deletes a device whose creation or delete did not finish
+/// (an initializer that failed, an `E` whose drop panicked on the host) or
+/// did (the delete's last step).
+struct DeleteOnDrop {
+    object: NonNull<ffi::DEVICE_OBJECT>,
+    /// The device's drop item, not queued (NULL: none allocated yet).
+    item: ffi::PIO_WORKITEM,
+}
 
 impl Drop for DeleteOnDrop {
     fn drop(&mut self) {
+        if !self.item.is_null() {
+            // SAFETY: the device's drop item, from `IoAllocateWorkItem`, not
+            // queued and freed once, here (the value is made once per device).
+            unsafe { ffi::IoFreeWorkItem(self.item) };
+        }
         // SAFETY: the device this driver created and owns; deleted once,
         // here (the value is made once per device and not copied).
-        unsafe { ffi::IoDeleteDevice(self.0.as_ptr()) };
+        unsafe { ffi::IoDeleteDevice(self.object.as_ptr()) };
     }
 }
 
@@ -175,15 +196,16 @@ impl<E: Send + Sync + 'static> Device<E> {
     /// `IoCreateDevice` with room for `extension`, which it then holds:
     /// AddDevice's functional device object, or a control device. The
     /// extension is reachable from the device from this call's return.
-    /// `PASSIVE_LEVEL`.
+    /// `PASSIVE_LEVEL`. Also `IoAllocateWorkItem` for the device's drop.
     ///
     /// An extension that needs the device to be made (a work item bound to
     /// it) is built by [`create_with`](Self::create_with).
     ///
     /// # Errors
     ///
-    /// [`CreateDeviceError`] with `IoCreateDevice`'s status and `extension`
-    /// back.
+    /// [`CreateDeviceError`] with `IoCreateDevice`'s status (or
+    /// `STATUS_INSUFFICIENT_RESOURCES` when `IoAllocateWorkItem` failed,
+    /// after the device was deleted) and `extension` back.
     pub fn create(
         driver: &DriverObject,
         extension: E,
@@ -223,7 +245,10 @@ impl<E: Send + Sync + 'static> Device<E> {
         let created = Self::allocate(driver, options)
             .map_err(|status| CreateDeviceError { status, given: () })?;
         // Deletes the device if `init` fails (or panics on the host).
-        let deleting = DeleteOnDrop(created.object);
+        let deleting = DeleteOnDrop {
+            object: created.object,
+            item: created.item,
+        };
         // SAFETY: the device this call created; it is deleted only when
         // `deleting` drops, after the borrow's last use in `init`.
         let object = unsafe { DeviceObject::from_raw(created.object.as_ptr()) };
@@ -270,7 +295,16 @@ impl<E: Send + Sync + 'static> Device<E> {
             return Err(status);
         }
         let object = NonNull::new(raw).ok_or(ffi::STATUS_INSUFFICIENT_RESOURCES)?;
-        let deleting = DeleteOnDrop(object);
+        let mut deleting = DeleteOnDrop {
+            object,
+            item: ptr::null_mut(),
+        };
+        // SAFETY: the device object just made, this driver's; PASSIVE_LEVEL.
+        let item = unsafe { ffi::IoAllocateWorkItem(raw) };
+        if item.is_null() {
+            return Err(ffi::STATUS_INSUFFICIENT_RESOURCES);
+        }
+        deleting.item = item;
         // SAFETY: the device object IoCreateDevice just made, laid out as
         // wdm.h declares it; only this thread knows it.
         let extension = unsafe { (*raw).DeviceExtension };
@@ -288,12 +322,14 @@ impl<E: Send + Sync + 'static> Device<E> {
                 this: header,
                 type_id: TypeId::of::<E>(),
                 value: value.cast(),
+                item,
                 guards: Drain::unopened(),
             });
         }
         core::mem::forget(deleting);
         Ok(Created {
             object,
+            item,
             // SAFETY: `header` is the non-NULL extension.
             header: unsafe { NonNull::new_unchecked(header) },
             // SAFETY: `value` is inside the extension (not NULL).
@@ -396,32 +432,97 @@ impl<E> Device<E> {
 
     /// The delete; `self` is not used after it.
     fn destroy(&mut self) {
-        // SAFETY: the header of the device this owner holds, live with it.
-        let header = unsafe { self.header.as_ref() };
-        held::assert_no_guard(
-            held::address_of(&header.guards),
-            "Device::delete (or its drop) on a thread that holds an ExtensionRef of the \
-             device: the delete waits for every guard, this one included, so on Windows it \
-             never returns. Drop the guard first",
-        );
-        header.guards.wait();
-        // IoDeleteDevice even if the extension's drop panics (host builds).
-        let deleting = DeleteOnDrop(self.object);
-        // SAFETY: the guards are run down for good, so no `&E` exists but
-        // through this owner, which is being deleted; `E` was initialized at
-        // publish and is dropped once, here (the invariants).
-        unsafe { ptr::drop_in_place(self.value.as_ptr()) };
-        drop(deleting);
+        // SAFETY: this owner's device, header and extension, deleted once
+        // (the caller does not use `self` after it).
+        unsafe { delete_now(self.object, self.header, self.value) };
     }
 }
 
+/// Waits for the guards, drops `E`, frees the drop item and deletes the
+/// device. PASSIVE_LEVEL.
+///
+/// # Safety
+///
+/// `object`, `header` and `value` are a [`Device<E>`]'s, whose owner gave
+/// up the device for this call (its delete, or its drop's routine), once;
+/// the drop item is not queued, or is the running routine's own.
+unsafe fn delete_now<E>(
+    object: NonNull<ffi::DEVICE_OBJECT>,
+    header: NonNull<Header>,
+    value: NonNull<E>,
+) {
+    // SAFETY: the header of the device given up (the contract), live with it.
+    let header = unsafe { header.as_ref() };
+    held::assert_no_guard(
+        held::address_of(&header.guards),
+        "Device::delete on a thread that holds an ExtensionRef of the device: the delete \
+         waits for every guard, this one included, so on Windows it never returns. Drop the \
+         guard first",
+    );
+    header.guards.wait();
+    // IoFreeWorkItem and IoDeleteDevice even if the extension's drop panics
+    // (host builds).
+    let deleting = DeleteOnDrop {
+        object,
+        item: header.item,
+    };
+    // SAFETY: the guards are run down for good, so no `&E` exists but
+    // through the owner that gave the device up; `E` was initialized at
+    // publish and is dropped once, here (the invariants).
+    unsafe { ptr::drop_in_place(value.as_ptr()) };
+    drop(deleting);
+}
+
 impl<E> Drop for Device<E> {
-    /// Deletes the device, as [`delete`](Device::delete). `PASSIVE_LEVEL`
-    /// (checked on the host).
+    /// Deletes the device on a system worker thread: queues the device's
+    /// drop item (`IoQueueWorkItemEx`, made at the create), whose routine
+    /// does what [`delete`](Device::delete) does, at PASSIVE_LEVEL. So a
+    /// drop is legal wherever the owner can be dropped (IRQL <=
+    /// `DISPATCH_LEVEL`: under a spin lock, in a DPC) and never waits; the
+    /// queued item keeps the device, and so the image, until it ran.
     fn drop(&mut self) {
-        expect_passive("Device::drop");
-        self.destroy();
+        // SAFETY: the header of the device this owner holds, live with it.
+        let item = unsafe { self.header.as_ref() }.item;
+        // SAFETY: the device's drop item, from `IoAllocateWorkItem` for this
+        // device and never queued (an owner is dropped or deleted once, and
+        // only the drop queues it); `deferred_delete::<E>` takes the device
+        // over from this owner, which is not used after it.
+        unsafe {
+            ffi::IoQueueWorkItemEx(
+                item,
+                Some(deferred_delete::<E>),
+                WorkQueue::Delayed.as_raw(),
+                self.header.as_ptr().cast(),
+            );
+        }
     }
+}
+
+/// The drop item's routine: the delete, on a system worker thread.
+///
+/// # Safety
+///
+/// Queued once, by a [`Device<E>`]'s drop, with its header as `context`;
+/// `io_object` is its device and `item` its drop item.
+unsafe extern "system" fn deferred_delete<E>(
+    io_object: *mut c_void,
+    context: *mut c_void,
+    _item: ffi::PIO_WORKITEM,
+) {
+    let Some(object) = NonNull::new(io_object.cast::<ffi::DEVICE_OBJECT>()) else {
+        return;
+    };
+    let Some(header) = NonNull::new(context.cast::<Header>()) else {
+        return;
+    };
+    // SAFETY: the header of the device the drop gave up (the contract),
+    // which the queue keeps referenced while this runs.
+    let value = unsafe { header.as_ref() }.value.cast::<E>();
+    // SAFETY: an ntwork header's `value` is inside the extension (not NULL).
+    let value = unsafe { NonNull::new_unchecked(value) };
+    // SAFETY: the device, header and extension the drop gave up, once; the
+    // drop item is this routine's own, which it may free.
+    guard(|| unsafe { delete_now(object, header, value) });
 }
 
 impl<E> fmt::Debug for Device<E> {
