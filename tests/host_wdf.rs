@@ -607,3 +607,47 @@ fn an_eager_enqueue_returns_after_the_callback_ran() {
     unsafe { w::WdfWorkItemFlush(item) };
     assert_eq!(exec.bug_check(), None);
 }
+
+std::thread_local! {
+    /// The status and handle of a create made in a device's cleanup.
+    static CREATED_IN_CLEANUP: core::cell::Cell<Option<(i32, usize)>> =
+        const { core::cell::Cell::new(None) };
+}
+
+unsafe extern "system" fn create_in_device_cleanup(device: WDFOBJECT) {
+    log("device cleanup");
+    let (status, item) = create(device, Some(noop), Some(log_cleanup), Some(log_destroy));
+    CREATED_IN_CLEANUP.with(|c| c.set(Some((status, item.addr()))));
+}
+
+/// KMDF (`FxObject::AddChildObjectInternal`, from `Commit` in
+/// `FxWorkItem::Initialize`): a parent that is no longer in its created state
+/// takes no child: `STATUS_DELETE_PENDING`, and the failed create clears the
+/// item's callbacks before deleting it (`DeleteFromFailedCreate`). A device's
+/// cleanup runs while its WDM device is valid (`FxDevice::Dispose`), so the
+/// create gets that far without a stop.
+#[test]
+fn a_create_under_a_parent_being_deleted_is_delete_pending() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("pending.sys");
+    let device = driver.create_wdf_device(WdfDeviceConfig {
+        cleanup: Some(create_in_device_cleanup),
+        ..WdfDeviceConfig::default()
+    });
+    device.delete();
+    assert_eq!(
+        CREATED_IN_CLEANUP.with(core::cell::Cell::take),
+        Some((w::STATUS_DELETE_PENDING, 0))
+    );
+    assert_eq!(
+        take_log(),
+        ["device cleanup"],
+        "no callback of the refused item"
+    );
+    assert_eq!(
+        (exec.io_work_items_outstanding(), exec.pool_outstanding()),
+        (0, 0)
+    );
+    assert_eq!(driver.unload(), Ok(()));
+    assert_eq!(exec.bug_check(), None);
+}

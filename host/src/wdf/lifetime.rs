@@ -249,7 +249,7 @@ fn dispose(handle: usize, export: usize) {
             }
         }
     }
-    dispose_kind(handle, export);
+    let wdm_device = dispose_kind(handle, export);
     let cleanups: Vec<_> = {
         let mut reg = lock();
         let Some(object) = reg.objects.get_mut(&handle) else {
@@ -267,13 +267,19 @@ fn dispose(handle: usize, export: usize) {
         // (taken out); the object and its context spaces are alive.
         unsafe { cleanup(object_handle) };
     }
+    // A device's WDM device goes after its cleanup ran: KMDF calls the
+    // cleanup "while the PDEVICE_OBJECT is valid" (`FxDevice::Dispose`).
+    if let Some(device) = wdm_device {
+        device.delete();
+    }
 }
 
 /// The kind's `Dispose`: a work item is marked running down (later enqueues
 /// are ignored), waited for unless this is its own callback's thread, and
 /// lets go of its parent and of the reference its parent's link took; a
-/// device deletes its WDM device.
-fn dispose_kind(handle: usize, export: usize) {
+/// device returns its WDM device, which [`dispose`] deletes after the
+/// device's cleanup callbacks.
+fn dispose_kind(handle: usize, export: usize) -> Option<crate::Device> {
     let me = std::thread::current().id();
     let device = {
         let mut reg = lock();
@@ -283,12 +289,11 @@ fn dispose_kind(handle: usize, export: usize) {
                 None
             }
             Some(Kind::Device(device)) => Some(device.device.clone()),
-            _ => return,
+            _ => return None,
         }
     };
-    if let Some(device) = device {
-        device.delete();
-        return;
+    if device.is_some() {
+        return device;
     }
     let own_callback = lock()
         .item(handle)
@@ -301,6 +306,7 @@ fn dispose_kind(handle: usize, export: usize) {
         release(parent);
     }
     release(handle);
+    None
 }
 
 /// `DeletedAndDisposedWorkerLocked`: the children the parent disposed are

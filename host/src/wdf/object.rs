@@ -194,6 +194,25 @@ pub(super) fn insert(object: Object) -> WDFOBJECT {
     handle
 }
 
+/// Registers a work item under its parent, which it holds a reference on
+/// (`ADDREF` in `FxWorkItem::Initialize`), unless the parent is no longer in
+/// its created state: then the object comes back, for
+/// `STATUS_DELETE_PENDING` (`FxObject::AddChildObjectInternal`, under the
+/// parent's lock, as here under the registry's).
+pub(super) fn insert_holding_parent(object: Object) -> Result<WDFOBJECT, Box<Object>> {
+    let handle = handle_of(&object.header);
+    let mut reg = lock();
+    if let Some(parent) = object.parent.and_then(|p| reg.objects.get_mut(&p)) {
+        if parent.lifecycle != Lifecycle::Created {
+            return Err(Box::new(object));
+        }
+        parent.children.push(handle.addr());
+        parent.refs += 1;
+    }
+    reg.objects.insert(handle.addr(), object);
+    Ok(handle)
+}
+
 /// The handle value of a registered object, with the header's provenance.
 pub(super) fn handle_ptr(handle: usize) -> WDFOBJECT {
     lock()

@@ -18,7 +18,7 @@ use super::globals::{irql_above, null_parameter, object_of, verifier_break};
 use super::lifetime::{release, wait_until_idle};
 use super::object::{
     Context, FX_TYPE_OBJECT, FX_TYPE_WORKITEM, Header, Kind, Lifecycle, Object, WorkItemState,
-    device_of, handle_ptr, insert, lock, notify,
+    device_of, handle_ptr, insert_holding_parent, lock, notify,
 };
 use super::status;
 use super::validate::{attributes_for_parent, object_attributes};
@@ -123,9 +123,27 @@ pub(super) unsafe extern "system" fn WdfWorkItemCreate(
         contexts: new_context(&attributes).into_iter().collect(),
         driver,
     };
-    // The work item holds a reference on its parent until it is disposed.
-    super::lifetime::reference(parent);
-    let handle = insert(object);
+    // The work item holds a reference on its parent until it is disposed; a
+    // parent being deleted takes no child (`AddChildObjectInternal`), and the
+    // failed create frees what it allocated (`DeleteFromFailedCreate`).
+    let handle = match insert_holding_parent(object) {
+        Ok(handle) => handle,
+        Err(refused) => {
+            let object = *refused;
+            // `ClearEvtCallbacks`: the driver's callbacks are not called.
+            for context in object.contexts {
+                // SAFETY: the context space of an object never registered:
+                // nothing reaches it; released once.
+                unsafe { context.block.release() };
+            }
+            if let Kind::WorkItem(item) = object.kind {
+                // SAFETY: the IO_WORKITEM allocated above for this item, never
+                // queued; freed once, here.
+                unsafe { ffi::IoFreeWorkItem(item.io.0) };
+            }
+            return w::STATUS_DELETE_PENDING;
+        }
+    };
     // SAFETY: checked non-NULL; the caller's out pointer.
     unsafe { WorkItem.write(handle.cast()) };
     STATUS_SUCCESS

@@ -120,6 +120,11 @@ pub unsafe trait WdfContextSpace: Routine {
 const QUEUED: u8 = 1;
 /// Set by the item's cleanup: it is disposed; the framework ignores enqueues.
 const DELETED: u8 = 2;
+/// Set when the driver's `WdfWorkItem` gave the item up (`leave_to_parent`,
+/// `keep_in_parent`): no drop of the driver's deletes it any more.
+const OWNERLESS: u8 = 4;
+/// Set by the one `WdfObjectDelete` a running callback makes of its item.
+const DELETE_CLAIMED: u8 = 8;
 
 /// What the item's context space holds.
 ///
@@ -161,6 +166,32 @@ impl<C> Slot<C> {
     /// Whether the item was disposed (its cleanup ran).
     pub(crate) fn is_deleted(&self) -> bool {
         self.state.load(Ordering::Acquire) & DELETED != 0
+    }
+
+    /// The driver's `WdfWorkItem` gave the item up, for good.
+    pub(crate) fn mark_ownerless(&self) {
+        self.state.fetch_or(OWNERLESS, Ordering::AcqRel);
+    }
+
+    /// Claims the one delete the item's own callback may make: only of an
+    /// item no `WdfWorkItem` owns (whose drop would delete it again), not
+    /// disposed, and not claimed before.
+    pub(crate) fn claim_delete(&self) -> bool {
+        let mut state = self.state.load(Ordering::Acquire);
+        loop {
+            if state & OWNERLESS == 0 || state & (DELETED | DELETE_CLAIMED) != 0 {
+                return false;
+            }
+            match self.state.compare_exchange_weak(
+                state,
+                state | DELETE_CLAIMED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(now) => state = now,
+            }
+        }
     }
 }
 

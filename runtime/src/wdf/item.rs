@@ -218,7 +218,32 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
     /// again later (from the DPC, the I/O path), use
     /// [`keep_in_parent`](Self::keep_in_parent) instead.
     pub fn leave_to_parent(self) {
+        // SAFETY: by the invariants the item is live and its slot
+        // initialized, while this value holds the creation reference.
+        unsafe { slot::<R>(self.handle.as_ptr()) }.mark_ownerless();
         core::mem::forget(self);
+    }
+
+    /// The one-shot item of C (`WdfWorkItemCreate`, `WdfWorkItemEnqueue`,
+    /// and the callback's `WdfObjectDelete`): gives the item up to its
+    /// parent, as [`leave_to_parent`](Self::leave_to_parent), then enqueues
+    /// it, so its callback may [`delete`](super::RunningWdfWorkItem::delete)
+    /// it. IRQL <= DISPATCH_LEVEL.
+    ///
+    /// Giving it up first matters: an item enqueued and then left can run
+    /// (and refuse the delete, being still owned) before `leave_to_parent`.
+    pub fn enqueue_and_leave(self, irql: &impl AtMostDispatch) -> Enqueued {
+        verify(irql, "WdfWorkItem::enqueue_and_leave");
+        let handle = self.handle.as_ptr();
+        // SAFETY: by the invariants the item is live and its slot
+        // initialized, while this value holds the creation reference.
+        unsafe { slot::<R>(handle) }.mark_ownerless();
+        // SAFETY: as above; the callback this may start can delete the item
+        // (it is ownerless now), after which nothing here touches it.
+        let enqueued = unsafe { enqueue::<R>(handle) };
+        // The parent owns it from here: no drop of ours deletes it.
+        core::mem::forget(self);
+        enqueued
     }
 
     /// Leaves the item to its parent, as [`leave_to_parent`](Self::leave_to_parent),
@@ -268,6 +293,9 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
         // wrote and the reference taken above.
         slot.handle
             .store(handle, core::sync::atomic::Ordering::Release);
+        // SAFETY: by the invariants the item is live and its slot
+        // initialized; this value still holds the creation reference.
+        unsafe { super::context::slot::<R>(handle) }.mark_ownerless();
         // INVARIANT (of `WdfWorkItemRef::kept`): from here the framework alone
         // deletes the item, with its parent, and the parent's space holds a
         // reference on it until the parent's cleanup.

@@ -35,8 +35,9 @@ pub trait WdfRoutine: WdfContextSpace + Routine<Context: Sync> {
     fn run(item: &RunningWdfWorkItem<'_, Self>, irql: &mut Passive<'_>);
 }
 
-/// The work item as its callback sees it: context, parent, and `enqueue`
-/// (the callback may queue its item again), but no `flush` and no delete.
+/// The work item as its callback sees it: context, parent, `enqueue` (the
+/// callback may queue its item again) and, for an item its driver gave up,
+/// `delete`; but no `flush`.
 ///
 /// # Invariants
 ///
@@ -81,6 +82,32 @@ impl<'a, R: WdfRoutine> RunningWdfWorkItem<'a, R> {
     pub fn enqueue(&self) -> Enqueued {
         // SAFETY: by the invariants the item is live, its slot initialized.
         unsafe { enqueue::<R>(self.handle) }
+    }
+
+    /// `WdfObjectDelete` of the item from its own callback, as KMDF allows:
+    /// the C pattern of the one-shot item (created, then given up and
+    /// enqueued with [`WdfWorkItem::enqueue_and_leave`](super::WdfWorkItem::enqueue_and_leave),
+    /// then deleted by its callback), so such items do not pile up under the
+    /// parent until it is removed. The item is disposed inside this call (an
+    /// enqueue from then on reports [`Enqueued::Deleted`]); its memory and
+    /// context stay until the callback returns (the framework's reference
+    /// for the call), then go with the framework's last reference.
+    ///
+    /// Returns `false` and deletes nothing if a `WdfWorkItem` still owns the
+    /// item (its drop deletes it; a delete here would leave it dangling), if
+    /// the item was disposed already (its parent is being removed), or if
+    /// `delete` was called for it before.
+    #[must_use = "`false` means nothing was deleted: a `WdfWorkItem` still owns the item (give it up and enqueue it with `enqueue_and_leave`)"]
+    pub fn delete(&self) -> bool {
+        // SAFETY: by the invariants the item is live, its slot initialized.
+        if !unsafe { slot::<R>(self.handle) }.claim_delete() {
+            return false;
+        }
+        // SAFETY: a live item (the invariants) that no `WdfWorkItem` owns
+        // and that is deleted once (the claim); the framework's reference for
+        // this call keeps its memory and context for `'a`.
+        unsafe { wdf_ffi::WdfObjectDelete(self.handle.cast()) };
+        true
     }
 
     /// The handle.
