@@ -37,6 +37,7 @@
 //!   delete it); there is one per device, or none once it was given to the
 //!   object ([`Device::into_raw`]) until [`Device::from_raw`] takes it back.
 
+mod delete;
 mod extension;
 mod header;
 mod options;
@@ -46,19 +47,16 @@ pub use options::{CreateDeviceError, DeviceOptions};
 
 use core::any::TypeId;
 use core::convert::Infallible;
-use core::ffi::c_void;
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ptr::{self, NonNull};
 
 use crate::ffi::{self, NTSTATUS, STATUS_DATATYPE_MISALIGNMENT, STATUS_NAME_TOO_LONG, ULONG};
-use crate::guard::guard;
-use crate::held;
 use crate::irql::{AtPassive, verify};
 use crate::objects::{DeviceObject, DriverObject};
-use crate::queue::WorkQueue;
 use crate::rundown::Drain;
+use delete::{DeleteOnDrop, delete_now, queue_delete};
 use header::{HEADER, Header, MAGIC, extension_size, header_of};
 
 /// A device object this driver created, with its extension `E`: what C keeps
@@ -167,29 +165,6 @@ struct Created<E> {
     header: NonNull<Header>,
     value: NonNull<E>,
     item: ffi::PIO_WORKITEM,
-}
-
-/// `IoFreeWorkItem` of the device's drop item, then `IoDeleteDevice`, when
-/// dropped: what deletes a device whose creation or delete did not finish
-/// (an initializer that failed, an `E` whose drop panicked on the host) or
-/// did (the delete's last step).
-struct DeleteOnDrop {
-    object: NonNull<ffi::DEVICE_OBJECT>,
-    /// The device's drop item, not queued (NULL: none allocated yet).
-    item: ffi::PIO_WORKITEM,
-}
-
-impl Drop for DeleteOnDrop {
-    fn drop(&mut self) {
-        if !self.item.is_null() {
-            // SAFETY: the device's drop item, from `IoAllocateWorkItem`, not
-            // queued and freed once, here (the value is made once per device).
-            unsafe { ffi::IoFreeWorkItem(self.item) };
-        }
-        // SAFETY: the device this driver created and owns; deleted once,
-        // here (the value is made once per device and not copied).
-        unsafe { ffi::IoDeleteDevice(self.object.as_ptr()) };
-    }
 }
 
 impl<E: Send + Sync + 'static> Device<E> {
@@ -438,91 +413,18 @@ impl<E> Device<E> {
     }
 }
 
-/// Waits for the guards, drops `E`, frees the drop item and deletes the
-/// device. PASSIVE_LEVEL.
-///
-/// # Safety
-///
-/// `object`, `header` and `value` are a [`Device<E>`]'s, whose owner gave
-/// up the device for this call (its delete, or its drop's routine), once;
-/// the drop item is not queued, or is the running routine's own.
-unsafe fn delete_now<E>(
-    object: NonNull<ffi::DEVICE_OBJECT>,
-    header: NonNull<Header>,
-    value: NonNull<E>,
-) {
-    // SAFETY: the header of the device given up (the contract), live with it.
-    let header = unsafe { header.as_ref() };
-    held::assert_no_guard(
-        held::address_of(&header.guards),
-        "Device::delete on a thread that holds an ExtensionRef of the device: the delete \
-         waits for every guard, this one included, so on Windows it never returns. Drop the \
-         guard first",
-    );
-    header.guards.wait();
-    // IoFreeWorkItem and IoDeleteDevice even if the extension's drop panics
-    // (host builds).
-    let deleting = DeleteOnDrop {
-        object,
-        item: header.item,
-    };
-    // SAFETY: the guards are run down for good, so no `&E` exists but
-    // through the owner that gave the device up; `E` was initialized at
-    // publish and is dropped once, here (the invariants).
-    unsafe { ptr::drop_in_place(value.as_ptr()) };
-    drop(deleting);
-}
-
 impl<E> Drop for Device<E> {
     /// Deletes the device on a system worker thread: queues the device's
-    /// drop item (`IoQueueWorkItemEx`, made at the create), whose routine
-    /// does what [`delete`](Device::delete) does, at PASSIVE_LEVEL. So a
-    /// drop is legal wherever the owner can be dropped (IRQL <=
-    /// `DISPATCH_LEVEL`: under a spin lock, in a DPC) and never waits; the
-    /// queued item keeps the device, and so the image, until it ran.
+    /// drop item (made at the create), whose routine does what
+    /// [`delete`](Device::delete) does, at PASSIVE_LEVEL. So a drop is legal
+    /// wherever the owner can be dropped (IRQL <= `DISPATCH_LEVEL`: under a
+    /// spin lock, in a DPC) and never waits.
     fn drop(&mut self) {
-        // SAFETY: the header of the device this owner holds, live with it.
-        let item = unsafe { self.header.as_ref() }.item;
-        // SAFETY: the device's drop item, from `IoAllocateWorkItem` for this
-        // device and never queued (an owner is dropped or deleted once, and
-        // only the drop queues it); `deferred_delete::<E>` takes the device
-        // over from this owner, which is not used after it.
-        unsafe {
-            ffi::IoQueueWorkItemEx(
-                item,
-                Some(deferred_delete::<E>),
-                WorkQueue::Delayed.as_raw(),
-                self.header.as_ptr().cast(),
-            );
-        }
+        // SAFETY: this owner's header; the owner is being dropped and gives
+        // the device up; only a drop queues the item, and an owner is
+        // dropped or deleted once.
+        unsafe { queue_delete::<E>(self.header) };
     }
-}
-
-/// The drop item's routine: the delete, on a system worker thread.
-///
-/// # Safety
-///
-/// Queued once, by a [`Device<E>`]'s drop, with its header as `context`;
-/// `io_object` is its device and `item` its drop item.
-unsafe extern "system" fn deferred_delete<E>(
-    io_object: *mut c_void,
-    context: *mut c_void,
-    _item: ffi::PIO_WORKITEM,
-) {
-    let Some(object) = NonNull::new(io_object.cast::<ffi::DEVICE_OBJECT>()) else {
-        return;
-    };
-    let Some(header) = NonNull::new(context.cast::<Header>()) else {
-        return;
-    };
-    // SAFETY: the header of the device the drop gave up (the contract),
-    // which the queue keeps referenced while this runs.
-    let value = unsafe { header.as_ref() }.value.cast::<E>();
-    // SAFETY: an ntwork header's `value` is inside the extension (not NULL).
-    let value = unsafe { NonNull::new_unchecked(value) };
-    // SAFETY: the device, header and extension the drop gave up, once; the
-    // drop item is this routine's own, which it may free.
-    guard(|| unsafe { delete_now(object, header, value) });
 }
 
 impl<E> fmt::Debug for Device<E> {
