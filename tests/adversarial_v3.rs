@@ -211,7 +211,7 @@ fn two_threads_flushing_one_reusable_ex_item_both_wait_for_its_routine() {
 /// function table is an extern static Miri cannot link).
 mod kmdf {
     use super::*;
-    use ntwork::wdf::{Serialization, WdfDevice, WdfWorkItemRef};
+    use ntwork::wdf::{Enqueued, RunningWdfWorkItem, Serialization, WdfDevice, WdfWorkItemRef};
     use ntwork_host::wdf::WdfDeviceConfig;
 
     // ---- a KMDF item deleted under a spin lock ---------------------------------
@@ -314,5 +314,136 @@ mod kmdf {
         assert_eq!(exec.io_work_items_outstanding(), 0);
         assert_eq!(driver.unload(), Ok(()));
         assert_eq!(exec.bug_check(), None);
+    }
+
+    // ---- a callback that requeues its item, then deletes it ---------------------
+
+    /// Counts the runs of a one-shot item and what each delete returned.
+    #[derive(Default)]
+    struct Requeues {
+        runs: AtomicUsize,
+        /// One bit per run whose delete was refused, one per run that deleted.
+        refused: AtomicUsize,
+        deleted: AtomicUsize,
+    }
+
+    #[work_item(wdf)]
+    fn requeue_then_delete(
+        state: &Arc<Requeues>,
+        item: &RunningWdfWorkItem<'_, requeue_then_delete>,
+    ) {
+        let run = state.runs.fetch_add(1, Ordering::SeqCst);
+        if run == 0 {
+            assert_eq!(item.enqueue(), Enqueued::Queued);
+        }
+        if item.delete() {
+            state.deleted.fetch_or(1 << run, Ordering::SeqCst);
+        } else {
+            state.refused.fetch_or(1 << run, Ordering::SeqCst);
+        }
+    }
+
+    /// KMDF's delete from a callback skips its wait only on the thread of the
+    /// run that started last: with an enqueue pending (or a second run
+    /// started) it would wait for the very callback that called it, for
+    /// ever. So a callback that requeued its item is refused the delete; the
+    /// next run deletes it.
+    #[test]
+    fn a_callback_that_requeued_its_item_cannot_delete_it_the_next_run_does() {
+        let exec = Executive::manual();
+        let driver = exec.load_driver("requeue.sys");
+        let handle = driver.create_wdf_device(WdfDeviceConfig::default());
+        let device = WdfDevice::of(&handle);
+        let irql = Passive::on_host();
+        let state = Arc::new(Requeues::default());
+        let context = Arc::clone(&state);
+        let item =
+            requeue_then_delete::create(device, context, Serialization::None, &irql).unwrap();
+        assert_eq!(item.enqueue_and_leave(&irql), Enqueued::Queued);
+        assert_eq!(exec.run_until_idle(), 2);
+        assert_eq!(state.runs.load(Ordering::SeqCst), 2);
+        assert_eq!(
+            state.refused.load(Ordering::SeqCst),
+            0b01,
+            "the run that requeued"
+        );
+        assert_eq!(state.deleted.load(Ordering::SeqCst), 0b10, "the next run");
+        assert_eq!(
+            Arc::strong_count(&state),
+            1,
+            "the context went with the item"
+        );
+        assert_eq!(exec.io_work_items_outstanding(), 0);
+        handle.delete();
+        assert_eq!(driver.unload(), Ok(()));
+        assert_eq!(exec.bug_check(), None);
+    }
+
+    /// Two runs of one item at once (the first requeued it, a second worker
+    /// took it): neither may delete while the other runs.
+    #[derive(Default)]
+    struct Overlap {
+        runs: AtomicUsize,
+        second_started: AtomicBool,
+        first_tried: AtomicBool,
+        first_refused: AtomicBool,
+        deleted: AtomicUsize,
+    }
+
+    #[work_item(wdf)]
+    fn overlapping(state: &Arc<Overlap>, item: &RunningWdfWorkItem<'_, overlapping>) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        if state.runs.fetch_add(1, Ordering::SeqCst) == 0 {
+            assert_eq!(item.enqueue(), Enqueued::Queued);
+            while !state.second_started.load(Ordering::SeqCst) {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the second run never started"
+                );
+                std::thread::yield_now();
+            }
+            state.first_refused.store(!item.delete(), Ordering::SeqCst);
+            state.first_tried.store(true, Ordering::SeqCst);
+        } else {
+            state.second_started.store(true, Ordering::SeqCst);
+            while !state.first_tried.load(Ordering::SeqCst) {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the first run never tried"
+                );
+                std::thread::yield_now();
+            }
+            // Deletes once the first run has returned.
+            while !item.delete() {
+                assert!(std::time::Instant::now() < deadline, "never deleted");
+                std::thread::yield_now();
+            }
+            state.deleted.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn two_runs_at_once_neither_deletes_while_the_other_runs() {
+        let exec = Executive::new();
+        let driver = exec.load_driver("overlap.sys");
+        let handle = driver.create_wdf_device(WdfDeviceConfig::default());
+        let device = WdfDevice::of(&handle);
+        let irql = Passive::on_host();
+        let state = Arc::new(Overlap::default());
+        let item =
+            overlapping::create(device, Arc::clone(&state), Serialization::None, &irql).unwrap();
+        assert_eq!(item.enqueue_and_leave(&irql), Enqueued::Queued);
+        exec.wait_idle();
+        assert_eq!(exec.bug_check(), None);
+        assert_eq!(state.runs.load(Ordering::SeqCst), 2);
+        assert!(
+            state.first_refused.load(Ordering::SeqCst),
+            "a second run was in progress"
+        );
+        assert_eq!(state.deleted.load(Ordering::SeqCst), 1);
+        handle.delete();
+        exec.wait_idle();
+        assert_eq!(exec.io_work_items_outstanding(), 0);
+        assert_eq!(driver.unload(), Ok(()));
     }
 }

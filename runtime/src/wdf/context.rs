@@ -12,7 +12,7 @@ use core::ptr::NonNull;
 use crate::Routine;
 use crate::ffi::wdf::{self as wdf_ffi, WDF_OBJECT_CONTEXT_TYPE_INFO, WDFOBJECT, WDFWORKITEM};
 use crate::guard::guard;
-use crate::sync::{AtomicU8, Ordering};
+use crate::sync::{AtomicUsize, Ordering};
 
 /// The context type of a routine: its `WDF_OBJECT_CONTEXT_TYPE_INFO`, which
 /// points to itself as the unique type (what `WDF_DECLARE_CONTEXT_TYPE` emits).
@@ -117,14 +117,17 @@ pub unsafe trait WdfContextSpace: Routine {
 }
 
 /// Set by `enqueue`, cleared by the callback before the routine runs.
-const QUEUED: u8 = 1;
+const QUEUED: usize = 1;
 /// Set by the item's cleanup: it is disposed; the framework ignores enqueues.
-const DELETED: u8 = 2;
+const DELETED: usize = 2;
 /// Set when the driver's `WdfWorkItem` gave the item up (`leave_to_parent`,
 /// `keep_in_parent`): no drop of the driver's deletes it any more.
-const OWNERLESS: u8 = 4;
-/// Set by the one `WdfObjectDelete` a running callback makes of its item.
-const DELETE_CLAIMED: u8 = 8;
+const OWNERLESS: usize = 4;
+/// Set by the one `WdfObjectDelete` a running callback makes of its item;
+/// from then on ntwork makes no enqueue of it.
+const DELETE_CLAIMED: usize = 8;
+/// One running callback; the bits above the flags count them.
+const RUN: usize = 1 << 8;
 
 /// What the item's context space holds.
 ///
@@ -133,7 +136,7 @@ const DELETE_CLAIMED: u8 = 8;
 /// Written by `create` right after the framework made the item, before any
 /// enqueue; dropped once, by the destroy callback.
 pub(crate) struct Slot<C> {
-    state: AtomicU8,
+    state: AtomicUsize,
     pub(crate) context: C,
 }
 
@@ -141,7 +144,7 @@ impl<C> Slot<C> {
     /// A slot for a fresh item.
     pub(crate) fn new(context: C) -> Self {
         Self {
-            state: AtomicU8::new(0),
+            state: AtomicUsize::new(0),
             context,
         }
     }
@@ -149,7 +152,7 @@ impl<C> Slot<C> {
     /// Marks the item queued; what the state was.
     fn mark_queued(&self) -> Mark {
         let old = self.state.fetch_or(QUEUED, Ordering::AcqRel);
-        if old & DELETED != 0 {
+        if old & (DELETED | DELETE_CLAIMED) != 0 {
             Mark::Deleted
         } else if old & QUEUED != 0 {
             Mark::AlreadyQueued
@@ -158,9 +161,20 @@ impl<C> Slot<C> {
         }
     }
 
-    /// The callback started: the item is not queued any more.
-    pub(crate) fn unqueue(&self) {
-        self.state.fetch_and(!QUEUED, Ordering::AcqRel);
+    /// The callback started: the item is not queued any more, and one more
+    /// callback runs (one atomic step, so a running callback that looks finds
+    /// another run either queued or counted).
+    pub(crate) fn start_run(&self) {
+        let _ = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
+                Some((state & !QUEUED) + RUN)
+            });
+    }
+
+    /// The callback returned.
+    pub(crate) fn end_run(&self) {
+        self.state.fetch_sub(RUN, Ordering::AcqRel);
     }
 
     /// Whether the item was disposed (its cleanup ran).
@@ -175,11 +189,18 @@ impl<C> Slot<C> {
 
     /// Claims the one delete the item's own callback may make: only of an
     /// item no `WdfWorkItem` owns (whose drop would delete it again), not
-    /// disposed, and not claimed before.
+    /// disposed, not claimed before, and whose callback runs only here, with
+    /// no enqueue pending. KMDF's delete from a callback does not wait only
+    /// on the thread of the run that started last (`m_WorkItemThread`, which
+    /// a run clears when it returns): with another run started or pending it
+    /// would wait for its own callback, for ever.
     pub(crate) fn claim_delete(&self) -> bool {
         let mut state = self.state.load(Ordering::Acquire);
         loop {
-            if state & OWNERLESS == 0 || state & (DELETED | DELETE_CLAIMED) != 0 {
+            if state & OWNERLESS == 0
+                || state & (DELETED | DELETE_CLAIMED | QUEUED) != 0
+                || state / RUN != 1
+            {
                 return false;
             }
             match self.state.compare_exchange_weak(

@@ -238,8 +238,10 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
         // SAFETY: by the invariants the item is live and its slot
         // initialized, while this value holds the creation reference.
         unsafe { slot::<R>(handle) }.mark_ownerless();
-        // SAFETY: as above; the callback this may start can delete the item
-        // (it is ownerless now), after which nothing here touches it.
+        // SAFETY: the item is live and its slot initialized (this value
+        // still holds the creation reference); the callback this may start
+        // can delete the item (it is ownerless now), after which nothing here
+        // touches it.
         let enqueued = unsafe { enqueue::<R>(handle) };
         // The parent owns it from here: no drop of ours deletes it.
         core::mem::forget(self);

@@ -95,8 +95,12 @@ impl<'a, R: WdfRoutine> RunningWdfWorkItem<'a, R> {
     ///
     /// Returns `false` and deletes nothing if a `WdfWorkItem` still owns the
     /// item (its drop deletes it; a delete here would leave it dangling), if
-    /// the item was disposed already (its parent is being removed), or if
-    /// `delete` was called for it before.
+    /// the item was disposed already (its parent is being removed), if
+    /// `delete` was called for it before, or if the item was enqueued again
+    /// or another run of its callback is in progress: KMDF skips the wait for
+    /// the callback only on the thread of the run that started last, so that
+    /// delete would wait for this very callback, for ever. A callback that
+    /// requeues its item does not also delete it.
     #[must_use = "`false` means nothing was deleted: a `WdfWorkItem` still owns the item (give it up and enqueue it with `enqueue_and_leave`)"]
     pub fn delete(&self) -> bool {
         // SAFETY: by the invariants the item is live, its slot initialized.
@@ -135,7 +139,8 @@ pub(crate) unsafe extern "system" fn callback<R: WdfRoutine>(handle: WDFWORKITEM
     // SAFETY: `handle` is an item `create` made for `R`, so its slot is
     // written, and the framework holds a reference on it while this callback
     // runs (this callback's contract).
-    unsafe { slot::<R>(handle) }.unqueue();
+    let slot = unsafe { slot::<R>(handle) };
+    slot.start_run();
     // SAFETY: the type's invariants, for this call: the item's callback is
     // running and the framework's reference keeps the item, its context and
     // its parent alive until it returns.
@@ -144,4 +149,5 @@ pub(crate) unsafe extern "system" fn callback<R: WdfRoutine>(handle: WDFWORKITEM
     // body.
     let mut irql = unsafe { Passive::in_routine() };
     guard(|| R::run(&running, &mut irql));
+    slot.end_run();
 }
