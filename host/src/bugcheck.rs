@@ -205,6 +205,15 @@ pub const HOST_EXCEPTION_RAISED: u32 = HOST_DIAGNOSTIC_BASE + 18;
 /// Parameters: 1 the function, 2 the item, 3 the routine, 4 drivers loaded.
 pub const HOST_ROUTINE_IMAGE_UNKNOWN: u32 = HOST_DIAGNOSTIC_BASE + 19;
 
+/// Host diagnostic: `WdfWorkItemFlush`, or the flush of a work item's
+/// dispose (`WdfObjectDelete`), from a callback of that item on a thread
+/// KMDF does not take for the callback's: it skips the wait only on the
+/// thread of the run that started last (`m_WorkItemThread`, cleared when any
+/// run returns), so with another run started since, it waits for the running
+/// count to reach 0, its own run included: for ever. Parameters: 1 the
+/// function, 2 the item's handle, 3-4 0.
+pub const HOST_WDF_WAITS_FOR_ITSELF: u32 = HOST_DIAGNOSTIC_BASE + 20;
+
 /// Host diagnostic: a NULL pointer where the function writes or reads
 /// through it (Windows dereferences it: a page fault). Parameters: 1 the
 /// function, 2 which parameter (1-based), 3-4 0.
@@ -339,6 +348,10 @@ fn host_diagnostic(code: u32) -> Option<(&'static str, &'static str)> {
         HOST_EXCEPTION_RAISED => (
             "HOST_EXCEPTION_RAISED",
             "raises an exception; unhandled (a Rust driver has no handler): bug check 0x7E in a system thread, else 0x1E",
+        ),
+        HOST_WDF_WAITS_FOR_ITSELF => (
+            "HOST_WDF_WAITS_FOR_ITSELF",
+            "the callback waits for its own run to end: a hang (a DbgPrint every 60 s)",
         ),
         HOST_ROUTINE_IMAGE_UNKNOWN => (
             "HOST_ROUTINE_IMAGE_UNKNOWN",

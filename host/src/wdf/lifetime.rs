@@ -22,7 +22,9 @@ use std::vec::Vec;
 
 use ntwork_sys::{self as ffi, PIO_WORKITEM};
 
-use super::object::{Kind, Lifecycle, handle_ptr, lock, wait_changed};
+use super::object::{
+    Kind, Lifecycle, OwnCallback, handle_ptr, lock, own_callback, wait_changed, waits_for_itself,
+};
 use crate::binding::current;
 use crate::bugcheck::{BugCheck, HOST_MANUAL_WAIT_BLOCKS};
 use crate::dispatch::manual_wait_blocks;
@@ -280,7 +282,6 @@ fn dispose(handle: usize, export: usize) {
 /// device returns its WDM device, which [`dispose`] deletes after the
 /// device's cleanup callbacks.
 fn dispose_kind(handle: usize, export: usize) -> Option<crate::Device> {
-    let me = std::thread::current().id();
     let device = {
         let mut reg = lock();
         match reg.objects.get_mut(&handle).map(|o| &mut o.kind) {
@@ -295,11 +296,13 @@ fn dispose_kind(handle: usize, export: usize) -> Option<crate::Device> {
     if device.is_some() {
         return device;
     }
-    let own_callback = lock()
-        .item(handle)
-        .is_some_and(|item| item.running.contains(&me));
-    if !own_callback {
-        wait_until_idle(handle, export);
+    match own_callback(handle) {
+        OwnCallback::Recognized => {}
+        OwnCallback::Unrecognized => {
+            waits_for_itself(handle, export);
+            return None;
+        }
+        OwnCallback::No => wait_until_idle(handle, export),
     }
     let parent = lock().item(handle).and_then(|item| item.associated.take());
     if let Some(parent) = parent {

@@ -14,6 +14,8 @@ use ntwork_sys::wdf::{
 };
 use ntwork_sys::{self as ffi};
 
+use crate::binding::current;
+use crate::bugcheck::{BugCheck, HOST_WDF_WAITS_FOR_ITSELF};
 use crate::state::{Block, Ptr};
 use crate::sync::{Condvar, Mutex, MutexGuard};
 
@@ -62,6 +64,9 @@ pub(super) struct WorkItemState {
     pub(super) enqueued: bool,
     /// `m_WorkItemRunningCount`, and the threads running the callback.
     pub(super) running: Vec<ThreadId>,
+    /// `m_WorkItemThread`: the thread of the run that started last, cleared
+    /// when any run returns; a flush or dispose on it does not wait.
+    pub(super) thread: Option<ThreadId>,
     /// `m_RunningDown`: disposal has started; enqueues are ignored.
     pub(super) running_down: bool,
     /// `m_Object`: the parent it holds a reference on, until disposed.
@@ -247,4 +252,34 @@ pub(super) fn find_context(
         .contexts
         .iter()
         .find(|c| unique(c.info.0.cast_const()) == wanted)
+}
+
+/// Whether the calling thread runs a callback of the item, and whether KMDF
+/// would know it (`m_WorkItemThread`).
+pub(super) enum OwnCallback {
+    /// Not a callback of the item: a flush waits.
+    No,
+    /// The callback of the run that started last: a flush returns at once.
+    Recognized,
+    /// A callback of the item, but another run started since: KMDF waits
+    /// for it, its own run included.
+    Unrecognized,
+}
+
+pub(super) fn own_callback(handle: usize) -> OwnCallback {
+    let me = std::thread::current().id();
+    let mut reg = lock();
+    match reg.item(handle) {
+        Some(item) if item.thread == Some(me) => OwnCallback::Recognized,
+        Some(item) if item.running.contains(&me) => OwnCallback::Unrecognized,
+        _ => OwnCallback::No,
+    }
+}
+
+/// [`HOST_WDF_WAITS_FOR_ITSELF`]: the wait KMDF would make never ends.
+pub(super) fn waits_for_itself(handle: usize, export: usize) {
+    current().raise(BugCheck::new(
+        HOST_WDF_WAITS_FOR_ITSELF,
+        [export, handle, 0, 0],
+    ));
 }

@@ -17,8 +17,9 @@ use ntwork_sys::{self as ffi, NTSTATUS, PASSIVE_LEVEL, STATUS_SUCCESS};
 use super::globals::{irql_above, null_parameter, object_of, verifier_break};
 use super::lifetime::{release, wait_until_idle};
 use super::object::{
-    Context, FX_TYPE_OBJECT, FX_TYPE_WORKITEM, Header, Kind, Lifecycle, Object, WorkItemState,
-    device_of, handle_ptr, insert_holding_parent, lock, notify,
+    Context, FX_TYPE_OBJECT, FX_TYPE_WORKITEM, Header, Kind, Lifecycle, Object, OwnCallback,
+    WorkItemState, device_of, handle_ptr, insert_holding_parent, lock, notify, own_callback,
+    waits_for_itself,
 };
 use super::status;
 use super::validate::{attributes_for_parent, object_attributes};
@@ -112,6 +113,7 @@ pub(super) unsafe extern "system" fn WdfWorkItemCreate(
             lock: serialization,
             enqueued: false,
             running: Vec::new(),
+            thread: None,
             running_down: false,
             associated: Some(parent),
         }),
@@ -237,6 +239,7 @@ unsafe extern "system" fn run_callback(_: *mut c_void, context: *mut c_void, _: 
     let found = lock().item(handle).map(|item| {
         item.enqueued = false;
         item.running.push(me);
+        item.thread = Some(me);
         (item.callback, item.lock.clone())
     });
     let Some((callback, serialization)) = found else {
@@ -252,6 +255,7 @@ unsafe extern "system" fn run_callback(_: *mut c_void, context: *mut c_void, _: 
         && let Some(at) = item.running.iter().position(|&t| t == me)
     {
         item.running.swap_remove(at);
+        item.thread = None;
     }
     notify();
     release(handle);
@@ -271,12 +275,10 @@ pub(super) unsafe extern "system" fn WdfWorkItemFlush(
     if irql_above(export, handle, PASSIVE_LEVEL) {
         return;
     }
-    let me = std::thread::current().id();
-    let own = lock()
-        .item(handle)
-        .is_some_and(|item| item.running.contains(&me));
-    if own {
-        return verifier_break(1, handle, export);
+    match own_callback(handle) {
+        OwnCallback::Recognized => return verifier_break(1, handle, export),
+        OwnCallback::Unrecognized => return waits_for_itself(handle, export),
+        OwnCallback::No => {}
     }
     wait_until_idle(handle, export);
 }

@@ -126,8 +126,11 @@ const OWNERLESS: usize = 4;
 /// Set by the one `WdfObjectDelete` a running callback makes of its item;
 /// from then on ntwork makes no enqueue of it.
 const DELETE_CLAIMED: usize = 8;
-/// One running callback; the bits above the flags count them.
-const RUN: usize = 1 << 8;
+/// One running callback: bits 4..16 count the runs in progress.
+const RUN: usize = 1 << 4;
+const RUNS: usize = 0xFFF << 4;
+/// One returned callback: the bits from 16 count them (wrapping).
+const END: usize = 1 << 16;
 
 /// What the item's context space holds.
 ///
@@ -163,18 +166,24 @@ impl<C> Slot<C> {
 
     /// The callback started: the item is not queued any more, and one more
     /// callback runs (one atomic step, so a running callback that looks finds
-    /// another run either queued or counted).
-    pub(crate) fn start_run(&self) {
-        let _ = self
+    /// another run either queued or counted). Returns the count of returned
+    /// runs at this start, for [`claim_delete`](Self::claim_delete).
+    pub(crate) fn start_run(&self) -> usize {
+        let old = self
             .state
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
                 Some((state & !QUEUED) + RUN)
             });
+        old.unwrap_or_else(|state| state) / END
     }
 
     /// The callback returned.
     pub(crate) fn end_run(&self) {
-        self.state.fetch_sub(RUN, Ordering::AcqRel);
+        let _ = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
+                Some((state - RUN).wrapping_add(END))
+            });
     }
 
     /// Whether the item was disposed (its cleanup ran).
@@ -190,16 +199,20 @@ impl<C> Slot<C> {
     /// Claims the one delete the item's own callback may make: only of an
     /// item no `WdfWorkItem` owns (whose drop would delete it again), not
     /// disposed, not claimed before, and whose callback runs only here, with
-    /// no enqueue pending. KMDF's delete from a callback does not wait only
-    /// on the thread of the run that started last (`m_WorkItemThread`, which
-    /// a run clears when it returns): with another run started or pending it
-    /// would wait for its own callback, for ever.
-    pub(crate) fn claim_delete(&self) -> bool {
+    /// no enqueue pending and no run returned since this one started
+    /// (`ends_at_start`, from [`start_run`](Self::start_run)). KMDF's delete
+    /// from a callback skips its wait only on `m_WorkItemThread`, the thread
+    /// of the run that started last, which any run clears when it returns:
+    /// after another run started or returned, it would wait for its own
+    /// callback, for ever. Once claimed, ntwork makes no enqueue, so no run
+    /// starts before the delete.
+    pub(crate) fn claim_delete(&self, ends_at_start: usize) -> bool {
         let mut state = self.state.load(Ordering::Acquire);
         loop {
             if state & OWNERLESS == 0
                 || state & (DELETED | DELETE_CLAIMED | QUEUED) != 0
-                || state / RUN != 1
+                || state & RUNS != RUN
+                || state / END != ends_at_start
             {
                 return false;
             }

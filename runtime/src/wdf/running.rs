@@ -48,6 +48,8 @@ pub trait WdfRoutine: WdfContextSpace + Routine<Context: Sync> {
 /// waits for its running callback).
 pub struct RunningWdfWorkItem<'a, R: WdfRoutine> {
     handle: WDFWORKITEM,
+    /// Runs of the item that had returned when this one started.
+    ends_at_start: usize,
     _call: PhantomData<&'a R>,
 }
 
@@ -55,9 +57,10 @@ impl<'a, R: WdfRoutine> RunningWdfWorkItem<'a, R> {
     /// # Safety
     ///
     /// As the type's invariants.
-    unsafe fn new(handle: WDFWORKITEM) -> Self {
+    unsafe fn new(handle: WDFWORKITEM, ends_at_start: usize) -> Self {
         Self {
             handle,
+            ends_at_start,
             _call: PhantomData,
         }
     }
@@ -96,15 +99,16 @@ impl<'a, R: WdfRoutine> RunningWdfWorkItem<'a, R> {
     /// Returns `false` and deletes nothing if a `WdfWorkItem` still owns the
     /// item (its drop deletes it; a delete here would leave it dangling), if
     /// the item was disposed already (its parent is being removed), if
-    /// `delete` was called for it before, or if the item was enqueued again
-    /// or another run of its callback is in progress: KMDF skips the wait for
-    /// the callback only on the thread of the run that started last, so that
-    /// delete would wait for this very callback, for ever. A callback that
-    /// requeues its item does not also delete it.
+    /// `delete` was called for it before, or if, since this run started, the
+    /// item was enqueued again or another run of its callback started or
+    /// returned: KMDF skips the wait for the callback only on the thread of
+    /// the run that started last, and forgets it when any run returns, so
+    /// that delete would wait for this very callback, for ever. A callback
+    /// that requeues its item does not also delete it; its next run can.
     #[must_use = "`false` means nothing was deleted: a `WdfWorkItem` still owns the item (give it up and enqueue it with `enqueue_and_leave`)"]
     pub fn delete(&self) -> bool {
         // SAFETY: by the invariants the item is live, its slot initialized.
-        if !unsafe { slot::<R>(self.handle) }.claim_delete() {
+        if !unsafe { slot::<R>(self.handle) }.claim_delete(self.ends_at_start) {
             return false;
         }
         // SAFETY: a live item (the invariants) that no `WdfWorkItem` owns
@@ -140,11 +144,11 @@ pub(crate) unsafe extern "system" fn callback<R: WdfRoutine>(handle: WDFWORKITEM
     // written, and the framework holds a reference on it while this callback
     // runs (this callback's contract).
     let slot = unsafe { slot::<R>(handle) };
-    slot.start_run();
+    let ends_at_start = slot.start_run();
     // SAFETY: the type's invariants, for this call: the item's callback is
     // running and the framework's reference keeps the item, its context and
     // its parent alive until it returns.
-    let running = unsafe { RunningWdfWorkItem::<R>::new(handle) };
+    let running = unsafe { RunningWdfWorkItem::<R>::new(handle, ends_at_start) };
     // SAFETY: ntwork's callback for the framework, on the worker, before the
     // body.
     let mut irql = unsafe { Passive::in_routine() };
