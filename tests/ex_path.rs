@@ -381,3 +381,50 @@ fn a_routine_of_a_driver_that_never_unloads_queues_without_a_rundown() {
     drop(back);
     assert_eq!((exec.bug_check(), exec.pool_outstanding()), (None, 0));
 }
+
+/// Tests that load the same driver, one after the other, each on its own
+/// thread (as the harness runs them): a new driver object may be allocated
+/// where an unloaded owner of the driver's static rundown was. Before the fix
+/// `open` took the new object for that unloaded owner and answered
+/// `OpenError::Unloading` (STATUS_DELETE_PENDING from a DriverEntry) whenever
+/// the allocator reused the address, which glibc's does here from the second
+/// round on; ASan's quarantine does not, so reuse is reported, not required.
+#[test]
+fn a_driver_object_at_an_unloaded_owners_address_opens_the_rundown_anew() {
+    static WORK: ntwork::Rundown = ntwork::Rundown::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut reused = 0;
+    for round in 0..8 {
+        // A thread per load, as the test harness runs each test: the
+        // executive's memory goes with it.
+        let address = std::thread::spawn(move || {
+            let exec = Executive::manual();
+            let driver = exec.load_driver("reloaded.sys");
+            let object = ntwork_suite::driver_object(&driver);
+            let irql = Passive::on_host();
+            object.set_unload(|_, _| {}, &irql).unwrap();
+            assert_eq!(WORK.open(object, &irql), Ok(()), "round {round}");
+            let tally = Tally::new();
+            count::queue(
+                &WORK,
+                Counted::new(&tally, round),
+                WorkQueue::Delayed,
+                &irql,
+            )
+            .unwrap();
+            assert_eq!(exec.run_until_idle(), 1);
+            assert_eq!(tally.ran(), 1);
+            let address = driver.as_raw() as usize;
+            driver.unload().unwrap();
+            assert!(WORK.is_running_down(), "the unload waited for it");
+            assert_eq!(exec.bug_check(), None);
+            address
+        })
+        .join()
+        .unwrap();
+        if !seen.insert(address) {
+            reused += 1;
+        }
+    }
+    println!("driver object addresses reused: {reused} of 7");
+}

@@ -372,7 +372,18 @@ impl Rundown {
             Ordering::Acquire,
         ) {
             Ok(_) => {}
-            Err(current) if current == owner => {}
+            // The owner itself, or a new driver object at the address of an
+            // owner that unloaded (its memory reused: only a host test frees
+            // driver objects and loads new ones in one process). The old
+            // object's list was taken by its unload's wait; a new object's is
+            // armed by its own `set_unload`, so it takes the rundown over.
+            Err(current) if current == owner => {
+                if self.drain().is_final() && opened.load(Ordering::Acquire) != unloading() {
+                    // Another thread taking it over wins; the wait below
+                    // then sees it open or opening.
+                    let _ = self.drain().reset_final();
+                }
+            }
             Err(current) => {
                 if !self.drain().is_final()
                     || self
