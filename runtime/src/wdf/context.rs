@@ -137,19 +137,33 @@ const END: usize = 1 << 16;
 /// # Invariants
 ///
 /// Written by `create` right after the framework made the item, before any
-/// enqueue; dropped once, by the destroy callback.
+/// enqueue; dropped once, by the destroy callback. `parent` is the object
+/// the item was created under, on which the slot holds a framework
+/// reference (taken by `create` before it writes the slot, given up by the
+/// destroy callback): the parent's memory outlives the item's, whatever
+/// disposes the item first (KMDF's own reference on the parent goes with
+/// the item's dispose, which its own callback may make).
 pub(crate) struct Slot<C> {
     state: AtomicUsize,
+    parent: WDFOBJECT,
     pub(crate) context: C,
 }
 
 impl<C> Slot<C> {
-    /// A slot for a fresh item.
-    pub(crate) fn new(context: C) -> Self {
+    /// A slot for a fresh item created under `parent`, on which the caller
+    /// took the slot's reference ([`parent_tag`]).
+    pub(crate) fn new(context: C, parent: WDFOBJECT) -> Self {
         Self {
             state: AtomicUsize::new(0),
+            parent,
             context,
         }
+    }
+
+    /// The object the item was created under; its memory lives while the
+    /// slot does (the slot's reference).
+    pub(crate) fn parent(&self) -> WDFOBJECT {
+        self.parent
     }
 
     /// Marks the item queued; what the state was.
@@ -325,9 +339,24 @@ pub(crate) unsafe extern "system" fn destroy<R: WdfContextSpace>(object: WDFOBJE
             unsafe { wdf_ffi::WdfObjectGetTypedContextWorker(object, R::CONTEXT_TYPE.as_raw()) };
         if let Some(slot) = NonNull::new(space.cast::<Slot<R::Context>>()) {
             // SAFETY: the `Slot<R::Context>` `create` wrote for this item of
+            // `R`, live until the drop below; only its parent is read.
+            let parent = unsafe { slot.as_ref() }.parent();
+            // SAFETY: the `Slot<R::Context>` `create` wrote for this item of
             // `R`, dropped here once; nothing reaches it any more (the
             // framework's last reference went).
             unsafe { core::ptr::drop_in_place(slot.as_ptr()) };
+            // SAFETY: the reference `create` took on the parent for this
+            // slot, under the same tag, given up once, here, after the last
+            // use of the slot (the item's last reference went).
+            unsafe {
+                wdf_ffi::WdfObjectDereferenceActual(parent, parent_tag(), 0, core::ptr::null());
+            }
         }
     });
+}
+
+/// The tag of the reference an item's slot holds on its parent.
+pub(crate) fn parent_tag() -> *mut core::ffi::c_void {
+    static PARENT_TAG: u8 = 0;
+    core::ptr::from_ref(&PARENT_TAG).cast_mut().cast()
 }

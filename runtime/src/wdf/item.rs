@@ -6,7 +6,7 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use super::context::{Enqueued, Slot, cleanup, destroy, enqueue, slot};
+use super::context::{Enqueued, Slot, cleanup, destroy, enqueue, parent_tag, slot};
 use super::kept::release_kept;
 use super::parent::WdfParent;
 use super::running::{WdfRoutine, callback};
@@ -155,12 +155,20 @@ impl<'p, R: Routine> WdfWorkItem<'p, R> {
                 R::CONTEXT_TYPE.as_raw(),
             )
         };
+        let parent = parent.as_object();
+        // SAFETY: the parent is live (the borrow); the slot's reference,
+        // given up once by the item's destroy callback, with the same tag.
+        unsafe { wdf_ffi::WdfObjectReferenceActual(parent, parent_tag(), 0, core::ptr::null()) };
         // SAFETY: the framework allocated `ContextSize` bytes for the type
         // (at least a `Slot`, asserted above), unused until this write;
         // nothing can run the callbacks before it (the item is neither
         // enqueued nor known to anyone else yet, and this holds the creation
         // reference).
-        unsafe { space.cast::<Slot<R::Context>>().write(Slot::new(context)) };
+        unsafe {
+            space
+                .cast::<Slot<R::Context>>()
+                .write(Slot::new(context, parent));
+        }
         // INVARIANT: created for `R` under `parent` (alive for 'p), its slot
         // written; this value holds the creation reference.
         Ok(Self {
@@ -200,11 +208,11 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
 
     /// The parent it was created under, for as long as it was borrowed.
     pub fn parent(&self) -> &'p R::Parent {
-        // SAFETY: by the invariants the item is live (we hold its creation
-        // reference).
-        let parent = unsafe { wdf_ffi::WdfWorkItemGetParentObject(self.handle.as_ptr()) };
+        // SAFETY: by the invariants the item is live and its slot
+        // initialized (we hold its creation reference).
+        let parent = unsafe { slot::<R>(self.handle.as_ptr()) }.parent();
         // SAFETY: by the invariants the parent lives for 'p, and the item was
-        // created under an `R::Parent`.
+        // created under it, an `R::Parent`.
         unsafe { R::Parent::from_object(parent) }
     }
 
@@ -264,14 +272,16 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
     pub fn keep_in_parent(self, irql: &impl AtMostDispatch) -> Result<(), KeepError<'p, R>> {
         verify(irql, "WdfWorkItem::keep_in_parent");
         let handle = self.handle.as_ptr();
-        // SAFETY: by the invariants the item is live (we own it).
-        let parent = unsafe { wdf_ffi::WdfWorkItemGetParentObject(handle) };
+        // SAFETY: by the invariants the item is live and its slot
+        // initialized (we own it).
+        let parent = unsafe { slot::<R>(handle) }.parent();
         let mut attributes = wdf_ffi::WDF_OBJECT_ATTRIBUTES::init();
         attributes.ContextTypeInfo = R::KEPT_TYPE.as_raw();
         attributes.EvtCleanupCallback = Some(release_kept::<R>);
         let mut space: *mut core::ffi::c_void = core::ptr::null_mut();
-        // SAFETY: the parent lives at least as long as its live child; valid
-        // attributes (a type, no parent) and out pointer.
+        // SAFETY: the parent's memory lives while the item's slot does (its
+        // reference), longer than this call; valid attributes (a type, no
+        // parent) and out pointer.
         let status =
             unsafe { wdf_ffi::WdfObjectAllocateContext(parent, &mut attributes, &mut space) };
         let Some(space) = NonNull::new(space).filter(|_| status == STATUS_SUCCESS) else {

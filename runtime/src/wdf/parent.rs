@@ -54,8 +54,9 @@ macro_rules! parent_type {
             }
 
             unsafe fn from_object<'a>(object: WDFOBJECT) -> &'a Self {
-                // SAFETY: the caller guarantees a live object of this kind for
-                // `'a`, which is `from_raw`'s contract.
+                // SAFETY: the caller guarantees an object of this kind whose
+                // memory stays valid for `'a` (the framework refuses it once
+                // deleted): what `from_raw` needs of a zero-sized borrow.
                 unsafe { Self::from_raw(object.cast()) }
             }
         }
@@ -106,6 +107,9 @@ pub trait WdfParent: sealed::Sealed + Sync + 'static {
     ///
     /// # Safety
     ///
-    /// `object` is a live object of this kind, not deleted during `'a`.
+    /// `object` is an object of this kind whose memory stays valid during
+    /// `'a`: not deleted, or held by a framework reference (then the
+    /// framework refuses it once it is deleted, as for a parent removed
+    /// after its item's callback deleted the item).
     unsafe fn from_object<'a>(object: WDFOBJECT) -> &'a Self;
 }

@@ -43,9 +43,11 @@ pub trait WdfRoutine: WdfContextSpace + Routine<Context: Sync> {
 ///
 /// `handle` is an item of `R` whose callback is running for `'a`; the
 /// framework holds a reference on it (the enqueue's) until the callback
-/// returns, so its memory and its context live for `'a`, and its parent too
-/// (the parent is disposed only after its children, and a child's disposal
-/// waits for its running callback).
+/// returns, so its memory and its context live for `'a`, and its parent's
+/// memory too (the item's slot holds a reference on it until the item's
+/// destroy). The parent may be disposed during `'a` only once the item is
+/// (its `delete`, which KMDF lets the callback make: the item is then no
+/// child the parent's removal waits for); the framework then refuses it.
 pub struct RunningWdfWorkItem<'a, R: WdfRoutine> {
     handle: WDFWORKITEM,
     /// Runs of the item that had returned when this one started.
@@ -72,12 +74,15 @@ impl<'a, R: WdfRoutine> RunningWdfWorkItem<'a, R> {
     }
 
     /// The parent, for the callback's duration: items created under it with
-    /// this borrow cannot outlive the call.
+    /// this borrow cannot outlive the call. Also after [`delete`](Self::delete),
+    /// or its parent's removal: then the framework refuses what is created
+    /// under it (`STATUS_DELETE_PENDING`).
     pub fn parent(&self) -> &'a R::Parent {
-        // SAFETY: by the invariants the item is live for `'a`.
-        let parent = unsafe { wdf_ffi::WdfWorkItemGetParentObject(self.handle) };
-        // SAFETY: by the invariants the parent lives for `'a`, and the item
-        // was created under an `R::Parent`.
+        // SAFETY: by the invariants the item and its slot live for `'a`.
+        let parent = unsafe { slot::<R>(self.handle) }.parent();
+        // SAFETY: the slot's reference keeps the parent's memory for `'a`
+        // (the invariants), and the item was created under it, an
+        // `R::Parent`.
         unsafe { R::Parent::from_object(parent) }
     }
 
