@@ -191,6 +191,11 @@ impl<C> Slot<C> {
         self.state.load(Ordering::Acquire) & DELETED != 0
     }
 
+    /// Whether a running callback claimed the item's delete.
+    pub(crate) fn is_delete_claimed(&self) -> bool {
+        self.state.load(Ordering::Acquire) & DELETE_CLAIMED != 0
+    }
+
     /// The driver's `WdfWorkItem` gave the item up, for good.
     pub(crate) fn mark_ownerless(&self) {
         self.state.fetch_or(OWNERLESS, Ordering::AcqRel);

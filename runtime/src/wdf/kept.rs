@@ -69,7 +69,8 @@ pub struct WdfWorkItemRef<'p, R: Routine> {
 impl<'p, R: Routine> WdfWorkItemRef<'p, R> {
     /// The item of `R` that `parent` keeps, borrowed with it; `None` if it
     /// keeps none, or if that item was disposed (deleted with its parent,
-    /// which is being removed). The handle is read from the parent's own
+    /// which is being removed) or its callback deleted it
+    /// ([`RunningWdfWorkItem::delete`](super::RunningWdfWorkItem::delete)). The handle is read from the parent's own
     /// context space, so it cannot be stale: a later object at the same
     /// address has its own.
     ///
@@ -99,10 +100,14 @@ impl<'p, R: Routine> WdfWorkItemRef<'p, R> {
             // SAFETY: the slot holds the handle, so the parent's space still
             // holds its reference (the cleanup empties the slot under this
             // lock before releasing it): the item's memory and slot are live.
-            if unsafe { slot::<R>(handle.as_ptr()) }.is_deleted() {
+            let slot = unsafe { slot::<R>(handle.as_ptr()) };
+            // Disposed, or its callback claimed the delete it makes on return.
+            if slot.is_deleted() || slot.is_delete_claimed() {
                 return None;
             }
-            // SAFETY: a live item, as above; this reference keeps the item
+            // SAFETY: the item is live while the slot holds its handle (the
+            // parent's space holds a reference, released only after the slot
+            // is emptied under this lock); this reference keeps the item
             // and its context (dropped at the last reference) for as long as
             // the value lends them, past the parent's cleanup; given up in
             // `Drop`. IRQL DISPATCH_LEVEL (the slot's lock) is allowed.

@@ -91,10 +91,13 @@ impl<'a, R: WdfRoutine> RunningWdfWorkItem<'a, R> {
     /// the C pattern of the one-shot item (created, then given up and
     /// enqueued with [`WdfWorkItem::enqueue_and_leave`](super::WdfWorkItem::enqueue_and_leave),
     /// then deleted by its callback), so such items do not pile up under the
-    /// parent until it is removed. The item is disposed inside this call (an
-    /// enqueue from then on reports [`Enqueued::Deleted`]); its memory and
-    /// context stay until the callback returns (the framework's reference
-    /// for the call), then go with the framework's last reference.
+    /// parent until it is removed. ntwork makes the delete when the routine
+    /// returns, still inside the framework's callback (as C's delete at the
+    /// end of the routine): until then the item stays its parent's child, so
+    /// the parent, the context and everything borrowed from this call stay
+    /// as they were (a parent's removal still waits for this callback). From
+    /// this call on, an enqueue reports [`Enqueued::Deleted`]; the memory
+    /// and the context go with the framework's last reference.
     ///
     /// Returns `false` and deletes nothing if a `WdfWorkItem` still owns the
     /// item (its drop deletes it; a delete here would leave it dangling), if
@@ -105,17 +108,11 @@ impl<'a, R: WdfRoutine> RunningWdfWorkItem<'a, R> {
     /// the run that started last, and forgets it when any run returns, so
     /// that delete would wait for this very callback, for ever. A callback
     /// that requeues its item does not also delete it; its next run can.
-    #[must_use = "`false` means nothing was deleted: a `WdfWorkItem` still owns the item (give it up and enqueue it with `enqueue_and_leave`)"]
+    #[must_use = "`false` means nothing will be deleted: a `WdfWorkItem` still owns the item (give it up and enqueue it with `enqueue_and_leave`), or another run or enqueue came between"]
     pub fn delete(&self) -> bool {
+        // The callback below makes the delete once the routine returned.
         // SAFETY: by the invariants the item is live, its slot initialized.
-        if !unsafe { slot::<R>(self.handle) }.claim_delete(self.ends_at_start) {
-            return false;
-        }
-        // SAFETY: a live item (the invariants) that no `WdfWorkItem` owns
-        // and that is deleted once (the claim); the framework's reference for
-        // this call keeps its memory and context for `'a`.
-        unsafe { wdf_ffi::WdfObjectDelete(self.handle.cast()) };
-        true
+        unsafe { slot::<R>(self.handle) }.claim_delete(self.ends_at_start)
     }
 
     /// The handle.
@@ -153,5 +150,12 @@ pub(crate) unsafe extern "system" fn callback<R: WdfRoutine>(handle: WDFWORKITEM
     // body.
     let mut irql = unsafe { Passive::in_routine() };
     guard(|| R::run(&running, &mut irql));
+    if slot.is_delete_claimed() {
+        // SAFETY: this run claimed the item's one delete (only the one run in
+        // progress can, and no run starts after the claim), which no
+        // `WdfWorkItem` owns; the framework's reference for this callback
+        // keeps the item live; nothing borrowed from the call is left.
+        unsafe { wdf_ffi::WdfObjectDelete(handle.cast()) };
+    }
     slot.end_run();
 }
