@@ -59,6 +59,82 @@ fn ex_work_pending_at_unload_is_0xce_when_dispatched_into_the_unmapped_image() {
     );
 }
 
+/// What [`unloads_then_returns`] does: unloads its own driver (the image is
+/// unmapped while it runs), then, if given one, releases a rundown last.
+struct UnloadsWhileRunning {
+    driver: core::cell::Cell<Option<host::Driver>>,
+    rundown: *mut ffi::EX_RUNDOWN_REF,
+}
+
+unsafe extern "system" fn unloads_then_returns(context: *mut c_void) {
+    // SAFETY: the test passes a `UnloadsWhileRunning` that outlives the run.
+    let this = unsafe { &*context.cast::<UnloadsWhileRunning>() };
+    let driver = this.driver.take().expect("unloaded once");
+    assert_eq!(driver.unload(), Ok(()));
+    if !this.rundown.is_null() {
+        // SAFETY: the test acquired protection on it for this routine.
+        unsafe { ffi::ExReleaseRundownProtection(this.rundown) };
+    }
+}
+
+/// The image unmapped while its Ex routine runs: the routine's return lands
+/// in unmapped code, 0xCE, at the return.
+#[test]
+fn an_ex_routine_whose_image_goes_while_it_runs_is_0xce_at_its_return() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("gone-while-running");
+    let mut this = UnloadsWhileRunning {
+        driver: core::cell::Cell::new(Some(driver)),
+        rundown: null_mut(),
+    };
+    let mut item = Box::new(WORK_QUEUE_ITEM::new());
+    let context = (&raw mut this).cast::<c_void>();
+    // SAFETY: the boxed item and `this` outlive the run.
+    unsafe {
+        ffi::ExInitializeWorkItem(&mut *item, Some(unloads_then_returns), context);
+        ffi::ExQueueWorkItem(&mut *item, ffi::DelayedWorkQueue);
+    }
+    assert!(exec.run_next());
+    let routine = unloads_then_returns as *const () as usize;
+    assert_eq!(
+        exec.expect_bug_check(),
+        BugCheck::new(
+            bugcheck::DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS,
+            [routine, 8, routine, 0]
+        )
+    );
+}
+
+/// The same, but the routine's last kernel call releases a rundown: what is
+/// left of it in the image is its return, which the host takes as done
+/// before the unmap (ntwork's Ex trampolines end so; the residual window is
+/// a few instructions, scenarios.md row 14).
+#[test]
+fn an_ex_routine_whose_last_call_released_its_rundown_returns_without_0xce() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("released-last");
+    let mut rundown = Box::new(ffi::EX_RUNDOWN_REF::default());
+    // SAFETY: a fresh reference of this test, acquired once for the routine.
+    unsafe {
+        ffi::ExInitializeRundownProtection(&mut *rundown);
+        assert_eq!(ffi::ExAcquireRundownProtection(&mut *rundown), 1);
+    }
+    let mut this = UnloadsWhileRunning {
+        driver: core::cell::Cell::new(Some(driver)),
+        rundown: &mut *rundown,
+    };
+    let mut item = Box::new(WORK_QUEUE_ITEM::new());
+    let context = (&raw mut this).cast::<c_void>();
+    // SAFETY: the boxed item, `this` and the rundown outlive the run.
+    unsafe {
+        ffi::ExInitializeWorkItem(&mut *item, Some(unloads_then_returns), context);
+        ffi::ExQueueWorkItem(&mut *item, ffi::DelayedWorkQueue);
+    }
+    assert!(exec.run_next());
+    assert!(!exec.is_image_mapped("released-last"));
+    assert_eq!(exec.bug_check(), None);
+}
+
 /// An `IO_WORKITEM_ROUTINE_EX` that records whether its image was mapped,
 /// then frees its own item.
 unsafe extern "system" fn free_self(_: *mut c_void, context: *mut c_void, item: ffi::PIO_WORKITEM) {

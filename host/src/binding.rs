@@ -2,7 +2,7 @@
 //! most one (its creator, a worker of it, or `Executive::enter`), and a call
 //! from a thread bound to none aborts with a message, never a silent drop.
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::fmt;
 use core::marker::PhantomData;
 use std::io::Write as _;
@@ -12,6 +12,22 @@ use crate::state::Inner;
 
 std::thread_local! {
     static BOUND: RefCell<Option<Arc<Inner>>> = const { RefCell::new(None) };
+    /// Whether the thread's last kernel call was `ExReleaseRundownProtection`
+    /// (every call that reaches the executive clears it).
+    static RELEASED_LAST: Cell<bool> = const { Cell::new(false) };
+}
+
+/// `ExReleaseRundownProtection` was the calling thread's last kernel call.
+pub(crate) fn note_release() {
+    let _ = RELEASED_LAST.try_with(|last| last.set(true));
+}
+
+/// Whether the calling thread's last kernel call was
+/// `ExReleaseRundownProtection`; clears it.
+pub(crate) fn take_released_last() -> bool {
+    RELEASED_LAST
+        .try_with(|last| last.replace(false))
+        .unwrap_or(false)
 }
 
 /// Binds the calling thread to `inner`; returns the previous binding.
@@ -32,6 +48,7 @@ fn bound() -> Option<Arc<Inner>> {
 /// A kernel call from a thread bound to no live executive has nowhere to go:
 /// rather than drop it silently, the host says so and aborts the process.
 pub(crate) fn current() -> Arc<Inner> {
+    let _ = RELEASED_LAST.try_with(|last| last.set(false));
     bound().unwrap_or_else(|| {
         let thread = std::thread::current();
         let _ = writeln!(

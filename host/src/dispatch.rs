@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use ntwork_sys::{self as ffi, PASSIVE_LEVEL};
 
-use crate::binding::bind;
+use crate::binding::{bind, take_released_last};
 use crate::bugcheck::{
     APC_INDEX_MISMATCH, BugCheck, DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS,
     HOST_EAGER_WAIT_TIMEOUT, HOST_WORKER_STARVATION, WORKER_THREAD_RETURNED_AT_BAD_IRQL,
@@ -227,12 +227,17 @@ fn image_gone(st: &State, entry: &Entry) -> bool {
 fn run_taken(inner: &Inner, taken: Taken) {
     irql::set_irql(PASSIVE_LEVEL);
     let previous = crate::panics::enter_routine(taken.entry.routine);
+    // Whether the routine's last kernel call released a rundown: then what
+    // is left of it in the image is its return (below).
+    let mut left_at_release = false;
     if let Some(routine) = taken.routine {
+        take_released_last();
         with_driver_context(inner, taken.entry.driver, || {
             // SAFETY: the routine and parameter were stored by the queueing
             // caller, who guarantees they form a valid call (the
             // ExInitializeWorkItem / ExQueueWorkItem contract).
-            unsafe { routine(taken.parameter) }
+            unsafe { routine(taken.parameter) };
+            left_at_release = take_released_last();
         });
     }
     crate::panics::leave_routine(previous);
@@ -259,9 +264,14 @@ fn run_taken(inner: &Inner, taken: Taken) {
             ],
         );
         inner.raise_locked(&mut st, bad);
-    } else if image_gone(&st, &taken.entry) {
+    } else if image_gone(&st, &taken.entry) && !left_at_release {
         // The image was unmapped while its Ex routine ran: the return lands
-        // in unmapped code.
+        // in unmapped code. Not after a routine whose last kernel call
+        // released the rundown its unload waited for (ntwork's trampolines):
+        // what runs of it in the image after the unload's wait returned is
+        // its return, a few instructions against the unload path's
+        // thousands, so the host takes it as done before the unmap (the
+        // window README and design.md name; scenarios.md row 14).
         let r = taken.entry.routine;
         inner.raise_locked(
             &mut st,

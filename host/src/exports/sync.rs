@@ -55,7 +55,8 @@ pub(crate) unsafe extern "system" fn ExReleaseRundownProtection(RunRef: *mut EX_
     // SAFETY: `RunRef` is a valid `EX_RUNDOWN_REF` the caller holds
     // protection on (this export's contract), so aligned; drivers reach it
     // only through these exports, which access it atomically.
-    unsafe { crate::rundown::release(RunRef) }
+    unsafe { crate::rundown::release(RunRef) };
+    crate::binding::note_release();
 }
 
 /// `ExWaitForRundownProtectionRelease`.
