@@ -141,8 +141,10 @@ fn a_device_dropped_inside_its_own_io_routine_waits_for_the_routines_guard() {
     let irql = Passive::on_host();
     let device = Device::create(driver, Witness(&IN_ROUTINE_DROPS), options(), &irql).unwrap();
     let host = host_driver.device(device.object().as_raw()).unwrap();
-    drops_its_own_device::queue(device.object(), 0, WorkQueue::Delayed, &irql).unwrap();
+    // The owner is where the routine takes it from before the routine can run.
     *IN_ROUTINE_SLOT.lock().unwrap() = Some(device);
+    let object = DeviceObject::of(&host);
+    drops_its_own_device::queue(object, 0, WorkQueue::Delayed, &irql).unwrap();
     exec.wait_idle();
     assert!(IN_ROUTINE_DROPPED.load(Ordering::SeqCst));
     assert_eq!(exec.bug_check(), None);
