@@ -76,11 +76,12 @@ pub trait AtMostDispatch: Irql {}
 )]
 pub trait AtMostApc: AtMostDispatch {}
 
-/// A proof that the IRQL is `PASSIVE_LEVEL`: what a flush needs.
+/// A proof that the IRQL is `PASSIVE_LEVEL`: what a flush and a device's
+/// delete need.
 #[diagnostic::on_unimplemented(
     message = "this call waits for a routine, so it needs PASSIVE_LEVEL; this code holds a `{Self}` proof",
     label = "the IRQL this code runs at is too high",
-    note = "flush from a PASSIVE_LEVEL path (DriverUnload, a work-item routine, EvtDeviceD0Exit), not from a DPC, under a spin lock or in a guarded region"
+    note = "call it from a PASSIVE_LEVEL path (DriverUnload, IRP_MN_REMOVE_DEVICE, a work-item routine, EvtDeviceD0Exit), not from a DPC, under a spin lock or in a guarded region; a DPC queues a work item that does it"
 )]
 pub trait AtPassive: AtMostApc {}
 

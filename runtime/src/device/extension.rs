@@ -6,6 +6,7 @@ use core::marker::PhantomData;
 use core::ops::Deref;
 use core::ptr::NonNull;
 
+use super::DeviceExtension;
 use super::header::{Header, header_of};
 use crate::held;
 use crate::irql::{AtMostDispatch, verify};
@@ -31,7 +32,7 @@ impl DeviceObject {
     /// and the thread that holds it must not delete the device. A guard that
     /// is never dropped (`mem::forget`) makes the delete wait forever, as a
     /// rundown acquisition never released does in C: safe, but a hang.
-    pub fn extension<E: Send + Sync + 'static>(
+    pub fn extension<E: DeviceExtension>(
         &self,
         irql: &impl AtMostDispatch,
     ) -> Option<ExtensionRef<'_, E>> {
