@@ -79,6 +79,8 @@ impl Executive {
     /// A routine that waits for something the queueing thread holds cannot
     /// finish before the queue call returns: after the starvation limit the
     /// host reports [`HOST_EAGER_WAIT_TIMEOUT`](crate::bugcheck::HOST_EAGER_WAIT_TIMEOUT).
+    /// A DPC that queues an item under a `SpinLock` the routine also takes
+    /// is such a case: test it on [`new`](Self::new) or [`manual`](Self::manual).
     /// Binds the calling thread.
     pub fn eager() -> Executive {
         Self::bound_new(Mode::Eager)
@@ -87,6 +89,13 @@ impl Executive {
     /// A deterministic executive: nothing runs until the test calls
     /// [`run_next`](Self::run_next) or [`run_until_idle`](Self::run_until_idle).
     /// Binds the calling thread.
+    ///
+    /// So a wait for work still pending (a reusable item's `flush`, the
+    /// unload's wait for a `Rundown`) could never end: it stops the
+    /// executive with
+    /// [`HOST_MANUAL_WAIT_BLOCKS`](crate::bugcheck::HOST_MANUAL_WAIT_BLOCKS)
+    /// and returns, and the calls after it do nothing. Run the work first
+    /// (`run_until_idle`), then take the remove or unload path.
     pub fn manual() -> Executive {
         Self::bound_new(Mode::Manual)
     }
