@@ -174,6 +174,10 @@ fn a_routine_waiting_for_the_queueing_thread_is_a_host_diagnostic_not_a_hang() {
     assert_eq!(stop.code, bugcheck::HOST_EAGER_WAIT_TIMEOUT);
     assert!(stop.is_host_diagnostic());
     assert!(stop.parameters[2] >= 100, "milliseconds waited");
+    assert_eq!(
+        stop.parameters[1], wait_for_queuer as *const () as usize,
+        "the routine, which is running"
+    );
     RELEASED.store(true, Ordering::SeqCst);
     exec.wait_idle();
 }

@@ -117,11 +117,7 @@ pub(crate) fn eager_wait(inner: &Inner, id: u64) {
         let limit = st.workers.starvation_limit;
         let waited = started.elapsed();
         if waited >= limit {
-            let routine = st
-                .queues
-                .entries()
-                .find(|e| e.id == id)
-                .map_or(0, |e| e.routine);
+            let routine = st.queues.routine_of(id);
             let ms = usize::try_from(waited.as_millis()).unwrap_or(usize::MAX);
             let bad = BugCheck::new(HOST_EAGER_WAIT_TIMEOUT, [id as usize, routine, ms, 0]);
             inner.raise_locked(&mut st, bad);
@@ -205,7 +201,7 @@ fn take_locked(inner: &Inner, st: &mut State, queue: Option<usize>) -> Option<Ta
         );
         return None;
     }
-    st.queues.running.push(entry.id);
+    st.queues.running.push((entry.id, entry.routine));
     Some(Taken {
         entry,
         routine,
@@ -244,7 +240,7 @@ fn run_taken(inner: &Inner, taken: Taken) {
     let returned_at = irql::set_irql(PASSIVE_LEVEL);
     let critical = irql::reset_critical_region();
     let mut st = inner.lock();
-    st.queues.running.retain(|&id| id != taken.entry.id);
+    st.queues.running.retain(|&(id, _)| id != taken.entry.id);
     inner.items_run.fetch_add(1, Ordering::SeqCst);
     let worker_routine = taken.entry.worker_routine;
     if critical != 0 {

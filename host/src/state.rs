@@ -113,8 +113,8 @@ pub(crate) struct Queues {
     pub(crate) ready: Vec<VecDeque<Entry>>,
     /// Addresses of queued `WORK_QUEUE_ITEM`s.
     pub(crate) queued: BTreeSet<usize>,
-    /// Ids of the items being run.
-    pub(crate) running: Vec<u64>,
+    /// The items being run: their ids and routines.
+    pub(crate) running: Vec<(u64, usize)>,
     /// The last id given out.
     pub(crate) next_id: u64,
 }
@@ -141,7 +141,17 @@ impl Queues {
 
     /// Whether the item numbered `id` is queued or running.
     pub(crate) fn outstanding(&self, id: u64) -> bool {
-        self.running.contains(&id) || self.entries().any(|e| e.id == id)
+        self.running.iter().any(|&(running, _)| running == id) || self.entries().any(|e| e.id == id)
+    }
+
+    /// The routine of the item numbered `id`, queued or running (0: neither).
+    pub(crate) fn routine_of(&self, id: u64) -> usize {
+        self.running
+            .iter()
+            .find(|&&(running, _)| running == id)
+            .map(|&(_, routine)| routine)
+            .or_else(|| self.entries().find(|e| e.id == id).map(|e| e.routine))
+            .unwrap_or(0)
     }
 }
 
