@@ -6,11 +6,24 @@ use core::marker::PhantomData;
 use core::ops::Deref;
 use core::ptr::NonNull;
 
-use super::DeviceExtension;
 use super::header::{Header, header_of};
 use crate::held;
 use crate::irql::{AtMostDispatch, verify};
 use crate::objects::DeviceObject;
+
+/// What a device's extension must be: `Send + Sync + 'static`, because the
+/// device's DPCs, dispatch routines and work-item routines use it on other
+/// threads, for as long as the device lives. Every such type is one; the trait
+/// makes an extension that is not one error, at the call that makes the
+/// device (or looks the extension up), that says why and names the fix.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a device extension: the device's DPCs and routines share it between threads",
+    label = "not `Send + Sync`",
+    note = "keep what the DPC and the routines change in atomics or a `SpinLock`, not a `Cell` or `RefCell`; a raw pointer (a register block, a buffer from C) goes in a newtype that implements `Send` and `Sync`, with a `// SAFETY:` comment saying why every thread may use it"
+)]
+pub trait DeviceExtension: Send + Sync + 'static {}
+
+impl<E: Send + Sync + 'static> DeviceExtension for E {}
 
 impl DeviceObject {
     /// The extension of type `E` that [`Device::create`](super::Device::create) gave this device,

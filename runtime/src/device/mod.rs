@@ -42,7 +42,7 @@ mod extension;
 mod header;
 mod options;
 
-pub use extension::ExtensionRef;
+pub use extension::{DeviceExtension, ExtensionRef};
 pub use options::{CreateDeviceError, DeviceOptions};
 
 use core::any::TypeId;
@@ -58,20 +58,6 @@ use crate::objects::{DeviceObject, DriverObject};
 use crate::rundown::Drain;
 use delete::{DeleteOnDrop, delete_now, queue_delete};
 use header::{HEADER, Header, MAGIC, extension_size, header_of};
-
-/// What a device's extension must be: `Send + Sync + 'static`, because the
-/// device's DPCs, dispatch routines and work-item routines use it on other
-/// threads, for as long as the device lives. Every such type is one; the trait
-/// makes an extension that is not one error, at the call that makes the
-/// device (or looks the extension up), that says why and names the fix.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a device extension: the device's DPCs and routines share it between threads",
-    label = "not `Send + Sync`",
-    note = "keep what the DPC and the routines change in atomics or a `SpinLock`, not a `Cell` or `RefCell`; a raw pointer (a register block, a buffer from C) goes in a newtype that implements `Send` and `Sync`, with a `// SAFETY:` comment saying why every thread may use it"
-)]
-pub trait DeviceExtension: Send + Sync + 'static {}
-
-impl<E: Send + Sync + 'static> DeviceExtension for E {}
 
 /// A device object this driver created, with its extension `E`: what C keeps
 /// in `DEVICE_OBJECT.DeviceExtension`, typed, initialized after
