@@ -235,17 +235,13 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
     pub fn enqueue_and_leave(self, irql: &impl AtMostDispatch) -> Enqueued {
         verify(irql, "WdfWorkItem::enqueue_and_leave");
         let handle = self.handle.as_ptr();
-        // SAFETY: by the invariants the item is live and its slot
-        // initialized, while this value holds the creation reference.
-        unsafe { slot::<R>(handle) }.mark_ownerless();
-        // SAFETY: the item is live and its slot initialized (this value
-        // still holds the creation reference); the callback this may start
+        self.leave_to_parent();
+        // SAFETY: the item is live and its slot initialized: the parent,
+        // borrowed for 'p (not deleted during it), owns it now, and no
+        // callback of it has run to delete it. The callback this may start
         // can delete the item (it is ownerless now), after which nothing here
         // touches it.
-        let enqueued = unsafe { enqueue::<R>(handle) };
-        // The parent owns it from here: no drop of ours deletes it.
-        core::mem::forget(self);
-        enqueued
+        unsafe { enqueue::<R>(handle) }
     }
 
     /// Leaves the item to its parent, as [`leave_to_parent`](Self::leave_to_parent),
@@ -295,13 +291,10 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
         // wrote and the reference taken above.
         slot.handle
             .store(handle, core::sync::atomic::Ordering::Release);
-        // SAFETY: by the invariants the item is live and its slot
-        // initialized; this value still holds the creation reference.
-        unsafe { super::context::slot::<R>(handle) }.mark_ownerless();
         // INVARIANT (of `WdfWorkItemRef::kept`): from here the framework alone
         // deletes the item, with its parent, and the parent's space holds a
         // reference on it until the parent's cleanup.
-        core::mem::forget(self);
+        self.leave_to_parent();
         Ok(())
     }
 }
