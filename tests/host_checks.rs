@@ -18,7 +18,7 @@ unsafe extern "system" fn stay_in_critical_region(_: *mut c_void) {
 }
 
 unsafe extern "system" fn critical_region_and_dispatch(_: *mut c_void) {
-    // SAFETY: as above.
+    // SAFETY: no preconditions; the routine leaves the region unbalanced on purpose.
     unsafe { ffi::KeEnterCriticalRegion() };
     host::raise_irql(ffi::DISPATCH_LEVEL);
 }

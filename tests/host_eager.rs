@@ -88,7 +88,7 @@ fn an_io_item_is_freed_by_its_routine_before_the_queue_call_returns() {
                 "IoTryQueueWorkItem is TRUE on an eager executive"
             );
         } else {
-            // SAFETY: as above.
+            // SAFETY: allocated, not queued; the routine frees it.
             unsafe { ffi::IoQueueWorkItemEx(item, Some(free_own), ffi::DelayedWorkQueue, context) };
         }
         assert_eq!(

@@ -69,7 +69,8 @@ unsafe extern "system" fn io_countdown(
         seen.borrow_mut()
             .push((io_object as usize, context as usize, references_now()))
     });
-    // SAFETY: as above; requeueing a dequeued item is legal.
+    // SAFETY: the item the kernel passed to this routine, which it owns now;
+    // requeueing a dequeued item is legal.
     unsafe {
         if context as usize > 1 {
             ffi::IoQueueWorkItemEx(
@@ -129,7 +130,7 @@ fn io_work_references_the_device_until_the_routine_returns() {
 fn an_ex_routine_may_free_its_own_io_workitem() {
     let (exec, device) = setup();
     let item = allocate(&device);
-    // SAFETY: as above.
+    // SAFETY: an item of this executive's device, not queued; its routine frees it.
     unsafe {
         ffi::IoQueueWorkItemEx(
             item,
@@ -151,7 +152,7 @@ fn an_ex_routine_may_free_its_own_io_workitem() {
 fn an_ex_routine_may_requeue_its_own_io_workitem() {
     let (exec, device) = setup();
     let item = allocate(&device);
-    // SAFETY: as above.
+    // SAFETY: an item of this executive's device, not queued; its routine requeues it.
     unsafe {
         ffi::IoQueueWorkItemEx(
             item,
@@ -178,7 +179,7 @@ fn an_ex_routine_may_requeue_its_own_io_workitem() {
 fn freeing_a_queued_io_workitem_is_worker_invalid_2() {
     let (exec, device) = setup();
     let item = allocate(&device);
-    // SAFETY: as above; the free is the misuse under test.
+    // SAFETY: an item of this executive's device, not queued before; the free is the misuse under test.
     unsafe {
         ffi::IoQueueWorkItem(item, Some(io_record), ffi::DelayedWorkQueue, null_mut());
         ffi::IoFreeWorkItem(item);
@@ -199,7 +200,7 @@ fn freeing_a_queued_io_workitem_is_worker_invalid_2() {
 fn queueing_a_queued_io_workitem_is_worker_invalid_1() {
     let (exec, device) = setup();
     let item = allocate(&device);
-    // SAFETY: as above; the second queue is the misuse under test.
+    // SAFETY: an item of this executive's device, not queued before; the second queue is the misuse under test.
     unsafe {
         ffi::IoQueueWorkItem(item, Some(io_record), ffi::DelayedWorkQueue, null_mut());
         ffi::IoQueueWorkItem(item, Some(io_record), ffi::DelayedWorkQueue, null_mut());
@@ -280,7 +281,8 @@ fn embedded_io_workitems_run_on_a_device_or_a_driver_object_whose_plain_routine_
         }
         assert_eq!(exec.io_work_items_outstanding(), 1);
         assert_eq!(exec.run_until_idle(), 1);
-        // SAFETY: as above.
+        // SAFETY: the item initialized in `block` above, which has run: not
+        // queued; the block, from `host::pool`, is freed once with its layout.
         unsafe {
             ffi::IoUninitializeWorkItem(block.cast());
             host::pool::free(block, layout);
@@ -321,7 +323,7 @@ fn allocating_and_queueing_at_dispatch_level_is_allowed() {
     host::at_dispatch_level(|| {
         let item = allocate(&device);
         assert!(!item.is_null());
-        // SAFETY: as above.
+        // SAFETY: the item just allocated for this executive's device, not queued.
         unsafe {
             ffi::IoQueueWorkItemEx(
                 item,
@@ -400,7 +402,7 @@ fn try_queue_under_fault_queues_nothing_and_keeps_no_reference() {
     let (exec, device) = setup();
     let item = allocate(&device);
     exec.fail_allocations(FaultSite::TryQueue, FailurePlan::Next(1));
-    // SAFETY: as above.
+    // SAFETY: an item of this executive's device, not queued.
     let queued = unsafe {
         ffi::IoTryQueueWorkItem(
             item,
@@ -411,7 +413,7 @@ fn try_queue_under_fault_queues_nothing_and_keeps_no_reference() {
     };
     assert_eq!(queued, 0);
     assert_eq!((exec.pending(), device.reference_count()), (0, 1));
-    // SAFETY: as above.
+    // SAFETY: the same item, still not queued (the faulted try queued nothing).
     let queued = unsafe {
         ffi::IoTryQueueWorkItem(
             item,

@@ -295,7 +295,7 @@ fn allocating_a_driver_object_extension_above_dispatch_level_is_a_host_diagnosti
     assert!(!extension.is_null());
     assert_eq!(exec.bug_check(), None);
     let old = ntwork_host::raise_irql(ffi::HIGH_LEVEL);
-    // SAFETY: as above.
+    // SAFETY: the loaded driver's object; a valid out pointer.
     let status = unsafe {
         ffi::IoAllocateDriverObjectExtension(driver.as_raw(), key(&KEY_B), 8, &mut extension)
     };

@@ -42,12 +42,12 @@ fn a_wait_that_must_block_above_apc_level_is_a_host_diagnostic() {
     // SAFETY: a valid EX_RUNDOWN_REF, used by this thread only.
     ntwork_host::at_dispatch_level(|| unsafe { ffi::ExWaitForRundownProtectionRelease(r) });
     assert_eq!(exec.bug_check(), None);
-    // SAFETY: as above.
+    // SAFETY: a valid EX_RUNDOWN_REF, used by this thread only; no holder.
     unsafe {
         ffi::ExReInitializeRundownProtection(r);
         assert_eq!(ffi::ExAcquireRundownProtection(r), 1);
     }
-    // SAFETY: as above; a holder remains, so the wait would block.
+    // SAFETY: a valid EX_RUNDOWN_REF, used by this thread only; a holder remains, so the wait would block.
     ntwork_host::at_dispatch_level(|| unsafe { ffi::ExWaitForRundownProtectionRelease(r) });
     let stop = exec.expect_bug_check();
     assert_eq!(stop.code, bugcheck::HOST_IRQL_TOO_HIGH);

@@ -192,7 +192,7 @@ fn enter_binds_a_spawned_thread_until_the_guard_drops() {
     drop(other);
     // After `other` dropped, this thread is bound to `exec` again.
     let mut again = items(1, bump, parameter);
-    // SAFETY: as above.
+    // SAFETY: the item and counter outlive the run below.
     unsafe { ffi::ExQueueWorkItem(&mut again[0], ffi::NormalWorkQueue) };
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!(counter.load(Ordering::SeqCst), 2);

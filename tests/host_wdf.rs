@@ -421,7 +421,7 @@ unsafe extern "system" fn enqueue_in_cleanup(object: WDFOBJECT) {
     log("cleanup");
     // SAFETY: the item being deleted (its disposal started before cleanup).
     unsafe { w::WdfWorkItemEnqueue(object.cast()) };
-    // SAFETY: as above.
+    // SAFETY: the item being deleted, whose memory lives through its cleanup.
     let parent = unsafe { w::WdfWorkItemGetParentObject(object.cast()) };
     log(if parent.is_null() {
         "parent gone"

@@ -50,7 +50,7 @@ unsafe extern "system" fn first(parameter: *mut c_void) {
 }
 
 unsafe extern "system" fn second(parameter: *mut c_void) {
-    // SAFETY: as above.
+    // SAFETY: the test's `Pair`, alive until `wait_idle`.
     let pair = unsafe { &*parameter.cast::<Pair>() };
     pair.second_ran.set();
 }
@@ -235,7 +235,7 @@ fn threaded_try_queue_is_false_while_every_worker_is_busy() {
     gate.open.set();
     exec.wait_idle();
     assert!(wait_until(Duration::from_secs(5), || {
-        // SAFETY: as above; not queued (the last try returned FALSE or ran).
+        // SAFETY: the item allocated above; not queued (the last try returned FALSE or ran).
         let queued = unsafe {
             ffi::IoTryQueueWorkItem(item, Some(io_nothing), ffi::DelayedWorkQueue, null_mut())
         };

@@ -128,7 +128,7 @@ fn a_missing_parent_and_an_incompatible_level_are_the_frameworks_statuses() {
     // A config of the wrong size.
     config.Size = 8;
     attributes.ParentObject = handle.as_raw().cast();
-    // SAFETY: as above.
+    // SAFETY: valid pointers; the host's table is bound.
     let status = unsafe { w::WdfWorkItemCreate(&mut config, &mut attributes, &mut item) };
     assert_eq!(status, w::STATUS_INFO_LENGTH_MISMATCH);
     assert_eq!(exec.bug_check(), None);

@@ -261,14 +261,15 @@ pub unsafe extern "system" fn ExInitializeRundownProtection(r: *mut EX_RUNDOWN_R
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub unsafe extern "system" fn ExReInitializeRundownProtection(r: *mut EX_RUNDOWN_REF) {
-    // SAFETY: as above.
+    // SAFETY: the caller's rundown reference.
     unsafe { (*r).Count = 0 }
 }
 
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub unsafe extern "system" fn ExAcquireRundownProtection(r: *mut EX_RUNDOWN_REF) -> BOOLEAN {
-    // SAFETY: as above; the kernel's encoding: 2 per holder, bit 0 = running down.
+    // SAFETY: the caller's rundown reference; the kernel's encoding: 2 per
+    // holder, bit 0 = running down.
     unsafe {
         if (*r).Count & 1 != 0 {
             return 0;
@@ -281,21 +282,21 @@ pub unsafe extern "system" fn ExAcquireRundownProtection(r: *mut EX_RUNDOWN_REF)
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub unsafe extern "system" fn ExReleaseRundownProtection(r: *mut EX_RUNDOWN_REF) {
-    // SAFETY: as above.
+    // SAFETY: the caller's rundown reference, on which it holds protection.
     unsafe { (*r).Count -= 2 }
 }
 
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub unsafe extern "system" fn ExWaitForRundownProtectionRelease(r: *mut EX_RUNDOWN_REF) {
-    // SAFETY: as above.
+    // SAFETY: the caller's rundown reference (single-threaded: no holder to wait for).
     unsafe { (*r).Count |= 1 }
 }
 
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub unsafe extern "system" fn ExRundownCompleted(r: *mut EX_RUNDOWN_REF) {
-    // SAFETY: as above.
+    // SAFETY: the caller's rundown reference.
     unsafe { (*r).Count = 1 }
 }
 

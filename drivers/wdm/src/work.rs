@@ -107,7 +107,8 @@ impl Port {
     pub fn link_changed(&self, irql: &impl AtMostDispatch) {
         let raw = self.parked.swap(core::ptr::null_mut(), Ordering::AcqRel);
         if !raw.is_null() {
-            // SAFETY: as in `free_parked`.
+            // SAFETY: only `park` stores into `parked`, an `into_raw` of a
+            // `watch_link` item, and the swap took it out once.
             let item = unsafe { IoWorkItem::<watch_link>::from_raw(raw) };
             item.queue((), WorkQueue::Delayed, irql);
         }

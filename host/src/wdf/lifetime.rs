@@ -194,7 +194,9 @@ unsafe extern "system" fn deferred_destroy(
     io: PIO_WORKITEM,
 ) {
     destroy(context.addr());
-    // SAFETY: as in `deferred_delete`.
+    // SAFETY: this routine's own IO_WORKITEM, allocated for this one run;
+    // freeing it in its routine is allowed (the queue's reference on the
+    // driver object lasts until the routine returns).
     unsafe { ffi::IoFreeWorkItem(io) };
 }
 

@@ -161,7 +161,7 @@ unsafe extern "system" fn add_device(driver: PDRIVER_OBJECT, _pdo: PDEVICE_OBJEC
     };
     // SAFETY: a field of that extension; only its address is taken.
     let timer = unsafe { &raw mut (*extension).timer };
-    // SAFETY: as above.
+    // SAFETY: another field of that extension; only its address is taken.
     let dpc = unsafe { &raw mut (*extension).dpc };
     // SAFETY: the extension's DPC storage, nonpaged and alive until
     // `IoDeleteDevice`; the context is this device, which outlives every
@@ -242,7 +242,8 @@ unsafe extern "system" fn remove_devices(driver: PDRIVER_OBJECT) {
         let timer = unsafe { &raw mut (*extension).timer };
         // SAFETY: the timer `add_device` initialized and set.
         unsafe { KeCancelTimer(timer) };
-        // SAFETY: as above, the device is live.
+        // SAFETY: a live device of this driver; its `NextDevice` is read
+        // before any device is deleted.
         next = unsafe { (*next).NextDevice };
     }
     // SAFETY: PASSIVE_LEVEL; no precondition beyond it.
