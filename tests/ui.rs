@@ -20,11 +20,30 @@ fn ui() {
 /// Fail cases whose pinned output has more than one error, with the count.
 /// Every other case must give exactly one: a mistake is one error, so a
 /// cascade cannot come back unnoticed.
-const SEVERAL: &[(&str, usize, &str)] = &[(
-    "several_errors",
-    4,
-    "four independent mistakes, each reported at its own token",
-)];
+const SEVERAL: &[(&str, usize, &str)] = &[
+    (
+        "several_errors",
+        4,
+        "four independent mistakes, each reported at its own token",
+    ),
+    // Known bad: one mistake, several errors. Pinned so a fix shows up as a
+    // changed count; each should become one error (see the case's comment).
+    (
+        "device_option",
+        2,
+        "KNOWN BAD: `Option<&DeviceObject>` is not seen as the device",
+    ),
+    (
+        "same_name_twice",
+        9,
+        "KNOWN BAD: two routines of one name, every generated item conflicts",
+    ),
+    (
+        "name_clash_with_struct",
+        3,
+        "KNOWN BAD: a routine named as an existing type",
+    ),
+];
 
 #[test]
 fn each_fail_case_is_one_error() {

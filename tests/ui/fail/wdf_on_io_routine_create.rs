@@ -1,0 +1,18 @@
+//! KNOWN BAD (text): `create` called on a device routine: E0599 'no function
+//! create', not naming `#[work_item(wdf)]`.
+use ntwork::irql::Passive;
+use ntwork::wdf::{Serialization, WdfDevice};
+use ntwork::{DeviceObject, work_item};
+
+#[work_item(device)]
+fn reset(device: &DeviceObject, attempts: u32) {
+    let _ = (device, attempts);
+}
+
+fn add(device: &WdfDevice, irql: &Passive<'_>) {
+    let _ = reset::create(device, 3, Serialization::None, irql);
+}
+
+fn main() {
+    let _ = add;
+}
