@@ -29,9 +29,7 @@ impl Parse for ItemFn {
             Some((TokenTree::Group(group), rest)) if group.delimiter() == Delimiter::Brace => {
                 Ok((group, rest))
             }
-            _ => Err(cursor.error(
-                "`#[work_item]` needs a function with a body: `fn name(context: C) { ... }`",
-            )),
+            _ => Err(cursor.error("expected the function's body: `fn name(context: C) { ... }`")),
         })?;
         if !input.is_empty() {
             return Err(input.error("unexpected tokens after the function body"));

@@ -24,6 +24,18 @@ pub(super) fn checked(
     } else {
         Checked::Valid
     };
+    // A boxed trait object without `+ Send`: rustc would report the bare
+    // `dyn` type deep inside `Box`, without the runtime's note.
+    if !borrowed
+        && checked == Checked::Valid
+        && let Some(fix) = unsendable_trait_object(ty)
+    {
+        errors.push(error(
+            ty,
+            format!("a work item's context moves to a system worker thread, so it must be `Send`, and a trait object is only if it says so: write `{fix}`"),
+        ));
+        checked = Checked::Invalid;
+    }
     // A context that is not `Send` (a raw pointer, an `Rc`) is the runtime's
     // one error, at the user's type (`ntwork::WorkContext`, which names the
     // fix), and the generated items keep the type, so no call adds another.
@@ -75,6 +87,45 @@ pub(super) fn check_lifetime(lifetime: &Lifetime, declared: &[String], errors: &
             "a work item's context must be `'static`: it is used later, on a system worker thread, after the caller has returned, so it cannot borrow for `{lifetime}`; use an owned type (`String`, `Box<T>`, `Arc<T>`)"
         ),
     ));
+}
+
+/// `Box<dyn Trait>` without `Send`, or `Arc<dyn Trait>` without `Send` and
+/// `Sync`: the type written with the bounds it needs.
+fn unsendable_trait_object(ty: &Type) -> Option<String> {
+    use quote::ToTokens;
+    let Type::Path(path) = peel(ty) else {
+        return None;
+    };
+    let segment = path.path.segments.last()?;
+    let needs: &[&str] = match segment.ident.to_string().as_str() {
+        "Box" => &["Send"],
+        "Arc" => &["Send", "Sync"],
+        _ => return None,
+    };
+    let PathArguments::AngleBracketed(angle) = &segment.arguments else {
+        return None;
+    };
+    let [GenericArgument::Type(inner)] = angle.args.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let Type::TraitObject(object) = peel(inner) else {
+        return None;
+    };
+    let has = |name: &str| {
+        object.bounds.iter().any(|bound| {
+            matches!(bound, TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| s.ident == name))
+        })
+    };
+    let missing: Vec<&str> = needs.iter().copied().filter(|name| !has(name)).collect();
+    if missing.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{}<{} + {}>",
+        segment.ident,
+        object.to_token_stream(),
+        missing.join(" + ")
+    ))
 }
 
 /// A raw pointer or an `Rc`: what a ported C routine's context often is, and

@@ -4,7 +4,7 @@
 //! lends the body that proof; the routine's ABI is unchanged.
 
 use quote::quote;
-use syn::{PatType, Type};
+use syn::{PatType, Type, TypeParamBound};
 
 use super::syntax::{error, last_segment, peel, positions};
 use crate::errors::Errors;
@@ -54,6 +54,13 @@ fn check(ty: &Type, errors: &mut Errors) {
         ));
         return;
     };
+    if let Type::ImplTrait(bound) = peel(&reference.elem) {
+        errors.push(error(
+            bound,
+            format!("a work-item routine is lent a concrete proof, not any proof of a level (`impl AtPassive` is for helpers the routine calls): take {SHAPE}"),
+        ));
+        return;
+    }
     if let Some(level) = proof_level(&reference.elem)
         && level != "Passive"
     {
@@ -72,8 +79,19 @@ fn proof_level(ty: &Type) -> Option<&'static str> {
     while let Type::Reference(reference) = ty {
         ty = peel(&reference.elem);
     }
+    if let Type::ImplTrait(bound) = ty {
+        // `impl AtPassive` (or `AtMostApc`, `AtMostDispatch`): a helper's
+        // proof, written on a routine.
+        let proof = bound.bounds.iter().any(|bound| {
+            matches!(bound, TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| PROOF_TRAITS.iter().any(|name| s.ident == name)))
+        });
+        return proof.then_some("Passive");
+    }
     let segment = last_segment(ty)?;
     ["Passive", "Apc", "Dispatch"]
         .into_iter()
         .find(|level| segment.ident == level)
 }
+
+/// The traits a helper takes its proof as (`irql: &impl AtPassive`).
+const PROOF_TRAITS: [&str; 3] = ["AtPassive", "AtMostApc", "AtMostDispatch"];

@@ -31,7 +31,13 @@ pub(crate) fn routine(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option
     let role = match role::choose(args, &sig.params, errors) {
         Choice::Ex(unload) => Role::Ex(shape::ex(&sig, unload, errors)),
         Choice::Io(object, at) => Role::Io(shape::io(&item.sig.ident, &sig, object, &at, errors)),
-        Choice::Wdf(parent) => Role::Wdf(shape::wdf(&sig, parent, errors)),
+        Choice::Wdf(parent) => Role::Wdf(shape::wdf(
+            &item.sig.ident,
+            item.sig.paren_token.span.join(),
+            &sig,
+            parent,
+            errors,
+        )),
     };
     Some(Routine {
         vis: item.vis.clone(),

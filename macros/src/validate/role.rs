@@ -3,7 +3,9 @@
 
 use syn::PatType;
 
-use super::syntax::{error, lent_path, mentions_device_object, mentions_driver_object, positions};
+use super::syntax::{
+    error, lent_path, mentions_device_object, mentions_driver_object, positions, typed_device,
+};
 use crate::args::{Args, StatedRole};
 use crate::errors::Errors;
 use crate::model::{IoObject, Unload, WdfParent};
@@ -55,7 +57,13 @@ fn io_object(
     params: &[&PatType],
     errors: &mut Errors,
 ) -> Option<(IoObject, Vec<usize>)> {
-    let devices = positions(params, mentions_device_object);
+    let mut devices = positions(params, mentions_device_object);
+    // `fn name(device: &Device<E>, context: C)`: a device routine written with
+    // ntwork's owner type (reported). Alone, `Device<..>` may be an Ex
+    // routine's own context type.
+    if devices.is_empty() && params.len() > 1 && typed_device(&params[0].ty).is_some() {
+        devices.push(0);
+    }
     let drivers = positions(params, mentions_driver_object);
     let object = match args.role {
         Some((StatedRole::Driver, _)) => IoObject::Driver,

@@ -1,13 +1,15 @@
 //! The parameters each role takes, read into the role's model.
 
+use proc_macro2::Span;
 use quote::quote;
 use syn::{GenericArgument, Ident, PathArguments, Type};
 
 use super::context::{self, check_lifetime, unsized_owned_form};
 use super::signature::Signature;
 use super::syntax::{
-    error, is_io_work_item, is_lent_io_work_item, is_running_wdf_item, item_type, last_segment,
-    mut_prefix, peel, positions, reference_prefix, without,
+    Mention, error, is_io_work_item, is_lent_io_work_item, is_running_wdf_item, item_type,
+    last_segment, mention, mentions_device_object, mentions_driver_object, mut_prefix, peel,
+    positions, reference_prefix, typed_device, without,
 };
 use crate::errors::Errors;
 use crate::model::{Context, Ex, Io, IoItem, IoObject, Unload, Wdf, WdfParent};
@@ -154,6 +156,26 @@ fn object_params(object: IoObject, sig: &Signature<'_>, at: &[usize], errors: &m
     let message = format!(
         "the {noun} parameter must be `&{ty}`: IoQueueWorkItem lends the {noun} object to the routine for the duration of the call"
     );
+    let param_ty = &sig.params[first].ty;
+    let wrapper = match mention(param_ty, ty) {
+        Some(Mention::Wrapped(wrapper)) => Some(wrapper),
+        _ if object == IoObject::Device => typed_device(param_ty),
+        _ => None,
+    };
+    if let Some(wrapper) = wrapper {
+        let fix = match wrapper.ident.to_string().as_str() {
+            "Device" => format!(
+                "; `Device<E>` is the owner that deletes the device: reach `E` from the lent object with `{noun}.extension::<E>(irql)`"
+            ),
+            "ARef" => format!(
+                "; to keep the {noun} past the call, take a counted reference in the body: `ARef::from({noun})`"
+            ),
+            "Option" => "; it is never null".to_string(),
+            _ => String::new(),
+        };
+        errors.push(error(peel(param_ty), format!("{message}{fix}")));
+        return;
+    }
     match peel(&sig.params[first].ty) {
         Type::Reference(reference) => {
             if let Some(prefix) = mut_prefix(reference) {
@@ -240,8 +262,15 @@ fn io_context(object: IoObject, ty: &Type, sig: &Signature<'_>, errors: &mut Err
 }
 
 /// KMDF: `fn(&C)`, `fn(&C, &RunningWdfWorkItem<'_, name>)`; the context lives
-/// in the item's context space and the callback borrows it.
-pub(super) fn wdf(sig: &Signature<'_>, parent: WdfParent, errors: &mut Errors) -> Wdf {
+/// in the item's context space and the callback borrows it. `parens`: the
+/// signature's `(..)`, where a routine with no parameter is reported.
+pub(super) fn wdf(
+    ident: &Ident,
+    parens: Span,
+    sig: &Signature<'_>,
+    parent: WdfParent,
+    errors: &mut Errors,
+) -> Wdf {
     const SHAPE: &str = "a KMDF routine borrows the context the item keeps: `fn name(context: &C)` or `fn name(context: &C, item: &RunningWdfWorkItem<'_, name>)`";
     let params = &sig.params;
     let takes_item = params.len() == 2 && is_running_wdf_item(&params[1].ty);
@@ -250,10 +279,27 @@ pub(super) fn wdf(sig: &Signature<'_>, parent: WdfParent, errors: &mut Errors) -
         context,
         takes_item,
     };
-    if params.is_empty() || params.len() > 2 || (params.len() == 2 && !takes_item) {
-        let span = params.last().map_or_else(|| quote!(fn), |p| quote!(#p));
-        errors.push(error(span, SHAPE));
+    // The WDM shape on a KMDF routine: the one mistake, at its parameter.
+    if let Some(object) = params
+        .iter()
+        .find(|param| mentions_device_object(&param.ty) || mentions_driver_object(&param.ty))
+    {
+        errors.push(error(
+            object,
+            format!("a KMDF routine is not lent a WDM object: the framework calls it with its WDFWORKITEM, and `item.parent()` is the item's parent (the WDFDEVICE); take `fn {ident}(context: &C, item: &RunningWdfWorkItem<'_, {ident}>)`"),
+        ));
         return wdf(None);
+    }
+    if params.is_empty() {
+        errors.push(syn::Error::new(parens, SHAPE));
+        return wdf(None);
+    }
+    if params.len() > 2 || (params.len() == 2 && !takes_item) {
+        errors.push(error(params[params.len() - 1], SHAPE));
+        return wdf(None);
+    }
+    if takes_item {
+        own_wdf_item(ident, &params[1].ty, errors);
     }
     let ty = peel(&params[0].ty);
     let Type::Reference(reference) = ty else {
@@ -267,4 +313,27 @@ pub(super) fn wdf(sig: &Signature<'_>, parent: WdfParent, errors: &mut Errors) -
         ));
     }
     wdf(Some(context::checked(&reference.elem, true, sig, errors)))
+}
+
+/// A KMDF routine's item parameter names the routine itself.
+fn own_wdf_item(ident: &Ident, ty: &Type, errors: &mut Errors) {
+    let Some(segment) = last_segment(item_type(ty)) else {
+        return;
+    };
+    let PathArguments::AngleBracketed(angle) = &segment.arguments else {
+        return;
+    };
+    let named = angle.args.iter().find_map(|argument| match argument {
+        GenericArgument::Type(argument) => last_segment(argument),
+        _ => None,
+    });
+    if let Some(named) = named
+        && named.ident != *ident
+        && named.ident != "Self"
+    {
+        errors.push(error(
+            named,
+            format!("a KMDF routine receives its own work item: write `&RunningWdfWorkItem<'_, {ident}>`"),
+        ));
+    }
 }

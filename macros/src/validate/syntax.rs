@@ -2,7 +2,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
-use syn::{PatType, PathSegment, Type, TypeReference};
+use syn::{GenericArgument, PatType, PathArguments, PathSegment, Type, TypeReference};
 
 /// An error spanning `tokens`.
 pub(super) fn error(tokens: impl ToTokens, message: impl std::fmt::Display) -> syn::Error {
@@ -37,14 +37,57 @@ pub(super) fn last_segment(ty: &Type) -> Option<&PathSegment> {
     }
 }
 
-/// Whether `ty` names the type `name` (a plain path ending in it), behind any
-/// references: how the object parameter of an Io routine is recognized.
-fn mentions(ty: &Type, name: &str) -> bool {
+/// How a parameter's type names an object's type (`DeviceObject`,
+/// `DriverObject`), behind any references.
+pub(super) enum Mention<'a> {
+    /// The type itself: `&DeviceObject`.
+    Direct,
+    /// Inside a wrapper the kernel does not pass (`Option<&DeviceObject>`,
+    /// `ARef<DeviceObject>`), or ntwork's typed `Device<E>` (see
+    /// [`typed_device`]): the wrapper's segment, which the error names.
+    Wrapped(&'a PathSegment),
+}
+
+/// Wrappers a new user puts around the object the kernel lends.
+const WRAPPERS: [&str; 5] = ["Option", "ARef", "Box", "Arc", "Rc"];
+
+/// How `ty` names the type `name`, if it does (a plain path ending in it).
+pub(super) fn mention<'a>(ty: &'a Type, name: &str) -> Option<Mention<'a>> {
     let mut ty = peel(ty);
     while let Type::Reference(reference) = ty {
         ty = peel(&reference.elem);
     }
-    last_segment(ty).is_some_and(|segment| segment.ident == name && segment.arguments.is_none())
+    let segment = last_segment(ty)?;
+    if segment.ident == name && segment.arguments.is_none() {
+        return Some(Mention::Direct);
+    }
+    let PathArguments::AngleBracketed(angle) = &segment.arguments else {
+        return None;
+    };
+    let wrapped = WRAPPERS.iter().any(|wrapper| segment.ident == wrapper)
+        && angle.args.iter().any(|argument| {
+            matches!(argument, GenericArgument::Type(inner) if mention(inner, name).is_some())
+        });
+    wrapped.then_some(Mention::Wrapped(segment))
+}
+
+/// `Device<E>` (behind any references): ntwork's owner of a device, which a
+/// new user writes for the device parameter. Only the signature's position
+/// tells it from a context type of the same name (see `role::io_object`).
+pub(super) fn typed_device(ty: &Type) -> Option<&PathSegment> {
+    let mut ty = peel(ty);
+    while let Type::Reference(reference) = ty {
+        ty = peel(&reference.elem);
+    }
+    last_segment(ty).filter(|segment| {
+        segment.ident == "Device" && matches!(segment.arguments, PathArguments::AngleBracketed(_))
+    })
+}
+
+/// Whether `ty` names the type `name`: how the object parameter of an Io
+/// routine is recognized (wrapped, it is a misuse reported as such).
+fn mentions(ty: &Type, name: &str) -> bool {
+    mention(ty, name).is_some()
 }
 
 /// Whether `ty` names a device object: the parameter that makes a routine

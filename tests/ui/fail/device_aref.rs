@@ -1,5 +1,5 @@
-//! KNOWN BAD: the device taken as `ARef<DeviceObject>` to keep it; the error
-//! is the Ex shape's, at the second parameter, not at the device's type.
+//! The device taken as `ARef<DeviceObject>` to keep it: one error at the
+//! type, naming `&DeviceObject` and `ARef::from(device)` in the body.
 use ntwork::{ARef, DeviceObject, work_item};
 
 #[work_item]

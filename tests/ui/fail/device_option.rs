@@ -1,7 +1,5 @@
-//! KNOWN BAD (2 errors): a device made optional, `Option<&DeviceObject>`; it
-//! is not seen as the device, so the Ex shape and the context's lifetime are
-//! both reported. One error at the type would say: the device parameter is
-//! `&DeviceObject`.
+//! A device made optional, `Option<&DeviceObject>`: one error at the type
+//! (the kernel always lends one), not the Ex shape's.
 use ntwork::{DeviceObject, work_item};
 
 #[work_item]

@@ -1,5 +1,5 @@
-//! KNOWN BAD: a device routine taking the typed `&Device<Port>`; E0308 whose
-//! primary span is the attribute, not the parameter's type.
+//! A device routine taking ntwork's owner `&Device<Port>`: one error at the
+//! type, naming `&DeviceObject` and `device.extension::<E>(irql)`.
 use ntwork::{Device, work_item};
 
 struct Port;

@@ -1,5 +1,5 @@
-//! KNOWN BAD: `&Device<Port>` first, no role: the Ex shape's error, at the
-//! second parameter, not naming `&DeviceObject` for the first.
+//! `&Device<Port>` first, no role: seen as the device parameter (one error at
+//! its type), not as an Ex routine's context.
 use ntwork::{Device, work_item};
 
 struct Port;

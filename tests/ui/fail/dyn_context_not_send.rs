@@ -1,5 +1,5 @@
-//! A boxed closure job that is not `Send`: rustc's E0277 at the type, without
-//! the ntwork note (`+ Send`).
+//! A boxed closure job that is not `Send`: one error at the type, written
+//! with the bound it needs (`Box<dyn FnOnce() + Send>`).
 use ntwork::work_item;
 
 #[work_item]

@@ -1,5 +1,7 @@
-//! KNOWN BAD (suggestion): an Ex routine queued with a device, as the Io ones
-//! are: E0061 whose 'did you mean' passes the device as the IRQL proof.
+//! An Ex routine queued with a device, as the Io ones are: rustc's one E0061
+//! at the call (the generated signature has no place for the device); its
+//! 'did you mean' passes the device as the IRQL proof. Listed in
+//! docs/checks.md as rustc's, not the attribute's.
 use ntwork::irql::Dispatch;
 use ntwork::{DeviceObject, Rundown, WorkQueue, work_item};
 

@@ -1,6 +1,5 @@
-//! KNOWN BAD: the proof as `&impl AtPassive`, as a helper takes it: reported
-//! as an Ex routine's second parameter, not as a proof to write
-//! `&Passive<'_>`.
+//! The proof as `&impl AtPassive`, as a helper takes it: one error at the
+//! bound, naming `irql: &Passive<'_>`.
 use ntwork::irql::AtPassive;
 use ntwork::work_item;
 

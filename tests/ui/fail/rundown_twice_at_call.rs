@@ -1,5 +1,6 @@
-//! KNOWN BAD (suggestion): the rundown in the attribute and again at the
-//! call: E0061 whose 'did you mean' passes `&WORK` as the IRQL proof.
+//! The rundown in the attribute and again at the call: rustc's one E0061 at
+//! the call; its 'did you mean' passes `&WORK` as the IRQL proof. Listed in
+//! docs/checks.md as rustc's, not the attribute's.
 use ntwork::irql::Passive;
 use ntwork::{Rundown, WorkQueue, work_item};
 

@@ -1,5 +1,6 @@
-//! KNOWN BAD: a trait's default method: rustc's 'struct is not supported in
-//! traits' about the generated type (as `associated_fn`).
+//! A trait's default method: rustc's 'struct is not supported in traits' at
+//! the name (as `associated_fn`); the attribute cannot see the trait around
+//! it. Listed in docs/checks.md.
 use ntwork::work_item;
 
 trait Jobs {

@@ -1,6 +1,4 @@
-//! KNOWN BAD (text): a trait method without a body: the message repeats
-//! itself (`goes on a free function with a body: ... needs a function with a
-//! body`).
+//! A trait method without a body: one error at the `;`, naming the body.
 use ntwork::work_item;
 
 trait Jobs {

@@ -1,6 +1,5 @@
-//! KNOWN BAD: a KMDF routine's item naming another routine: E0308 at the
-//! attribute; the Io path says `write RunningIoWorkItem<'_, name>` at the
-//! name.
+//! A KMDF routine's item naming another routine: one error at the name, as
+//! on the Io path.
 use ntwork::wdf::RunningWdfWorkItem;
 use ntwork::work_item;
 

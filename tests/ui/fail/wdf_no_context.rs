@@ -1,5 +1,4 @@
-//! KNOWN BAD: a KMDF routine without a context: the error's span is the
-//! attribute (a call-site `fn`), not the routine's signature.
+//! A KMDF routine without a context: one error at its `()`.
 use ntwork::work_item;
 
 #[work_item(wdf)]

@@ -1,5 +1,5 @@
-//! KNOWN BAD (text): `create` called on a device routine: E0599 'no function
-//! create', not naming `#[work_item(wdf)]`.
+//! `create` called on a device routine: rustc's E0599 'no function create'
+//! at `create`, not naming `#[work_item(wdf)]`. Listed in docs/checks.md.
 use ntwork::irql::Passive;
 use ntwork::wdf::{Serialization, WdfDevice};
 use ntwork::{DeviceObject, work_item};

@@ -1,5 +1,5 @@
-//! KNOWN BAD: a KMDF routine taking a `&DeviceObject` first: the error points
-//! at the context, the last parameter, not at the device.
+//! A KMDF routine written in the WDM shape, `&DeviceObject` first: one error
+//! at the device parameter, naming the KMDF shape and `item.parent()`.
 use ntwork::{DeviceObject, work_item};
 
 struct Ctx;
