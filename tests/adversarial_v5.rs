@@ -42,7 +42,18 @@ fn owned_watched(context: &OwnedWatched) {
 /// context is dropped and its memory freed while `context` still borrows it.
 ///
 /// Plain run: `dropped during the borrow: true`, then SIGSEGV reading the
-/// freed `Vec`. ASan: heap-use-after-free (see the report).
+/// freed `Vec`. ASan:
+///
+/// ```text
+/// ERROR: AddressSanitizer: heap-use-after-free ... READ of size 8
+///   #6 adversarial_v5::an_owned_wdf_item_outliving_... tests/adversarial_v5.rs (context.data)
+/// freed by thread T1 here:
+///   #2 ntwork_host::wdf::lifetime::release host/src/wdf/lifetime.rs:53
+///   #3 ntwork_host::wdf::lifetime::deleted_and_disposed host/src/wdf/lifetime.rs:343
+///   #6 ntwork_host::wdf::device::WdfDeviceHandle::delete host/src/wdf/device.rs:83
+/// previously allocated by thread T1 here:
+///   #2 ntwork_host::wdf::workitem::WdfWorkItemCreate host/src/wdf/workitem.rs:125
+/// ```
 #[test]
 #[ignore = "finding 1"]
 fn an_owned_wdf_item_outliving_its_parents_removal_lends_a_freed_context() {
@@ -96,7 +107,9 @@ fn kept2(context: &Kept2) {
 /// of the ref: drop the ref, remove the parent, and the context is freed
 /// under a live `&Kept2`.
 ///
-/// Plain run: `dropped during the borrow: true`, then SIGSEGV.
+/// Plain run: `dropped during the borrow: true`, then SIGSEGV. ASan: the
+/// same heap-use-after-free as finding 1 (freed by `deleted_and_disposed`
+/// from `WdfDeviceHandle::delete`, allocated by `WdfWorkItemCreate`).
 #[test]
 #[ignore = "finding 2"]
 fn a_kept_context_borrowed_for_the_parent_outlives_its_ref() {
@@ -262,5 +275,152 @@ mod flush_own {
         handle.delete();
         assert_eq!(driver.unload(), Ok(()));
         assert_eq!(exec.bug_check(), None);
+    }
+}
+
+// ---- held: Device<E> against its own Io work --------------------------------
+
+mod device_io {
+    use super::*;
+    use ntwork::ffi::FILE_DEVICE_UNKNOWN;
+    use ntwork::{Device, DeviceObject, DeviceOptions, ReusableIoWorkItem, WorkQueue};
+    use ntwork_suite::driver_object;
+
+    fn options() -> DeviceOptions<'static> {
+        DeviceOptions::new(FILE_DEVICE_UNKNOWN)
+    }
+
+    static PANICKY_DROPS: AtomicUsize = AtomicUsize::new(0);
+
+    struct Panicky(Vec<u8>);
+
+    impl Drop for Panicky {
+        fn drop(&mut self) {
+            PANICKY_DROPS.fetch_add(1, Ordering::SeqCst);
+            panic!("an extension whose drop panics ({} bytes)", self.0.len());
+        }
+    }
+
+    /// A `Device<E>` dropped (its delete deferred to its own work item)
+    /// whose extension panics in `Drop`: the panic stays in the guard and
+    /// ends as the host's `HOST_RUST_PANIC` (a driver aborts on a panic);
+    /// nothing is touched after it is freed (ASan). The host stops at the
+    /// diagnostic, so the device and its item are left as they were.
+    #[test]
+    fn a_deferred_delete_whose_extension_panics_stays_in_the_guard() {
+        let exec = Executive::manual();
+        let host_driver = exec.load_driver("panicext.sys");
+        let driver = driver_object(&host_driver);
+        let irql = Passive::on_host();
+        let device = Device::create(driver, Panicky(vec![1; 32]), options(), &irql).unwrap();
+        let raw = device.object().as_raw();
+        let host_device = host_driver.device(raw).expect("listed");
+        drop(device);
+        exec.run_until_idle();
+        assert_eq!(PANICKY_DROPS.load(Ordering::SeqCst), 1);
+        let stop = exec.bug_check();
+        assert!(
+            stop.is_none_or(|s| s.is_host_diagnostic()),
+            "only the panic's host diagnostic: {stop:?}"
+        );
+        assert_eq!(stop.map(|s| s.code), Some(0x4E57_0001), "HOST_RUST_PANIC");
+        assert!(host_device.is_freed() || host_device.reference_count() <= 1);
+    }
+
+    struct Port {
+        hits: AtomicUsize,
+        poll: Mutex<Option<ReusableIoWorkItem<port_poll>>>,
+    }
+
+    static POLL_SAW: AtomicUsize = AtomicUsize::new(0);
+    static POLL_NONE: AtomicUsize = AtomicUsize::new(0);
+
+    #[work_item(device)]
+    fn port_poll(device: &DeviceObject, what: Vec<u8>, irql: &Passive<'_>) {
+        assert_eq!(what.len(), 3);
+        match device.extension::<Port>(irql) {
+            Some(port) => {
+                port.hits.fetch_add(1, Ordering::SeqCst);
+                POLL_SAW.fetch_add(1, Ordering::SeqCst);
+            }
+            None => {
+                POLL_NONE.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// The device's own reusable item, in its extension, queued, then the
+    /// device deleted before the item runs: the delete drops the item while
+    /// it is queued; the run finds no extension, frees the item, and the
+    /// queue's reference keeps the device's memory until it returned.
+    #[test]
+    fn a_device_deleted_while_its_extensions_reusable_item_is_queued() {
+        let exec = Executive::manual();
+        let host_driver = exec.load_driver("queuedext.sys");
+        let driver = driver_object(&host_driver);
+        let irql = Passive::on_host();
+        let device = Device::create_with(driver, options(), &irql, |object| {
+            let poll = ReusableIoWorkItem::<port_poll>::new(object, &irql)
+                .map_err(|_| ntwork::ffi::STATUS_INSUFFICIENT_RESOURCES)?;
+            Ok::<_, ntwork::ffi::NTSTATUS>(Port {
+                hits: AtomicUsize::new(0),
+                poll: Mutex::new(Some(poll)),
+            })
+        })
+        .unwrap();
+        let raw = device.object().as_raw();
+        let host_device = host_driver.device(raw).expect("listed");
+        device
+            .extension()
+            .poll
+            .lock()
+            .unwrap()
+            .as_ref()
+            .unwrap()
+            .queue(vec![1, 2, 3], WorkQueue::Delayed, &irql)
+            .unwrap();
+        device.delete(&irql);
+        exec.run_until_idle();
+        assert_eq!(POLL_SAW.load(Ordering::SeqCst), 0);
+        assert_eq!(POLL_NONE.load(Ordering::SeqCst), 1);
+        assert!(host_device.is_freed());
+        assert_eq!(exec.io_work_items_outstanding(), 0);
+        assert_eq!(exec.bug_check(), None);
+        assert_eq!(host_driver.unload(), Ok(()));
+    }
+
+    static SELF_DELETE_NONE: AtomicBool = AtomicBool::new(false);
+
+    struct Small(#[allow(dead_code)] u64);
+
+    #[work_item(device)]
+    fn deletes_own_device(device: &DeviceObject, owned: Device<Small>, irql: &Passive<'_>) {
+        owned.delete(irql);
+        // The routine's `device` stays valid (the queue's reference); its
+        // extension is gone.
+        SELF_DELETE_NONE.store(device.extension::<Small>(irql).is_none(), Ordering::SeqCst);
+        let _ = device.as_raw();
+    }
+
+    /// An Io routine of a device given that very device's `Device<E>` as its
+    /// context deletes it at once (`delete`, not the deferred drop).
+    #[test]
+    fn an_io_routine_deletes_its_own_device_by_delete() {
+        let exec = Executive::manual();
+        let host_driver = exec.load_driver("delown.sys");
+        let driver = driver_object(&host_driver);
+        let irql = Passive::on_host();
+        let device = Device::create(driver, Small(5), options(), &irql).unwrap();
+        let host_device = host_driver
+            .device(device.object().as_raw())
+            .expect("listed");
+        let object: &DeviceObject = DeviceObject::of(&host_device);
+        deletes_own_device::queue(object, device, WorkQueue::Delayed, &irql).unwrap();
+        exec.run_until_idle();
+        assert!(SELF_DELETE_NONE.load(Ordering::SeqCst));
+        assert!(host_device.is_freed());
+        assert_eq!(exec.io_work_items_outstanding(), 0);
+        assert_eq!(exec.bug_check(), None);
+        assert_eq!(host_driver.unload(), Ok(()));
     }
 }
