@@ -1,0 +1,426 @@
+//! Safe attacker programs, round 5: KMDF items whose parent is removed while
+//! the driver still holds them (an owned `WdfWorkItem`, a context lent by a
+//! `WdfWorkItemRef` that was dropped), an owned item dropped inside its own
+//! callback (then asked for its parent), a kept item flushed from its own
+//! callback. Tests marked `#[ignore = "finding N"]` demonstrate a finding
+//! (run them with `--ignored`); the others pin behaviour that held.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use ntwork::irql::Passive;
+use ntwork::wdf::{RunningWdfWorkItem, Serialization, WdfDevice, WdfWorkItem, WdfWorkItemRef};
+use ntwork::work_item;
+use ntwork_host::Executive;
+use ntwork_host::wdf::WdfDeviceConfig;
+
+// ---- finding 1: an owned KMDF item outlives its parent's removal -----------
+
+static OWNED_DROPPED: AtomicBool = AtomicBool::new(false);
+
+struct OwnedWatched {
+    data: Vec<u64>,
+}
+
+impl Drop for OwnedWatched {
+    fn drop(&mut self) {
+        OWNED_DROPPED.store(true, Ordering::SeqCst);
+    }
+}
+
+#[work_item(wdf)]
+fn owned_watched(context: &OwnedWatched) {
+    assert_eq!(context.data.len(), 4);
+}
+
+/// `WdfWorkItem<'p, R>` lends its context for `&self`, and holds "the
+/// creation reference". But the framework's removal of the parent (the host's
+/// `WdfDeviceHandle::delete`, during the borrow `WdfDevice::of` documents a
+/// deleted device may outlive: the case `adversarial_paths::
+/// a_kept_item_ref_does_not_lend_its_context_past_the_parents_removal` fixed
+/// for `WdfWorkItemRef`) disposes the child and releases that reference: the
+/// context is dropped and its memory freed while `context` still borrows it.
+///
+/// Plain run: `dropped during the borrow: true`, then SIGSEGV reading the
+/// freed `Vec`. ASan:
+///
+/// ```text
+/// ERROR: AddressSanitizer: heap-use-after-free ... READ of size 8
+///   #6 adversarial_v5::an_owned_wdf_item_outliving_... tests/adversarial_v5.rs (context.data)
+/// freed by thread T1 here:
+///   #2 ntwork_host::wdf::lifetime::release host/src/wdf/lifetime.rs:53
+///   #3 ntwork_host::wdf::lifetime::deleted_and_disposed host/src/wdf/lifetime.rs:343
+///   #6 ntwork_host::wdf::device::WdfDeviceHandle::delete host/src/wdf/device.rs:83
+/// previously allocated by thread T1 here:
+///   #2 ntwork_host::wdf::workitem::WdfWorkItemCreate host/src/wdf/workitem.rs:125
+/// ```
+#[test]
+#[ignore = "finding 1"]
+fn an_owned_wdf_item_outliving_its_parents_removal_lends_a_freed_context() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("ownedrm.sys");
+    let handle = driver.create_wdf_device(WdfDeviceConfig::default());
+    let device = WdfDevice::of(&handle);
+    let irql = Passive::on_host();
+    let item: WdfWorkItem<'_, owned_watched> = owned_watched::create(
+        device,
+        OwnedWatched {
+            data: vec![1, 2, 3, 4],
+        },
+        Serialization::None,
+        &irql,
+    )
+    .unwrap();
+    let context = item.context();
+    handle.delete();
+    eprintln!(
+        "dropped during the borrow: {}",
+        OWNED_DROPPED.load(Ordering::SeqCst)
+    );
+    assert_eq!(context.data.iter().sum::<u64>(), 10); // use after free
+    drop(item);
+    assert!(OWNED_DROPPED.load(Ordering::SeqCst));
+}
+
+// ---- finding 2: `WdfWorkItemRef::context` outlives the ref -----------------
+
+static KEPT2_DROPPED: AtomicBool = AtomicBool::new(false);
+
+struct Kept2 {
+    data: Vec<u64>,
+}
+
+impl Drop for Kept2 {
+    fn drop(&mut self) {
+        KEPT2_DROPPED.store(true, Ordering::SeqCst);
+    }
+}
+
+#[work_item(wdf)]
+fn kept2(context: &Kept2) {
+    assert_eq!(context.data.len(), 4);
+}
+
+/// The round-3 fix gave `WdfWorkItemRef` a framework reference of its own,
+/// so its context outlives the parent's removal while the ref lives; but
+/// `context()` returns `&'p R::Context` (the parent's borrow), not a borrow
+/// of the ref: drop the ref, remove the parent, and the context is freed
+/// under a live `&Kept2`.
+///
+/// Plain run: `dropped during the borrow: true`, then SIGSEGV. ASan: the
+/// same heap-use-after-free as finding 1 (freed by `deleted_and_disposed`
+/// from `WdfDeviceHandle::delete`, allocated by `WdfWorkItemCreate`).
+#[test]
+#[ignore = "finding 2"]
+fn a_kept_context_borrowed_for_the_parent_outlives_its_ref() {
+    let exec = Executive::manual();
+    let driver = exec.load_driver("kept2.sys");
+    let handle = driver.create_wdf_device(WdfDeviceConfig::default());
+    let device = WdfDevice::of(&handle);
+    let irql = Passive::on_host();
+    kept2::create(
+        device,
+        Kept2 {
+            data: vec![1, 2, 3, 4],
+        },
+        Serialization::None,
+        &irql,
+    )
+    .unwrap()
+    .keep_in_parent(&irql)
+    .unwrap();
+    let context: &Kept2 = {
+        let kept = WdfWorkItemRef::<kept2>::kept(device).expect("kept");
+        kept.context() // `&'p Kept2`, while `kept` drops here
+    };
+    handle.delete();
+    eprintln!(
+        "dropped during the borrow: {}",
+        KEPT2_DROPPED.load(Ordering::SeqCst)
+    );
+    assert_eq!(context.data.iter().sum::<u64>(), 10); // use after free
+}
+
+// ---- finding 3: the owned item dropped inside its own callback --------------
+
+mod own_callback {
+    use super::*;
+
+    static OWNED: Mutex<Option<WdfWorkItem<'static, drops_owner>>> = Mutex::new(None);
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    static CONTEXT_OK: AtomicBool = AtomicBool::new(false);
+    static PARENT_RAW: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+    struct Ctx(Vec<u64>);
+
+    impl Drop for Ctx {
+        fn drop(&mut self) {
+            DROPS.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[work_item(wdf)]
+    fn drops_owner(context: &Ctx, item: &RunningWdfWorkItem<'_, drops_owner>) {
+        // The driver's own `WdfWorkItem`, dropped inside its callback:
+        // `WdfObjectDelete`, which KMDF allows from the callback.
+        drop(OWNED.lock().unwrap().take());
+        // The context stays lent for the call (the enqueue's reference).
+        CONTEXT_OK.store(
+            context.0.iter().sum::<u64>() == 6 && item.context().0.len() == 3,
+            Ordering::SeqCst,
+        );
+        if ASK_PARENT.load(Ordering::SeqCst) {
+            // "The parent, for the callback's duration": the item was
+            // disposed, `WdfWorkItemGetParentObject` returns NULL, and
+            // `from_raw` makes a null `&WdfDevice`.
+            let parent: &WdfDevice = item.parent();
+            PARENT_RAW.store(parent.as_raw().addr(), Ordering::SeqCst);
+        }
+    }
+
+    static ASK_PARENT: AtomicBool = AtomicBool::new(false);
+
+    fn run(ask_parent: bool) -> Executive {
+        ASK_PARENT.store(ask_parent, Ordering::SeqCst);
+        let exec = Executive::manual();
+        let driver = exec.load_driver("dropsowner.sys");
+        // A `'static` parent borrow, as a driver's global would be.
+        let handle: &'static _ = Box::leak(Box::new(
+            driver.create_wdf_device(WdfDeviceConfig::default()),
+        ));
+        let device: &'static WdfDevice = WdfDevice::of(handle);
+        let irql = Passive::on_host();
+        let item =
+            drops_owner::create(device, Ctx(vec![1, 2, 3]), Serialization::None, &irql).unwrap();
+        let _ = item.enqueue(&irql);
+        *OWNED.lock().unwrap() = Some(item);
+        exec.run_until_idle();
+        handle.delete();
+        assert_eq!(driver.unload(), Ok(()));
+        exec
+    }
+
+    /// Pins what holds: the drop inside the callback is the KMDF-allowed
+    /// delete; the context stays lent for the call and is dropped once.
+    #[test]
+    fn the_owned_item_dropped_inside_its_own_callback_keeps_its_context_for_the_call() {
+        let exec = run(false);
+        assert!(CONTEXT_OK.load(Ordering::SeqCst));
+        assert_eq!(DROPS.load(Ordering::SeqCst), 1);
+        assert_eq!(exec.bug_check(), None);
+    }
+
+    /// Finding 3: after that drop, `RunningWdfWorkItem::parent()` builds a
+    /// `&WdfDevice` from NULL (UB). Debug build:
+    ///
+    /// ```text
+    /// panicked at runtime/src/wdf/parent.rs:71:1:
+    /// null pointer dereference occurred
+    ///    4: ntwork::wdf::parent::WdfDevice::from_raw at ./runtime/src/wdf/parent.rs:40:26
+    ///    6: ntwork::wdf::running::RunningWdfWorkItem<R>::parent at ./runtime/src/wdf/running.rs:81:18
+    /// thread caused non-unwinding panic. aborting.   (SIGABRT)
+    /// ```
+    /// In release the null `&WdfDevice` is passed on (e.g. as the parent of
+    /// a new item: `WdfWorkItemCreate` with no parent).
+    #[test]
+    #[ignore = "finding 3"]
+    fn the_parent_of_an_item_dropped_inside_its_own_callback_is_a_null_reference() {
+        let exec = run(true);
+        assert_ne!(PARENT_RAW.load(Ordering::SeqCst), 0, "a null &WdfDevice");
+        assert_eq!(exec.bug_check(), None);
+    }
+}
+
+// ---- held: a kept item flushed from its own callback -----------------------
+
+mod flush_own {
+    use super::*;
+
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+    #[work_item(wdf)]
+    fn flushes_kept(
+        context: &AtomicUsize,
+        item: &RunningWdfWorkItem<'_, flushes_kept>,
+        irql: &Passive<'_>,
+    ) {
+        context.fetch_add(1, Ordering::SeqCst);
+        RUNS.fetch_add(1, Ordering::SeqCst);
+        // `RunningWdfWorkItem` has no `flush`, but the item is reachable
+        // through its parent: a flush from inside its own callback.
+        if let Some(me) = WdfWorkItemRef::<flushes_kept>::kept(item.parent()) {
+            me.flush(irql);
+        }
+    }
+
+    /// KMDF returns at once from a flush on the callback's own thread (a
+    /// break only under its verifier), so this does not hang; pinned.
+    #[test]
+    fn a_kept_item_flushed_from_its_own_callback_returns() {
+        let exec = Executive::new();
+        let driver = exec.load_driver("flushkept.sys");
+        let handle = driver.create_wdf_device(WdfDeviceConfig::default());
+        let device = WdfDevice::of(&handle);
+        let irql = Passive::on_host();
+        flushes_kept::create(device, AtomicUsize::new(0), Serialization::None, &irql)
+            .unwrap()
+            .keep_in_parent(&irql)
+            .unwrap();
+        let kept = WdfWorkItemRef::<flushes_kept>::kept(device).unwrap();
+        let _ = kept.enqueue(&irql);
+        kept.flush(&irql);
+        assert_eq!(RUNS.load(Ordering::SeqCst), 1);
+        assert_eq!(kept.context().load(Ordering::SeqCst), 1);
+        drop(kept);
+        handle.delete();
+        assert_eq!(driver.unload(), Ok(()));
+        assert_eq!(exec.bug_check(), None);
+    }
+}
+
+// ---- held: Device<E> against its own Io work --------------------------------
+
+mod device_io {
+    use super::*;
+    use ntwork::ffi::FILE_DEVICE_UNKNOWN;
+    use ntwork::{Device, DeviceObject, DeviceOptions, ReusableIoWorkItem, WorkQueue};
+    use ntwork_suite::driver_object;
+
+    fn options() -> DeviceOptions<'static> {
+        DeviceOptions::new(FILE_DEVICE_UNKNOWN)
+    }
+
+    static PANICKY_DROPS: AtomicUsize = AtomicUsize::new(0);
+
+    struct Panicky(Vec<u8>);
+
+    impl Drop for Panicky {
+        fn drop(&mut self) {
+            PANICKY_DROPS.fetch_add(1, Ordering::SeqCst);
+            panic!("an extension whose drop panics ({} bytes)", self.0.len());
+        }
+    }
+
+    /// A `Device<E>` dropped (its delete deferred to its own work item)
+    /// whose extension panics in `Drop`: the panic stays in the guard and
+    /// ends as the host's `HOST_RUST_PANIC` (a driver aborts on a panic);
+    /// nothing is touched after it is freed (ASan). The host stops at the
+    /// diagnostic, so the device and its item are left as they were.
+    #[test]
+    fn a_deferred_delete_whose_extension_panics_stays_in_the_guard() {
+        let exec = Executive::manual();
+        let host_driver = exec.load_driver("panicext.sys");
+        let driver = driver_object(&host_driver);
+        let irql = Passive::on_host();
+        let device = Device::create(driver, Panicky(vec![1; 32]), options(), &irql).unwrap();
+        let raw = device.object().as_raw();
+        let host_device = host_driver.device(raw).expect("listed");
+        drop(device);
+        exec.run_until_idle();
+        assert_eq!(PANICKY_DROPS.load(Ordering::SeqCst), 1);
+        let stop = exec.bug_check();
+        assert!(
+            stop.is_none_or(|s| s.is_host_diagnostic()),
+            "only the panic's host diagnostic: {stop:?}"
+        );
+        assert_eq!(stop.map(|s| s.code), Some(0x4E57_0001), "HOST_RUST_PANIC");
+        assert!(host_device.is_freed() || host_device.reference_count() <= 1);
+    }
+
+    struct Port {
+        hits: AtomicUsize,
+        poll: Mutex<Option<ReusableIoWorkItem<port_poll>>>,
+    }
+
+    static POLL_SAW: AtomicUsize = AtomicUsize::new(0);
+    static POLL_NONE: AtomicUsize = AtomicUsize::new(0);
+
+    #[work_item(device)]
+    fn port_poll(device: &DeviceObject, what: Vec<u8>, irql: &Passive<'_>) {
+        assert_eq!(what.len(), 3);
+        match device.extension::<Port>(irql) {
+            Some(port) => {
+                port.hits.fetch_add(1, Ordering::SeqCst);
+                POLL_SAW.fetch_add(1, Ordering::SeqCst);
+            }
+            None => {
+                POLL_NONE.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// The device's own reusable item, in its extension, queued, then the
+    /// device deleted before the item runs: the delete drops the item while
+    /// it is queued; the run finds no extension, frees the item, and the
+    /// queue's reference keeps the device's memory until it returned.
+    #[test]
+    fn a_device_deleted_while_its_extensions_reusable_item_is_queued() {
+        let exec = Executive::manual();
+        let host_driver = exec.load_driver("queuedext.sys");
+        let driver = driver_object(&host_driver);
+        let irql = Passive::on_host();
+        let device = Device::create_with(driver, options(), &irql, |object| {
+            let poll = ReusableIoWorkItem::<port_poll>::new(object, &irql)
+                .map_err(|_| ntwork::ffi::STATUS_INSUFFICIENT_RESOURCES)?;
+            Ok::<_, ntwork::ffi::NTSTATUS>(Port {
+                hits: AtomicUsize::new(0),
+                poll: Mutex::new(Some(poll)),
+            })
+        })
+        .unwrap();
+        let raw = device.object().as_raw();
+        let host_device = host_driver.device(raw).expect("listed");
+        device
+            .extension()
+            .poll
+            .lock()
+            .unwrap()
+            .as_ref()
+            .unwrap()
+            .queue(vec![1, 2, 3], WorkQueue::Delayed, &irql)
+            .unwrap();
+        device.delete(&irql);
+        exec.run_until_idle();
+        assert_eq!(POLL_SAW.load(Ordering::SeqCst), 0);
+        assert_eq!(POLL_NONE.load(Ordering::SeqCst), 1);
+        assert!(host_device.is_freed());
+        assert_eq!(exec.io_work_items_outstanding(), 0);
+        assert_eq!(exec.bug_check(), None);
+        assert_eq!(host_driver.unload(), Ok(()));
+    }
+
+    static SELF_DELETE_NONE: AtomicBool = AtomicBool::new(false);
+
+    struct Small(#[allow(dead_code)] u64);
+
+    #[work_item(device)]
+    fn deletes_own_device(device: &DeviceObject, owned: Device<Small>, irql: &Passive<'_>) {
+        owned.delete(irql);
+        // The routine's `device` stays valid (the queue's reference); its
+        // extension is gone.
+        SELF_DELETE_NONE.store(device.extension::<Small>(irql).is_none(), Ordering::SeqCst);
+        let _ = device.as_raw();
+    }
+
+    /// An Io routine of a device given that very device's `Device<E>` as its
+    /// context deletes it at once (`delete`, not the deferred drop).
+    #[test]
+    fn an_io_routine_deletes_its_own_device_by_delete() {
+        let exec = Executive::manual();
+        let host_driver = exec.load_driver("delown.sys");
+        let driver = driver_object(&host_driver);
+        let irql = Passive::on_host();
+        let device = Device::create(driver, Small(5), options(), &irql).unwrap();
+        let host_device = host_driver
+            .device(device.object().as_raw())
+            .expect("listed");
+        let object: &DeviceObject = DeviceObject::of(&host_device);
+        deletes_own_device::queue(object, device, WorkQueue::Delayed, &irql).unwrap();
+        exec.run_until_idle();
+        assert!(SELF_DELETE_NONE.load(Ordering::SeqCst));
+        assert!(host_device.is_freed());
+        assert_eq!(exec.io_work_items_outstanding(), 0);
+        assert_eq!(exec.bug_check(), None);
+        assert_eq!(host_driver.unload(), Ok(()));
+    }
+}
