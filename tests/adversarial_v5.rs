@@ -2,14 +2,17 @@
 //! the driver still holds them (an owned `WdfWorkItem`, a context lent by a
 //! `WdfWorkItemRef` that was dropped), an owned item dropped inside its own
 //! callback (then asked for its parent), a kept item flushed from its own
-//! callback. Tests marked `#[ignore = "finding N"]` demonstrate a finding
-//! (run them with `--ignored`); the others pin behaviour that held.
+//! callback. Each of the three findings failed before its fix (the owned
+//! item's own reference, the kept context borrowed from its ref, the parent
+//! read from the item's slot); the others pin behaviour that held.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use ntwork::irql::Passive;
-use ntwork::wdf::{RunningWdfWorkItem, Serialization, WdfDevice, WdfWorkItem, WdfWorkItemRef};
+use ntwork::wdf::{
+    Enqueued, RunningWdfWorkItem, Serialization, WdfDevice, WdfWorkItem, WdfWorkItemRef,
+};
 use ntwork::work_item;
 use ntwork_host::Executive;
 use ntwork_host::wdf::WdfDeviceConfig;
@@ -33,30 +36,16 @@ fn owned_watched(context: &OwnedWatched) {
     assert_eq!(context.data.len(), 4);
 }
 
-/// `WdfWorkItem<'p, R>` lends its context for `&self`, and holds "the
-/// creation reference". But the framework's removal of the parent (the host's
-/// `WdfDeviceHandle::delete`, during the borrow `WdfDevice::of` documents a
-/// deleted device may outlive: the case `adversarial_paths::
-/// a_kept_item_ref_does_not_lend_its_context_past_the_parents_removal` fixed
-/// for `WdfWorkItemRef`) disposes the child and releases that reference: the
-/// context is dropped and its memory freed while `context` still borrows it.
-///
-/// Plain run: `dropped during the borrow: true`, then SIGSEGV reading the
-/// freed `Vec`. ASan:
-///
-/// ```text
-/// ERROR: AddressSanitizer: heap-use-after-free ... READ of size 8
-///   #6 adversarial_v5::an_owned_wdf_item_outliving_... tests/adversarial_v5.rs (context.data)
-/// freed by thread T1 here:
-///   #2 ntwork_host::wdf::lifetime::release host/src/wdf/lifetime.rs:53
-///   #3 ntwork_host::wdf::lifetime::deleted_and_disposed host/src/wdf/lifetime.rs:343
-///   #6 ntwork_host::wdf::device::WdfDeviceHandle::delete host/src/wdf/device.rs:83
-/// previously allocated by thread T1 here:
-///   #2 ntwork_host::wdf::workitem::WdfWorkItemCreate host/src/wdf/workitem.rs:125
-/// ```
+/// Finding 1: an owned `WdfWorkItem` held "the creation reference", which
+/// the framework's removal of the parent (the host's
+/// `WdfDeviceHandle::delete`, during a borrow that `WdfDevice::of` allows a
+/// deleted device to outlive) releases: the context was dropped and freed
+/// while `item.context()` still borrowed it (ASan: heap-use-after-free, freed
+/// by `WdfDeviceHandle::delete`). The item now holds a reference of its own:
+/// the context stays until the item drops, enqueues report `Deleted`, and the
+/// parent is the one it was created under.
 #[test]
-#[ignore = "finding 1"]
-fn an_owned_wdf_item_outliving_its_parents_removal_lends_a_freed_context() {
+fn an_owned_wdf_item_outliving_its_parents_removal_keeps_its_context() {
     let exec = Executive::manual();
     let driver = exec.load_driver("ownedrm.sys");
     let handle = driver.create_wdf_device(WdfDeviceConfig::default());
@@ -73,13 +62,18 @@ fn an_owned_wdf_item_outliving_its_parents_removal_lends_a_freed_context() {
     .unwrap();
     let context = item.context();
     handle.delete();
-    eprintln!(
-        "dropped during the borrow: {}",
-        OWNED_DROPPED.load(Ordering::SeqCst)
+    assert!(
+        !OWNED_DROPPED.load(Ordering::SeqCst),
+        "dropped under a borrow"
     );
-    assert_eq!(context.data.iter().sum::<u64>(), 10); // use after free
+    assert_eq!(context.data.iter().sum::<u64>(), 10);
+    assert_eq!(item.enqueue(&irql), Enqueued::Deleted);
+    assert_eq!(item.parent().as_raw(), handle.as_raw());
+    assert_eq!(exec.run_until_idle(), 0);
     drop(item);
     assert!(OWNED_DROPPED.load(Ordering::SeqCst));
+    assert_eq!(exec.bug_check(), None);
+    assert_eq!(driver.unload(), Ok(()));
 }
 
 // ---- finding 2: `WdfWorkItemRef::context` outlives the ref -----------------
@@ -101,18 +95,14 @@ fn kept2(context: &Kept2) {
     assert_eq!(context.data.len(), 4);
 }
 
-/// The round-3 fix gave `WdfWorkItemRef` a framework reference of its own,
-/// so its context outlives the parent's removal while the ref lives; but
-/// `context()` returns `&'p R::Context` (the parent's borrow), not a borrow
-/// of the ref: drop the ref, remove the parent, and the context is freed
-/// under a live `&Kept2`.
-///
-/// Plain run: `dropped during the borrow: true`, then SIGSEGV. ASan: the
-/// same heap-use-after-free as finding 1 (freed by `deleted_and_disposed`
-/// from `WdfDeviceHandle::delete`, allocated by `WdfWorkItemCreate`).
+/// Finding 2: `WdfWorkItemRef::context` returned `&'p R::Context`, the
+/// parent's borrow, though the ref's own reference keeps the context: drop
+/// the ref, remove the parent, and the context was freed under a live borrow
+/// (ui `wdf_kept_context_outlives_its_ref` is that program, now an error).
+/// Borrowed from the ref, it lasts past the parent's removal while the ref
+/// does, and goes with it.
 #[test]
-#[ignore = "finding 2"]
-fn a_kept_context_borrowed_for_the_parent_outlives_its_ref() {
+fn a_kept_context_lasts_as_long_as_its_ref() {
     let exec = Executive::manual();
     let driver = exec.load_driver("kept2.sys");
     let handle = driver.create_wdf_device(WdfDeviceConfig::default());
@@ -129,16 +119,18 @@ fn a_kept_context_borrowed_for_the_parent_outlives_its_ref() {
     .unwrap()
     .keep_in_parent(&irql)
     .unwrap();
-    let context: &Kept2 = {
-        let kept = WdfWorkItemRef::<kept2>::kept(device).expect("kept");
-        kept.context() // `&'p Kept2`, while `kept` drops here
-    };
+    let kept = WdfWorkItemRef::<kept2>::kept(device).expect("kept");
+    let context: &Kept2 = kept.context();
     handle.delete();
-    eprintln!(
-        "dropped during the borrow: {}",
-        KEPT2_DROPPED.load(Ordering::SeqCst)
+    assert!(
+        !KEPT2_DROPPED.load(Ordering::SeqCst),
+        "dropped under a borrow"
     );
-    assert_eq!(context.data.iter().sum::<u64>(), 10); // use after free
+    assert_eq!(context.data.iter().sum::<u64>(), 10);
+    drop(kept);
+    assert!(KEPT2_DROPPED.load(Ordering::SeqCst));
+    assert_eq!(exec.bug_check(), None);
+    assert_eq!(driver.unload(), Ok(()));
 }
 
 // ---- finding 3: the owned item dropped inside its own callback --------------
@@ -169,19 +161,21 @@ mod own_callback {
             context.0.iter().sum::<u64>() == 6 && item.context().0.len() == 3,
             Ordering::SeqCst,
         );
-        if ASK_PARENT.load(Ordering::SeqCst) {
-            // "The parent, for the callback's duration": the item was
-            // disposed, `WdfWorkItemGetParentObject` returns NULL, and
-            // `from_raw` makes a null `&WdfDevice`.
-            let parent: &WdfDevice = item.parent();
-            PARENT_RAW.store(parent.as_raw().addr(), Ordering::SeqCst);
-        }
+        // "The parent, for the callback's duration", though KMDF forgot it
+        // when the item was disposed.
+        let parent: &WdfDevice = item.parent();
+        PARENT_RAW.store(parent.as_raw().addr(), Ordering::SeqCst);
     }
 
-    static ASK_PARENT: AtomicBool = AtomicBool::new(false);
-
-    fn run(ask_parent: bool) -> Executive {
-        ASK_PARENT.store(ask_parent, Ordering::SeqCst);
+    /// The drop inside the callback is the KMDF-allowed delete; the context
+    /// stays lent for the call and is dropped once. Finding 3: after that
+    /// drop, `RunningWdfWorkItem::parent()` built a `&WdfDevice` from NULL
+    /// (`WdfWorkItemGetParentObject` of a disposed item): "null pointer
+    /// dereference occurred" in `WdfDevice::from_raw`, then SIGABRT; in
+    /// release a null `&WdfDevice` passed on. The parent is now read from the
+    /// item's slot: the device it was created under.
+    #[test]
+    fn an_owned_item_dropped_inside_its_own_callback_keeps_its_context_and_parent() {
         let exec = Executive::manual();
         let driver = exec.load_driver("dropsowner.sys");
         // A `'static` parent borrow, as a driver's global would be.
@@ -194,39 +188,12 @@ mod own_callback {
             drops_owner::create(device, Ctx(vec![1, 2, 3]), Serialization::None, &irql).unwrap();
         let _ = item.enqueue(&irql);
         *OWNED.lock().unwrap() = Some(item);
-        exec.run_until_idle();
-        handle.delete();
-        assert_eq!(driver.unload(), Ok(()));
-        exec
-    }
-
-    /// Pins what holds: the drop inside the callback is the KMDF-allowed
-    /// delete; the context stays lent for the call and is dropped once.
-    #[test]
-    fn the_owned_item_dropped_inside_its_own_callback_keeps_its_context_for_the_call() {
-        let exec = run(false);
+        assert_eq!(exec.run_until_idle(), 1);
         assert!(CONTEXT_OK.load(Ordering::SeqCst));
         assert_eq!(DROPS.load(Ordering::SeqCst), 1);
-        assert_eq!(exec.bug_check(), None);
-    }
-
-    /// Finding 3: after that drop, `RunningWdfWorkItem::parent()` builds a
-    /// `&WdfDevice` from NULL (UB). Debug build:
-    ///
-    /// ```text
-    /// panicked at runtime/src/wdf/parent.rs:71:1:
-    /// null pointer dereference occurred
-    ///    4: ntwork::wdf::parent::WdfDevice::from_raw at ./runtime/src/wdf/parent.rs:40:26
-    ///    6: ntwork::wdf::running::RunningWdfWorkItem<R>::parent at ./runtime/src/wdf/running.rs:81:18
-    /// thread caused non-unwinding panic. aborting.   (SIGABRT)
-    /// ```
-    /// In release the null `&WdfDevice` is passed on (e.g. as the parent of
-    /// a new item: `WdfWorkItemCreate` with no parent).
-    #[test]
-    #[ignore = "finding 3"]
-    fn the_parent_of_an_item_dropped_inside_its_own_callback_is_a_null_reference() {
-        let exec = run(true);
-        assert_ne!(PARENT_RAW.load(Ordering::SeqCst), 0, "a null &WdfDevice");
+        assert_eq!(PARENT_RAW.load(Ordering::SeqCst), handle.as_raw().addr());
+        handle.delete();
+        assert_eq!(driver.unload(), Ok(()));
         assert_eq!(exec.bug_check(), None);
     }
 }

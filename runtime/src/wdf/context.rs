@@ -137,19 +137,30 @@ const END: usize = 1 << 16;
 /// # Invariants
 ///
 /// Written by `create` right after the framework made the item, before any
-/// enqueue; dropped once, by the destroy callback.
+/// enqueue; dropped once, by the destroy callback. `parent` is the object
+/// the item was created under, for the item's life: KMDF forgets it when it
+/// disposes the item (`WdfWorkItemGetParentObject` returns NULL after a
+/// delete, even one made inside the item's own callback), so the runtime
+/// reads it from here.
 pub(crate) struct Slot<C> {
     state: AtomicUsize,
+    parent: WDFOBJECT,
     pub(crate) context: C,
 }
 
 impl<C> Slot<C> {
-    /// A slot for a fresh item.
-    pub(crate) fn new(context: C) -> Self {
+    /// A slot for a fresh item created under `parent` (non-NULL).
+    pub(crate) fn new(context: C, parent: WDFOBJECT) -> Self {
         Self {
             state: AtomicUsize::new(0),
+            parent,
             context,
         }
+    }
+
+    /// The object the item was created under.
+    pub(crate) fn parent(&self) -> WDFOBJECT {
+        self.parent
     }
 
     /// Marks the item queued; what the state was.

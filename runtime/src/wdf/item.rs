@@ -79,10 +79,13 @@ impl<C> core::error::Error for CreateError<C> {}
 ///
 /// # Invariants
 ///
-/// `handle` is a live `WDFWORKITEM` created by [`create`](Self::create) for
+/// `handle` is a `WDFWORKITEM` created by [`create`](Self::create) for
 /// routine `R` under a parent that lives for `'p`, whose context space holds
-/// an initialized `Slot<R::Context>`; this value holds the creation reference
-/// and deletes it exactly once.
+/// an initialized `Slot<R::Context>`. This value holds a reference of its own
+/// on it (tag [`owner_tag`]), so its memory and context stay valid while the
+/// value lives, even once the framework disposed it with its parent (which
+/// releases the creation reference); `Drop` deletes it exactly once, then
+/// gives that reference up.
 #[must_use = "dropping a WdfWorkItem deletes it: keep it, or hand it to its parent (`keep_in_parent`, `leave_to_parent`)"]
 pub struct WdfWorkItem<'p, R: Routine> {
     handle: NonNull<wdf_ffi::WDFWORKITEM__>,
@@ -160,9 +163,23 @@ impl<'p, R: Routine> WdfWorkItem<'p, R> {
         // nothing can run the callbacks before it (the item is neither
         // enqueued nor known to anyone else yet, and this holds the creation
         // reference).
-        unsafe { space.cast::<Slot<R::Context>>().write(Slot::new(context)) };
+        unsafe {
+            space
+                .cast::<Slot<R::Context>>()
+                .write(Slot::new(context, parent.as_object()));
+        }
+        // SAFETY: the live item just created; the reference is this value's,
+        // given up once, with the same tag, by `Drop` or `leave_to_parent`.
+        unsafe {
+            wdf_ffi::WdfObjectReferenceActual(
+                handle.as_ptr().cast(),
+                owner_tag(),
+                0,
+                core::ptr::null(),
+            );
+        }
         // INVARIANT: created for `R` under `parent` (alive for 'p), its slot
-        // written; this value holds the creation reference.
+        // written; this value holds its own reference.
         Ok(Self {
             handle,
             _parent: PhantomData,
@@ -191,20 +208,21 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
         unsafe { wdf_ffi::WdfWorkItemFlush(self.handle.as_ptr()) }
     }
 
-    /// The context.
+    /// The context. It stays valid while this value lives, also once the
+    /// framework disposed the item with its parent.
     pub fn context(&self) -> &R::Context {
-        // SAFETY: by the invariants the item is live, its slot initialized,
-        // while this value holds the creation reference.
+        // SAFETY: by the invariants the item's memory and slot are valid
+        // while this value holds its reference.
         unsafe { &slot::<R>(self.handle.as_ptr()).context }
     }
 
     /// The parent it was created under, for as long as it was borrowed.
     pub fn parent(&self) -> &'p R::Parent {
-        // SAFETY: by the invariants the item is live (we hold its creation
-        // reference).
-        let parent = unsafe { wdf_ffi::WdfWorkItemGetParentObject(self.handle.as_ptr()) };
-        // SAFETY: by the invariants the parent lives for 'p, and the item was
-        // created under an `R::Parent`.
+        // SAFETY: by the invariants the item's memory and slot are valid
+        // while this value holds its reference.
+        let parent = unsafe { slot::<R>(self.handle.as_ptr()) }.parent();
+        // SAFETY: the parent `create` was given, borrowed for 'p (by the
+        // invariants it lives for 'p), an `R::Parent`.
         unsafe { R::Parent::from_object(parent) }
     }
 
@@ -218,10 +236,17 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
     /// again later (from the DPC, the I/O path), use
     /// [`keep_in_parent`](Self::keep_in_parent) instead.
     pub fn leave_to_parent(self) {
-        // SAFETY: by the invariants the item is live and its slot
-        // initialized, while this value holds the creation reference.
-        unsafe { slot::<R>(self.handle.as_ptr()) }.mark_ownerless();
+        let handle = self.handle.as_ptr();
+        // SAFETY: by the invariants the item's memory and slot are valid
+        // while this value holds its reference.
+        unsafe { slot::<R>(handle) }.mark_ownerless();
         core::mem::forget(self);
+        // SAFETY: this value's reference (taken by `create` with this tag),
+        // given up once, here, instead of by `Drop`; the parent (borrowed for
+        // 'p) still holds the item, so the caller may go on using it for 'p.
+        unsafe {
+            wdf_ffi::WdfObjectDereferenceActual(handle.cast(), owner_tag(), 0, core::ptr::null());
+        }
     }
 
     /// The one-shot item of C (`WdfWorkItemCreate`, `WdfWorkItemEnqueue`,
@@ -260,21 +285,24 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
     pub fn keep_in_parent(self, irql: &impl AtMostDispatch) -> Result<(), KeepError<'p, R>> {
         verify(irql, "WdfWorkItem::keep_in_parent");
         let handle = self.handle.as_ptr();
-        // SAFETY: by the invariants the item is live (we own it).
-        let parent = unsafe { wdf_ffi::WdfWorkItemGetParentObject(handle) };
+        // SAFETY: by the invariants the item's memory and slot are valid
+        // while this value holds its reference. The parent lives for 'p (the
+        // framework may have deleted it: it then refuses the context).
+        let parent = unsafe { slot::<R>(handle) }.parent();
         let mut attributes = wdf_ffi::WDF_OBJECT_ATTRIBUTES::init();
         attributes.ContextTypeInfo = R::KEPT_TYPE.as_raw();
         attributes.EvtCleanupCallback = Some(release_kept::<R>);
         let mut space: *mut core::ffi::c_void = core::ptr::null_mut();
-        // SAFETY: the parent lives at least as long as its live child; valid
+        // SAFETY: the parent, borrowed for 'p, is a valid handle; valid
         // attributes (a type, no parent) and out pointer.
         let status =
             unsafe { wdf_ffi::WdfObjectAllocateContext(parent, &mut attributes, &mut space) };
         let Some(space) = NonNull::new(space).filter(|_| status == STATUS_SUCCESS) else {
             return Err(KeepError { status, item: self });
         };
-        // SAFETY: a live item (we own it); the reference is the parent's
-        // space's, released by its cleanup (`release_kept`) with the same tag.
+        // SAFETY: a valid item (our reference); the reference is the
+        // parent's space's, released by its cleanup (`release_kept`) with the
+        // same tag.
         unsafe {
             wdf_ffi::WdfObjectReferenceActual(
                 handle.cast(),
@@ -301,10 +329,21 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
 
 impl<R: Routine> Drop for WdfWorkItem<'_, R> {
     fn drop(&mut self) {
-        // SAFETY: by the invariants, deleted once, here; the destroy callback
-        // drops the context at the framework's last reference.
-        unsafe { wdf_ffi::WdfObjectDelete(self.handle.as_ptr().cast()) }
+        let handle = self.handle.as_ptr().cast();
+        // SAFETY: by the invariants, deleted once, here (KMDF leaves an item
+        // its parent disposed already as it is); our reference keeps its
+        // memory valid for the call.
+        unsafe { wdf_ffi::WdfObjectDelete(handle) }
+        // SAFETY: this value's reference, given up once with its tag; the
+        // destroy callback drops the context at the framework's last one.
+        unsafe { wdf_ffi::WdfObjectDereferenceActual(handle, owner_tag(), 0, core::ptr::null()) }
     }
+}
+
+/// The tag of the reference a [`WdfWorkItem`] holds on its item.
+fn owner_tag() -> *mut core::ffi::c_void {
+    static OWNER_TAG: u8 = 0;
+    core::ptr::from_ref(&OWNER_TAG).cast_mut().cast()
 }
 
 impl<R: Routine> fmt::Debug for WdfWorkItem<'_, R> {

@@ -147,9 +147,12 @@ impl<'p, R: WdfRoutine> WdfWorkItemRef<'p, R> {
         unsafe { wdf_ffi::WdfWorkItemFlush(self.handle.as_ptr()) }
     }
 
-    /// The context, for as long as the parent is borrowed.
-    pub fn context(&self) -> &'p R::Context {
-        // SAFETY: by the invariants the item's slot lives for 'p.
+    /// The context, for as long as this value is borrowed: its reference,
+    /// not the parent, keeps the context (the parent's removal may dispose
+    /// the item meanwhile).
+    pub fn context(&self) -> &R::Context {
+        // SAFETY: by the invariants the item's slot is valid while this
+        // value holds its reference.
         unsafe { &slot::<R>(self.handle.as_ptr()).context }
     }
 

@@ -74,10 +74,12 @@ impl<'a, R: WdfRoutine> RunningWdfWorkItem<'a, R> {
     /// The parent, for the callback's duration: items created under it with
     /// this borrow cannot outlive the call.
     pub fn parent(&self) -> &'a R::Parent {
-        // SAFETY: by the invariants the item is live for `'a`.
-        let parent = unsafe { wdf_ffi::WdfWorkItemGetParentObject(self.handle) };
+        // SAFETY: by the invariants the item's memory and slot live for `'a`.
+        let parent = unsafe { slot::<R>(self.handle) }.parent();
         // SAFETY: by the invariants the parent lives for `'a`, and the item
-        // was created under an `R::Parent`.
+        // was created under it, an `R::Parent`. Read from the slot, not from
+        // the framework: KMDF forgets the parent of an item deleted inside
+        // its own callback (its owner dropped there), for the rest of it.
         unsafe { R::Parent::from_object(parent) }
     }
 
