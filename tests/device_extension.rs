@@ -2,8 +2,9 @@
 //! executive: the size IoCreateDevice is given, the extension reached from a
 //! borrowed `&DeviceObject` (routine and DPC), dropped exactly once at the
 //! delete (with work still queued, and while a routine holds it), refused for
-//! the wrong type and for extensions ntwork did not make, and handed back
-//! when the device cannot be created.
+//! the wrong type and for extensions ntwork did not make, handed back
+//! when the device cannot be created, and held across threads (the remove
+//! lock: `HeldExtension`) until the work that holds it drops it.
 
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -13,8 +14,8 @@ use std::time::Duration;
 use ntwork::ffi::{FILE_DEVICE_UNKNOWN, NTSTATUS, STATUS_INSUFFICIENT_RESOURCES};
 use ntwork::irql::{Dispatch, Passive};
 use ntwork::{
-    Device, DeviceObject, DeviceOptions, DriverObject, NotQueued, ReusableIoWorkItem, WorkQueue,
-    work_item,
+    Device, DeviceObject, DeviceOptions, DriverObject, HeldExtension, NotQueued,
+    ReusableIoWorkItem, WorkQueue, work_item,
 };
 use ntwork_host::{Executive, FailurePlan, FaultSite};
 use ntwork_suite::{Counted, Tally};
@@ -585,4 +586,68 @@ fn a_thread_that_holds_the_extension_and_deletes_the_device_panics_instead_of_ha
     let host = driver.device(device.object().as_raw()).unwrap();
     let _held = DeviceObject::of(&host).extension::<Port>(&irql).unwrap();
     device.delete(&irql);
+}
+
+/// Finishes a request at PASSIVE_LEVEL with the extension held since the
+/// completion routine (the remove lock of C): waits for the test's go.
+#[work_item(device)]
+fn finish_request(device: &DeviceObject, request: (HeldExtension<Watched>, mpsc::Receiver<()>)) {
+    let _ = device;
+    let (watched, go) = request;
+    watched.holding.store(true, Ordering::SeqCst);
+    go.recv_timeout(Duration::from_secs(10))
+        .expect("the test's go");
+    watched.holding.store(false, Ordering::SeqCst);
+} // the extension is released here
+
+#[test]
+fn a_held_extension_handed_to_a_routine_makes_the_delete_wait_until_it_drops() {
+    let exec = Executive::new();
+    let driver = exec.load_driver("held.sys");
+    let irql = Passive::on_host();
+    let tally = Tally::new();
+    let dropped_while_held = Arc::new(AtomicBool::new(false));
+    let watched = Watched {
+        holding: AtomicBool::new(false),
+        dropped_while_held: Arc::clone(&dropped_while_held),
+        _witness: Counted::new(&tally, 3),
+    };
+    let device = Device::create(DriverObject::of(&driver), watched, options(), &irql).unwrap();
+    let (go, go_rx) = mpsc::channel();
+    // The completion routine, at DISPATCH_LEVEL: the guard taken there
+    // travels with the request to the worker thread.
+    ntwork_host::at_dispatch_level(|| {
+        let dispatch = Dispatch::on_host();
+        let held = device
+            .object()
+            .extension::<Watched>(&dispatch)
+            .expect("not deleted yet")
+            .into_held();
+        finish_request::queue(
+            device.object(),
+            (held, go_rx),
+            WorkQueue::Delayed,
+            &dispatch,
+        )
+        .unwrap();
+    });
+    std::thread::scope(|scope| {
+        let deleting = scope.spawn(|| {
+            let _bound = exec.enter();
+            device.delete(&Passive::on_host());
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(
+            tally.dropped(),
+            0,
+            "the delete waits for the held extension"
+        );
+        go.send(()).unwrap();
+        deleting.join().unwrap();
+    });
+    assert_eq!(tally.dropped(), 1);
+    assert!(!dropped_while_held.load(Ordering::SeqCst));
+    exec.wait_idle();
+    assert_eq!(exec.bug_check(), None);
+    driver.unload().unwrap();
 }

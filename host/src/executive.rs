@@ -285,7 +285,10 @@ impl Executive {
     }
 
     /// `IO_WORKITEM`s allocated (`IoAllocateWorkItem`) or initialized
-    /// (`IoInitializeWorkItem`) and not yet freed or uninitialized.
+    /// (`IoInitializeWorkItem`) and not yet freed or uninitialized. An
+    /// `ntwork::Device` holds one from its create to its delete (the item
+    /// its drop deletes it with): a test takes the count after creating its
+    /// devices as its baseline.
     pub fn io_work_items_outstanding(&self) -> usize {
         self.inner.lock().io_items.len()
     }

@@ -82,7 +82,9 @@ pub mod wdf;
 #[doc(hidden)]
 pub mod __private;
 
-pub use device::{CreateDeviceError, Device, DeviceExtension, DeviceOptions, ExtensionRef};
+pub use device::{
+    CreateDeviceError, Device, DeviceExtension, DeviceOptions, ExtensionRef, HeldExtension,
+};
 pub use error::{AllocError, NotQueued, QueueError, Refused};
 pub use ex::{ExRoutine, ExRoutineRef, ExWorkItem, ReusableExWorkItem};
 pub use io::{

@@ -109,3 +109,112 @@ impl<E: fmt::Debug> fmt::Debug for ExtensionRef<'_, E> {
         f.debug_tuple("ExtensionRef").field(&**self).finish()
     }
 }
+
+impl<'a, E> ExtensionRef<'a, E> {
+    /// Keeps the guard past the borrow of the device and on any thread: the
+    /// remove lock of C (`IoAcquireRemoveLock` taken for an IRP, released in
+    /// its completion routine or in the work item that finishes it). The
+    /// device's delete waits until the [`HeldExtension`] drops; a driver
+    /// whose remove must not wait for ever drops every one it handed out.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use ntwork::ffi::FILE_DEVICE_UNKNOWN;
+    /// use ntwork::irql::{Dispatch, Passive};
+    /// use ntwork::{Device, DeviceObject, DeviceOptions, HeldExtension, WorkQueue, work_item};
+    ///
+    /// struct Disk {
+    ///     finished: AtomicU32,
+    /// }
+    ///
+    /// /// Finishes a request at PASSIVE_LEVEL; the remove waits for it.
+    /// #[work_item(device)]
+    /// fn finish(device: &DeviceObject, disk: HeldExtension<Disk>) {
+    ///     let _ = device;
+    ///     disk.finished.fetch_add(1, Ordering::SeqCst);
+    /// } // the remove lock is released here
+    ///
+    /// /// A completion routine, at DISPATCH_LEVEL: it holds the extension for
+    /// /// the work it hands on.
+    /// fn complete(device: &DeviceObject, irql: &Dispatch<'_>) {
+    ///     if let Some(disk) = device.extension::<Disk>(irql) {
+    ///         let _ = finish::queue(device, disk.into_held(), WorkQueue::Delayed, irql);
+    ///     } // else the remove has started: no new work
+    /// }
+    ///
+    /// # let exec = ntwork_host::Executive::manual();
+    /// # let host_driver = exec.load_driver("disk.sys");
+    /// # let driver = ntwork::DriverObject::of(&host_driver);
+    /// let irql = Passive::on_host();
+    /// let disk = Disk { finished: AtomicU32::new(0) };
+    /// let device = Device::create(driver, disk, DeviceOptions::new(FILE_DEVICE_UNKNOWN), &irql)?;
+    /// ntwork_host::at_dispatch_level(|| complete(device.object(), &Dispatch::on_host()));
+    /// # assert_eq!(exec.run_until_idle(), 1);
+    /// # assert_eq!(device.extension().finished.load(Ordering::SeqCst), 1);
+    /// // IRP_MN_REMOVE_DEVICE: waits for every HeldExtension, then deletes.
+    /// device.delete(&irql);
+    /// # Ok::<(), ntwork::ffi::NTSTATUS>(())
+    /// ```
+    pub fn into_held(self) -> HeldExtension<E> {
+        let this = core::mem::ManuallyDrop::new(self);
+        // The guard leaves this thread's list: it may be dropped on another.
+        held::guard_released(held::address_of(&this.header.guards));
+        // INVARIANT: the acquisition `this` held, handed on (its `Drop` does
+        // not run).
+        HeldExtension {
+            header: NonNull::from(this.header),
+            value: this.value,
+        }
+    }
+}
+
+/// A device's extension `E`, held on any thread until it drops: the device's
+/// delete waits for it, as `IoReleaseRemoveLockAndWait` waits for the remove
+/// lock. From [`ExtensionRef::into_held`]; `Send`, so it can travel with a
+/// request to a completion routine or a work item.
+///
+/// Unlike an [`ExtensionRef`], the host cannot tell which thread holds it: a
+/// thread that holds one and deletes the device waits for itself, as in C.
+///
+/// # Invariants
+///
+/// `header` is an ntwork header (of an extension of type `E` at `value`) on
+/// whose guards this value holds one acquisition, so the header and `E` stay
+/// valid until it is given up.
+#[must_use = "the guard holds the extension; dropping it at once makes the call useless"]
+pub struct HeldExtension<E> {
+    header: NonNull<Header>,
+    value: NonNull<E>,
+}
+
+// SAFETY: the value lends `&E` only (`E: Sync` lets any thread use it), and
+// its release is the rundown's, which any thread may make.
+unsafe impl<E: Sync> Send for HeldExtension<E> {}
+// SAFETY: `&HeldExtension` gives `&E` only, which `E: Sync` lets any thread
+// use.
+unsafe impl<E: Sync> Sync for HeldExtension<E> {}
+
+impl<E> Deref for HeldExtension<E> {
+    type Target = E;
+
+    fn deref(&self) -> &E {
+        // SAFETY: `E` stays initialized while the guards are held (the
+        // module's invariants), and this value holds them (its invariants).
+        unsafe { self.value.as_ref() }
+    }
+}
+
+impl<E> Drop for HeldExtension<E> {
+    fn drop(&mut self) {
+        // SAFETY: the header is valid while this value holds its acquisition
+        // (the invariants); the acquisition is given up once, here, and
+        // nothing is read after it (the delete may free the device then).
+        unsafe { self.header.as_ref().guards.release() };
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for HeldExtension<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("HeldExtension").field(&**self).finish()
+    }
+}

@@ -42,7 +42,7 @@ mod extension;
 mod header;
 mod options;
 
-pub use extension::{DeviceExtension, ExtensionRef};
+pub use extension::{DeviceExtension, ExtensionRef, HeldExtension};
 pub use options::{CreateDeviceError, DeviceOptions};
 
 use core::any::TypeId;
