@@ -207,9 +207,12 @@ impl<E> Deref for HeldExtension<E> {
 impl<E> Drop for HeldExtension<E> {
     fn drop(&mut self) {
         // SAFETY: the header is valid while this value holds its acquisition
-        // (the invariants); the acquisition is given up once, here, and
-        // nothing is read after it (the delete may free the device then).
-        unsafe { self.header.as_ref().guards.release() };
+        // (the invariants), which is not given up before the next line.
+        let header = unsafe { self.header.as_ref() };
+        // SAFETY: this value's one acquisition (the invariants), given up
+        // once, here; nothing is read after it (the delete may free the
+        // device then).
+        unsafe { header.guards.release() };
     }
 }
 
