@@ -14,8 +14,8 @@ use ntwork::wdf::{
     Enqueued, RunningWdfWorkItem, Serialization, WdfDevice, WdfWorkItem, WdfWorkItemRef,
 };
 use ntwork::work_item;
-use ntwork_host::Executive;
 use ntwork_host::wdf::WdfDeviceConfig;
+use ntwork_host::{Executive, bugcheck};
 
 // ---- finding 1: an owned KMDF item outlives its parent's removal -----------
 
@@ -68,6 +68,7 @@ fn an_owned_wdf_item_outliving_its_parents_removal_keeps_its_context() {
     );
     assert_eq!(context.data.iter().sum::<u64>(), 10);
     assert_eq!(item.enqueue(&irql), Enqueued::Deleted);
+    item.flush(&irql); // nothing queued or running: returns
     assert_eq!(item.parent().as_raw(), handle.as_raw());
     assert_eq!(exec.run_until_idle(), 0);
     drop(item);
@@ -389,5 +390,40 @@ mod device_io {
         assert_eq!(exec.io_work_items_outstanding(), 0);
         assert_eq!(exec.bug_check(), None);
         assert_eq!(host_driver.unload(), Ok(()));
+    }
+}
+
+// ---- held: an item handed to a parent that was removed meanwhile -----------
+
+mod keep_after_removal {
+    use super::*;
+
+    #[work_item(wdf)]
+    fn late_keep(context: &Vec<u64>) {
+        assert_eq!(context.len(), 2);
+    }
+
+    /// `keep_in_parent` after the parent's removal (possible only on the
+    /// host, whose device handle can be deleted under a `WdfDevice::of`
+    /// borrow; a driver's parent borrow outlives no delete): the framework
+    /// refuses the dead parent, the host's verdict being its labelled
+    /// `HOST_UNKNOWN_OBJECT` stop, and the item comes back, still owned, its
+    /// context intact; its drop then releases it.
+    #[test]
+    fn keeping_an_item_in_a_removed_parent_hands_it_back() {
+        let exec = Executive::manual();
+        let driver = exec.load_driver("latekeep.sys");
+        let handle = driver.create_wdf_device(WdfDeviceConfig::default());
+        let device = WdfDevice::of(&handle);
+        let irql = Passive::on_host();
+        let item = late_keep::create(device, vec![1, 2], Serialization::None, &irql).unwrap();
+        handle.delete();
+        let error = item.keep_in_parent(&irql).expect_err("the parent is gone");
+        assert_eq!(error.status(), ntwork::ffi::STATUS_INVALID_PARAMETER);
+        assert_eq!(error.item.context().len(), 2);
+        let stop = exec.expect_bug_check();
+        assert_eq!(stop.code, bugcheck::HOST_UNKNOWN_OBJECT);
+        assert_eq!(stop.parameters[1], handle.as_raw().addr());
+        drop(error);
     }
 }
