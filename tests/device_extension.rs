@@ -310,6 +310,20 @@ fn delete_waits_for_a_routine_that_holds_the_extension() {
     .unwrap();
     entered.recv_timeout(Duration::from_secs(10)).unwrap();
 
+    delete_while_held(&exec, device, &tally, &go);
+    assert!(!dropped_while_held.load(Ordering::SeqCst));
+    driver.unload().unwrap();
+}
+
+/// Deletes `device` on another thread while a routine holds its extension
+/// (a `Watched` counted by `tally`): the extension is still there after a
+/// while; `go` lets the routine return, and the delete then completes.
+fn delete_while_held(
+    exec: &Executive,
+    device: Device<Watched>,
+    tally: &Tally,
+    go: &mpsc::Sender<()>,
+) {
     std::thread::scope(|scope| {
         let deleting = scope.spawn(|| {
             let _bound = exec.enter();
@@ -319,19 +333,13 @@ fn delete_waits_for_a_routine_that_holds_the_extension() {
         // the routine (the assertions below hold either way for one that
         // waits).
         std::thread::sleep(Duration::from_millis(50));
-        assert_eq!(
-            tally.dropped(),
-            0,
-            "the delete waits while the routine holds it"
-        );
+        assert_eq!(tally.dropped(), 0, "the delete waits while it is held");
         go.send(()).unwrap();
         deleting.join().unwrap();
     });
     assert_eq!(tally.dropped(), 1);
-    assert!(!dropped_while_held.load(Ordering::SeqCst));
     exec.wait_idle();
     assert_eq!(exec.bug_check(), None);
-    driver.unload().unwrap();
 }
 
 #[test]
@@ -631,23 +639,7 @@ fn a_held_extension_handed_to_a_routine_makes_the_delete_wait_until_it_drops() {
         )
         .unwrap();
     });
-    std::thread::scope(|scope| {
-        let deleting = scope.spawn(|| {
-            let _bound = exec.enter();
-            device.delete(&Passive::on_host());
-        });
-        std::thread::sleep(Duration::from_millis(50));
-        assert_eq!(
-            tally.dropped(),
-            0,
-            "the delete waits for the held extension"
-        );
-        go.send(()).unwrap();
-        deleting.join().unwrap();
-    });
-    assert_eq!(tally.dropped(), 1);
+    delete_while_held(&exec, device, &tally, &go);
     assert!(!dropped_while_held.load(Ordering::SeqCst));
-    exec.wait_idle();
-    assert_eq!(exec.bug_check(), None);
     driver.unload().unwrap();
 }
