@@ -399,7 +399,7 @@ mod keep_after_removal {
     use super::*;
 
     #[work_item(wdf)]
-    fn late_keep(context: &Vec<u64>) {
+    fn late_keep(context: &[u64; 2]) {
         assert_eq!(context.len(), 2);
     }
 
@@ -416,7 +416,7 @@ mod keep_after_removal {
         let handle = driver.create_wdf_device(WdfDeviceConfig::default());
         let device = WdfDevice::of(&handle);
         let irql = Passive::on_host();
-        let item = late_keep::create(device, vec![1, 2], Serialization::None, &irql).unwrap();
+        let item = late_keep::create(device, [1, 2], Serialization::None, &irql).unwrap();
         handle.delete();
         let error = item.keep_in_parent(&irql).expect_err("the parent is gone");
         assert_eq!(error.status(), ntwork::ffi::STATUS_INVALID_PARAMETER);
