@@ -26,7 +26,9 @@
 //! | `IoQueueWorkItem(workItem, DiskReregWorker, DelayedWorkQueue, workItem)` | `item.queue((), WorkQueue::Delayed, irql)`: the item need not be its own context |
 //! | `IoFreeWorkItem(workItem)` when a worker already runs | `drop(item)` |
 //! | `IoFreeWorkItem((PIO_WORKITEM)Context)` at the end of `DiskReregWorker` | nothing: the routine's item is freed when it returns |
-//! | `ClassAcquireRemoveLock` / `ClassReleaseRemoveLock(deviceObject, irp)` | `RemoveLock` (modelled: ntwork has none), held by the IRP as `RemoveLockHeld`, released by its drop |
+//! | `ClassAcquireRemoveLock(deviceObject, irp)` in `DiskInfoExceptionCheck`, `isRemoved` -> `STATUS_DEVICE_DOES_NOT_EXIST` | `device.extension::<DiskData>(irql)` (`None` once the delete started) `.into_held()`: the IRP keeps the `HeldExtension<DiskData>` |
+//! | `ClassReleaseRemoveLock(deviceObject, irp)` | the IRP's drop drops its `HeldExtension` |
+//! | `ClassReleaseRemoveLockAndWait` + `IoDeleteDevice` at `IRP_MN_REMOVE_DEVICE` | `Device::delete(irql)`: refuses new guards, waits for every held one, drops `DiskData`, deletes |
 //! | `IoFreeMdl(irp->MdlAddress); IoFreeIrp(irp)` | dropping the `ModeSenseIrp` |
 //! | `freeLockAndIrp = FALSE` once the request is posted | `post_reregister_request` takes the IRP; on failure it hands it back, and the completion frees it |
 //! | `IoWMIRegistrationControl(deviceObject, WMIREG_ACTION_UPDATE_GUIDS)` | `wmi_registration_control(device, irql)`, which takes the routine's `&Passive` proof (modelled) |
@@ -38,21 +40,25 @@
 //! completes them as the port driver would, at DISPATCH_LEVEL);
 //! `ClassInterpretSenseInfo` is reduced to "retry while retries are left";
 //! `IoWMIRegistrationControl` records the device it was called for;
+//! the remove lock's count, which C keeps private too, is mirrored in
+//! `DiskData::irps_holding` (the IRP counts itself when it takes its
+//! `HeldExtension`, and uncounts itself in its drop) so that the tests can
+//! assert it;
 //! the request's pool allocation cannot fail (it is a `Vec` push), so only the
 //! `IoAllocateWorkItem` failure is injected.
 
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicU32, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use ntwork::ffi::{
-    FILE_DEVICE_UNKNOWN, NTSTATUS, STATUS_INSUFFICIENT_RESOURCES, STATUS_NO_SUCH_DEVICE,
-    STATUS_PENDING, STATUS_SUCCESS,
+    FILE_DEVICE_UNKNOWN, NTSTATUS, STATUS_INSUFFICIENT_RESOURCES, STATUS_PENDING, STATUS_SUCCESS,
 };
-use ntwork::irql::{AtPassive, Dispatch, Passive};
+use ntwork::irql::{Dispatch, Passive};
 use ntwork::{
-    ARef, Device, DeviceObject, DeviceOptions, DriverObject, SpinLock, WorkQueue, work_item,
+    ARef, Device, DeviceObject, DeviceOptions, DriverObject, HeldExtension, SpinLock, WorkQueue,
+    work_item,
 };
 use ntwork_host::{Executive, FailurePlan, FaultSite, at_dispatch_level};
 
@@ -75,71 +81,35 @@ const STATUS_DEVICE_DOES_NOT_EXIST: NTSTATUS = 0xC000_00C0_u32 as i32;
 const FAILURE_PREDICTION_NONE: u8 = 0;
 const FAILURE_PREDICTION_SENSE: u8 = 3;
 
-// ---- The remove lock (IoAcquireRemoveLock / ClassAcquireRemoveLock) --------
-
-/// A model of the class driver's remove lock: acquired for each IRP the disk
-/// sends, refused once the remove began; the remove waits until every
-/// acquisition is released. ntwork has no remove lock, so the test has one.
-#[derive(Default)]
-struct RemoveLock {
-    state: Mutex<(u32, bool)>,
-    released: Condvar,
-}
-
-/// One acquisition of a `RemoveLock`, released by its drop (at any IRQL).
-struct RemoveLockHeld(Arc<RemoveLock>);
-
-impl RemoveLock {
-    /// `ClassAcquireRemoveLock`: `None` when the device is being removed
-    /// (C: `isRemoved`, then released at once).
-    fn acquire(this: &Arc<Self>) -> Option<RemoveLockHeld> {
-        let mut state = this.state.lock().unwrap();
-        if state.1 {
-            return None;
-        }
-        state.0 += 1;
-        Some(RemoveLockHeld(Arc::clone(this)))
-    }
-
-    /// `ClassReleaseRemoveLockAndWait` at `IRP_MN_REMOVE_DEVICE`, PASSIVE_LEVEL.
-    fn release_and_wait(&self, _irql: &impl AtPassive) {
-        let mut state = self.state.lock().unwrap();
-        state.1 = true;
-        while state.0 > 0 {
-            state = self.released.wait(state).unwrap();
-        }
-    }
-
-    fn held(&self) -> u32 {
-        self.state.lock().unwrap().0
-    }
-}
-
-impl Drop for RemoveLockHeld {
-    fn drop(&mut self) {
-        let mut state = self.0.state.lock().unwrap();
-        state.0 -= 1;
-        if state.0 == 0 {
-            self.0.released.notify_all();
-        }
-    }
-}
-
 // ---- The modelled IRP, and the port driver below the disk -------------------
 
 /// The MODE SENSE IRP the disk built in `DiskInfoExceptionCheck`: it holds the
-/// disk's remove lock until it is freed (`IoFreeIrp`, here its drop).
+/// disk's remove lock (its extension, held) until it is freed (`IoFreeIrp`,
+/// here its drop), so the completion and the worker reach the disk through it.
 struct ModeSenseIrp {
-    _remove_lock: RemoveLockHeld,
+    /// `ClassAcquireRemoveLock(DeviceObject, irp)`: released when the IRP
+    /// drops, after its `Drop` below ran.
+    disk: HeldExtension<DiskData>,
     /// `irpStack->Parameters.Others.Argument4`: retries left.
     retries: u32,
-    /// Freed IRPs, for the test.
-    freed: Arc<AtomicUsize>,
+}
+
+impl ModeSenseIrp {
+    /// `IoAllocateIrp` and `ClassAcquireRemoveLock(DeviceObject, irp)`.
+    fn new(disk: HeldExtension<DiskData>) -> Self {
+        disk.irps_holding.fetch_add(1, Ordering::SeqCst);
+        Self {
+            disk,
+            retries: MAXIMUM_RETRIES,
+        }
+    }
 }
 
 impl Drop for ModeSenseIrp {
     fn drop(&mut self) {
-        self.freed.fetch_add(1, Ordering::SeqCst);
+        // Both before `self.disk` drops (the remove may then delete the disk).
+        self.disk.irps_holding.fetch_sub(1, Ordering::SeqCst);
+        self.disk.freed_irps.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -183,7 +153,9 @@ impl Port {
 // ---- The disk's extension (FUNCTIONAL_DEVICE_EXTENSION + DISK_DATA) --------
 
 struct DiskData {
-    remove_lock: Arc<RemoveLock>,
+    /// The MODE SENSE IRPs alive, each holding the remove lock: the lock's
+    /// count, for the test (`Device::delete` waits for the same guards).
+    irps_holding: AtomicU32,
     port: Arc<Port>,
     /// `DISK_DATA.ScsiInfoExceptionsSupported`.
     scsi_info_exceptions_supported: AtomicBool,
@@ -191,7 +163,7 @@ struct DiskData {
     failure_prediction_capability: AtomicU8,
     /// `DISK_DATA.FailurePredictionEnabled`.
     failure_prediction_enabled: AtomicBool,
-    freed_irps: Arc<AtomicUsize>,
+    freed_irps: AtomicUsize,
     /// Counts the extension's drops (exactly one per disk).
     drops: Arc<AtomicUsize>,
 }
@@ -205,7 +177,8 @@ impl Drop for DiskData {
 // ---- The driver's globals (diskwmi.c) ---------------------------------------
 
 /// `DISKREREGREQUEST`: a disk waiting for its GUIDs to be registered again.
-/// The device is counted (`ARef`), and its IRP holds its remove lock.
+/// The device is counted (`ARef`, C: `ObReferenceObject`), and its IRP holds
+/// its remove lock (a `HeldExtension<DiskData>`).
 struct ReregRequest {
     device: ARef<DeviceObject>,
     irp: ModeSenseIrp,
@@ -305,20 +278,20 @@ fn post_reregister_request(
 
 // ---- The MODE SENSE and its completion ---------------------------------------
 
-/// `DiskInfoExceptionCheck`: acquire the remove lock, send the MODE SENSE
-/// down, return `STATUS_PENDING`. PASSIVE_LEVEL (start device).
+/// `DiskInfoExceptionCheck`: acquire the remove lock for the IRP, send the
+/// MODE SENSE down, return `STATUS_PENDING`. PASSIVE_LEVEL (start device).
 fn info_exception_check(device: &DeviceObject, irql: &Passive<'_>) -> NTSTATUS {
+    // ClassAcquireRemoveLock: refused once the remove started (C:
+    // `isRemoved`). `None` also stands for "no DiskData on this device",
+    // which C cannot be asked.
     let Some(disk) = device.extension::<DiskData>(irql) else {
-        return STATUS_NO_SUCH_DEVICE;
-    };
-    let Some(lock) = RemoveLock::acquire(&disk.remove_lock) else {
         return STATUS_DEVICE_DOES_NOT_EXIST;
     };
-    disk.port.call_driver(ModeSenseIrp {
-        _remove_lock: lock,
-        retries: MAXIMUM_RETRIES,
-        freed: Arc::clone(&disk.freed_irps),
-    });
+    let irp = ModeSenseIrp::new(disk.into_held());
+    // IoCallDriver(LowerDeviceObject, irp): the IRP takes the guard the
+    // port is reached through, so the port is reached by its own `Arc`.
+    let port = Arc::clone(&irp.disk.port);
+    port.call_driver(irp);
     STATUS_PENDING
 }
 
@@ -346,15 +319,15 @@ fn info_exception_complete(
     irql: &mut Dispatch<'_>,
 ) -> Completion {
     // The remove lock the IRP holds keeps the extension: the remove waits
-    // for it before it deletes the device.
-    let disk = device
-        .extension::<DiskData>(irql)
-        .expect("the IRP's remove lock keeps the disk");
+    // for it before it deletes the device. (A new `device.extension()` here
+    // would be `None` once the remove started, as a new
+    // `ClassAcquireRemoveLock` would fail.)
     if result.srb_status != SRB_STATUS_SUCCESS && result.srb_status != SRB_STATUS_DATA_OVERRUN {
         // ClassInterpretSenseInfo, reduced: retry while retries are left.
         if irp.retries > 0 {
             irp.retries -= 1;
-            disk.port.call_driver(irp);
+            let port = Arc::clone(&irp.disk.port);
+            port.call_driver(irp);
             return Completion::Retried;
         }
         return Completion::Failed; // the IRP drops: lock released, IRP freed
@@ -366,6 +339,7 @@ fn info_exception_complete(
     else {
         return Completion::NotSmart;
     };
+    let disk = &irp.disk;
     disk.scsi_info_exceptions_supported
         .store(true, Ordering::SeqCst);
     if page.dexcpt || !(2..=6).contains(&page.report_method) {
@@ -391,12 +365,12 @@ fn add_disk(
     irql: &Passive<'_>,
 ) -> Result<Device<DiskData>, NTSTATUS> {
     let disk = DiskData {
-        remove_lock: Arc::default(),
+        irps_holding: AtomicU32::new(0),
         port: Arc::default(),
         scsi_info_exceptions_supported: AtomicBool::new(false),
         failure_prediction_capability: AtomicU8::new(FAILURE_PREDICTION_NONE),
         failure_prediction_enabled: AtomicBool::new(false),
-        freed_irps: Arc::default(),
+        freed_irps: AtomicUsize::new(0),
         drops: Arc::clone(drops),
     };
     Ok(Device::create(
@@ -407,10 +381,16 @@ fn add_disk(
     )?)
 }
 
-/// `IRP_MN_REMOVE_DEVICE`: wait for the remove lock, then delete the disk.
+/// `IRP_MN_REMOVE_DEVICE`: `ClassReleaseRemoveLockAndWait`, then
+/// `IoDeleteDevice`. The delete refuses new guards, waits for every
+/// `HeldExtension` (the IRPs'), drops `DiskData` and deletes the device.
 fn remove_disk(disk: Device<DiskData>, irql: &Passive<'_>) {
-    disk.extension().remove_lock.release_and_wait(irql);
     disk.delete(irql);
+}
+
+/// The disk's remove lock count: its MODE SENSE IRPs alive.
+fn held(disk: &Device<DiskData>) -> u32 {
+    disk.extension().irps_holding.load(Ordering::SeqCst)
 }
 
 /// A page that enables SCSI SMART (DEXCPT clear, MRIE 4).
@@ -482,7 +462,7 @@ fn a_smart_disk_is_reregistered_once_at_passive_level() {
     let items_at_rest = exec.io_work_items_outstanding(); // the device's drop item
 
     assert_eq!(info_exception_check(disk.object(), &irql), STATUS_PENDING);
-    assert_eq!(disk.extension().remove_lock.held(), 1);
+    assert_eq!(held(&disk), 1);
 
     assert_eq!(complete(&disk, SMART_PAGE), Completion::Posted);
     let ext = disk.extension();
@@ -495,7 +475,7 @@ fn a_smart_disk_is_reregistered_once_at_passive_level() {
     // Nothing registered yet; the IRP and the lock wait for the worker, and
     // the queue plus the request each hold the device.
     assert!(wmi_updates().is_empty());
-    assert_eq!(ext.remove_lock.held(), 1);
+    assert_eq!(ext.irps_holding.load(Ordering::SeqCst), 1);
     assert_eq!(ext.freed_irps.load(Ordering::SeqCst), 0);
     assert_eq!(exec.pending(), 1);
     assert_eq!(exec.io_work_items_outstanding(), items_at_rest + 1);
@@ -503,7 +483,7 @@ fn a_smart_disk_is_reregistered_once_at_passive_level() {
 
     assert_eq!(exec.run_until_idle(), 1);
     assert_eq!(wmi_updates(), [addr(&disk)]);
-    assert_eq!(ext.remove_lock.held(), 0);
+    assert_eq!(ext.irps_holding.load(Ordering::SeqCst), 0);
     assert_eq!(ext.freed_irps.load(Ordering::SeqCst), 1);
     assert_eq!(exec.io_work_items_outstanding(), items_at_rest);
     assert_eq!(host_disk.reference_count(), 1);
@@ -561,11 +541,15 @@ fn a_disk_without_usable_smart_queues_nothing() {
     };
     for _ in 0..MAXIMUM_RETRIES {
         assert_eq!(complete(&disk, error), Completion::Retried);
-        assert_eq!(ext.remove_lock.held(), 1, "the retried IRP keeps its lock");
+        assert_eq!(
+            ext.irps_holding.load(Ordering::SeqCst),
+            1,
+            "the retried IRP keeps its lock"
+        );
     }
     assert_eq!(complete(&disk, error), Completion::Failed);
 
-    assert_eq!(ext.remove_lock.held(), 0);
+    assert_eq!(ext.irps_holding.load(Ordering::SeqCst), 0);
     assert_eq!(ext.freed_irps.load(Ordering::SeqCst), 3);
     assert_eq!(exec.pending(), 0);
     assert_eq!(exec.io_work_items_outstanding(), items_at_rest);
@@ -605,7 +589,7 @@ fn completions_before_the_worker_runs_share_one_work_item() {
         [addr(&disks[2]), addr(&disks[1]), addr(&disks[0])]
     );
     for disk in &disks {
-        assert_eq!(disk.extension().remove_lock.held(), 0);
+        assert_eq!(held(disk), 0);
         assert_eq!(disk.extension().freed_irps.load(Ordering::SeqCst), 1);
     }
     assert_eq!(exec.io_work_items_outstanding(), items_at_rest);
@@ -676,7 +660,7 @@ fn low_resources_in_the_completion_free_the_irp_and_lock_there() {
         Completion::PostFailed(STATUS_INSUFFICIENT_RESOURCES)
     );
     let ext = starved.extension();
-    assert_eq!(ext.remove_lock.held(), 0);
+    assert_eq!(ext.irps_holding.load(Ordering::SeqCst), 0);
     assert_eq!(ext.freed_irps.load(Ordering::SeqCst), 1);
     // As in C, the capability was set before the post failed.
     assert!(ext.failure_prediction_enabled.load(Ordering::SeqCst));
@@ -750,8 +734,10 @@ fn the_worker_outlives_the_removal_of_the_disk_it_is_bound_to() {
 }
 
 /// Threaded: the remove of a disk whose re-registration is still running
-/// waits on the remove lock until the worker released it, so the disk is
-/// never deleted under `IoWMIRegistrationControl`.
+/// waits on the remove lock (the `HeldExtension` in the worker's request)
+/// until the worker released it, so the disk is never deleted under
+/// `IoWMIRegistrationControl`. Meanwhile the remove has started: a new
+/// acquisition is refused, and a new MODE SENSE is not sent.
 #[test]
 fn removal_waits_for_the_reregistration_that_holds_the_remove_lock() {
     let _image = image();
@@ -773,21 +759,36 @@ fn removal_waits_for_the_reregistration_that_holds_the_remove_lock() {
         .recv_timeout(Duration::from_secs(10))
         .expect("the worker runs");
 
+    // The host's handle keeps the object (not the extension) across the
+    // delete, to ask for the extension while the remove waits.
+    let object = ARef::from(disk.object());
     let (removed, done) = mpsc::channel();
     let remover = {
-        let drops = Arc::clone(&drops);
+        let remover_drops = Arc::clone(&drops);
         let exec = &exec;
         std::thread::scope(|scope| {
             let remover = scope.spawn(move || {
                 let _bound = exec.enter();
                 let irql = Passive::on_host();
                 remove_disk(disk, &irql);
-                removed.send(drops.load(Ordering::SeqCst)).unwrap();
+                removed.send(remover_drops.load(Ordering::SeqCst)).unwrap();
             });
+            // The remove started: ClassAcquireRemoveLock is refused.
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while object.extension::<DiskData>(&irql).is_some() {
+                assert!(std::time::Instant::now() < deadline, "the remove starts");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            assert_eq!(
+                info_exception_check(&object, &irql),
+                STATUS_DEVICE_DOES_NOT_EXIST
+            );
+            // ... and it has not finished: the worker's request holds the disk.
             assert!(
                 done.recv_timeout(Duration::from_millis(200)).is_err(),
                 "the remove waits for the remove lock"
             );
+            assert_eq!(drops.load(Ordering::SeqCst), 0, "DiskData is alive");
             assert!(wmi_updates().is_empty());
             go.send(()).unwrap();
             let dropped = done
@@ -799,6 +800,7 @@ fn removal_waits_for_the_reregistration_that_holds_the_remove_lock() {
     };
     remover.expect("the remover");
     assert_eq!(wmi_updates().len(), 1, "registered before the delete");
+    drop(object);
     exec.wait_idle();
     assert_nothing_left(&exec);
     driver.unload().expect("DriverUnload");
