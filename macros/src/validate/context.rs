@@ -89,8 +89,14 @@ pub(super) fn check_lifetime(lifetime: &Lifetime, declared: &[String], errors: &
     ));
 }
 
+/// The std traits a boxed context names that have no `Send` supertrait.
+const STD_TRAITS: [&str; 10] = [
+    "FnOnce", "FnMut", "Fn", "Any", "Debug", "Display", "Error", "Iterator", "Send", "Sync",
+];
+
 /// `Box<dyn Trait>` without `Send`, or `Arc<dyn Trait>` without `Send` and
-/// `Sync`: the type written with the bounds it needs.
+/// `Sync`, where every trait is std's: the type written with the bounds it
+/// needs.
 fn unsendable_trait_object(ty: &Type) -> Option<String> {
     use quote::ToTokens;
     let Type::Path(path) = peel(ty) else {
@@ -111,6 +117,19 @@ fn unsendable_trait_object(ty: &Type) -> Option<String> {
     let Type::TraitObject(object) = peel(inner) else {
         return None;
     };
+    // A trait of the user's may have `Send` as a supertrait (`trait Job:
+    // Send`): only std's traits, which have none, are known to need it.
+    let std_traits = object.bounds.iter().all(|bound| match bound {
+        TypeParamBound::Trait(t) => t
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| STD_TRAITS.iter().any(|name| s.ident == name)),
+        _ => true,
+    });
+    if !std_traits {
+        return None;
+    }
     let has = |name: &str| {
         object.bounds.iter().any(|bound| {
             matches!(bound, TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| s.ident == name))

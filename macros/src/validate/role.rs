@@ -5,6 +5,7 @@ use syn::PatType;
 
 use super::syntax::{
     error, lent_path, mentions_device_object, mentions_driver_object, positions, typed_device,
+    wraps,
 };
 use crate::args::{Args, StatedRole};
 use crate::errors::Errors;
@@ -58,13 +59,20 @@ fn io_object(
     errors: &mut Errors,
 ) -> Option<(IoObject, Vec<usize>)> {
     let mut devices = positions(params, mentions_device_object);
-    // `fn name(device: &Device<E>, context: C)`: a device routine written with
-    // ntwork's owner type (reported). Alone, `Device<..>` may be an Ex
-    // routine's own context type.
-    if devices.is_empty() && params.len() > 1 && typed_device(&params[0].ty).is_some() {
-        devices.push(0);
+    let mut drivers = positions(params, mentions_driver_object);
+    // `fn name(device: Option<&DeviceObject>, context: C)`, `ARef<..>`, or
+    // ntwork's owner `&Device<E>`: the object parameter written wrong
+    // (reported). Alone, such a type may be an Ex routine's context.
+    if let Some(first) = params.first().filter(|_| params.len() > 1)
+        && devices.is_empty()
+        && drivers.is_empty()
+    {
+        if wraps(&first.ty, "DeviceObject") || typed_device(&first.ty).is_some() {
+            devices.push(0);
+        } else if wraps(&first.ty, "DriverObject") {
+            drivers.push(0);
+        }
     }
-    let drivers = positions(params, mentions_driver_object);
     let object = match args.role {
         Some((StatedRole::Driver, _)) => IoObject::Driver,
         Some((StatedRole::Device, _)) => IoObject::Device,

@@ -84,10 +84,16 @@ pub(super) fn typed_device(ty: &Type) -> Option<&PathSegment> {
     })
 }
 
-/// Whether `ty` names the type `name`: how the object parameter of an Io
-/// routine is recognized (wrapped, it is a misuse reported as such).
+/// Whether `ty` names the type `name` itself (behind references): how the
+/// object parameter of an Io routine is recognized.
 fn mentions(ty: &Type, name: &str) -> bool {
-    mention(ty, name).is_some()
+    matches!(mention(ty, name), Some(Mention::Direct))
+}
+
+/// Whether `ty` names the type `name` inside a wrapper (`Option<&T>`,
+/// `ARef<T>`): a misuse of the object parameter, when it comes first.
+pub(super) fn wraps(ty: &Type, name: &str) -> bool {
+    matches!(mention(ty, name), Some(Mention::Wrapped(_)))
 }
 
 /// Whether `ty` names a device object: the parameter that makes a routine
