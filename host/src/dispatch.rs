@@ -300,12 +300,17 @@ pub(crate) fn run_next_here(inner: &Arc<Inner>, queue: Option<usize>) -> bool {
     true
 }
 
-/// For a wait that only work can end: on a manual executive where no routine
-/// runs and items are pending, the items pending (the wait would never end,
-/// since nothing runs them while this thread waits).
+/// For a wait that only work can end, on a manual executive where no other
+/// thread runs a routine: the items pending, if items are pending (nothing
+/// runs them while this thread waits) or this thread waits inside a routine
+/// (run by `run_next` / `run_until_idle`: the test's code that would go on
+/// on Windows, while a worker waits, is stuck under this call). The wait
+/// would never end.
 pub(crate) fn manual_wait_blocks(inner: &Inner) -> Option<usize> {
+    let mine = crate::panics::routines_on_this_thread();
     let st = inner.lock();
-    (!inner.threaded() && st.queues.running.is_empty() && st.queues.pending() > 0)
+    let others = st.queues.running.len().saturating_sub(mine);
+    (!inner.threaded() && others == 0 && (st.queues.pending() > 0 || mine > 0))
         .then(|| st.queues.pending())
 }
 

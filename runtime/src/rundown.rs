@@ -167,17 +167,24 @@ impl Drain {
     /// Refuses new work and waits until all counted work is released. A second
     /// caller while one waits (or reopens) waits for that to finish, then
     /// returns if the drain is closed or starts its own wait. `PASSIVE_LEVEL`.
-    pub(crate) fn wait(&self) {
-        self.wait_into(CLOSED);
+    ///
+    /// `false` if the wait returned with work still counted: never on
+    /// Windows, whose wait returns only then; the host executive returns
+    /// from a wait it stopped with a diagnostic (one that could never end).
+    /// The caller then frees nothing the counted work may use.
+    #[must_use = "`false`: work is still counted, nothing it uses may be freed"]
+    pub(crate) fn wait(&self) -> bool {
+        self.wait_into(CLOSED)
     }
 
     /// [`wait`](Self::wait) for the last time: the drain never opens again.
     /// What the driver's unload does for every rundown opened for it.
-    pub(crate) fn wait_final(&self) {
-        self.wait_into(FINAL);
+    #[must_use = "`false`: work is still counted, nothing it uses may be freed"]
+    pub(crate) fn wait_final(&self) -> bool {
+        self.wait_into(FINAL)
     }
 
-    fn wait_into(&self, end: u8) {
+    fn wait_into(&self, end: u8) -> bool {
         held::assert_not_held(self.held());
         loop {
             match self
@@ -188,8 +195,9 @@ impl Drain {
                     // SAFETY: this thread won OPEN -> WAITING, so it is the
                     // only waiter the kernel allows.
                     unsafe { ffi::ExWaitForRundownProtectionRelease(self.rundown.get()) };
+                    let ran_down = self.ran_down();
                     self.state.store(end, Ordering::Release);
-                    return;
+                    return ran_down;
                 }
                 Err(CLOSED) if end == FINAL => {
                     if self
@@ -197,13 +205,35 @@ impl Drain {
                         .compare_exchange(CLOSED, FINAL, Ordering::AcqRel, Ordering::Acquire)
                         .is_ok()
                     {
-                        return;
+                        return true;
                     }
                 }
                 // Nothing counted and nothing can be: done.
-                Err(CLOSED | FINAL | UNOPENED) => return,
+                Err(CLOSED | FINAL | UNOPENED) => return true,
                 Err(_) => delay_a_millisecond(),
             }
+        }
+    }
+
+    /// Whether the `ExWaitForRundownProtectionRelease` that just returned
+    /// left no holder. Windows's returns only then (driver builds take it as
+    /// read). The host executive's leaves `Count` at `EX_RUNDOWN_ACTIVE`
+    /// when it ran down, and returns with holders left only from a wait it
+    /// stopped with a diagnostic.
+    fn ran_down(&self) -> bool {
+        #[cfg(all(any(feature = "std", all(panic = "unwind", unix)), not(loom)))]
+        {
+            // SAFETY: `Count` is a `usize` of the `EX_RUNDOWN_REF` this drain
+            // owns, aligned, and (the host's rundown being atomic) only ever
+            // accessed atomically; the pointer is made without a reference.
+            let count = unsafe {
+                core::sync::atomic::AtomicUsize::from_ptr(&raw mut (*self.rundown.get()).Count)
+            };
+            count.load(Ordering::Acquire) == EX_RUNDOWN_ACTIVE
+        }
+        #[cfg(not(all(any(feature = "std", all(panic = "unwind", unix)), not(loom))))]
+        {
+            true
         }
     }
 
@@ -430,7 +460,9 @@ impl Rundown {
     pub fn wait(&self, irql: &impl AtMostApc) {
         verify(irql, "Rundown::wait");
         if self.counted {
-            self.drain.wait();
+            // Work still counted after a host stop: the driver's code decides
+            // what it frees; a stopped executive runs no more of it.
+            let _ = self.drain.wait();
         }
     }
 

@@ -326,7 +326,9 @@ impl DriverObject {
         while !next.is_null() && next != unloading() && next != empty() {
             // SAFETY: the list holds `&'static Rundown`s (`push`).
             let rundown = unsafe { &*next };
-            rundown.drain().wait_final();
+            // Work still counted after a host stop is pending work a stopped
+            // executive never runs.
+            let _ = rundown.drain().wait_final();
             next = rundown.next.load(Ordering::Acquire);
         }
     }

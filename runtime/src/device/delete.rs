@@ -56,7 +56,12 @@ pub(super) unsafe fn delete_now<E>(
          waits for every guard, this one included, so on Windows it never returns. Drop the \
          guard first",
     );
-    header.guards.wait();
+    if !header.guards.wait() {
+        // A guard is still held (a host executive stopped the wait with a
+        // diagnostic; Windows's wait never returns so): `E` stays, and with
+        // it the device, as a stopped executive leaves what it holds.
+        return;
+    }
     // IoFreeWorkItem and IoDeleteDevice even if the extension's drop panics
     // (host builds).
     let deleting = DeleteOnDrop {

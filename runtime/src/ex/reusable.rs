@@ -171,8 +171,10 @@ impl<R: ExRoutineRef> ReusableExWorkItem<R> {
     /// (it would wait for itself).
     pub fn flush(&self, irql: &impl AtPassive) {
         verify(irql, "ReusableExWorkItem::flush");
-        self.flush.wait();
-        self.flush.reopen();
+        // Still counted only after a host stop: the item then stays closed.
+        if self.flush.wait() {
+            self.flush.reopen();
+        }
     }
 
     /// Takes the pending flag, then the item's flush protection, then the

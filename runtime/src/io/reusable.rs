@@ -302,8 +302,10 @@ impl<R: IoRoutineWithoutItem> ReusableIoWorkItem<R> {
     /// (it would wait for itself).
     pub fn flush(&self, irql: &impl AtPassive) {
         verify(irql, "ReusableIoWorkItem::flush");
-        self.block().flush.wait();
-        self.block().flush.reopen();
+        // Still counted only after a host stop: the item then stays closed.
+        if self.block().flush.wait() {
+            self.block().flush.reopen();
+        }
     }
 
     fn block(&self) -> &ReusableIoBlock<R::Context> {
