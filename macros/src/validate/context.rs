@@ -94,6 +94,30 @@ const STD_TRAITS: [&str; 10] = [
     "FnOnce", "FnMut", "Fn", "Any", "Debug", "Display", "Error", "Iterator", "Send", "Sync",
 ];
 
+/// A std trait of [`STD_TRAITS`]: a prelude name alone (`FnOnce`), or a path
+/// under `std`, `core` or `alloc` (`std::fmt::Debug`); a name imported or
+/// reached through a module of the driver's (`jobs::Error`) may be its own
+/// trait.
+fn is_std_trait(path: &syn::Path) -> bool {
+    let Some(last) = path.segments.last() else {
+        return false;
+    };
+    if path.segments.len() == 1 {
+        // Only the prelude's names are std's for sure: `Error` or `Debug`
+        // alone may be imported from anywhere.
+        return PRELUDE_TRAITS.iter().any(|name| last.ident == name);
+    }
+    let std_root = path.segments.first().is_some_and(|first| {
+        ["std", "core", "alloc"]
+            .iter()
+            .any(|root| first.ident == root)
+    });
+    std_root && STD_TRAITS.iter().any(|name| last.ident == name)
+}
+
+/// The traits of [`STD_TRAITS`] in the prelude, recognized unqualified.
+const PRELUDE_TRAITS: [&str; 6] = ["FnOnce", "FnMut", "Fn", "Iterator", "Send", "Sync"];
+
 /// `Box<dyn Trait>` without `Send`, or `Arc<dyn Trait>` without `Send` and
 /// `Sync`, where every trait is std's: the type written with the bounds it
 /// needs.
@@ -120,11 +144,7 @@ fn unsendable_trait_object(ty: &Type) -> Option<String> {
     // A trait of the user's may have `Send` as a supertrait (`trait Job:
     // Send`): only std's traits, which have none, are known to need it.
     let std_traits = object.bounds.iter().all(|bound| match bound {
-        TypeParamBound::Trait(t) => t
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| STD_TRAITS.iter().any(|name| s.ident == name)),
+        TypeParamBound::Trait(t) => is_std_trait(&t.path),
         _ => true,
     });
     if !std_traits {

@@ -259,14 +259,24 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
     /// (and refuse the delete, being still owned) before `leave_to_parent`.
     pub fn enqueue_and_leave(self, irql: &impl AtMostDispatch) -> Enqueued {
         verify(irql, "WdfWorkItem::enqueue_and_leave");
-        let handle = self.handle.as_ptr();
-        self.leave_to_parent();
-        // SAFETY: the item is live and its slot initialized: the parent,
-        // borrowed for 'p (not deleted during it), owns it now, and no
-        // callback of it has run to delete it. The callback this may start
-        // can delete the item (it is ownerless now), after which nothing here
-        // touches it.
-        unsafe { enqueue::<R>(handle) }
+        let this = core::mem::ManuallyDrop::new(self);
+        let handle = this.handle.as_ptr();
+        // SAFETY: by the invariants the item's memory and slot are valid
+        // while this value holds its reference (kept until below).
+        unsafe { slot::<R>(handle) }.mark_ownerless();
+        // SAFETY: our reference is still held, so the slot the enqueue reads
+        // is valid even if the framework disposed the item with its parent
+        // (then it reports `Deleted`). The callback this may start can delete
+        // the item (it is ownerless now); the framework's reference for that
+        // callback, and ours, keep the memory until both are given up.
+        let enqueued = unsafe { enqueue::<R>(handle) };
+        // SAFETY: this value's reference (taken by `create` with this tag),
+        // given up once, here (its `Drop` does not run); the framework frees
+        // the item at its last reference.
+        unsafe {
+            wdf_ffi::WdfObjectDereferenceActual(handle.cast(), owner_tag(), 0, core::ptr::null());
+        }
+        enqueued
     }
 
     /// Leaves the item to its parent, as [`leave_to_parent`](Self::leave_to_parent),

@@ -37,3 +37,32 @@ fn queue_both(irql: &Passive<'_>) {
 fn main() {
     let _ = queue_both;
 }
+
+/// Traits of the driver's named like std's, with `Send` as a supertrait.
+mod jobs {
+    pub trait Error: Send {
+        fn report(self: Box<Self>);
+    }
+    pub trait Display: Send + Sync {}
+}
+
+#[work_item]
+fn report(job: Box<dyn jobs::Error>) {
+    job.report();
+}
+
+#[work_item]
+fn show(shown: std::sync::Arc<dyn jobs::Display>) {
+    let _ = shown;
+}
+
+/// A trait of the driver's imported under a std name.
+mod imported {
+    pub trait Error: Send {}
+}
+use imported::Error;
+
+#[work_item]
+fn imported_error(error: Box<dyn Error>) {
+    let _ = error;
+}
