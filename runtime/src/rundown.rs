@@ -223,12 +223,13 @@ impl Drain {
     fn ran_down(&self) -> bool {
         #[cfg(all(any(feature = "std", all(panic = "unwind", unix)), not(loom)))]
         {
-            // SAFETY: `Count` is a `usize` of the `EX_RUNDOWN_REF` this drain
-            // owns, aligned, and (the host's rundown being atomic) only ever
-            // accessed atomically; the pointer is made without a reference.
-            let count = unsafe {
-                core::sync::atomic::AtomicUsize::from_ptr(&raw mut (*self.rundown.get()).Count)
-            };
+            // SAFETY: `rundown.get()` points to the `EX_RUNDOWN_REF` this
+            // drain owns, live with it; the field's place is taken without a
+            // reference.
+            let count = unsafe { &raw mut (*self.rundown.get()).Count };
+            // SAFETY: an aligned `usize` that (the host's rundown being
+            // atomic) is only ever accessed atomically, live for this call.
+            let count = unsafe { core::sync::atomic::AtomicUsize::from_ptr(count) };
             count.load(Ordering::Acquire) == EX_RUNDOWN_ACTIVE
         }
         #[cfg(not(all(any(feature = "std", all(panic = "unwind", unix)), not(loom))))]
