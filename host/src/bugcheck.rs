@@ -136,10 +136,14 @@ pub const HOST_WORKER_STARVATION: u32 = HOST_DIAGNOSTIC_BASE + 8;
 
 /// Host diagnostic: a wait that can never end on a manual executive: the
 /// thread waits (e.g. `ExWaitForRundownProtectionRelease`) for references
-/// that only pending work would release, and no thread runs work. Windows's
-/// workers would run it; call `run_until_idle` first or use a threaded
-/// executive. Parameters: 1 the exported function, 2 the object waited on,
-/// 3 items pending, 4 0.
+/// that only pending work would release, and no other thread runs work; or
+/// it waits inside a routine that `run_next` / `run_until_idle` runs on the
+/// test's thread, whose code (which would go on beside a worker on Windows)
+/// is stuck under that call. Windows's workers would run the work, or the
+/// test's code would go on; call `run_until_idle` first, release what the
+/// test holds first, or use a threaded executive. The wait returns with the
+/// references still held, and ntwork frees nothing they guard. Parameters:
+/// 1 the exported function, 2 the object waited on, 3 items pending, 4 0.
 pub const HOST_MANUAL_WAIT_BLOCKS: u32 = HOST_DIAGNOSTIC_BASE + 9;
 
 /// Host diagnostic: `IoInitializeWorkItem` on memory too small for
