@@ -54,6 +54,21 @@ fn noop(device: &DeviceObject) {
     let _ = device;
 }
 
+/// A device of `driver` with a `Heap` extension, a `HeldExtension` of it,
+/// and the extension's drop witness.
+fn held_heap(driver: &ntwork_host::Driver) -> (Device<Heap>, HeldExtension<Heap>, Arc<AtomicBool>) {
+    let irql = Passive::on_host();
+    let dropped = Arc::new(AtomicBool::new(false));
+    let device =
+        Device::create(DriverObject::of(driver), heap(&dropped), options(), &irql).unwrap();
+    let held = device
+        .object()
+        .extension::<Heap>(&irql)
+        .unwrap()
+        .into_held();
+    (device, held, dropped)
+}
+
 static HELD_RAN: AtomicUsize = AtomicUsize::new(0);
 
 #[work_item(device)]
@@ -78,16 +93,9 @@ fn probe_a_manual_delete_while_another_thread_holds() {
     let exec = Executive::manual();
     let driver = exec.load_driver("heldman.sys");
     let irql = Passive::on_host();
-    let dropped = Arc::new(AtomicBool::new(false));
-    let device =
-        Device::create(DriverObject::of(&driver), heap(&dropped), options(), &irql).unwrap();
+    let (device, held, dropped) = held_heap(&driver);
     // Unrelated work, pending (the test runs it later).
     noop::queue(device.object(), WorkQueue::Delayed, &irql).unwrap();
-    let held = device
-        .object()
-        .extension::<Heap>(&irql)
-        .unwrap()
-        .into_held();
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
@@ -284,15 +292,7 @@ mod requeue_then_drop {
 fn probe_f_manual_drop_then_run_while_this_thread_holds() {
     let exec = Executive::manual();
     let driver = exec.load_driver("heldrun.sys");
-    let irql = Passive::on_host();
-    let dropped = Arc::new(AtomicBool::new(false));
-    let device =
-        Device::create(DriverObject::of(&driver), heap(&dropped), options(), &irql).unwrap();
-    let held = device
-        .object()
-        .extension::<Heap>(&irql)
-        .unwrap()
-        .into_held();
+    let (device, held, dropped) = held_heap(&driver);
     drop(device);
     // The deferred delete runs on this thread, which holds the guard: the
     // host's labelled stop, not a hang; `E` stays.
@@ -321,14 +321,7 @@ fn probe_g_unload_while_a_holder_keeps_the_delete_waiting() {
     DriverObject::of(&driver)
         .set_unload(|_, _| {}, &irql)
         .unwrap();
-    let dropped = Arc::new(AtomicBool::new(false));
-    let device =
-        Device::create(DriverObject::of(&driver), heap(&dropped), options(), &irql).unwrap();
-    let held = device
-        .object()
-        .extension::<Heap>(&irql)
-        .unwrap()
-        .into_held();
+    let (device, held, dropped) = held_heap(&driver);
     drop(device);
     std::thread::sleep(Duration::from_millis(50));
     let holder = std::thread::spawn(move || {
@@ -360,14 +353,7 @@ fn probe_i_held_in_pending_work_when_the_executive_drops() {
     let exec = Executive::manual();
     let driver = exec.load_driver("heldexec.sys");
     let irql = Passive::on_host();
-    let dropped = Arc::new(AtomicBool::new(false));
-    let device =
-        Device::create(DriverObject::of(&driver), heap(&dropped), options(), &irql).unwrap();
-    let held = device
-        .object()
-        .extension::<Heap>(&irql)
-        .unwrap()
-        .into_held();
+    let (device, held, dropped) = held_heap(&driver);
     finish::queue(device.object(), held, WorkQueue::Delayed, &irql).unwrap();
     drop(device);
     assert_eq!(exec.pending(), 2);
@@ -388,15 +374,7 @@ fn probe_i_held_in_pending_work_when_the_executive_drops() {
 fn probe_a2_delete_with_a_passive_proof_at_dispatch_while_held() {
     let exec = Executive::new();
     let driver = exec.load_driver("heldirql.sys");
-    let irql = Passive::on_host();
-    let dropped = Arc::new(AtomicBool::new(false));
-    let device =
-        Device::create(DriverObject::of(&driver), heap(&dropped), options(), &irql).unwrap();
-    let held = device
-        .object()
-        .extension::<Heap>(&irql)
-        .unwrap()
-        .into_held();
+    let (device, held, dropped) = held_heap(&driver);
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
@@ -427,15 +405,8 @@ fn probe_f2_manual_drop_before_the_holding_work() {
     let exec = Executive::manual();
     let driver = exec.load_driver("heldorder.sys");
     let irql = Passive::on_host();
-    let dropped = Arc::new(AtomicBool::new(false));
-    let device =
-        Device::create(DriverObject::of(&driver), heap(&dropped), options(), &irql).unwrap();
+    let (device, held, dropped) = held_heap(&driver);
     let host = driver.device(device.object().as_raw()).unwrap();
-    let held = device
-        .object()
-        .extension::<Heap>(&irql)
-        .unwrap()
-        .into_held();
     drop(device); // the delete is queued (Delayed)
     // The request completes after: its work holds the extension.
     finish::queue(DeviceObject::of(&host), held, WorkQueue::Delayed, &irql).unwrap();
