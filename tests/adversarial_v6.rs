@@ -323,9 +323,9 @@ fn probe_g_unload_while_a_holder_keeps_the_delete_waiting() {
         .unwrap();
     let (device, held, dropped) = held_heap(&driver);
     drop(device);
-    std::thread::sleep(Duration::from_millis(50));
+    let (go, go_rx) = std::sync::mpsc::channel::<()>();
     let holder = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(300));
+        go_rx.recv_timeout(Duration::from_secs(10)).unwrap();
         assert_eq!(held.data.iter().sum::<u64>(), 10);
         drop(held);
     });
@@ -335,6 +335,7 @@ fn probe_g_unload_while_a_holder_keeps_the_delete_waiting() {
         "the queued delete keeps the image"
     );
     assert!(!dropped.load(Ordering::SeqCst));
+    go.send(()).unwrap();
     holder.join().unwrap();
     exec.wait_idle();
     assert!(dropped.load(Ordering::SeqCst));
