@@ -113,7 +113,7 @@ pub use unload::{OpenError, SetUnloadError};
 /// |---|---|---|
 /// | `fn name(ctx: C)` | Ex, owns its context ([`ExRoutine`]) | `new(ctx, irql)`, `queue(&rundown, ctx, q, irql)`, `unsafe initialize(item, ctx)`, `ROUTINE`, `routine::<T>()` |
 /// | `fn name(ctx: &C)`, `fn name()` | Ex, borrows ([`ExRoutineRef`] too: usable by [`ReusableExWorkItem`]) | as above (no `ctx` for `fn()`) |
-/// | `fn name(device: &DeviceObject, ctx: C)`, `fn name(device: &DeviceObject)` (its context is `()`) | device-bound ([`IoRoutine`], [`IoRoutineWithoutItem`]: usable by [`ReusableIoWorkItem`]); the item is freed after it returns | `new(device, irql)`, `queue(device, ctx, q, irql)`, `ROUTINE`, `routine::<T>()` |
+/// | `fn name(device: &DeviceObject, ctx: C)`, `fn name(device: &DeviceObject)` | device-bound ([`IoRoutine`], [`IoRoutineWithoutItem`]: usable by [`ReusableIoWorkItem`]); the item is freed after it returns | `new(device, irql)`, `queue(device, ctx, q, irql)` (no `ctx` for `fn(device)`), `ROUTINE`, `routine::<T>()` |
 /// | `fn name(device: &DeviceObject, ctx: C, item: RunningIoWorkItem<'_, name>)` | device-bound, gets its item back lent for the call (`IoQueueWorkItemEx`): requeue it or drop it | `new(device, irql)`, `queue(device, ctx, q, irql)` |
 /// | `fn name(device: &DeviceObject, ctx: C, item: IoWorkItem<name>)` | the same, the item kept (a counted reference on the device), so it may outlive the call | as above |
 /// | `fn name(driver: &DriverObject, ctx: C)` (and with its item, as above) | driver-bound: an `IO_WORKITEM` bound to this driver's object, for work that belongs to no device but must not outlive the image | `new(driver, irql)`, `queue(driver, ctx, q, irql)` |
