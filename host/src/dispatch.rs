@@ -18,7 +18,7 @@ use crate::bugcheck::{
 };
 use crate::context::with_driver_context;
 use crate::irql;
-use crate::state::{DriverState, Entry, Inner, Mode, Ptr, State};
+use crate::state::{DriverState, Entry, Inner, Mode, Ptr, Running, State};
 use crate::version::{PRIORITIES, priority_of};
 
 /// An item taken off a queue, ready to run.
@@ -201,7 +201,11 @@ fn take_locked(inner: &Inner, st: &mut State, queue: Option<usize>) -> Option<Ta
         );
         return None;
     }
-    st.queues.running.push((entry.id, entry.routine));
+    st.queues.running.push(Running {
+        id: entry.id,
+        routine: entry.routine,
+        thread: std::thread::current().id(),
+    });
     Some(Taken {
         entry,
         routine,
@@ -240,7 +244,7 @@ fn run_taken(inner: &Inner, taken: Taken) {
     let returned_at = irql::set_irql(PASSIVE_LEVEL);
     let critical = irql::reset_critical_region();
     let mut st = inner.lock();
-    st.queues.running.retain(|&(id, _)| id != taken.entry.id);
+    st.queues.running.retain(|r| r.id != taken.entry.id);
     inner.items_run.fetch_add(1, Ordering::SeqCst);
     let worker_routine = taken.entry.worker_routine;
     if critical != 0 {
@@ -307,9 +311,10 @@ pub(crate) fn run_next_here(inner: &Arc<Inner>, queue: Option<usize>) -> bool {
 /// on Windows, while a worker waits, is stuck under this call). The wait
 /// would never end.
 pub(crate) fn manual_wait_blocks(inner: &Inner) -> Option<usize> {
-    let mine = crate::panics::routines_on_this_thread();
+    let me = std::thread::current().id();
     let st = inner.lock();
-    let others = st.queues.running.len().saturating_sub(mine);
+    let mine = st.queues.running.iter().filter(|r| r.thread == me).count();
+    let others = st.queues.running.len() - mine;
     (!inner.threaded() && others == 0 && (st.queues.pending() > 0 || mine > 0))
         .then(|| st.queues.pending())
 }

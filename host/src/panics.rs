@@ -13,27 +13,17 @@ use crate::bugcheck::{self, BugCheck};
 std::thread_local! {
     /// The routine (as the executive reports it) this thread is running, if any.
     static ROUTINE: Cell<Option<usize>> = const { Cell::new(None) };
-    /// How many routines this thread is inside (`run_next` from a routine
-    /// nests them).
-    static DEPTH: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Marks the calling thread as running `routine`; returns what it ran before
 /// (a routine run by `run_next` from inside another routine).
 pub(crate) fn enter_routine(routine: usize) -> Option<usize> {
-    DEPTH.with(|d| d.set(d.get() + 1));
     ROUTINE.with(|r| r.replace(Some(routine)))
 }
 
 /// Undoes [`enter_routine`].
 pub(crate) fn leave_routine(previous: Option<usize>) {
-    DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
     ROUTINE.with(|r| r.set(previous));
-}
-
-/// How many routines the calling thread is running (nested).
-pub(crate) fn routines_on_this_thread() -> usize {
-    DEPTH.try_with(Cell::get).unwrap_or(0)
 }
 
 /// Installs the hook once per process; the previous hook still runs (it prints

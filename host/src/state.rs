@@ -113,10 +113,17 @@ pub(crate) struct Queues {
     pub(crate) ready: Vec<VecDeque<Entry>>,
     /// Addresses of queued `WORK_QUEUE_ITEM`s.
     pub(crate) queued: BTreeSet<usize>,
-    /// The items being run: their ids and routines.
-    pub(crate) running: Vec<(u64, usize)>,
+    /// The items being run.
+    pub(crate) running: Vec<Running>,
     /// The last id given out.
     pub(crate) next_id: u64,
+}
+
+/// An item being run: its id, its routine, and the thread running it.
+pub(crate) struct Running {
+    pub(crate) id: u64,
+    pub(crate) routine: usize,
+    pub(crate) thread: ThreadId,
 }
 
 impl Queues {
@@ -141,15 +148,15 @@ impl Queues {
 
     /// Whether the item numbered `id` is queued or running.
     pub(crate) fn outstanding(&self, id: u64) -> bool {
-        self.running.iter().any(|&(running, _)| running == id) || self.entries().any(|e| e.id == id)
+        self.running.iter().any(|r| r.id == id) || self.entries().any(|e| e.id == id)
     }
 
     /// The routine of the item numbered `id`, queued or running (0: neither).
     pub(crate) fn routine_of(&self, id: u64) -> usize {
         self.running
             .iter()
-            .find(|&&(running, _)| running == id)
-            .map(|&(_, routine)| routine)
+            .find(|r| r.id == id)
+            .map(|r| r.routine)
             .or_else(|| self.entries().find(|e| e.id == id).map(|e| e.routine))
             .unwrap_or(0)
     }
