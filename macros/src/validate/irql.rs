@@ -6,7 +6,7 @@
 use quote::quote;
 use syn::{PatType, Type, TypeParamBound};
 
-use super::syntax::{error, last_segment, peel, positions};
+use super::syntax::{error, last_segment, peel, positions, referent};
 use crate::errors::Errors;
 
 /// The fix every message names.
@@ -75,10 +75,7 @@ fn check(ty: &Type, errors: &mut Errors) {
 /// `Passive`, `Apc` or `Dispatch` when `ty` names an IRQL proof of ntwork's
 /// (a path ending in it, behind any references).
 fn proof_level(ty: &Type) -> Option<&'static str> {
-    let mut ty = peel(ty);
-    while let Type::Reference(reference) = ty {
-        ty = peel(&reference.elem);
-    }
+    let ty = referent(ty);
     if let Type::ImplTrait(bound) = ty {
         // `impl AtPassive` (or `AtMostApc`, `AtMostDispatch`): a helper's
         // proof, written on a routine.

@@ -212,28 +212,35 @@ fn item_param(ident: &Ident, object: IoObject, ty: &Type, errors: &mut Errors) {
         ));
     }
     let item = item_type(ty);
-    let Some(segment) = last_segment(item) else {
-        return;
-    };
-    let PathArguments::AngleBracketed(angle) = &segment.arguments else {
-        return;
-    };
-    // The lent form's lifetime (`'_`) is rustc's to check.
-    let types: Vec<_> = angle
-        .args
-        .iter()
-        .filter(|argument| !matches!(argument, GenericArgument::Lifetime(_)))
-        .collect();
-    let [GenericArgument::Type(argument)] = types[..] else {
-        return;
-    };
-    if last_segment(argument).is_some_and(|name| name.ident != *ident && name.ident != "Self") {
+    if let Some(argument) = other_routine(ident, item) {
         let fix = written(is_lent_io_work_item(item));
         errors.push(error(
             argument,
             format!("a {noun}-bound routine receives its own work item: write `{fix}`"),
         ));
     }
+}
+
+/// The routine an item type (`IoWorkItem<name>`, `RunningIoWorkItem<'_,
+/// name>`, `RunningWdfWorkItem<'_, name>`) names, if it is not `ident`'s
+/// own (nor `Self`, which rustc judges).
+fn other_routine<'a>(ident: &Ident, item: &'a Type) -> Option<&'a Type> {
+    let segment = last_segment(item)?;
+    let PathArguments::AngleBracketed(angle) = &segment.arguments else {
+        return None;
+    };
+    // The lent forms' lifetime (`'_`) is rustc's to check.
+    let types: Vec<_> = angle
+        .args
+        .iter()
+        .filter(|argument| !matches!(argument, GenericArgument::Lifetime(_)))
+        .collect();
+    let [GenericArgument::Type(argument)] = types[..] else {
+        return None;
+    };
+    last_segment(argument)
+        .is_some_and(|name| name.ident != *ident && name.ident != "Self")
+        .then_some(argument)
 }
 
 /// An Io routine's context, owned. A borrowed one is reported, and read as
@@ -317,22 +324,9 @@ pub(super) fn wdf(
 
 /// A KMDF routine's item parameter names the routine itself.
 fn own_wdf_item(ident: &Ident, ty: &Type, errors: &mut Errors) {
-    let Some(segment) = last_segment(item_type(ty)) else {
-        return;
-    };
-    let PathArguments::AngleBracketed(angle) = &segment.arguments else {
-        return;
-    };
-    let named = angle.args.iter().find_map(|argument| match argument {
-        GenericArgument::Type(argument) => last_segment(argument),
-        _ => None,
-    });
-    if let Some(named) = named
-        && named.ident != *ident
-        && named.ident != "Self"
-    {
+    if let Some(argument) = other_routine(ident, item_type(ty)) {
         errors.push(error(
-            named,
+            argument,
             format!("a KMDF routine receives its own work item: write `&RunningWdfWorkItem<'_, {ident}>`"),
         ));
     }

@@ -28,6 +28,15 @@ pub(super) fn peel(mut ty: &Type) -> &Type {
     }
 }
 
+/// `ty` behind any references and parentheses: `&&(T)` is `T`.
+pub(super) fn referent(ty: &Type) -> &Type {
+    let mut ty = peel(ty);
+    while let Type::Reference(reference) = ty {
+        ty = peel(&reference.elem);
+    }
+    ty
+}
+
 /// The last path segment of a plain path type, such as `IoWorkItem<x>` in
 /// `ntwork::IoWorkItem<x>`.
 pub(super) fn last_segment(ty: &Type) -> Option<&PathSegment> {
@@ -53,11 +62,7 @@ const WRAPPERS: [&str; 5] = ["Option", "ARef", "Box", "Arc", "Rc"];
 
 /// How `ty` names the type `name`, if it does (a plain path ending in it).
 pub(super) fn mention<'a>(ty: &'a Type, name: &str) -> Option<Mention<'a>> {
-    let mut ty = peel(ty);
-    while let Type::Reference(reference) = ty {
-        ty = peel(&reference.elem);
-    }
-    let segment = last_segment(ty)?;
+    let segment = last_segment(referent(ty))?;
     if segment.ident == name && segment.arguments.is_none() {
         return Some(Mention::Direct);
     }
@@ -75,11 +80,7 @@ pub(super) fn mention<'a>(ty: &'a Type, name: &str) -> Option<Mention<'a>> {
 /// new user writes for the device parameter. Only the signature's position
 /// tells it from a context type of the same name (see `role::io_object`).
 pub(super) fn typed_device(ty: &Type) -> Option<&PathSegment> {
-    let mut ty = peel(ty);
-    while let Type::Reference(reference) = ty {
-        ty = peel(&reference.elem);
-    }
-    last_segment(ty).filter(|segment| {
+    last_segment(referent(ty)).filter(|segment| {
         segment.ident == "Device" && matches!(segment.arguments, PathArguments::AngleBracketed(_))
     })
 }
