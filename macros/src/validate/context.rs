@@ -4,7 +4,7 @@
 use syn::{GenericArgument, Lifetime, PathArguments, Type, TypeParamBound};
 
 use super::signature::Signature;
-use super::syntax::{error, first_span, peel};
+use super::syntax::{error, first_span, names_trait, peel};
 use crate::errors::Errors;
 use crate::model::{Checked, Context};
 
@@ -150,12 +150,16 @@ fn unsendable_trait_object(ty: &Type) -> Option<String> {
     if !std_traits {
         return None;
     }
-    let has = |name: &str| {
-        object.bounds.iter().any(|bound| {
-            matches!(bound, TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| s.ident == name))
+    let missing: Vec<&str> = needs
+        .iter()
+        .copied()
+        .filter(|name| {
+            !object
+                .bounds
+                .iter()
+                .any(|bound| names_trait(bound, &[name]))
         })
-    };
-    let missing: Vec<&str> = needs.iter().copied().filter(|name| !has(name)).collect();
+        .collect();
     if missing.is_empty() {
         return None;
     }

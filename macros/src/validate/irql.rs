@@ -4,9 +4,9 @@
 //! lends the body that proof; the routine's ABI is unchanged.
 
 use quote::quote;
-use syn::{PatType, Type, TypeParamBound};
+use syn::{PatType, Type};
 
-use super::syntax::{error, last_segment, peel, positions, referent};
+use super::syntax::{error, last_segment, names_trait, peel, positions, referent};
 use crate::errors::Errors;
 
 /// The fix every message names.
@@ -79,9 +79,10 @@ fn proof_level(ty: &Type) -> Option<&'static str> {
     if let Type::ImplTrait(bound) = ty {
         // `impl AtPassive` (or `AtMostApc`, `AtMostDispatch`): a helper's
         // proof, written on a routine.
-        let proof = bound.bounds.iter().any(|bound| {
-            matches!(bound, TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| PROOF_TRAITS.iter().any(|name| s.ident == name)))
-        });
+        let proof = bound
+            .bounds
+            .iter()
+            .any(|bound| names_trait(bound, &PROOF_TRAITS));
         return proof.then_some("Passive");
     }
     let segment = last_segment(ty)?;

@@ -2,7 +2,9 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
-use syn::{GenericArgument, PatType, PathArguments, PathSegment, Type, TypeReference};
+use syn::{
+    GenericArgument, PatType, PathArguments, PathSegment, Type, TypeParamBound, TypeReference,
+};
 
 /// An error spanning `tokens`.
 pub(super) fn error(tokens: impl ToTokens, message: impl std::fmt::Display) -> syn::Error {
@@ -35,6 +37,11 @@ pub(super) fn referent(ty: &Type) -> &Type {
         ty = peel(&reference.elem);
     }
     ty
+}
+
+/// Whether `bound` is a trait named one of `names` (its path's last segment).
+pub(super) fn names_trait(bound: &TypeParamBound, names: &[&str]) -> bool {
+    matches!(bound, TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| names.iter().any(|name| s.ident == name)))
 }
 
 /// The last path segment of a plain path type, such as `IoWorkItem<x>` in
