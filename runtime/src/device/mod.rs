@@ -164,7 +164,19 @@ struct Created<E> {
     object: NonNull<ffi::DEVICE_OBJECT>,
     header: NonNull<Header>,
     value: NonNull<E>,
-    item: ffi::PIO_WORKITEM,
+}
+
+impl<E> Created<E> {
+    /// What deletes the device, and frees its drop item, if the create does
+    /// not finish.
+    fn delete_on_drop(&self) -> DeleteOnDrop {
+        // SAFETY: the header `allocate` wrote, live with the object.
+        let item = unsafe { self.header.as_ref() }.item;
+        DeleteOnDrop {
+            object: self.object,
+            item,
+        }
+    }
 }
 
 impl<E: DeviceExtension> Device<E> {
@@ -220,10 +232,7 @@ impl<E: DeviceExtension> Device<E> {
         let created = Self::allocate(driver, options)
             .map_err(|status| CreateDeviceError { status, given: () })?;
         // Deletes the device if `init` fails (or panics on the host).
-        let deleting = DeleteOnDrop {
-            object: created.object,
-            item: created.item,
-        };
+        let deleting = created.delete_on_drop();
         // SAFETY: the device this call created; it is deleted only when
         // `deleting` drops, after the borrow's last use in `init`.
         let object = unsafe { DeviceObject::from_raw(created.object.as_ptr()) };
@@ -304,7 +313,6 @@ impl<E: DeviceExtension> Device<E> {
         core::mem::forget(deleting);
         Ok(Created {
             object,
-            item,
             // SAFETY: `header` is the non-NULL extension.
             header: unsafe { NonNull::new_unchecked(header) },
             // SAFETY: `value` is inside the extension (not NULL).
