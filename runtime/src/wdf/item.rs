@@ -236,17 +236,7 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
     /// again later (from the DPC, the I/O path), use
     /// [`keep_in_parent`](Self::keep_in_parent) instead.
     pub fn leave_to_parent(self) {
-        let handle = self.handle.as_ptr();
-        // SAFETY: by the invariants the item's memory and slot are valid
-        // while this value holds its reference.
-        unsafe { slot::<R>(handle) }.mark_ownerless();
-        core::mem::forget(self);
-        // SAFETY: this value's reference (taken by `create` with this tag),
-        // given up once, here, instead of by `Drop`; the parent (borrowed for
-        // 'p) still holds the item, so the caller may go on using it for 'p.
-        unsafe {
-            wdf_ffi::WdfObjectDereferenceActual(handle.cast(), owner_tag(), 0, core::ptr::null());
-        }
+        self.give_up(|_| ());
     }
 
     /// The one-shot item of C (`WdfWorkItemCreate`, `WdfWorkItemEnqueue`,
@@ -259,24 +249,33 @@ impl<'p, R: WdfRoutine> WdfWorkItem<'p, R> {
     /// (and refuse the delete, being still owned) before `leave_to_parent`.
     pub fn enqueue_and_leave(self, irql: &impl AtMostDispatch) -> Enqueued {
         verify(irql, "WdfWorkItem::enqueue_and_leave");
+        // SAFETY: the reference `give_up` still holds keeps the slot the
+        // enqueue reads valid, even if the framework disposed the item with
+        // its parent (then it reports `Deleted`). The callback this may start
+        // can delete the item (it is ownerless now); the framework's
+        // reference for that callback, and ours, keep the memory until both
+        // are given up.
+        self.give_up(|handle| unsafe { enqueue::<R>(handle) })
+    }
+
+    /// Gives the item up to its parent for good: marks it ownerless (no
+    /// `Drop` deletes it), runs `then` with its handle while this value's
+    /// reference still keeps the item, then gives that reference up.
+    fn give_up<T>(self, then: impl FnOnce(WDFWORKITEM) -> T) -> T {
         let this = core::mem::ManuallyDrop::new(self);
         let handle = this.handle.as_ptr();
         // SAFETY: by the invariants the item's memory and slot are valid
         // while this value holds its reference (kept until below).
         unsafe { slot::<R>(handle) }.mark_ownerless();
-        // SAFETY: our reference is still held, so the slot the enqueue reads
-        // is valid even if the framework disposed the item with its parent
-        // (then it reports `Deleted`). The callback this may start can delete
-        // the item (it is ownerless now); the framework's reference for that
-        // callback, and ours, keep the memory until both are given up.
-        let enqueued = unsafe { enqueue::<R>(handle) };
+        let result = then(handle);
         // SAFETY: this value's reference (taken by `create` with this tag),
-        // given up once, here (its `Drop` does not run); the framework frees
-        // the item at its last reference.
+        // given up once, here (its `Drop` does not run); the parent (borrowed
+        // for 'p) still holds the item, and the framework frees it at its
+        // last reference.
         unsafe {
             wdf_ffi::WdfObjectDereferenceActual(handle.cast(), owner_tag(), 0, core::ptr::null());
         }
-        enqueued
+        result
     }
 
     /// Leaves the item to its parent, as [`leave_to_parent`](Self::leave_to_parent),
