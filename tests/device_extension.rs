@@ -262,6 +262,17 @@ struct Watched {
     _witness: Counted,
 }
 
+/// A `Watched` counted by `tally` as `id`, and its dropped-while-held flag.
+fn watched(tally: &Arc<Tally>, id: usize) -> (Watched, Arc<AtomicBool>) {
+    let dropped_while_held = Arc::new(AtomicBool::new(false));
+    let watched = Watched {
+        holding: AtomicBool::new(false),
+        dropped_while_held: Arc::clone(&dropped_while_held),
+        _witness: Counted::new(tally, id),
+    };
+    (watched, dropped_while_held)
+}
+
 impl Drop for Watched {
     fn drop(&mut self) {
         if self.holding.load(Ordering::SeqCst) {
@@ -292,12 +303,7 @@ fn delete_waits_for_a_routine_that_holds_the_extension() {
     let driver = exec.load_driver("hold.sys");
     let irql = Passive::on_host();
     let tally = Tally::new();
-    let dropped_while_held = Arc::new(AtomicBool::new(false));
-    let watched = Watched {
-        holding: AtomicBool::new(false),
-        dropped_while_held: Arc::clone(&dropped_while_held),
-        _witness: Counted::new(&tally, 2),
-    };
+    let (watched, dropped_while_held) = watched(&tally, 2);
     let device = Device::create(DriverObject::of(&driver), watched, options(), &irql).unwrap();
     let (entered_tx, entered) = mpsc::channel();
     let (go, go_rx) = mpsc::channel();
@@ -614,12 +620,7 @@ fn a_held_extension_handed_to_a_routine_makes_the_delete_wait_until_it_drops() {
     let driver = exec.load_driver("held.sys");
     let irql = Passive::on_host();
     let tally = Tally::new();
-    let dropped_while_held = Arc::new(AtomicBool::new(false));
-    let watched = Watched {
-        holding: AtomicBool::new(false),
-        dropped_while_held: Arc::clone(&dropped_while_held),
-        _witness: Counted::new(&tally, 3),
-    };
+    let (watched, dropped_while_held) = watched(&tally, 3);
     let device = Device::create(DriverObject::of(&driver), watched, options(), &irql).unwrap();
     let (go, go_rx) = mpsc::channel();
     // The completion routine, at DISPATCH_LEVEL: the guard taken there
